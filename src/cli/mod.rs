@@ -1,0 +1,168 @@
+//! The command line: `inspect`, `query`, `generate`, `clean`, `graph`, `bench`; with no command the GUI.
+use crate::data::{self, export::ExportFormat, timeparse::format_rfc3339, LoadControl, LoadOptions, Table};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Files or directories to open in the GUI (the bundled sample when none is given).
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Offset from UTC for timestamps without a zone, e.g. "+02:00" or "-7".
+    #[arg(long, default_value = "+00:00", allow_hyphen_values = true)]
+    pub tz: String,
+    /// Year for timestamps without one (syslog); default: the file's modification year.
+    #[arg(long)]
+    pub year: Option<i32>,
+}
+
+impl LoadArgs {
+    pub fn options(&self) -> Result<LoadOptions> {
+        let off = parse_tz(&self.tz).with_context(|| format!("--tz {:?}: expected an offset like +02:00", self.tz))?;
+        Ok(LoadOptions { tz_offset_secs: off, default_year: self.year })
+    }
+}
+
+fn parse_tz(s: &str) -> Option<i32> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("utc") || s == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => (1, s),
+    };
+    let (h, m) = match rest.split_once(':') {
+        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
+        None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
+        None => (rest.parse().ok()?, 0),
+    };
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print what a file holds: format, rows, columns, time range, rejected lines.
+    Inspect {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Print all kept rejected lines, not just the first 20.
+        #[arg(long)]
+        all_rejected: bool,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Run SQL against the files (table `logs`); CSV to stdout by default.
+    Query {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        sql: String,
+        /// csv, json (NDJSON) or parquet.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here (atomically) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+}
+
+pub fn load(files: &[PathBuf], args: &LoadArgs) -> Result<Table> {
+    let ctl = LoadControl::default();
+    let t = data::load_paths(files, &args.options()?, &ctl)?;
+    Ok(t)
+}
+
+pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
+    let cols: Vec<serde_json::Value> = t
+        .df
+        .columns()
+        .iter()
+        .map(|c| serde_json::json!({"name": c.name().as_str(), "type": c.dtype().to_string()}))
+        .collect();
+    let aliases: Vec<serde_json::Value> = t
+        .aliases
+        .iter()
+        .map(|a| match a {
+            data::table::Alias::Same { original, column } => serde_json::json!({"original": original, "column": column}),
+            data::table::Alias::Derived { original, .. } => serde_json::json!({"original": original, "derived": true}),
+        })
+        .collect();
+    let (tmin, tmax) = match t.time_range_us() {
+        Some((a, b)) => (serde_json::json!(format_rfc3339(a)), serde_json::json!(format_rfc3339(b))),
+        None => (serde_json::Value::Null, serde_json::Value::Null),
+    };
+    let n = if all_rejected { usize::MAX } else { 20 };
+    serde_json::json!({
+        "files": t.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "format": t.format,
+        "rows": t.rows(),
+        "columns": cols,
+        "aliases": aliases,
+        "time_min": tmin,
+        "time_max": tmax,
+        "rejected_lines": t.rejected.total,
+        "rejected": t.rejected.samples.iter().take(n).collect::<Vec<_>>(),
+        "notes": t.notes,
+    })
+}
+
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Inspect { files, json, all_rejected, load: la } => {
+            let t = load(&files, &la)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?);
+            } else {
+                println!("format:   {}", t.format);
+                println!("rows:     {}", t.rows());
+                if let Some((a, b)) = t.time_range_us() {
+                    println!("time:     {} .. {}", format_rfc3339(a), format_rfc3339(b));
+                }
+                println!("rejected: {}", t.rejected.total);
+                for r in t.rejected.samples.iter().take(if all_rejected { usize::MAX } else { 20 }) {
+                    println!("  {}:{}: {}", r.file, r.line, r.reason);
+                }
+                println!("columns:");
+                for c in t.df.columns() {
+                    println!("  {:<28} {}", c.name(), c.dtype());
+                }
+                for n in &t.notes {
+                    println!("note: {n}");
+                }
+            }
+        }
+        Command::Query { files, sql, format, out, load: la } => {
+            let fmt = ExportFormat::from_name(&format)
+                .with_context(|| format!("--format {format:?}: expected csv, json or parquet"))?;
+            let t = load(&files, &la)?;
+            let mut df = data::sql::run_sql(&t, None, &sql)?;
+            match out {
+                Some(p) => data::export::export_atomic(&mut df, fmt, &p, &t.files)?,
+                None => {
+                    if fmt == ExportFormat::Parquet {
+                        bail!("--format parquet needs --out PATH");
+                    }
+                    let stdout = std::io::stdout();
+                    let mut lock = std::io::BufWriter::new(stdout.lock());
+                    data::export::write_to(&mut df, fmt, &mut lock)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

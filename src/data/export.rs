@@ -1,0 +1,74 @@
+//! Writing tables: CSV, Parquet, NDJSON. Always to a temporary file beside the target, renamed
+//! into place at the end, so a reader never sees half a file and a cancelled export leaves nothing.
+use super::error::{DataError, Result};
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Parquet,
+    Ndjson,
+}
+
+impl ExportFormat {
+    pub fn from_path(p: &Path) -> Option<Self> {
+        match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "parquet" | "pq" => Some(Self::Parquet),
+            "ndjson" | "jsonl" | "json" => Some(Self::Ndjson),
+            _ => None,
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "parquet" => Some(Self::Parquet),
+            "ndjson" | "json" | "jsonl" => Some(Self::Ndjson),
+            _ => None,
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Parquet => "parquet",
+            Self::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// Writes `df` to any writer in the given format.
+pub fn write_to(df: &mut DataFrame, format: ExportFormat, w: impl std::io::Write) -> PolarsResult<()> {
+    match format {
+        ExportFormat::Csv => CsvWriter::new(w).include_header(true).finish(df),
+        ExportFormat::Parquet => ParquetWriter::new(w).finish(df).map(|_| ()),
+        ExportFormat::Ndjson => JsonWriter::new(w).with_json_format(JsonFormat::JsonLines).finish(df),
+    }
+}
+
+/// Atomic export. `inputs` are the files the table came from: they are never overwritten.
+pub fn export_atomic(df: &mut DataFrame, format: ExportFormat, target: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let canon_target = std::fs::canonicalize(target).ok();
+    for i in inputs {
+        if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
+            if *t == ci {
+                return Err(DataError::format(target, "refusing to overwrite an input file"));
+            }
+        }
+    }
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+        let mut w = std::io::BufWriter::new(f);
+        write_to(df, format, &mut w).map_err(|e| DataError::format(target, e.to_string()))?;
+        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
+        f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
+        std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

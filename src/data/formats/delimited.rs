@@ -1,0 +1,657 @@
+//! Parallel reader for delimited text (VAST netflow, Argus, nfdump CSV, Zeek TSV, generic CSV/TSV).
+//!
+//! Stages, as in ripgrep: raw bytes -> validated lines (field count, types) -> typed polars columns.
+//! The input is streamed in blocks so peak memory is the table plus one block, and each block is
+//! split between the cores. Lines that do not fit the schema are counted with file, line and reason.
+use crate::data::error::{DataError, Result};
+use crate::data::table::Rejected;
+use crate::data::timeparse::{datetime_to_us, epoch_secs_to_us};
+use polars::prelude::*;
+use rayon::prelude::*;
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How a source column becomes a table column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    I32,
+    I64,
+    F64,
+    Str,
+    /// Lower-cased string (protocol names).
+    LowerStr,
+    /// Zeek "T"/"F", also "true"/"false".
+    Bool,
+    /// Epoch seconds with fraction -> `time` (µs, UTC).
+    EpochSecs,
+    /// Date-time text; zone from the text or the spec's default offset.
+    DateTime,
+    /// Decimal port; anything else (Argus' hex ICMP type/code) becomes null rather than a fake port.
+    Port,
+    /// Not stored (re-derived from other columns, see `Alias::Derived`).
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct ColSpec {
+    pub name: String,
+    pub kind: Kind,
+}
+
+impl ColSpec {
+    pub fn new(name: impl Into<String>, kind: Kind) -> Self {
+        Self { name: name.into(), kind }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DelimSpec {
+    pub delimiter: u8,
+    pub columns: Vec<ColSpec>,
+    /// Number of leading lines that are not data (header).
+    pub skip_lines: u64,
+    /// Lines starting with this byte are not data (Zeek '#' directives).
+    pub comment_prefix: Option<u8>,
+    /// Honour double quotes around fields.
+    pub quotes: bool,
+    /// Token meaning "no value" besides the empty field (Zeek "-").
+    pub unset_token: Option<Vec<u8>>,
+    /// Token meaning "empty string" (Zeek "(empty)").
+    pub empty_token: Option<Vec<u8>>,
+    /// A line starting with this ends the data (nfdump's "Summary" trailer).
+    pub stop_prefix: Option<Vec<u8>>,
+    /// Offset east of UTC for `DateTime` values without a zone.
+    pub default_tz_offset_secs: i32,
+    /// Reject a line whose value does not parse as its column's type (known layouts). When false
+    /// (inferred layouts) the column is widened instead and the file re-read.
+    pub strict: bool,
+    /// Strip surrounding spaces of string values (Argus pads `Dir`).
+    pub trim_strings: bool,
+}
+
+impl DelimSpec {
+    pub fn new(delimiter: u8, columns: Vec<ColSpec>) -> Self {
+        Self {
+            delimiter,
+            columns,
+            skip_lines: 0,
+            comment_prefix: None,
+            quotes: true,
+            unset_token: None,
+            empty_token: None,
+            stop_prefix: None,
+            default_tz_offset_secs: 0,
+            strict: true,
+            trim_strings: false,
+        }
+    }
+}
+
+/// Progress callback: bytes consumed so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+const BLOCK_BYTES: usize = 32 << 20;
+
+/// Reads the whole stream. Returns the table columns (in spec order, `Skip` left out) and the rejects.
+pub fn read_delimited(
+    mut input: impl Read,
+    spec: &DelimSpec,
+    file_label: &str,
+    cancel: &AtomicBool,
+    progress: Progress,
+) -> Result<(DataFrame, Rejected)> {
+    let mut spec = spec.clone();
+    // Widening needs a second pass over the data, so non-strict input is buffered whole. Those are
+    // generic files whose types were guessed; known high-volume layouts are strict and stream.
+    if !spec.strict {
+        let mut all = Vec::new();
+        input.read_to_end(&mut all).map_err(|e| DataError::io(file_label, e))?;
+        loop {
+            let mut widen = Vec::new();
+            let out = read_blocks(&all[..], &spec, file_label, cancel, progress, Some(&mut widen))?;
+            if widen.is_empty() {
+                return Ok(out);
+            }
+            for (i, k) in widen {
+                spec.columns[i].kind = k;
+            }
+        }
+    }
+    read_blocks(input, &spec, file_label, cancel, progress, None)
+}
+
+fn read_blocks(
+    mut input: impl Read,
+    spec: &DelimSpec,
+    file_label: &str,
+    cancel: &AtomicBool,
+    progress: Progress,
+    mut widen: Option<&mut Vec<(usize, Kind)>>,
+) -> Result<(DataFrame, Rejected)> {
+    let mut frames: Vec<DataFrame> = Vec::new();
+    let mut rejected = Rejected::default();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut line_no: u64 = 0; // lines before the current block
+    let mut consumed: u64 = 0;
+    let mut eof = false;
+    let mut stopped = false;
+    let mut buf = vec![0u8; BLOCK_BYTES];
+    while !eof && !stopped {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(DataError::Cancelled);
+        }
+        let mut block = std::mem::take(&mut carry);
+        // Fill up to one block; a short read is not the end of the stream.
+        let mut filled = 0;
+        while filled < BLOCK_BYTES {
+            let n = input.read(&mut buf[filled..]).map_err(|e| DataError::io(file_label, e))?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            filled += n;
+        }
+        consumed += filled as u64;
+        block.extend_from_slice(&buf[..filled]);
+        if !eof {
+            // Keep the partial last line for the next block.
+            match memchr::memrchr(b'\n', &block) {
+                Some(p) => carry = block.split_off(p + 1),
+                None => continue, // a line longer than a block: keep reading
+            }
+        }
+        if let Some(stop) = &spec.stop_prefix {
+            if let Some(p) = find_line_start(&block, stop) {
+                block.truncate(p);
+                stopped = true;
+            }
+        }
+        let lines_in_block = memchr::memchr_iter(b'\n', &block).count() as u64
+            + u64::from(!block.is_empty() && *block.last().unwrap_or(&b'\n') != b'\n');
+        let parts = split_block(&block, rayon::current_num_threads().max(1) * 2);
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut acc = line_no;
+        for p in &parts {
+            starts.push(acc);
+            acc += memchr::memchr_iter(b'\n', p).count() as u64;
+        }
+        let results: Vec<ChunkOut> = parts
+            .par_iter()
+            .zip(starts.par_iter())
+            .map(|(part, &start)| parse_part(part, start, spec, file_label, widen.is_some()))
+            .collect();
+        for r in results {
+            let r = r?;
+            rejected.merge(r.rejected);
+            if let Some(w) = widen.as_deref_mut() {
+                for x in r.widen {
+                    if !w.iter().any(|(i, _)| *i == x.0) {
+                        w.push(x);
+                    }
+                }
+            }
+            if r.df.height() > 0 {
+                frames.push(r.df);
+            }
+        }
+        line_no += lines_in_block;
+        progress(consumed);
+    }
+    let mut out = match frames.len() {
+        0 => empty_frame(spec),
+        _ => {
+            let mut it = frames.into_iter();
+            let mut first = it.next().unwrap_or_default();
+            for f in it {
+                first.vstack_mut_owned(f)?;
+            }
+            first
+        }
+    };
+    out.align_chunks_par();
+    Ok((out, rejected))
+}
+
+fn find_line_start(block: &[u8], prefix: &[u8]) -> Option<usize> {
+    if block.starts_with(prefix) {
+        return Some(0);
+    }
+    let mut needle = Vec::with_capacity(prefix.len() + 1);
+    needle.push(b'\n');
+    needle.extend_from_slice(prefix);
+    memchr::memmem::find(block, &needle).map(|p| p + 1)
+}
+
+fn split_block(block: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut parts = Vec::with_capacity(n);
+    let target = block.len() / n + 1;
+    let mut start = 0;
+    while start < block.len() {
+        let mut end = (start + target).min(block.len());
+        if end < block.len() {
+            end = match memchr::memchr(b'\n', &block[end..]) {
+                Some(p) => end + p + 1,
+                None => block.len(),
+            };
+        }
+        parts.push(&block[start..end]);
+        start = end;
+    }
+    parts
+}
+
+enum Builder {
+    I32(PrimitiveChunkedBuilder<Int32Type>),
+    I64(PrimitiveChunkedBuilder<Int64Type>),
+    F64(PrimitiveChunkedBuilder<Float64Type>),
+    Str(StringChunkedBuilder),
+    Bool(BooleanChunkedBuilder),
+}
+
+impl Builder {
+    fn new(spec: &ColSpec, cap: usize) -> Option<Self> {
+        let name = PlSmallStr::from(spec.name.as_str());
+        Some(match spec.kind {
+            Kind::I32 | Kind::Port => Builder::I32(PrimitiveChunkedBuilder::new(name, cap)),
+            Kind::I64 | Kind::EpochSecs | Kind::DateTime => Builder::I64(PrimitiveChunkedBuilder::new(name, cap)),
+            Kind::F64 => Builder::F64(PrimitiveChunkedBuilder::new(name, cap)),
+            Kind::Str | Kind::LowerStr => Builder::Str(StringChunkedBuilder::new(name, cap)),
+            Kind::Bool => Builder::Bool(BooleanChunkedBuilder::new(name, cap)),
+            Kind::Skip => return None,
+        })
+    }
+    fn null(&mut self) {
+        match self {
+            Builder::I32(b) => b.append_null(),
+            Builder::I64(b) => b.append_null(),
+            Builder::F64(b) => b.append_null(),
+            Builder::Str(b) => b.append_null(),
+            Builder::Bool(b) => b.append_null(),
+        }
+    }
+    fn finish(self, kind: Kind) -> Column {
+        match self {
+            Builder::I32(b) => b.finish().into_series().into_column(),
+            Builder::I64(b) => {
+                let s = b.finish().into_series();
+                if matches!(kind, Kind::EpochSecs | Kind::DateTime) {
+                    s.cast(&crate::data::table::time_dtype()).unwrap_or(s).into_column()
+                } else {
+                    s.into_column()
+                }
+            }
+            Builder::F64(b) => b.finish().into_series().into_column(),
+            Builder::Str(b) => b.finish().into_series().into_column(),
+            Builder::Bool(b) => b.finish().into_series().into_column(),
+        }
+    }
+}
+
+fn empty_frame(spec: &DelimSpec) -> DataFrame {
+    let cols: Vec<Column> =
+        spec.columns.iter().filter_map(|c| Builder::new(c, 0).map(|b| b.finish(c.kind))).collect();
+    DataFrame::new_infer_height(cols).unwrap_or_default()
+}
+
+struct ChunkOutInner {
+    df: DataFrame,
+    rejected: Rejected,
+    widen: Vec<(usize, Kind)>,
+}
+type ChunkOut = Result<ChunkOutInner>;
+
+/// Parsed value of one field, before it is appended (so a bad field rejects the whole line).
+enum Parsed<'a> {
+    Null,
+    I(i64),
+    F(f64),
+    S(&'a [u8]),
+    Owned(String),
+    B(bool),
+}
+
+fn parse_part(part: &[u8], first_line: u64, spec: &DelimSpec, file: &str, may_widen: bool) -> ChunkOut {
+    let est_rows = part.len() / 80 + 16;
+    let mut builders: Vec<Option<Builder>> = spec.columns.iter().map(|c| Builder::new(c, est_rows)).collect();
+    let mut rejected = Rejected::default();
+    let mut widen: Vec<(usize, Kind)> = Vec::new();
+    let ncols = spec.columns.len();
+    let mut fields: Vec<(usize, usize)> = Vec::with_capacity(ncols + 4);
+    let mut values: Vec<Parsed> = Vec::with_capacity(ncols);
+    let mut unquoted: Vec<String> = Vec::new();
+    let mut line_no = first_line;
+    for raw_line in part.split_inclusive(|b| *b == b'\n') {
+        line_no += 1;
+        let mut line = raw_line;
+        while let [rest @ .., b'\n' | b'\r'] = line {
+            line = rest;
+        }
+        if line_no <= spec.skip_lines {
+            continue;
+        }
+        if line.is_empty() || line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        if let Some(c) = spec.comment_prefix {
+            if line[0] == c {
+                continue;
+            }
+        }
+        fields.clear();
+        unquoted.clear();
+        if let Err(reason) = split_fields(line, spec, &mut fields, &mut unquoted) {
+            rejected.push(file, line_no, reason, line);
+            continue;
+        }
+        if fields.len() != ncols {
+            let reason = format!("expected {} fields, found {}", ncols, fields.len());
+            rejected.push(file, line_no, reason, line);
+            continue;
+        }
+        values.clear();
+        let mut bad: Option<String> = None;
+        let mut uq = 0usize;
+        for (i, &(a, b)) in fields.iter().enumerate() {
+            // usize::MAX marks a field that had quotes removed and lives in `unquoted`.
+            let owned;
+            let f: &[u8] = if a == usize::MAX {
+                owned = unquoted[uq].as_bytes();
+                uq += 1;
+                owned
+            } else {
+                &line[a..b]
+            };
+            let col = &spec.columns[i];
+            if col.kind == Kind::Skip {
+                values.push(Parsed::Null);
+                continue;
+            }
+            match parse_value(f, col.kind, spec) {
+                // Values are re-tied to `line` (which outlives the loop) rather than to `f`, which
+                // may point into the per-line `unquoted` scratch buffer.
+                Ok(v) => values.push(match v {
+                    Parsed::S(_) if a == usize::MAX => Parsed::Owned(String::from_utf8_lossy(f).into_owned()),
+                    Parsed::S(s) => {
+                        let off = a + (s.as_ptr() as usize - f.as_ptr() as usize);
+                        Parsed::S(&line[off..off + s.len()])
+                    }
+                    Parsed::Owned(s) => Parsed::Owned(s),
+                    Parsed::I(x) => Parsed::I(x),
+                    Parsed::F(x) => Parsed::F(x),
+                    Parsed::B(x) => Parsed::B(x),
+                    Parsed::Null => Parsed::Null,
+                }),
+                Err(expected) => {
+                    if may_widen {
+                        let wider = match (col.kind, parse_value(f, Kind::F64, spec)) {
+                            (Kind::I32 | Kind::I64, Ok(_)) => Kind::F64,
+                            _ => Kind::Str,
+                        };
+                        if !widen.iter().any(|(j, _)| *j == i) {
+                            widen.push((i, wider));
+                        }
+                        values.push(Parsed::Null);
+                    } else {
+                        let shown = String::from_utf8_lossy(&f[..f.len().min(40)]).into_owned();
+                        bad = Some(format!("column {} ('{}'): expected {expected}, found '{shown}'", i + 1, col.name));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(reason) = bad {
+            rejected.push(file, line_no, reason, line);
+            continue;
+        }
+        for (b, v) in builders.iter_mut().zip(values.drain(..)) {
+            let Some(b) = b else { continue };
+            match (b, v) {
+                (b, Parsed::Null) => b.null(),
+                (Builder::I32(b), Parsed::I(x)) => b.append_value(x as i32),
+                (Builder::I64(b), Parsed::I(x)) => b.append_value(x),
+                (Builder::F64(b), Parsed::F(x)) => b.append_value(x),
+                (Builder::F64(b), Parsed::I(x)) => b.append_value(x as f64),
+                (Builder::Str(b), Parsed::S(s)) => b.append_value(String::from_utf8_lossy(s).as_ref()),
+                (Builder::Str(b), Parsed::Owned(s)) => b.append_value(s.as_str()),
+                (Builder::Bool(b), Parsed::B(x)) => b.append_value(x),
+                (b, _) => b.null(),
+            }
+        }
+    }
+    let cols: Vec<Column> = builders
+        .into_iter()
+        .zip(spec.columns.iter())
+        .filter_map(|(b, c)| b.map(|b| b.finish(c.kind)))
+        .collect();
+    let df = DataFrame::new_infer_height(cols)?;
+    Ok(ChunkOutInner { df, rejected, widen })
+}
+
+/// Splits a line into field byte ranges. Quoted fields (with "" escapes) are unquoted into `unquoted`
+/// and marked with `usize::MAX` so the fast path (no quotes) never allocates.
+fn split_fields(
+    line: &[u8],
+    spec: &DelimSpec,
+    out: &mut Vec<(usize, usize)>,
+    unquoted: &mut Vec<String>,
+) -> std::result::Result<(), String> {
+    let d = spec.delimiter;
+    if !spec.quotes || memchr::memchr(b'"', line).is_none() {
+        let mut start = 0;
+        for p in memchr::memchr_iter(d, line) {
+            out.push((start, p));
+            start = p + 1;
+        }
+        out.push((start, line.len()));
+        return Ok(());
+    }
+    let mut i = 0;
+    loop {
+        if i < line.len() && line[i] == b'"' {
+            let mut s = Vec::new();
+            let mut j = i + 1;
+            loop {
+                match line.get(j) {
+                    None => return Err(format!("unterminated quote starting at byte {}", i + 1)),
+                    Some(b'"') if line.get(j + 1) == Some(&b'"') => {
+                        s.push(b'"');
+                        j += 2;
+                    }
+                    Some(b'"') => {
+                        j += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        s.push(c);
+                        j += 1;
+                    }
+                }
+            }
+            unquoted.push(String::from_utf8_lossy(&s).into_owned());
+            out.push((usize::MAX, usize::MAX));
+            match line.get(j) {
+                None => return Ok(()),
+                Some(&c) if c == d => i = j + 1,
+                Some(_) => return Err(format!("unexpected character after closing quote at byte {}", j + 1)),
+            }
+            if i == line.len() {
+                out.push((i, i));
+                return Ok(());
+            }
+        } else {
+            match memchr::memchr(d, &line[i..]) {
+                Some(p) => {
+                    out.push((i, i + p));
+                    i += p + 1;
+                    if i == line.len() {
+                        out.push((i, i));
+                        return Ok(());
+                    }
+                }
+                None => {
+                    out.push((i, line.len()));
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+fn parse_value<'a>(f: &'a [u8], kind: Kind, spec: &DelimSpec) -> std::result::Result<Parsed<'a>, &'static str> {
+    if f.is_empty() || spec.unset_token.as_deref() == Some(f) {
+        return Ok(Parsed::Null);
+    }
+    if spec.empty_token.as_deref() == Some(f) {
+        return Ok(match kind {
+            Kind::Str | Kind::LowerStr => Parsed::S(&f[..0]),
+            _ => Parsed::Null,
+        });
+    }
+    match kind {
+        Kind::I32 | Kind::I64 => {
+            let t = trim_ascii(f);
+            parse_int(t).map(Parsed::I).ok_or("an integer").and_then(|v| match (kind, v) {
+                (Kind::I32, Parsed::I(x)) if x < i32::MIN as i64 || x > i32::MAX as i64 => Err("a 32-bit integer"),
+                (_, v) => Ok(v),
+            })
+        }
+        Kind::Port => {
+            let t = trim_ascii(f);
+            Ok(match parse_int(t) {
+                Some(x) if (0..=65535).contains(&x) => Parsed::I(x),
+                _ => Parsed::Null,
+            })
+        }
+        Kind::F64 => {
+            let t = trim_ascii(f);
+            std::str::from_utf8(t).ok().and_then(|s| s.parse::<f64>().ok()).map(Parsed::F).ok_or("a number")
+        }
+        Kind::Str | Kind::LowerStr => Ok(Parsed::S(if spec.trim_strings { trim_ascii(f) } else { f })),
+        Kind::Bool => match trim_ascii(f) {
+            b"T" | b"t" | b"true" | b"True" | b"TRUE" | b"1" => Ok(Parsed::B(true)),
+            b"F" | b"f" | b"false" | b"False" | b"FALSE" | b"0" => Ok(Parsed::B(false)),
+            _ => Err("T or F"),
+        },
+        Kind::EpochSecs => epoch_secs_to_us(f).map(Parsed::I).ok_or("epoch seconds"),
+        Kind::DateTime => datetime_to_us(f, spec.default_tz_offset_secs).map(Parsed::I).ok_or("a date and time"),
+        Kind::Skip => Ok(Parsed::Null),
+    }
+}
+
+pub fn trim_ascii(f: &[u8]) -> &[u8] {
+    let mut a = 0;
+    let mut b = f.len();
+    while a < b && f[a].is_ascii_whitespace() {
+        a += 1;
+    }
+    while b > a && f[b - 1].is_ascii_whitespace() {
+        b -= 1;
+    }
+    &f[a..b]
+}
+
+pub fn parse_int(t: &[u8]) -> Option<i64> {
+    let (neg, digits) = match t {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as i64)?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// Guesses a column kind from sample values (generic CSV): integer, number, date-time or text.
+pub fn infer_kind(samples: &[&[u8]]) -> Kind {
+    let vals: Vec<&[u8]> = samples.iter().map(|s| trim_ascii(s)).filter(|s| !s.is_empty()).collect();
+    if vals.is_empty() {
+        return Kind::Str;
+    }
+    if vals.iter().all(|v| parse_int(v).is_some()) {
+        return Kind::I64;
+    }
+    if vals.iter().all(|v| std::str::from_utf8(v).ok().and_then(|s| s.parse::<f64>().ok()).is_some()) {
+        return Kind::F64;
+    }
+    if vals.iter().all(|v| datetime_to_us(v, 0).is_some()) {
+        return Kind::DateTime;
+    }
+    Kind::Str
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, spec: &DelimSpec) -> (DataFrame, Rejected) {
+        let cancel = AtomicBool::new(false);
+        read_delimited(text.as_bytes(), spec, "t.csv", &cancel, &|_| {}).unwrap()
+    }
+
+    fn spec3() -> DelimSpec {
+        DelimSpec::new(
+            b',',
+            vec![ColSpec::new("a", Kind::I64), ColSpec::new("b", Kind::Str), ColSpec::new("t", Kind::EpochSecs)],
+        )
+    }
+
+    #[test]
+    fn parses_and_rejects_with_line_numbers() {
+        let (df, rej) = read("1,x,10.5\n2,y\nz,w,3\n4,\"q,\"\"r\",4\n", &spec3());
+        assert_eq!(df.height(), 2);
+        assert_eq!(rej.total, 2);
+        assert_eq!(rej.samples[0].line, 2);
+        assert!(rej.samples[0].reason.contains("expected 3 fields, found 2"));
+        assert_eq!(rej.samples[1].line, 3);
+        assert!(rej.samples[1].reason.contains("expected an integer"), "{}", rej.samples[1].reason);
+        let b = df.column("b").unwrap().str().unwrap();
+        assert_eq!(b.get(1), Some("q,\"r"));
+    }
+
+    #[test]
+    fn truncated_last_line_and_crlf() {
+        let (df, rej) = read("1,x,1\r\n2,y,2\r\n3,z", &spec3());
+        assert_eq!(df.height(), 2);
+        assert_eq!(rej.total, 1);
+        assert_eq!(rej.samples[0].line, 3);
+    }
+
+    #[test]
+    fn widening_for_inferred_columns() {
+        let mut s = spec3();
+        s.strict = false;
+        let (df, rej) = read("1,x,1\n2.5,y,2\n", &s);
+        assert_eq!(rej.total, 0);
+        assert_eq!(df.column("a").unwrap().dtype(), &DataType::Float64);
+        let (df, _) = read("1,x,1\nabc,y,2\n", &s);
+        assert_eq!(df.column("a").unwrap().dtype(), &DataType::String);
+    }
+
+    #[test]
+    fn stop_prefix_and_comments() {
+        let mut s = spec3();
+        s.stop_prefix = Some(b"Summary".to_vec());
+        s.comment_prefix = Some(b'#');
+        let (df, rej) = read("#x\n1,x,1\nSummary\nflows,bytes\n1,2\n", &s);
+        assert_eq!(df.height(), 1);
+        assert_eq!(rej.total, 0);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut bytes: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        bytes.extend_from_slice(b"\"\"\",,\n\"");
+        let cancel = AtomicBool::new(false);
+        let (df, rej) = read_delimited(&bytes[..], &spec3(), "g", &cancel, &|_| {}).unwrap();
+        assert_eq!(df.height(), 0);
+        assert!(rej.total > 0);
+    }
+}

@@ -1,0 +1,578 @@
+//! Opening files: expand directories, detect formats, decompress gzip, parse in the background
+//! (cancellable, with progress), stack several files of one kind into one table with `source_file`.
+use super::builder::RecordTable;
+use super::error::{DataError, Result};
+use super::formats::{self, delimited, Detected};
+use super::record::{LineParser, ParseContext};
+use super::table::{time_dtype, Alias, Rejected, Table};
+use polars::prelude::*;
+use rayon::prelude::*;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Offset east of UTC for timestamps without a zone (syslog, Argus, nfdump). Default UTC.
+    pub tz_offset_secs: i32,
+    /// Year for timestamps without one (RFC 3164 syslog). Default: the file's modification year.
+    pub default_year: Option<i32>,
+}
+
+/// Shared between the loader thread and the UI: progress and cancel.
+#[derive(Debug, Default)]
+pub struct LoadControl {
+    pub cancel: AtomicBool,
+    pub bytes_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+}
+
+impl LoadControl {
+    pub fn fraction(&self) -> f32 {
+        let t = self.bytes_total.load(Ordering::Relaxed);
+        if t == 0 {
+            0.0
+        } else {
+            (self.bytes_done.load(Ordering::Relaxed) as f64 / t as f64).min(1.0) as f32
+        }
+    }
+}
+
+const SNIFF_BYTES: usize = 64 * 1024;
+
+fn is_gzip(path: &Path) -> std::io::Result<bool> {
+    let mut f = File::open(path)?;
+    let mut magic = [0u8; 2];
+    let n = f.read(&mut magic)?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
+
+/// Opens a file for reading, decompressing gzip transparently.
+pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
+    let gz = is_gzip(path).map_err(|e| DataError::io(path, e))?;
+    let f = File::open(path).map_err(|e| DataError::io(path, e))?;
+    let r = BufReader::with_capacity(1 << 20, f);
+    Ok(if gz { Box::new(flate2::read::MultiGzDecoder::new(r)) } else { Box::new(r) })
+}
+
+fn head_of(path: &Path) -> Result<Vec<u8>> {
+    let mut r = open_reader(path)?;
+    let mut buf = vec![0u8; SNIFF_BYTES];
+    let mut n = 0;
+    while n < buf.len() {
+        let k = r.read(&mut buf[n..]).map_err(|e| DataError::io(path, e))?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Detects the format of one file.
+pub fn detect_file(path: &Path) -> Result<Detected> {
+    let head = head_of(path)?;
+    formats::detect(&head).map_err(|reason| DataError::format(path, reason))
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let rd = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
+    for e in rd {
+        let e = e.map_err(|e| DataError::io(dir, e))?;
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            out.extend(list_dir(&p)?);
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Wraps a Read and counts bytes into the progress counter.
+struct Counting<'a, R> {
+    inner: R,
+    ctl: &'a LoadControl,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ctl.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// One file's part of the table.
+struct Part {
+    df: DataFrame,
+    rejected: Rejected,
+    aliases: Vec<Alias>,
+    notes: Vec<String>,
+}
+
+/// Loads the given files and directories into one table.
+pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> Result<Table> {
+    if paths.is_empty() {
+        return Err(DataError::Other("no input files given".into()));
+    }
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut notes = Vec::new();
+    let mut parquet_dirs = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| DataError::io(p, e))?;
+        if meta.is_dir() {
+            let listed = list_dir(p)?;
+            if !listed.is_empty() && listed.iter().all(|f| f.extension().is_some_and(|e| e == "parquet")) {
+                parquet_dirs.push(p.clone());
+                continue;
+            }
+            // In a directory, files that are clearly not logs (READMEs, licences) are skipped and said so.
+            for f in listed {
+                match detect_file(&f) {
+                    Ok(_) => files.push(f),
+                    Err(e) => notes.push(format!("skipped {}: {e}", f.display())),
+                }
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut total = 0u64;
+    for f in &files {
+        total += std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+    }
+    ctl.bytes_total.store(total.max(1), Ordering::Relaxed);
+
+    let mut detected = Vec::new();
+    for f in &files {
+        detected.push((f.clone(), detect_file(f)?));
+    }
+    let families: std::collections::BTreeSet<String> = detected.iter().map(|(_, d)| d.family()).collect();
+    if families.len() > 1 || (!parquet_dirs.is_empty() && !detected.is_empty()) {
+        let listing: Vec<String> =
+            detected.iter().map(|(f, d)| format!("{} ({})", f.display(), d.name())).collect();
+        return Err(DataError::Other(format!(
+            "the inputs mix formats: {}; open files of one kind together",
+            listing.join(", ")
+        )));
+    }
+    let mut parts = Vec::new();
+    let mut format_name = String::new();
+    let mut input_bytes = total;
+    for dir in &parquet_dirs {
+        parts.push(load_parquet(dir, true)?);
+        format_name = "parquet (hive partitioned)".into();
+        input_bytes += dir_size(dir);
+    }
+    for (f, det) in detected {
+        if format_name.is_empty() {
+            format_name = det.name();
+        } else if format_name != det.name() && !format_name.contains(&det.name()) {
+            format_name = det.family();
+        }
+        let part = load_one(&f, det, opts, ctl)?;
+        parts.push(part);
+    }
+    let multi = parts.len() > 1;
+    let mut all_rejected = Rejected::default();
+    let mut aliases: Vec<Alias> = Vec::new();
+    let mut frames = Vec::new();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .chain(parquet_dirs.iter().map(|d| d.display().to_string()))
+        .collect();
+    for (i, mut part) in parts.into_iter().enumerate() {
+        if multi {
+            let name = names.get(i).cloned().unwrap_or_default();
+            let h = part.df.height();
+            part.df.with_column(Column::new_scalar("source_file".into(), Scalar::from(PlSmallStr::from(name)), h))?;
+        }
+        all_rejected.merge(part.rejected);
+        for a in part.aliases {
+            if !aliases.iter().any(|b| b.original() == a.original()) {
+                aliases.push(a);
+            }
+        }
+        notes.extend(part.notes);
+        frames.push(part.df);
+    }
+    let mut df = concat_diagonal(frames)?;
+    postprocess(&mut df, &mut notes)?;
+    if multi {
+        // Keep `source_file` materialized: scalar columns are cheap but must survive filters.
+        let _ = df.column("source_file");
+    }
+    let mut files_out = files;
+    files_out.extend(parquet_dirs);
+    Ok(Table { df, format: format_name, files: files_out, aliases, rejected: all_rejected, notes, input_bytes })
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    list_dir(dir).map(|v| v.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum()).unwrap_or(0)
+}
+
+fn file_year(path: &Path) -> i32 {
+    use chrono::Datelike;
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(|t| chrono::DateTime::<chrono::Utc>::from(t).year())
+        .unwrap_or(1970)
+}
+
+fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -> Result<Part> {
+    let label = path.display().to_string();
+    let mut notes = Vec::new();
+    if let Detected::Parquet = det {
+        let p = load_parquet(path, false)?;
+        ctl.bytes_done.fetch_add(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0), Ordering::Relaxed);
+        return Ok(p);
+    }
+    if let Detected::Lines(parser) = det {
+        return load_lines(path, parser.as_ref(), opts, ctl);
+    }
+    let head = head_of(path)?;
+    let head_str = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
+    let head_lines: Vec<&[u8]> = head_str
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .take(1000)
+        .collect();
+    // The sniff window may cut the last line: leave it out of type inference.
+    let infer_lines = if head.len() >= SNIFF_BYTES && head_lines.len() > 2 {
+        &head_lines[..head_lines.len() - 1]
+    } else {
+        &head_lines[..]
+    };
+    let aliases;
+    let spec = match &det {
+        Detected::Vast(v) => {
+            aliases = formats::vast::aliases(*v);
+            formats::vast::spec(*v)
+        }
+        Detected::Argus(d) => {
+            notes.push(tz_note("Argus StartTime", opts.tz_offset_secs));
+            let s = formats::argus::spec(head_lines[0], *d, opts.tz_offset_secs);
+            aliases = header_aliases(head_lines[0], *d, &s);
+            s
+        }
+        Detected::NfdumpCsv => {
+            notes.push(tz_note("nfdump ts/te", opts.tz_offset_secs));
+            let s = formats::nfdump_csv::spec(head_lines[0], opts.tz_offset_secs);
+            aliases = header_aliases(head_lines[0], b',', &s);
+            s
+        }
+        Detected::ZeekTsv => {
+            let h = formats::zeek_tsv::parse_header(&head_lines).map_err(|r| DataError::format(path, r))?;
+            aliases = formats::zeek_tsv::aliases(&h)
+                .into_iter()
+                .map(|(original, column)| Alias::Same { original, column })
+                .collect();
+            if let Some(p) = &h.path {
+                notes.push(format!("{}: Zeek log type '{p}'", file_name(path)));
+            }
+            let mut s = formats::zeek_tsv::spec(&h);
+            s.default_tz_offset_secs = opts.tz_offset_secs;
+            let mut part = read_spec(path, &s, &label, ctl)?;
+            if let Some(p) = h.path {
+                let height = part.0.height();
+                if part.0.column("event_type").is_err() {
+                    part.0.with_column(Column::new_scalar("event_type".into(), Scalar::from(PlSmallStr::from(p)), height))?;
+                }
+            }
+            return Ok(Part { df: part.0, rejected: part.1, aliases, notes });
+        }
+        Detected::GenericDelimited(d) => {
+            let s = formats::generic_csv::spec(infer_lines, *d, opts.tz_offset_secs);
+            aliases = header_aliases(head_lines[0], *d, &s);
+            if head_lines.len() <= 1 {
+                notes.push(format!("{}: header only, no data rows", file_name(path)));
+            }
+            s
+        }
+        Detected::Parquet | Detected::Lines(_) => unreachable!("handled above"),
+    };
+    let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
+    Ok(Part { df, rejected, aliases, notes })
+}
+
+fn tz_note(what: &str, off: i32) -> String {
+    format!("{what} has no time zone: read as UTC{:+}:{:02}", off / 3600, (off.abs() % 3600) / 60)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
+}
+
+fn header_aliases(header: &[u8], d: u8, spec: &delimited::DelimSpec) -> Vec<Alias> {
+    let header = String::from_utf8_lossy(header);
+    header
+        .trim_start_matches('\u{feff}')
+        .split(d as char)
+        .zip(spec.columns.iter())
+        .filter(|(h, c)| h.trim().trim_matches('"') != c.name && c.kind != delimited::Kind::Skip)
+        .map(|(h, c)| Alias::Same { original: h.trim().trim_matches('"').to_string(), column: c.name.clone() })
+        .collect()
+}
+
+fn read_spec(path: &Path, spec: &delimited::DelimSpec, label: &str, ctl: &LoadControl) -> Result<(DataFrame, Rejected)> {
+    let r = open_reader(path)?;
+    let counting = Counting { inner: r, ctl };
+    // Progress is counted on decompressed bytes for gzip; close enough for a progress bar.
+    delimited::read_delimited(counting, spec, label, &ctl.cancel, &|_| {})
+}
+
+/// Line formats: the whole (decompressed) file is split into lines and parsed on all cores.
+fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &LoadControl) -> Result<Part> {
+    let label = path.display().to_string();
+    let mut data = Vec::new();
+    Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
+    let year = opts.default_year.unwrap_or_else(|| file_year(path));
+    let ctx = ParseContext { default_year: year, default_tz_offset_secs: opts.tz_offset_secs, file_name: label.clone() };
+    let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&data);
+    let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
+    let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
+    const CHUNK: usize = 4096;
+    let results: Vec<Vec<(u64, std::result::Result<Option<super::record::Record>, String>)>> = lines[..n_lines]
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            if ctl.cancel.load(Ordering::Relaxed) {
+                return Vec::new();
+            }
+            chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    let l = l.strip_suffix(b"\r").unwrap_or(l);
+                    if l.iter().all(u8::is_ascii_whitespace) {
+                        return None;
+                    }
+                    Some(((ci * CHUNK + i + 1) as u64, parser.parse_line(l, &ctx)))
+                })
+                .collect()
+        })
+        .collect();
+    if ctl.cancel.load(Ordering::Relaxed) {
+        return Err(DataError::Cancelled);
+    }
+    let mut table = RecordTable::new();
+    let mut rejected = Rejected::default();
+    for chunk in results {
+        for (line_no, r) in chunk {
+            match r {
+                Ok(Some(rec)) => table.push(rec),
+                Ok(None) => {}
+                Err(reason) => {
+                    let raw = lines[(line_no - 1) as usize];
+                    rejected.push(&label, line_no, reason, raw);
+                }
+            }
+        }
+    }
+    let df = table.into_frame()?;
+    let mut notes = Vec::new();
+    if df.column("year_assumed").is_ok() || parser.name().starts_with("syslog") || parser.name() == "iptables" {
+        notes.push(format!(
+            "{}: timestamps without a year were read as {year} ({}); zone UTC{:+}:{:02}",
+            file_name(path),
+            if opts.default_year.is_some() { "setting" } else { "file modification time" },
+            opts.tz_offset_secs / 3600,
+            (opts.tz_offset_secs.abs() % 3600) / 60
+        ));
+    }
+    Ok(Part { df, rejected, aliases: Vec::new(), notes })
+}
+
+fn load_parquet(path: &Path, hive: bool) -> Result<Part> {
+    let label = path.display().to_string();
+    let df = if hive {
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions { enabled: Some(true), ..Default::default() },
+            ..Default::default()
+        };
+        let glob = format!("{}/**/*.parquet", label.trim_end_matches('/'));
+        LazyFrame::scan_parquet(PlRefPath::new(glob.as_str()), args)?.collect()?
+    } else {
+        let f = File::open(path).map_err(|e| DataError::io(path, e))?;
+        ParquetReader::new(f).finish().map_err(|e| DataError::format(path, format!("not readable as Parquet: {e}")))?
+    };
+    // Map well-known column names onto the field dictionary; keep the originals as aliases.
+    let mut aliases = Vec::new();
+    let mut df = df;
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    for n in names {
+        if let Some(d) = formats::generic_csv::dictionary_name(&n) {
+            if d != n && df.column(d).is_err() {
+                df.rename(&n, d.into())?;
+                aliases.push(Alias::Same { original: n, column: d.to_string() });
+            }
+        }
+    }
+    Ok(Part { df, rejected: Rejected::default(), aliases, notes: Vec::new() })
+}
+
+/// Stacks frames with different column sets: missing columns are null; a column whose types
+/// disagree between files becomes text so no value is lost.
+pub fn concat_diagonal(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    if frames.len() == 1 {
+        return Ok(frames.into_iter().next().unwrap_or_default());
+    }
+    let mut order: Vec<(String, DataType)> = Vec::new();
+    for f in &frames {
+        for c in f.columns() {
+            match order.iter_mut().find(|(n, _)| n == c.name().as_str()) {
+                Some((_, t)) if t != c.dtype() => {
+                    *t = match (&*t, c.dtype()) {
+                        (DataType::Null, other) => other.clone(),
+                        (a, DataType::Null) => a.clone(),
+                        (a, b) if a.is_primitive_numeric() && b.is_primitive_numeric() => DataType::Float64,
+                        _ => DataType::String,
+                    }
+                }
+                Some(_) => {}
+                None => order.push((c.name().to_string(), c.dtype().clone())),
+            }
+        }
+    }
+    let mut out: Option<DataFrame> = None;
+    for f in frames {
+        let h = f.height();
+        let mut cols = Vec::with_capacity(order.len());
+        for (n, t) in &order {
+            let c = match f.column(n) {
+                Ok(c) if c.dtype() == t => c.clone(),
+                Ok(c) => c.cast(t)?,
+                Err(_) => Column::full_null(n.as_str().into(), h, t),
+            };
+            cols.push(c);
+        }
+        let df = DataFrame::new(h, cols)?;
+        match &mut out {
+            None => out = Some(df),
+            Some(o) => {
+                o.vstack_mut_owned(df)?;
+            }
+        }
+    }
+    Ok(out.unwrap_or_default())
+}
+
+/// Derived dictionary fields every view can rely on.
+fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
+    let h = df.height();
+    if df.column("time").is_err() {
+        df.with_column(Column::full_null("time".into(), h, &time_dtype()))?;
+        notes.push("no time field found: time views are empty".into());
+    } else if df.column("time")?.dtype() != &time_dtype() {
+        let c = df.column("time")?.clone();
+        let t = match c.dtype() {
+            DataType::Datetime(_, _) => c.cast(&time_dtype())?,
+            _ => c.cast(&DataType::Int64).and_then(|c| c.cast(&time_dtype()))?,
+        };
+        df.with_column(t)?;
+    }
+    if df.column("ip_proto").is_ok() && df.column("proto").is_err() || needs_proto_names(df) {
+        let ip = df.column("ip_proto")?.cast(&DataType::Int32)?;
+        let code = df.column("ipLayerProtocolCode").ok().cloned();
+        let names: StringChunked = ip
+            .i32()?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let from_code = code.as_ref().and_then(|c| c.str().ok().and_then(|s| s.get(i)).map(str::to_ascii_lowercase));
+                match (p.and_then(proto_name), from_code) {
+                    (Some(n), _) => Some(n.to_string()),
+                    (None, Some(c)) if c != "todo" && c != "other" => Some(c),
+                    (None, Some(c)) => Some(p.map(|x| x.to_string()).unwrap_or(c)),
+                    (None, None) => p.map(|x| x.to_string()),
+                }
+            })
+            .collect();
+        df.with_column(names.with_name("proto".into()).into_series().into_column())?;
+    }
+    if df.column("proto").is_ok() && df.column("ip_proto").is_err() {
+        let p = df.column("proto")?.cast(&DataType::String)?;
+        let nums: Int32Chunked = p.str()?.iter().map(|s| s.and_then(proto_number)).collect();
+        df.with_column(nums.with_name("ip_proto".into()).into_series().into_column())?;
+    }
+    // Argus gives totals and the source side; the other side is the difference.
+    for (total, sent, recv) in [("total_bytes", "bytes_sent", "bytes_received"), ("total_packets", "packets_sent", "packets_received")] {
+        if df.column(recv).is_err() {
+            if let (Ok(t), Ok(s)) = (df.column(total), df.column(sent)) {
+                let t = t.as_materialized_series().cast(&DataType::Int64)?;
+                let s = s.as_materialized_series().cast(&DataType::Int64)?;
+                let r = (&t - &s)?;
+                df.with_column(r.with_name(recv.into()).into_column())?;
+            }
+        }
+    }
+    if let Ok(t) = df.column("time") {
+        if let Ok(ti) = t.cast(&DataType::Int64) {
+            if let Ok(ca) = ti.i64() {
+                if let Some(max) = ca.max() {
+                    if max < 946_684_800_000_000 && max >= 0 {
+                        notes.push(
+                            "time values look relative (seconds from capture start, before 2000-01-01): \
+                             shown as offsets from 1970-01-01 UTC"
+                                .into(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn needs_proto_names(df: &DataFrame) -> bool {
+    // VAST stores the original code; `proto` (lower-case name) is derived from it.
+    df.column("ipLayerProtocolCode").is_ok() && df.column("proto").is_err()
+}
+
+pub fn proto_name(n: i32) -> Option<&'static str> {
+    Some(match n {
+        1 => "icmp",
+        2 => "igmp",
+        6 => "tcp",
+        17 => "udp",
+        41 => "ipv6",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        89 => "ospf",
+        103 => "pim",
+        132 => "sctp",
+        _ => return None,
+    })
+}
+
+pub fn proto_number(name: &str) -> Option<i32> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "icmp" => 1,
+        "igmp" => 2,
+        "tcp" => 6,
+        "udp" => 17,
+        "ipv6" => 41,
+        "gre" => 47,
+        "esp" => 50,
+        "ah" => 51,
+        "ipv6-icmp" | "icmp6" | "ipv6icmp" => 58,
+        "ospf" => 89,
+        "pim" => 103,
+        "sctp" => 132,
+        _ => return None,
+    })
+}

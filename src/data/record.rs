@@ -1,0 +1,105 @@
+//! Row-oriented intermediate form for line-based formats (text logs, JSON lines, Zeek TSV, ...).
+//!
+//! Fast columnar formats (VAST netflow CSV, Parquet) bypass this. Everything else parses one line
+//! into a [`Record`] whose field names are already the normalized field-dictionary names where a
+//! mapping exists (see `docs/FIELDS.md`), keeping other fields under their original names.
+//! The loader turns a stream of records into one typed polars table (see `data::builder`).
+
+/// One parsed field value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// Microseconds since the Unix epoch, UTC.
+    TimeUs(i64),
+}
+
+/// One parsed line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    /// Field name (normalized where a mapping exists) and value, in source order.
+    pub fields: Vec<(String, Value)>,
+}
+
+impl Record {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn push(&mut self, name: impl Into<String>, value: Value) {
+        self.fields.push((name.into(), value));
+    }
+    pub fn push_str(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.fields.push((name.into(), Value::Str(value.into())));
+    }
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+/// Settings a parser may need for ambiguous inputs (syslog without year or zone, ...).
+#[derive(Debug, Clone)]
+pub struct ParseContext {
+    /// Year assumed when the timestamp has none (from a setting or the file's modification time).
+    pub default_year: i32,
+    /// Offset east of UTC, in seconds, assumed when the timestamp has no zone.
+    pub default_tz_offset_secs: i32,
+    /// Name of the file being parsed, for messages.
+    pub file_name: String,
+}
+
+impl Default for ParseContext {
+    fn default() -> Self {
+        Self { default_year: 1970, default_tz_offset_secs: 0, file_name: String::new() }
+    }
+}
+
+/// What a line parser says about one line.
+pub type LineResult = Result<Option<Record>, String>;
+
+/// A parser for a line-oriented format. `Ok(None)` skips a line that is not data (comment,
+/// blank, header); `Err(reason)` rejects it (counted and shown to the user with file and line).
+pub trait LineParser: Send + Sync {
+    /// Short format name shown to the user, e.g. "syslog-rfc3164".
+    fn name(&self) -> &'static str;
+    fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult;
+}
+
+/// Days from 1970-01-01 to the given civil date (proleptic Gregorian). Howard Hinnant's algorithm.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Microseconds since the epoch for a civil date-time given in a zone `offset_secs` east of UTC.
+pub fn civil_to_us(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32, offset_secs: i32) -> i64 {
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64 - offset_secs as i64;
+    secs * 1_000_000 + micros as i64
+}
+
+/// Month number (1-12) from an English three-letter abbreviation, case-insensitive.
+pub fn month_from_abbrev(s: &str) -> Option<u32> {
+    const M: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let s = s.get(..3)?.to_ascii_lowercase();
+    M.iter().position(|m| *m == s).map(|i| i as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn civil_roundtrip() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(civil_to_us(2013, 4, 1, 0, 0, 0, 0, 0), 1_364_774_400_000_000);
+        assert_eq!(civil_to_us(2021, 6, 6, 15, 59, 46, 0, 7200), civil_to_us(2021, 6, 6, 13, 59, 46, 0, 0));
+        assert_eq!(month_from_abbrev("Dec"), Some(12));
+    }
+}

@@ -1,0 +1,93 @@
+//! The loaded, typed table and its bookkeeping (what was rejected, what was assumed).
+use polars::prelude::*;
+use std::path::PathBuf;
+
+/// How many rejected lines are kept with their text for inspection; the count is always exact.
+pub const MAX_REJECTED_SAMPLES: usize = 1000;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RejectedLine {
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+    /// The line itself, cut to 300 characters, lossy UTF-8.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Rejected {
+    pub total: u64,
+    pub samples: Vec<RejectedLine>,
+}
+
+impl Rejected {
+    pub fn push(&mut self, file: &str, line: u64, reason: String, raw: &[u8]) {
+        self.total += 1;
+        if self.samples.len() < MAX_REJECTED_SAMPLES {
+            let mut text = String::from_utf8_lossy(&raw[..raw.len().min(1200)]).into_owned();
+            if text.chars().count() > 300 {
+                text = text.chars().take(300).collect::<String>() + "…";
+            }
+            self.samples.push(RejectedLine { file: file.to_string(), line, reason, text });
+        }
+    }
+    pub fn merge(&mut self, other: Rejected) {
+        self.total += other.total;
+        for s in other.samples {
+            if self.samples.len() >= MAX_REJECTED_SAMPLES {
+                break;
+            }
+            self.samples.push(s);
+        }
+    }
+}
+
+/// One original column name that stays queryable in SQL, and what it stands for.
+#[derive(Debug, Clone)]
+pub enum Alias {
+    /// Same values as a stored column.
+    Same { original: String, column: String },
+    /// Re-derived from stored columns (e.g. VAST `parsedDate` from `time`).
+    Derived { original: String, expr: Expr },
+}
+
+impl Alias {
+    pub fn original(&self) -> &str {
+        match self {
+            Alias::Same { original, .. } | Alias::Derived { original, .. } => original,
+        }
+    }
+}
+
+/// Everything loaded from one or more files of one kind.
+#[derive(Clone)]
+pub struct Table {
+    pub df: DataFrame,
+    /// Format name shown to the user ("vast-netflow", "zeek-tsv", ...).
+    pub format: String,
+    pub files: Vec<PathBuf>,
+    pub aliases: Vec<Alias>,
+    pub rejected: Rejected,
+    /// Assumptions the user should see (missing year or zone, relative timestamps, ...).
+    pub notes: Vec<String>,
+    pub input_bytes: u64,
+}
+
+impl Table {
+    pub fn rows(&self) -> usize {
+        self.df.height()
+    }
+
+    /// Minimum and maximum of `time` in µs, if the table has a time column with values.
+    pub fn time_range_us(&self) -> Option<(i64, i64)> {
+        let c = self.df.column("time").ok()?;
+        let ca = c.as_materialized_series().cast(&DataType::Int64).ok()?;
+        let ca = ca.i64().ok()?;
+        Some((ca.min()?, ca.max()?))
+    }
+}
+
+/// The polars type of the `time` column everywhere in Brushfire.
+pub fn time_dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+}

@@ -1,0 +1,7 @@
+//! Brushfire: a desktop visual-analytics workbench for security logs.
+//!
+//! Layers: `data` (polars: formats, load, SQL, export), `linking` (selection, crossfilter,
+//! coordinator; no egui), `views` (pure view models + `_ui` drawing), `app` (eframe glue), `cli`.
+pub mod data;
+pub mod app;
+pub mod cli;
