@@ -1,7 +1,11 @@
 //! Brushfire: a desktop visual-analytics workbench for security logs.
 //!
-//! Layers: `data` (polars: formats, load, SQL, export), `linking` (selection, crossfilter,
-//! coordinator; no egui), `views` (pure view models + `_ui` drawing), `app` (eframe glue), `cli`.
-pub mod data;
+//! Layers: `data` (polars: formats, load, SQL, export), `graph` (AfterGlow rules, graph building
+//! and exports), `linking` (selection, crossfilter, coordinator; no egui), `views` (pure view models
+//! + `_ui` drawing), `app` (eframe glue), `cli`.
 pub mod app;
 pub mod cli;
+pub mod data;
+pub mod graph;
+pub mod linking;
+pub mod views;

@@ -79,6 +79,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// Microseconds since the epoch for a civil date-time given in a zone `offset_secs` east of UTC.
+#[allow(clippy::too_many_arguments)]
 pub fn civil_to_us(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32, offset_secs: i32) -> i64 {
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64 - offset_secs as i64;

@@ -1,8 +1,1385 @@
-//! (replaced by the JSON-lines parsers)
-use crate::data::record::LineParser;
-pub fn detect(_sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
+//! JSON-lines security logs: Zeek JSON, Suricata eve.json, Windows event exports and generic JSON lines.
+//!
+//! Every line is flattened in source order into dotted keys (`alert.signature`, `flow.bytes_toserver`);
+//! arrays become a compact JSON string. Flattening is done by a serde visitor straight from the bytes,
+//! so no intermediate `serde_json::Value` tree is built and the source key order is kept (serde_json's
+//! map would sort keys unless its `preserve_order` feature happens to be on). serde_json's recursion
+//! limit (128) turns absurdly deep nesting into an error instead of a stack overflow.
+//!
+//! Then a flavour-specific mapping renames the keys that have a normalized field name (see
+//! [`field_mappings`]). Shared helpers (time parsing, protocol numbers, flattening) are public to the
+//! sibling format modules.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::data::formats::windows;
+use crate::data::record::{civil_to_us, LineParser, LineResult, ParseContext, Record, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Flattening
+// ---------------------------------------------------------------------------------------------
+
+/// A JSON object flattened to dotted keys, in source order.
+pub type FlatObject = Vec<(String, Value)>;
+
+/// Flattens one JSON line (must be an object) into dotted keys. Leading UTF-8 BOM and surrounding
+/// whitespace (CR of CRLF files) are allowed. Returns the reason on malformed input.
+pub fn flatten_line(line: &[u8]) -> Result<FlatObject, String> {
+    let line = trim_line(line);
+    let mut out = Vec::with_capacity(32);
+    let mut de = serde_json::Deserializer::from_slice(line);
+    TopSeed { out: &mut out }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
+    de.end().map_err(|e| format!("invalid JSON: {e}"))?;
+    Ok(out)
+}
+
+/// Strips a UTF-8 BOM and ASCII whitespace on both ends.
+pub fn trim_line(line: &[u8]) -> &[u8] {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    line.trim_ascii()
+}
+
+/// Accepts only a JSON object at the top level.
+struct TopSeed<'a> {
+    out: &'a mut FlatObject,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        FlatSeed { key: String::new(), out: self.out }.visit_map(map)
+    }
+}
+
+/// Builds the dotted key from the parent key and the JSON key, without an intermediate String.
+struct KeySeed<'p> {
+    prefix: &'p str,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = String;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<String, E> {
+        if self.prefix.is_empty() {
+            return Ok(s.to_owned());
+        }
+        let mut k = String::with_capacity(self.prefix.len() + 1 + s.len());
+        k.push_str(self.prefix);
+        k.push('.');
+        k.push_str(s);
+        Ok(k)
+    }
+}
+
+/// One value under `key`: scalars are pushed, objects recurse, arrays become compact JSON text.
+struct FlatSeed<'a> {
+    key: String,
+    out: &'a mut FlatObject,
+}
+
+impl<'de> DeserializeSeed<'de> for FlatSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FlatSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.out.push((self.key, Value::Bool(v)));
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.out.push((self.key, Value::Int(v)));
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        // Values above i64::MAX (rare: 64-bit hashes/ids) lose precision as Float rather than fail.
+        let v = i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64));
+        self.out.push((self.key, v));
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.out.push((self.key, Value::Float(v)));
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.out.push((self.key, Value::Str(v.to_owned())));
+        Ok(())
+    }
+    fn visit_string<E>(self, v: String) -> Result<(), E> {
+        self.out.push((self.key, Value::Str(v)));
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.out.push((self.key, Value::Null));
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.out.push((self.key, Value::Null));
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key_seed(KeySeed { prefix: &self.key })? {
+            map.next_value_seed(FlatSeed { key: k, out: &mut *self.out })?;
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            items.push(v);
+        }
+        let text = serde_json::to_string(&items).unwrap_or_default();
+        self.out.push((self.key, Value::Str(text)));
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value conversion helpers
+// ---------------------------------------------------------------------------------------------
+
+/// Integer from a JSON number or a decimal string ("55961"); None for "-", "", fractions, text.
+pub fn value_to_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(*f as i64),
+        Value::Str(s) => s.trim().parse().ok(),
+        Value::Bool(b) => Some(*b as i64),
+        _ => None,
+    }
+}
+
+/// Float from a JSON number or a numeric string.
+pub fn value_to_float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
+        _ => None,
+    }
+}
+
+/// IANA protocol number for a protocol name (case-insensitive), or for a numeric string.
+pub fn ip_proto_from_name(name: &str) -> Option<i64> {
+    let n = name.trim();
+    if let Ok(num) = n.parse::<i64>() {
+        return (0..=255).contains(&num).then_some(num);
+    }
+    Some(match n.to_ascii_lowercase().as_str() {
+        "icmp" => 1,
+        "igmp" => 2,
+        "ipip" | "ipencap" | "ipv4" => 4,
+        "tcp" => 6,
+        "egp" => 8,
+        "udp" => 17,
+        "ipv6" => 41,
+        "rsvp" => 46,
+        "gre" => 47,
+        "esp" => 50,
+        "ah" => 51,
+        "icmp6" | "icmpv6" | "ipv6-icmp" | "ipv6_icmp" => 58,
+        "eigrp" => 88,
+        "ospf" | "ospfigp" => 89,
+        "pim" => 103,
+        "vrrp" => 112,
+        "l2tp" => 115,
+        "sctp" => 132,
+        "udplite" => 136,
+        _ => return None,
+    })
+}
+
+/// Lowercase protocol name for an IANA number, for sources that give the number only.
+pub fn proto_name_from_number(n: i64) -> Option<&'static str> {
+    Some(match n {
+        1 => "icmp",
+        2 => "igmp",
+        6 => "tcp",
+        17 => "udp",
+        41 => "ipv6",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        89 => "ospf",
+        132 => "sctp",
+        _ => return None,
+    })
+}
+
+/// Pushes `proto` (lowercase name) and `ip_proto` (number) for a protocol given as name or number.
+pub fn push_proto(rec: &mut Record, v: &Value) {
+    let (name, num) = match v {
+        Value::Str(s) => {
+            let num = ip_proto_from_name(s);
+            let name = match s.trim().parse::<i64>() {
+                // Suricata prints unknown protocols as zero-padded numbers ("047").
+                Ok(n) => proto_name_from_number(n).map(str::to_owned).unwrap_or_else(|| n.to_string()),
+                Err(_) => s.trim().to_ascii_lowercase(),
+            };
+            (name, num)
+        }
+        _ => match value_to_int(v) {
+            Some(n) => {
+                (proto_name_from_number(n).map(str::to_owned).unwrap_or_else(|| n.to_string()), Some(n))
+            }
+            None => return,
+        },
+    };
+    rec.push("proto", Value::Str(name));
+    if let Some(n) = num {
+        rec.push("ip_proto", Value::Int(n));
+    }
+}
+
+/// Pushes `v` under `name` unless a field of that name already exists, in which case it keeps
+/// `original` as its name: two source keys mapping to one normalized name must not collide.
+pub fn push_unique(rec: &mut Record, name: &'static str, original: String, v: Value) {
+    if rec.get(name).is_some() {
+        rec.fields.push((original, v));
+    } else {
+        rec.fields.push((name.to_owned(), v));
+    }
+}
+
+/// Pushes an integer field under the normalized `name`, or the original key/value if the value is
+/// not an integer (e.g. "-"), so no information is lost and the normalized column stays Int.
+pub fn push_int(rec: &mut Record, name: &'static str, original: String, v: Value) {
+    match value_to_int(&v) {
+        Some(i) => push_unique(rec, name, original, Value::Int(i)),
+        None if matches!(v, Value::Null) => {}
+        None => rec.fields.push((original, v)),
+    }
+}
+
+/// Like [`push_int`] for Float fields.
+pub fn push_float(rec: &mut Record, name: &'static str, original: String, v: Value) {
+    match value_to_float(&v) {
+        Some(f) => push_unique(rec, name, original, Value::Float(f)),
+        None if matches!(v, Value::Null) => {}
+        None => rec.fields.push((original, v)),
+    }
+}
+
+/// Pushes a string field under the normalized `name` (numbers rendered as text).
+pub fn push_string(rec: &mut Record, name: &'static str, original: String, v: Value) {
+    let v = match v {
+        Value::Int(i) => Value::Str(i.to_string()),
+        Value::Float(f) => Value::Str(f.to_string()),
+        Value::Bool(b) => Value::Str(b.to_string()),
+        other => other,
+    };
+    push_unique(rec, name, original, v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time helpers
+// ---------------------------------------------------------------------------------------------
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0u32, |acc, d| acc * 10 + (d - b'0') as u32))
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Parses ISO-8601 / RFC 3339 date-times into µs since the epoch (UTC):
+/// `2021-06-06T15:59:46.457984+0200`, `2018-03-24T17:15:20.629574Z`, `2020-07-22T20:29:36.4148271Z UTC`,
+/// `2020-09-15 10:00:00` (no zone: `default_offset_secs` east of UTC), `+02:00`, `+02`, date only.
+/// Fractions beyond µs are truncated.
+pub fn parse_iso8601_us(s: &str, default_offset_secs: i32) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = digits(&b[0..4])? as i64;
+    let mo = digits(&b[5..7])?;
+    let d = digits(&b[8..10])?;
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
+        return None;
+    }
+    if b.len() == 10 {
+        return Some(civil_to_us(y, mo, d, 0, 0, 0, 0, default_offset_secs));
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 16 || b[13] != b':' {
+        return None;
+    }
+    let h = digits(&b[11..13])?;
+    let mi = digits(&b[14..16])?;
+    let mut i = 16;
+    let mut sec = 0;
+    if b.get(i) == Some(&b':') {
+        sec = digits(b.get(i + 1..i + 3)?)?;
+        i += 3;
+    }
+    let mut micros = 0u32;
+    if matches!(b.get(i), Some(b'.') | Some(b',')) {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 6 {
+                micros = micros * 10 + (b[i] - b'0') as u32;
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for _ in (i - start)..6 {
+            micros *= 10;
+        }
+    }
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    // A leap second is folded onto :59 rather than rejected.
+    let sec = sec.min(59);
+    let offset = parse_zone(std::str::from_utf8(&b[i..]).ok()?, default_offset_secs)?;
+    Some(civil_to_us(y, mo, d, h, mi, sec, micros, offset))
+}
+
+/// Zone suffix after the time: "", "Z", "UTC", "Z UTC", "+0200", "+02:00", "-07", " +0000".
+fn parse_zone(rest: &str, default_offset_secs: i32) -> Option<i32> {
+    let mut r = rest.trim();
+    let mut utc = false;
+    for suffix in ["UTC", "GMT"] {
+        if let Some(x) = r.strip_suffix(suffix) {
+            r = x.trim_end();
+            utc = true;
+        }
+    }
+    if r.is_empty() {
+        return Some(if utc { 0 } else { default_offset_secs });
+    }
+    if r == "Z" || r == "z" {
+        return Some(0);
+    }
+    let sign = match r.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let z = &r.as_bytes()[1..];
+    let (hh, mm) = match z.len() {
+        2 => (digits(z)?, 0),
+        4 => (digits(&z[0..2])?, digits(&z[2..4])?),
+        5 if z[2] == b':' => (digits(&z[0..2])?, digits(&z[3..5])?),
+        _ => return None,
+    };
+    if hh > 23 || mm > 59 {
+        return None;
+    }
+    Some(sign * (hh as i32 * 3600 + mm as i32 * 60))
+}
+
+/// Seconds since the epoch (fractional) to µs; None when out of a sane range (±~31,000 years).
+pub fn secs_f64_to_us(secs: f64) -> Option<i64> {
+    (secs.is_finite() && secs.abs() < 1.0e12).then(|| (secs * 1e6).round() as i64)
+}
+
+/// Epoch number of unknown unit to µs: magnitude decides seconds / ms / µs / ns
+/// (seconds up to year ~5138, ms from 1973 on, µs, ns).
+pub fn epoch_number_to_us(x: f64) -> Option<i64> {
+    if !x.is_finite() {
+        return None;
+    }
+    let a = x.abs();
+    if a < 1.0e11 {
+        secs_f64_to_us(x)
+    } else if a < 1.0e14 {
+        Some((x * 1e3).round() as i64)
+    } else if a < 1.0e17 {
+        Some(x.round() as i64)
+    } else if a < 1.0e20 {
+        Some((x / 1e3).round() as i64)
+    } else {
+        None
+    }
+}
+
+/// Integer epoch of unknown unit to µs, exact (no float rounding for ns/µs values).
+pub fn epoch_int_to_us(x: i64) -> Option<i64> {
+    let a = x.unsigned_abs();
+    if a < 100_000_000_000 {
+        Some(x * 1_000_000)
+    } else if a < 100_000_000_000_000 {
+        Some(x * 1_000)
+    } else if a < 100_000_000_000_000_000 {
+        Some(x)
+    } else {
+        Some(x / 1_000)
+    }
+}
+
+/// A time value of any common JSON shape to µs: epoch number (unit by magnitude), numeric string,
+/// ISO-8601 / RFC 3339 string, or .NET JSON "/Date(1600000000000)/" (ms).
+pub fn any_time_to_us(v: &Value, default_offset_secs: i32) -> Option<i64> {
+    match v {
+        Value::Int(i) => epoch_int_to_us(*i),
+        Value::Float(f) => epoch_number_to_us(*f),
+        Value::TimeUs(t) => Some(*t),
+        Value::Str(s) => {
+            let s = s.trim();
+            if let Some(t) = parse_iso8601_us(s, default_offset_secs) {
+                return Some(t);
+            }
+            if let Some(inner) = s.strip_prefix("/Date(").and_then(|x| x.strip_suffix(")/")) {
+                // .NET form may carry a zone suffix ("1600000000000+0200"); the ms part is UTC already.
+                let end = inner[1..].find(['+', '-']).map(|p| p + 1).unwrap_or(inner.len());
+                return inner[..end].parse::<i64>().ok().map(|ms| ms * 1000);
+            }
+            if let Ok(i) = s.parse::<i64>() {
+                return epoch_int_to_us(i);
+            }
+            s.parse::<f64>().ok().and_then(epoch_number_to_us)
+        }
+        _ => None,
+    }
+}
+
+/// Key names tried, in this order, for the record time of generic JSON lines.
+const GENERIC_TIME_KEYS: [&str; 12] = [
+    "ts",
+    "timestamp",
+    "@timestamp",
+    "time",
+    "TimeCreated",
+    "EventTime",
+    "date",
+    "datetime",
+    "Timestamp",
+    "Time",
+    "event_time",
+    "TimeGenerated",
+];
+
+/// Index and µs of the first usable time field among [`GENERIC_TIME_KEYS`].
+fn find_generic_time(flat: &FlatObject, ctx: &ParseContext) -> Option<(usize, i64)> {
+    for key in GENERIC_TIME_KEYS {
+        if let Some(i) = flat.iter().position(|(k, _)| k == key) {
+            if let Some(t) = any_time_to_us(&flat[i].1, ctx.default_tz_offset_secs) {
+                return Some((i, t));
+            }
+        }
+    }
     None
 }
+
+// ---------------------------------------------------------------------------------------------
+// Flavours
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Zeek,
+    Suricata,
+    Generic,
+}
+
+/// Parser for Zeek JSON, Suricata eve.json and generic JSON lines. A stream mixing several log
+/// types (Zeek `_path`s, Suricata event types) is fine: records just carry different field sets.
+pub struct JsonLinesParser {
+    flavour: Flavour,
+}
+
+impl JsonLinesParser {
+    pub fn zeek() -> Self {
+        Self { flavour: Flavour::Zeek }
+    }
+    pub fn suricata() -> Self {
+        Self { flavour: Flavour::Suricata }
+    }
+    pub fn generic() -> Self {
+        Self { flavour: Flavour::Generic }
+    }
+}
+
+impl LineParser for JsonLinesParser {
+    fn name(&self) -> &'static str {
+        match self.flavour {
+            Flavour::Zeek => "zeek-json",
+            Flavour::Suricata => "suricata-eve",
+            Flavour::Generic => "json-lines",
+        }
+    }
+
+    fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult {
+        if trim_line(line).is_empty() {
+            return Ok(None);
+        }
+        let flat = flatten_line(line)?;
+        let rec = match self.flavour {
+            Flavour::Zeek => map_zeek(flat, ctx)?,
+            Flavour::Suricata => map_suricata(flat, ctx)?,
+            Flavour::Generic => map_generic(flat, ctx),
+        };
+        Ok(Some(rec))
+    }
+}
+
+/// Zeek log names recognized in file names (`conn.log`, `vertical-conn.log`, `dns.json.gz`, ...).
+const ZEEK_LOGS: [&str; 44] = [
+    "conn",
+    "dns",
+    "http",
+    "ssl",
+    "x509",
+    "files",
+    "notice",
+    "weird",
+    "ssh",
+    "smtp",
+    "rdp",
+    "syslog",
+    "software",
+    "known_services",
+    "known_hosts",
+    "known_certs",
+    "dhcp",
+    "ftp",
+    "sip",
+    "snmp",
+    "tunnel",
+    "dpd",
+    "pe",
+    "kerberos",
+    "ntlm",
+    "smb_files",
+    "smb_mapping",
+    "dce_rpc",
+    "radius",
+    "mysql",
+    "irc",
+    "ntp",
+    "ocsp",
+    "capture_loss",
+    "stats",
+    "reporter",
+    "loaded_scripts",
+    "packet_filter",
+    "intel",
+    "signatures",
+    "traceroute",
+    "modbus",
+    "socks",
+    "quic",
+];
+
+/// Zeek log type from the file name: the first dash/dot-separated token of the base name that is a
+/// known Zeek log name.
+fn zeek_log_from_file_name(file_name: &str) -> Option<&'static str> {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    base.split(['-', '.']).find_map(|tok| ZEEK_LOGS.iter().find(|l| l.eq_ignore_ascii_case(tok)).copied())
+}
+
+/// Zeek log type guessed from the keys present, for lines without `_path` in unnamed files.
+fn zeek_log_from_keys(flat: &FlatObject) -> Option<&'static str> {
+    let has = |k: &str| flat.iter().any(|(n, _)| n == k);
+    if has("conn_state") || has("history") {
+        Some("conn")
+    } else if has("qtype_name") || has("query") && has("trans_id") {
+        Some("dns")
+    } else if has("method") && has("uri") {
+        Some("http")
+    } else if has("certificate.serial") {
+        Some("x509")
+    } else if has("fuid") && (has("tx_hosts") || has("analyzers") || has("seen_bytes")) {
+        Some("files")
+    } else if has("server_name") || has("ja3") || has("cipher") {
+        Some("ssl")
+    } else if has("note") {
+        Some("notice")
+    } else if has("name") && has("addl") {
+        Some("weird")
+    } else {
+        None
+    }
+}
+
+fn map_zeek(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
+    let path = flat.iter().find(|(k, _)| k == "_path").and_then(|(_, v)| match v {
+        Value::Str(s) => Some(s.clone()),
+        _ => None,
+    });
+    let log_type: Option<String> = path.clone().or_else(|| {
+        zeek_log_from_file_name(&ctx.file_name).or_else(|| zeek_log_from_keys(&flat)).map(str::to_owned)
+    });
+    // HTTP field names (method, uri, host, ...) are only normalized in http logs: software.log's `host`
+    // is an address and sip.log's `method` is not HTTP.
+    let is_http = log_type.as_deref() == Some("http");
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
+    if path.is_none() {
+        if let Some(t) = &log_type {
+            rec.push_str("event_type", t.clone());
+        }
+    }
+    let mut has_time = false;
+    for (k, v) in flat {
+        match k.as_str() {
+            "ts" if !has_time => {
+                // Zeek's ts is epoch seconds (float) or ISO-8601 with JSON::TimestampFormat=ISO8601.
+                // Small values (rebased captures, e.g. 22.3) stay seconds after 1970 on purpose.
+                let t = match &v {
+                    Value::Str(s) => parse_iso8601_us(s, 0),
+                    _ => value_to_float(&v).and_then(secs_f64_to_us),
+                };
+                match t {
+                    Some(t) => rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t))),
+                    None => return Err(format!("bad Zeek ts: {v:?}")),
+                }
+                has_time = true;
+            }
+            "_write_ts" => match &v {
+                Value::Str(s) => match parse_iso8601_us(s, 0) {
+                    Some(t) => rec.fields.push((k, Value::TimeUs(t))),
+                    None => rec.fields.push((k, v)),
+                },
+                _ => match value_to_float(&v).and_then(secs_f64_to_us) {
+                    Some(t) => rec.fields.push((k, Value::TimeUs(t))),
+                    None => rec.fields.push((k, v)),
+                },
+            },
+            "_path" => push_unique(&mut rec, "event_type", k, v),
+            "id.orig_h" | "id_orig_h" => push_string(&mut rec, "src_ip", k, v),
+            "id.resp_h" | "id_resp_h" => push_string(&mut rec, "dst_ip", k, v),
+            "id.orig_p" | "id_orig_p" => push_int(&mut rec, "src_port", k, v),
+            "id.resp_p" | "id_resp_p" => push_int(&mut rec, "dst_port", k, v),
+            "proto" if rec.get("proto").is_none() => push_proto(&mut rec, &v),
+            "duration" => push_float(&mut rec, "duration", k, v),
+            "orig_bytes" => push_int(&mut rec, "bytes_sent", k, v),
+            "resp_bytes" => push_int(&mut rec, "bytes_received", k, v),
+            "orig_pkts" => push_int(&mut rec, "packets_sent", k, v),
+            "resp_pkts" => push_int(&mut rec, "packets_received", k, v),
+            "method" if is_http => push_string(&mut rec, "http_method", k, v),
+            "uri" if is_http => push_string(&mut rec, "http_request", k, v),
+            "status_code" if is_http => push_int(&mut rec, "http_status", k, v),
+            "user_agent" if is_http => push_string(&mut rec, "http_user_agent", k, v),
+            "host" if is_http => push_string(&mut rec, "http_host", k, v),
+            "label" | "Label" => push_string(&mut rec, "label", k, v),
+            "detailedlabel" | "detailed-label" | "detailed_label" => {
+                push_string(&mut rec, "detailedlabel", k, v)
+            }
+            _ => rec.fields.push((k, v)),
+        }
+    }
+    Ok(rec)
+}
+
+fn map_suricata(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 6) };
+    let mut flow_start = None;
+    let mut flow_end = None;
+    for (k, v) in flat {
+        match k.as_str() {
+            "timestamp" if rec.get("time").is_none() => match &v {
+                Value::Str(s) => match parse_iso8601_us(s, ctx.default_tz_offset_secs) {
+                    Some(t) => rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t))),
+                    None => return Err(format!("bad Suricata timestamp: {s}")),
+                },
+                _ => return Err(format!("bad Suricata timestamp: {v:?}")),
+            },
+            "src_ip" => push_string(&mut rec, "src_ip", k, v),
+            "dest_ip" => push_string(&mut rec, "dst_ip", k, v),
+            "src_port" => push_int(&mut rec, "src_port", k, v),
+            "dest_port" => push_int(&mut rec, "dst_port", k, v),
+            "proto" if rec.get("proto").is_none() => push_proto(&mut rec, &v),
+            "event_type" => push_string(&mut rec, "event_type", k, v),
+            "host" => push_string(&mut rec, "host", k, v),
+            "alert.action" => push_string(&mut rec, "action", k, v),
+            "alert.signature" => {
+                if rec.get("msg").is_none() {
+                    rec.fields.push(("msg".to_owned(), v.clone()));
+                }
+                rec.fields.push((k, v));
+            }
+            "flow.bytes_toserver" => push_int(&mut rec, "bytes_sent", k, v),
+            "flow.bytes_toclient" => push_int(&mut rec, "bytes_received", k, v),
+            "flow.pkts_toserver" => push_int(&mut rec, "packets_sent", k, v),
+            "flow.pkts_toclient" => push_int(&mut rec, "packets_received", k, v),
+            "flow.start" | "flow.end" => {
+                let t = match &v {
+                    Value::Str(s) => parse_iso8601_us(s, ctx.default_tz_offset_secs),
+                    _ => None,
+                };
+                match t {
+                    Some(t) => {
+                        if k == "flow.start" {
+                            flow_start = Some(t);
+                        } else {
+                            flow_end = Some(t);
+                        }
+                        rec.fields.push((k, Value::TimeUs(t)));
+                    }
+                    None => rec.fields.push((k, v)),
+                }
+            }
+            "flow.reason" => push_string(&mut rec, "reason", k, v),
+            "http.http_method" => push_string(&mut rec, "http_method", k, v),
+            "http.url" => push_string(&mut rec, "http_request", k, v),
+            "http.status" => push_int(&mut rec, "http_status", k, v),
+            "http.http_user_agent" => push_string(&mut rec, "http_user_agent", k, v),
+            "http.hostname" => push_string(&mut rec, "http_host", k, v),
+            _ => rec.fields.push((k, v)),
+        }
+    }
+    // eve flow records carry start/end but no duration.
+    if let (Some(s), Some(e)) = (flow_start, flow_end) {
+        if rec.get("duration").is_none() {
+            rec.push("duration", Value::Float((e - s) as f64 / 1e6));
+        }
+    }
+    Ok(rec)
+}
+
+/// Generic JSON lines: the first usable time key becomes `time` in place; common ECS / network
+/// field names are normalized; everything else keeps its flattened name.
+fn map_generic(flat: FlatObject, ctx: &ParseContext) -> Record {
+    let time = find_generic_time(&flat, ctx);
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 2) };
+    for (i, (k, v)) in flat.into_iter().enumerate() {
+        if let Some((ti, t)) = time {
+            if i == ti {
+                rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t)));
+                continue;
+            }
+        }
+        if k == "time" {
+            // An unusable "time" key must not clash with the normalized time column.
+            rec.fields.push(("time_raw".to_owned(), v));
+            continue;
+        }
+        map_generic_key(&mut rec, k, v);
+    }
+    rec
+}
+
+/// Normalizes ECS and common flat network/log key names (shared with flat Windows records).
+pub fn map_generic_key(rec: &mut Record, k: String, v: Value) {
+    match k.as_str() {
+        "src_ip" | "source.ip" | "src_addr" | "srcip" => push_string(rec, "src_ip", k, v),
+        "dst_ip" | "dest_ip" | "destination.ip" | "dst_addr" | "dstip" => push_string(rec, "dst_ip", k, v),
+        "src_port" | "source.port" | "srcport" | "sport" => push_int(rec, "src_port", k, v),
+        "dst_port" | "dest_port" | "destination.port" | "dstport" | "dport" => {
+            push_int(rec, "dst_port", k, v)
+        }
+        "proto" | "protocol" | "network.transport" if rec.get("proto").is_none() => push_proto(rec, &v),
+        "bytes_sent" | "source.bytes" | "bytes_out" => push_int(rec, "bytes_sent", k, v),
+        "bytes_received" | "destination.bytes" | "bytes_in" => push_int(rec, "bytes_received", k, v),
+        "packets_sent" | "source.packets" => push_int(rec, "packets_sent", k, v),
+        "packets_received" | "destination.packets" => push_int(rec, "packets_received", k, v),
+        "duration" => push_float(rec, "duration", k, v),
+        "action" | "event.action" => push_string(rec, "action", k, v),
+        "reason" | "event.reason" => push_string(rec, "reason", k, v),
+        "outcome" | "event.outcome" => push_string(rec, "outcome", k, v),
+        "host" | "hostname" | "host.name" => push_string(rec, "host", k, v),
+        "msg" | "message" => push_string(rec, "msg", k, v),
+        "app_name" | "program" | "process.name" => push_string(rec, "app_name", k, v),
+        "user_name" | "user.name" | "username" => push_string(rec, "user_name", k, v),
+        "http_method" | "http.request.method" => push_string(rec, "http_method", k, v),
+        "http_request" | "url.original" => push_string(rec, "http_request", k, v),
+        "http_status" | "http.response.status_code" => push_int(rec, "http_status", k, v),
+        "http_user_agent" | "user_agent.original" => push_string(rec, "http_user_agent", k, v),
+        "label" => push_string(rec, "label", k, v),
+        "event_type" => push_string(rec, "event_type", k, v),
+        _ => rec.fields.push((k, v)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+// ---------------------------------------------------------------------------------------------
+
+/// True for a Suricata eve.json event.
+pub fn is_suricata_eve(v: &serde_json::Value) -> bool {
+    let o = match v.as_object() {
+        Some(o) => o,
+        None => return false,
+    };
+    o.get("event_type").is_some_and(|x| x.is_string())
+        && o.get("timestamp").is_some_and(|x| x.is_string())
+        && (o.contains_key("src_ip") || o.contains_key("flow_id") || o.contains_key("in_iface"))
+}
+
+/// True for a Zeek JSON log line (dotted or underscore `id` keys, `_path`, or typical Zeek keys).
+pub fn is_zeek_json(v: &serde_json::Value) -> bool {
+    let o = match v.as_object() {
+        Some(o) => o,
+        None => return false,
+    };
+    if o.contains_key("_path") && o.contains_key("ts") {
+        return true;
+    }
+    let has_id = o.contains_key("id.orig_h") || o.contains_key("id_orig_h");
+    let has_id_obj = o.get("id").and_then(|i| i.get("orig_h")).is_some();
+    let has_zeek_keys =
+        o.contains_key("uid") || o.contains_key("fuid") || o.contains_key("certificate.serial");
+    o.contains_key("ts") && (has_id || has_id_obj || has_zeek_keys)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    WindowsEvtx,
+    WindowsFlat,
+    Suricata,
+    Zeek,
+    Generic,
+}
+
+fn classify(v: &serde_json::Value) -> Option<Kind> {
+    if !v.is_object() {
+        return None;
+    }
+    Some(if windows::is_evtx_json(v) {
+        Kind::WindowsEvtx
+    } else if windows::is_flat_windows_json(v) {
+        Kind::WindowsFlat
+    } else if is_suricata_eve(v) {
+        Kind::Suricata
+    } else if is_zeek_json(v) {
+        Kind::Zeek
+    } else {
+        Kind::Generic
+    })
+}
+
+/// Which JSON-lines flavour a sample of first lines is: "zeek-json", "suricata-eve",
+/// "windows-evtx-json", "windows-flat-json", "json-lines"; None if the lines are not JSON objects.
+///
+/// At least half of the non-blank lines must be JSON objects (a sample cut mid-line may end with a
+/// truncated line). The most frequent specific flavour wins; generic objects only when no line
+/// matches a specific one.
+pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
+    let mut counts = [0usize; 5];
+    let mut nonblank = 0;
+    let mut objects = 0;
+    for line in sample {
+        let line = trim_line(line);
+        if line.is_empty() {
+            continue;
+        }
+        nonblank += 1;
+        if line[0] != b'{' {
+            continue;
+        }
+        if let Some(kind) = serde_json::from_slice::<serde_json::Value>(line).ok().as_ref().and_then(classify)
+        {
+            objects += 1;
+            counts[kind as usize] += 1;
+        }
+    }
+    if objects == 0 || objects * 2 < nonblank {
+        return None;
+    }
+    let specific = [Kind::WindowsEvtx, Kind::WindowsFlat, Kind::Suricata, Kind::Zeek];
+    let best = specific.iter().copied().filter(|k| counts[*k as usize] > 0).max_by_key(|k| {
+        // Ties go to the earlier (more specific) kind.
+        (counts[*k as usize], std::cmp::Reverse(*k))
+    });
+    Some(match best {
+        Some(Kind::WindowsEvtx) => Box::new(windows::WindowsParser::evtx()),
+        Some(Kind::WindowsFlat) => Box::new(windows::WindowsParser::flat()),
+        Some(Kind::Suricata) => Box::new(JsonLinesParser::suricata()),
+        Some(Kind::Zeek) => Box::new(JsonLinesParser::zeek()),
+        _ => Box::new(JsonLinesParser::generic()),
+    })
+}
+
+/// (format, source key, normalized field) for the documentation.
 pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
-    Vec::new()
+    const ZEEK: [(&str, &str); 22] = [
+        ("ts (epoch s or ISO-8601)", "time"),
+        ("id.orig_h / id_orig_h", "src_ip"),
+        ("id.resp_h / id_resp_h", "dst_ip"),
+        ("id.orig_p / id_orig_p", "src_port"),
+        ("id.resp_p / id_resp_p", "dst_port"),
+        ("proto", "proto"),
+        ("proto", "ip_proto"),
+        ("duration", "duration"),
+        ("orig_bytes", "bytes_sent"),
+        ("resp_bytes", "bytes_received"),
+        ("orig_pkts", "packets_sent"),
+        ("resp_pkts", "packets_received"),
+        ("_path (else log type from file name / keys)", "event_type"),
+        ("label", "label"),
+        ("detailedlabel", "detailedlabel"),
+        ("method (http)", "http_method"),
+        ("uri (http)", "http_request"),
+        ("status_code (http)", "http_status"),
+        ("user_agent (http)", "http_user_agent"),
+        ("host (http)", "http_host"),
+        ("_write_ts", "_write_ts (time)"),
+        ("nested objects / arrays", "dotted keys / JSON text"),
+    ];
+    const SURICATA: [(&str, &str); 20] = [
+        ("timestamp (offset converted to UTC)", "time"),
+        ("src_ip", "src_ip"),
+        ("dest_ip", "dst_ip"),
+        ("src_port", "src_port"),
+        ("dest_port", "dst_port"),
+        ("proto (lowercased)", "proto"),
+        ("proto", "ip_proto"),
+        ("event_type", "event_type"),
+        ("host", "host"),
+        ("alert.action", "action"),
+        ("alert.signature (also kept)", "msg"),
+        ("flow.bytes_toserver", "bytes_sent"),
+        ("flow.bytes_toclient", "bytes_received"),
+        ("flow.pkts_toserver", "packets_sent"),
+        ("flow.pkts_toclient", "packets_received"),
+        ("flow.end - flow.start", "duration"),
+        ("flow.reason", "reason"),
+        ("http.http_method", "http_method"),
+        ("http.url", "http_request"),
+        ("http.status / http.http_user_agent / http.hostname", "http_status / http_user_agent / http_host"),
+    ];
+    const GENERIC: [(&str, &str); 12] = [
+        (
+            "ts, timestamp, @timestamp, time, TimeCreated, EventTime, date, ... (epoch s/ms/µs/ns or ISO)",
+            "time",
+        ),
+        ("source.ip, src_addr, srcip", "src_ip"),
+        ("destination.ip, dest_ip, dst_addr, dstip", "dst_ip"),
+        ("source.port, sport / destination.port, dest_port, dport", "src_port / dst_port"),
+        ("protocol, network.transport", "proto, ip_proto"),
+        ("source.bytes, bytes_out / destination.bytes, bytes_in", "bytes_sent / bytes_received"),
+        ("event.action / event.reason / event.outcome", "action / reason / outcome"),
+        ("hostname, host.name", "host"),
+        ("message", "msg"),
+        ("program, process.name", "app_name"),
+        ("user.name, username", "user_name"),
+        ("http.request.method, url.original, http.response.status_code, user_agent.original", "http_*"),
+    ];
+    let mut v = Vec::new();
+    v.extend(ZEEK.iter().map(|(s, n)| ("zeek-json", *s, *n)));
+    v.extend(SURICATA.iter().map(|(s, n)| ("suricata-eve", *s, *n)));
+    v.extend(GENERIC.iter().map(|(s, n)| ("json-lines", *s, *n)));
+    v.extend(windows::field_mappings());
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    fn real(rel: &str) -> Option<PathBuf> {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data").join(rel);
+        if p.exists() {
+            Some(p)
+        } else {
+            eprintln!("skipping: {} not found", p.display());
+            None
+        }
+    }
+
+    /// Detects on the first 50 lines, parses the whole file; returns (parser name, records, rejects).
+    fn parse_file(path: &Path) -> (&'static str, Vec<Record>, usize) {
+        let data = std::fs::read(path).expect("read real file");
+        let lines: Vec<&[u8]> = data.split(|b| *b == b'\n').collect();
+        let sample: Vec<&[u8]> = lines.iter().take(50).copied().collect();
+        let parser = detect(&sample).expect("detected");
+        let ctx = ParseContext {
+            file_name: path.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+            ..Default::default()
+        };
+        let mut recs = Vec::new();
+        let mut rejects = 0;
+        for l in &lines {
+            match parser.parse_line(l, &ctx) {
+                Ok(Some(r)) => recs.push(r),
+                Ok(None) => {}
+                Err(e) => {
+                    eprintln!("reject: {e}");
+                    rejects += 1
+                }
+            }
+        }
+        (parser.name(), recs, rejects)
+    }
+
+    fn time_range(recs: &[Record]) -> (i64, i64) {
+        let ts: Vec<i64> = recs
+            .iter()
+            .map(|r| match r.get("time") {
+                Some(Value::TimeUs(t)) => *t,
+                other => panic!("no time: {other:?}"),
+            })
+            .collect();
+        (*ts.iter().min().unwrap(), *ts.iter().max().unwrap())
+    }
+
+    fn count_by(recs: &[Record], field: &str) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for r in recs {
+            let k = match r.get(field) {
+                Some(Value::Str(s)) => s.clone(),
+                Some(v) => format!("{v:?}"),
+                None => "<none>".into(),
+            };
+            *m.entry(k).or_default() += 1;
+        }
+        m
+    }
+
+    fn line_rec(p: &dyn LineParser, line: &str) -> Record {
+        p.parse_line(line.as_bytes(), &ParseContext::default()).expect("ok").expect("record")
+    }
+
+    #[test]
+    fn iso8601_forms() {
+        let base = civil_to_us(2021, 6, 6, 13, 59, 46, 457_984, 0);
+        assert_eq!(parse_iso8601_us("2021-06-06T15:59:46.457984+0200", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T15:59:46.457984+02:00", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T13:59:46.457984Z", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T13:59:46.4579849Z UTC", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06 15:59:46.457984", 7200), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T06:59:46.457984-07", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06", 0), Some(civil_to_us(2021, 6, 6, 0, 0, 0, 0, 0)));
+        assert_eq!(parse_iso8601_us("2021-06-06T13:59Z", 0), Some(civil_to_us(2021, 6, 6, 13, 59, 0, 0, 0)));
+        for bad in ["2021-02-30T00:00:00Z", "2021-13-01", "2021-06-06T25:00:00", "2021-06-06T10:00:00+2", "x"]
+        {
+            assert_eq!(parse_iso8601_us(bad, 0), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn epoch_heuristics() {
+        let us = 1_600_000_000_000_000;
+        assert_eq!(any_time_to_us(&Value::Int(1_600_000_000), 0), Some(us));
+        assert_eq!(any_time_to_us(&Value::Int(1_600_000_000_000), 0), Some(us));
+        assert_eq!(any_time_to_us(&Value::Int(us), 0), Some(us));
+        assert_eq!(any_time_to_us(&Value::Int(us * 1000), 0), Some(us));
+        assert_eq!(any_time_to_us(&Value::Float(1_600_000_000.5), 0), Some(us + 500_000));
+        assert_eq!(any_time_to_us(&Value::Str("1600000000.5".into()), 0), Some(us + 500_000));
+        assert_eq!(any_time_to_us(&Value::Str("/Date(1600000000000)/".into()), 0), Some(us));
+        assert_eq!(any_time_to_us(&Value::Str("/Date(1600000000000+0200)/".into()), 0), Some(us));
+        assert_eq!(any_time_to_us(&Value::Str("soon".into()), 0), None);
+    }
+
+    #[test]
+    fn flatten_keeps_order_and_nesting() {
+        let f =
+            flatten_line(br#"{"z":1,"a":{"c":true,"b":[1,{"x":2}]},"e":{},"n":null,"s":"\u00e9"}"#).unwrap();
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["z", "a.c", "a.b", "n", "s"]);
+        assert_eq!(f[2].1, Value::Str(r#"[1,{"x":2}]"#.into()));
+        assert_eq!(f[3].1, Value::Null);
+        assert_eq!(f[4].1, Value::Str("é".into()));
+        let big = flatten_line(br#"{"u":18446744073709551615}"#).unwrap();
+        assert!(matches!(big[0].1, Value::Float(_)));
+    }
+
+    #[test]
+    fn malformed_lines_are_rejected_not_panicking() {
+        let deep = format!("{}{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+        let deep_arr = format!("{{\"a\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        let bad: Vec<Vec<u8>> = vec![
+            br#"{"ts":1.5,"uid":"C1","id.orig_h":"#.to_vec(),
+            b"[1,2,3]".to_vec(),
+            b"42".to_vec(),
+            b"\"str\"".to_vec(),
+            b"{\"a\":\"\xff\xfe\"}".to_vec(),
+            b"{\"a\":1} trailing".to_vec(),
+            b"{\"a\":1}{\"b\":2}".to_vec(),
+            deep.into_bytes(),
+            deep_arr.into_bytes(),
+        ];
+        let parsers: Vec<Box<dyn LineParser>> = vec![
+            Box::new(JsonLinesParser::zeek()),
+            Box::new(JsonLinesParser::suricata()),
+            Box::new(JsonLinesParser::generic()),
+            Box::new(windows::WindowsParser::evtx()),
+        ];
+        for p in &parsers {
+            for b in &bad {
+                assert!(p.parse_line(b, &ParseContext::default()).is_err(), "{} accepted {:?}", p.name(), b);
+            }
+            assert_eq!(p.parse_line(b"  \r", &ParseContext::default()), Ok(None));
+        }
+        // Zeek / Suricata reject a time they cannot read.
+        assert!(JsonLinesParser::zeek()
+            .parse_line(br#"{"ts":"never","uid":"C"}"#, &Default::default())
+            .is_err());
+        let bad_ts = br#"{"timestamp":"06/06/2021","event_type":"flow"}"#;
+        assert!(JsonLinesParser::suricata().parse_line(bad_ts, &Default::default()).is_err());
+    }
+
+    #[test]
+    fn fuzz_garbage_never_panics() {
+        // Deterministic xorshift garbage plus every truncation of a real Suricata line.
+        let line = SURICATA_ALERT.as_bytes();
+        let parsers: Vec<Box<dyn LineParser>> = vec![
+            Box::new(JsonLinesParser::zeek()),
+            Box::new(JsonLinesParser::suricata()),
+            Box::new(JsonLinesParser::generic()),
+            Box::new(windows::WindowsParser::flat()),
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let ctx = ParseContext::default();
+        for n in 0..2000 {
+            let mut buf = line[..n % line.len()].to_vec();
+            for _ in 0..(n % 7) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let pos = (x as usize) % buf.len().max(1);
+                if pos < buf.len() {
+                    buf[pos] = (x >> 32) as u8;
+                }
+            }
+            for p in &parsers {
+                let _ = p.parse_line(&buf, &ctx);
+            }
+            let _ = detect(&[&buf]);
+        }
+    }
+
+    // First line of suricata-eve/test6-malicious.suricata.json (alert event), trimmed of nothing.
+    const SURICATA_ALERT: &str = r#"{"timestamp":"2021-06-06T15:59:46.457984+0200","flow_id":1374195536821504,"pcap_cnt":313,"event_type":"alert","src_ip":"78.36.196.120","src_port":45364,"dest_ip":"192.168.1.129","dest_port":23,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2403346,"rev":65391,"signature":"ET CINS Active Threat Intelligence Poor Reputation IP group 47","category":"Misc Attack","severity":2,"metadata":{"affected_product":["Any"]}},"flow":{"pkts_toserver":1,"pkts_toclient":0,"bytes_toserver":60,"bytes_toclient":0,"start":"2021-06-06T15:59:46.457984+0200"}}"#;
+
+    #[test]
+    fn suricata_alert_mapping() {
+        let p = detect(&[SURICATA_ALERT.as_bytes()]).expect("detected");
+        assert_eq!(p.name(), "suricata-eve");
+        let r = line_rec(p.as_ref(), SURICATA_ALERT);
+        assert_eq!(r.fields[0].0, "time");
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2021, 6, 6, 13, 59, 46, 457_984, 0))));
+        assert_eq!(r.get("src_ip"), Some(&Value::Str("78.36.196.120".into())));
+        assert_eq!(r.get("dst_ip"), Some(&Value::Str("192.168.1.129".into())));
+        assert_eq!(r.get("dst_port"), Some(&Value::Int(23)));
+        assert_eq!(r.get("proto"), Some(&Value::Str("tcp".into())));
+        assert_eq!(r.get("ip_proto"), Some(&Value::Int(6)));
+        assert_eq!(r.get("action"), Some(&Value::Str("allowed".into())));
+        assert_eq!(r.get("event_type"), Some(&Value::Str("alert".into())));
+        let sig = Value::Str("ET CINS Active Threat Intelligence Poor Reputation IP group 47".into());
+        assert_eq!(r.get("msg"), Some(&sig));
+        assert_eq!(r.get("alert.signature"), Some(&sig));
+        assert_eq!(r.get("alert.metadata.affected_product"), Some(&Value::Str(r#"["Any"]"#.into())));
+        assert_eq!(r.get("bytes_sent"), Some(&Value::Int(60)));
+        assert_eq!(r.get("packets_received"), Some(&Value::Int(0)));
+        assert!(r.get("dest_ip").is_none() && r.get("timestamp").is_none());
+    }
+
+    #[test]
+    fn zeek_underscore_keys_iso_ts_and_http() {
+        let line = r#"{"_path":"http","ts":"2018-03-24T17:15:20.629574Z","id_orig_h":"10.0.0.1","id_orig_p":5,"id_resp_h":"10.0.0.2","id_resp_p":80,"method":"GET","host":"x.org","uri":"/a","user_agent":"curl","status_code":200}"#;
+        let p = detect(&[line.as_bytes()]).expect("detected");
+        assert_eq!(p.name(), "zeek-json");
+        let r = line_rec(p.as_ref(), line);
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(1_521_911_720_629_574)));
+        assert_eq!(r.get("event_type"), Some(&Value::Str("http".into())));
+        assert_eq!(r.get("src_port"), Some(&Value::Int(5)));
+        assert_eq!(r.get("http_status"), Some(&Value::Int(200)));
+        assert_eq!(r.get("http_host"), Some(&Value::Str("x.org".into())));
+        assert_eq!(r.get("http_request"), Some(&Value::Str("/a".into())));
+        assert_eq!(r.get("http_user_agent"), Some(&Value::Str("curl".into())));
+        // `host` in a software log is an address, not an HTTP host.
+        let sw = line_rec(p.as_ref(), r#"{"_path":"software","ts":1.0,"host":"10.1.1.1","uid":"C"}"#);
+        assert_eq!(sw.get("host"), Some(&Value::Str("10.1.1.1".into())));
+    }
+
+    #[test]
+    fn generic_json_lines() {
+        let line = r#"{"@timestamp":"2020-09-15T10:00:00.5+02:00","source":{"ip":"1.2.3.4","port":"44"},"destination.ip":"5.6.7.8","message":"hi","tags":["a","b"]}"#;
+        let p = detect(&[line.as_bytes(), b"not json"]).expect("detected");
+        assert_eq!(p.name(), "json-lines");
+        let r = line_rec(p.as_ref(), line);
+        assert_eq!(
+            r.fields[0],
+            ("time".into(), Value::TimeUs(civil_to_us(2020, 9, 15, 8, 0, 0, 500_000, 0)))
+        );
+        assert_eq!(r.get("src_ip"), Some(&Value::Str("1.2.3.4".into())));
+        assert_eq!(r.get("src_port"), Some(&Value::Int(44)));
+        assert_eq!(r.get("dst_ip"), Some(&Value::Str("5.6.7.8".into())));
+        assert_eq!(r.get("msg"), Some(&Value::Str("hi".into())));
+        assert_eq!(r.get("tags"), Some(&Value::Str(r#"["a","b"]"#.into())));
+        let ms = line_rec(p.as_ref(), r#"{"time":1600000000123,"x":1}"#);
+        assert_eq!(ms.get("time"), Some(&Value::TimeUs(1_600_000_000_123_000)));
+        let none = line_rec(p.as_ref(), r#"{"time":"whenever","x":1}"#);
+        assert_eq!(none.get("time"), None);
+        assert_eq!(none.get("time_raw"), Some(&Value::Str("whenever".into())));
+    }
+
+    #[test]
+    fn detect_rejects_non_json() {
+        assert!(detect(&[b"hello", b"world"]).is_none());
+        assert!(detect(&[b"[1,2]", b"3"]).is_none());
+        assert!(detect(&[]).is_none());
+        // A truncated last sample line does not prevent detection.
+        let s: [&[u8]; 3] = [br#"{"ts":1.0,"uid":"C1"}"#, br#"{"ts":2.0,"uid":"C2"}"#, br#"{"ts":3.0,"ui"#];
+        assert_eq!(detect(&s).map(|p| p.name()), Some("zeek-json"));
+    }
+
+    #[test]
+    fn real_suricata_eve() {
+        let Some(p) = real("suricata-eve/test6-malicious.suricata.json") else {
+            return;
+        };
+        let (name, recs, rejects) = parse_file(&p);
+        assert_eq!((name, recs.len(), rejects), ("suricata-eve", 5000, 0));
+        let by = count_by(&recs, "event_type");
+        assert_eq!(by["flow"], 3512);
+        assert_eq!(by["alert"], 745);
+        assert_eq!(by["dns"], 680);
+        assert_eq!(by["http"], 56);
+        assert_eq!(by["fileinfo"] + by["anomaly"] + by["tls"], 7);
+        // Offsets are +0200: UTC is two hours earlier than the printed wall time.
+        assert_eq!(time_range(&recs), (1_622_987_857_272_281, 1_623_074_138_536_185));
+        assert_eq!(count_by(&recs, "action")["allowed"], 745);
+        let flow_bytes: i64 = recs
+            .iter()
+            .filter(|r| r.get("event_type") == Some(&Value::Str("flow".into())))
+            .filter_map(|r| match r.get("bytes_sent") {
+                Some(Value::Int(b)) => Some(*b),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(flow_bytes, 4_381_935);
+        assert!(recs.iter().all(|r| r.get("dest_ip").is_none()));
+        // http events plus fileinfo/alert events carrying an http object.
+        assert_eq!(recs.iter().filter(|r| r.get("http_method").is_some()).count(), 69);
+        // Every flow event has start and end, hence a duration.
+        assert_eq!(recs.iter().filter(|r| matches!(r.get("duration"), Some(Value::Float(_)))).count(), 3512);
+    }
+
+    #[test]
+    fn real_zeek_json_files() {
+        let cases: [(&str, usize, i64, i64, &str); 9] = [
+            (
+                "zeek-stratosphere/labeled-scenarios/002-zeek-scenario-port-scanning/conn.log",
+                4504,
+                1_664_462_456_755_299,
+                1_664_466_455_076_524,
+                "conn",
+            ),
+            (
+                "zeek-stratosphere/port-scans/vertical-conn.log",
+                50,
+                1_700_828_213_098_448,
+                1_700_828_218_126_877,
+                "conn",
+            ),
+            (
+                "zeek-wrccdc2018/zeek-json/notice.json",
+                207,
+                1_521_911_720_629_574,
+                1_521_912_978_124_315,
+                "notice",
+            ),
+            // test9: relative ts (seconds after 1970) kept as such.
+            ("zeek-stratosphere/test9-mixed-zeek-dir/conn.log", 576, 18_836_741, 272_255_421, "conn"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/dns.log", 239, 22_335_172, 272_253_647, "dns"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/files.log", 936, 29_869_534, 272_286_726, "files"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/http.log", 516, 29_868_252, 256_550_217, "http"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/ssl.log", 205, 95_035_658, 272_270_870, "ssl"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/x509.log", 154, 95_039_877, 272_286_726, "x509"),
+        ];
+        for (rel, n, t0, t1, log) in cases {
+            let Some(p) = real(rel) else { continue };
+            let (name, recs, rejects) = parse_file(&p);
+            assert_eq!((name, recs.len(), rejects), ("zeek-json", n, 0), "{rel}");
+            assert_eq!(time_range(&recs), (t0, t1), "{rel}");
+            assert_eq!(count_by(&recs, "event_type").get(log), Some(&n), "{rel}");
+            if log == "conn" || log == "dns" || log == "http" || log == "notice" {
+                assert!(
+                    recs.iter().all(|r| r.get("src_ip").is_some() && r.get("id.orig_h").is_none()),
+                    "{rel}"
+                );
+            }
+            if log == "conn" {
+                assert!(recs.iter().all(|r| matches!(r.get("dst_port"), Some(Value::Int(_)))), "{rel}");
+                assert!(recs.iter().all(|r| matches!(r.get("ip_proto"), Some(Value::Int(_)))), "{rel}");
+            }
+            if log == "http" {
+                let m = count_by(&recs, "http_method");
+                assert_eq!((m["GET"], m["POST"], m["HEAD"]), (490, 24, 2));
+            }
+        }
+    }
+
+    #[test]
+    fn real_zeek_mixed_stream() {
+        // One parser over a concatenation of several test9 logs (different field sets per record).
+        let dir = "zeek-stratosphere/test9-mixed-zeek-dir";
+        let Some(d) = real(dir) else { return };
+        let mut all = Vec::new();
+        for f in ["conn.log", "dns.log", "http.log"] {
+            all.extend(std::fs::read(d.join(f)).expect("read"));
+        }
+        let lines: Vec<&[u8]> = all.split(|b| *b == b'\n').collect();
+        let p = detect(&lines[..20]).expect("detected");
+        let ctx = ParseContext::default();
+        let recs: Vec<Record> = lines.iter().filter_map(|l| p.parse_line(l, &ctx).expect("ok")).collect();
+        assert_eq!(recs.len(), 576 + 239 + 516);
+        let by = count_by(&recs, "event_type");
+        assert_eq!((by["conn"], by["dns"], by["http"]), (576, 239, 516));
+    }
+
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let files = [
+            "suricata-eve/test6-malicious.suricata.json",
+            "zeek-stratosphere/labeled-scenarios/002-zeek-scenario-port-scanning/conn.log",
+            "zeek-wrccdc2018/zeek-json/notice.json",
+            "windows-evtx-json/LM_5145_Remote_FileCopy.jsonl",
+        ];
+        for rel in files {
+            let Some(p) = real(rel) else { continue };
+            let data = std::fs::read(&p).expect("read");
+            let lines: Vec<&[u8]> = data.split(|b| *b == b'\n').collect();
+            let parser = detect(&lines[..lines.len().min(50)]).expect("detected");
+            let ctx = ParseContext::default();
+            let start = std::time::Instant::now();
+            let mut n = 0usize;
+            let rounds = 20;
+            for _ in 0..rounds {
+                for l in &lines {
+                    if let Ok(Some(_)) = parser.parse_line(l, &ctx) {
+                        n += 1;
+                    }
+                }
+            }
+            let secs = start.elapsed().as_secs_f64();
+            let mb = (data.len() * rounds) as f64 / 1e6 / secs;
+            eprintln!("{:<20} {:>10.0} lines/s {:>7.1} MB/s  ({rel})", parser.name(), n as f64 / secs, mb);
+        }
+    }
 }

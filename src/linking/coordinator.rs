@@ -1,0 +1,186 @@
+//! Runs the engine on a worker thread. The UI posts the current selection and the views' needs
+//! every time they change; the worker always jumps to the newest request (latest wins), and the
+//! UI ignores any answer older than one it has already shown. A frame never waits.
+use super::engine::Engine;
+use super::index::Index;
+use super::needs::{Need, Output, Planner};
+use super::selection::{Selection, ViewId};
+use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct Request {
+    pub seq: u64,
+    pub selection: Selection,
+    pub needs: BTreeMap<ViewId, Need>,
+    /// Ask for the table rows of every record in the selection (export, SQL `selection`).
+    pub want_all_rows: bool,
+}
+
+pub struct Answer {
+    pub seq: u64,
+    pub outputs: BTreeMap<ViewId, Output>,
+    pub total_rows: usize,
+    pub compute_ms: f64,
+    pub strategy: &'static str,
+    pub all_rows: Option<Arc<Vec<u32>>>,
+}
+
+enum Msg {
+    Data(Arc<DataFrame>),
+    Update(Request),
+}
+
+pub enum Event {
+    Indexing,
+    Ready { rows: usize, index_ms: f64 },
+    Answer(Answer),
+    Failed(String),
+}
+
+/// One engine state, usable inline (tests, benchmark) or inside the worker.
+pub struct Session {
+    pub engine: Engine,
+    pub planner: Planner,
+}
+
+impl Session {
+    pub fn new(df: Arc<DataFrame>) -> PolarsResult<Self> {
+        Ok(Self { engine: Engine::new(Index::build(df)?), planner: Planner::new() })
+    }
+
+    pub fn run(&mut self, req: &Request) -> Answer {
+        let t0 = Instant::now();
+        let outputs = self.planner.run(&mut self.engine, &req.selection, &req.needs);
+        let all_rows = req.want_all_rows.then(|| Arc::new(self.engine.all_passing_rows()));
+        Answer {
+            seq: req.seq,
+            outputs,
+            total_rows: self.engine.n(),
+            compute_ms: t0.elapsed().as_secs_f64() * 1000.0,
+            strategy: self.engine.last_stats.strategy,
+            all_rows,
+        }
+    }
+}
+
+pub struct Coordinator {
+    tx: Sender<Msg>,
+    rx: Receiver<Event>,
+    next_seq: u64,
+    /// Newest answer shown so far.
+    pub shown_seq: u64,
+}
+
+impl Default for Coordinator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Coordinator {
+    pub fn new() -> Self {
+        let (tx, wrx) = unbounded::<Msg>();
+        let (wtx, rx) = unbounded::<Event>();
+        std::thread::Builder::new()
+            .name("brushfire-linking".into())
+            .spawn(move || worker(wrx, wtx))
+            .expect("spawning the linking worker thread");
+        Self { tx, rx, next_seq: 0, shown_seq: 0 }
+    }
+
+    pub fn set_data(&self, df: Arc<DataFrame>) {
+        let _ = self.tx.send(Msg::Data(df));
+    }
+
+    /// Posts a request; returns its sequence number.
+    pub fn request(&mut self, selection: Selection, needs: BTreeMap<ViewId, Need>, want_all_rows: bool) -> u64 {
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        let _ = self.tx.send(Msg::Update(Request { seq, selection, needs, want_all_rows }));
+        seq
+    }
+
+    /// Events since the last call; stale answers (older than one shown) are dropped here.
+    pub fn poll(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        while let Ok(ev) = self.rx.try_recv() {
+            match ev {
+                Event::Answer(a) if a.seq <= self.shown_seq => {}
+                Event::Answer(a) => {
+                    self.shown_seq = a.seq;
+                    out.push(Event::Answer(a));
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    /// Blocks until the answer to `seq` (or a failure) arrives. For tests and the CLI only.
+    pub fn wait_for(&mut self, seq: u64) -> Option<Answer> {
+        loop {
+            match self.rx.recv().ok()? {
+                Event::Answer(a) if a.seq >= seq => {
+                    self.shown_seq = a.seq;
+                    return Some(a);
+                }
+                Event::Failed(_) => return None,
+                _ => {}
+            }
+        }
+    }
+}
+
+fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
+    let mut session: Option<Session> = None;
+    let mut pending: Option<Msg> = None;
+    loop {
+        let msg = match pending.take() {
+            Some(m) => m,
+            None => match rx.recv() {
+                Ok(m) => m,
+                Err(_) => return,
+            },
+        };
+        match msg {
+            Msg::Data(df) => {
+                let _ = tx.send(Event::Indexing);
+                let t0 = Instant::now();
+                match Session::new(df) {
+                    Ok(s) => {
+                        let rows = s.engine.n();
+                        session = Some(s);
+                        let _ = tx.send(Event::Ready { rows, index_ms: t0.elapsed().as_secs_f64() * 1000.0 });
+                    }
+                    Err(e) => {
+                        session = None;
+                        let _ = tx.send(Event::Failed(e.to_string()));
+                    }
+                }
+            }
+            Msg::Update(mut req) => {
+                // Latest wins: skip to the newest queued update (but never past new data).
+                loop {
+                    match rx.try_recv() {
+                        Ok(Msg::Update(r)) => req = r,
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
+                    }
+                }
+                if let Some(s) = session.as_mut() {
+                    let ans = s.run(&req);
+                    let _ = tx.send(Event::Answer(ans));
+                }
+                if let Some(Msg::Data(_)) = &pending {
+                    continue;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Crossfilter-style index over the loaded table: rows in time order, dictionary-encoded fields
+//! ("dims"), posting lists, and weights. Built once per table (and per field on first use) so a
+//! brush never rescans polars columns.
+use polars::prelude::*;
+use std::collections::HashMap;
+
+/// Code of a row that has no bucket in a dim (null time for time bins).
+pub const SKIP: u32 = u32::MAX;
+
+/// One dictionary-encoded field, codes in the index's (time) order.
+pub struct Dim {
+    pub name: String,
+    pub codes: Vec<u32>,
+    pub labels: Vec<String>,
+    /// Rows per code (whole table), and CSR posting lists built on first use.
+    postings: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+impl Dim {
+    pub fn cardinality(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Positions of the rows having each code, as CSR (offsets, positions).
+    pub fn postings(&mut self) -> (&[u32], &[u32]) {
+        if self.postings.is_none() {
+            let k = self.labels.len();
+            let mut offsets = vec![0u32; k + 1];
+            for &c in &self.codes {
+                if c != SKIP {
+                    offsets[c as usize + 1] += 1;
+                }
+            }
+            for i in 0..k {
+                offsets[i + 1] += offsets[i];
+            }
+            let mut fill = offsets.clone();
+            let mut pos = vec![0u32; offsets[k] as usize];
+            for (p, &c) in self.codes.iter().enumerate() {
+                if c != SKIP {
+                    pos[fill[c as usize] as usize] = p as u32;
+                    fill[c as usize] += 1;
+                }
+            }
+            self.postings = Some((offsets, pos));
+        }
+        let (o, p) = self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice())).unwrap_or((&[], &[]));
+        (o, p)
+    }
+
+    pub fn has_postings(&self) -> bool {
+        self.postings.is_some()
+    }
+}
+
+/// Rows in time order plus dims. `order[pos]` is the table row at index position `pos`.
+pub struct Index {
+    pub n: usize,
+    pub order: Vec<u32>,
+    /// Time of each position, µs; rows without a time sort first with `i64::MIN`.
+    pub time_us: Vec<i64>,
+    pub dims: Vec<Dim>,
+    dim_by_name: HashMap<String, usize>,
+    weights: HashMap<String, Vec<i64>>,
+    pub df: Arc<DataFrame>,
+}
+
+/// Label used for missing values in every view.
+pub const NULL_LABEL: &str = "(null)";
+
+impl Index {
+    pub fn build(df: Arc<DataFrame>) -> PolarsResult<Self> {
+        let n = df.height();
+        let times: Vec<i64> = match df.column("time") {
+            Ok(c) => {
+                let c = c.as_materialized_series().cast(&DataType::Int64)?;
+                c.i64()?.iter().map(|t| t.unwrap_or(i64::MIN)).collect()
+            }
+            Err(_) => vec![i64::MIN; n],
+        };
+        let sorted = times.windows(2).all(|w| w[0] <= w[1]);
+        let (order, time_us) = if sorted {
+            ((0..n as u32).collect(), times)
+        } else {
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            // Stable, so rows with equal times keep their file order.
+            order.sort_by_key(|&r| times[r as usize]);
+            let t = order.iter().map(|&r| times[r as usize]).collect();
+            (order, t)
+        };
+        Ok(Self { n, order, time_us, dims: Vec::new(), dim_by_name: HashMap::new(), weights: HashMap::new(), df })
+    }
+
+    pub fn dim_id(&self, name: &str) -> Option<usize> {
+        self.dim_by_name.get(name).copied()
+    }
+
+    /// The dim of a table column, built on first use.
+    pub fn ensure_dim(&mut self, field: &str) -> PolarsResult<usize> {
+        if let Some(&d) = self.dim_by_name.get(field) {
+            return Ok(d);
+        }
+        let col = self.df.column(field)?.as_materialized_series().clone();
+        let (codes_by_row, labels) = encode(&col)?;
+        let codes = if self.order.iter().enumerate().all(|(i, &r)| i as u32 == r) {
+            codes_by_row
+        } else {
+            self.order.iter().map(|&r| codes_by_row[r as usize]).collect()
+        };
+        Ok(self.add_dim(field.to_string(), codes, labels))
+    }
+
+    pub fn add_dim(&mut self, name: String, codes: Vec<u32>, labels: Vec<String>) -> usize {
+        let id = self.dims.len();
+        self.dims.push(Dim { name: name.clone(), codes, labels, postings: None });
+        self.dim_by_name.insert(name, id);
+        id
+    }
+
+    /// A dim derived from another by mapping each label (IP prefixes for the treemap).
+    pub fn ensure_derived_dim(&mut self, base: &str, name: &str, f: impl Fn(&str) -> String) -> PolarsResult<usize> {
+        if let Some(&d) = self.dim_by_name.get(name) {
+            return Ok(d);
+        }
+        let b = self.ensure_dim(base)?;
+        let mut map = HashMap::new();
+        let mut labels = Vec::new();
+        let remap: Vec<u32> = self.dims[b]
+            .labels
+            .iter()
+            .map(|l| {
+                let k = f(l);
+                *map.entry(k.clone()).or_insert_with(|| {
+                    labels.push(k);
+                    (labels.len() - 1) as u32
+                })
+            })
+            .collect();
+        let codes = self.dims[b].codes.iter().map(|&c| if c == SKIP { SKIP } else { remap[c as usize] }).collect();
+        Ok(self.add_dim(name.to_string(), codes, labels))
+    }
+
+    /// A dim whose codes are combinations of other dims' codes (treemap leaves, graph edges).
+    pub fn ensure_combined_dim(&mut self, parts: &[usize]) -> usize {
+        let name = format!("combo:{parts:?}");
+        if let Some(&d) = self.dim_by_name.get(&name) {
+            return d;
+        }
+        let mut map: HashMap<[u32; 3], u32> = HashMap::new();
+        let mut labels = Vec::new();
+        let mut codes = Vec::with_capacity(self.n);
+        for p in 0..self.n {
+            let mut key = [0u32; 3];
+            let mut skip = false;
+            for (i, &d) in parts.iter().take(3).enumerate() {
+                key[i] = self.dims[d].codes[p];
+                skip |= key[i] == SKIP;
+            }
+            if skip {
+                codes.push(SKIP);
+                continue;
+            }
+            let c = *map.entry(key).or_insert_with(|| {
+                let label = parts
+                    .iter()
+                    .take(3)
+                    .enumerate()
+                    .map(|(i, &d)| self.dims[d].labels[key[i] as usize].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}");
+                labels.push(label);
+                (labels.len() - 1) as u32
+            });
+            codes.push(c);
+        }
+        self.add_dim(name, codes, labels)
+    }
+
+    /// Time buckets of `bucket_us` from `origin_us` as a dim (labels are bucket start µs).
+    pub fn ensure_time_dim(&mut self, origin_us: i64, bucket_us: i64) -> usize {
+        let name = format!("time:{origin_us}:{bucket_us}");
+        if let Some(&d) = self.dim_by_name.get(&name) {
+            return d;
+        }
+        let max = self.time_us.last().copied().unwrap_or(origin_us).max(origin_us);
+        let nb = ((max - origin_us) / bucket_us + 1) as usize;
+        let codes = self
+            .time_us
+            .iter()
+            .map(|&t| if t == i64::MIN || t < origin_us { SKIP } else { ((t - origin_us) / bucket_us) as u32 })
+            .collect();
+        let labels = (0..nb).map(|i| (origin_us + i as i64 * bucket_us).to_string()).collect();
+        self.add_dim(name, codes, labels)
+    }
+
+    /// Per-position weight for a measure: "count" (None), "bytes" (sent + received), "packets".
+    pub fn weights(&mut self, measure: &str) -> Option<&[i64]> {
+        if measure == "count" {
+            return None;
+        }
+        if !self.weights.contains_key(measure) {
+            let cols: &[&str] = match measure {
+                "bytes" => &["bytes_sent", "bytes_received"],
+                "packets" => &["packets_sent", "packets_received"],
+                other => return self.df.column(other).ok().map(|_| &[] as &[i64]),
+            };
+            let mut w = vec![0i64; self.n];
+            for c in cols {
+                if let Ok(col) = self.df.column(c) {
+                    if let Ok(s) = col.as_materialized_series().cast(&DataType::Int64) {
+                        if let Ok(ca) = s.i64() {
+                            for (p, &r) in self.order.iter().enumerate() {
+                                w[p] += ca.get(r as usize).unwrap_or(0);
+                            }
+                        }
+                    }
+                }
+            }
+            self.weights.insert(measure.to_string(), w);
+        }
+        self.weights.get(measure).map(|v| v.as_slice())
+    }
+
+    /// First position with time >= t.
+    pub fn lower_bound(&self, t_us: i64) -> usize {
+        self.time_us.partition_point(|&x| x < t_us)
+    }
+
+    /// Range of positions with a real time.
+    pub fn timed_range(&self) -> (usize, usize) {
+        (self.time_us.partition_point(|&x| x == i64::MIN), self.n)
+    }
+
+    pub fn time_bounds_us(&self) -> Option<(i64, i64)> {
+        let (a, b) = self.timed_range();
+        (a < b).then(|| (self.time_us[a], self.time_us[b - 1]))
+    }
+}
+
+/// Dictionary-encodes a column: codes per row (table order) and labels (nulls become "(null)").
+fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
+    let mut labels: Vec<String> = Vec::new();
+    let mut codes = Vec::with_capacity(s.len());
+    match s.dtype() {
+        dt if dt.is_integer() => {
+            let s = s.cast(&DataType::Int64)?;
+            let ca = s.i64()?;
+            let mut map: HashMap<Option<i64>, u32> = HashMap::new();
+            for v in ca.iter() {
+                let c = *map.entry(v).or_insert_with(|| {
+                    labels.push(v.map(|x| x.to_string()).unwrap_or_else(|| NULL_LABEL.into()));
+                    (labels.len() - 1) as u32
+                });
+                codes.push(c);
+            }
+        }
+        _ => {
+            let s = s.cast(&DataType::String)?;
+            let ca = s.str()?;
+            let mut map: HashMap<Option<&str>, u32> = HashMap::new();
+            for v in ca.iter() {
+                let c = *map.entry(v).or_insert_with(|| {
+                    labels.push(v.map(str::to_string).unwrap_or_else(|| NULL_LABEL.into()));
+                    (labels.len() - 1) as u32
+                });
+                codes.push(c);
+            }
+        }
+    }
+    Ok((codes, labels))
+}

@@ -1,0 +1,9 @@
+//! Linked brushing: the selection, the crossfilter index and engine, and the coordinator that runs
+//! them off the UI thread. No egui here.
+pub mod coordinator;
+pub mod engine;
+pub mod index;
+pub mod needs;
+pub mod selection;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! Engine against a brute-force crossfilter on random data and random interaction sequences.
+use super::coordinator::{Request, Session};
+use super::needs::{Need, Output};
+use super::selection::{Clause, Pred, Selection};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn frame(n: usize, seed: u64) -> DataFrame {
+    let mut r = Rng(seed);
+    let day = 86_400_000_000i64;
+    let t0 = 1_364_774_400_000_000i64;
+    // Unsorted times over 16 days so the week comparison windows exist.
+    let time: Vec<i64> = (0..n).map(|_| t0 + (r.below(16 * day as u64)) as i64).collect();
+    let src: Vec<String> = (0..n).map(|_| format!("10.0.{}.{}", r.below(3), r.below(5))).collect();
+    let port: Vec<i32> = (0..n).map(|_| [80, 443, 53, 22, 8080][r.below(5) as usize]).collect();
+    let proto: Vec<Option<&str>> = (0..n).map(|_| [Some("tcp"), Some("udp"), None][r.below(3) as usize]).collect();
+    let bytes: Vec<i64> = (0..n).map(|_| r.below(1000) as i64).collect();
+    let t = Series::new("time".into(), time).cast(&crate::data::table::time_dtype()).unwrap();
+    DataFrame::new_infer_height(vec![
+        t.into_column(),
+        Column::new("src_ip".into(), src),
+        Column::new("dst_port".into(), port),
+        Column::new("proto".into(), proto),
+        Column::new("bytes_sent".into(), bytes),
+    ])
+    .unwrap()
+}
+
+fn passes(df: &DataFrame, row: usize, c: &Clause) -> bool {
+    let val = |f: &str| -> String {
+        let v = df.column(f).unwrap().get(row).unwrap();
+        match v {
+            AnyValue::Null => "(null)".to_string(),
+            AnyValue::String(s) => s.to_string(),
+            other => other.to_string(),
+        }
+    };
+    match c {
+        Clause::Time { start_us, end_us } => {
+            let t = df.column("time").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(row).unwrap();
+            t >= *start_us && t < *end_us
+        }
+        Clause::Match { any_of, negate } => {
+            let hit = any_of.iter().any(|conj| {
+                conj.iter().all(|p| match p {
+                    Pred::Eq { field, value } => val(field) == *value,
+                    _ => unreachable!(),
+                })
+            });
+            hit != *negate
+        }
+    }
+}
+
+fn brute_topn(df: &DataFrame, sel: &Selection, view: u32, field: &str) -> BTreeMap<String, i64> {
+    let mut m = BTreeMap::new();
+    for row in 0..df.height() {
+        if sel.others(view).all(|(_, c)| passes(df, row, c)) {
+            let v = df.column(field).unwrap().get(row).unwrap();
+            let k = match v {
+                AnyValue::Null => "(null)".to_string(),
+                AnyValue::String(s) => s.to_string(),
+                o => o.to_string(),
+            };
+            *m.entry(k).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+#[test]
+fn engine_matches_brute_force_over_random_interactions() {
+    let df = frame(3000, 7);
+    let mut session = Session::new(Arc::new(df.clone())).unwrap();
+    let mut r = Rng(99);
+    let mut sel = Selection::default();
+    let needs: BTreeMap<u32, Need> = [
+        (1, Need::TopN { field: "src_ip".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (2, Need::TopN { field: "dst_port".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (3, Need::TopN { field: "proto".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (4, Need::Time { measure: "count".into(), split: None }),
+        (5, Need::Table { offset: 0, limit: 10, sort: None }),
+    ]
+    .into_iter()
+    .collect();
+    let t0 = 1_364_774_400_000_000i64;
+    let hour = 3_600_000_000i64;
+    for step in 0..60 {
+        match r.below(6) {
+            0 | 1 => {
+                let a = t0 + r.below(300) as i64 * hour;
+                let b = a + (1 + r.below(100)) as i64 * hour;
+                sel.clauses.insert(4, Clause::Time { start_us: a, end_us: b });
+            }
+            2 => {
+                let v = ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
+                let mut vals = vec![v];
+                if r.below(2) == 0 {
+                    vals.push("22".into());
+                }
+                sel.clauses.insert(2, Clause::values("dst_port", vals, r.below(3) == 0));
+            }
+            3 => {
+                let v = ["tcp", "udp", "(null)"][r.below(3) as usize].to_string();
+                sel.clauses.insert(3, Clause::values("proto", [v], false));
+            }
+            4 => {
+                let keys: Vec<u32> = sel.clauses.keys().copied().collect();
+                if !keys.is_empty() {
+                    sel.clauses.remove(&keys[r.below(keys.len() as u64) as usize]);
+                }
+            }
+            _ => {
+                // A two-field conjunction (treemap-like) from view 1.
+                sel.clauses.insert(
+                    1,
+                    Clause::Match {
+                        any_of: vec![vec![
+                            Pred::Eq { field: "src_ip".into(), value: format!("10.0.{}.1", r.below(3)) },
+                            Pred::Eq { field: "proto".into(), value: "tcp".into() },
+                        ]],
+                        negate: false,
+                    },
+                );
+            }
+        }
+        let ans = session.run(&Request { seq: step, selection: sel.clone(), needs: needs.clone(), want_all_rows: true });
+        for (view, field) in [(1u32, "src_ip"), (2, "dst_port"), (3, "proto")] {
+            let expect = brute_topn(&df, &sel, view, field);
+            let Output::TopN { entries, total, .. } = &ans.outputs[&view] else { panic!("not top-n") };
+            let got: BTreeMap<String, i64> = entries.iter().map(|e| (e.label.clone(), e.value)).collect();
+            assert_eq!(got, expect, "step {step} view {view} strategy {} sel {:?}", ans.strategy, sel);
+            assert_eq!(*total, expect.values().sum::<i64>());
+            // Week-over-week windows: the brush (or the last 7 days) and a week earlier, other
+            // non-time clauses applied.
+            let times = df.column("time").unwrap().cast(&DataType::Int64).unwrap();
+            let times = times.i64().unwrap();
+            let week = 7 * 86_400_000_000i64;
+            let (wa, wb) = match sel.clauses.get(&4) {
+                Some(Clause::Time { start_us, end_us }) => (*start_us, *end_us),
+                _ => {
+                    let mx = times.max().unwrap();
+                    (mx + 1 - week, mx + 1)
+                }
+            };
+            let mut cur = BTreeMap::new();
+            let mut prev = BTreeMap::new();
+            for row in 0..df.height() {
+                if !sel.others(view).filter(|(v, _)| **v != 4).all(|(_, c)| passes(&df, row, c)) {
+                    continue;
+                }
+                let t = times.get(row).unwrap();
+                let k = match df.column(field).unwrap().get(row).unwrap() {
+                    AnyValue::Null => "(null)".to_string(),
+                    AnyValue::String(s) => s.to_string(),
+                    o => o.to_string(),
+                };
+                if t >= wa && t < wb {
+                    *cur.entry(k.clone()).or_insert(0i64) += 1;
+                }
+                if t >= wa - week && t < wb - week {
+                    *prev.entry(k).or_insert(0i64) += 1;
+                }
+            }
+            for e in entries {
+                assert_eq!(e.cur.unwrap(), cur.get(&e.label).copied().unwrap_or(0), "cur step {step} view {view}");
+                assert_eq!(e.prev.unwrap(), prev.get(&e.label).copied().unwrap_or(0), "prev step {step} view {view}");
+            }
+        }
+        let passing = (0..df.height()).filter(|&row| sel.clauses.values().all(|c| passes(&df, row, c))).count();
+        let Output::Table { passing: p, rows, .. } = &ans.outputs[&5] else { panic!() };
+        assert_eq!(*p as usize, passing, "step {step}");
+        assert_eq!(ans.all_rows.as_ref().unwrap().len(), passing);
+        assert!(rows.iter().all(|&row| sel.clauses.values().all(|c| passes(&df, row as usize, c))));
+        let Output::Time { total: bins, .. } = &ans.outputs[&4] else { panic!() };
+        let expect_time: i64 =
+            (0..df.height()).filter(|&row| sel.others(4).all(|(_, c)| passes(&df, row, c))).count() as i64;
+        assert_eq!(bins.iter().sum::<i64>(), expect_time, "step {step}");
+    }
+}

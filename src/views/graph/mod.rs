@@ -1,0 +1,2 @@
+//! Link graph view.
+pub mod force;

@@ -1,0 +1,3 @@
+//! Treemap view.
+pub mod ipgroup;
+pub mod layout;
