@@ -7,6 +7,10 @@ fn main() {
         None => brushfire::app::run_gui(cli.files),
     };
     if let Err(e) = result {
+        // A reader that went away (`brushfire query ... | head`) is not an error.
+        if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            std::process::exit(0);
+        }
         // One line naming the file and the reason (the error chain is joined).
         eprintln!("brushfire: {}", format!("{e:#}").replace('\n', " "));
         std::process::exit(1);

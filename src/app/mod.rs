@@ -1,6 +1,355 @@
-//! eframe glue.
-use std::path::PathBuf;
+//! eframe glue: owns the loaded table, the selection and the coordinator; lays out the views and
+//! routes their edits. Loading, linking queries, layout and exports all run off this thread.
+mod loader;
+mod panels;
 
-pub fn run_gui(_files: Vec<PathBuf>) -> anyhow::Result<()> {
-    anyhow::bail!("GUI not built yet")
+use crate::data::Table;
+use crate::linking::coordinator::{Coordinator, Event};
+use crate::linking::needs::{Need, Output};
+use crate::linking::selection::{SelectionHistory, ViewId};
+use crate::views::common::{FilePicker, Hover, RfdPicker, ViewEdit};
+use crate::views::table::table_ui::TableState;
+use crate::views::timeseries::timeseries_ui::TimeSeriesState;
+use crate::views::topn::topn_ui::TopNState;
+use loader::LoadJob;
+use polars::prelude::DataFrame;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub const VIEW_TIME: ViewId = 1;
+pub const VIEW_TOPN: [ViewId; 4] = [10, 11, 12, 13];
+pub const VIEW_TABLE: ViewId = 20;
+pub const VIEW_TREEMAP: ViewId = 30;
+pub const VIEW_GRAPH: ViewId = 40;
+pub const VIEW_SQL: ViewId = 50;
+pub const VIEW_CLEAN: ViewId = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Records,
+    Treemap,
+    Graph,
+    Clean,
+    Sql,
+    Summary,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [Tab::Records, Tab::Treemap, Tab::Graph, Tab::Clean, Tab::Sql, Tab::Summary];
+    pub fn label(self) -> &'static str {
+        match self {
+            Tab::Records => "Records",
+            Tab::Treemap => "Treemap",
+            Tab::Graph => "Link graph",
+            Tab::Clean => "Clean",
+            Tab::Sql => "SQL",
+            Tab::Summary => "Summary & rejected",
+        }
+    }
+}
+
+/// The table as loaded, plus what views need to know about it.
+pub struct Loaded {
+    pub table: Arc<Table>,
+    pub df: Arc<DataFrame>,
+    pub columns: Vec<String>,
+    /// Columns that make sense as categories (top-N, treemap, graph).
+    pub categorical: Vec<String>,
+}
+
+impl Loaded {
+    pub fn new(table: Table) -> Self {
+        let df = Arc::new(table.df.clone());
+        let columns: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let categorical = columns
+            .iter()
+            .filter(|c| {
+                let dt = df.column(c).map(|c| c.dtype().clone()).ok();
+                !matches!(c.as_str(), "time" | "time_end" | "uid" | "flow_id")
+                    && !matches!(dt, Some(polars::prelude::DataType::Float64) | Some(polars::prelude::DataType::Datetime(..)))
+            })
+            .cloned()
+            .collect();
+        Self { table: Arc::new(table), df, columns, categorical }
+    }
+
+    /// The first present field of each preference list, for the default top-N lists.
+    pub fn default_topn_fields(&self) -> [String; 4] {
+        let prefs: [&[&str]; 4] = [
+            &["src_ip", "host", "user_name", "app_name"],
+            &["dst_ip", "app_name", "http_request", "event_type"],
+            &["dst_port", "http_status", "event_id", "action", "syslog_sev"],
+            &["proto", "event_type", "action", "log_type", "http_method"],
+        ];
+        let mut used: Vec<String> = Vec::new();
+        let mut out: Vec<String> = Vec::new();
+        for p in prefs {
+            let pick = p
+                .iter()
+                .find(|f| self.categorical.iter().any(|c| c == *f) && !used.iter().any(|u| u == *f))
+                .map(|s| s.to_string())
+                .or_else(|| self.categorical.iter().find(|c| !used.contains(c)).cloned())
+                .unwrap_or_else(|| "time".into());
+            used.push(pick.clone());
+            out.push(pick);
+        }
+        [out[0].clone(), out[1].clone(), out[2].clone(), out[3].clone()]
+    }
+}
+
+pub struct BrushfireApp {
+    pub picker: Arc<dyn FilePicker>,
+    pub load: Option<LoadJob>,
+    pub loaded: Option<Loaded>,
+    pub coord: Coordinator,
+    pub engine_ready: bool,
+    pub sel: SelectionHistory,
+    last_request: Option<(u64, BTreeMap<ViewId, Need>)>,
+    pub outputs: BTreeMap<ViewId, Output>,
+    pub last_compute_ms: f64,
+    pub last_strategy: &'static str,
+    pub ts: TimeSeriesState,
+    pub topn: Vec<TopNState>,
+    pub table: TableState,
+    pub tab: Tab,
+    pub hover: Option<Hover>,
+    pub error: Option<String>,
+    pub status: String,
+    pub panels: panels::PanelsState,
+    /// Table rows of the whole selection, when a panel asked for them (export, SQL `selection`).
+    pub all_rows: Option<Arc<Vec<u32>>>,
+    want_all_rows: bool,
+    sent_seq: u64,
+}
+
+impl BrushfireApp {
+    pub fn new(picker: Arc<dyn FilePicker>, files: Vec<PathBuf>) -> Self {
+        let mut app = Self {
+            picker,
+            load: None,
+            loaded: None,
+            coord: Coordinator::new(),
+            engine_ready: false,
+            sel: SelectionHistory::default(),
+            last_request: None,
+            outputs: BTreeMap::new(),
+            last_compute_ms: 0.0,
+            last_strategy: "",
+            ts: TimeSeriesState::default(),
+            topn: ["src_ip", "dst_ip", "dst_port", "proto"].iter().map(|f| TopNState::new(f)).collect(),
+            table: TableState::default(),
+            tab: Tab::Records,
+            hover: None,
+            error: None,
+            status: String::new(),
+            panels: panels::PanelsState::default(),
+            all_rows: None,
+            want_all_rows: false,
+            sent_seq: 0,
+        };
+        app.table.reset();
+        if !files.is_empty() {
+            app.open(files);
+        }
+        app
+    }
+
+    pub fn open(&mut self, files: Vec<PathBuf>) {
+        if let Some(job) = &self.load {
+            job.cancel();
+        }
+        self.error = None;
+        self.load = Some(LoadJob::start(files, self.panels.load_options()));
+    }
+
+    /// Replaces the table (after loading or cleaning) and resets linked state.
+    pub fn set_table(&mut self, table: Table, keep_view_config: bool) {
+        let loaded = Loaded::new(table);
+        if !keep_view_config {
+            let fields = loaded.default_topn_fields();
+            for (s, f) in self.topn.iter_mut().zip(fields) {
+                *s = TopNState::new(&f);
+            }
+            self.ts.reset();
+            self.panels.on_new_table(&loaded);
+        }
+        self.table.reset();
+        self.coord.set_data(loaded.df.clone());
+        self.engine_ready = false;
+        self.sel.clear_all();
+        self.outputs.clear();
+        self.last_request = None;
+        self.all_rows = None;
+        self.loaded = Some(loaded);
+    }
+
+    pub fn apply_edit(&mut self, view: ViewId, edit: ViewEdit) {
+        self.sel.set(view, edit.clause, edit.continuing);
+    }
+
+    /// Needs of the views that are visible now.
+    fn needs(&self) -> BTreeMap<ViewId, Need> {
+        let mut n = BTreeMap::new();
+        n.insert(
+            VIEW_TIME,
+            Need::Time { measure: self.ts.measure.clone(), split: self.ts.split.clone().map(|f| (f, 5)) },
+        );
+        for (i, s) in self.topn.iter().enumerate() {
+            n.insert(
+                VIEW_TOPN[i],
+                Need::TopN { field: s.field.clone(), offset: s.offset, limit: s.limit, measure: "count".into() },
+            );
+        }
+        // The records count drives the status line, so the table is always asked for.
+        n.insert(VIEW_TABLE, Need::Table { offset: self.table.window.0, limit: self.table.window.1, sort: self.table.sort.clone() });
+        self.panels.needs(self.tab, &mut n);
+        n
+    }
+
+    /// Non-drawing work of a frame: loader, coordinator answers, requests.
+    pub fn pump(&mut self, ctx: &egui::Context) {
+        if let Some(job) = &self.load {
+            if let Some(result) = job.poll() {
+                self.load = None;
+                match result {
+                    Ok(table) => {
+                        self.status = format!("loaded {} records ({})", table.rows(), table.format);
+                        self.set_table(table, false);
+                    }
+                    Err(e) => self.error = Some(e),
+                }
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            }
+        }
+        for ev in self.coord.poll() {
+            match ev {
+                Event::Indexing => self.status = "indexing…".into(),
+                Event::Ready { rows, index_ms } => {
+                    self.engine_ready = true;
+                    self.status = format!("indexed {} records in {:.0} ms", crate::views::common::thousands(rows as i64), index_ms);
+                    self.last_request = None;
+                }
+                Event::Answer(a) => {
+                    self.last_compute_ms = a.compute_ms;
+                    self.last_strategy = a.strategy;
+                    if a.all_rows.is_some() {
+                        self.all_rows = a.all_rows;
+                    }
+                    self.outputs = a.outputs;
+                }
+                Event::Failed(e) => self.error = Some(format!("indexing failed: {e}")),
+            }
+        }
+        if self.loaded.is_some() && self.engine_ready {
+            let needs = self.needs();
+            let want_all = self.panels.wants_all_rows(self.tab);
+            let changed = match &self.last_request {
+                Some((v, n)) => *v != self.sel.version || *n != needs || want_all != self.want_all_rows,
+                None => true,
+            };
+            if changed {
+                if want_all {
+                    self.all_rows = None;
+                }
+                self.sent_seq = self.coord.request(self.sel.current().clone(), needs.clone(), want_all);
+                self.want_all_rows = want_all;
+                self.last_request = Some((self.sel.version, needs));
+            }
+            if self.coord.shown_seq < self.sent_seq {
+                ctx.request_repaint_after(std::time::Duration::from_millis(8));
+            }
+        }
+        // Background jobs of panels (export, SQL, cleaning).
+        if self.panels.pump() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+        if let Some(t) = self.panels.take_new_table() {
+            self.set_table(t, true);
+        }
+        if let Some(c) = self.panels.take_clause() {
+            self.sel.set(c.0, c.1, false);
+        }
+    }
+
+    /// Whether the views show the answer to the newest request.
+    pub fn is_current(&self) -> bool {
+        self.engine_ready && self.coord.shown_seq >= self.sent_seq && self.last_request.is_some()
+    }
+
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.pump(&ctx);
+        self.handle_input(&ctx);
+        panels::root_ui(self, ui);
+        // Pointer left every view: no highlight.
+        if !ctx.is_pointer_over_egui() {
+            self.hover = None;
+        }
+    }
+
+    fn handle_input(&mut self, ctx: &egui::Context) {
+        let (undo, redo, dropped) = ctx.input(|i| {
+            let cmd = i.modifiers.command || i.modifiers.ctrl;
+            let z = i.key_pressed(egui::Key::Z);
+            (
+                cmd && z && !i.modifiers.shift,
+                cmd && (z && i.modifiers.shift || i.key_pressed(egui::Key::Y)),
+                i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect::<Vec<_>>(),
+            )
+        });
+        // Ctrl+Z in a text field belongs to the text field.
+        let typing = ctx.egui_wants_keyboard_input();
+        if undo && !typing {
+            self.sel.undo();
+        }
+        if redo && !typing {
+            self.sel.redo();
+        }
+        if !dropped.is_empty() {
+            self.open(dropped);
+        }
+    }
+}
+
+impl eframe::App for BrushfireApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+    }
+}
+
+/// The bundled sample, found beside the sources or the executable.
+pub fn bundled_sample() -> Option<PathBuf> {
+    let name = "sample_data/vast-netflow-2weeks.csv.gz";
+    let candidates = [
+        std::env::current_dir().ok().map(|d| d.join(name)),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)),
+        std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join(name))),
+    ];
+    candidates.into_iter().flatten().find(|p| p.exists())
+}
+
+pub fn run_gui(files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let files = if files.is_empty() {
+        match bundled_sample() {
+            Some(s) => vec![s],
+            None => Vec::new(),
+        }
+    } else {
+        files
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Brushfire")
+            .with_inner_size([1600.0, 1000.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Brushfire",
+        options,
+        Box::new(move |_cc| Ok(Box::new(BrushfireApp::new(Arc::new(RfdPicker), files)))),
+    )
+    .map_err(|e| anyhow::anyhow!("could not start the GUI: {e}"))
 }

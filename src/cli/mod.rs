@@ -4,6 +4,23 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// println! that reports a closed stdout (`| head`) as an error instead of panicking.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($t)*)?
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($t)*)?
+    }};
+}
+
+pub mod bench;
+mod graph_cmd;
+
 #[derive(Parser, Debug)]
 #[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
 #[command(args_conflicts_with_subcommands = true)]
@@ -29,6 +46,11 @@ impl LoadArgs {
         let off = parse_tz(&self.tz).with_context(|| format!("--tz {:?}: expected an offset like +02:00", self.tz))?;
         Ok(LoadOptions { tz_offset_secs: off, default_year: self.year })
     }
+}
+
+/// Parses "+02:00", "-7", "UTC" into seconds east of UTC.
+pub fn parse_tz_public(s: &str) -> Option<i32> {
+    parse_tz(s)
 }
 
 fn parse_tz(s: &str) -> Option<i32> {
@@ -63,6 +85,73 @@ pub enum Command {
         all_rejected: bool,
         #[command(flatten)]
         load: LoadArgs,
+    },
+    /// Write deterministic VAST-layout netflow with planted ground truth.
+    Generate {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        /// Output file (".gz" compresses); the ground truth goes to stderr, or to --truth.
+        #[arg(long)]
+        out: PathBuf,
+        /// Write the ground truth (Markdown) here.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
+    /// Apply a cleaning recipe (or a built-in preset) and write the result (.csv, .parquet, .ndjson).
+    Clean {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, conflicts_with = "preset")]
+        recipe: Option<PathBuf>,
+        /// Built-in recipe: marty-vast2013.
+        #[arg(long)]
+        preset: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Build an AfterGlow link graph and write DOT, GDF, GraphML or GraphSON.
+    Graph {
+        /// Log files, or a plain 2- or 3-column CSV (AfterGlow input); none or "-" reads CSV from stdin.
+        files: Vec<PathBuf>,
+        /// Two-node mode (source > target).
+        #[arg(long)]
+        two_node: bool,
+        /// Fields for source,event,target (or source,target).
+        #[arg(long, value_delimiter = ',')]
+        fields: Option<Vec<String>>,
+        /// AfterGlow property file.
+        #[arg(short = 'c', long = "config")]
+        config: Option<PathBuf>,
+        /// dot, gdf, graphml or graphson.
+        #[arg(long, default_value = "dot")]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Omit nodes occurring this many times or fewer (AfterGlow -o).
+        #[arg(long, default_value_t = 0)]
+        omit_threshold: usize,
+        /// Source fan-out threshold (AfterGlow -f).
+        #[arg(long, default_value_t = 0)]
+        source_fan_out: usize,
+        /// Event fan-out threshold (AfterGlow -g).
+        #[arg(long, default_value_t = 0)]
+        event_fan_out: usize,
+        /// Node splitting mode (AfterGlow -p 0..3).
+        #[arg(long, default_value_t = 0)]
+        split_mode: u8,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
+    /// Print performance figures (never asserted in tests).
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchCmd,
     },
     /// Run SQL against the files (table `logs`); CSV to stdout by default.
     Query {
@@ -123,26 +212,70 @@ pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
 
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
+        Command::Generate { rows, seed, days, out, truth } => {
+            let opts = data::generate::GenOptions { rows, seed, days, ..Default::default() };
+            let tmp = out.with_extension("tmp-gen");
+            let f = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+            let gz = out.extension().is_some_and(|e| e == "gz");
+            let t = if gz {
+                let enc = flate2::write::GzEncoder::new(f, flate2::Compression::new(6));
+                let t = data::generate::generate(&opts, enc)?;
+                t
+            } else {
+                data::generate::generate(&opts, f)?
+            };
+            std::fs::rename(&tmp, &out).with_context(|| format!("{}: cannot write", out.display()))?;
+            let md = data::generate::ground_truth_markdown(&opts, &t);
+            match truth {
+                Some(p) => std::fs::write(&p, md).with_context(|| format!("{}: cannot write", p.display()))?,
+                None => eprintln!("{md}"),
+            }
+        }
+        Command::Clean { files, recipe, preset, out, load: la } => {
+            let fmt = ExportFormat::from_path(&out)
+                .with_context(|| format!("{}: the output extension must be .csv, .parquet or .ndjson", out.display()))?;
+            let r = match (recipe, preset) {
+                (Some(p), _) => {
+                    let text = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+                    data::clean::recipe::parse_recipe(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+                }
+                (None, Some(name)) => data::clean::recipe::preset(&name).with_context(|| {
+                    format!("unknown preset {name:?} (known: {})", data::clean::recipe::PRESETS.join(", "))
+                })?,
+                (None, None) => bail!("give --recipe FILE or --preset NAME"),
+            };
+            let t = load(&files, &la)?;
+            let (mut df, reports) = data::clean::apply::apply_recipe(&t.df, &r)?;
+            for rep in &reports {
+                eprintln!("{rep}");
+            }
+            data::export::export_atomic(&mut df, fmt, &out, &t.files)?;
+            eprintln!("wrote {} records to {}", df.height(), out.display());
+        }
+        Command::Graph { files, two_node, fields, config, format, out, omit_threshold, source_fan_out, event_fan_out, split_mode, load: la } => {
+            graph_cmd::run(graph_cmd::GraphArgs { files, two_node, fields, config, format, out, omit_threshold, source_fan_out, event_fan_out, split_mode, load: la })?;
+        }
+        Command::Bench { what } => bench::run(what)?,
         Command::Inspect { files, json, all_rejected, load: la } => {
             let t = load(&files, &la)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?);
+                outln!("{}", serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?);
             } else {
-                println!("format:   {}", t.format);
-                println!("rows:     {}", t.rows());
+                outln!("format:   {}", t.format);
+                outln!("rows:     {}", t.rows());
                 if let Some((a, b)) = t.time_range_us() {
-                    println!("time:     {} .. {}", format_rfc3339(a), format_rfc3339(b));
+                    outln!("time:     {} .. {}", format_rfc3339(a), format_rfc3339(b));
                 }
-                println!("rejected: {}", t.rejected.total);
+                outln!("rejected: {}", t.rejected.total);
                 for r in t.rejected.samples.iter().take(if all_rejected { usize::MAX } else { 20 }) {
-                    println!("  {}:{}: {}", r.file, r.line, r.reason);
+                    outln!("  {}:{}: {}", r.file, r.line, r.reason);
                 }
-                println!("columns:");
+                outln!("columns:");
                 for c in t.df.columns() {
-                    println!("  {:<28} {}", c.name(), c.dtype());
+                    outln!("  {:<28} {}", c.name(), c.dtype());
                 }
                 for n in &t.notes {
-                    println!("note: {n}");
+                    outln!("note: {n}");
                 }
             }
         }

@@ -72,3 +72,80 @@ pub fn export_atomic(df: &mut DataFrame, format: ExportFormat, target: &Path, in
     }
     result
 }
+
+/// Rows per written chunk: progress and cancel are checked between chunks.
+const CHUNK_ROWS: usize = 100_000;
+
+/// Atomic export in chunks, with progress (rows written) and cancel. A cancelled export leaves no
+/// file behind.
+pub fn export_atomic_chunked(
+    df: &DataFrame,
+    format: ExportFormat,
+    target: &Path,
+    inputs: &[PathBuf],
+    rows_done: &std::sync::atomic::AtomicU64,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    let canon_target = std::fs::canonicalize(target).ok();
+    for i in inputs {
+        if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
+            if *t == ci {
+                return Err(DataError::format(target, "refusing to overwrite an input file"));
+            }
+        }
+    }
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+        let mut w = std::io::BufWriter::new(f);
+        let n = df.height();
+        let perr = |e: PolarsError| DataError::format(target, e.to_string());
+        match format {
+            ExportFormat::Parquet => {
+                let mut bw = ParquetWriter::new(&mut w).batched(df.schema()).map_err(perr)?;
+                let mut off = 0;
+                while off < n || off == 0 {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(DataError::Cancelled);
+                    }
+                    let chunk = df.slice(off as i64, CHUNK_ROWS);
+                    bw.write_batch(&chunk).map_err(perr)?;
+                    off += CHUNK_ROWS;
+                    rows_done.store(off.min(n) as u64, Ordering::Relaxed);
+                    if n == 0 {
+                        break;
+                    }
+                }
+                bw.finish().map_err(perr)?;
+            }
+            ExportFormat::Csv | ExportFormat::Ndjson => {
+                let mut off = 0;
+                loop {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(DataError::Cancelled);
+                    }
+                    let mut chunk = df.slice(off as i64, CHUNK_ROWS);
+                    match format {
+                        ExportFormat::Csv => CsvWriter::new(&mut w).include_header(off == 0).finish(&mut chunk).map_err(perr)?,
+                        _ => JsonWriter::new(&mut w).with_json_format(JsonFormat::JsonLines).finish(&mut chunk).map_err(perr)?,
+                    }
+                    off += CHUNK_ROWS;
+                    rows_done.store(off.min(n) as u64, Ordering::Relaxed);
+                    if off >= n {
+                        break;
+                    }
+                }
+            }
+        }
+        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
+        f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
+        std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,8 +1,10 @@
 //! The data layer: formats, field dictionary, loading, SQL and export. Polars only, no GUI.
 pub mod builder;
+pub mod clean;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod generate;
 pub mod load;
 pub mod record;
 pub mod sql;

@@ -29,6 +29,15 @@ pub struct TopEntry {
     pub prev: Option<i64>,
 }
 
+/// One treemap leaf: its path of values from the top level, its value, and week-over-week values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeLeaf {
+    pub path: Vec<String>,
+    pub value: i64,
+    pub cur: Option<i64>,
+    pub prev: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     TopN {
@@ -51,7 +60,7 @@ pub enum Output {
         series: Vec<(String, Vec<i64>)>,
     },
     Table { passing: i64, offset: usize, rows: Vec<u32> },
-    Tree { levels: Vec<String>, measure: String, leaves: Vec<(Vec<String>, i64)> },
+    Tree { levels: Vec<String>, measure: String, leaves: Vec<TreeLeaf>, has_cmp: bool },
     Tuples { fields: Vec<String>, tuples: Vec<(Vec<String>, i64)> },
     Error(String),
 }
@@ -167,7 +176,11 @@ impl Planner {
                     parts.push(Self::level_dim(e, l)?);
                 }
                 let d = if parts.len() == 1 { parts[0] } else { e.idx.ensure_combined_dim(&parts) };
-                Plan { dims: vec![d], keys: vec![main(d, measure)] }
+                let mut keys = vec![main(d, measure)];
+                for ctx in [Ctx::CmpCur, Ctx::CmpPrev] {
+                    keys.push(TargetKey { view, dim: d, measure: measure.clone(), ctx });
+                }
+                Plan { dims: vec![d], keys }
             }
             Need::Tuples { fields } => {
                 let mut parts = Vec::new();
@@ -300,13 +313,21 @@ impl Planner {
             Need::Tree { levels, measure } => {
                 let d = plan.dims[0];
                 let h = hist(&plan.keys[0]);
+                let cur = hist(&plan.keys[1]);
+                let prev = hist(&plan.keys[2]);
+                let has_cmp = cur.iter().any(|&x| x != 0) || prev.iter().any(|&x| x != 0);
                 let leaves = h
                     .iter()
                     .enumerate()
                     .filter(|(_, v)| **v != 0)
-                    .map(|(i, v)| (e.idx.dims[d].labels[i].split('\u{1f}').map(str::to_string).collect(), *v))
+                    .map(|(i, v)| TreeLeaf {
+                        path: e.idx.dims[d].labels[i].split('\u{1f}').map(str::to_string).collect(),
+                        value: *v,
+                        cur: has_cmp.then(|| cur[i]),
+                        prev: has_cmp.then(|| prev[i]),
+                    })
                     .collect();
-                Output::Tree { levels: levels.clone(), measure: measure.clone(), leaves }
+                Output::Tree { levels: levels.clone(), measure: measure.clone(), leaves, has_cmp }
             }
             Need::Tuples { fields } => {
                 let d = plan.dims[0];

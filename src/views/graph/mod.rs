@@ -1,2 +1,3 @@
 //! Link graph view.
 pub mod force;
+pub mod graph_ui;

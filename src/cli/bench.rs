@@ -1,0 +1,371 @@
+//! `brushfire bench ...`: performance figures printed, never asserted (speed targets live here,
+//! not in timed tests).
+use crate::data::{self, LoadControl, LoadOptions};
+use crate::linking::coordinator::{Request, Session};
+use crate::linking::needs::{Need, Output};
+use crate::linking::selection::{Clause, Selection};
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// CSV to table on generated netflow: MB/s, rows/s, peak memory.
+    Ingest {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        /// Keep the generated file here (default: a temporary file, removed afterwards).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Linked-brushing latency: a fixed random sequence of brushes, clicks and clears.
+    Brush {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 400)]
+        interactions: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Treemap layout of 100 k leaves and force layout steps at 10 k nodes / 50 k edges.
+    Layout {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse throughput (lines/s) of every real file under a folder (e.g. ../shared/real_data).
+    Parse {
+        folder: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Peak resident memory of this process, in bytes (Linux VmHWM).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+pub fn current_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Resets the peak so a phase can be measured alone.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn gen_file(rows: u64, file: Option<PathBuf>) -> Result<(PathBuf, bool)> {
+    let (path, temp) = match file {
+        Some(p) => (p, false),
+        None => (std::env::temp_dir().join(format!("brushfire-bench-{rows}-{}.csv", std::process::id())), true),
+    };
+    if !path.exists() {
+        let t0 = Instant::now();
+        let f = std::fs::File::create(&path).with_context(|| format!("{}: cannot create", path.display()))?;
+        data::generate::generate(&data::generate::GenOptions { rows, seed: 42, ..Default::default() }, f)?;
+        eprintln!("generated {rows} rows in {:.1} s -> {}", t0.elapsed().as_secs_f64(), path.display());
+    }
+    Ok((path, temp))
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i]
+}
+
+pub fn run(cmd: BenchCmd) -> Result<()> {
+    match cmd {
+        BenchCmd::Ingest { rows, file, json } => {
+            let (path, temp) = gen_file(rows, file)?;
+            let bytes = std::fs::metadata(&path)?.len();
+            reset_peak();
+            let base = current_rss_bytes().unwrap_or(0);
+            let t0 = Instant::now();
+            let t = data::load_paths(&[path.clone()], &LoadOptions::default(), &LoadControl::default())?;
+            let secs = t0.elapsed().as_secs_f64();
+            let peak = peak_rss_bytes().unwrap_or(0);
+            let resident = current_rss_bytes().unwrap_or(0);
+            let table_bytes = t.df.estimated_size() as u64;
+            let out = serde_json::json!({
+                "rows": t.rows(),
+                "file_bytes": bytes,
+                "seconds": secs,
+                "mb_per_s": bytes as f64 / 1e6 / secs,
+                "rows_per_s": t.rows() as f64 / secs,
+                "peak_rss_bytes": peak,
+                "rss_after_bytes": resident,
+                "rss_before_bytes": base,
+                "table_estimated_bytes": table_bytes,
+                "rejected": t.rejected.total,
+            });
+            if temp {
+                let _ = std::fs::remove_file(&path);
+            }
+            if json {
+                outln!("{out}");
+            } else {
+                outln!(
+                    "ingest {} rows, {:.0} MB: {:.2} s, {:.0} MB/s, {:.2} M rows/s; peak RSS {:.0} MB, table {:.0} MB (file {:.0} MB)",
+                    t.rows(),
+                    bytes as f64 / 1e6,
+                    secs,
+                    bytes as f64 / 1e6 / secs,
+                    t.rows() as f64 / secs / 1e6,
+                    peak as f64 / 1e6,
+                    table_bytes as f64 / 1e6,
+                    bytes as f64 / 1e6
+                );
+            }
+        }
+        BenchCmd::Brush { rows, interactions, json } => brush(rows, interactions, json)?,
+        BenchCmd::Layout { json } => layout(json)?,
+        BenchCmd::Parse { folder, json } => parse(&folder, json)?,
+    }
+    Ok(())
+}
+
+fn needs() -> BTreeMap<u32, Need> {
+    let mut n = BTreeMap::new();
+    n.insert(1, Need::Time { measure: "count".into(), split: None });
+    for (i, f) in ["src_ip", "dst_ip", "dst_port", "proto"].iter().enumerate() {
+        n.insert(10 + i as u32, Need::TopN { field: f.to_string(), offset: 0, limit: 10, measure: "count".into() });
+    }
+    n.insert(20, Need::Table { offset: 0, limit: 100, sort: None });
+    n
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
+    let (path, temp) = gen_file(rows, None)?;
+    let t = data::load_paths(&[path.clone()], &LoadOptions::default(), &LoadControl::default())?;
+    if temp {
+        let _ = std::fs::remove_file(&path);
+    }
+    let df = Arc::new(t.df.clone());
+    drop(t);
+    let t0 = Instant::now();
+    let mut s = Session::new(df)?;
+    let index_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let needs = needs();
+    let mut sel = Selection::default();
+    let mut seq = 0u64;
+    let mut run = |s: &mut Session, sel: &Selection| {
+        seq += 1;
+        let t0 = Instant::now();
+        let a = s.run(&Request { seq, selection: sel.clone(), needs: needs.clone(), want_all_rows: false });
+        (t0.elapsed().as_secs_f64() * 1000.0, a)
+    };
+    // First answer builds the dims and histograms of every view.
+    let (first_ms, mut last) = run(&mut s, &sel);
+    let (lo, hi) = s.engine.idx.time_bounds_us().unwrap_or((0, 1));
+    let mut rng = Rng(7);
+    let mut lat: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut done = 0;
+    while done < interactions {
+        match rng.below(10) {
+            0..=4 => {
+                // A drag: press somewhere, then 12 pointer moves, each a new brush.
+                let span = (hi - lo) as f64;
+                let a = lo + (rng.below(1000) as f64 / 1000.0 * span * 0.8) as i64;
+                let mut b = a + (span * 0.01) as i64;
+                let step = (span * (0.002 + rng.below(10) as f64 / 1000.0)) as i64;
+                for _ in 0..12 {
+                    b += step;
+                    sel.clauses.insert(1, Clause::Time { start_us: a, end_us: b });
+                    let (ms, ans) = run(&mut s, &sel);
+                    lat.entry("time_brush_drag").or_default().push(ms);
+                    last = ans;
+                    done += 1;
+                }
+            }
+            5..=8 => {
+                let view = 10 + rng.below(4) as u32;
+                let entries = match last.outputs.get(&view) {
+                    Some(Output::TopN { entries, field, .. }) if !entries.is_empty() => {
+                        Some((field.clone(), entries[rng.below(entries.len().min(10) as u64) as usize].label.clone()))
+                    }
+                    _ => None,
+                };
+                if let Some((field, value)) = entries {
+                    let add = rng.below(3) == 0;
+                    let own = sel.clauses.get(&view).cloned();
+                    let c = crate::views::topn::click(&field, own.as_ref(), &value, add);
+                    match c {
+                        Some(c) => sel.clauses.insert(view, c),
+                        None => sel.clauses.remove(&view),
+                    };
+                    let (ms, ans) = run(&mut s, &sel);
+                    lat.entry("topn_click").or_default().push(ms);
+                    last = ans;
+                    done += 1;
+                }
+            }
+            _ => {
+                sel = Selection::default();
+                let (ms, ans) = run(&mut s, &sel);
+                lat.entry("clear_all").or_default().push(ms);
+                last = ans;
+                done += 1;
+            }
+        }
+    }
+    let peak = peak_rss_bytes().unwrap_or(0);
+    let mut kinds = serde_json::Map::new();
+    for (k, v) in lat.iter_mut() {
+        let n = v.len();
+        let p50 = percentile(v, 0.5);
+        let p95 = percentile(v, 0.95);
+        let max = v.iter().copied().fold(0.0, f64::max);
+        kinds.insert(k.to_string(), serde_json::json!({"n": n, "p50_ms": p50, "p95_ms": p95, "max_ms": max}));
+    }
+    let out = serde_json::json!({
+        "rows": rows,
+        "index_build_ms": index_ms,
+        "first_answer_ms": first_ms,
+        "interactions": kinds,
+        "peak_rss_bytes": peak,
+        "threads": rayon::current_num_threads(),
+    });
+    if json {
+        outln!("{out}");
+    } else {
+        outln!("brush bench, {rows} rows, {} threads: index {:.0} ms, first answer {:.0} ms, peak RSS {:.0} MB", rayon::current_num_threads(), index_ms, first_ms, peak as f64 / 1e6);
+        for (k, v) in &kinds {
+            outln!("  {k:<16} n={:<4} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms", v["n"], v["p50_ms"].as_f64().unwrap_or(0.0), v["p95_ms"].as_f64().unwrap_or(0.0), v["max_ms"].as_f64().unwrap_or(0.0));
+        }
+    }
+    Ok(())
+}
+
+fn layout(json: bool) -> Result<()> {
+    use crate::views::treemap::layout::{squarify, LayoutOptions, Rect, TreeNode};
+    // 100 k leaves: 20 x 50 x 100, skewed values.
+    let mut rng = Rng(3);
+    let root: Vec<TreeNode> = (0..20)
+        .map(|a| TreeNode {
+            key: format!("a{a}"),
+            value: 0.0,
+            children: (0..50)
+                .map(|b| TreeNode {
+                    key: format!("b{b}"),
+                    value: 0.0,
+                    children: (0..100)
+                        .map(|c| TreeNode { key: format!("c{c}"), value: 1.0 + (rng.below(1000) as f64).powi(2), children: vec![] })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let root: Vec<TreeNode> = root
+        .into_iter()
+        .map(|mut a| {
+            for b in a.children.iter_mut() {
+                b.value = b.children.iter().map(|c| c.value).sum();
+            }
+            a.value = a.children.iter().map(|b| b.value).sum();
+            a
+        })
+        .collect();
+    let mut times = Vec::new();
+    let mut tiles = 0;
+    for _ in 0..20 {
+        let t0 = Instant::now();
+        let t = squarify(&root, Rect { x: 0.0, y: 0.0, w: 1600.0, h: 1000.0 }, &LayoutOptions::default());
+        times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        tiles = t.len();
+    }
+    let tm_p50 = percentile(&mut times, 0.5);
+    // Force layout: 10 k nodes, 50 k edges.
+    let n = 10_000usize;
+    let edges: Vec<(u32, u32, f32)> = (0..50_000).map(|_| (rng.below(n as u64) as u32, rng.below(n as u64) as u32, 1.0)).collect();
+    let mut fl = crate::views::graph::force::ForceLayout::new(n, &edges, 1);
+    for _ in 0..5 {
+        fl.step();
+    }
+    let t0 = Instant::now();
+    let steps = 60;
+    for _ in 0..steps {
+        fl.step();
+    }
+    let sps = steps as f64 / t0.elapsed().as_secs_f64();
+    let out = serde_json::json!({"treemap_100k_leaves_ms_p50": tm_p50, "treemap_tiles": tiles, "force_10k_50k_steps_per_s": sps});
+    if json {
+        outln!("{out}");
+    } else {
+        outln!("treemap layout, 100 k leaves: {tm_p50:.1} ms (p50 of 20), {tiles} tiles drawn");
+        outln!("force layout, 10 k nodes / 50 k edges: {sps:.0} steps/s");
+    }
+    Ok(())
+}
+
+fn parse(folder: &std::path::Path, json: bool) -> Result<()> {
+    let mut files = Vec::new();
+    fn walk(d: &std::path::Path, out: &mut Vec<PathBuf>) {
+        if let Ok(rd) = std::fs::read_dir(d) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    walk(folder, &mut files);
+    files.sort();
+    let mut rows = Vec::new();
+    for f in files {
+        let Ok(det) = data::load::detect_file(&f) else { continue };
+        let name = det.name();
+        let bytes = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        let mut best = f64::MAX;
+        let mut n = 0;
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            let Ok(t) = data::load_paths(&[f.clone()], &LoadOptions::default(), &LoadControl::default()) else { break };
+            best = best.min(t0.elapsed().as_secs_f64());
+            n = t.rows() + t.rejected.total as usize;
+        }
+        if n == 0 {
+            continue;
+        }
+        rows.push(serde_json::json!({"file": f.display().to_string(), "format": name, "lines": n, "bytes": bytes, "lines_per_s": n as f64 / best, "mb_per_s": bytes as f64 / 1e6 / best}));
+    }
+    if json {
+        outln!("{}", serde_json::Value::Array(rows));
+    } else {
+        for r in rows {
+            outln!("{:<60} {:<24} {:>8} lines {:>10.0} lines/s {:>6.1} MB/s", r["file"].as_str().unwrap_or(""), r["format"].as_str().unwrap_or(""), r["lines"], r["lines_per_s"].as_f64().unwrap_or(0.0), r["mb_per_s"].as_f64().unwrap_or(0.0));
+        }
+    }
+    Ok(())
+}

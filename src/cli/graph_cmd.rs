@@ -1,0 +1,114 @@
+//! `brushfire graph`: AfterGlow from the command line, on any supported log or a plain CSV.
+use super::{load, LoadArgs};
+use crate::data;
+use crate::graph::{self, csv_input, GraphOptions, Properties};
+use anyhow::{bail, Context, Result};
+use polars::prelude::{DataFrame, DataType};
+use std::io::Read;
+use std::path::PathBuf;
+
+pub struct GraphArgs {
+    pub files: Vec<PathBuf>,
+    pub two_node: bool,
+    pub fields: Option<Vec<String>>,
+    pub config: Option<PathBuf>,
+    pub format: String,
+    pub out: Option<PathBuf>,
+    pub omit_threshold: usize,
+    pub source_fan_out: usize,
+    pub event_fan_out: usize,
+    pub split_mode: u8,
+    pub load: LoadArgs,
+}
+
+/// Rows of the chosen fields from a loaded table, as text (nulls become empty strings).
+pub fn field_rows(df: &DataFrame, fields: &[String]) -> Result<Vec<(u32, Vec<String>)>> {
+    let mut cols = Vec::new();
+    for f in fields {
+        let c = df.column(f).map_err(|_| {
+            anyhow::anyhow!(
+                "no field {f:?}; fields: {}",
+                df.get_column_names().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        cols.push(c.cast(&DataType::String)?.str()?.clone());
+    }
+    Ok((0..df.height())
+        .map(|i| (i as u32, cols.iter().map(|c| c.get(i).unwrap_or("").to_string()).collect()))
+        .collect())
+}
+
+pub fn run(a: GraphArgs) -> Result<()> {
+    let props = match &a.config {
+        Some(p) => Properties::from_path(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        None => Properties::default(),
+    };
+    let stdin = a.files.is_empty() || a.files.iter().any(|f| f.as_os_str() == "-");
+    // A plain CSV (what AfterGlow reads) when it comes from stdin, or when no fields were named
+    // and the file is a generic CSV of 2 or 3 columns.
+    let plain_csv = stdin
+        || (a.fields.is_none()
+            && a.files.len() == 1
+            && matches!(data::load::detect_file(&a.files[0]), Ok(data::formats::Detected::GenericDelimited(b',')) | Err(_)));
+    let (rows, columns): (Vec<(u32, Vec<String>)>, usize) = if plain_csv {
+        let mut text = Vec::new();
+        if stdin {
+            std::io::stdin().read_to_end(&mut text).context("reading stdin")?;
+        } else {
+            text = std::fs::read(&a.files[0]).with_context(|| format!("{}: cannot read", a.files[0].display()))?;
+        }
+        let input = csv_input::read_csv(&text[..], None)?;
+        let name = if stdin { "stdin".to_string() } else { a.files[0].display().to_string() };
+        for e in input.errors.iter().take(10) {
+            eprintln!("{name}:{}: {}", e.line, e.message);
+        }
+        if input.bad_rows > 0 {
+            eprintln!("{name}: {} rejected rows", input.bad_rows);
+        }
+        if input.rows.is_empty() {
+            bail!("{name}: no usable rows");
+        }
+        let cols = input.columns;
+        (input.rows.into_iter().map(|r| (r.line as u32, r.fields)).collect(), cols)
+    } else {
+        let t = load(&a.files, &a.load)?;
+        let fields = a.fields.clone().unwrap_or_else(|| {
+            if a.two_node {
+                vec!["src_ip".into(), "dst_ip".into()]
+            } else {
+                vec!["src_ip".into(), "dst_port".into(), "dst_ip".into()]
+            }
+        });
+        if !(2..=3).contains(&fields.len()) {
+            bail!("--fields takes 2 or 3 fields, got {}", fields.len());
+        }
+        let n = fields.len();
+        (field_rows(&t.df, &fields)?, n)
+    };
+    let opts = GraphOptions {
+        three_node: !a.two_node && columns >= 3,
+        omit_threshold: a.omit_threshold,
+        source_fan_out: a.source_fan_out,
+        event_fan_out: a.event_fan_out,
+        split_mode: a.split_mode,
+        ..Default::default()
+    };
+    let g = graph::build_graph(rows.into_iter(), &props, &opts)?;
+    let text = match a.format.to_ascii_lowercase().as_str() {
+        "dot" => graph::export::to_dot(&g, None),
+        "gdf" => graph::export::to_gdf(&g),
+        "graphml" => graph::export::to_graphml(&g, None),
+        "graphson" | "json" => serde_json::to_string_pretty(&graph::export::to_graphson(&g, None))?,
+        other => bail!("--format {other:?}: expected dot, gdf, graphml or graphson"),
+    };
+    match a.out {
+        Some(p) => {
+            let tmp = p.with_extension("tmp-graph");
+            std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
+            std::fs::rename(&tmp, &p).with_context(|| format!("{}: cannot write", p.display()))?;
+            eprintln!("{} nodes, {} edges -> {}", g.graph.node_count(), g.graph.edge_count(), p.display());
+        }
+        None => out!("{text}"),
+    }
+    Ok(())
+}

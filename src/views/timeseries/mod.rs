@@ -1,0 +1,170 @@
+//! Time series view: pure part. Re-bins the engine's base buckets for the visible range and plot
+//! width, builds the comparison series (one week or one day earlier), and runs the brush gestures.
+pub mod timeseries_ui;
+
+use crate::linking::engine::WEEK_US;
+
+pub const DAY_US: i64 = 86_400_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    WeekEarlier,
+    DayEarlier,
+    Off,
+}
+
+impl Compare {
+    pub fn shift_us(self) -> Option<i64> {
+        match self {
+            Compare::WeekEarlier => Some(WEEK_US),
+            Compare::DayEarlier => Some(DAY_US),
+            Compare::Off => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Compare::WeekEarlier => "one week earlier",
+            Compare::DayEarlier => "one day earlier",
+            Compare::Off => "off",
+        }
+    }
+}
+
+/// Display bucket: a multiple of the base bucket giving about one bucket per `px_per_bucket`
+/// pixels over the visible span.
+pub fn display_bucket_us(base_us: i64, visible_span_us: f64, width_px: f32, px_per_bucket: f32) -> i64 {
+    let want = (width_px / px_per_bucket).max(10.0) as f64;
+    let raw = visible_span_us / want;
+    let k = (raw / base_us as f64).ceil().max(1.0) as i64;
+    // Round the multiple to a friendly step so buckets align with minutes, hours, days.
+    const STEPS: [i64; 16] = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 360, 720];
+    let k = STEPS.iter().copied().find(|s| *s >= k).unwrap_or(k);
+    base_us * k
+}
+
+/// Sums base buckets into display buckets over [from_us, to_us); points are (bucket start secs, value).
+/// `shift_us` reads the series that far earlier and draws it at the current time (comparison line).
+pub fn rebin(
+    base: &[i64],
+    origin_us: i64,
+    base_us: i64,
+    bucket_us: i64,
+    from_us: i64,
+    to_us: i64,
+    shift_us: i64,
+) -> Vec<[f64; 2]> {
+    if base.is_empty() || base_us <= 0 || bucket_us <= 0 {
+        return Vec::new();
+    }
+    let k = (bucket_us / base_us).max(1) as usize;
+    // Align display buckets to the base origin so re-binning is exact.
+    let start_bucket = ((from_us - origin_us).div_euclid(bucket_us)).max(0);
+    let end_bucket = ((to_us - origin_us).div_euclid(bucket_us) + 1).max(start_bucket);
+    let shift_base = shift_us / base_us;
+    let mut out = Vec::with_capacity((end_bucket - start_bucket) as usize);
+    for b in start_bucket..end_bucket {
+        let first = b * k as i64 - shift_base;
+        let mut sum = 0i64;
+        let mut any = false;
+        for i in first..first + k as i64 {
+            if i >= 0 && (i as usize) < base.len() {
+                sum += base[i as usize];
+                any = true;
+            }
+        }
+        if !any && shift_us != 0 {
+            // No data that far back: leave a gap rather than draw a misleading zero.
+            continue;
+        }
+        if !any && b as usize * k >= base.len() {
+            break;
+        }
+        let t_secs = (origin_us + b * bucket_us) as f64 / 1e6;
+        out.push([t_secs, sum as f64]);
+    }
+    out
+}
+
+/// Step-shaped polyline so each bucket reads as a flat segment over its span.
+pub fn as_steps(points: &[[f64; 2]], bucket_secs: f64) -> Vec<[f64; 2]> {
+    let mut out = Vec::with_capacity(points.len() * 2);
+    for p in points {
+        out.push([p[0], p[1]]);
+        out.push([p[0] + bucket_secs, p[1]]);
+    }
+    out
+}
+
+/// What a pointer drag does to the brush.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BrushGesture {
+    /// New brush from the press point.
+    Create { anchor_secs: f64 },
+    /// Move the whole brush, keeping its width.
+    Move { grab_offset_secs: f64, width_secs: f64 },
+    /// Drag one edge; `fixed_secs` is the other edge.
+    Resize { fixed_secs: f64 },
+}
+
+/// Chooses the gesture for a press at `x_secs`, given the brush and how many seconds a few pixels are.
+pub fn gesture_at(brush: Option<(f64, f64)>, x_secs: f64, edge_tolerance_secs: f64) -> BrushGesture {
+    if let Some((a, b)) = brush {
+        if (x_secs - a).abs() <= edge_tolerance_secs {
+            return BrushGesture::Resize { fixed_secs: b };
+        }
+        if (x_secs - b).abs() <= edge_tolerance_secs {
+            return BrushGesture::Resize { fixed_secs: a };
+        }
+        if x_secs > a && x_secs < b {
+            return BrushGesture::Move { grab_offset_secs: x_secs - a, width_secs: b - a };
+        }
+    }
+    BrushGesture::Create { anchor_secs: x_secs }
+}
+
+/// The brush interval (secs, ordered) for the pointer at `x_secs` during a gesture.
+pub fn brush_for(g: BrushGesture, x_secs: f64) -> (f64, f64) {
+    match g {
+        BrushGesture::Create { anchor_secs } | BrushGesture::Resize { fixed_secs: anchor_secs } => {
+            (anchor_secs.min(x_secs), anchor_secs.max(x_secs))
+        }
+        BrushGesture::Move { grab_offset_secs, width_secs } => {
+            let a = x_secs - grab_offset_secs;
+            (a, a + width_secs)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebin_sums_and_shifts() {
+        let base: Vec<i64> = (0..100).collect();
+        let p = rebin(&base, 0, 1_000_000, 10_000_000, 0, 100_000_000, 0);
+        assert_eq!(p.len(), 10);
+        assert_eq!(p[0], [0.0, 45.0]);
+        assert_eq!(p.iter().map(|x| x[1]).sum::<f64>(), (0..100).sum::<i64>() as f64);
+        // Shifted by 20 s: bucket at t=30 s shows base 10..20.
+        let s = rebin(&base, 0, 1_000_000, 10_000_000, 0, 100_000_000, 20_000_000);
+        assert_eq!(s[0], [20.0, 45.0], "first two buckets have no earlier data");
+    }
+
+    #[test]
+    fn display_bucket_is_a_friendly_multiple() {
+        let b = display_bucket_us(60_000_000, 14.0 * 86_400e6, 1200.0, 3.0);
+        assert_eq!(b % 60_000_000, 0);
+        assert!((14.0 * 86_400e6 / b as f64) <= 400.0);
+    }
+
+    #[test]
+    fn brush_gestures() {
+        assert_eq!(gesture_at(None, 5.0, 1.0), BrushGesture::Create { anchor_secs: 5.0 });
+        let b = Some((10.0, 20.0));
+        assert_eq!(gesture_at(b, 10.5, 1.0), BrushGesture::Resize { fixed_secs: 20.0 });
+        assert_eq!(gesture_at(b, 15.0, 1.0), BrushGesture::Move { grab_offset_secs: 5.0, width_secs: 10.0 });
+        assert_eq!(brush_for(BrushGesture::Move { grab_offset_secs: 5.0, width_secs: 10.0 }, 30.0), (25.0, 35.0));
+        assert_eq!(brush_for(BrushGesture::Create { anchor_secs: 8.0 }, 3.0), (3.0, 8.0));
+    }
+}
