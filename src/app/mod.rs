@@ -273,6 +273,11 @@ impl BrushfireApp {
         }
     }
 
+    /// No background panel job (SQL, cleaning, export) is running.
+    pub fn panels_idle(&self) -> bool {
+        self.panels.idle()
+    }
+
     /// Whether the views show the answer to the newest request.
     pub fn is_current(&self) -> bool {
         self.engine_ready && self.coord.shown_seq >= self.sent_seq && self.last_request.is_some()

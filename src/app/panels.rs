@@ -73,6 +73,12 @@ impl Default for SqlState {
     }
 }
 
+impl CleanState {
+    pub fn job_idle(&self) -> bool {
+        self.job.is_none()
+    }
+}
+
 #[derive(Default)]
 pub struct CleanState {
     pub evidence: Option<Vec<PortEvidence>>,
@@ -210,6 +216,10 @@ impl PanelsState {
         busy
     }
 
+    pub fn idle(&self) -> bool {
+        self.sql.job.is_none() && self.export.is_none() && self.clean.job.is_none() && self.new_table.is_none()
+    }
+
     pub fn take_new_table(&mut self) -> Option<Table> {
         self.new_table.take()
     }
@@ -253,7 +263,7 @@ pub fn root_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     egui::CentralPanel::default().show(ui, |ui| {
         if let Some(e) = app.error.clone() {
             ui.horizontal(|ui| {
-                ui.colored_label(egui::Color32::from_rgb(200, 60, 60), format!("⚠ {e}"));
+                ui.colored_label(egui::Color32::from_rgb(200, 60, 60), format!("{e}"));
                 if ui.small_button("dismiss").clicked() {
                     app.error = None;
                 }
@@ -338,7 +348,7 @@ fn filter_bar_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             ui.weak("none — brush or click in any view");
         }
         for (v, c) in clauses {
-            let text = format!("{}  ✖", c.describe());
+            let text = format!("{}  ×", c.describe());
             let chip = egui::Button::new(egui::RichText::new(text).color(egui::Color32::WHITE))
                 .fill(egui::Color32::from_rgb(52, 101, 164))
                 .corner_radius(10.0);
@@ -350,10 +360,10 @@ fn filter_bar_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             app.sel.clear_all();
         }
         ui.separator();
-        if ui.add_enabled(app.sel.can_undo(), egui::Button::new("↶ Undo")).clicked() {
+        if ui.add_enabled(app.sel.can_undo(), egui::Button::new("Undo")).clicked() {
             app.sel.undo();
         }
-        if ui.add_enabled(app.sel.can_redo(), egui::Button::new("↷ Redo")).clicked() {
+        if ui.add_enabled(app.sel.can_redo(), egui::Button::new("Redo")).clicked() {
             app.sel.redo();
         }
     });
@@ -592,7 +602,7 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let wants_sel = app.panels.sql.text.to_lowercase().contains("selection");
     ui.horizontal(|ui| {
         let ready = !wants_sel || (app.all_rows.is_some() && app.is_current());
-        let run = ui.add_enabled(app.panels.sql.job.is_none() && ready, egui::Button::new("▶ Run"));
+        let run = ui.add_enabled(app.panels.sql.job.is_none() && ready, egui::Button::new("Run"));
         if run.clicked() || ui.input(|i| i.modifiers.ctrl && i.key_pressed(egui::Key::Enter)) && ready {
             let sel = if wants_sel { selection_frame(app) } else { None };
             let sql = app.panels.sql.text.clone();
@@ -806,7 +816,7 @@ fn clean_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 Some(ev) => {
                     egui::ScrollArea::vertical().id_salt("evidence").show(ui, |ui| {
                         egui::Grid::new("evidence_grid").striped(true).show(ui, |ui| {
-                            for h in ["port", "as dst", "as src", "src→eph. dst", "service?"] {
+                            for h in ["port", "as dst", "as src", "src->eph. dst", "service?"] {
                                 ui.strong(h);
                             }
                             ui.end_row();
@@ -921,14 +931,14 @@ fn clean_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             ui.strong("Export");
             ui.horizontal(|ui| {
                 for fmt in [ExportFormat::Csv, ExportFormat::Parquet, ExportFormat::Ndjson] {
-                    if ui.button(format!("Selection → {}", fmt.extension())).clicked() {
+                    if ui.button(format!("Selection -> {}", fmt.extension())).clicked() {
                         export_req = Some((fmt, true));
                     }
                 }
             });
             ui.horizontal(|ui| {
                 for fmt in [ExportFormat::Csv, ExportFormat::Parquet, ExportFormat::Ndjson] {
-                    if ui.button(format!("All (cleaned) → {}", fmt.extension())).clicked() {
+                    if ui.button(format!("All (cleaned) -> {}", fmt.extension())).clicked() {
                         export_req = Some((fmt, false));
                     }
                 }

@@ -221,6 +221,12 @@ fn dir_size(dir: &Path) -> u64 {
     list_dir(dir).map(|v| v.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum()).unwrap_or(0)
 }
 
+fn file_mtime_us(path: &Path) -> Option<i64> {
+    let t = std::fs::metadata(path).ok()?.modified().ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(d.as_micros() as i64)
+}
+
 fn file_year(path: &Path) -> i32 {
     use chrono::Datelike;
     std::fs::metadata(path)
@@ -339,7 +345,8 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
     let mut data = Vec::new();
     Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
     let year = opts.default_year.unwrap_or_else(|| file_year(path));
-    let ctx = ParseContext { default_year: year, default_tz_offset_secs: opts.tz_offset_secs, file_name: label.clone() };
+    let latest_us = if opts.default_year.is_none() { file_mtime_us(path) } else { None };
+    let ctx = ParseContext { default_year: year, default_tz_offset_secs: opts.tz_offset_secs, file_name: label.clone(), latest_us };
     let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&data);
     let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
     let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
@@ -385,7 +392,7 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
     let mut notes = Vec::new();
     if df.column("year_assumed").is_ok() || parser.name().starts_with("syslog") || parser.name() == "iptables" {
         notes.push(format!(
-            "{}: timestamps without a year were read as {year} ({}); zone UTC{:+}:{:02}",
+            "{}: timestamps without a year were read as {year} ({}; dates after the file's modification time as the year before); zone UTC{:+}:{:02}",
             file_name(path),
             if opts.default_year.is_some() { "setting" } else { "file modification time" },
             opts.tz_offset_secs / 3600,

@@ -48,11 +48,14 @@ pub struct ParseContext {
     pub default_tz_offset_secs: i32,
     /// Name of the file being parsed, for messages.
     pub file_name: String,
+    /// When the year is assumed: timestamps later than this (µs; the file's modification time)
+    /// belong to the year before (a log written in January holds December's lines).
+    pub latest_us: Option<i64>,
 }
 
 impl Default for ParseContext {
     fn default() -> Self {
-        Self { default_year: 1970, default_tz_offset_secs: 0, file_name: String::new() }
+        Self { default_year: 1970, default_tz_offset_secs: 0, file_name: String::new(), latest_us: None }
     }
 }
 
@@ -84,6 +87,17 @@ pub fn civil_to_us(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64 - offset_secs as i64;
     secs * 1_000_000 + micros as i64
+}
+
+/// An assumed-year timestamp, moved one year back if it lies after `latest_us` (plus a day of slack).
+pub fn roll_back_assumed_year(time_us: i64, year: i64, mo: u32, d: u32, rest_us: i64, ctx: &ParseContext) -> i64 {
+    match ctx.latest_us {
+        Some(latest) if time_us > latest + 86_400_000_000 => {
+            let off = ctx.default_tz_offset_secs as i64 * 1_000_000;
+            days_from_civil(year - 1, mo, d) * 86_400_000_000 + rest_us - off
+        }
+        _ => time_us,
+    }
 }
 
 /// Month number (1-12) from an English three-letter abbreviation, case-insensitive.

@@ -18,7 +18,7 @@ pub fn epoch_secs_to_us(s: &[u8]) -> Option<i64> {
     let mut secs: i64 = 0;
     for &c in int_part {
         if !c.is_ascii_digit() {
-            return None;
+            return sci_secs_to_us(s);
         }
         secs = secs.checked_mul(10)?.checked_add((c - b'0') as i64)?;
     }
@@ -26,8 +26,8 @@ pub fn epoch_secs_to_us(s: &[u8]) -> Option<i64> {
     let mut digits = 0;
     for &c in frac_part {
         if !c.is_ascii_digit() {
-            // Scientific notation and the like are not timestamps we expect; refuse rather than guess.
-            return None;
+            // Zeek writes far-future times (certificate expiry) in scientific notation.
+            return sci_secs_to_us(s);
         }
         if digits < 6 {
             micros = micros * 10 + (c - b'0') as i64;
@@ -39,6 +39,15 @@ pub fn epoch_secs_to_us(s: &[u8]) -> Option<i64> {
         digits += 1;
     }
     secs.checked_mul(1_000_000)?.checked_add(micros)
+}
+
+/// "2.385616957e+09" -> µs, through f64 (exact to the µs for such values).
+fn sci_secs_to_us(s: &[u8]) -> Option<i64> {
+    if !s.iter().any(|c| *c == b'e' || *c == b'E') {
+        return None;
+    }
+    let f: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    (f.is_finite() && f >= 0.0 && f < 1e13).then(|| (f * 1e6).round() as i64)
 }
 
 fn trim(s: &[u8]) -> &[u8] {
@@ -179,7 +188,8 @@ mod tests {
     fn epoch() {
         assert_eq!(epoch_secs_to_us(b"1312964022.93089"), Some(1_312_964_022_930_890));
         assert_eq!(epoch_secs_to_us(b"12"), Some(12_000_000));
-        assert_eq!(epoch_secs_to_us(b"1.5e9"), None);
+        assert_eq!(epoch_secs_to_us(b"1.5e9"), Some(1_500_000_000_000_000));
+        assert_eq!(epoch_secs_to_us(b"1.5x9"), None);
         assert_eq!(epoch_secs_to_us(b""), None);
         assert_eq!(epoch_secs_to_us(b"99999999999999999999"), None);
     }

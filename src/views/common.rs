@@ -134,3 +134,42 @@ mod tests {
         assert_eq!(super::compact(12_345.0), "12.3k");
     }
 }
+
+#[cfg(test)]
+mod glyph_tests {
+    /// Every non-ASCII character the UI draws must exist in egui's bundled fonts: a missing glyph
+    /// draws as a box for the user (and panics under egui_kittest).
+    #[test]
+    fn ui_glyphs_are_in_the_default_fonts() {
+        let ctx = egui::Context::default();
+        let mut out = ctx.run_ui(Default::default(), |_| {});
+        out.textures_delta.clear();
+        // Characters inside string literals of the UI sources.
+        let sources = [
+            include_str!("../app/mod.rs"),
+            include_str!("../app/panels.rs"),
+            include_str!("timeseries/timeseries_ui.rs"),
+            include_str!("topn/topn_ui.rs"),
+            include_str!("table/table_ui.rs"),
+            include_str!("treemap/treemap_ui.rs"),
+            include_str!("treemap/model.rs"),
+            include_str!("graph/graph_ui.rs"),
+            include_str!("../linking/selection.rs"),
+            include_str!("../linking/needs.rs"),
+        ];
+        let mut used = std::collections::BTreeSet::new();
+        for src in sources {
+            for line in src.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (i, part) in line.split('"').enumerate() {
+                    if i % 2 == 1 {
+                        used.extend(part.chars().filter(|c| !c.is_ascii()));
+                    }
+                }
+            }
+        }
+        let missing: Vec<char> = ctx.fonts_mut(|f| {
+            used.iter().copied().filter(|c| !f.has_glyph(&egui::FontId::proportional(12.0), *c)).collect()
+        });
+        assert!(missing.is_empty(), "glyphs missing from the bundled fonts: {missing:?}");
+    }
+}

@@ -1,1 +1,8 @@
-
+//! One integration-test binary (ripgrep's habit): CLI tests run the real binary, real-data tests
+//! read ../shared/real_data and skip with a printed reason when it is absent.
+mod bad_input;
+mod cli;
+mod gui;
+mod linking;
+mod real_data;
+mod util;

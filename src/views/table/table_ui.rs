@@ -74,8 +74,8 @@ pub fn table_ui(
             for n in &names {
                 header.col(|ui| {
                     let arrow = match &state.sort {
-                        Some((c, true)) if c == n => " ⏷",
-                        Some((c, false)) if c == n => " ⏶",
+                        Some((c, true)) if c == n => " (desc)",
+                        Some((c, false)) if c == n => " (asc)",
                         _ => "",
                     };
                     if ui.button(egui::RichText::new(format!("{n}{arrow}")).strong()).clicked() {

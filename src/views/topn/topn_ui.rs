@@ -51,13 +51,13 @@ pub fn topn_ui(
                     edit = Some(ViewEdit { clause: None, continuing: false });
                 }
             }
-            let prev = ui.add_enabled(state.offset > 0, egui::Button::new("◀").small());
+            let prev = ui.add_enabled(state.offset > 0, egui::Button::new("<").small());
             if prev.on_hover_text("previous entries").clicked() {
                 state.offset = state.offset.saturating_sub(state.limit);
             }
             let more = data.as_ref().is_some_and(|d| state.offset + state.limit < d.distinct);
             let label = format!("{}-{}", state.offset + 1, state.offset + state.limit);
-            let next = ui.add_enabled(more, egui::Button::new("▶").small());
+            let next = ui.add_enabled(more, egui::Button::new(">").small());
             if next.on_hover_text(format!("entries after {label}")).clicked() {
                 state.offset += state.limit;
             }

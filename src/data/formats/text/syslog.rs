@@ -196,18 +196,24 @@ fn parse_3164<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Env
         let mut rest = it.next().ok_or(EXPECT)?;
         // Optional year (Cisco "Mar 24 2018 08:59:37").
         let mut year = ctx.default_year as i64;
+        let mut assumed = true;
         if let Some((tok, r)) = rest.split_once(' ') {
             if tok.len() == 4 && !tok.contains(':') {
                 year = digits_u32(tok).ok_or(EXPECT)? as i64;
                 rest = r;
+                assumed = false;
             }
         }
         let (tok, r) = rest.split_once(' ').unwrap_or((rest, ""));
         let (h, mi, sec, us) = parse_hms(tok.trim_end_matches(':')).ok_or(EXPECT)?;
-        (
-            civil_to_us(year, mon, day, h, mi, sec, us, ctx.default_tz_offset_secs),
-            r,
-        )
+        let t = civil_to_us(year, mon, day, h, mi, sec, us, ctx.default_tz_offset_secs);
+        let t = if assumed {
+            let rest_us = (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * 1_000_000 + us as i64;
+            crate::data::record::roll_back_assumed_year(t, year, mon, day, rest_us, ctx)
+        } else {
+            t
+        };
+        (t, r)
     };
     rec.push("time", Value::TimeUs(time_us));
     let rest = rest.trim_start_matches(' ');
@@ -418,6 +424,7 @@ mod tests {
             default_year: 2019,
             default_tz_offset_secs: 0,
             file_name: String::new(),
+            latest_us: None,
         }
     }
     fn s(r: &Record, k: &str) -> Option<String> {

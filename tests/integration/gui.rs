@@ -1,0 +1,190 @@
+//! The real app, headless (egui_kittest): brush the time series, click bars and tiles, clear.
+use brushfire::app::{BrushfireApp, Tab, VIEW_TABLE, VIEW_TOPN};
+use brushfire::linking::needs::Output;
+use brushfire::views::common::PresetPicker;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, BrushfireApp> {
+    let app = BrushfireApp::new(Arc::new(PresetPicker::default()), files);
+    Harness::builder().with_size([1600.0, 1000.0]).build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app)
+}
+
+/// Steps frames until the views show the answer to the newest request.
+fn settle(h: &mut Harness<'static, BrushfireApp>) {
+    let t0 = Instant::now();
+    loop {
+        h.step();
+        let s = h.state();
+        if s.loaded.is_some() && s.is_current() && s.panels_idle() {
+            // One more frame so the views draw the answer.
+            h.step();
+            h.step();
+            if h.state().is_current() {
+                return;
+            }
+        }
+        assert!(t0.elapsed() < Duration::from_secs(120), "app did not settle: {}", h.state().status);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn topn_values(app: &BrushfireApp, i: usize) -> Vec<(String, i64)> {
+    match app.outputs.get(&VIEW_TOPN[i]) {
+        Some(Output::TopN { entries, .. }) => entries.iter().map(|e| (e.label.clone(), e.value)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn passing(app: &BrushfireApp) -> i64 {
+    match app.outputs.get(&VIEW_TABLE) {
+        Some(Output::Table { passing, .. }) => *passing,
+        _ => -1,
+    }
+}
+
+fn time_total(app: &BrushfireApp) -> i64 {
+    match app.outputs.get(&brushfire::app::VIEW_TIME) {
+        Some(Output::Time { total, .. }) => total.iter().sum(),
+        _ => -1,
+    }
+}
+
+fn drag(h: &mut Harness<'static, BrushfireApp>, from: egui::Pos2, to: egui::Pos2) {
+    h.event(egui::Event::PointerMoved(from));
+    h.step();
+    h.event(egui::Event::PointerButton { pos: from, button: egui::PointerButton::Primary, pressed: true, modifiers: Default::default() });
+    h.step();
+    for i in 1..=10 {
+        let p = from + (to - from) * (i as f32 / 10.0);
+        h.event(egui::Event::PointerMoved(p));
+        h.step();
+    }
+    h.event(egui::Event::PointerButton { pos: to, button: egui::PointerButton::Primary, pressed: false, modifiers: Default::default() });
+    h.step();
+}
+
+#[test]
+fn brushing_the_time_series_filters_topn_and_table_and_clear_all_restores() {
+    let mut h = harness(vec![crate::util::sample()]);
+    settle(&mut h);
+    let total = h.state().loaded.as_ref().unwrap().df.height() as i64;
+    assert_eq!(passing(h.state()), total);
+    let before: Vec<Vec<(String, i64)>> = (0..4).map(|i| topn_values(h.state(), i)).collect();
+    assert!(!before[0].is_empty());
+    let plot = h.get_by_label("Time series plot").rect();
+    let y = plot.center().y;
+    drag(&mut h, egui::pos2(plot.left() + plot.width() * 0.30, y), egui::pos2(plot.left() + plot.width() * 0.45, y));
+    settle(&mut h);
+    let sel = h.state().sel.current().clone();
+    assert!(matches!(sel.clauses.get(&brushfire::app::VIEW_TIME), Some(brushfire::linking::selection::Clause::Time { .. })), "{sel:?}");
+    let after: Vec<Vec<(String, i64)>> = (0..4).map(|i| topn_values(h.state(), i)).collect();
+    assert_ne!(before, after, "top-N lists changed");
+    let p = passing(h.state());
+    assert!(p > 0 && p < total, "table shows the brushed records: {p} of {total}");
+    // The filter chip reads as a time interval.
+    let _ = h.get_by_label_contains("time 2013-04-");
+    // The table shows exactly the selection: its rows are in the brushed interval.
+    // Clear all restores everything.
+    h.get_by_label("Clear all").click();
+    settle(&mut h);
+    assert_eq!(passing(h.state()), total);
+    let restored: Vec<Vec<(String, i64)>> = (0..4).map(|i| topn_values(h.state(), i)).collect();
+    assert_eq!(before, restored);
+}
+
+#[test]
+fn clicking_a_topn_bar_filters_the_time_series_and_undo_restores() {
+    let mut h = harness(vec![crate::util::sample()]);
+    settle(&mut h);
+    let total = time_total(h.state());
+    h.get_by_label("dst_port 443").click();
+    settle(&mut h);
+    let t = time_total(h.state());
+    assert!(t > 0 && t < total, "time series filtered: {t} of {total}");
+    assert_eq!(passing(h.state()), t);
+    let _ = h.get_by_label_contains("dst_port = 443");
+    // Ctrl-click adds a second value.
+    h.get_by_label("dst_port 53").click_modifiers(egui::Modifiers::COMMAND);
+    settle(&mut h);
+    let t2 = time_total(h.state());
+    assert!(t2 > t, "two ports: {t2} > {t}");
+    // Ctrl+Z twice undoes both clicks.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut h);
+    assert_eq!(time_total(h.state()), t);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut h);
+    assert_eq!(time_total(h.state()), total);
+}
+
+#[test]
+fn clicking_a_treemap_tile_filters_the_other_views() {
+    let mut h = harness(vec![crate::util::sample()]);
+    settle(&mut h);
+    h.state_mut().tab = Tab::Treemap;
+    settle(&mut h);
+    let total = time_total(h.state());
+    let before = topn_values(h.state(), 3);
+    h.get_by_label("tile proto=udp > dst_port=53").click();
+    settle(&mut h);
+    let t = time_total(h.state());
+    assert!(t > 0 && t < total, "time series filtered by the tile: {t} of {total}");
+    assert_ne!(topn_values(h.state(), 3), before, "proto list changed");
+    let _ = h.get_by_label_contains("proto = udp and dst_port = 53");
+}
+
+#[test]
+fn selecting_a_graph_node_filters_the_other_views() {
+    let mut h = harness(vec![crate::util::sample()]);
+    settle(&mut h);
+    h.state_mut().tab = Tab::Graph;
+    settle(&mut h);
+    // Let the graph build and lay out a few steps.
+    for _ in 0..30 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    settle(&mut h);
+    let total = time_total(h.state());
+    h.get_by_label("node 172.10.9.99").click();
+    settle(&mut h);
+    let t = time_total(h.state());
+    assert!(t > 0 && t < total, "time series filtered by the node: {t} of {total}");
+}
+
+#[test]
+fn cleaning_preview_apply_and_undo() {
+    let mut h = harness(vec![crate::util::sample()]);
+    settle(&mut h);
+    h.state_mut().tab = Tab::Clean;
+    settle(&mut h);
+    h.get_by_label("Preview flagged records").click();
+    settle(&mut h);
+    let flagged = passing(h.state());
+    assert!(flagged > 0, "flagged records are the selection");
+    h.get_by_label("Apply repair").click();
+    // Wait for the background job and the re-index.
+    for _ in 0..400 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(25));
+        if h.state().panels.clean.reports.len() == 1 && h.state().is_current() {
+            break;
+        }
+    }
+    settle(&mut h);
+    let rep = h.state().panels.clean.reports.first().cloned().expect("a report");
+    assert_eq!(rep.rows_changed as i64, flagged);
+    h.get_by_label("Undo last step").click();
+    for _ in 0..400 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(25));
+        if h.state().panels.clean.steps.is_empty() && h.state().panels.clean.job_idle() {
+            break;
+        }
+    }
+    settle(&mut h);
+    assert!(h.state().panels.clean.steps.is_empty());
+}

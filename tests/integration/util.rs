@@ -1,0 +1,40 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A file under ../shared/real_data, or None (with a printed reason) when the folder is absent.
+pub fn real_data(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipping: {} not found (the shared real_data folder is not beside this checkout)", p.display());
+        None
+    }
+}
+
+pub fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/vast-netflow-2weeks.csv.gz")
+}
+
+pub fn brushfire(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_brushfire")).args(args).output().expect("running brushfire")
+}
+
+/// Runs `brushfire inspect --json` and parses the object; panics with stderr on failure.
+pub fn inspect(paths: &[&Path], extra: &[&str]) -> serde_json::Value {
+    let mut args: Vec<String> = vec!["inspect".into()];
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    args.push("--json".into());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = brushfire(&a);
+    assert!(out.status.success(), "inspect failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("inspect --json prints JSON")
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("brushfire-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
