@@ -8,7 +8,10 @@ fn main() {
     };
     if let Err(e) = result {
         // A reader that went away (`brushfire query ... | head`) is not an error.
-        if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+        if e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        }) {
             std::process::exit(0);
         }
         // One line naming the file and the reason (the error chain is joined).

@@ -36,7 +36,14 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [Tab::Records, Tab::Treemap, Tab::Graph, Tab::Clean, Tab::Sql, Tab::Summary];
+    pub const ALL: [Tab; 6] = [
+        Tab::Records,
+        Tab::Treemap,
+        Tab::Graph,
+        Tab::Clean,
+        Tab::Sql,
+        Tab::Summary,
+    ];
     pub fn label(self) -> &'static str {
         match self {
             Tab::Records => "Records",
@@ -61,17 +68,30 @@ pub struct Loaded {
 impl Loaded {
     pub fn new(table: Table) -> Self {
         let df = Arc::new(table.df.clone());
-        let columns: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let columns: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let categorical = columns
             .iter()
             .filter(|c| {
                 let dt = df.column(c).map(|c| c.dtype().clone()).ok();
                 !matches!(c.as_str(), "time" | "time_end" | "uid" | "flow_id")
-                    && !matches!(dt, Some(polars::prelude::DataType::Float64) | Some(polars::prelude::DataType::Datetime(..)))
+                    && !matches!(
+                        dt,
+                        Some(polars::prelude::DataType::Float64)
+                            | Some(polars::prelude::DataType::Datetime(..))
+                    )
             })
             .cloned()
             .collect();
-        Self { table: Arc::new(table), df, columns, categorical }
+        Self {
+            table: Arc::new(table),
+            df,
+            columns,
+            categorical,
+        }
     }
 
     /// The first present field of each preference list, for the default top-N lists.
@@ -79,7 +99,13 @@ impl Loaded {
         let prefs: [&[&str]; 4] = [
             &["src_ip", "host", "user_name", "app_name"],
             &["dst_ip", "app_name", "http_request", "event_type"],
-            &["dst_port", "http_status", "event_id", "action", "syslog_sev"],
+            &[
+                "dst_port",
+                "http_status",
+                "event_id",
+                "action",
+                "syslog_sev",
+            ],
             &["proto", "event_type", "action", "log_type", "http_method"],
         ];
         let mut used: Vec<String> = Vec::new();
@@ -94,7 +120,12 @@ impl Loaded {
             used.push(pick.clone());
             out.push(pick);
         }
-        [out[0].clone(), out[1].clone(), out[2].clone(), out[3].clone()]
+        [
+            out[0].clone(),
+            out[1].clone(),
+            out[2].clone(),
+            out[3].clone(),
+        ]
     }
 }
 
@@ -137,7 +168,10 @@ impl BrushfireApp {
             last_compute_ms: 0.0,
             last_strategy: "",
             ts: TimeSeriesState::default(),
-            topn: ["src_ip", "dst_ip", "dst_port", "proto"].iter().map(|f| TopNState::new(f)).collect(),
+            topn: ["src_ip", "dst_ip", "dst_port", "proto"]
+                .iter()
+                .map(|f| TopNState::new(f))
+                .collect(),
             table: TableState::default(),
             tab: Tab::Records,
             hover: None,
@@ -193,16 +227,31 @@ impl BrushfireApp {
         let mut n = BTreeMap::new();
         n.insert(
             VIEW_TIME,
-            Need::Time { measure: self.ts.measure.clone(), split: self.ts.split.clone().map(|f| (f, 5)) },
+            Need::Time {
+                measure: self.ts.measure.clone(),
+                split: self.ts.split.clone().map(|f| (f, 5)),
+            },
         );
         for (i, s) in self.topn.iter().enumerate() {
             n.insert(
                 VIEW_TOPN[i],
-                Need::TopN { field: s.field.clone(), offset: s.offset, limit: s.limit, measure: "count".into() },
+                Need::TopN {
+                    field: s.field.clone(),
+                    offset: s.offset,
+                    limit: s.limit,
+                    measure: "count".into(),
+                },
             );
         }
         // The records count drives the status line, so the table is always asked for.
-        n.insert(VIEW_TABLE, Need::Table { offset: self.table.window.0, limit: self.table.window.1, sort: self.table.sort.clone() });
+        n.insert(
+            VIEW_TABLE,
+            Need::Table {
+                offset: self.table.window.0,
+                limit: self.table.window.1,
+                sort: self.table.sort.clone(),
+            },
+        );
         self.panels.needs(self.tab, &mut n);
         n
     }
@@ -228,7 +277,11 @@ impl BrushfireApp {
                 Event::Indexing => self.status = "indexing…".into(),
                 Event::Ready { rows, index_ms } => {
                     self.engine_ready = true;
-                    self.status = format!("indexed {} records in {:.0} ms", crate::views::common::thousands(rows as i64), index_ms);
+                    self.status = format!(
+                        "indexed {} records in {:.0} ms",
+                        crate::views::common::thousands(rows as i64),
+                        index_ms
+                    );
                     self.last_request = None;
                 }
                 Event::Answer(a) => {
@@ -246,14 +299,18 @@ impl BrushfireApp {
             let needs = self.needs();
             let want_all = self.panels.wants_all_rows(self.tab);
             let changed = match &self.last_request {
-                Some((v, n)) => *v != self.sel.version || *n != needs || want_all != self.want_all_rows,
+                Some((v, n)) => {
+                    *v != self.sel.version || *n != needs || want_all != self.want_all_rows
+                }
                 None => true,
             };
             if changed {
                 if want_all {
                     self.all_rows = None;
                 }
-                self.sent_seq = self.coord.request(self.sel.current().clone(), needs.clone(), want_all);
+                self.sent_seq =
+                    self.coord
+                        .request(self.sel.current().clone(), needs.clone(), want_all);
                 self.want_all_rows = want_all;
                 self.last_request = Some((self.sel.version, needs));
             }
@@ -301,7 +358,12 @@ impl BrushfireApp {
             (
                 cmd && z && !i.modifiers.shift,
                 cmd && (z && i.modifiers.shift || i.key_pressed(egui::Key::Y)),
-                i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect::<Vec<_>>(),
+                i.raw
+                    .dropped_files
+                    .iter()
+                    .map(|f| f.path().to_path_buf())
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect::<Vec<_>>(),
             )
         });
         // Ctrl+Z in a text field belongs to the text field.
@@ -330,7 +392,9 @@ pub fn bundled_sample() -> Option<PathBuf> {
     let candidates = [
         std::env::current_dir().ok().map(|d| d.join(name)),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)),
-        std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join(name))),
+        std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(|p| p.join(name))),
     ];
     candidates.into_iter().flatten().find(|p| p.exists())
 }

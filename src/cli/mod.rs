@@ -1,5 +1,7 @@
 //! The command line: `inspect`, `query`, `generate`, `clean`, `graph`, `bench`; with no command the GUI.
-use crate::data::{self, export::ExportFormat, timeparse::format_rfc3339, LoadControl, LoadOptions, Table};
+use crate::data::{
+    self, export::ExportFormat, timeparse::format_rfc3339, LoadControl, LoadOptions, Table,
+};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,7 +24,11 @@ pub mod bench;
 mod graph_cmd;
 
 #[derive(Parser, Debug)]
-#[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
+#[command(
+    name = "brushfire",
+    version,
+    about = "Visual analytics workbench for security logs"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -43,8 +49,12 @@ pub struct LoadArgs {
 
 impl LoadArgs {
     pub fn options(&self) -> Result<LoadOptions> {
-        let off = parse_tz(&self.tz).with_context(|| format!("--tz {:?}: expected an offset like +02:00", self.tz))?;
-        Ok(LoadOptions { tz_offset_secs: off, default_year: self.year })
+        let off = parse_tz(&self.tz)
+            .with_context(|| format!("--tz {:?}: expected an offset like +02:00", self.tz))?;
+        Ok(LoadOptions {
+            tz_offset_secs: off,
+            default_year: self.year,
+        })
     }
 }
 
@@ -177,22 +187,28 @@ pub fn load(files: &[PathBuf], args: &LoadArgs) -> Result<Table> {
 }
 
 pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
-    let cols: Vec<serde_json::Value> = t
-        .df
-        .columns()
-        .iter()
-        .map(|c| serde_json::json!({"name": c.name().as_str(), "type": c.dtype().to_string()}))
-        .collect();
+    let cols: Vec<serde_json::Value> =
+        t.df.columns()
+            .iter()
+            .map(|c| serde_json::json!({"name": c.name().as_str(), "type": c.dtype().to_string()}))
+            .collect();
     let aliases: Vec<serde_json::Value> = t
         .aliases
         .iter()
         .map(|a| match a {
-            data::table::Alias::Same { original, column } => serde_json::json!({"original": original, "column": column}),
-            data::table::Alias::Derived { original, .. } => serde_json::json!({"original": original, "derived": true}),
+            data::table::Alias::Same { original, column } => {
+                serde_json::json!({"original": original, "column": column})
+            }
+            data::table::Alias::Derived { original, .. } => {
+                serde_json::json!({"original": original, "derived": true})
+            }
         })
         .collect();
     let (tmin, tmax) = match t.time_range_us() {
-        Some((a, b)) => (serde_json::json!(format_rfc3339(a)), serde_json::json!(format_rfc3339(b))),
+        Some((a, b)) => (
+            serde_json::json!(format_rfc3339(a)),
+            serde_json::json!(format_rfc3339(b)),
+        ),
         None => (serde_json::Value::Null, serde_json::Value::Null),
     };
     let n = if all_rejected { usize::MAX } else { 20 };
@@ -212,10 +228,22 @@ pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
 
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
-        Command::Generate { rows, seed, days, out, truth } => {
-            let opts = data::generate::GenOptions { rows, seed, days, ..Default::default() };
+        Command::Generate {
+            rows,
+            seed,
+            days,
+            out,
+            truth,
+        } => {
+            let opts = data::generate::GenOptions {
+                rows,
+                seed,
+                days,
+                ..Default::default()
+            };
             let tmp = out.with_extension("tmp-gen");
-            let f = std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
+            let f = std::fs::File::create(&tmp)
+                .with_context(|| format!("{}: cannot create", tmp.display()))?;
             let gz = out.extension().is_some_and(|e| e == "gz");
             let t = if gz {
                 let enc = flate2::write::GzEncoder::new(f, flate2::Compression::new(6));
@@ -224,23 +252,40 @@ pub fn run(cmd: Command) -> Result<()> {
             } else {
                 data::generate::generate(&opts, f)?
             };
-            std::fs::rename(&tmp, &out).with_context(|| format!("{}: cannot write", out.display()))?;
+            std::fs::rename(&tmp, &out)
+                .with_context(|| format!("{}: cannot write", out.display()))?;
             let md = data::generate::ground_truth_markdown(&opts, &t);
             match truth {
-                Some(p) => std::fs::write(&p, md).with_context(|| format!("{}: cannot write", p.display()))?,
+                Some(p) => std::fs::write(&p, md)
+                    .with_context(|| format!("{}: cannot write", p.display()))?,
                 None => eprintln!("{md}"),
             }
         }
-        Command::Clean { files, recipe, preset, out, load: la } => {
-            let fmt = ExportFormat::from_path(&out)
-                .with_context(|| format!("{}: the output extension must be .csv, .parquet or .ndjson", out.display()))?;
+        Command::Clean {
+            files,
+            recipe,
+            preset,
+            out,
+            load: la,
+        } => {
+            let fmt = ExportFormat::from_path(&out).with_context(|| {
+                format!(
+                    "{}: the output extension must be .csv, .parquet or .ndjson",
+                    out.display()
+                )
+            })?;
             let r = match (recipe, preset) {
                 (Some(p), _) => {
-                    let text = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
-                    data::clean::recipe::parse_recipe(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+                    let text = std::fs::read_to_string(&p)
+                        .with_context(|| format!("{}: cannot read", p.display()))?;
+                    data::clean::recipe::parse_recipe(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
                 }
                 (None, Some(name)) => data::clean::recipe::preset(&name).with_context(|| {
-                    format!("unknown preset {name:?} (known: {})", data::clean::recipe::PRESETS.join(", "))
+                    format!(
+                        "unknown preset {name:?} (known: {})",
+                        data::clean::recipe::PRESETS.join(", ")
+                    )
                 })?,
                 (None, None) => bail!("give --recipe FILE or --preset NAME"),
             };
@@ -252,14 +297,46 @@ pub fn run(cmd: Command) -> Result<()> {
             data::export::export_atomic(&mut df, fmt, &out, &t.files)?;
             eprintln!("wrote {} records to {}", df.height(), out.display());
         }
-        Command::Graph { files, two_node, fields, config, format, out, omit_threshold, source_fan_out, event_fan_out, split_mode, load: la } => {
-            graph_cmd::run(graph_cmd::GraphArgs { files, two_node, fields, config, format, out, omit_threshold, source_fan_out, event_fan_out, split_mode, load: la })?;
+        Command::Graph {
+            files,
+            two_node,
+            fields,
+            config,
+            format,
+            out,
+            omit_threshold,
+            source_fan_out,
+            event_fan_out,
+            split_mode,
+            load: la,
+        } => {
+            graph_cmd::run(graph_cmd::GraphArgs {
+                files,
+                two_node,
+                fields,
+                config,
+                format,
+                out,
+                omit_threshold,
+                source_fan_out,
+                event_fan_out,
+                split_mode,
+                load: la,
+            })?;
         }
         Command::Bench { what } => bench::run(what)?,
-        Command::Inspect { files, json, all_rejected, load: la } => {
+        Command::Inspect {
+            files,
+            json,
+            all_rejected,
+            load: la,
+        } => {
             let t = load(&files, &la)?;
             if json {
-                outln!("{}", serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?);
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?
+                );
             } else {
                 outln!("format:   {}", t.format);
                 outln!("rows:     {}", t.rows());
@@ -267,7 +344,12 @@ pub fn run(cmd: Command) -> Result<()> {
                     outln!("time:     {} .. {}", format_rfc3339(a), format_rfc3339(b));
                 }
                 outln!("rejected: {}", t.rejected.total);
-                for r in t.rejected.samples.iter().take(if all_rejected { usize::MAX } else { 20 }) {
+                for r in t
+                    .rejected
+                    .samples
+                    .iter()
+                    .take(if all_rejected { usize::MAX } else { 20 })
+                {
                     outln!("  {}:{}: {}", r.file, r.line, r.reason);
                 }
                 outln!("columns:");
@@ -279,7 +361,13 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
             }
         }
-        Command::Query { files, sql, format, out, load: la } => {
+        Command::Query {
+            files,
+            sql,
+            format,
+            out,
+            load: la,
+        } => {
             let fmt = ExportFormat::from_name(&format)
                 .with_context(|| format!("--format {format:?}: expected csv, json or parquet"))?;
             let t = load(&files, &la)?;

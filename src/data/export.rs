@@ -38,32 +38,54 @@ impl ExportFormat {
 }
 
 /// Writes `df` to any writer in the given format.
-pub fn write_to(df: &mut DataFrame, format: ExportFormat, w: impl std::io::Write) -> PolarsResult<()> {
+pub fn write_to(
+    df: &mut DataFrame,
+    format: ExportFormat,
+    w: impl std::io::Write,
+) -> PolarsResult<()> {
     match format {
         ExportFormat::Csv => CsvWriter::new(w).include_header(true).finish(df),
         ExportFormat::Parquet => ParquetWriter::new(w).finish(df).map(|_| ()),
-        ExportFormat::Ndjson => JsonWriter::new(w).with_json_format(JsonFormat::JsonLines).finish(df),
+        ExportFormat::Ndjson => JsonWriter::new(w)
+            .with_json_format(JsonFormat::JsonLines)
+            .finish(df),
     }
 }
 
 /// Atomic export. `inputs` are the files the table came from: they are never overwritten.
-pub fn export_atomic(df: &mut DataFrame, format: ExportFormat, target: &Path, inputs: &[PathBuf]) -> Result<()> {
+pub fn export_atomic(
+    df: &mut DataFrame,
+    format: ExportFormat,
+    target: &Path,
+    inputs: &[PathBuf],
+) -> Result<()> {
     let canon_target = std::fs::canonicalize(target).ok();
     for i in inputs {
         if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
             if *t == ci {
-                return Err(DataError::format(target, "refusing to overwrite an input file"));
+                return Err(DataError::format(
+                    target,
+                    "refusing to overwrite an input file",
+                ));
             }
         }
     }
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> Result<()> {
         let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
         let mut w = std::io::BufWriter::new(f);
         write_to(df, format, &mut w).map_err(|e| DataError::format(target, e.to_string()))?;
-        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| DataError::io(&tmp, e.into_error()))?;
         f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
         std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
     })();
@@ -91,12 +113,21 @@ pub fn export_atomic_chunked(
     for i in inputs {
         if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
             if *t == ci {
-                return Err(DataError::format(target, "refusing to overwrite an input file"));
+                return Err(DataError::format(
+                    target,
+                    "refusing to overwrite an input file",
+                ));
             }
         }
     }
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> Result<()> {
         let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
@@ -105,7 +136,9 @@ pub fn export_atomic_chunked(
         let perr = |e: PolarsError| DataError::format(target, e.to_string());
         match format {
             ExportFormat::Parquet => {
-                let mut bw = ParquetWriter::new(&mut w).batched(df.schema()).map_err(perr)?;
+                let mut bw = ParquetWriter::new(&mut w)
+                    .batched(df.schema())
+                    .map_err(perr)?;
                 let mut off = 0;
                 while off < n || off == 0 {
                     if cancel.load(Ordering::Relaxed) {
@@ -129,8 +162,14 @@ pub fn export_atomic_chunked(
                     }
                     let mut chunk = df.slice(off as i64, CHUNK_ROWS);
                     match format {
-                        ExportFormat::Csv => CsvWriter::new(&mut w).include_header(off == 0).finish(&mut chunk).map_err(perr)?,
-                        _ => JsonWriter::new(&mut w).with_json_format(JsonFormat::JsonLines).finish(&mut chunk).map_err(perr)?,
+                        ExportFormat::Csv => CsvWriter::new(&mut w)
+                            .include_header(off == 0)
+                            .finish(&mut chunk)
+                            .map_err(perr)?,
+                        _ => JsonWriter::new(&mut w)
+                            .with_json_format(JsonFormat::JsonLines)
+                            .finish(&mut chunk)
+                            .map_err(perr)?,
                     }
                     off += CHUNK_ROWS;
                     rows_done.store(off.min(n) as u64, Ordering::Relaxed);
@@ -140,7 +179,9 @@ pub fn export_atomic_chunked(
                 }
             }
         }
-        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| DataError::io(&tmp, e.into_error()))?;
         f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
         std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
     })();

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// VAST 2013 MC3 header (19 columns).
-pub const VAST_HEADER: &str = "TimeSeconds,parsedDate,dateTimeStr,ipLayerProtocol,ipLayerProtocolCode,\
+pub const VAST_HEADER: &str =
+    "TimeSeconds,parsedDate,dateTimeStr,ipLayerProtocol,ipLayerProtocolCode,\
 firstSeenSrcIp,firstSeenDestIp,firstSeenSrcPort,firstSeenDestPort,moreFragments,contFragments,\
 durationSeconds,firstSeenSrcPayloadBytes,firstSeenDestPayloadBytes,firstSeenSrcTotalBytes,\
 firstSeenDestTotalBytes,firstSeenSrcPacketCount,firstSeenDestPacketCount,recordForceOut";
@@ -545,7 +546,11 @@ fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool)
             f.proto = UDP;
             f.src = pick(rng, &net.clients);
             f.dst = net.dc;
-            let p = if matches!(svc, Svc::Netbios137) { 137 } else { 138 };
+            let p = if matches!(svc, Svc::Netbios137) {
+                137
+            } else {
+                138
+            };
             f.sport = p;
             f.dport = p;
             invertible = false;
@@ -580,7 +585,11 @@ fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool)
             f.proto = UDP;
             f.src = pick(rng, &net.clients);
             let ssdp = matches!(svc, Svc::Ssdp);
-            f.dst = if ssdp { net.ssdp_group } else { net.llmnr_group };
+            f.dst = if ssdp {
+                net.ssdp_group
+            } else {
+                net.llmnr_group
+            };
             f.dport = if ssdp { 1900 } else { 5355 };
             f.dst_pkts = 0;
             invertible = false;
@@ -639,8 +648,8 @@ fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool)
 
 /// Per-hour weight of normal traffic (hour of day in UTC, treated as the site's local time).
 const WEEKDAY_HOURS: [f64; 24] = [
-    0.08, 0.06, 0.05, 0.05, 0.05, 0.07, 0.12, 0.35, 0.80, 1.00, 1.00, 1.00, 1.50, 1.00, 1.00, 0.95, 0.85,
-    0.55, 0.30, 0.20, 0.15, 0.12, 0.10, 0.09,
+    0.08, 0.06, 0.05, 0.05, 0.05, 0.07, 0.12, 0.35, 0.80, 1.00, 1.00, 1.00, 1.50, 1.00, 1.00, 0.95,
+    0.85, 0.55, 0.30, 0.20, 0.15, 0.12, 0.10, 0.09,
 ];
 /// Weekends: a quarter of the weekday level, no lunch spike.
 const WEEKEND_FACTOR: f64 = 0.25;
@@ -888,7 +897,8 @@ fn planted_rows(rng: &mut Rng, net: &Net, opts: &GenOptions, truth: &mut GroundT
     for d in 0..days as i64 {
         for _ in 0..per_night {
             let mut f = blank;
-            f.time_us = start_us + (d * 86_400 + 3600) * 1_000_000 + rng.below(4 * 3_600_000_000) as i64;
+            f.time_us =
+                start_us + (d * 86_400 + 3600) * 1_000_000 + rng.below(4 * 3_600_000_000) as i64;
             f.src = net.exfil_src;
             f.dst = net.exfil_dst;
             f.sport = ephemeral(rng);
@@ -922,7 +932,10 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<GroundTruth> 
     let net = Net::build(&mut rng);
     let mut truth = GroundTruth {
         total_rows: opts.rows,
-        scanner_ips: [VERTICAL_SCANNER_IP.to_string(), HORIZONTAL_SCANNER_IP.to_string()],
+        scanner_ips: [
+            VERTICAL_SCANNER_IP.to_string(),
+            HORIZONTAL_SCANNER_IP.to_string(),
+        ],
         exfil_src: EXFIL_SRC_IP.to_string(),
         exfil_dst: EXFIL_DST_IP.to_string(),
         start_epoch_secs: opts.start_epoch_secs,
@@ -1169,7 +1182,10 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(DEFAULT_START_EPOCH_SECS / 86_400), (2013, 4, 1));
+        assert_eq!(
+            civil_from_days(DEFAULT_START_EPOCH_SECS / 86_400),
+            (2013, 4, 1)
+        );
         assert_eq!(weekday_mon0(DEFAULT_START_EPOCH_SECS / 86_400), 0);
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
@@ -1183,8 +1199,17 @@ mod tests {
         let start = DEFAULT_START_EPOCH_SECS as f64;
         let end = start + 14.0 * 86_400.0;
         let mut prev = f64::MIN;
-        let (mut inv, mut p0, mut sv, mut sh, mut ex, mut ex_bytes, mut noon, mut eleven, mut wkend) =
-            (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+        let (
+            mut inv,
+            mut p0,
+            mut sv,
+            mut sh,
+            mut ex,
+            mut ex_bytes,
+            mut noon,
+            mut eleven,
+            mut wkend,
+        ) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
         let mut fractional = 0;
         for r in &rows {
             assert!(r.time_s >= prev, "sorted");
@@ -1277,7 +1302,10 @@ mod tests {
         let fnv = a.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
             (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
         });
-        assert_eq!(fnv, 16_197_114_223_370_272_383, "output fingerprint changed");
+        assert_eq!(
+            fnv, 16_197_114_223_370_272_383,
+            "output fingerprint changed"
+        );
     }
 
     #[test]

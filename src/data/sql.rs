@@ -22,7 +22,9 @@ pub fn sql_view(table: &Table, df: &DataFrame) -> LazyFrame {
             continue;
         }
         match a {
-            Alias::Same { column, .. } if df.column(column).is_ok() => exprs.push(col(column.as_str()).alias(lower.as_str())),
+            Alias::Same { column, .. } if df.column(column).is_ok() => {
+                exprs.push(col(column.as_str()).alias(lower.as_str()))
+            }
             Alias::Derived { expr, .. } => exprs.push(expr.clone().alias(lower.as_str())),
             _ => {}
         }

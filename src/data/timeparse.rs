@@ -56,7 +56,8 @@ fn trim(s: &[u8]) -> &[u8] {
     while a < b && (s[a] == b' ' || s[a] == b'\t' || s[a] == b'"') {
         a += 1;
     }
-    while b > a && (s[b - 1] == b' ' || s[b - 1] == b'\t' || s[b - 1] == b'\r' || s[b - 1] == b'"') {
+    while b > a && (s[b - 1] == b' ' || s[b - 1] == b'\t' || s[b - 1] == b'\r' || s[b - 1] == b'"')
+    {
         b -= 1;
     }
     &s[a..b]
@@ -107,7 +108,11 @@ pub fn datetime_to_us(s: &[u8], default_offset_secs: i32) -> Option<i64> {
         return None;
     }
     let mi = num(t.get(3..5)?)?;
-    let (sec, mut i) = if t.get(5) == Some(&b':') { (num(t.get(6..8)?)?, 8) } else { (0, 5) };
+    let (sec, mut i) = if t.get(5) == Some(&b':') {
+        (num(t.get(6..8)?)?, 8)
+    } else {
+        (0, 5)
+    };
     if h > 23 || mi > 59 || sec > 60 {
         return None;
     }
@@ -186,7 +191,10 @@ mod tests {
 
     #[test]
     fn epoch() {
-        assert_eq!(epoch_secs_to_us(b"1312964022.93089"), Some(1_312_964_022_930_890));
+        assert_eq!(
+            epoch_secs_to_us(b"1312964022.93089"),
+            Some(1_312_964_022_930_890)
+        );
         assert_eq!(epoch_secs_to_us(b"12"), Some(12_000_000));
         assert_eq!(epoch_secs_to_us(b"1.5e9"), Some(1_500_000_000_000_000));
         assert_eq!(epoch_secs_to_us(b"1.5x9"), None);
@@ -197,13 +205,25 @@ mod tests {
     #[test]
     fn datetimes() {
         let base = civil_to_us(2021, 6, 6, 13, 59, 46, 457_984, 0);
-        assert_eq!(datetime_to_us(b"2021-06-06T15:59:46.457984+0200", 0), Some(base));
-        assert_eq!(datetime_to_us(b"2021-06-06T15:59:46.457984+02:00", 0), Some(base));
+        assert_eq!(
+            datetime_to_us(b"2021-06-06T15:59:46.457984+0200", 0),
+            Some(base)
+        );
+        assert_eq!(
+            datetime_to_us(b"2021-06-06T15:59:46.457984+02:00", 0),
+            Some(base)
+        );
         assert_eq!(datetime_to_us(b"2021-06-06 13:59:46.457984", 0), Some(base));
         assert_eq!(datetime_to_us(b"2021/06/06 13:59:46.457984", 0), Some(base));
-        assert_eq!(datetime_to_us(b"2018-03-24T17:15:20.629574Z", 3600), datetime_to_us(b"2018-03-24 17:15:20.629574", 0));
+        assert_eq!(
+            datetime_to_us(b"2018-03-24T17:15:20.629574Z", 3600),
+            datetime_to_us(b"2018-03-24 17:15:20.629574", 0)
+        );
         assert_eq!(datetime_to_us(b"2021-13-06 13:59:46", 0), None);
         assert_eq!(datetime_to_us(b"garbage here", 0), None);
-        assert_eq!(format_rfc3339(1_364_774_400_000_000), "2013-04-01T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(1_364_774_400_000_000),
+            "2013-04-01T00:00:00Z"
+        );
     }
 }

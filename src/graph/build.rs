@@ -400,7 +400,10 @@ impl ColorIndex {
     }
 
     fn resolve(&mut self, v: Option<Value>) -> Option<String> {
-        let s = v.filter(Value::truthy).map(|v| v.to_str()).unwrap_or_default();
+        let s = v
+            .filter(Value::truthy)
+            .map(|v| v.to_str())
+            .unwrap_or_default();
         let s = s.trim_matches('"').to_string();
         if self.hex.as_ref().is_some_and(|h| h.is_match(&s)) {
             return Some(s);
@@ -567,7 +570,10 @@ impl<'p> Builder<'p> {
 
     fn size(&mut self, role: Role, fields: &[String], counts: [[f64; 3]; 3]) -> Option<f64> {
         let gf = global_field(fields, role, self.two_node);
-        let key = (role_slot(role) as u8 + if role == Role::Edge { 3 } else { 0 }, gf);
+        let key = (
+            role_slot(role) as u8 + if role == Role::Edge { 3 } else { 0 },
+            gf,
+        );
         if let Some(s) = self.size_memo.get(&key) {
             return Some(*s);
         }
@@ -592,7 +598,14 @@ impl<'p> Builder<'p> {
     }
 
     /// Per-role bookkeeping of one record (afterglow.pl's main loop body for one node).
-    fn add_role(&mut self, id: usize, role: Role, fields: &[String], ids: [Option<usize>; 3], row: u32) {
+    fn add_role(
+        &mut self,
+        id: usize,
+        role: Role,
+        fields: &[String],
+        ids: [Option<usize>; 3],
+        row: u32,
+    ) {
         let slot = role_slot(role);
         let color = self.color(role, fields);
         self.touch(id, row);
@@ -839,7 +852,12 @@ fn finish(b: Builder, mut stats: BuildStats, max_node_size: f32) -> Result<LinkG
         props.threshold_target.unwrap_or(opts.target_threshold),
     ];
     let fan_thr = [opts.source_fan_out, opts.event_fan_out];
-    let count = |id: usize, slot: usize| b.names[id].roles[slot].as_ref().map(|r| r.count).unwrap_or(0);
+    let count = |id: usize, slot: usize| {
+        b.names[id].roles[slot]
+            .as_ref()
+            .map(|r| r.count)
+            .unwrap_or(0)
+    };
     let count_ok = |id: usize, slot: usize| {
         let c = count(id, slot);
         c > omit && c > thr[slot]
@@ -870,12 +888,17 @@ fn finish(b: Builder, mut stats: BuildStats, max_node_size: f32) -> Result<LinkG
                 continue;
             }
             let ok = match l.kind {
-                LinkKind::SourceTarget => count_ok(l.from, 0) && count_ok(l.to, 2) && fan_ok(l.from, 0),
+                LinkKind::SourceTarget => {
+                    count_ok(l.from, 0) && count_ok(l.to, 2) && fan_ok(l.from, 0)
+                }
                 LinkKind::SourceEvent => {
                     count_ok(l.from, 0) && count_ok(l.to, 1) && fan_ok(l.from, 0) && fan_ok(l.to, 1)
                 }
                 LinkKind::EventTarget => {
-                    print_node[l.from] && count_ok(l.from, 1) && count_ok(l.to, 2) && fan_ok(l.from, 1)
+                    print_node[l.from]
+                        && count_ok(l.from, 1)
+                        && count_ok(l.to, 2)
+                        && fan_ok(l.from, 1)
                 }
             };
             if ok {
@@ -1043,7 +1066,12 @@ mod tests {
         csv.lines()
             .filter(|l| !l.trim().is_empty())
             .enumerate()
-            .map(|(i, l)| (i as u32, l.split(',').map(|s| s.trim().to_string()).collect()))
+            .map(|(i, l)| {
+                (
+                    i as u32,
+                    l.split(',').map(|s| s.trim().to_string()).collect(),
+                )
+            })
             .collect()
     }
 
@@ -1226,8 +1254,14 @@ mod tests {
         assert_eq!(g.stats.invisible_rows, 1);
         assert!(g.node("443").is_none());
         assert_eq!(g.node("10.0.0.1").map(|n| n.color.as_str()), Some("red"));
-        assert_eq!(g.node("192.168.0.1").map(|n| n.color.as_str()), Some("pink"));
-        assert_eq!(g.node("192.168.0.2").map(|n| n.color.as_str()), Some("#112233"));
+        assert_eq!(
+            g.node("192.168.0.1").map(|n| n.color.as_str()),
+            Some("pink")
+        );
+        assert_eq!(
+            g.node("192.168.0.2").map(|n| n.color.as_str()),
+            Some("#112233")
+        );
         // Non-color values get palette entries in order of first appearance (after the first "" slot).
         let e80 = g.node("80").map(|n| n.color.clone()).unwrap_or_default();
         let e53 = g.node("53").map(|n| n.color.clone()).unwrap_or_default();
@@ -1237,7 +1271,8 @@ mod tests {
 
     #[test]
     fn clustering() {
-        let props = "cluster.target=regex_replace(\"^(\\\\d+\\.\\\\d+\\.\\\\d+)\\.\\\\d+\").\".0/24\"";
+        let props =
+            "cluster.target=regex_replace(\"^(\\\\d+\\.\\\\d+\\.\\\\d+)\\.\\\\d+\").\".0/24\"";
         let g = build(FW, props, &GraphOptions::default());
         assert!(g.node("192.168.0.0/24").is_some());
         assert!(g.node("10.0.0.0/24").is_some());
@@ -1262,7 +1297,9 @@ mod tests {
         assert_eq!(g.node("80").map(|n| n.label.as_str()), Some(""));
         assert_eq!(g.node("10.0.0.9").map(|n| n.label.as_str()), Some("T"));
         assert_eq!(
-            g.edge("10.0.0.1", "80").and_then(|e| e.color.clone()).as_deref(),
+            g.edge("10.0.0.1", "80")
+                .and_then(|e| e.color.clone())
+                .as_deref(),
             Some("blue")
         );
         assert_eq!(g.edge("10.0.0.1", "443").and_then(|e| e.size), Some(2.0));
@@ -1319,7 +1356,12 @@ mod tests {
             (1, vec!["only".to_string()]),
             (2, vec!["a".into(), "b".into(), "c".into()]),
         ];
-        let g = build_graph(r.into_iter(), &Properties::default(), &GraphOptions::default()).unwrap();
+        let g = build_graph(
+            r.into_iter(),
+            &Properties::default(),
+            &GraphOptions::default(),
+        )
+        .unwrap();
         assert_eq!(g.stats.short_rows, 2);
         assert_eq!(g.stats.rows, 3);
     }

@@ -75,7 +75,9 @@ pub fn parse_line(line: &str) -> Result<Vec<String>, String> {
                         fields.push(std::mem::take(&mut cur));
                         break;
                     }
-                    Some('"') => return Err(format!("quote inside unquoted field {}", fields.len() + 1)),
+                    Some('"') => {
+                        return Err(format!("quote inside unquoted field {}", fields.len() + 1))
+                    }
                     Some(c) => cur.push(c),
                 }
             }

@@ -78,7 +78,10 @@ pub fn to_dot(g: &LinkGraph, positions: Option<&Positions>) -> String {
         o.push_str("];\n");
     }
     for e in (&g.graph).edge_references() {
-        let (Some(a), Some(b)) = (g.graph.node_weight(e.source()), g.graph.node_weight(e.target())) else {
+        let (Some(a), Some(b)) = (
+            g.graph.node_weight(e.source()),
+            g.graph.node_weight(e.target()),
+        ) else {
             continue;
         };
         let w = e.weight();
@@ -258,7 +261,10 @@ yellow3:205,205,0 yellow4:139,139,0 yellowgreen:154,205,50";
 pub fn rgb(color: &str) -> Option<String> {
     let c = color.trim_matches('"');
     let hex = c.trim_start_matches('#');
-    if c.starts_with('#') && (6..=8).contains(&hex.len()) && hex.chars().all(|ch| ch.is_ascii_hexdigit()) {
+    if c.starts_with('#')
+        && (6..=8).contains(&hex.len())
+        && hex.chars().all(|ch| ch.is_ascii_hexdigit())
+    {
         let p = |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("0"), 16).unwrap_or(0);
         return Some(format!("{},{},{}", p(0), p(2), p(4)));
     }
@@ -280,9 +286,14 @@ fn gdf_str(s: &str) -> String {
 
 /// GDF as written by afterglow.pl `-k`; with edge labels, one edge line per label (label.duplicate).
 pub fn to_gdf(g: &LinkGraph) -> String {
-    let mut o = String::from("nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n");
+    let mut o = String::from(
+        "nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n",
+    );
     for n in g.graph.node_weights() {
-        let size = n.size.map(|s| format!("{s:.2}")).unwrap_or_else(|| "1".into());
+        let size = n
+            .size
+            .map(|s| format!("{s:.2}"))
+            .unwrap_or_else(|| "1".into());
         let rgb = rgb(&n.color).unwrap_or_else(|| GDF_DEFAULT_RGB.into());
         let _ = writeln!(
             o,
@@ -298,7 +309,10 @@ pub fn to_gdf(g: &LinkGraph) -> String {
     }
     o.push('\n');
     for e in (&g.graph).edge_references() {
-        let (Some(a), Some(b)) = (g.graph.node_weight(e.source()), g.graph.node_weight(e.target())) else {
+        let (Some(a), Some(b)) = (
+            g.graph.node_weight(e.source()),
+            g.graph.node_weight(e.target()),
+        ) else {
             continue;
         };
         let w = e.weight();
@@ -431,7 +445,10 @@ pub fn to_graphson(g: &LinkGraph, positions: Option<&Positions>) -> serde_json::
         }
         v.insert(
             "size".into(),
-            json!(n.size.map(|s| format!("{s:.2}")).unwrap_or_else(|| "1".into())),
+            json!(n
+                .size
+                .map(|s| format!("{s:.2}"))
+                .unwrap_or_else(|| "1".into())),
         );
         v.insert("shape".into(), json!(n.shape));
         v.insert("occurrences".into(), json!(n.count.to_string()));
@@ -551,7 +568,9 @@ mod tests {
     fn dot_structure_round_trip() {
         let g = sample();
         let dot = to_dot(&g, None);
-        assert!(dot.starts_with("digraph structs {\ngraph [label=\"AfterGlow 1.6.6\", fontsize=8];\n"));
+        assert!(
+            dot.starts_with("digraph structs {\ngraph [label=\"AfterGlow 1.6.6\", fontsize=8];\n")
+        );
         assert!(dot.contains("node [shape=ellipse, style=filled, penwidth=0, fontsize=10, width=0.2, height=0.2, fontcolor=\"black\", label=\"\", fixedsize=true, URL=\"http://x/?q=\\N\"];"));
         assert!(dot.ends_with("}\n"));
         let (nodes, edges) = dot_structure(&dot);
@@ -592,7 +611,11 @@ mod tests {
             .write_all(dot.as_bytes())
             .expect("write");
         let out = child.wait_with_output().expect("dot output");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
     }
 
@@ -657,7 +680,9 @@ mod tests {
         well_formed(&xml).unwrap();
         assert_eq!(xml.matches("<node ").count(), g.graph.node_count());
         assert_eq!(xml.matches("<edge ").count(), g.graph.edge_count());
-        assert!(xml.contains("t&amp;1") && xml.contains("a &quot;q&quot;") || xml.contains("&amp;"));
+        assert!(
+            xml.contains("t&amp;1") && xml.contains("a &quot;q&quot;") || xml.contains("&amp;")
+        );
         assert!(well_formed("<a><b></a></b>").is_err());
         assert!(well_formed("<a>&bogus;</a>").is_err());
     }
@@ -681,9 +706,9 @@ mod tests {
         assert_eq!(rgb("#22222270").as_deref(), Some("34,34,34"));
         assert_eq!(rgb("nosuchcolor"), None);
         let gdf = to_gdf(&g);
-        assert!(
-            gdf.starts_with("nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n")
-        );
+        assert!(gdf.starts_with(
+            "nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n"
+        ));
         assert!(gdf.contains("edgedef>node1 VARCHAR,node2 VARCHAR,directed BOOLEAN,color VARCHAR,weight DOUBLE,label VARCHAR,labelvisible BOOLEAN\n"));
         assert!(gdf.contains("\"a \"\"q\"\"\",\"e<1>\",true,'0,0,255',1,\"e<1>\",true"));
         assert_eq!(

@@ -338,7 +338,10 @@ impl Program {
         let mut last = Value::Undef;
         for st in &self.stmts {
             last = match st {
-                Stmt::Expr { expr, modifier: None } => eval(expr, ctx),
+                Stmt::Expr {
+                    expr,
+                    modifier: None,
+                } => eval(expr, ctx),
                 Stmt::Expr {
                     expr,
                     modifier: Some((unless, cond)),
@@ -664,7 +667,9 @@ impl<'s> Parser<'s> {
             } else if self.starts("-") && !self.starts("->") {
                 self.pos += 1;
                 BinOp::Sub
-            } else if self.starts(".") && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit()) {
+            } else if self.starts(".")
+                && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit())
+            {
                 self.pos += 1;
                 BinOp::Concat
             } else {
@@ -819,9 +824,13 @@ impl<'s> Parser<'s> {
 
     fn number_or_cidr(&mut self) -> PResult<Expr> {
         let start = self.pos;
-        while self.pos < self.s.len() && (self.s[self.pos].is_ascii_digit() || self.s[self.pos] == b'.') {
+        while self.pos < self.s.len()
+            && (self.s[self.pos].is_ascii_digit() || self.s[self.pos] == b'.')
+        {
             // Stop before a concatenation operator like `1 . "x"` (digits never follow it directly).
-            if self.s[self.pos] == b'.' && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit()) {
+            if self.s[self.pos] == b'.'
+                && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit())
+            {
                 break;
             }
             self.pos += 1;
@@ -1266,7 +1275,10 @@ impl<'s> Parser<'s> {
 }
 
 fn is_delim(c: u8) -> bool {
-    matches!(c, b'/' | b'{' | b'(' | b'[' | b'<' | b'|' | b'!' | b'#' | b',')
+    matches!(
+        c,
+        b'/' | b'{' | b'(' | b'[' | b'<' | b'|' | b'!' | b'#' | b','
+    )
 }
 
 fn closing(open: u8) -> u8 {
@@ -1325,7 +1337,12 @@ fn part_text(p: &Part, ctx: &EvalCtx) -> String {
     match p {
         Part::Lit(s) => s.clone(),
         Part::Field(i) => ctx.fields.get(*i).cloned().unwrap_or_default(),
-        Part::Scalar(n) => ctx.vars.scalars.get(n).map(Value::to_str).unwrap_or_default(),
+        Part::Scalar(n) => ctx
+            .vars
+            .scalars
+            .get(n)
+            .map(Value::to_str)
+            .unwrap_or_default(),
         Part::Topic => ctx.topic.as_ref().map(Value::to_str).unwrap_or_default(),
     }
 }
@@ -1373,7 +1390,11 @@ fn eval(e: &Expr, ctx: &mut EvalCtx) -> Value {
         Expr::Interp(parts) => Value::Str(parts.iter().map(|p| part_text(p, ctx)).collect()),
         Expr::Field(i) => {
             let i = eval(i, ctx).to_num();
-            let idx = if i < 0.0 { ctx.fields.len() as f64 + i } else { i };
+            let idx = if i < 0.0 {
+                ctx.fields.len() as f64 + i
+            } else {
+                i
+            };
             if idx < 0.0 {
                 return Value::Undef;
             }
@@ -1397,7 +1418,9 @@ fn eval(e: &Expr, ctx: &mut EvalCtx) -> Value {
                 .cloned()
                 .unwrap_or(Value::Undef)
         }
-        Expr::FieldsArray => Value::List(ctx.fields.iter().map(|s| Value::Str(s.clone())).collect()),
+        Expr::FieldsArray => {
+            Value::List(ctx.fields.iter().map(|s| Value::Str(s.clone())).collect())
+        }
         Expr::Count(m, k) => Value::Num((ctx.counts)(*m, *k)),
         Expr::List(items) => {
             let vals: Vec<Value> = items.iter().flat_map(|i| eval_list(i, ctx)).collect();
@@ -1545,7 +1568,8 @@ fn binop(op: BinOp, l: &Value, r: &Value) -> Value {
 }
 
 fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
-    let arg = |i: usize, ctx: &mut EvalCtx| args.get(i).map(|a| eval(a, ctx)).unwrap_or(Value::Undef);
+    let arg =
+        |i: usize, ctx: &mut EvalCtx| args.get(i).map(|a| eval(a, ctx)).unwrap_or(Value::Undef);
     match f {
         Func::Field => ctx.field_value(),
         Func::Subnet => {
@@ -1591,7 +1615,11 @@ fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
             let chars: Vec<char> = s.chars().collect();
             let len = chars.len() as i64;
             let off = arg(1, ctx).to_num() as i64;
-            let start = if off < 0 { (len + off).max(0) } else { off.min(len) };
+            let start = if off < 0 {
+                (len + off).max(0)
+            } else {
+                off.min(len)
+            };
             let end = match args.get(2) {
                 Some(_) => {
                     let l = arg(2, ctx).to_num() as i64;
@@ -1603,7 +1631,11 @@ fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
                 }
                 None => len,
             };
-            Value::Str(chars[start as usize..end.max(start) as usize].iter().collect())
+            Value::Str(
+                chars[start as usize..end.max(start) as usize]
+                    .iter()
+                    .collect(),
+            )
         }
         Func::Lc => Value::Str(arg(0, ctx).to_str().to_lowercase()),
         Func::Uc => Value::Str(arg(0, ctx).to_str().to_uppercase()),
@@ -1645,12 +1677,16 @@ pub fn subnet(value: &str, cidr: &str) -> bool {
         }
         Some(ip)
     };
-    let Some(ip) = parse_ip(value) else { return false };
+    let Some(ip) = parse_ip(value) else {
+        return false;
+    };
     let (net, mask) = match cidr.split_once('/') {
         Some((n, m)) => (n, m.trim().parse::<u32>().unwrap_or(32)),
         None => (cidr, 32),
     };
-    let Some(net) = parse_ip(net) else { return false };
+    let Some(net) = parse_ip(net) else {
+        return false;
+    };
     let mask_bits = if mask == 0 {
         0
     } else {
@@ -1753,11 +1789,18 @@ mod tests {
         assert!(!run(r#"subnet($fields[0], "10.0.0.0/8")"#, &["host"]).truthy());
         assert_eq!(run(r#"field()"#, &["a", "b", "c"]).to_str(), "a");
         assert_eq!(
-            run_with("field()", &["a", "b", "c"], Role::Target, &Variables::default()).to_str(),
+            run_with(
+                "field()",
+                &["a", "b", "c"],
+                Role::Target,
+                &Variables::default()
+            )
+            .to_str(),
             "c"
         );
         assert!(run(r#""red" if (match("^10\."))"#, &["10.1.1.1"]).truthy());
-        let rr = r#"regex_replace("(\\d\+\\.\\d+)")."/16" if (!match("^(212\.254\.110|195\.141\.69)"))"#;
+        let rr =
+            r#"regex_replace("(\\d\+\\.\\d+)")."/16" if (!match("^(212\.254\.110|195\.141\.69)"))"#;
         assert_eq!(run(rr, &["10.1.2.3"]).to_str(), "10.1/16");
         assert!(!run(rr, &["212.254.110.9"]).truthy());
         assert_eq!(get_severity(0.0, 10.0), "#60BB22");
@@ -1771,7 +1814,10 @@ mod tests {
         assert!(run(r#"any_regex("^z")"#, &["a", "zz"]).truthy());
         assert_eq!(run("$sourceCount{$sourceName}", &[]).to_num(), 7.0);
         assert_eq!(run(r#"$fields[0] ? "y" : "n""#, &["0"]).to_str(), "n");
-        assert_eq!(run(r#""$fields[0]-$fields[1]""#, &["a", "b"]).to_str(), "a-b");
+        assert_eq!(
+            run(r#""$fields[0]-$fields[1]""#, &["a", "b"]).to_str(),
+            "a-b"
+        );
     }
 
     #[test]
@@ -1789,7 +1835,13 @@ mod tests {
         let g = r#""red" if (grep(/^$fields[1]$/, @violation))"#;
         assert!(run_with(g, &["a", "Drop"], Role::Source, &vars).truthy());
         assert!(!run_with(g, &["a", "Accept"], Role::Source, &vars).truthy());
-        assert!(run_with(r#"$fields[1] ~~ @violation"#, &["a", "Deny"], Role::Source, &vars).truthy());
+        assert!(run_with(
+            r#"$fields[1] ~~ @violation"#,
+            &["a", "Deny"],
+            Role::Source,
+            &vars
+        )
+        .truthy());
         assert!(run_with(r#"$fields[0] =~ /^$x/"#, &["10.1.1.1"], Role::Source, &vars).truthy());
         assert!(run_with(r#"grep($_ eq "b", @q)"#, &[], Role::Source, &vars).truthy());
         assert!(run_with(r#"$fields[0] ~~ qw(a b)"#, &["b"], Role::Source, &vars).truthy());

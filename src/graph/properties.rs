@@ -189,10 +189,15 @@ impl Properties {
     fn apply(&mut self, name: &str, value: &str, line: usize) -> Result<(), String> {
         let rule = |v: &str| -> Result<Rule, String> {
             // afterglow.pl takes `#RRGGBB[AA]` values verbatim (they are not valid Perl on their own).
-            let is_hex = v.len() >= 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
-            let src = if is_hex { format!("\"{v}\"") } else { v.to_string() };
-            let program =
-                Program::parse(&src, false).map_err(|e| format!("{name}: cannot understand `{v}` ({e})"))?;
+            let is_hex =
+                v.len() >= 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
+            let src = if is_hex {
+                format!("\"{v}\"")
+            } else {
+                v.to_string()
+            };
+            let program = Program::parse(&src, false)
+                .map_err(|e| format!("{name}: cannot understand `{v}` ({e})"))?;
             Ok(Rule {
                 line,
                 text: v.to_string(),
@@ -201,7 +206,11 @@ impl Properties {
             })
         };
         match name {
-            "gdf" => self.output = flag(value, name)?.then_some(OutputFormat::Gdf).or(self.output),
+            "gdf" => {
+                self.output = flag(value, name)?
+                    .then_some(OutputFormat::Gdf)
+                    .or(self.output)
+            }
             "graphson" => {
                 self.output = flag(value, name)?
                     .then_some(OutputFormat::GraphSon)
@@ -307,7 +316,9 @@ impl Properties {
                 }
                 self.max_node_size = Some(v);
             }
-            n if n.starts_with("cluster") => return Err(format!("unrecognized name for cluster: {n}")),
+            n if n.starts_with("cluster") => {
+                return Err(format!("unrecognized name for cluster: {n}"))
+            }
             n => return Err(format!("unrecognized entry: `{n}`")),
         }
         Ok(())
@@ -348,7 +359,9 @@ fn flag(value: &str, name: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(format!("{name}: expected 0/1 or true/false, found `{value}`")),
+        _ => Err(format!(
+            "{name}: expected 0/1 or true/false, found `{value}`"
+        )),
     }
 }
 
@@ -423,12 +436,18 @@ mod tests {
         assert_eq!(p.color.source[0].line, 10);
         // source, event(=second IP in this file's 3-column layout), target port
         let row = ["192.168.0.5", "10.0.0.1", "80"];
-        assert_eq!(color(&p, Role::Source, &row, false).as_deref(), Some("yellow"));
+        assert_eq!(
+            color(&p, Role::Source, &row, false).as_deref(),
+            Some("yellow")
+        );
         assert_eq!(
             color(&p, Role::Event, &row, false).as_deref(),
             Some("greenyellow")
         );
-        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("blue"));
+        assert_eq!(
+            color(&p, Role::Target, &row, false).as_deref(),
+            Some("blue")
+        );
         let row = ["172.16.3.3", "172.16.9.9", "8080"];
         assert_eq!(
             color(&p, Role::Source, &row, false).as_deref(),
@@ -438,11 +457,17 @@ mod tests {
             color(&p, Role::Event, &row, false).as_deref(),
             Some("lightyellow4")
         );
-        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("lightblue"));
+        assert_eq!(
+            color(&p, Role::Target, &row, false).as_deref(),
+            Some("lightblue")
+        );
         let row = ["8.8.8.8", "1.1.1.1", "1023"];
         assert_eq!(color(&p, Role::Source, &row, false).as_deref(), Some("red"));
         assert_eq!(color(&p, Role::Event, &row, false).as_deref(), Some("red"));
-        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("blue"));
+        assert_eq!(
+            color(&p, Role::Target, &row, false).as_deref(),
+            Some("blue")
+        );
         // no color.sourcetarget / color= rules in this file
         assert_eq!(color(&p, Role::SourceTarget, &row, false), None);
     }
@@ -470,12 +495,18 @@ mod tests {
             color(&p, Role::Source, &row, false).as_deref(),
             Some("greenyellow")
         );
-        assert_eq!(color(&p, Role::Event, &row, false).as_deref(), Some("yellow"));
+        assert_eq!(
+            color(&p, Role::Event, &row, false).as_deref(),
+            Some("yellow")
+        );
         assert_eq!(
             color(&p, Role::Event, &["a", "b", "c"], false).as_deref(),
             Some("green")
         );
-        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("blue"));
+        assert_eq!(
+            color(&p, Role::Target, &row, false).as_deref(),
+            Some("blue")
+        );
         assert_eq!(
             color(&p, Role::SourceTarget, &row, false).as_deref(),
             Some("pink")

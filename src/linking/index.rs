@@ -44,7 +44,11 @@ impl Dim {
             }
             self.postings = Some((offsets, pos));
         }
-        let (o, p) = self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice())).unwrap_or((&[], &[]));
+        let (o, p) = self
+            .postings
+            .as_ref()
+            .map(|(o, p)| (o.as_slice(), p.as_slice()))
+            .unwrap_or((&[], &[]));
         (o, p)
     }
 
@@ -88,7 +92,15 @@ impl Index {
             let t = order.iter().map(|&r| times[r as usize]).collect();
             (order, t)
         };
-        Ok(Self { n, order, time_us, dims: Vec::new(), dim_by_name: HashMap::new(), weights: HashMap::new(), df })
+        Ok(Self {
+            n,
+            order,
+            time_us,
+            dims: Vec::new(),
+            dim_by_name: HashMap::new(),
+            weights: HashMap::new(),
+            df,
+        })
     }
 
     pub fn dim_id(&self, name: &str) -> Option<usize> {
@@ -105,20 +117,33 @@ impl Index {
         let codes = if self.order.iter().enumerate().all(|(i, &r)| i as u32 == r) {
             codes_by_row
         } else {
-            self.order.iter().map(|&r| codes_by_row[r as usize]).collect()
+            self.order
+                .iter()
+                .map(|&r| codes_by_row[r as usize])
+                .collect()
         };
         Ok(self.add_dim(field.to_string(), codes, labels))
     }
 
     pub fn add_dim(&mut self, name: String, codes: Vec<u32>, labels: Vec<String>) -> usize {
         let id = self.dims.len();
-        self.dims.push(Dim { name: name.clone(), codes, labels, postings: None });
+        self.dims.push(Dim {
+            name: name.clone(),
+            codes,
+            labels,
+            postings: None,
+        });
         self.dim_by_name.insert(name, id);
         id
     }
 
     /// A dim derived from another by mapping each label (IP prefixes for the treemap).
-    pub fn ensure_derived_dim(&mut self, base: &str, name: &str, f: impl Fn(&str) -> String) -> PolarsResult<usize> {
+    pub fn ensure_derived_dim(
+        &mut self,
+        base: &str,
+        name: &str,
+        f: impl Fn(&str) -> String,
+    ) -> PolarsResult<usize> {
         if let Some(&d) = self.dim_by_name.get(name) {
             return Ok(d);
         }
@@ -136,7 +161,11 @@ impl Index {
                 })
             })
             .collect();
-        let codes = self.dims[b].codes.iter().map(|&c| if c == SKIP { SKIP } else { remap[c as usize] }).collect();
+        let codes = self.dims[b]
+            .codes
+            .iter()
+            .map(|&c| if c == SKIP { SKIP } else { remap[c as usize] })
+            .collect();
         Ok(self.add_dim(name.to_string(), codes, labels))
     }
 
@@ -182,14 +211,27 @@ impl Index {
         if let Some(&d) = self.dim_by_name.get(&name) {
             return d;
         }
-        let max = self.time_us.last().copied().unwrap_or(origin_us).max(origin_us);
+        let max = self
+            .time_us
+            .last()
+            .copied()
+            .unwrap_or(origin_us)
+            .max(origin_us);
         let nb = ((max - origin_us) / bucket_us + 1) as usize;
         let codes = self
             .time_us
             .iter()
-            .map(|&t| if t == i64::MIN || t < origin_us { SKIP } else { ((t - origin_us) / bucket_us) as u32 })
+            .map(|&t| {
+                if t == i64::MIN || t < origin_us {
+                    SKIP
+                } else {
+                    ((t - origin_us) / bucket_us) as u32
+                }
+            })
             .collect();
-        let labels = (0..nb).map(|i| (origin_us + i as i64 * bucket_us).to_string()).collect();
+        let labels = (0..nb)
+            .map(|i| (origin_us + i as i64 * bucket_us).to_string())
+            .collect();
         self.add_dim(name, codes, labels)
     }
 
@@ -248,7 +290,10 @@ fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
             let mut map: HashMap<Option<i64>, u32> = HashMap::new();
             for v in ca.iter() {
                 let c = *map.entry(v).or_insert_with(|| {
-                    labels.push(v.map(|x| x.to_string()).unwrap_or_else(|| NULL_LABEL.into()));
+                    labels.push(
+                        v.map(|x| x.to_string())
+                            .unwrap_or_else(|| NULL_LABEL.into()),
+                    );
                     (labels.len() - 1) as u32
                 });
                 codes.push(c);

@@ -2,7 +2,7 @@
 //! part that draws it and returns the user's edits.
 pub mod common;
 pub mod graph;
-pub mod treemap;
+pub mod table;
 pub mod timeseries;
 pub mod topn;
-pub mod table;
+pub mod treemap;

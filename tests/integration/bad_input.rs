@@ -7,13 +7,22 @@ const ROW: &str = "1364774400.5,2013-04-01 00:00:00,20130401000000,6,TCP,172.10.
 fn inspect_json(path: &std::path::Path) -> Result<serde_json::Value, String> {
     let o = brushfire(&["inspect", &path.display().to_string(), "--json"]);
     // 101 is Rust's panic exit code: never acceptable.
-    assert_ne!(o.status.code(), Some(101), "panic on {}: {}", path.display(), String::from_utf8_lossy(&o.stderr));
+    assert_ne!(
+        o.status.code(),
+        Some(101),
+        "panic on {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
     if o.status.success() {
         Ok(serde_json::from_slice(&o.stdout).unwrap())
     } else {
         let e = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
-        assert!(e.contains(&path.display().to_string()) || e.contains("inputs mix"), "names the file: {e}");
+        assert!(
+            e.contains(&path.display().to_string()) || e.contains("inputs mix"),
+            "names the file: {e}"
+        );
         Err(e)
     }
 }
@@ -54,8 +63,17 @@ fn truncated_last_line_extra_column_and_invalid_utf8_are_counted_rejects() {
     let rej = j["rejected"].as_array().unwrap();
     let lines: Vec<u64> = rej.iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, vec![3, 5, 6]);
-    assert!(rej[0]["reason"].as_str().unwrap().contains("expected 19 fields, found 20"));
-    assert!(rej[1]["reason"].as_str().unwrap().contains("firstSeenSrcPort") || rej[1]["reason"].as_str().unwrap().contains("src_port"));
+    assert!(rej[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("expected 19 fields, found 20"));
+    assert!(
+        rej[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("firstSeenSrcPort")
+            || rej[1]["reason"].as_str().unwrap().contains("src_port")
+    );
     assert!(rej[2]["file"].as_str().unwrap().ends_with("bad.csv"));
 }
 
@@ -63,7 +81,9 @@ fn truncated_last_line_extra_column_and_invalid_utf8_are_counted_rejects() {
 fn binary_garbage_is_refused() {
     let d = temp_dir("bin");
     let p = d.join("garbage.bin");
-    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let bytes: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
     std::fs::write(&p, bytes).unwrap();
     let e = inspect_json(&p).unwrap_err();
     assert!(e.contains("binary"), "{e}");
@@ -102,13 +122,24 @@ fn a_100_mb_single_line_does_not_panic() {
 fn directory_with_mixed_formats_is_a_clear_error() {
     let d = temp_dir("mixed");
     std::fs::write(d.join("flows.csv"), format!("{HEADER}\n{ROW}\n")).unwrap();
-    std::fs::write(d.join("auth.log"), "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n").unwrap();
-    std::fs::write(d.join("README.md"), "# notes\n\nnot a log at all, just prose with no structure.\n").unwrap();
+    std::fs::write(
+        d.join("auth.log"),
+        "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("README.md"),
+        "# notes\n\nnot a log at all, just prose with no structure.\n",
+    )
+    .unwrap();
     let o = brushfire(&["inspect", &d.display().to_string(), "--json"]);
     assert_ne!(o.status.code(), Some(101));
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("mix formats") && e.contains("flows.csv") && e.contains("auth.log"), "{e}");
+    assert!(
+        e.contains("mix formats") && e.contains("flows.csv") && e.contains("auth.log"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -117,11 +148,22 @@ fn input_files_are_never_overwritten_by_exports() {
     let p = d.join("in.csv");
     std::fs::write(&p, format!("{HEADER}\n{ROW}\n")).unwrap();
     let before = std::fs::read(&p).unwrap();
-    let o = brushfire(&["query", &p.display().to_string(), "--sql", "select * from logs", "--out", &p.display().to_string()]);
+    let o = brushfire(&[
+        "query",
+        &p.display().to_string(),
+        "--sql",
+        "select * from logs",
+        "--out",
+        &p.display().to_string(),
+    ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("refusing to overwrite an input file"));
     assert_eq!(std::fs::read(&p).unwrap(), before);
     // No temporary file left behind.
-    let left: Vec<_> = std::fs::read_dir(&d).unwrap().flatten().map(|e| e.file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }

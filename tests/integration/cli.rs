@@ -4,7 +4,11 @@ use std::collections::HashMap;
 use std::io::Read;
 
 fn stdout(out: &std::process::Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -13,7 +17,9 @@ fn raw_lines(p: &std::path::Path) -> Vec<String> {
     let bytes = std::fs::read(p).unwrap();
     let text = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut s).unwrap();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut s)
+            .unwrap();
         s
     } else {
         String::from_utf8(bytes).unwrap()
@@ -49,7 +55,11 @@ fn check_top20(file: &std::path::Path, sql: &str, col: usize, header: bool) {
     let expect = independent_counts(&raw_lines(file), col, header);
     let mut counts: Vec<u64> = expect.values().copied().collect();
     counts.sort_unstable_by(|a, b| b.cmp(a));
-    assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), counts[..20].to_vec(), "{sql}");
+    assert_eq!(
+        got.iter().map(|g| g.1).collect::<Vec<_>>(),
+        counts[..20].to_vec(),
+        "{sql}"
+    );
     for (v, c) in &got {
         assert_eq!(expect.get(v), Some(c), "value {v}");
     }
@@ -61,11 +71,21 @@ fn impala_queries_run_verbatim_and_agree_with_an_independent_count() {
     // VAST layout with header: firstSeenDestPort is column 8.
     check_top20(&s, "select firstseendestport, count(*) c from logs group by firstseendestport order by c desc limit 20", 8, true);
     check_top20(&s, "SELECT firstSeenSrcPort, COUNT(*) c FROM logs GROUP BY firstSeenSrcPort ORDER BY c DESC LIMIT 20", 7, true);
-    check_top20(&s, "select dst_port, count(*) c from logs group by dst_port order by c desc limit 20", 8, true);
+    check_top20(
+        &s,
+        "select dst_port, count(*) c from logs group by dst_port order by c desc limit 20",
+        8,
+        true,
+    );
     if let Some(ctu) = real_data("netflow-vast-ctu13/CTU1SampleAsVast.csv") {
         // CTU variant: leading label column, so destination port is column 9.
         check_top20(&ctu, "select firstseendestport, count(*) c from logs group by firstseendestport order by c desc limit 20", 9, false);
-        check_top20(&ctu, "select dst_port, count(*) c from logs group by dst_port order by c desc limit 20", 9, false);
+        check_top20(
+            &ctu,
+            "select dst_port, count(*) c from logs group by dst_port order by c desc limit 20",
+            9,
+            false,
+        );
     }
 }
 
@@ -81,7 +101,16 @@ fn inspect_sample_and_query_output_formats() {
     let f = s.display().to_string();
     for fmt in ["csv", "json", "parquet"] {
         let out = d.join(format!("q.{fmt}"));
-        let o = brushfire(&["query", &f, "--sql", "select proto, count(*) c from logs group by proto order by c desc", "--format", fmt, "--out", &out.display().to_string()]);
+        let o = brushfire(&[
+            "query",
+            &f,
+            "--sql",
+            "select proto, count(*) c from logs group by proto order by c desc",
+            "--format",
+            fmt,
+            "--out",
+            &out.display().to_string(),
+        ]);
         stdout(&o);
         assert!(std::fs::metadata(&out).unwrap().len() > 10);
         // Exports load back.
@@ -97,7 +126,17 @@ fn generate_is_deterministic() {
     let b = d.join("b.csv");
     let c = d.join("c.csv");
     for (p, seed) in [(&a, "5"), (&b, "5"), (&c, "6")] {
-        let o = brushfire(&["generate", "--rows", "20000", "--seed", seed, "--out", &p.display().to_string(), "--truth", &d.join("t.md").display().to_string()]);
+        let o = brushfire(&[
+            "generate",
+            "--rows",
+            "20000",
+            "--seed",
+            seed,
+            "--out",
+            &p.display().to_string(),
+            "--truth",
+            &d.join("t.md").display().to_string(),
+        ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
@@ -107,9 +146,13 @@ fn generate_is_deterministic() {
 
 #[test]
 fn clean_preset_flips_exactly_the_rule_rows_on_ctu() {
-    let Some(ctu) = real_data("netflow-vast-ctu13/CTU1SampleAsVast.csv") else { return };
+    let Some(ctu) = real_data("netflow-vast-ctu13/CTU1SampleAsVast.csv") else {
+        return;
+    };
     // Independent count of Marty's rule on the raw file (src port col 8, dst port col 9).
-    let set = [20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355];
+    let set = [
+        20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355,
+    ];
     let lines = raw_lines(&ctu);
     let flagged: Vec<&String> = lines
         .iter()
@@ -122,10 +165,23 @@ fn clean_preset_flips_exactly_the_rule_rows_on_ctu() {
         .collect();
     let d = temp_dir("clean");
     let out = d.join("clean.csv");
-    let o = brushfire(&["clean", &ctu.display().to_string(), "--preset", "marty-vast2013", "--out", &out.display().to_string()]);
+    let o = brushfire(&[
+        "clean",
+        &ctu.display().to_string(),
+        "--preset",
+        "marty-vast2013",
+        "--out",
+        &out.display().to_string(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(&format!("repair inverted flows (marty-vast2013): {} records changed", flagged.len())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "repair inverted flows (marty-vast2013): {} records changed",
+            flagged.len()
+        )),
+        "{err}"
+    );
     assert_eq!(flagged.len(), 70);
     // The written file loads back with every record.
     let j = inspect(&[&out], &[]);
@@ -133,7 +189,12 @@ fn clean_preset_flips_exactly_the_rule_rows_on_ctu() {
     // A flipped record now has the service port as destination.
     let f: Vec<&str> = flagged[0].split(',').collect();
     let sql = format!("select count(*) c from logs where src_ip = '{}' and dst_ip = '{}' and dst_port = {} and src_port = {}", f[7], f[6], f[8], f[9]);
-    let t = stdout(&brushfire(&["query", &out.display().to_string(), "--sql", &sql]));
+    let t = stdout(&brushfire(&[
+        "query",
+        &out.display().to_string(),
+        "--sql",
+        &sql,
+    ]));
     assert_ne!(t.lines().nth(1), Some("0"), "{t}");
 }
 
@@ -143,11 +204,21 @@ fn clean_recipe_round_trip_and_bad_recipes() {
     let r = d.join("r.json");
     std::fs::write(&r, r#"{"version":1,"steps":[{"step":"null_ports_non_tcp_udp"},{"step":"exclude_scanners","src_ips":["172.10.9.99","203.0.113.66"]}]}"#).unwrap();
     let out = d.join("out.parquet");
-    let o = brushfire(&["clean", &sample().display().to_string(), "--recipe", &r.display().to_string(), "--out", &out.display().to_string()]);
+    let o = brushfire(&[
+        "clean",
+        &sample().display().to_string(),
+        "--recipe",
+        &r.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     // Ground truth of the sample: 5,896 ICMP/OTHER records with ports; scanners 2,000 + 1,600 records.
-    assert!(err.contains("null ports of non-TCP/UDP records: 5896 records changed"), "{err}");
+    assert!(
+        err.contains("null ports of non-TCP/UDP records: 5896 records changed"),
+        "{err}"
+    );
     assert!(err.contains("removed 3600 of 270000 records"), "{err}");
     let j = inspect(&[&out], &[]);
     assert_eq!(j["rows"].as_u64(), Some(266_400));
@@ -155,11 +226,21 @@ fn clean_recipe_round_trip_and_bad_recipes() {
     for (text, needle) in [
         (r#"{"version":1,"steps":[{"step":"fly"}]}"#, "fly"),
         (r#"{"version":9,"steps":[]}"#, "version"),
-        (r#"{"version":1,"steps":[{"step":"repair_inverted","service_ports":[70000],"min_dst_port_exclusive":1024}]}"#, "70000"),
+        (
+            r#"{"version":1,"steps":[{"step":"repair_inverted","service_ports":[70000],"min_dst_port_exclusive":1024}]}"#,
+            "70000",
+        ),
         ("{not json", "line 1"),
     ] {
         std::fs::write(&r, text).unwrap();
-        let o = brushfire(&["clean", &sample().display().to_string(), "--recipe", &r.display().to_string(), "--out", &out.display().to_string()]);
+        let o = brushfire(&[
+            "clean",
+            &sample().display().to_string(),
+            "--recipe",
+            &r.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ]);
         assert!(!o.status.success());
         let e = String::from_utf8_lossy(&o.stderr);
         assert!(e.contains(needle) && e.contains("r.json"), "{e}");
@@ -169,33 +250,61 @@ fn clean_recipe_round_trip_and_bad_recipes() {
 
 #[test]
 fn graph_writes_all_formats_and_graphviz_renders_dot() {
-    let Some(ctu) = real_data("netflow-vast-ctu13/CTU1SampleAsVast.csv") else { return };
+    let Some(ctu) = real_data("netflow-vast-ctu13/CTU1SampleAsVast.csv") else {
+        return;
+    };
     let props = real_data("afterglow/afterglow-sample.properties");
     let d = temp_dir("graph");
     for fmt in ["dot", "gdf", "graphml", "graphson"] {
         let out = d.join(format!("g.{fmt}"));
-        let mut args = vec!["graph".to_string(), ctu.display().to_string(), "--fields".into(), "src_ip,dst_port,dst_ip".into(), "--omit-threshold".into(), "20".into(), "--format".into(), fmt.into(), "--out".into(), out.display().to_string()];
+        let mut args = vec![
+            "graph".to_string(),
+            ctu.display().to_string(),
+            "--fields".into(),
+            "src_ip,dst_port,dst_ip".into(),
+            "--omit-threshold".into(),
+            "20".into(),
+            "--format".into(),
+            fmt.into(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
         if let Some(p) = &props {
             args.push("-c".into());
             args.push(p.display().to_string());
         }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = brushfire(&a);
-        assert!(o.status.success(), "{fmt}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{fmt}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let text = std::fs::read_to_string(&out).unwrap();
         match fmt {
             "dot" => assert!(text.starts_with("digraph")),
             "gdf" => assert!(text.starts_with("nodedef>")),
-            "graphml" => assert!(text.contains("<graphml") && text.trim_end().ends_with("</graphml>")),
+            "graphml" => {
+                assert!(text.contains("<graphml") && text.trim_end().ends_with("</graphml>"))
+            }
             _ => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-                assert!(v["graph"]["vertices"].as_array().is_some_and(|a| !a.is_empty()));
+                assert!(v["graph"]["vertices"]
+                    .as_array()
+                    .is_some_and(|a| !a.is_empty()));
             }
         }
     }
     if std::process::Command::new("dot").arg("-V").output().is_ok() {
-        let o = std::process::Command::new("dot").args(["-Tsvg", &d.join("g.dot").display().to_string()]).output().unwrap();
-        assert!(o.status.success(), "graphviz rejected the DOT: {}", String::from_utf8_lossy(&o.stderr));
+        let o = std::process::Command::new("dot")
+            .args(["-Tsvg", &d.join("g.dot").display().to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "graphviz rejected the DOT: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert!(String::from_utf8_lossy(&o.stdout).contains("<svg"));
     } else {
         eprintln!("skipping graphviz render: dot not installed");
@@ -212,12 +321,25 @@ fn graph_reads_plain_csv_from_stdin_like_afterglow() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"10.0.0.1,10.0.0.2\n10.0.0.1,10.0.0.3\n10.0.0.4,10.0.0.2\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"10.0.0.1,10.0.0.2\n10.0.0.1,10.0.0.3\n10.0.0.4,10.0.0.2\n")
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
-    let nodes = text.lines().skip(1).take_while(|l| !l.starts_with("edgedef>")).count();
-    let edges = text.lines().skip_while(|l| !l.starts_with("edgedef>")).skip(1).count();
+    let nodes = text
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("edgedef>"))
+        .count();
+    let edges = text
+        .lines()
+        .skip_while(|l| !l.starts_with("edgedef>"))
+        .skip(1)
+        .count();
     assert_eq!((nodes, edges), (4, 3), "{text}");
 }
 
@@ -228,7 +350,12 @@ fn errors_name_the_file_in_one_line() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("/nonexistent/file.csv"), "{e}");
     assert_eq!(e.trim().lines().count(), 1);
-    let o = brushfire(&["query", &sample().display().to_string(), "--sql", "select nosuchcolumn from logs"]);
+    let o = brushfire(&[
+        "query",
+        &sample().display().to_string(),
+        "--sql",
+        "select nosuchcolumn from logs",
+    ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("nosuchcolumn"));
 }

@@ -23,11 +23,15 @@ pub struct FlowCols<'a> {
 
 impl FlowCols<'_> {
     fn len(&self) -> usize {
-        self.src_port.len().min(self.dst_port.len()).min(self.proto.len())
+        self.src_port
+            .len()
+            .min(self.dst_port.len())
+            .min(self.proto.len())
     }
 
     fn is_excluded(&self, i: usize) -> bool {
-        self.excluded.is_some_and(|e| e.get(i).copied().unwrap_or(false))
+        self.excluded
+            .is_some_and(|e| e.get(i).copied().unwrap_or(false))
     }
 }
 
@@ -162,9 +166,11 @@ pub struct RepairRule {
 /// {20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355} and destination port > 1024.
 pub fn marty_vast2013() -> RepairRule {
     RepairRule {
-        service_ports: [20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355]
-            .into_iter()
-            .collect(),
+        service_ports: [
+            20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355,
+        ]
+        .into_iter()
+        .collect(),
         min_dst_port_exclusive: 1024,
     }
 }
@@ -172,7 +178,11 @@ pub fn marty_vast2013() -> RepairRule {
 /// Rule made of the candidate ports of [`port_evidence`].
 pub fn rule_from_evidence(evidence: &[PortEvidence], min_dst_port_exclusive: i32) -> RepairRule {
     RepairRule {
-        service_ports: evidence.iter().filter(|e| e.candidate).map(|e| e.port).collect(),
+        service_ports: evidence
+            .iter()
+            .filter(|e| e.candidate)
+            .map(|e| e.port)
+            .collect(),
         min_dst_port_exclusive,
     }
 }
@@ -184,7 +194,9 @@ pub fn flag_inverted(cols: &FlowCols, rule: &RepairRule) -> Vec<bool> {
     let n = cols.src_port.len().min(cols.dst_port.len());
     (0..n)
         .map(|i| match (cols.src_port[i], cols.dst_port[i]) {
-            (Some(sp), Some(dp)) => dp > rule.min_dst_port_exclusive && rule.service_ports.contains(&sp),
+            (Some(sp), Some(dp)) => {
+                dp > rule.min_dst_port_exclusive && rule.service_ports.contains(&sp)
+            }
             _ => false,
         })
         .collect()
@@ -250,8 +262,9 @@ mod tests {
         for line in text.lines().skip(1) {
             let c: Vec<&str> = line.split(',').collect();
             let (secs, frac) = c[0].split_once('.').expect("fraction");
-            s.time_us
-                .push(secs.parse::<i64>().expect("secs") * 1_000_000 + frac.parse::<i64>().expect("us"));
+            s.time_us.push(
+                secs.parse::<i64>().expect("secs") * 1_000_000 + frac.parse::<i64>().expect("us"),
+            );
             s.proto.push(c[4].to_ascii_lowercase());
             s.src_ip.push(c[5].to_string());
             s.dst_ip.push(c[6].to_string());
@@ -298,7 +311,10 @@ mod tests {
     #[test]
     fn marty_rule_is_exact() {
         let rule = marty_vast2013();
-        let expected: BTreeSet<i32> = [20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355].into();
+        let expected: BTreeSet<i32> = [
+            20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355,
+        ]
+        .into();
         assert_eq!(rule.service_ports, expected);
         assert_eq!(rule.min_dst_port_exclusive, 1024);
         let sp = [
@@ -403,7 +419,10 @@ mod tests {
     fn planted_inversions_found() {
         let s = sample(300_000, 11);
         let truth_mask = planted_inverted(&s);
-        assert_eq!(truth_mask.iter().filter(|b| **b).count() as u64, s.truth.inverted);
+        assert_eq!(
+            truth_mask.iter().filter(|b| **b).count() as u64,
+            s.truth.inverted
+        );
         let proto: Vec<Option<&str>> = s.proto.iter().map(|p| Some(p.as_str())).collect();
         let scanners: Vec<bool> = s
             .src_ip
@@ -454,7 +473,8 @@ mod tests {
         assert!(r > 0.99, "derived recall {r}");
 
         // Excluded rows do not count: port 7 (echo) is only ever probed by the vertical scanner.
-        let find = |ev: &[PortEvidence], p: i32| ev.iter().find(|e| e.port == p).map_or(0, |e| e.as_dst);
+        let find =
+            |ev: &[PortEvidence], p: i32| ev.iter().find(|e| e.port == p).map_or(0, |e| e.as_dst);
         let raw = FlowCols {
             excluded: None,
             ..cols

@@ -232,7 +232,10 @@ mod tests {
             sql_where: "durationSeconds < 86400".into(),
         });
         let text = full.to_json();
-        assert!(text.contains("\"step\": \"null_ports_non_tcp_udp\""), "{text}");
+        assert!(
+            text.contains("\"step\": \"null_ports_non_tcp_udp\""),
+            "{text}"
+        );
         assert_eq!(parse_recipe(&text), Ok(full));
     }
 
@@ -263,15 +266,21 @@ mod tests {
 
     #[test]
     fn bad_recipes_give_clear_errors() {
-        let e = err("{\n  \"version\": 1,\n  \"steps\": [\n    { \"step\": \"frobnicate\" }\n  ]\n}");
+        let e =
+            err("{\n  \"version\": 1,\n  \"steps\": [\n    { \"step\": \"frobnicate\" }\n  ]\n}");
         match &e {
             RecipeError::Syntax { line, message, .. } => {
                 assert_eq!(*line, 4);
-                assert!(message.contains("unknown variant `frobnicate`"), "{message}");
+                assert!(
+                    message.contains("unknown variant `frobnicate`"),
+                    "{message}"
+                );
             }
             other => panic!("{other:?}"),
         }
-        assert!(e.to_string().starts_with("recipe syntax error at line 4, column"));
+        assert!(e
+            .to_string()
+            .starts_with("recipe syntax error at line 4, column"));
 
         let e = err(r#"{"version": 2, "steps": []}"#);
         assert_eq!(
@@ -282,8 +291,10 @@ mod tests {
             }
         );
 
-        let e = err(r#"{"version": 1, "steps": [{"step": "null_ports_non_tcp_udp"},
-            {"step": "repair_inverted", "service_ports": [], "min_dst_port_exclusive": 1024}]}"#);
+        let e = err(
+            r#"{"version": 1, "steps": [{"step": "null_ports_non_tcp_udp"},
+            {"step": "repair_inverted", "service_ports": [], "min_dst_port_exclusive": 1024}]}"#,
+        );
         assert_eq!(
             e.to_string(),
             "recipe step 2 (repair_inverted): service_ports is empty"
@@ -300,17 +311,24 @@ mod tests {
             {"step": "repair_inverted", "service_ports": [80], "min_dst_port_exclusive": -1}]}"#);
         assert!(matches!(e, RecipeError::Invalid { step: 1, .. }));
 
-        let e = err(r#"{"version": 1, "steps": [{"step": "repair_inverted", "service_ports": [80]}]}"#);
+        let e =
+            err(r#"{"version": 1, "steps": [{"step": "repair_inverted", "service_ports": [80]}]}"#);
         assert!(
-            e.to_string().contains("missing field `min_dst_port_exclusive`"),
+            e.to_string()
+                .contains("missing field `min_dst_port_exclusive`"),
             "{e}"
         );
 
         let e = err(r#"{"version": 1, "steps": [{"step": "filter", "sql_where": "  "}]}"#);
         assert_eq!(e.to_string(), "recipe step 1 (filter): sql_where is empty");
 
-        let e = err(r#"{"version": 1, "steps": [{"step": "exclude_values", "field": "x", "values": []}]}"#);
-        assert_eq!(e.to_string(), "recipe step 1 (exclude_values): values is empty");
+        let e = err(
+            r#"{"version": 1, "steps": [{"step": "exclude_values", "field": "x", "values": []}]}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "recipe step 1 (exclude_values): values is empty"
+        );
 
         let e = err(r#"{"version": 1, "steps": [{"step": "exclude_scanners", "src_ips": []}]}"#);
         assert_eq!(
@@ -318,7 +336,8 @@ mod tests {
             "recipe step 1 (exclude_scanners): src_ips is empty"
         );
 
-        let e = err(r#"{"version": 1, "steps": [{"step": "filter", "sql_where": "a", "typo": 1}]}"#);
+        let e =
+            err(r#"{"version": 1, "steps": [{"step": "filter", "sql_where": "a", "typo": 1}]}"#);
         assert!(e.to_string().contains("unknown field `typo`"), "{e}");
 
         let e = err(r#"{"steps": []}"#);

@@ -302,7 +302,12 @@ mod tests {
     use crate::data::clean::flow_repair::{flag_inverted, marty_vast2013, FlowCols};
     use crate::data::generate::{generate, GenOptions};
 
-    type Columns = (Vec<i64>, Vec<&'static str>, Vec<&'static str>, Vec<Option<i32>>);
+    type Columns = (
+        Vec<i64>,
+        Vec<&'static str>,
+        Vec<&'static str>,
+        Vec<Option<i32>>,
+    );
 
     fn cols_of(rows: &[(i64, &'static str, &'static str, Option<i32>)]) -> Columns {
         (
@@ -345,7 +350,8 @@ mod tests {
             dst_port: &port,
         };
         let found = detect_scanners(&cols, &params);
-        let kinds: Vec<(&str, ScanKind)> = found.iter().map(|e| (e.src_ip.as_str(), e.kind)).collect();
+        let kinds: Vec<(&str, ScanKind)> =
+            found.iter().map(|e| (e.src_ip.as_str(), e.kind)).collect();
         assert_eq!(
             kinds,
             [

@@ -14,7 +14,9 @@ pub struct ZeekHeader {
 }
 
 pub fn detect(lines: &[&[u8]]) -> bool {
-    lines.first().is_some_and(|l| l.starts_with(b"#separator") || l.starts_with(b"#fields"))
+    lines
+        .first()
+        .is_some_and(|l| l.starts_with(b"#separator") || l.starts_with(b"#fields"))
 }
 
 /// "\x09" -> tab, as Zeek writes the separator.
@@ -74,7 +76,11 @@ pub fn parse_header(lines: &[&[u8]]) -> Result<ZeekHeader, String> {
         return Err("Zeek log without a #fields line".into());
     }
     if !h.types.is_empty() && h.types.len() != h.fields.len() {
-        return Err(format!("#types has {} entries but #fields has {}", h.types.len(), h.fields.len()));
+        return Err(format!(
+            "#types has {} entries but #fields has {}",
+            h.types.len(),
+            h.fields.len()
+        ));
     }
     Ok(h)
 }

@@ -293,7 +293,8 @@ impl ForceLayout {
         let optimal_jt = 0.05 * n.sqrt();
         let min_jt = optimal_jt.sqrt();
         let max_jt: f64 = 10.0;
-        let mut jt = jitter_tolerance * min_jt.max(max_jt.min(optimal_jt * total_traction / (n * n)));
+        let mut jt =
+            jitter_tolerance * min_jt.max(max_jt.min(optimal_jt * total_traction / (n * n)));
         let min_speed_efficiency = 0.05;
         if total_traction > 0.0 && total_swinging / total_traction > 2.0 {
             if self.speed_efficiency > min_speed_efficiency {
@@ -368,7 +369,13 @@ struct StepParams {
 }
 
 fn sanitize(p: &ForceParams) -> StepParams {
-    let pos_or = |v: f32, d: f64| if v.is_finite() && v >= 0.0 { v as f64 } else { d };
+    let pos_or = |v: f32, d: f64| {
+        if v.is_finite() && v >= 0.0 {
+            v as f64
+        } else {
+            d
+        }
+    };
     let theta = pos_or(p.theta, 1.2);
     StepParams {
         kr: pos_or(p.scaling_ratio, 2.0),
@@ -507,7 +514,14 @@ impl QuadTree {
     }
 
     /// FA2 repulsion on node `i` from all other nodes (Barnes-Hut approximated).
-    fn repulsion(&self, i: usize, pos: &[[f32; 2]], mass: &[f64], kr: f64, theta2: f64) -> [f64; 2] {
+    fn repulsion(
+        &self,
+        i: usize,
+        pos: &[[f32; 2]],
+        mass: &[f64],
+        kr: f64,
+        theta2: f64,
+    ) -> [f64; 2] {
         let mut f = [0.0f64; 2];
         if self.cells.is_empty() {
             return f;
@@ -534,8 +548,8 @@ impl QuadTree {
                         // Coincident nodes: push apart along a direction fixed by the pair, with
                         // opposite signs for i and j so the pair separates.
                         let (a, b) = (i.min(j) as u64, i.max(j) as u64);
-                        let angle =
-                            (SplitMix64(a.wrapping_mul(0x1_0000_0001) ^ b).unit()) * std::f64::consts::TAU;
+                        let angle = (SplitMix64(a.wrapping_mul(0x1_0000_0001) ^ b).unit())
+                            * std::f64::consts::TAU;
                         let sign = if i < j { 1.0 } else { -1.0 };
                         dx = sign * angle.cos() * MIN_DIST2.sqrt();
                         dy = sign * angle.sin() * MIN_DIST2.sqrt();
@@ -550,8 +564,10 @@ impl QuadTree {
             let dx = px - cell.com[0];
             let dy = py - cell.com[1];
             let d2 = dx * dx + dy * dy;
-            let inside =
-                px >= cell.x0 && px < cell.x0 + cell.size && py >= cell.y0 && py < cell.y0 + cell.size;
+            let inside = px >= cell.x0
+                && px < cell.x0 + cell.size
+                && py >= cell.y0
+                && py < cell.y0 + cell.size;
             if !inside && cell.size * cell.size < theta2 * d2 {
                 let factor = kr * mi * cell.mass / d2;
                 f[0] += dx * factor;
@@ -615,7 +631,9 @@ mod tests {
     }
 
     fn all_finite(l: &ForceLayout) -> bool {
-        l.positions().iter().all(|p| p[0].is_finite() && p[1].is_finite())
+        l.positions()
+            .iter()
+            .all(|p| p[0].is_finite() && p[1].is_finite())
     }
 
     #[test]
@@ -679,7 +697,13 @@ mod tests {
         // 500 steps on small graphs; fewer on the one big enough for the rayon path (debug builds are slow).
         for (seed, n, steps) in [(1u64, 50usize, 250), (2, 300, 250), (3, 1100, 40)] {
             let mut edges = random_graph(n, n * 3, seed);
-            edges.extend([(0, 0, 1.0), (1, 1, 5.0), (0, 1, 1.0), (0, 1, 1.0), (0, 1, 1.0)]);
+            edges.extend([
+                (0, 0, 1.0),
+                (1, 1, 5.0),
+                (0, 1, 1.0),
+                (0, 1, 1.0),
+                (0, 1, 1.0),
+            ]);
             edges.extend([
                 (0, n as u32, 1.0),
                 (u32::MAX, 1, 1.0),
@@ -795,8 +819,12 @@ mod tests {
                 }
             }
             let norm = (brute[0].powi(2) + brute[1].powi(2)).sqrt();
-            assert!(((exact[0] - brute[0]).powi(2) + (exact[1] - brute[1]).powi(2)).sqrt() < 1e-6 * norm);
-            rel_err += ((approx[0] - brute[0]).powi(2) + (approx[1] - brute[1]).powi(2)).sqrt() / norm;
+            assert!(
+                ((exact[0] - brute[0]).powi(2) + (exact[1] - brute[1]).powi(2)).sqrt()
+                    < 1e-6 * norm
+            );
+            rel_err +=
+                ((approx[0] - brute[0]).powi(2) + (approx[1] - brute[1]).powi(2)).sqrt() / norm;
         }
         let mean = rel_err / (n / 97 + 1) as f64;
         assert!(mean < 0.1, "mean relative Barnes-Hut error {mean}");

@@ -24,11 +24,15 @@ pub fn cell_text(v: &AnyValue) -> String {
         AnyValue::Null => String::new(),
         AnyValue::String(s) => (*s).to_string(),
         AnyValue::StringOwned(s) => s.to_string(),
-        AnyValue::Datetime(us, TimeUnit::Microseconds, _) | AnyValue::DatetimeOwned(us, TimeUnit::Microseconds, _) => {
+        AnyValue::Datetime(us, TimeUnit::Microseconds, _)
+        | AnyValue::DatetimeOwned(us, TimeUnit::Microseconds, _) => {
             let us = *us;
-            chrono::DateTime::from_timestamp(us.div_euclid(1_000_000), (us.rem_euclid(1_000_000) * 1000) as u32)
-                .map(|d| d.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
-                .unwrap_or_default()
+            chrono::DateTime::from_timestamp(
+                us.div_euclid(1_000_000),
+                (us.rem_euclid(1_000_000) * 1000) as u32,
+            )
+            .map(|d| d.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+            .unwrap_or_default()
         }
         AnyValue::Float64(f) => format!("{f}"),
         other => other.to_string(),

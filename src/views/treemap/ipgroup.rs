@@ -25,7 +25,10 @@ pub const V6_LEVELS: [u8; 2] = [32, 48];
 /// Parse an address leniently (see module docs); IPv4-mapped v6 comes back as v4.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
     let s = s.trim();
-    let s = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(s);
+    let s = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
     // Only v6 addresses carry a zone; `split` on a v4 string without '%' is a no-op.
     let s = s.split('%').next().unwrap_or(s);
     let ip: IpAddr = s.parse().ok()?;
@@ -50,7 +53,11 @@ fn mask_v4(ip: Ipv4Addr, len: u8) -> Ipv4Addr {
 
 fn mask_v6(ip: Ipv6Addr, len: u8) -> Ipv6Addr {
     let len = len.min(128) as u32;
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len)
+    };
     Ipv6Addr::from(u128::from(ip) & mask)
 }
 
@@ -80,7 +87,10 @@ pub fn parse_prefix(prefix: &str) -> Option<(IpAddr, u8)> {
     };
     let raw: IpAddr = {
         let a = addr.trim();
-        let a = a.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(a);
+        let a = a
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(a);
         a.parse().ok()?
     };
     // A mapped network like ::ffff:10.0.0.0/104 is the v4 network 10.0.0.0/8.
@@ -182,7 +192,11 @@ mod tests {
         );
         assert_eq!(
             hierarchy_levels("2001:DB8:1234:5678:0:0:0:1"),
-            ["2001:db8::/32", "2001:db8:1234::/48", "2001:db8:1234:5678::1"]
+            [
+                "2001:db8::/32",
+                "2001:db8:1234::/48",
+                "2001:db8:1234:5678::1"
+            ]
         );
         // Zone suffix as Zeek prints link-local addresses.
         assert_eq!(
@@ -197,8 +211,14 @@ mod tests {
 
     #[test]
     fn mapped_is_v4() {
-        assert_eq!(prefix_key("::ffff:10.1.2.3", 16).as_deref(), Some("10.1.0.0/16"));
-        assert_eq!(hierarchy_levels("::ffff:10.1.2.3"), hierarchy_levels("10.1.2.3"));
+        assert_eq!(
+            prefix_key("::ffff:10.1.2.3", 16).as_deref(),
+            Some("10.1.0.0/16")
+        );
+        assert_eq!(
+            hierarchy_levels("::ffff:10.1.2.3"),
+            hierarchy_levels("10.1.2.3")
+        );
         assert!(ip_in_prefix("::ffff:10.1.2.3", "10.1.0.0/16"));
         assert!(ip_in_prefix("10.1.2.3", "::ffff:10.1.0.0/112"));
         assert!(!ip_in_prefix("10.2.2.3", "::ffff:10.1.0.0/112"));

@@ -164,7 +164,15 @@ pub fn squarify_with_order(
         return out;
     }
     let mut path = Vec::new();
-    layout_children(root_children, bounds, 0, &mut path, opts, prev_order, &mut out);
+    layout_children(
+        root_children,
+        bounds,
+        0,
+        &mut path,
+        opts,
+        prev_order,
+        &mut out,
+    );
     out
 }
 
@@ -293,13 +301,25 @@ fn layout_children(
             continue;
         };
         path.push(node.key.clone());
-        layout_children(&node.children, inner, depth + 1, path, opts, prev_order, out);
+        layout_children(
+            &node.children,
+            inner,
+            depth + 1,
+            path,
+            opts,
+            prev_order,
+            out,
+        );
         path.pop();
     }
 }
 
 /// Sort siblings: previous order if still nearly sorted (see [`squarify_with_order`]), else fresh.
-fn order_items(items: &mut [Item], path: &mut Vec<String>, prev_order: Option<&HashMap<Vec<String>, usize>>) {
+fn order_items(
+    items: &mut [Item],
+    path: &mut Vec<String>,
+    prev_order: Option<&HashMap<Vec<String>, usize>>,
+) {
     if let Some(prev) = prev_order {
         let mut ranks = Vec::with_capacity(items.len());
         for it in items.iter() {
@@ -518,7 +538,9 @@ mod tests {
                             node(
                                 &format!("b{b}"),
                                 (0..l3)
-                                    .map(|c| leaf(&format!("c{c}"), 1.0 + 1000.0 * rng.unit().powi(3)))
+                                    .map(|c| {
+                                        leaf(&format!("c{c}"), 1.0 + 1000.0 * rng.unit().powi(3))
+                                    })
                                     .collect(),
                             )
                         })
@@ -564,7 +586,10 @@ mod tests {
             (5.4, 7.0 / 3.0, 0.6, 5.0 / 3.0),
         ];
         for (got, e) in r.iter().zip(expect) {
-            let d = (got.x - e.0).abs() + (got.y - e.1).abs() + (got.w - e.2).abs() + (got.h - e.3).abs();
+            let d = (got.x - e.0).abs()
+                + (got.y - e.1).abs()
+                + (got.w - e.2).abs()
+                + (got.h - e.3).abs();
             assert!(d < 1e-4, "got {got:?} expected {e:?}");
         }
         let worst = r.iter().map(|r| r.aspect_ratio()).fold(0.0f32, f32::max);
@@ -619,11 +644,19 @@ mod tests {
                 assert!(inside(&k.rect, prect, 1e-3), "{:?} outside parent", k.path);
                 assert!(inside(&k.rect, &bounds, 1e-3));
             }
-            assert!(((asum - area) / area).abs() < 1e-4, "children fill the parent");
+            assert!(
+                ((asum - area) / area).abs() < 1e-4,
+                "children fill the parent"
+            );
             for i in 0..kids.len() {
                 for j in i + 1..kids.len() {
                     let o = overlap_depth(&kids[i].rect, &kids[j].rect);
-                    assert!(o < 1e-3, "{:?} overlaps {:?} by {o}", kids[i].path, kids[j].path);
+                    assert!(
+                        o < 1e-3,
+                        "{:?} overlaps {:?} by {o}",
+                        kids[i].path,
+                        kids[j].path
+                    );
                 }
             }
         }
@@ -781,7 +814,11 @@ mod tests {
         assert!(max_move(&t1, &fresh) > 50.0);
         let prev = order_map(&t1);
         let kept = squarify_with_order(&v2, r, &no_pad(), Some(&prev));
-        assert!(max_move(&t1, &kept) < 10.0, "moved {}", max_move(&t1, &kept));
+        assert!(
+            max_move(&t1, &kept) < 10.0,
+            "moved {}",
+            max_move(&t1, &kept)
+        );
         // A 50% overtake re-sorts.
         let v3 = vec![leaf("a", 100.0), leaf("b", 150.0), leaf("c", 50.0)];
         let resorted = squarify_with_order(&v3, r, &no_pad(), Some(&prev));
@@ -844,7 +881,9 @@ mod tests {
             )
             .len();
             let nomerge = s.elapsed().as_secs_f64() * 1e3;
-            println!("{name}: {best:.2} ms ({n} tiles); without merging {nomerge:.2} ms ({n0} tiles)");
+            println!(
+                "{name}: {best:.2} ms ({n} tiles); without merging {nomerge:.2} ms ({n0} tiles)"
+            );
         }
     }
 }

@@ -238,7 +238,11 @@ pub fn level_of<'a>(levels: &'a [String], full: &[String]) -> Option<&'a str> {
 
 /// Accessible label of a tile: "tile proto=tcp > dst_port=80".
 pub fn tile_access_label(levels: &[String], full: &[String]) -> String {
-    let parts: Vec<String> = levels.iter().zip(full).map(|(l, v)| format!("{l}={v}")).collect();
+    let parts: Vec<String> = levels
+        .iter()
+        .zip(full)
+        .map(|(l, v)| format!("{l}={v}"))
+        .collect();
     format!("tile {}", parts.join(" > "))
 }
 
@@ -257,7 +261,11 @@ pub fn selectable(tile: &Tile) -> bool {
 
 /// The conjunction that selects the subtree at `full` (one predicate per level on the path).
 pub fn conjunction(levels: &[String], full: &[String]) -> Vec<Pred> {
-    levels.iter().zip(full).map(|(l, v)| level_pred(l, v)).collect()
+    levels
+        .iter()
+        .zip(full)
+        .map(|(l, v)| level_pred(l, v))
+        .collect()
 }
 
 fn same_conj(a: &[Pred], b: &[Pred]) -> bool {
@@ -405,7 +413,11 @@ pub enum ColorMode {
 }
 
 impl ColorMode {
-    pub const ALL: [ColorMode; 3] = [ColorMode::WeekChange, ColorMode::Categorical, ColorMode::Single];
+    pub const ALL: [ColorMode; 3] = [
+        ColorMode::WeekChange,
+        ColorMode::Categorical,
+        ColorMode::Single,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             ColorMode::WeekChange => "Week change",
@@ -457,7 +469,11 @@ pub fn tile_stats(h: &Hierarchy, tiles: &[Tile]) -> Vec<NodeStats> {
     let mut shown: HashMap<&[String], NodeStats> = HashMap::new();
     for t in tiles.iter().filter(|t| !t.is_other) {
         let parent = t.path.split_last().map(|(_, p)| p).unwrap_or(&[]);
-        let s = h.stats.get(&full_path(&h.root, t)).copied().unwrap_or_default();
+        let s = h
+            .stats
+            .get(&full_path(&h.root, t))
+            .copied()
+            .unwrap_or_default();
         let e = shown.entry(parent).or_default();
         e.value = e.value.saturating_add(s.value);
         e.cur = add_opt(e.cur, s.cur);
@@ -583,7 +599,11 @@ pub fn tooltip_lines(
         }
     };
     let parent_full = &full[..full.len().saturating_sub(1)];
-    let parent_value = h.stats.get(parent_full).map(|s| s.value).unwrap_or(h.grand_total);
+    let parent_value = h
+        .stats
+        .get(parent_full)
+        .map(|s| s.value)
+        .unwrap_or(h.grand_total);
     lines.push(format!(
         "{:.1}% of total, {:.1}% of parent",
         pct(h.grand_total),
@@ -633,7 +653,13 @@ fn hex(c: Color32) -> String {
 /// SVG of a layout (tile rects in the same coordinates as `width` x `height`): one rect per tile
 /// with its fill and depth border, and the labels (one `tspan` per line; empty = no label).
 /// `colors` and `labels` are indexed like `tiles`; missing entries mean grey / no label.
-pub fn to_svg(tiles: &[Tile], colors: &[Color32], labels: &[String], width: f32, height: f32) -> String {
+pub fn to_svg(
+    tiles: &[Tile],
+    colors: &[Color32],
+    labels: &[String],
+    width: f32,
+    height: f32,
+) -> String {
     use std::fmt::Write;
     let (w, h) = (width.max(0.0), height.max(0.0));
     let mut s = String::new();
@@ -641,7 +667,10 @@ pub fn to_svg(tiles: &[Tile], colors: &[Color32], labels: &[String], width: f32,
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
     );
-    let _ = writeln!(s, r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
+    );
     for (i, t) in tiles.iter().enumerate() {
         let r = t.rect;
         if !(r.w.is_finite() && r.h.is_finite() && r.x.is_finite() && r.y.is_finite()) {
@@ -686,7 +715,12 @@ pub fn to_svg(tiles: &[Tile], colors: &[Color32], labels: &[String], width: f32,
 }
 
 /// PNG of a layout (fills and depth borders; no text - the SVG export has the labels).
-pub fn to_png(tiles: &[Tile], colors: &[Color32], width: u32, height: u32) -> Result<Vec<u8>, String> {
+pub fn to_png(
+    tiles: &[Tile],
+    colors: &[Color32],
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, String> {
     if width == 0 || height == 0 || width > 16_384 || height > 16_384 {
         return Err(format!("bad PNG size {width}x{height}"));
     }
@@ -826,7 +860,9 @@ mod tests {
             "tile proto=tcp > dst_port=80"
         );
         // Unknown root: nothing below it.
-        assert!(build_hierarchy(&levels, &leaves, &s(&["gre"])).nodes.is_empty());
+        assert!(build_hierarchy(&levels, &leaves, &s(&["gre"]))
+            .nodes
+            .is_empty());
     }
 
     #[test]
@@ -1031,7 +1067,12 @@ mod tests {
         );
         let single = tile_colors(&h, &tiles, ColorMode::Single, true, &sel);
         for (t, c) in tiles.iter().zip(&single) {
-            assert_eq!(*c == palette::BAR_SELECTED, t.path[0] == "udp", "{:?}", t.path);
+            assert_eq!(
+                *c == palette::BAR_SELECTED,
+                t.path[0] == "udp",
+                "{:?}",
+                t.path
+            );
         }
     }
 
@@ -1048,12 +1089,18 @@ mod tests {
             Rect::new(0.0, 0.0, 100.0, 100.0),
             &LayoutOptions::default(),
         );
-        let other = tiles.iter().position(|t| t.is_other).expect("an other tile");
+        let other = tiles
+            .iter()
+            .position(|t| t.is_other)
+            .expect("an other tile");
         assert!(!selectable(&tiles[other]));
         let st = tile_stats(&h, &tiles);
         assert_eq!((st[other].cur, st[other].prev), (Some(100), Some(50)));
         let lines = tooltip_lines(&h, &tiles[other], &st[other], "count", true);
-        assert!(lines.iter().any(|l| l.contains("not selectable")), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("not selectable")),
+            "{lines:?}"
+        );
         let big = tiles.iter().position(|t| t.path == s(&["80"])).expect("80");
         let lines = tooltip_lines(&h, &tiles[big], &st[big], "count", true);
         assert!(lines.contains(&"count: 10,000".to_string()), "{lines:?}");
@@ -1099,7 +1146,10 @@ mod tests {
             "background rect is self-closed"
         );
         assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
-        assert_eq!(svg.matches("<tspan").count(), svg.matches("</tspan>").count());
+        assert_eq!(
+            svg.matches("<tspan").count(),
+            svg.matches("</tspan>").count()
+        );
         assert_eq!(svg.matches('<').count(), svg.matches('>').count());
         // Missing colours/labels and garbage geometry do not panic.
         let _ = to_svg(&tiles, &[], &[], f32::NAN, -1.0);

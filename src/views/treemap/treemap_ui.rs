@@ -100,7 +100,9 @@ impl TreemapState {
     pub fn set_levels(&mut self, levels: Vec<String>) {
         if levels != self.levels {
             self.levels = levels;
-            self.preset = model::presets().iter().position(|p| p.levels == self.levels);
+            self.preset = model::presets()
+                .iter()
+                .position(|p| p.levels == self.levels);
             self.drill.clear();
             self.prev_order = None;
         }
@@ -214,7 +216,10 @@ pub fn treemap_ui(
     let origin = map_rect.min;
 
     // Layout (cached by data, levels, drill and size).
-    let size_key = [map_rect.width().round() as u32, map_rect.height().round() as u32];
+    let size_key = [
+        map_rect.width().round() as u32,
+        map_rect.height().round() as u32,
+    ];
     let key = (fp, state.levels.clone(), state.drill.clone(), size_key);
     if state.layout_key.as_ref() != Some(&key) {
         let same_view = state
@@ -244,7 +249,9 @@ pub fn treemap_ui(
     let fulls: Vec<Vec<String>> = tiles.iter().map(|t| model::full_path(&h.root, t)).collect();
 
     // Hover set by another view (not our own echo).
-    let foreign_hover = hover.clone().filter(|hv| Some(hv) != state.my_hover.as_ref());
+    let foreign_hover = hover
+        .clone()
+        .filter(|hv| Some(hv) != state.my_hover.as_ref());
 
     // Widgets: one per tile (parents first, so the deepest tile is on top).
     let painter = ui.painter_at(map_rect);
@@ -316,7 +323,12 @@ pub fn treemap_ui(
         }
         if let Some(hv) = &foreign_hover {
             if model::hover_matches(&state.levels, &fulls[i], hv) {
-                painter.rect_stroke(r, 0.0, Stroke::new(2.0, palette::BAR_HOVER), StrokeKind::Inside);
+                painter.rect_stroke(
+                    r,
+                    0.0,
+                    Stroke::new(2.0, palette::BAR_HOVER),
+                    StrokeKind::Inside,
+                );
             }
         }
     }
@@ -326,7 +338,8 @@ pub fn treemap_ui(
     let hover_pos = ui
         .input(|i| i.pointer.hover_pos())
         .filter(|p| map_rect.contains(*p));
-    let pointer_here = hover_pos.is_some() && (bg.hovered() || responses.iter().any(|r| r.hovered()));
+    let pointer_here =
+        hover_pos.is_some() && (bg.hovered() || responses.iter().any(|r| r.hovered()));
     let hit = if pointer_here {
         hover_pos.and_then(|p| deepest_at(tiles, local(p)))
     } else {
@@ -437,11 +450,17 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
             .selected_text(current)
             .show_ui(ui, |ui| {
                 for p in &presets {
-                    if ui.selectable_label(state.levels == p.levels, p.name).clicked() {
+                    if ui
+                        .selectable_label(state.levels == p.levels, p.name)
+                        .clicked()
+                    {
                         new_levels = Some(p.levels.clone());
                     }
                 }
-                if ui.selectable_label(state.preset.is_none(), "Custom").clicked() {
+                if ui
+                    .selectable_label(state.preset.is_none(), "Custom")
+                    .clicked()
+                {
                     state.preset = None;
                 }
             });
@@ -813,7 +832,9 @@ mod tests {
             prev: None,
         });
         let mut h = harness();
-        h.state_mut().state.set_levels(model::presets()[1].levels.clone());
+        h.state_mut()
+            .state
+            .set_levels(model::presets()[1].levels.clone());
         h.state_mut().leaves = big;
         // Another view hovers an address: kept (we do not own it), tiles containing it are outlined.
         let foreign = Hover {

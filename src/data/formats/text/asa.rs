@@ -142,7 +142,11 @@ pub(crate) fn enrich(rec: &mut Record, text: &str) -> Result<(), String> {
             };
             let g = |i: usize| m.get(i).map(|x| x.as_str()).unwrap_or("");
             s(rec, "acl", g(1));
-            s(rec, "action", if g(2) == "denied" { "deny" } else { "accept" });
+            s(
+                rec,
+                "action",
+                if g(2) == "denied" { "deny" } else { "accept" },
+            );
             push_proto(rec, g(3));
             s(rec, "in_iface", g(4));
             s(rec, "src_ip", g(5));

@@ -75,7 +75,13 @@ impl LineParser for LeefParser {
 
 type Enricher = fn(&mut Record, &str, &ParseContext) -> Result<(), String>;
 
-fn parse_wrapped(line: &[u8], ctx: &ParseContext, marker: &str, log_type: &str, f: Enricher) -> LineResult {
+fn parse_wrapped(
+    line: &[u8],
+    ctx: &ParseContext,
+    marker: &str,
+    log_type: &str,
+    f: Enricher,
+) -> LineResult {
     let t = line_text(line);
     let t = t.trim();
     if t.is_empty() {
@@ -88,7 +94,9 @@ fn parse_wrapped(line: &[u8], ctx: &ParseContext, marker: &str, log_type: &str, 
         Record::new()
     } else {
         syslog::parse_envelope(t, ctx)
-            .map_err(|e| format!("{marker} preceded by something that is not a syslog header: {e}"))?
+            .map_err(|e| {
+                format!("{marker} preceded by something that is not a syslog header: {e}")
+            })?
             .rec
     };
     f(&mut rec, &t[pos..], ctx)?;
@@ -191,7 +199,9 @@ pub(crate) fn enrich_cef(rec: &mut Record, text: &str, ctx: &ParseContext) -> Re
     let body = text.strip_prefix("CEF:").ok_or("expected 'CEF:'")?;
     let (h, ext) = split_header(body, 7).ok_or_else(|| {
         let n = body.matches('|').count();
-        format!("CEF: expected 7 '|'-separated header fields before the extension, got {n} separators")
+        format!(
+            "CEF: expected 7 '|'-separated header fields before the extension, got {n} separators"
+        )
     })?;
     let s = |rec: &mut Record, k: &str, v: &str| put(rec, k, Value::Str(v.to_string()));
     put(rec, "cef_version", int_or_str(&h[0]));
@@ -238,7 +248,11 @@ pub(crate) fn enrich_cef(rec: &mut Record, text: &str, ctx: &ParseContext) -> Re
                         }
                         put(
                             rec,
-                            if k == "start" { "start_time" } else { "end_time" },
+                            if k == "start" {
+                                "start_time"
+                            } else {
+                                "end_time"
+                            },
                             Value::TimeUs(us),
                         );
                     }
@@ -296,18 +310,21 @@ pub(crate) fn enrich_leef(rec: &mut Record, text: &str, ctx: &ParseContext) -> R
     let body = text.strip_prefix("LEEF:").ok_or("expected 'LEEF:'")?;
     let version = body.split('|').next().unwrap_or("");
     let (h, attrs, delim) = if version.starts_with('2') {
-        let (h, rest) = split_header(body, 6).ok_or("LEEF 2.0: expected 6 '|'-separated header fields")?;
+        let (h, rest) =
+            split_header(body, 6).ok_or("LEEF 2.0: expected 6 '|'-separated header fields")?;
         match leef_delimiter(&h[5]) {
             Some(d) => (h, rest, d),
             // Some senders omit the delimiter field: the 6th field is already an attribute.
             None if h[5].contains('=') => {
-                let (h5, rest5) = split_header(body, 5).ok_or("LEEF 2.0: expected 5 header fields")?;
+                let (h5, rest5) =
+                    split_header(body, 5).ok_or("LEEF 2.0: expected 5 header fields")?;
                 (h5, rest5, '\t')
             }
             None => return Err(format!("LEEF 2.0: bad delimiter field '{}'", h[5])),
         }
     } else {
-        let (h, rest) = split_header(body, 5).ok_or("LEEF 1.0: expected 5 '|'-separated header fields")?;
+        let (h, rest) =
+            split_header(body, 5).ok_or("LEEF 1.0: expected 5 '|'-separated header fields")?;
         (h, rest, '\t')
     };
     let s = |rec: &mut Record, k: &str, v: &str| put(rec, k, Value::Str(v.to_string()));
@@ -317,7 +334,9 @@ pub(crate) fn enrich_leef(rec: &mut Record, text: &str, ctx: &ParseContext) -> R
     s(rec, "device_version", &h[3]);
     s(rec, "signature_id", &h[4]);
     for a in attrs.split(delim) {
-        let Some((k, v)) = a.split_once('=') else { continue };
+        let Some((k, v)) = a.split_once('=') else {
+            continue;
+        };
         let k = k.trim();
         if k.is_empty() {
             continue;
@@ -373,11 +392,17 @@ mod tests {
         assert_eq!(r.get("src_port"), Some(&Value::Int(1232)));
         assert_eq!(st(&r, "msg").as_deref(), Some("worm successfully stopped"));
         let r = cef("CEF:0|security|threatmanager|1.0|100|detected a \\| in message|10|src=10.0.0.1 act=blocked a \\= dst=1.1.1.1");
-        assert_eq!(st(&r, "event_name").as_deref(), Some("detected a | in message"));
+        assert_eq!(
+            st(&r, "event_name").as_deref(),
+            Some("detected a | in message")
+        );
         assert_eq!(st(&r, "action").as_deref(), Some("blocked a ="));
         assert_eq!(st(&r, "dst_ip").as_deref(), Some("1.1.1.1"));
         let r = cef("CEF:0|security|threatmanager|1.0|100|detected a \\\\ in packet|10|src=10.0.0.1 act=blocked a \\\\ dst=1.1.1.1");
-        assert_eq!(st(&r, "event_name").as_deref(), Some("detected a \\ in packet"));
+        assert_eq!(
+            st(&r, "event_name").as_deref(),
+            Some("detected a \\ in packet")
+        );
         assert_eq!(st(&r, "action").as_deref(), Some("blocked a \\"));
         let r = cef("CEF:0|security|threatmanager|1.0|100|x|10|src=10.0.0.1 msg=Detected a threat.\\n No action needed. cs1Label=Foo cs1=a b");
         assert_eq!(
@@ -405,7 +430,8 @@ mod tests {
         assert_eq!(st(&r, "log_type").as_deref(), Some("cef"));
         // Same line through the generic syslog parser.
         let r2 =
-            crate::data::formats::text::syslog::parse_syslog_str(line, &ParseContext::default()).expect("ok");
+            crate::data::formats::text::syslog::parse_syslog_str(line, &ParseContext::default())
+                .expect("ok");
         assert_eq!(st(&r2, "log_type").as_deref(), Some("cef"));
         assert_eq!(r2.get("dst_port"), Some(&Value::Int(80)));
         // start used when rt is missing; text dates.
@@ -471,7 +497,10 @@ mod tests {
         );
         // Syslog-wrapped, and malformed.
         let r = LeefParser
-            .parse_line(b"<13>Mar 24 08:59:37 qradar LEEF:1.0|V|P|1|id|src=1.2.3.4", &ctx)
+            .parse_line(
+                b"<13>Mar 24 08:59:37 qradar LEEF:1.0|V|P|1|id|src=1.2.3.4",
+                &ctx,
+            )
             .expect("ok")
             .expect("record");
         assert_eq!(st(&r, "host").as_deref(), Some("qradar"));

@@ -14,7 +14,9 @@ pub mod web;
 
 use std::borrow::Cow;
 
-use crate::data::record::{civil_to_us, month_from_abbrev, LineParser, ParseContext, Record, Value};
+use crate::data::record::{
+    civil_to_us, month_from_abbrev, LineParser, ParseContext, Record, Value,
+};
 
 /// Best text parser for a sample of the first non-empty lines of a file (at most ~64), or None if no text format fits
 /// at least ~80% of them. Must not claim CSV/TSV/JSON/Zeek files (lines starting with '{' or '#fields' etc.).
@@ -87,7 +89,11 @@ pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
         ("snare", "EventLogType (Success/Failure Audit)", "outcome"),
         ("snare", "DataString", "msg"),
     ];
-    v.extend(netfilter::MAPPINGS.iter().map(|(a, b)| ("iptables", *a, *b)));
+    v.extend(
+        netfilter::MAPPINGS
+            .iter()
+            .map(|(a, b)| ("iptables", *a, *b)),
+    );
     v.extend(pfsense::MAPPINGS.iter().map(|(a, b)| ("pfsense", *a, *b)));
     v.extend(asa::MAPPINGS.iter().map(|(a, b)| ("asa", *a, *b)));
     v.extend(sshd::MAPPINGS.iter().map(|(a, b)| ("sshd", *a, *b)));
@@ -96,7 +102,11 @@ pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
             .iter()
             .map(|(a, b)| ("apache-access", *a, *b)),
     );
-    v.extend(web::ERROR_MAPPINGS.iter().map(|(a, b)| ("apache-error", *a, *b)));
+    v.extend(
+        web::ERROR_MAPPINGS
+            .iter()
+            .map(|(a, b)| ("apache-error", *a, *b)),
+    );
     v.extend(cef::CEF_MAPPINGS.iter().map(|(a, b)| ("cef", *a, *b)));
     v.extend(cef::LEEF_MAPPINGS.iter().map(|(a, b)| ("leef", *a, *b)));
     v
@@ -247,7 +257,8 @@ fn frac_micros(f: &str) -> Option<u32> {
 /// Zone suffix "Z", "+HH:MM", "+HHMM", "+HH", "UTC", "GMT" -> seconds east of UTC.
 pub(crate) fn parse_zone_secs(z: &str) -> Option<i32> {
     let z = z.trim();
-    if z.eq_ignore_ascii_case("z") || z.eq_ignore_ascii_case("utc") || z.eq_ignore_ascii_case("gmt") {
+    if z.eq_ignore_ascii_case("z") || z.eq_ignore_ascii_case("utc") || z.eq_ignore_ascii_case("gmt")
+    {
         return Some(0);
     }
     let sign = match z.as_bytes().first()? {
@@ -369,7 +380,11 @@ pub(crate) fn real_data(rel: &str) -> Option<std::path::PathBuf> {
 
 /// Parse a whole file with `parser`: (records, rejects). Lines are split on '\n' (CR stripped by the parser).
 #[cfg(test)]
-pub(crate) fn parse_file(parser: &dyn LineParser, bytes: &[u8], ctx: &ParseContext) -> (Vec<Record>, usize) {
+pub(crate) fn parse_file(
+    parser: &dyn LineParser,
+    bytes: &[u8],
+    ctx: &ParseContext,
+) -> (Vec<Record>, usize) {
     let mut recs = Vec::new();
     let mut rejects = 0;
     for line in bytes.split(|b| *b == b'\n') {
@@ -394,7 +409,10 @@ pub(crate) fn parse_file(parser: &dyn LineParser, bytes: &[u8], ctx: &ParseConte
 #[cfg(test)]
 pub(crate) fn throughput(name: &str, parser: &dyn LineParser, bytes: &[u8]) {
     let ctx = ParseContext::default();
-    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let reps = (200_000 / lines.len().max(1)).max(1);
     let start = std::time::Instant::now();
     let mut n = 0usize;

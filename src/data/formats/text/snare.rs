@@ -27,7 +27,9 @@ impl LineParser for SnareParser {
             _ => Record::new(),
         };
         // Without a syslog header the host is the token before "MSWinEventLog".
-        let pre = t[..pos].trim_end_matches([' ', '\t']).trim_end_matches("#011");
+        let pre = t[..pos]
+            .trim_end_matches([' ', '\t'])
+            .trim_end_matches("#011");
         if let Some(host) = pre.rsplit([' ', '\t']).next().filter(|h| !h.is_empty()) {
             put(&mut rec, "host", Value::Str(host.to_string()));
         }
@@ -175,7 +177,10 @@ mod tests {
             .expect("record");
         assert_eq!(r.get("host"), Some(&Value::Str("dc01".into())));
         assert_eq!(r.get("event_id"), Some(&Value::Int(4625)));
-        assert_eq!(r.get("user_name"), Some(&Value::Str("administrator".into())));
+        assert_eq!(
+            r.get("user_name"),
+            Some(&Value::Str("administrator".into()))
+        );
         assert_eq!(r.get("outcome"), Some(&Value::Str("failure".into())));
         assert_eq!(r.get("src_ip"), Some(&Value::Str("10.164.94.120".into())));
         assert_eq!(r.get("logon_type"), Some(&Value::Int(3)));
@@ -206,7 +211,9 @@ mod tests {
     #[test]
     fn malformed() {
         let ctx = ParseContext::default();
-        assert!(SnareParser.parse_line(b"dc01 something else", &ctx).is_err());
+        assert!(SnareParser
+            .parse_line(b"dc01 something else", &ctx)
+            .is_err());
         assert!(SnareParser
             .parse_line(b"dc01 MSWinEventLog#0111#011Security", &ctx)
             .is_err());

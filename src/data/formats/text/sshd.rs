@@ -35,7 +35,12 @@ fn s(rec: &mut Record, k: &str, v: &str) {
 }
 
 /// Enrich sshd / PAM messages; returns the log_type ("sshd" or "pam") when the program matches.
-pub(crate) fn enrich(rec: &mut Record, app: &str, app_sub: Option<&str>, msg: &str) -> Option<&'static str> {
+pub(crate) fn enrich(
+    rec: &mut Record,
+    app: &str,
+    app_sub: Option<&str>,
+    msg: &str,
+) -> Option<&'static str> {
     // "sshd(pam_unix)[pid]: authentication failure; ..." (older Red Hat PAM tag)
     if app_sub == Some("pam_unix") {
         s(rec, "pam_service", app);
@@ -138,7 +143,11 @@ fn sshd(rec: &mut Record, msg: &str) {
         s(
             rec,
             "outcome",
-            if verdict == "failed" { "failure" } else { "success" },
+            if verdict == "failed" {
+                "failure"
+            } else {
+                "success"
+            },
         );
         s(rec, "auth_method", method);
         let r = match r.strip_prefix("invalid user ") {
@@ -184,7 +193,9 @@ fn sshd(rec: &mut Record, msg: &str) {
         };
         let (addr, code) = match addr.rsplit_once(':') {
             // "port 22:11" - the disconnect code is glued to the port
-            Some((a, c)) if c.bytes().all(|b| b.is_ascii_digit()) && a.contains(" port ") => (a, Some(c)),
+            Some((a, c)) if c.bytes().all(|b| b.is_ascii_digit()) && a.contains(" port ") => {
+                (a, Some(c))
+            }
             _ => (addr, None),
         };
         push_ip_port(rec, addr);
@@ -194,7 +205,9 @@ fn sshd(rec: &mut Record, msg: &str) {
         if let Some(re) = reason {
             // Older OpenSSH: "IP: 11: Bye Bye" - the code is the first token of the reason.
             let re = match re.split_once(": ") {
-                Some((c, r)) if code.is_none() && !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) => {
+                Some((c, r))
+                    if code.is_none() && !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     s(rec, "disconnect_code", c);
                     r
                 }
@@ -376,7 +389,10 @@ mod tests {
         assert_eq!(st(&r, "pam_service").as_deref(), Some("sshd"));
         let r = p("Dec 10 06:55:46 LabSZ sshd[24200]: reverse mapping checking getaddrinfo for ns.marryaldkfaczcz.com [173.234.31.186] failed - POSSIBLE BREAK-IN ATTEMPT!");
         assert_eq!(st(&r, "src_ip").as_deref(), Some("173.234.31.186"));
-        assert_eq!(st(&r, "src_host").as_deref(), Some("ns.marryaldkfaczcz.com"));
+        assert_eq!(
+            st(&r, "src_host").as_deref(),
+            Some("ns.marryaldkfaczcz.com")
+        );
     }
 
     #[test]
@@ -424,7 +440,9 @@ mod tests {
         assert_eq!(st(&r, "log_type").as_deref(), Some("pam"));
         assert_eq!(st(&r, "rhost").as_deref(), Some("218.188.2.4"));
         assert_eq!(st(&r, "user_name"), None);
-        let r = p("Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)");
+        let r = p(
+            "Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)",
+        );
         assert_eq!(st(&r, "action").as_deref(), Some("session_opened"));
         assert_eq!(st(&r, "user_name").as_deref(), Some("cyrus"));
     }
@@ -464,7 +482,11 @@ mod tests {
         }
         let mut ranked: Vec<(String, usize)> = by_src.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let top: Vec<(&str, usize)> = ranked.iter().take(4).map(|(ip, n)| (ip.as_str(), *n)).collect();
+        let top: Vec<(&str, usize)> = ranked
+            .iter()
+            .take(4)
+            .map(|(ip, n)| (ip.as_str(), *n))
+            .collect();
         assert_eq!(
             top,
             [
@@ -483,7 +505,10 @@ mod tests {
                 }
             }
         }
-        let first = failed.iter().max_by_key(|(_, n)| **n).map(|(ip, _)| ip.as_str());
+        let first = failed
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(ip, _)| ip.as_str());
         assert_eq!(first, Some("183.62.140.253"));
         // Every line carrying an address outside the enricher's known forms still parses; most get src_ip.
         let with_ip = recs.iter().filter(|r| st(r, "src_ip").is_some()).count();

@@ -3,7 +3,8 @@
 //! run on the program / message after the envelope.
 
 use super::{
-    asa, cef, digits_u32, line_text, netfilter, parse_hms, parse_iso_time_us, pfsense, put, snare, sshd,
+    asa, cef, digits_u32, line_text, netfilter, parse_hms, parse_iso_time_us, pfsense, put, snare,
+    sshd,
 };
 use crate::data::record::{
     civil_to_us, month_from_abbrev, LineParser, LineResult, ParseContext, Record, Value,
@@ -40,7 +41,9 @@ pub(crate) struct Envelope<'a> {
 
 /// Parse a full syslog line (envelope + enrichers).
 pub(crate) fn parse_syslog_str(s: &str, ctx: &ParseContext) -> Result<Record, String> {
-    let s = s.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+    let s = s
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\r', '\n']);
     let env = parse_envelope(s, ctx)?;
     Ok(enrich(env, ctx))
 }
@@ -76,9 +79,15 @@ fn parse_5424<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Env
     let host = parts
         .next()
         .ok_or("RFC 5424: expected HOSTNAME after TIMESTAMP")?;
-    let app = parts.next().ok_or("RFC 5424: expected APP-NAME after HOSTNAME")?;
-    let procid = parts.next().ok_or("RFC 5424: expected PROCID after APP-NAME")?;
-    let after = parts.next().ok_or("RFC 5424: expected MSGID after PROCID")?;
+    let app = parts
+        .next()
+        .ok_or("RFC 5424: expected APP-NAME after HOSTNAME")?;
+    let procid = parts
+        .next()
+        .ok_or("RFC 5424: expected PROCID after APP-NAME")?;
+    let after = parts
+        .next()
+        .ok_or("RFC 5424: expected MSGID after PROCID")?;
     let (msgid, after) = after.split_once(' ').unwrap_or((after, ""));
     if ts == "-" {
         rec.push("time", Value::Null);
@@ -171,7 +180,8 @@ fn push_structured_data(rec: &mut Record, sd: &str) {
 fn regex_sd() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r#"([A-Za-z0-9_.:@-]+)="((?:[^"\\]|\\.)*)""#).expect("static regex is valid")
+        regex::Regex::new(r#"([A-Za-z0-9_.:@-]+)="((?:[^"\\]|\\.)*)""#)
+            .expect("static regex is valid")
     })
 }
 
@@ -259,7 +269,9 @@ fn split_tag(content: &str) -> (Option<String>, Option<String>, Option<i64>, &st
     let mut rest = &content[end..];
     let mut pid = None;
     if let Some(r) = rest.strip_prefix('[') {
-        let Some(close) = r.find(']') else { return none };
+        let Some(close) = r.find(']') else {
+            return none;
+        };
         pid = r[..close].trim().parse::<i64>().ok();
         rest = &r[close + 1..];
     }
@@ -268,7 +280,9 @@ fn split_tag(content: &str) -> (Option<String>, Option<String>, Option<i64>, &st
     };
     let msg = msg.strip_prefix(' ').unwrap_or(msg);
     let (app, sub) = match tag.split_once('(') {
-        Some((a, s)) if s.ends_with(')') && !a.is_empty() => (a, Some(s.trim_end_matches(')').to_string())),
+        Some((a, s)) if s.ends_with(')') && !a.is_empty() => {
+            (a, Some(s.trim_end_matches(')').to_string()))
+        }
         _ => (tag, None),
     };
     (Some(app.to_string()), sub, pid, msg)
@@ -349,7 +363,10 @@ fn marker_at<'a>(content: &'a str, msg: &'a str, marker: &str) -> Option<&'a str
         Some(msg)
     } else {
         // "host : CEF:0|..." or a tag before a space.
-        content.find(marker).filter(|i| *i <= 64).map(|i| &content[i..])
+        content
+            .find(marker)
+            .filter(|i| *i <= 64)
+            .map(|i| &content[i..])
     }
 }
 
@@ -498,7 +515,10 @@ mod tests {
         .expect("ok");
         assert_eq!(s(&r, "app_name").as_deref(), Some("kernel"));
         assert_eq!(s(&r, "log_type").as_deref(), Some("syslog"));
-        assert_eq!(s(&r, "msg").as_deref(), Some("BIOS-provided physical RAM map:"));
+        assert_eq!(
+            s(&r, "msg").as_deref(),
+            Some("BIOS-provided physical RAM map:")
+        );
     }
 
     #[test]
@@ -511,7 +531,9 @@ mod tests {
         assert_eq!(i(&r, "syslog_sev"), Some(5));
         assert_eq!(
             r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2003, 10, 11, 22, 14, 15, 3000, 0)))
+            Some(&Value::TimeUs(civil_to_us(
+                2003, 10, 11, 22, 14, 15, 3000, 0
+            )))
         );
         assert_eq!(s(&r, "app_name").as_deref(), Some("evntslog"));
         assert_eq!(s(&r, "msgid").as_deref(), Some("ID47"));
@@ -544,7 +566,10 @@ mod tests {
             Some("The Multimedia Class Scheduler service entered the stopped state.")
         );
         assert_eq!(s(&r, "user_name").as_deref(), Some("N\\A"));
-        assert_eq!(s(&r, "sourceproc").as_deref(), Some("Service Control Manager"));
+        assert_eq!(
+            s(&r, "sourceproc").as_deref(),
+            Some("Service Control Manager")
+        );
         // Broken JSON keeps the record and says why.
         let r = parse_syslog_str(
             "1 2018-03-24T08:59:37-07:00 h EvntSLog - - - @cee: {\"a\": ",
@@ -571,7 +596,9 @@ mod tests {
         ] {
             assert!(parse_syslog_str(bad, &ctx()).is_err(), "{bad}");
         }
-        let e = parse_syslog_str("garbage", &ctx()).err().unwrap_or_default();
+        let e = parse_syslog_str("garbage", &ctx())
+            .err()
+            .unwrap_or_default();
         assert!(e.contains("Mon DD HH:MM:SS"), "{e}");
     }
 
@@ -587,7 +614,8 @@ mod tests {
         let pam_fail = recs
             .iter()
             .filter(|r| {
-                s(r, "log_type").as_deref() == Some("pam") && s(r, "action").as_deref() == Some("failed")
+                s(r, "log_type").as_deref() == Some("pam")
+                    && s(r, "action").as_deref() == Some("failed")
             })
             .filter(|r| s(r, "msg").is_some_and(|m| m.starts_with("authentication failure")))
             .count();
@@ -600,7 +628,10 @@ mod tests {
                 }
             }
         }
-        let top = by_rhost.iter().max_by_key(|(_, n)| **n).map(|(h, _)| h.clone());
+        let top = by_rhost
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(h, _)| h.clone());
         assert_eq!(top.as_deref(), Some("150.183.249.110"));
     }
 
@@ -614,8 +645,8 @@ mod tests {
         let mut cee = 0;
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let msg = line.split('\t').nth(9).expect("message column");
-            let r =
-                crate::data::formats::text::parse_syslog_message(msg, &ctx()).expect("every message parses");
+            let r = crate::data::formats::text::parse_syslog_message(msg, &ctx())
+                .expect("every message parses");
             assert!(matches!(r.get("time"), Some(Value::TimeUs(_))));
             assert_eq!(s(&r, "app_name").as_deref(), Some("EvntSLog"));
             if s(&r, "log_type").as_deref() == Some("cee") {
@@ -650,7 +681,10 @@ mod tests {
             let Some(p) = real_data(rel) else { continue };
             let bytes = std::fs::read(p).expect("readable");
             let sample: Vec<&[u8]> = bytes.split(|b| *b == b'\n').take(64).collect();
-            assert!(crate::data::formats::text::detect(&sample).is_none(), "{rel}");
+            assert!(
+                crate::data::formats::text::detect(&sample).is_none(),
+                "{rel}"
+            );
         }
     }
 

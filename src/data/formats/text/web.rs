@@ -16,7 +16,10 @@ pub(crate) const ACCESS_MAPPINGS: &[(&str, &str)] = &[
     ("request line URL", "http_request"),
     ("request line protocol", "http_version"),
     ("%>s", "http_status"),
-    ("%b (response size, received by the client)", "bytes_received"),
+    (
+        "%b (response size, received by the client)",
+        "bytes_received",
+    ),
     ("Referer", "http_referrer"),
     ("User-Agent", "http_user_agent"),
     ("trailing fields / malformed request", "msg"),
@@ -158,7 +161,8 @@ fn parse_access(t: &str) -> Result<Record, String> {
     rec.push("ident", dash(who[1]));
     rec.push("user_name", dash(who[2]));
     let rest = after[rb + 1..].trim_start();
-    let (request, rest) = quoted(rest).ok_or("access log: expected a quoted request line after '[time]'")?;
+    let (request, rest) =
+        quoted(rest).ok_or("access log: expected a quoted request line after '[time]'")?;
     let mut extra: Vec<String> = Vec::new();
     let parts: Vec<&str> = request.split(' ').collect();
     match parts.as_slice() {
@@ -367,8 +371,9 @@ mod tests {
 
     #[test]
     fn variants_common_vhost_malformed() {
-        let r =
-            access(br#"10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 -"#);
+        let r = access(
+            br#"10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 -"#,
+        );
         assert_eq!(r.get("bytes_received"), Some(&Value::Null));
         assert_eq!(st(&r, "user_name").as_deref(), Some("frank"));
         assert_eq!(
@@ -379,8 +384,9 @@ mod tests {
         assert_eq!(st(&r, "vhost").as_deref(), Some("www.example.com"));
         assert_eq!(r.get("dst_port"), Some(&Value::Int(443)));
         assert_eq!(r.get("http_referrer"), Some(&Value::Null));
-        let r =
-            access(br#"www.example.com 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#);
+        let r = access(
+            br#"www.example.com 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#,
+        );
         assert_eq!(st(&r, "vhost").as_deref(), Some("www.example.com"));
         let shell = br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" 400 226 "-" "-""#;
         let r = access(shell);
@@ -510,7 +516,11 @@ mod tests {
     #[ignore]
     fn throughput_web() {
         if let Some(p) = real_data("apache-access/apache_logs") {
-            throughput("apache_logs", &AccessParser, &std::fs::read(p).expect("readable"));
+            throughput(
+                "apache_logs",
+                &AccessParser,
+                &std::fs::read(p).expect("readable"),
+            );
         }
         if let Some(p) = real_data("syslog-loghub/Apache_2k.log") {
             throughput(
