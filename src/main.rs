@@ -9,8 +9,7 @@ fn main() {
     if let Err(e) = result {
         // A reader that went away (`brushfire query ... | head`) is not an error.
         if e.chain().any(|c| {
-            c.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
         }) {
             std::process::exit(0);
         }

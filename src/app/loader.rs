@@ -25,12 +25,7 @@ impl LoadJob {
             });
             let _ = tx.send(r);
         });
-        Self {
-            files,
-            ctl,
-            rx,
-            started: std::time::Instant::now(),
-        }
+        Self { files, ctl, rx, started: std::time::Instant::now() }
     }
 
     pub fn poll(&self) -> Option<Result<Table, String>> {

@@ -36,14 +36,7 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
-        Tab::Records,
-        Tab::Treemap,
-        Tab::Graph,
-        Tab::Clean,
-        Tab::Sql,
-        Tab::Summary,
-    ];
+    pub const ALL: [Tab; 6] = [Tab::Records, Tab::Treemap, Tab::Graph, Tab::Clean, Tab::Sql, Tab::Summary];
     pub fn label(self) -> &'static str {
         match self {
             Tab::Records => "Records",
@@ -68,11 +61,7 @@ pub struct Loaded {
 impl Loaded {
     pub fn new(table: Table) -> Self {
         let df = Arc::new(table.df.clone());
-        let columns: Vec<String> = df
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let columns: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
         let categorical = columns
             .iter()
             .filter(|c| {
@@ -86,12 +75,7 @@ impl Loaded {
             })
             .cloned()
             .collect();
-        Self {
-            table: Arc::new(table),
-            df,
-            columns,
-            categorical,
-        }
+        Self { table: Arc::new(table), df, columns, categorical }
     }
 
     /// The first present field of each preference list, for the default top-N lists.
@@ -99,13 +83,7 @@ impl Loaded {
         let prefs: [&[&str]; 4] = [
             &["src_ip", "host", "user_name", "app_name"],
             &["dst_ip", "app_name", "http_request", "event_type"],
-            &[
-                "dst_port",
-                "http_status",
-                "event_id",
-                "action",
-                "syslog_sev",
-            ],
+            &["dst_port", "http_status", "event_id", "action", "syslog_sev"],
             &["proto", "event_type", "action", "log_type", "http_method"],
         ];
         let mut used: Vec<String> = Vec::new();
@@ -120,12 +98,7 @@ impl Loaded {
             used.push(pick.clone());
             out.push(pick);
         }
-        [
-            out[0].clone(),
-            out[1].clone(),
-            out[2].clone(),
-            out[3].clone(),
-        ]
+        [out[0].clone(), out[1].clone(), out[2].clone(), out[3].clone()]
     }
 }
 
@@ -168,10 +141,7 @@ impl BrushfireApp {
             last_compute_ms: 0.0,
             last_strategy: "",
             ts: TimeSeriesState::default(),
-            topn: ["src_ip", "dst_ip", "dst_port", "proto"]
-                .iter()
-                .map(|f| TopNState::new(f))
-                .collect(),
+            topn: ["src_ip", "dst_ip", "dst_port", "proto"].iter().map(|f| TopNState::new(f)).collect(),
             table: TableState::default(),
             tab: Tab::Records,
             hover: None,
@@ -227,10 +197,7 @@ impl BrushfireApp {
         let mut n = BTreeMap::new();
         n.insert(
             VIEW_TIME,
-            Need::Time {
-                measure: self.ts.measure.clone(),
-                split: self.ts.split.clone().map(|f| (f, 5)),
-            },
+            Need::Time { measure: self.ts.measure.clone(), split: self.ts.split.clone().map(|f| (f, 5)) },
         );
         for (i, s) in self.topn.iter().enumerate() {
             n.insert(
@@ -299,18 +266,14 @@ impl BrushfireApp {
             let needs = self.needs();
             let want_all = self.panels.wants_all_rows(self.tab);
             let changed = match &self.last_request {
-                Some((v, n)) => {
-                    *v != self.sel.version || *n != needs || want_all != self.want_all_rows
-                }
+                Some((v, n)) => *v != self.sel.version || *n != needs || want_all != self.want_all_rows,
                 None => true,
             };
             if changed {
                 if want_all {
                     self.all_rows = None;
                 }
-                self.sent_seq =
-                    self.coord
-                        .request(self.sel.current().clone(), needs.clone(), want_all);
+                self.sent_seq = self.coord.request(self.sel.current().clone(), needs.clone(), want_all);
                 self.want_all_rows = want_all;
                 self.last_request = Some((self.sel.version, needs));
             }
@@ -392,9 +355,7 @@ pub fn bundled_sample() -> Option<PathBuf> {
     let candidates = [
         std::env::current_dir().ok().map(|d| d.join(name)),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name)),
-        std::env::current_exe()
-            .ok()
-            .and_then(|e| e.parent().map(|p| p.join(name))),
+        std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join(name))),
     ];
     candidates.into_iter().flatten().find(|p| p.exists())
 }

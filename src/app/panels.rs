@@ -39,13 +39,7 @@ impl<T: Send + 'static> Job<T> {
         std::thread::spawn(move || {
             let _ = tx.send(f(&d, &c));
         });
-        Self {
-            what,
-            done,
-            total,
-            cancel,
-            rx,
-        }
+        Self { what, done, total, cancel, rx }
     }
     fn poll(&self) -> Option<Result<T, String>> {
         self.rx.try_recv().ok()
@@ -57,12 +51,7 @@ impl<T: Send + 'static> Job<T> {
             } else {
                 0.0
             };
-            ui.add(
-                egui::ProgressBar::new(f)
-                    .desired_width(200.0)
-                    .text(&self.what)
-                    .animate(true),
-            );
+            ui.add(egui::ProgressBar::new(f).desired_width(200.0).text(&self.what).animate(true));
             if ui.button("Cancel").clicked() {
                 self.cancel.store(true, Ordering::Relaxed);
             }
@@ -131,20 +120,13 @@ pub struct PanelsState {
 impl PanelsState {
     pub fn load_options(&self) -> LoadOptions {
         let tz = crate::cli::parse_tz_public(&self.tz_text).unwrap_or(0);
-        LoadOptions {
-            tz_offset_secs: tz,
-            default_year: self.year_text.trim().parse().ok(),
-        }
+        LoadOptions { tz_offset_secs: tz, default_year: self.year_text.trim().parse().ok() }
     }
 
     pub fn on_new_table(&mut self, loaded: &Loaded) {
         self.sql.result = None;
         self.sql.error = None;
-        self.clean = CleanState {
-            min_dst: 1024,
-            original: Some(loaded.table.clone()),
-            ..Default::default()
-        };
+        self.clean = CleanState { min_dst: 1024, original: Some(loaded.table.clone()), ..Default::default() };
         self.clean.ports_text = marty_ports_text();
         self.treemap = Default::default();
         if self.graph.is_none() {
@@ -169,12 +151,7 @@ impl PanelsState {
             }
             Tab::Graph => {
                 if let Some(g) = &self.graph {
-                    n.insert(
-                        super::VIEW_GRAPH,
-                        Need::Tuples {
-                            fields: g.fields().to_vec(),
-                        },
-                    );
+                    n.insert(super::VIEW_GRAPH, Need::Tuples { fields: g.fields().to_vec() });
                 }
             }
             _ => {}
@@ -194,11 +171,7 @@ impl PanelsState {
         if let Some(j) = &self.sql.job {
             busy = true;
             if let Some(r) = j.poll() {
-                self.sql.ms = self
-                    .sql
-                    .started
-                    .map(|s| s.elapsed().as_secs_f64() * 1000.0)
-                    .unwrap_or(0.0);
+                self.sql.ms = self.sql.started.map(|s| s.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0);
                 match r {
                     Ok(df) => {
                         self.sql.result = Some(Arc::new(df));
@@ -229,11 +202,7 @@ impl PanelsState {
                             t.df = df;
                             t.notes.push(format!(
                                 "cleaned: {}",
-                                reports
-                                    .iter()
-                                    .map(|r| r.to_string())
-                                    .collect::<Vec<_>>()
-                                    .join("; ")
+                                reports.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
                             ));
                             self.new_table = Some(t);
                         }
@@ -282,11 +251,7 @@ impl PanelsState {
 
 pub fn marty_ports_text() -> String {
     let r = crate::data::clean::flow_repair::marty_vast2013();
-    r.service_ports
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    r.service_ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn default_graph_fields(cat: &[String]) -> Vec<String> {
@@ -303,11 +268,7 @@ fn default_graph_fields(cat: &[String]) -> Vec<String> {
 fn parse_ports(s: &str) -> Result<Vec<i32>, String> {
     s.split([',', ' ', ';'])
         .filter(|t| !t.trim().is_empty())
-        .map(|t| {
-            t.trim()
-                .parse::<i32>()
-                .map_err(|_| format!("'{t}' is not a port number"))
-        })
+        .map(|t| t.trim().parse::<i32>().map_err(|_| format!("'{t}' is not a port number")))
         .filter(|r| r.as_ref().map_or(true, |p| (0..=65535).contains(p)))
         .collect()
 }
@@ -322,7 +283,7 @@ pub fn root_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     egui::CentralPanel::default().show(ui, |ui| {
         if let Some(e) = app.error.clone() {
             ui.horizontal(|ui| {
-                ui.colored_label(egui::Color32::from_rgb(200, 60, 60), format!("{e}"));
+                ui.colored_label(egui::Color32::from_rgb(200, 60, 60), e.to_string());
                 if ui.small_button("dismiss").clicked() {
                     app.error = None;
                 }
@@ -334,17 +295,9 @@ pub fn root_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                     ui.vertical_centered(|ui| {
                         ui.heading(format!(
                             "Loading {}",
-                            j.files
-                                .iter()
-                                .map(|f| f.display().to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            j.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
                         ));
-                        ui.add(
-                            egui::ProgressBar::new(j.fraction())
-                                .show_percentage()
-                                .desired_width(400.0),
-                        );
+                        ui.add(egui::ProgressBar::new(j.fraction()).show_percentage().desired_width(400.0));
                         if ui.button("Cancel").clicked() {
                             j.cancel();
                         }
@@ -372,9 +325,7 @@ fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             ui.separator();
             ui.label("Timestamps without a zone: offset");
             ui.add(
-                egui::TextEdit::singleline(&mut app.panels.tz_text)
-                    .hint_text("+00:00")
-                    .desired_width(80.0),
+                egui::TextEdit::singleline(&mut app.panels.tz_text).hint_text("+00:00").desired_width(80.0),
             );
             ui.label("Year for syslog without a year");
             ui.add(
@@ -388,32 +339,18 @@ fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 ("Export selection as Parquet…", ExportFormat::Parquet),
                 ("Export selection as NDJSON…", ExportFormat::Ndjson),
             ] {
-                if ui
-                    .add_enabled(app.loaded.is_some(), egui::Button::new(label))
-                    .clicked()
-                {
+                if ui.add_enabled(app.loaded.is_some(), egui::Button::new(label)).clicked() {
                     ui.close();
                     start_export_dialog(app, fmt, true);
                 }
             }
         });
         ui.menu_button("Edit", |ui| {
-            if ui
-                .add_enabled(
-                    app.sel.can_undo(),
-                    egui::Button::new("Undo selection  Ctrl+Z"),
-                )
-                .clicked()
-            {
+            if ui.add_enabled(app.sel.can_undo(), egui::Button::new("Undo selection  Ctrl+Z")).clicked() {
                 app.sel.undo();
                 ui.close();
             }
-            if ui
-                .add_enabled(
-                    app.sel.can_redo(),
-                    egui::Button::new("Redo selection  Ctrl+Shift+Z"),
-                )
-                .clicked()
+            if ui.add_enabled(app.sel.can_redo(), egui::Button::new("Redo selection  Ctrl+Shift+Z")).clicked()
             {
                 app.sel.redo();
                 ui.close();
@@ -429,11 +366,7 @@ fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             ui.label("Esc or double-click clears a brush. Ctrl+Z / Ctrl+Shift+Z undo and redo.");
         });
         if let Some(j) = &app.load {
-            ui.add(
-                egui::ProgressBar::new(j.fraction())
-                    .desired_width(160.0)
-                    .text("loading"),
-            );
+            ui.add(egui::ProgressBar::new(j.fraction()).desired_width(160.0).text("loading"));
             if ui.button("Cancel loading").clicked() {
                 j.cancel();
             }
@@ -444,13 +377,8 @@ fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 fn filter_bar_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Filters:");
-        let clauses: Vec<(ViewId, Clause)> = app
-            .sel
-            .current()
-            .clauses
-            .iter()
-            .map(|(v, c)| (*v, c.clone()))
-            .collect();
+        let clauses: Vec<(ViewId, Clause)> =
+            app.sel.current().clauses.iter().map(|(v, c)| (*v, c.clone())).collect();
         if clauses.is_empty() {
             ui.weak("none — brush or click in any view");
         }
@@ -467,16 +395,10 @@ fn filter_bar_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             app.sel.clear_all();
         }
         ui.separator();
-        if ui
-            .add_enabled(app.sel.can_undo(), egui::Button::new("Undo"))
-            .clicked()
-        {
+        if ui.add_enabled(app.sel.can_undo(), egui::Button::new("Undo")).clicked() {
             app.sel.undo();
         }
-        if ui
-            .add_enabled(app.sel.can_redo(), egui::Button::new("Redo"))
-            .clicked()
-        {
+        if ui.add_enabled(app.sel.can_redo(), egui::Button::new("Redo")).clicked() {
             app.sel.redo();
         }
     });
@@ -484,17 +406,8 @@ fn filter_bar_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 
 /// "1,234,567 of 10,000,000 records (12.3%)".
 pub fn selection_status(passing: i64, total: usize) -> String {
-    let pct = if total > 0 {
-        passing as f64 * 100.0 / total as f64
-    } else {
-        0.0
-    };
-    format!(
-        "{} of {} records ({:.1}%)",
-        thousands(passing),
-        thousands(total as i64),
-        pct
-    )
+    let pct = if total > 0 { passing as f64 * 100.0 / total as f64 } else { 0.0 };
+    format!("{} of {} records ({:.1}%)", thousands(passing), thousands(total as i64), pct)
 }
 
 fn status_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
@@ -518,22 +431,13 @@ fn status_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             }
             if l.table.rejected.total > 0 {
                 ui.separator();
-                if ui
-                    .link(format!(
-                        "{} rejected lines",
-                        thousands(l.table.rejected.total as i64)
-                    ))
-                    .clicked()
-                {
+                if ui.link(format!("{} rejected lines", thousands(l.table.rejected.total as i64))).clicked() {
                     app.tab = Tab::Summary;
                 }
             }
             ui.separator();
             let state = if app.is_current() {
-                format!(
-                    "updated in {:.1} ms ({})",
-                    app.last_compute_ms, app.last_strategy
-                )
+                format!("updated in {:.1} ms ({})", app.last_compute_ms, app.last_strategy)
             } else {
                 "updating…".into()
             };
@@ -563,27 +467,19 @@ fn dashboard_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         let own = app.sel.current().clauses.get(&VIEW_TIME).cloned();
         let out = app.outputs.get(&VIEW_TIME).cloned();
         let data = match &out {
-            Some(Output::Time {
-                origin_us,
-                bucket_us,
-                total,
-                series,
-                ..
-            }) => Some(crate::views::timeseries::timeseries_ui::TimeData {
-                origin_us: *origin_us,
-                bucket_us: *bucket_us,
-                total,
-                series,
-            }),
+            Some(Output::Time { origin_us, bucket_us, total, series, .. }) => {
+                Some(crate::views::timeseries::timeseries_ui::TimeData {
+                    origin_us: *origin_us,
+                    bucket_us: *bucket_us,
+                    total,
+                    series,
+                })
+            }
             _ => None,
         };
         let split_fields: Vec<String> = ["proto", "dst_port", "event_type", "action"]
             .iter()
-            .filter(|f| {
-                app.loaded
-                    .as_ref()
-                    .is_some_and(|l| l.categorical.iter().any(|c| c == *f))
-            })
+            .filter(|f| app.loaded.as_ref().is_some_and(|l| l.categorical.iter().any(|c| c == *f)))
             .map(|s| s.to_string())
             .collect();
         if let Some(e) = crate::views::timeseries::timeseries_ui::timeseries_ui(
@@ -599,25 +495,16 @@ fn dashboard_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     ui.separator();
     // Top-N lists.
     ui.allocate_ui(egui::vec2(width, topn_h), |ui| {
-        let cols = app
-            .loaded
-            .as_ref()
-            .map(|l| l.categorical.clone())
-            .unwrap_or_default();
+        let cols = app.loaded.as_ref().map(|l| l.categorical.clone()).unwrap_or_default();
         ui.columns(4, |cols_ui| {
             for (i, cui) in cols_ui.iter_mut().enumerate() {
                 let view = VIEW_TOPN[i];
                 let own = app.sel.current().clauses.get(&view).cloned();
                 let out = app.outputs.get(&view);
                 let data = match out {
-                    Some(Output::TopN {
-                        entries,
-                        total,
-                        distinct,
-                        has_cmp,
-                        field,
-                        ..
-                    }) if *field == app.topn[i].field => {
+                    Some(Output::TopN { entries, total, distinct, has_cmp, field, .. })
+                        if *field == app.topn[i].field =>
+                    {
                         Some(crate::views::topn::topn_ui::TopNData {
                             entries,
                             total: *total,
@@ -667,11 +554,7 @@ fn records_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let Some(l) = &app.loaded else { return };
     let df = l.df.clone();
     match app.outputs.get(&VIEW_TABLE) {
-        Some(Output::Table {
-            passing,
-            offset,
-            rows,
-        }) => {
+        Some(Output::Table { passing, offset, rows }) => {
             let rows = rows.clone();
             crate::views::table::table_ui::table_ui(
                 ui,
@@ -692,20 +575,12 @@ fn records_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 }
 
 fn treemap_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
-    let cols = app
-        .loaded
-        .as_ref()
-        .map(|l| l.categorical.clone())
-        .unwrap_or_default();
+    let cols = app.loaded.as_ref().map(|l| l.categorical.clone()).unwrap_or_default();
     let own = app.sel.current().clauses.get(&super::VIEW_TREEMAP).cloned();
     let (leaves, has_cmp) = match app.outputs.get(&super::VIEW_TREEMAP) {
-        Some(Output::Tree {
-            leaves,
-            has_cmp,
-            levels,
-            measure,
-        }) if levels.as_slice() == app.panels.treemap.levels()
-            && measure == app.panels.treemap.measure() =>
+        Some(Output::Tree { leaves, has_cmp, levels, measure })
+            if levels.as_slice() == app.panels.treemap.levels()
+                && measure == app.panels.treemap.measure() =>
         {
             (Some(leaves.clone()), *has_cmp)
         }
@@ -731,11 +606,7 @@ fn treemap_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 }
 
 fn graph_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
-    let cols = app
-        .loaded
-        .as_ref()
-        .map(|l| l.categorical.clone())
-        .unwrap_or_default();
+    let cols = app.loaded.as_ref().map(|l| l.categorical.clone()).unwrap_or_default();
     let own = app.sel.current().clauses.get(&super::VIEW_GRAPH).cloned();
     let out = app.outputs.get(&super::VIEW_GRAPH).cloned();
     let Some(g) = app.panels.graph.as_mut() else {
@@ -747,17 +618,12 @@ fn graph_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         }
         _ => None,
     };
-    let action =
-        crate::views::graph::graph_ui::graph_ui(ui, g, &cols, tuples, own.as_ref(), &mut app.hover);
+    let action = crate::views::graph::graph_ui::graph_ui(ui, g, &cols, tuples, own.as_ref(), &mut app.hover);
     handle_graph_action(app, action);
 }
 
 fn start_export_dialog(app: &mut BrushfireApp, fmt: ExportFormat, selection: bool) {
-    let name = format!(
-        "brushfire-{}.{}",
-        if selection { "selection" } else { "cleaned" },
-        fmt.extension()
-    );
+    let name = format!("brushfire-{}.{}", if selection { "selection" } else { "cleaned" }, fmt.extension());
     let filters: [(&str, &[&str]); 1] = [(fmt.extension(), &[fmt.extension()])];
     if let Some(p) = app.picker.save_file(&name, &filters) {
         app.panels.pending_export = Some((p, fmt, selection));
@@ -784,23 +650,18 @@ pub fn drive_export(app: &mut BrushfireApp) {
     app.panels.pending_export = None;
     let total = rows.as_ref().map(|r| r.len()).unwrap_or(df.height()) as u64;
     let p2 = path.clone();
-    app.panels.export = Some(Job::spawn(
-        format!("exporting {}", thousands(total as i64)),
-        total,
-        move |done, cancel| {
+    app.panels.export =
+        Some(Job::spawn(format!("exporting {}", thousands(total as i64)), total, move |done, cancel| {
             let out = match rows {
                 Some(r) => {
-                    let idx =
-                        IdxCa::from_vec("idx".into(), r.iter().map(|&x| x as IdxSize).collect());
+                    let idx = IdxCa::from_vec("idx".into(), r.iter().map(|&x| x as IdxSize).collect());
                     df.take(&idx).map_err(|e| e.to_string())?
                 }
                 None => (*df).clone(),
             };
-            export_atomic_chunked(&out, fmt, &p2, &inputs, done, cancel)
-                .map_err(|e| e.to_string())?;
+            export_atomic_chunked(&out, fmt, &p2, &inputs, done, cancel).map_err(|e| e.to_string())?;
             Ok(p2)
-        },
-    ));
+        }));
 }
 
 fn selection_frame(app: &BrushfireApp) -> Option<DataFrame> {
@@ -819,15 +680,13 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     });
     ui.horizontal(|ui| {
         ui.label("Ready queries");
-        egui::ComboBox::from_id_salt("Ready queries")
-            .selected_text("choose…")
-            .show_ui(ui, |ui| {
-                for (name, q) in crate::data::sql::READY_QUERIES {
-                    if ui.selectable_label(false, *name).clicked() {
-                        app.panels.sql.text = q.to_string();
-                    }
+        egui::ComboBox::from_id_salt("Ready queries").selected_text("choose…").show_ui(ui, |ui| {
+            for (name, q) in crate::data::sql::READY_QUERIES {
+                if ui.selectable_label(false, *name).clicked() {
+                    app.panels.sql.text = q.to_string();
                 }
-            });
+            }
+        });
     });
     ui.add(
         egui::TextEdit::multiline(&mut app.panels.sql.text)
@@ -839,18 +698,9 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let wants_sel = app.panels.sql.text.to_lowercase().contains("selection");
     ui.horizontal(|ui| {
         let ready = !wants_sel || (app.all_rows.is_some() && app.is_current());
-        let run = ui.add_enabled(
-            app.panels.sql.job.is_none() && ready,
-            egui::Button::new("Run"),
-        );
-        if run.clicked()
-            || ui.input(|i| i.modifiers.ctrl && i.key_pressed(egui::Key::Enter)) && ready
-        {
-            let sel = if wants_sel {
-                selection_frame(app)
-            } else {
-                None
-            };
+        let run = ui.add_enabled(app.panels.sql.job.is_none() && ready, egui::Button::new("Run"));
+        if run.clicked() || ui.input(|i| i.modifiers.ctrl && i.key_pressed(egui::Key::Enter)) && ready {
+            let sel = if wants_sel { selection_frame(app) } else { None };
             let sql = app.panels.sql.text.clone();
             app.panels.sql.started = Some(std::time::Instant::now());
             app.panels.sql.job = Some(Job::spawn("running SQL".into(), 0, move |_, _| {
@@ -861,11 +711,7 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             j.progress_ui(ui);
         }
         if let Some(r) = &app.panels.sql.result {
-            ui.label(format!(
-                "{} rows in {:.0} ms",
-                thousands(r.height() as i64),
-                app.panels.sql.ms
-            ));
+            ui.label(format!("{} rows in {:.0} ms", thousands(r.height() as i64), app.panels.sql.ms));
         }
     });
     if let Some(e) = &app.panels.sql.error {
@@ -881,11 +727,7 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             .get_column_names()
             .iter()
             .map(|s| s.to_string())
-            .filter(|c| {
-                app.loaded
-                    .as_ref()
-                    .is_some_and(|l| l.columns.iter().any(|x| x.to_lowercase() == *c))
-            })
+            .filter(|c| app.loaded.as_ref().is_some_and(|l| l.columns.iter().any(|x| x.to_lowercase() == *c)))
             .collect();
         for f in fields {
             if ui.button(format!("{f} in result")).clicked() {
@@ -896,14 +738,11 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                     .unwrap_or(f.clone());
                 if let Ok(s) = r.column(&f).and_then(|c| c.cast(&DataType::String)) {
                     if let Ok(ca) = s.str() {
-                        let mut vals: Vec<String> = ca
-                            .iter()
-                            .map(|v| v.unwrap_or("(null)").to_string())
-                            .collect();
+                        let mut vals: Vec<String> =
+                            ca.iter().map(|v| v.unwrap_or("(null)").to_string()).collect();
                         vals.sort();
                         vals.dedup();
-                        app.panels.clause =
-                            Some((VIEW_SQL, Some(Clause::values(&col, vals, false))));
+                        app.panels.clause = Some((VIEW_SQL, Some(Clause::values(&col, vals, false))));
                     }
                 }
             }
@@ -913,52 +752,39 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 }
 
 pub fn result_table_ui(ui: &mut egui::Ui, df: &DataFrame, id: &str) {
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let n = df.height();
-    egui::ScrollArea::horizontal()
-        .id_salt(format!("{id}_h"))
-        .show(ui, |ui| {
-            let h = ui.available_height();
-            let mut tb = egui_extras::TableBuilder::new(ui)
-                .id_salt(id)
-                .striped(true)
-                .resizable(true)
-                .max_scroll_height(h);
-            for _ in &names {
-                tb = tb.column(
-                    egui_extras::Column::initial(110.0)
-                        .at_least(30.0)
-                        .clip(true),
-                );
+    egui::ScrollArea::horizontal().id_salt(format!("{id}_h")).show(ui, |ui| {
+        let h = ui.available_height();
+        let mut tb =
+            egui_extras::TableBuilder::new(ui).id_salt(id).striped(true).resizable(true).max_scroll_height(h);
+        for _ in &names {
+            tb = tb.column(egui_extras::Column::initial(110.0).at_least(30.0).clip(true));
+        }
+        tb.header(20.0, |mut hr| {
+            for c in &names {
+                hr.col(|ui| {
+                    ui.strong(c);
+                });
             }
-            tb.header(20.0, |mut hr| {
+        })
+        .body(|body| {
+            body.rows(18.0, n, |mut row| {
+                let i = row.index();
                 for c in &names {
-                    hr.col(|ui| {
-                        ui.strong(c);
+                    row.col(|ui| {
+                        let v = df
+                            .column(c)
+                            .ok()
+                            .and_then(|c| c.get(i).ok())
+                            .map(|v| crate::views::table::cell_text(&v))
+                            .unwrap_or_default();
+                        ui.add(egui::Label::new(v).truncate());
                     });
                 }
-            })
-            .body(|body| {
-                body.rows(18.0, n, |mut row| {
-                    let i = row.index();
-                    for c in &names {
-                        row.col(|ui| {
-                            let v = df
-                                .column(c)
-                                .ok()
-                                .and_then(|c| c.get(i).ok())
-                                .map(|v| crate::views::table::cell_text(&v))
-                                .unwrap_or_default();
-                            ui.add(egui::Label::new(v).truncate());
-                        });
-                    }
-                });
             });
         });
+    });
 }
 
 fn summary_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
@@ -966,57 +792,45 @@ fn summary_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let t = l.table.clone();
     ui.columns(2, |c| {
         let ui = &mut c[0];
-        egui::ScrollArea::vertical()
-            .id_salt("summary_left")
-            .show(ui, |ui| {
-                egui::Grid::new("summary_grid")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        ui.label("format");
-                        ui.label(&t.format);
-                        ui.end_row();
-                        ui.label("files");
-                        ui.label(
-                            t.files
-                                .iter()
-                                .map(|f| f.display().to_string())
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                        );
-                        ui.end_row();
-                        ui.label("records");
-                        ui.label(thousands(t.rows() as i64));
-                        ui.end_row();
-                        if let Some((a, b)) = t.time_range_us() {
-                            ui.label("time range (UTC)");
-                            ui.label(format!(
-                                "{}\n{}",
-                                crate::data::timeparse::format_rfc3339(a),
-                                crate::data::timeparse::format_rfc3339(b)
-                            ));
-                            ui.end_row();
-                        }
-                        ui.label("rejected lines");
-                        ui.label(thousands(t.rejected.total as i64));
-                        ui.end_row();
-                        for n in &t.notes {
-                            ui.label("note");
-                            ui.label(n);
-                            ui.end_row();
-                        }
-                    });
-                ui.separator();
-                ui.strong("Columns");
-                egui::Grid::new("columns_grid")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for c in t.df.columns() {
-                            ui.monospace(c.name().as_str());
-                            ui.label(c.dtype().to_string());
-                            ui.end_row();
-                        }
-                    });
+        egui::ScrollArea::vertical().id_salt("summary_left").show(ui, |ui| {
+            egui::Grid::new("summary_grid").striped(true).show(ui, |ui| {
+                ui.label("format");
+                ui.label(&t.format);
+                ui.end_row();
+                ui.label("files");
+                ui.label(t.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join("\n"));
+                ui.end_row();
+                ui.label("records");
+                ui.label(thousands(t.rows() as i64));
+                ui.end_row();
+                if let Some((a, b)) = t.time_range_us() {
+                    ui.label("time range (UTC)");
+                    ui.label(format!(
+                        "{}\n{}",
+                        crate::data::timeparse::format_rfc3339(a),
+                        crate::data::timeparse::format_rfc3339(b)
+                    ));
+                    ui.end_row();
+                }
+                ui.label("rejected lines");
+                ui.label(thousands(t.rejected.total as i64));
+                ui.end_row();
+                for n in &t.notes {
+                    ui.label("note");
+                    ui.label(n);
+                    ui.end_row();
+                }
             });
+            ui.separator();
+            ui.strong("Columns");
+            egui::Grid::new("columns_grid").striped(true).show(ui, |ui| {
+                for c in t.df.columns() {
+                    ui.monospace(c.name().as_str());
+                    ui.label(c.dtype().to_string());
+                    ui.end_row();
+                }
+            });
+        });
         let ui = &mut c[1];
         ui.strong(format!(
             "Rejected lines ({} kept of {})",
@@ -1026,27 +840,20 @@ fn summary_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         if t.rejected.samples.is_empty() {
             ui.weak("none: every line was read");
         }
-        egui::ScrollArea::vertical()
-            .id_salt("rejected")
-            .show(ui, |ui| {
-                for r in &t.rejected.samples {
-                    ui.label(
-                        egui::RichText::new(format!("{}:{}  {}", r.file, r.line, r.reason))
-                            .strong(),
-                    );
-                    ui.monospace(&r.text);
-                    ui.separator();
-                }
-            });
+        egui::ScrollArea::vertical().id_salt("rejected").show(ui, |ui| {
+            for r in &t.rejected.samples {
+                ui.label(egui::RichText::new(format!("{}:{}  {}", r.file, r.line, r.reason)).strong());
+                ui.monospace(&r.text);
+                ui.separator();
+            }
+        });
     });
 }
 
 fn clean_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let Some(l) = &app.loaded else { return };
     let df = l.df.clone();
-    let has_flows = ["src_port", "dst_port", "src_ip", "dst_ip"]
-        .iter()
-        .all(|c| df.column(c).is_ok());
+    let has_flows = ["src_port", "dst_port", "src_ip", "dst_ip"].iter().all(|c| df.column(c).is_ok());
     if !has_flows {
         ui.weak("The cleaning workbench needs flow records (src_ip, dst_ip, src_port, dst_port). This data has none of that shape.");
         return;
@@ -1057,16 +864,12 @@ fn clean_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let cs = &mut app.panels.clean;
     if cs.evidence.is_none() && cs.analysis.is_none() {
         let d = df.clone();
-        cs.analysis = Some(Job::spawn(
-            "analysing ports and scanners".into(),
-            0,
-            move |_, _| {
-                let sc = apply::scanners(&d, &ScanParams::default()).map_err(|e| e.to_string())?;
-                let ips: Vec<String> = sc.iter().map(|s| s.src_ip.clone()).collect();
-                let ev = apply::evidence(&d, &ips, 40).map_err(|e| e.to_string())?;
-                Ok((ev, sc))
-            },
-        ));
+        cs.analysis = Some(Job::spawn("analysing ports and scanners".into(), 0, move |_, _| {
+            let sc = apply::scanners(&d, &ScanParams::default()).map_err(|e| e.to_string())?;
+            let ips: Vec<String> = sc.iter().map(|s| s.src_ip.clone()).collect();
+            let ev = apply::evidence(&d, &ips, 40).map_err(|e| e.to_string())?;
+            Ok((ev, sc))
+        }));
     }
     ui.columns(3, |c| {
         // 1. Flow direction repair.
@@ -1277,18 +1080,12 @@ fn run_recipe(cs: &mut CleanState) {
     let Some(orig) = cs.original.clone() else {
         return;
     };
-    let recipe = Recipe {
-        version: RECIPE_VERSION,
-        name: None,
-        steps: cs.steps.clone(),
-    };
+    let recipe = Recipe { version: RECIPE_VERSION, name: None, steps: cs.steps.clone() };
     cs.evidence = None;
     cs.scanners = None;
-    cs.job = Some(Job::spawn(
-        format!("applying {} step(s)", recipe.steps.len()),
-        0,
-        move |_, _| apply::apply_recipe(&orig.df, &recipe).map_err(|e| e.to_string()),
-    ));
+    cs.job = Some(Job::spawn(format!("applying {} step(s)", recipe.steps.len()), 0, move |_, _| {
+        apply::apply_recipe(&orig.df, &recipe).map_err(|e| e.to_string())
+    }));
 }
 
 fn handle_treemap_export(app: &mut BrushfireApp) {
@@ -1310,10 +1107,7 @@ fn handle_treemap_export(app: &mut BrushfireApp) {
     }
 }
 
-fn handle_graph_action(
-    app: &mut BrushfireApp,
-    action: Option<crate::views::graph::graph_ui::GraphAction>,
-) {
+fn handle_graph_action(app: &mut BrushfireApp, action: Option<crate::views::graph::graph_ui::GraphAction>) {
     use crate::views::graph::graph_ui::GraphAction;
     match action {
         Some(GraphAction::Edit(e)) => app.apply_edit(super::VIEW_GRAPH, e),

@@ -68,28 +68,15 @@ fn reset_peak() {
 fn gen_file(rows: u64, file: Option<PathBuf>) -> Result<(PathBuf, bool)> {
     let (path, temp) = match file {
         Some(p) => (p, false),
-        None => (
-            std::env::temp_dir().join(format!("brushfire-bench-{rows}-{}.csv", std::process::id())),
-            true,
-        ),
+        None => {
+            (std::env::temp_dir().join(format!("brushfire-bench-{rows}-{}.csv", std::process::id())), true)
+        }
     };
     if !path.exists() {
         let t0 = Instant::now();
-        let f = std::fs::File::create(&path)
-            .with_context(|| format!("{}: cannot create", path.display()))?;
-        data::generate::generate(
-            &data::generate::GenOptions {
-                rows,
-                seed: 42,
-                ..Default::default()
-            },
-            f,
-        )?;
-        eprintln!(
-            "generated {rows} rows in {:.1} s -> {}",
-            t0.elapsed().as_secs_f64(),
-            path.display()
-        );
+        let f = std::fs::File::create(&path).with_context(|| format!("{}: cannot create", path.display()))?;
+        data::generate::generate(&data::generate::GenOptions { rows, seed: 42, ..Default::default() }, f)?;
+        eprintln!("generated {rows} rows in {:.1} s -> {}", t0.elapsed().as_secs_f64(), path.display());
     }
     Ok((path, temp))
 }
@@ -112,7 +99,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             let base = current_rss_bytes().unwrap_or(0);
             let t0 = Instant::now();
             let t = data::load_paths(
-                &[path.clone()],
+                std::slice::from_ref(&path),
                 &LoadOptions::default(),
                 &LoadControl::default(),
             )?;
@@ -151,11 +138,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
                 );
             }
         }
-        BenchCmd::Brush {
-            rows,
-            interactions,
-            json,
-        } => brush(rows, interactions, json)?,
+        BenchCmd::Brush { rows, interactions, json } => brush(rows, interactions, json)?,
         BenchCmd::Layout { json } => layout(json)?,
         BenchCmd::Parse { folder, json } => parse(&folder, json)?,
     }
@@ -164,32 +147,14 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
 
 fn needs() -> BTreeMap<u32, Need> {
     let mut n = BTreeMap::new();
-    n.insert(
-        1,
-        Need::Time {
-            measure: "count".into(),
-            split: None,
-        },
-    );
+    n.insert(1, Need::Time { measure: "count".into(), split: None });
     for (i, f) in ["src_ip", "dst_ip", "dst_port", "proto"].iter().enumerate() {
         n.insert(
             10 + i as u32,
-            Need::TopN {
-                field: f.to_string(),
-                offset: 0,
-                limit: 10,
-                measure: "count".into(),
-            },
+            Need::TopN { field: f.to_string(), offset: 0, limit: 10, measure: "count".into() },
         );
     }
-    n.insert(
-        20,
-        Need::Table {
-            offset: 0,
-            limit: 100,
-            sort: None,
-        },
-    );
+    n.insert(20, Need::Table { offset: 0, limit: 100, sort: None });
     n
 }
 
@@ -209,11 +174,7 @@ impl Rng {
 
 fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     let (path, temp) = gen_file(rows, None)?;
-    let t = data::load_paths(
-        &[path.clone()],
-        &LoadOptions::default(),
-        &LoadControl::default(),
-    )?;
+    let t = data::load_paths(std::slice::from_ref(&path), &LoadOptions::default(), &LoadControl::default())?;
     if temp {
         let _ = std::fs::remove_file(&path);
     }
@@ -228,12 +189,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     let mut run = |s: &mut Session, sel: &Selection| {
         seq += 1;
         let t0 = Instant::now();
-        let a = s.run(&Request {
-            seq,
-            selection: sel.clone(),
-            needs: needs.clone(),
-            want_all_rows: false,
-        });
+        let a = s.run(&Request { seq, selection: sel.clone(), needs: needs.clone(), want_all_rows: false });
         (t0.elapsed().as_secs_f64() * 1000.0, a)
     };
     // First answer builds the dims and histograms of every view.
@@ -252,13 +208,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                 let step = (span * (0.002 + rng.below(10) as f64 / 1000.0)) as i64;
                 for _ in 0..12 {
                     b += step;
-                    sel.clauses.insert(
-                        1,
-                        Clause::Time {
-                            start_us: a,
-                            end_us: b,
-                        },
-                    );
+                    sel.clauses.insert(1, Clause::Time { start_us: a, end_us: b });
                     let (ms, ans) = run(&mut s, &sel);
                     lat.entry("time_brush_drag").or_default().push(ms);
                     last = ans;
@@ -270,9 +220,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                 let entries = match last.outputs.get(&view) {
                     Some(Output::TopN { entries, field, .. }) if !entries.is_empty() => Some((
                         field.clone(),
-                        entries[rng.below(entries.len().min(10) as u64) as usize]
-                            .label
-                            .clone(),
+                        entries[rng.below(entries.len().min(10) as u64) as usize].label.clone(),
                     )),
                     _ => None,
                 };
@@ -306,10 +254,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
         let p50 = percentile(v, 0.5);
         let p95 = percentile(v, 0.95);
         let max = v.iter().copied().fold(0.0, f64::max);
-        kinds.insert(
-            k.to_string(),
-            serde_json::json!({"n": n, "p50_ms": p50, "p95_ms": p95, "max_ms": max}),
-        );
+        kinds.insert(k.to_string(), serde_json::json!({"n": n, "p50_ms": p50, "p95_ms": p95, "max_ms": max}));
     }
     let out = serde_json::json!({
         "rows": rows,
@@ -322,7 +267,13 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     if json {
         outln!("{out}");
     } else {
-        outln!("brush bench, {rows} rows, {} threads: index {:.0} ms, first answer {:.0} ms, peak RSS {:.0} MB", rayon::current_num_threads(), index_ms, first_ms, peak as f64 / 1e6);
+        outln!(
+            "brush bench, {rows} rows, {} threads: index {:.0} ms, first answer {:.0} ms, peak RSS {:.0} MB",
+            rayon::current_num_threads(),
+            index_ms,
+            first_ms,
+            peak as f64 / 1e6
+        );
         for (k, v) in &kinds {
             outln!(
                 "  {k:<16} n={:<4} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms",
@@ -373,25 +324,15 @@ fn layout(json: bool) -> Result<()> {
     let mut tiles = 0;
     for _ in 0..20 {
         let t0 = Instant::now();
-        let t = squarify(
-            &root,
-            Rect {
-                x: 0.0,
-                y: 0.0,
-                w: 1600.0,
-                h: 1000.0,
-            },
-            &LayoutOptions::default(),
-        );
+        let t = squarify(&root, Rect { x: 0.0, y: 0.0, w: 1600.0, h: 1000.0 }, &LayoutOptions::default());
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
         tiles = t.len();
     }
     let tm_p50 = percentile(&mut times, 0.5);
     // Force layout: 10 k nodes, 50 k edges.
     let n = 10_000usize;
-    let edges: Vec<(u32, u32, f32)> = (0..50_000)
-        .map(|_| (rng.below(n as u64) as u32, rng.below(n as u64) as u32, 1.0))
-        .collect();
+    let edges: Vec<(u32, u32, f32)> =
+        (0..50_000).map(|_| (rng.below(n as u64) as u32, rng.below(n as u64) as u32, 1.0)).collect();
     let mut fl = crate::views::graph::force::ForceLayout::new(n, &edges, 1);
     for _ in 0..5 {
         fl.step();
@@ -439,11 +380,9 @@ fn parse(folder: &std::path::Path, json: bool) -> Result<()> {
         let mut n = 0;
         for _ in 0..3 {
             let t0 = Instant::now();
-            let Ok(t) = data::load_paths(
-                &[f.clone()],
-                &LoadOptions::default(),
-                &LoadControl::default(),
-            ) else {
+            let Ok(t) =
+                data::load_paths(std::slice::from_ref(&f), &LoadOptions::default(), &LoadControl::default())
+            else {
                 break;
             };
             best = best.min(t0.elapsed().as_secs_f64());

@@ -28,24 +28,13 @@ pub fn field_rows(df: &DataFrame, fields: &[String]) -> Result<Vec<(u32, Vec<Str
         let c = df.column(f).map_err(|_| {
             anyhow::anyhow!(
                 "no field {f:?}; fields: {}",
-                df.get_column_names()
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                df.get_column_names().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             )
         })?;
         cols.push(c.cast(&DataType::String)?.str()?.clone());
     }
     Ok((0..df.height())
-        .map(|i| {
-            (
-                i as u32,
-                cols.iter()
-                    .map(|c| c.get(i).unwrap_or("").to_string())
-                    .collect(),
-            )
-        })
+        .map(|i| (i as u32, cols.iter().map(|c| c.get(i).unwrap_or("").to_string()).collect()))
         .collect())
 }
 
@@ -67,19 +56,13 @@ pub fn run(a: GraphArgs) -> Result<()> {
     let (rows, columns): (Vec<(u32, Vec<String>)>, usize) = if plain_csv {
         let mut text = Vec::new();
         if stdin {
-            std::io::stdin()
-                .read_to_end(&mut text)
-                .context("reading stdin")?;
+            std::io::stdin().read_to_end(&mut text).context("reading stdin")?;
         } else {
             text = std::fs::read(&a.files[0])
                 .with_context(|| format!("{}: cannot read", a.files[0].display()))?;
         }
         let input = csv_input::read_csv(&text[..], None)?;
-        let name = if stdin {
-            "stdin".to_string()
-        } else {
-            a.files[0].display().to_string()
-        };
+        let name = if stdin { "stdin".to_string() } else { a.files[0].display().to_string() };
         for e in input.errors.iter().take(10) {
             eprintln!("{name}:{}: {}", e.line, e.message);
         }
@@ -90,14 +73,7 @@ pub fn run(a: GraphArgs) -> Result<()> {
             bail!("{name}: no usable rows");
         }
         let cols = input.columns;
-        (
-            input
-                .rows
-                .into_iter()
-                .map(|r| (r.line as u32, r.fields))
-                .collect(),
-            cols,
-        )
+        (input.rows.into_iter().map(|r| (r.line as u32, r.fields)).collect(), cols)
     } else {
         let t = load(&a.files, &a.load)?;
         let fields = a.fields.clone().unwrap_or_else(|| {
@@ -132,15 +108,9 @@ pub fn run(a: GraphArgs) -> Result<()> {
     match a.out {
         Some(p) => {
             let tmp = p.with_extension("tmp-graph");
-            std::fs::write(&tmp, text)
-                .with_context(|| format!("{}: cannot write", tmp.display()))?;
+            std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
             std::fs::rename(&tmp, &p).with_context(|| format!("{}: cannot write", p.display()))?;
-            eprintln!(
-                "{} nodes, {} edges -> {}",
-                g.graph.node_count(),
-                g.graph.edge_count(),
-                p.display()
-            );
+            eprintln!("{} nodes, {} edges -> {}", g.graph.node_count(), g.graph.edge_count(), p.display());
         }
         None => out!("{text}"),
     }

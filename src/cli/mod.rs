@@ -1,7 +1,5 @@
 //! The command line: `inspect`, `query`, `generate`, `clean`, `graph`, `bench`; with no command the GUI.
-use crate::data::{
-    self, export::ExportFormat, timeparse::format_rfc3339, LoadControl, LoadOptions, Table,
-};
+use crate::data::{self, export::ExportFormat, timeparse::format_rfc3339, LoadControl, LoadOptions, Table};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -24,11 +22,7 @@ pub mod bench;
 mod graph_cmd;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "brushfire",
-    version,
-    about = "Visual analytics workbench for security logs"
-)]
+#[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -51,10 +45,7 @@ impl LoadArgs {
     pub fn options(&self) -> Result<LoadOptions> {
         let off = parse_tz(&self.tz)
             .with_context(|| format!("--tz {:?}: expected an offset like +02:00", self.tz))?;
-        Ok(LoadOptions {
-            tz_offset_secs: off,
-            default_year: self.year,
-        })
+        Ok(LoadOptions { tz_offset_secs: off, default_year: self.year })
     }
 }
 
@@ -205,10 +196,7 @@ pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
         })
         .collect();
     let (tmin, tmax) = match t.time_range_us() {
-        Some((a, b)) => (
-            serde_json::json!(format_rfc3339(a)),
-            serde_json::json!(format_rfc3339(b)),
-        ),
+        Some((a, b)) => (serde_json::json!(format_rfc3339(a)), serde_json::json!(format_rfc3339(b))),
         None => (serde_json::Value::Null, serde_json::Value::Null),
     };
     let n = if all_rejected { usize::MAX } else { 20 };
@@ -228,51 +216,31 @@ pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
 
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
-        Command::Generate {
-            rows,
-            seed,
-            days,
-            out,
-            truth,
-        } => {
-            let opts = data::generate::GenOptions {
-                rows,
-                seed,
-                days,
-                ..Default::default()
-            };
+        Command::Generate { rows, seed, days, out, truth } => {
+            let opts = data::generate::GenOptions { rows, seed, days, ..Default::default() };
             let tmp = out.with_extension("tmp-gen");
-            let f = std::fs::File::create(&tmp)
-                .with_context(|| format!("{}: cannot create", tmp.display()))?;
+            let f =
+                std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
             let gz = out.extension().is_some_and(|e| e == "gz");
             let t = if gz {
                 let enc = flate2::write::GzEncoder::new(f, flate2::Compression::new(6));
-                let t = data::generate::generate(&opts, enc)?;
-                t
+
+                data::generate::generate(&opts, enc)?
             } else {
                 data::generate::generate(&opts, f)?
             };
-            std::fs::rename(&tmp, &out)
-                .with_context(|| format!("{}: cannot write", out.display()))?;
+            std::fs::rename(&tmp, &out).with_context(|| format!("{}: cannot write", out.display()))?;
             let md = data::generate::ground_truth_markdown(&opts, &t);
             match truth {
-                Some(p) => std::fs::write(&p, md)
-                    .with_context(|| format!("{}: cannot write", p.display()))?,
+                Some(p) => {
+                    std::fs::write(&p, md).with_context(|| format!("{}: cannot write", p.display()))?
+                }
                 None => eprintln!("{md}"),
             }
         }
-        Command::Clean {
-            files,
-            recipe,
-            preset,
-            out,
-            load: la,
-        } => {
+        Command::Clean { files, recipe, preset, out, load: la } => {
             let fmt = ExportFormat::from_path(&out).with_context(|| {
-                format!(
-                    "{}: the output extension must be .csv, .parquet or .ndjson",
-                    out.display()
-                )
+                format!("{}: the output extension must be .csv, .parquet or .ndjson", out.display())
             })?;
             let r = match (recipe, preset) {
                 (Some(p), _) => {
@@ -282,10 +250,7 @@ pub fn run(cmd: Command) -> Result<()> {
                         .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
                 }
                 (None, Some(name)) => data::clean::recipe::preset(&name).with_context(|| {
-                    format!(
-                        "unknown preset {name:?} (known: {})",
-                        data::clean::recipe::PRESETS.join(", ")
-                    )
+                    format!("unknown preset {name:?} (known: {})", data::clean::recipe::PRESETS.join(", "))
                 })?,
                 (None, None) => bail!("give --recipe FILE or --preset NAME"),
             };
@@ -325,18 +290,10 @@ pub fn run(cmd: Command) -> Result<()> {
             })?;
         }
         Command::Bench { what } => bench::run(what)?,
-        Command::Inspect {
-            files,
-            json,
-            all_rejected,
-            load: la,
-        } => {
+        Command::Inspect { files, json, all_rejected, load: la } => {
             let t = load(&files, &la)?;
             if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?
-                );
+                outln!("{}", serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?);
             } else {
                 outln!("format:   {}", t.format);
                 outln!("rows:     {}", t.rows());
@@ -344,12 +301,7 @@ pub fn run(cmd: Command) -> Result<()> {
                     outln!("time:     {} .. {}", format_rfc3339(a), format_rfc3339(b));
                 }
                 outln!("rejected: {}", t.rejected.total);
-                for r in t
-                    .rejected
-                    .samples
-                    .iter()
-                    .take(if all_rejected { usize::MAX } else { 20 })
-                {
+                for r in t.rejected.samples.iter().take(if all_rejected { usize::MAX } else { 20 }) {
                     outln!("  {}:{}: {}", r.file, r.line, r.reason);
                 }
                 outln!("columns:");
@@ -361,13 +313,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
             }
         }
-        Command::Query {
-            files,
-            sql,
-            format,
-            out,
-            load: la,
-        } => {
+        Command::Query { files, sql, format, out, load: la } => {
             let fmt = ExportFormat::from_name(&format)
                 .with_context(|| format!("--format {format:?}: expected csv, json or parquet"))?;
             let t = load(&files, &la)?;

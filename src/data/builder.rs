@@ -76,8 +76,7 @@ impl RecordTable {
 }
 
 fn to_column(name: &str, vals: Vec<Value>) -> PolarsResult<Column> {
-    let (mut ints, mut floats, mut strs, mut bools, mut times) =
-        (0usize, 0usize, 0usize, 0usize, 0usize);
+    let (mut ints, mut floats, mut strs, mut bools, mut times) = (0usize, 0usize, 0usize, 0usize, 0usize);
     for v in &vals {
         match v {
             Value::Null => {}
@@ -91,40 +90,16 @@ fn to_column(name: &str, vals: Vec<Value>) -> PolarsResult<Column> {
     let n = PlSmallStr::from(name);
     let nonnull = ints + floats + strs + bools + times;
     let s: Series = if nonnull > 0 && times == nonnull {
-        let ca: Int64Chunked = vals
-            .iter()
-            .map(|v| {
-                if let Value::TimeUs(t) = v {
-                    Some(*t)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let ca: Int64Chunked =
+            vals.iter().map(|v| if let Value::TimeUs(t) = v { Some(*t) } else { None }).collect();
         ca.with_name(n).into_series().cast(&time_dtype())?
     } else if nonnull > 0 && bools == nonnull {
-        let ca: BooleanChunked = vals
-            .iter()
-            .map(|v| {
-                if let Value::Bool(b) = v {
-                    Some(*b)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let ca: BooleanChunked =
+            vals.iter().map(|v| if let Value::Bool(b) = v { Some(*b) } else { None }).collect();
         ca.with_name(n).into_series()
     } else if nonnull > 0 && ints == nonnull {
-        let ca: Int64Chunked = vals
-            .iter()
-            .map(|v| {
-                if let Value::Int(i) = v {
-                    Some(*i)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let ca: Int64Chunked =
+            vals.iter().map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect();
         let s = ca.with_name(n).into_series();
         if matches!(name, "src_port" | "dst_port" | "ip_proto") {
             s.cast(&DataType::Int32)?

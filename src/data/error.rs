@@ -4,18 +4,11 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {reason}")]
     Format { path: PathBuf, reason: String },
     #[error("{path}:{line}: {reason}")]
-    Line {
-        path: PathBuf,
-        line: u64,
-        reason: String,
-    },
+    Line { path: PathBuf, line: u64, reason: String },
     #[error("{0}")]
     Polars(#[from] polars::prelude::PolarsError),
     #[error("SQL: {0}")]
@@ -28,16 +21,10 @@ pub enum DataError {
 
 impl DataError {
     pub fn format(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        DataError::Format {
-            path: path.into(),
-            reason: reason.into(),
-        }
+        DataError::Format { path: path.into(), reason: reason.into() }
     }
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io {
-            path: path.into(),
-            source,
-        }
+        DataError::Io { path: path.into(), source }
     }
 }
 

@@ -38,17 +38,11 @@ impl ExportFormat {
 }
 
 /// Writes `df` to any writer in the given format.
-pub fn write_to(
-    df: &mut DataFrame,
-    format: ExportFormat,
-    w: impl std::io::Write,
-) -> PolarsResult<()> {
+pub fn write_to(df: &mut DataFrame, format: ExportFormat, w: impl std::io::Write) -> PolarsResult<()> {
     match format {
         ExportFormat::Csv => CsvWriter::new(w).include_header(true).finish(df),
         ExportFormat::Parquet => ParquetWriter::new(w).finish(df).map(|_| ()),
-        ExportFormat::Ndjson => JsonWriter::new(w)
-            .with_json_format(JsonFormat::JsonLines)
-            .finish(df),
+        ExportFormat::Ndjson => JsonWriter::new(w).with_json_format(JsonFormat::JsonLines).finish(df),
     }
 }
 
@@ -63,29 +57,19 @@ pub fn export_atomic(
     for i in inputs {
         if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
             if *t == ci {
-                return Err(DataError::format(
-                    target,
-                    "refusing to overwrite an input file",
-                ));
+                return Err(DataError::format(target, "refusing to overwrite an input file"));
             }
         }
     }
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name =
+        target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> Result<()> {
         let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
         let mut w = std::io::BufWriter::new(f);
         write_to(df, format, &mut w).map_err(|e| DataError::format(target, e.to_string()))?;
-        let f = w
-            .into_inner()
-            .map_err(|e| DataError::io(&tmp, e.into_error()))?;
+        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
         f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
         std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
     })();
@@ -113,21 +97,13 @@ pub fn export_atomic_chunked(
     for i in inputs {
         if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
             if *t == ci {
-                return Err(DataError::format(
-                    target,
-                    "refusing to overwrite an input file",
-                ));
+                return Err(DataError::format(target, "refusing to overwrite an input file"));
             }
         }
     }
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name =
+        target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> Result<()> {
         let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
@@ -136,9 +112,7 @@ pub fn export_atomic_chunked(
         let perr = |e: PolarsError| DataError::format(target, e.to_string());
         match format {
             ExportFormat::Parquet => {
-                let mut bw = ParquetWriter::new(&mut w)
-                    .batched(df.schema())
-                    .map_err(perr)?;
+                let mut bw = ParquetWriter::new(&mut w).batched(df.schema()).map_err(perr)?;
                 let mut off = 0;
                 while off < n || off == 0 {
                     if cancel.load(Ordering::Relaxed) {
@@ -179,9 +153,7 @@ pub fn export_atomic_chunked(
                 }
             }
         }
-        let f = w
-            .into_inner()
-            .map_err(|e| DataError::io(&tmp, e.into_error()))?;
+        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
         f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
         std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
     })();

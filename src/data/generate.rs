@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// VAST 2013 MC3 header (19 columns).
-pub const VAST_HEADER: &str =
-    "TimeSeconds,parsedDate,dateTimeStr,ipLayerProtocol,ipLayerProtocolCode,\
+pub const VAST_HEADER: &str = "TimeSeconds,parsedDate,dateTimeStr,ipLayerProtocol,ipLayerProtocolCode,\
 firstSeenSrcIp,firstSeenDestIp,firstSeenSrcPort,firstSeenDestPort,moreFragments,contFragments,\
 durationSeconds,firstSeenSrcPayloadBytes,firstSeenDestPayloadBytes,firstSeenSrcTotalBytes,\
 firstSeenDestTotalBytes,firstSeenSrcPacketCount,firstSeenDestPacketCount,recordForceOut";
@@ -21,9 +20,8 @@ firstSeenDestTotalBytes,firstSeenSrcPacketCount,firstSeenDestPacketCount,recordF
 /// Service ports the generator's servers listen on. Inverted records carry one of these as source port and
 /// an ephemeral (>= 32768) destination port; normal records never have that shape, which is what makes the
 /// inverted count recountable from the CSV.
-pub const GEN_SERVICE_PORTS: [u16; 19] = [
-    21, 22, 25, 53, 80, 88, 123, 137, 138, 389, 443, 445, 993, 1900, 1984, 3389, 5355, 8080, 8443,
-];
+pub const GEN_SERVICE_PORTS: [u16; 19] =
+    [21, 22, 25, 53, 80, 88, 123, 137, 138, 389, 443, 445, 993, 1900, 1984, 3389, 5355, 8080, 8443];
 
 /// Planted vertical scanner (internal, many ports on one or two hosts per burst).
 pub const VERTICAL_SCANNER_IP: &str = "172.10.9.99";
@@ -55,12 +53,7 @@ pub struct GenOptions {
 
 impl Default for GenOptions {
     fn default() -> Self {
-        GenOptions {
-            rows: 1_000_000,
-            seed: 1,
-            start_epoch_secs: DEFAULT_START_EPOCH_SECS,
-            days: 14,
-        }
+        GenOptions { rows: 1_000_000, seed: 1, start_epoch_secs: DEFAULT_START_EPOCH_SECS, days: 14 }
     }
 }
 
@@ -114,9 +107,7 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng {
-            s: [next(), next(), next(), next()],
-        }
+        Rng { s: [next(), next(), next(), next()] }
     }
 
     #[inline]
@@ -273,12 +264,7 @@ impl Net {
         let scan_v = add([172, 10, 9, 99]);
         let scan_h = add([203, 0, 113, 66]);
         let exfil_dst = add([198, 51, 100, 23]);
-        let ext_dns = vec![
-            add([8, 8, 8, 8]),
-            add([8, 8, 4, 4]),
-            add([1, 1, 1, 1]),
-            add([9, 9, 9, 9]),
-        ];
+        let ext_dns = vec![add([8, 8, 8, 8]), add([8, 8, 4, 4]), add([1, 1, 1, 1]), add([9, 9, 9, 9])];
         let mut sweep_space = Vec::new();
         for c in 0..16u8 {
             for d in 1..255u8 {
@@ -295,12 +281,7 @@ impl Net {
                 if matches!(a, 10 | 100 | 127 | 169 | 172 | 192 | 198 | 203) {
                     continue;
                 }
-                let o = [
-                    a,
-                    rng.below(256) as u8,
-                    rng.below(256) as u8,
-                    rng.range(1, 254) as u8,
-                ];
+                let o = [a, rng.below(256) as u8, rng.below(256) as u8, rng.range(1, 254) as u8];
                 if seen.insert(o) {
                     out.push(add(o));
                 }
@@ -546,11 +527,7 @@ fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool)
             f.proto = UDP;
             f.src = pick(rng, &net.clients);
             f.dst = net.dc;
-            let p = if matches!(svc, Svc::Netbios137) {
-                137
-            } else {
-                138
-            };
+            let p = if matches!(svc, Svc::Netbios137) { 137 } else { 138 };
             f.sport = p;
             f.dport = p;
             invertible = false;
@@ -585,11 +562,7 @@ fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool)
             f.proto = UDP;
             f.src = pick(rng, &net.clients);
             let ssdp = matches!(svc, Svc::Ssdp);
-            f.dst = if ssdp {
-                net.ssdp_group
-            } else {
-                net.llmnr_group
-            };
+            f.dst = if ssdp { net.ssdp_group } else { net.llmnr_group };
             f.dport = if ssdp { 1900 } else { 5355 };
             f.dst_pkts = 0;
             invertible = false;
@@ -633,11 +606,7 @@ fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool)
         f.sport = ephemeral(rng);
     }
     f.src_payload = rng.skewed(req.0.max(1), req.1.max(1));
-    f.dst_payload = if resp.1 == 0 {
-        0
-    } else {
-        rng.skewed(resp.0.max(1), resp.1)
-    };
+    f.dst_payload = if resp.1 == 0 { 0 } else { rng.skewed(resp.0.max(1), resp.1) };
     f.src_pkts = f.src_pkts.max(1) + f.src_payload / 1400;
     if f.dst_pkts > 0 || f.dst_payload > 0 {
         f.dst_pkts = 1 + f.dst_payload / 1400;
@@ -648,8 +617,8 @@ fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool)
 
 /// Per-hour weight of normal traffic (hour of day in UTC, treated as the site's local time).
 const WEEKDAY_HOURS: [f64; 24] = [
-    0.08, 0.06, 0.05, 0.05, 0.05, 0.07, 0.12, 0.35, 0.80, 1.00, 1.00, 1.00, 1.50, 1.00, 1.00, 0.95,
-    0.85, 0.55, 0.30, 0.20, 0.15, 0.12, 0.10, 0.09,
+    0.08, 0.06, 0.05, 0.05, 0.05, 0.07, 0.12, 0.35, 0.80, 1.00, 1.00, 1.00, 1.50, 1.00, 1.00, 0.95, 0.85,
+    0.55, 0.30, 0.20, 0.15, 0.12, 0.10, 0.09,
 ];
 /// Weekends: a quarter of the weekday level, no lunch spike.
 const WEEKEND_FACTOR: f64 = 0.25;
@@ -719,11 +688,7 @@ struct Clock {
 
 impl Clock {
     fn new() -> Self {
-        Clock {
-            day: i64::MIN,
-            date_dash: Vec::new(),
-            date_compact: Vec::new(),
-        }
+        Clock { day: i64::MIN, date_dash: Vec::new(), date_compact: Vec::new() }
     }
 
     fn write(&mut self, buf: &mut Vec<u8>, time_us: i64) {
@@ -828,26 +793,18 @@ fn planted_rows(rng: &mut Rng, net: &Net, opts: &GenOptions, truth: &mut GroundT
         dst_pkts: 1,
     };
     // Vertical: one or two internal servers, ports 1..=1024 then common high ports, SYN + RST.
-    let targets: Vec<u32> = [
-        net.dc,
-        net.file,
-        net.web_servers_in[0],
-        net.mail,
-        net.ftp,
-        net.dns,
-    ]
-    .into_iter()
-    .chain(net.rdp_hosts.iter().copied())
-    .collect();
+    let targets: Vec<u32> = [net.dc, net.file, net.web_servers_in[0], net.mail, net.ftp, net.dns]
+        .into_iter()
+        .chain(net.rdp_hosts.iter().copied())
+        .collect();
     for _ in 0..bursts {
         let begin = start_us + rng.below(days * 86_400 - 600) as i64 * 1_000_000;
         let span_us = rng.range(60, 120) as i64 * 1_000_000;
         let hosts = rng.range(1, 2);
         let per_host = VERTICAL_BURST_ROWS / hosts;
         let sport = ephemeral(rng);
-        let mut ports: Vec<u16> = (1..=1024)
-            .chain([1433, 3306, 3389, 5432, 5900, 8000, 8080, 8443])
-            .collect();
+        let mut ports: Vec<u16> =
+            (1..=1024).chain([1433, 3306, 3389, 5432, 5900, 8000, 8080, 8443]).collect();
         for i in (1..ports.len()).rev() {
             ports.swap(i, rng.below(i as u64 + 1) as usize);
         }
@@ -897,8 +854,7 @@ fn planted_rows(rng: &mut Rng, net: &Net, opts: &GenOptions, truth: &mut GroundT
     for d in 0..days as i64 {
         for _ in 0..per_night {
             let mut f = blank;
-            f.time_us =
-                start_us + (d * 86_400 + 3600) * 1_000_000 + rng.below(4 * 3_600_000_000) as i64;
+            f.time_us = start_us + (d * 86_400 + 3600) * 1_000_000 + rng.below(4 * 3_600_000_000) as i64;
             f.src = net.exfil_src;
             f.dst = net.exfil_dst;
             f.sport = ephemeral(rng);
@@ -922,31 +878,21 @@ fn planted_rows(rng: &mut Rng, net: &Net, opts: &GenOptions, truth: &mut GroundT
 /// Errors: `InvalidInput` when `days == 0` but rows are requested; otherwise only I/O errors of `out`.
 pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<GroundTruth> {
     if opts.days == 0 && opts.rows > 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "days must be > 0 to generate rows",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "days must be > 0 to generate rows"));
     }
     let mut out = io::BufWriter::with_capacity(1 << 20, out);
     let mut rng = Rng::new(opts.seed);
     let net = Net::build(&mut rng);
     let mut truth = GroundTruth {
         total_rows: opts.rows,
-        scanner_ips: [
-            VERTICAL_SCANNER_IP.to_string(),
-            HORIZONTAL_SCANNER_IP.to_string(),
-        ],
+        scanner_ips: [VERTICAL_SCANNER_IP.to_string(), HORIZONTAL_SCANNER_IP.to_string()],
         exfil_src: EXFIL_SRC_IP.to_string(),
         exfil_dst: EXFIL_DST_IP.to_string(),
         start_epoch_secs: opts.start_epoch_secs,
         end_epoch_secs: opts.start_epoch_secs + opts.days as i64 * 86_400,
         ..GroundTruth::default()
     };
-    let planted = if opts.days > 0 {
-        planted_rows(&mut rng, &net, opts, &mut truth)
-    } else {
-        Vec::new()
-    };
+    let planted = if opts.days > 0 { planted_rows(&mut rng, &net, opts, &mut truth) } else { Vec::new() };
     let normal_rows = opts.rows.saturating_sub(planted.len() as u64);
 
     // Hourly weights with a little day-to-day jitter, then an exact split of `normal_rows` by cumulative
@@ -957,11 +903,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<GroundTruth> 
         let t_secs = opts.start_epoch_secs + h as i64 * 3600;
         let hod = t_secs.rem_euclid(86_400) as usize / 3600;
         let weekend = weekday_mon0(t_secs.div_euclid(86_400)) >= 5;
-        let base = if weekend {
-            WEEKDAY_HOURS[hod].min(1.0) * WEEKEND_FACTOR
-        } else {
-            WEEKDAY_HOURS[hod]
-        };
+        let base = if weekend { WEEKDAY_HOURS[hod].min(1.0) * WEEKEND_FACTOR } else { WEEKDAY_HOURS[hod] };
         weights.push(base * (0.95 + 0.1 * rng.unit()));
     }
     let total_w: f64 = weights.iter().sum();
@@ -977,11 +919,8 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<GroundTruth> 
     out.write_all(b"\n")?;
     for (h, w) in weights.iter().enumerate() {
         cum_w += w;
-        let upto = if h + 1 == hours {
-            normal_rows
-        } else {
-            (normal_rows as f64 * cum_w / total_w).round() as u64
-        };
+        let upto =
+            if h + 1 == hours { normal_rows } else { (normal_rows as f64 * cum_w / total_w).round() as u64 };
         let n = upto.saturating_sub(prev);
         prev = prev.max(upto);
         let hour_start_us = (opts.start_epoch_secs + h as i64 * 3600) * 1_000_000;
@@ -1042,11 +981,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<GroundTruth> 
 pub fn ground_truth_markdown(opts: &GenOptions, truth: &GroundTruth) -> String {
     let mut s = String::new();
     let ports: Vec<String> = GEN_SERVICE_PORTS.iter().map(|p| p.to_string()).collect();
-    let by_port: Vec<String> = truth
-        .inverted_by_port
-        .iter()
-        .map(|(p, n)| format!("{p}: {n}"))
-        .collect();
+    let by_port: Vec<String> = truth.inverted_by_port.iter().map(|(p, n)| format!("{p}: {n}")).collect();
     let pct = |n: u64| {
         if truth.total_rows == 0 {
             0.0
@@ -1115,10 +1050,7 @@ pub fn ground_truth_markdown(opts: &GenOptions, truth: &GroundTruth) -> String {
          with hour 12; compare with {} rows at hour 11 |\n",
         truth.noon_spike_rows, truth.noon_baseline_rows
     ));
-    s.push_str(&format!(
-        "| weekend rows (Saturday, Sunday) | {} | |\n",
-        truth.weekend_rows
-    ));
+    s.push_str(&format!("| weekend rows (Saturday, Sunday) | {} | |\n", truth.weekend_rows));
     s.push_str(
         "\nNormal clients use ephemeral source ports 32768-65535 towards services on \
          21/22/25/53/80/88/123/389/443/445/993/1984/3389/8080/8443; NetBIOS (137/138) and server-to-server \
@@ -1169,11 +1101,7 @@ mod tests {
     }
 
     fn gen(rows: u64, seed: u64) -> (String, GroundTruth) {
-        let opts = GenOptions {
-            rows,
-            seed,
-            ..GenOptions::default()
-        };
+        let opts = GenOptions { rows, seed, ..GenOptions::default() };
         let mut buf = Vec::new();
         let truth = generate(&opts, &mut buf).expect("generate");
         (String::from_utf8(buf).expect("utf8"), truth)
@@ -1182,10 +1110,7 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(
-            civil_from_days(DEFAULT_START_EPOCH_SECS / 86_400),
-            (2013, 4, 1)
-        );
+        assert_eq!(civil_from_days(DEFAULT_START_EPOCH_SECS / 86_400), (2013, 4, 1));
         assert_eq!(weekday_mon0(DEFAULT_START_EPOCH_SECS / 86_400), 0);
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
@@ -1199,17 +1124,8 @@ mod tests {
         let start = DEFAULT_START_EPOCH_SECS as f64;
         let end = start + 14.0 * 86_400.0;
         let mut prev = f64::MIN;
-        let (
-            mut inv,
-            mut p0,
-            mut sv,
-            mut sh,
-            mut ex,
-            mut ex_bytes,
-            mut noon,
-            mut eleven,
-            mut wkend,
-        ) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+        let (mut inv, mut p0, mut sv, mut sh, mut ex, mut ex_bytes, mut noon, mut eleven, mut wkend) =
+            (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
         let mut fractional = 0;
         for r in &rows {
             assert!(r.time_s >= prev, "sorted");
@@ -1277,14 +1193,7 @@ mod tests {
         let spike = noon as f64 / eleven as f64;
         assert!((1.35..1.65).contains(&spike), "noon spike ratio {spike}");
         assert!(p0 > 0 && ex > 0);
-        let md = ground_truth_markdown(
-            &GenOptions {
-                rows: 250_000,
-                seed: 7,
-                ..GenOptions::default()
-            },
-            &t,
-        );
+        let md = ground_truth_markdown(&GenOptions { rows: 250_000, seed: 7, ..GenOptions::default() }, &t);
         assert!(md.contains(&format!("| {} (", t.inverted)));
     }
 
@@ -1299,13 +1208,9 @@ mod tests {
         // Pin the stream so a change of PRNG or formatting is noticed (same bytes on every machine).
         let second = a.lines().nth(1).expect("row");
         assert!(second.starts_with("1364774"), "{second}");
-        let fnv = a.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-        });
-        assert_eq!(
-            fnv, 16_197_114_223_370_272_383,
-            "output fingerprint changed"
-        );
+        let fnv =
+            a.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        assert_eq!(fnv, 16_197_114_223_370_272_383, "output fingerprint changed");
     }
 
     #[test]
@@ -1315,26 +1220,11 @@ mod tests {
             assert_eq!(csv.lines().count() as u64, rows + 1);
             assert_eq!(t.total_rows, rows);
         }
-        let opts = GenOptions {
-            rows: 5,
-            seed: 1,
-            start_epoch_secs: 0,
-            days: 0,
-        };
+        let opts = GenOptions { rows: 5, seed: 1, start_epoch_secs: 0, days: 0 };
         assert!(generate(&opts, Vec::new()).is_err());
-        let opts = GenOptions {
-            rows: 0,
-            seed: 1,
-            start_epoch_secs: 0,
-            days: 0,
-        };
+        let opts = GenOptions { rows: 0, seed: 1, start_epoch_secs: 0, days: 0 };
         assert!(generate(&opts, Vec::new()).is_ok());
-        let opts = GenOptions {
-            rows: 50,
-            seed: 1,
-            start_epoch_secs: 0,
-            days: 1,
-        };
+        let opts = GenOptions { rows: 50, seed: 1, start_epoch_secs: 0, days: 1 };
         let mut buf = Vec::new();
         generate(&opts, &mut buf).expect("one day");
         let text = String::from_utf8(buf).expect("utf8");

@@ -53,11 +53,7 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
     let gz = is_gzip(path).map_err(|e| DataError::io(path, e))?;
     let f = File::open(path).map_err(|e| DataError::io(path, e))?;
     let r = BufReader::with_capacity(1 << 20, f);
-    Ok(if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(r))
-    } else {
-        Box::new(r)
-    })
+    Ok(if gz { Box::new(flate2::read::MultiGzDecoder::new(r)) } else { Box::new(r) })
 }
 
 fn head_of(path: &Path) -> Result<Vec<u8>> {
@@ -135,11 +131,7 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
         let meta = std::fs::metadata(p).map_err(|e| DataError::io(p, e))?;
         if meta.is_dir() {
             let listed = list_dir(p)?;
-            if !listed.is_empty()
-                && listed
-                    .iter()
-                    .all(|f| f.extension().is_some_and(|e| e == "parquet"))
-            {
+            if !listed.is_empty() && listed.iter().all(|f| f.extension().is_some_and(|e| e == "parquet")) {
                 parquet_dirs.push(p.clone());
                 continue;
             }
@@ -164,13 +156,10 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
     for f in &files {
         detected.push((f.clone(), detect_file(f)?));
     }
-    let families: std::collections::BTreeSet<String> =
-        detected.iter().map(|(_, d)| d.family()).collect();
+    let families: std::collections::BTreeSet<String> = detected.iter().map(|(_, d)| d.family()).collect();
     if families.len() > 1 || (!parquet_dirs.is_empty() && !detected.is_empty()) {
-        let listing: Vec<String> = detected
-            .iter()
-            .map(|(f, d)| format!("{} ({})", f.display(), d.name()))
-            .collect();
+        let listing: Vec<String> =
+            detected.iter().map(|(f, d)| format!("{} ({})", f.display(), d.name())).collect();
         return Err(DataError::Other(format!(
             "the inputs mix formats: {}; open files of one kind together",
             listing.join(", ")
@@ -199,11 +188,7 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
     let mut frames = Vec::new();
     let names: Vec<String> = files
         .iter()
-        .map(|f| {
-            f.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
+        .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
         .chain(parquet_dirs.iter().map(|d| d.display().to_string()))
         .collect();
     for (i, mut part) in parts.into_iter().enumerate() {
@@ -246,12 +231,7 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
 
 fn dir_size(dir: &Path) -> u64 {
     list_dir(dir)
-        .map(|v| {
-            v.iter()
-                .filter_map(|f| std::fs::metadata(f).ok())
-                .map(|m| m.len())
-                .sum()
-        })
+        .map(|v| v.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum())
         .unwrap_or(0)
 }
 
@@ -275,10 +255,7 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
     let mut notes = Vec::new();
     if let Detected::Parquet = det {
         let p = load_parquet(path, false)?;
-        ctl.bytes_done.fetch_add(
-            std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-            Ordering::Relaxed,
-        );
+        ctl.bytes_done.fetch_add(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0), Ordering::Relaxed);
         return Ok(p);
     }
     if let Detected::Lines(parser) = det {
@@ -317,8 +294,7 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
             s
         }
         Detected::ZeekTsv => {
-            let h = formats::zeek_tsv::parse_header(&head_lines)
-                .map_err(|r| DataError::format(path, r))?;
+            let h = formats::zeek_tsv::parse_header(&head_lines).map_err(|r| DataError::format(path, r))?;
             aliases = formats::zeek_tsv::aliases(&h)
                 .into_iter()
                 .map(|(original, column)| Alias::Same { original, column })
@@ -339,12 +315,7 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
                     ))?;
                 }
             }
-            return Ok(Part {
-                df: part.0,
-                rejected: part.1,
-                aliases,
-                notes,
-            });
+            return Ok(Part { df: part.0, rejected: part.1, aliases, notes });
         }
         Detected::GenericDelimited(d) => {
             let s = formats::generic_csv::spec(infer_lines, *d, opts.tz_offset_secs);
@@ -357,26 +328,15 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
         Detected::Parquet | Detected::Lines(_) => unreachable!("handled above"),
     };
     let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
-    Ok(Part {
-        df,
-        rejected,
-        aliases,
-        notes,
-    })
+    Ok(Part { df, rejected, aliases, notes })
 }
 
 fn tz_note(what: &str, off: i32) -> String {
-    format!(
-        "{what} has no time zone: read as UTC{:+}:{:02}",
-        off / 3600,
-        (off.abs() % 3600) / 60
-    )
+    format!("{what} has no time zone: read as UTC{:+}:{:02}", off / 3600, (off.abs() % 3600) / 60)
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
 }
 
 fn header_aliases(header: &[u8], d: u8, spec: &delimited::DelimSpec) -> Vec<Alias> {
@@ -406,26 +366,12 @@ fn read_spec(
 }
 
 /// Line formats: the whole (decompressed) file is split into lines and parsed on all cores.
-fn load_lines(
-    path: &Path,
-    parser: &dyn LineParser,
-    opts: &LoadOptions,
-    ctl: &LoadControl,
-) -> Result<Part> {
+fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &LoadControl) -> Result<Part> {
     let label = path.display().to_string();
     let mut data = Vec::new();
-    Counting {
-        inner: open_reader(path)?,
-        ctl,
-    }
-    .read_to_end(&mut data)
-    .map_err(|e| DataError::io(path, e))?;
+    Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
     let year = opts.default_year.unwrap_or_else(|| file_year(path));
-    let latest_us = if opts.default_year.is_none() {
-        file_mtime_us(path)
-    } else {
-        None
-    };
+    let latest_us = if opts.default_year.is_none() { file_mtime_us(path) } else { None };
     let ctx = ParseContext {
         default_year: year,
         default_tz_offset_secs: opts.tz_offset_secs,
@@ -434,18 +380,9 @@ fn load_lines(
     };
     let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&data);
     let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
-    let n_lines = if body.ends_with(b"\n") {
-        lines.len() - 1
-    } else {
-        lines.len()
-    };
+    let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
     const CHUNK: usize = 4096;
-    let results: Vec<
-        Vec<(
-            u64,
-            std::result::Result<Option<super::record::Record>, String>,
-        )>,
-    > = lines[..n_lines]
+    let results: Vec<Vec<(u64, super::record::LineResult)>> = lines[..n_lines]
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(ci, chunk)| {
@@ -484,9 +421,7 @@ fn load_lines(
     }
     let df = table.into_frame()?;
     let mut notes = Vec::new();
-    if df.column("year_assumed").is_ok()
-        || parser.name().starts_with("syslog")
-        || parser.name() == "iptables"
+    if df.column("year_assumed").is_ok() || parser.name().starts_with("syslog") || parser.name() == "iptables"
     {
         notes.push(format!(
             "{}: timestamps without a year were read as {year} ({}; dates after the file's modification time as the year before); zone UTC{:+}:{:02}",
@@ -496,22 +431,14 @@ fn load_lines(
             (opts.tz_offset_secs.abs() % 3600) / 60
         ));
     }
-    Ok(Part {
-        df,
-        rejected,
-        aliases: Vec::new(),
-        notes,
-    })
+    Ok(Part { df, rejected, aliases: Vec::new(), notes })
 }
 
 fn load_parquet(path: &Path, hive: bool) -> Result<Part> {
     let label = path.display().to_string();
     let df = if hive {
         let args = ScanArgsParquet {
-            hive_options: HiveOptions {
-                enabled: Some(true),
-                ..Default::default()
-            },
+            hive_options: HiveOptions { enabled: Some(true), ..Default::default() },
             ..Default::default()
         };
         let glob = format!("{}/**/*.parquet", label.trim_end_matches('/'));
@@ -525,28 +452,16 @@ fn load_parquet(path: &Path, hive: bool) -> Result<Part> {
     // Map well-known column names onto the field dictionary; keep the originals as aliases.
     let mut aliases = Vec::new();
     let mut df = df;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     for n in names {
         if let Some(d) = formats::generic_csv::dictionary_name(&n) {
             if d != n && df.column(d).is_err() {
                 df.rename(&n, d.into())?;
-                aliases.push(Alias::Same {
-                    original: n,
-                    column: d.to_string(),
-                });
+                aliases.push(Alias::Same { original: n, column: d.to_string() });
             }
         }
     }
-    Ok(Part {
-        df,
-        rejected: Rejected::default(),
-        aliases,
-        notes: Vec::new(),
-    })
+    Ok(Part { df, rejected: Rejected::default(), aliases, notes: Vec::new() })
 }
 
 /// Stacks frames with different column sets: missing columns are null; a column whose types
@@ -563,9 +478,7 @@ pub fn concat_diagonal(frames: Vec<DataFrame>) -> Result<DataFrame> {
                     *t = match (&*t, c.dtype()) {
                         (DataType::Null, other) => other.clone(),
                         (a, DataType::Null) => a.clone(),
-                        (a, b) if a.is_primitive_numeric() && b.is_primitive_numeric() => {
-                            DataType::Float64
-                        }
+                        (a, b) if a.is_primitive_numeric() && b.is_primitive_numeric() => DataType::Float64,
                         _ => DataType::String,
                     }
                 }
@@ -607,9 +520,7 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
         let c = df.column("time")?.clone();
         let t = match c.dtype() {
             DataType::Datetime(_, _) => c.cast(&time_dtype())?,
-            _ => c
-                .cast(&DataType::Int64)
-                .and_then(|c| c.cast(&time_dtype()))?,
+            _ => c.cast(&DataType::Int64).and_then(|c| c.cast(&time_dtype()))?,
         };
         df.with_column(t)?;
     }
@@ -621,12 +532,9 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let from_code = code.as_ref().and_then(|c| {
-                    c.str()
-                        .ok()
-                        .and_then(|s| s.get(i))
-                        .map(str::to_ascii_lowercase)
-                });
+                let from_code = code
+                    .as_ref()
+                    .and_then(|c| c.str().ok().and_then(|s| s.get(i)).map(str::to_ascii_lowercase));
                 match (p.and_then(proto_name), from_code) {
                     (Some(n), _) => Some(n.to_string()),
                     (None, Some(c)) if c != "todo" && c != "other" => Some(c),
@@ -640,11 +548,7 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
     if df.column("proto").is_ok() && df.column("ip_proto").is_err() {
         let p = df.column("proto")?.cast(&DataType::String)?;
         let nums: Int32Chunked = p.str()?.iter().map(|s| s.and_then(proto_number)).collect();
-        df.with_column(
-            nums.with_name("ip_proto".into())
-                .into_series()
-                .into_column(),
-        )?;
+        df.with_column(nums.with_name("ip_proto".into()).into_series().into_column())?;
     }
     // Argus gives totals and the source side; the other side is the difference.
     for (total, sent, recv) in [
@@ -664,7 +568,7 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
         if let Ok(ti) = t.cast(&DataType::Int64) {
             if let Ok(ca) = ti.i64() {
                 if let Some(max) = ca.max() {
-                    if max < 946_684_800_000_000 && max >= 0 {
+                    if (0..946_684_800_000_000).contains(&max) {
                         notes.push(
                             "time values look relative (seconds from capture start, before 2000-01-01): \
                              shown as offsets from 1970-01-01 UTC"

@@ -55,12 +55,7 @@ pub struct ParseContext {
 
 impl Default for ParseContext {
     fn default() -> Self {
-        Self {
-            default_year: 1970,
-            default_tz_offset_secs: 0,
-            file_name: String::new(),
-            latest_us: None,
-        }
+        Self { default_year: 1970, default_tz_offset_secs: 0, file_name: String::new(), latest_us: None }
     }
 }
 
@@ -88,16 +83,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// Microseconds since the epoch for a civil date-time given in a zone `offset_secs` east of UTC.
 #[allow(clippy::too_many_arguments)]
-pub fn civil_to_us(
-    y: i64,
-    mo: u32,
-    d: u32,
-    h: u32,
-    mi: u32,
-    s: u32,
-    micros: u32,
-    offset_secs: i32,
-) -> i64 {
+pub fn civil_to_us(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32, offset_secs: i32) -> i64 {
     let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64 - offset_secs as i64;
     secs * 1_000_000 + micros as i64
@@ -123,9 +109,8 @@ pub fn roll_back_assumed_year(
 
 /// Month number (1-12) from an English three-letter abbreviation, case-insensitive.
 pub fn month_from_abbrev(s: &str) -> Option<u32> {
-    const M: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
+    const M: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let s = s.get(..3)?.to_ascii_lowercase();
     M.iter().position(|m| *m == s).map(|i| i as u32 + 1)
 }
@@ -136,14 +121,8 @@ mod tests {
     #[test]
     fn civil_roundtrip() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(
-            civil_to_us(2013, 4, 1, 0, 0, 0, 0, 0),
-            1_364_774_400_000_000
-        );
-        assert_eq!(
-            civil_to_us(2021, 6, 6, 15, 59, 46, 0, 7200),
-            civil_to_us(2021, 6, 6, 13, 59, 46, 0, 0)
-        );
+        assert_eq!(civil_to_us(2013, 4, 1, 0, 0, 0, 0, 0), 1_364_774_400_000_000);
+        assert_eq!(civil_to_us(2021, 6, 6, 15, 59, 46, 0, 7200), civil_to_us(2021, 6, 6, 13, 59, 46, 0, 0));
         assert_eq!(month_from_abbrev("Dec"), Some(12));
     }
 }

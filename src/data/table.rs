@@ -28,12 +28,7 @@ impl Rejected {
             if text.chars().count() > 300 {
                 text = text.chars().take(300).collect::<String>() + "…";
             }
-            self.samples.push(RejectedLine {
-                file: file.to_string(),
-                line,
-                reason,
-                text,
-            });
+            self.samples.push(RejectedLine { file: file.to_string(), line, reason, text });
         }
     }
     pub fn merge(&mut self, other: Rejected) {

@@ -300,17 +300,8 @@ pub fn evaluate_rules(
     let cache = RefCell::new(HashMap::new());
     let counts = |_: CountMap, _: CountMap| 0.0;
     let gf = global_field(fields, role, two_node);
-    first_truthy(
-        rules_for(props, kind, role),
-        props,
-        role,
-        fields,
-        two_node,
-        gf,
-        &counts,
-        &cache,
-    )
-    .map(|(v, _)| v)
+    first_truthy(rules_for(props, kind, role), props, role, fields, two_node, gf, &counts, &cache)
+        .map(|(v, _)| v)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -328,15 +319,7 @@ fn first_truthy(
         return None;
     }
     // One context for all rules so `s///` in an earlier rule is seen by later ones, as with Perl's @fields.
-    let mut ctx = EvalCtx::new(
-        fields.to_vec(),
-        role,
-        two_node,
-        global,
-        &props.variables,
-        counts,
-        cache,
-    );
+    let mut ctx = EvalCtx::new(fields.to_vec(), role, two_node, global, &props.variables, counts, cache);
     for r in rules {
         let v = r.program.eval(&mut ctx);
         if v.truthy() {
@@ -400,10 +383,7 @@ impl ColorIndex {
     }
 
     fn resolve(&mut self, v: Option<Value>) -> Option<String> {
-        let s = v
-            .filter(Value::truthy)
-            .map(|v| v.to_str())
-            .unwrap_or_default();
+        let s = v.filter(Value::truthy).map(|v| v.to_str()).unwrap_or_default();
         let s = s.trim_matches('"').to_string();
         if self.hex.as_ref().is_some_and(|h| h.is_match(&s)) {
             return Some(s);
@@ -417,11 +397,7 @@ impl ColorIndex {
             return c.clone();
         }
         // Past the end afterglow.pl yields undef (then the default color); never hand out "invisible".
-        let c = self
-            .palette
-            .get(self.next)
-            .filter(|c| **c != INVISIBLE)
-            .map(|c| c.to_string());
+        let c = self.palette.get(self.next).filter(|c| **c != INVISIBLE).map(|c| c.to_string());
         self.next += 1;
         self.assigned.insert(s, c.clone());
         c
@@ -458,10 +434,7 @@ impl<'p> Builder<'p> {
             return i;
         }
         let i = self.names.len();
-        self.names.push(NameAcc {
-            name: name.to_string(),
-            ..Default::default()
-        });
+        self.names.push(NameAcc { name: name.to_string(), ..Default::default() });
         self.by_name.insert(name.to_string(), i);
         i
     }
@@ -471,10 +444,7 @@ impl<'p> Builder<'p> {
         for (m, row) in out.iter_mut().enumerate() {
             for (k, cell) in row.iter_mut().enumerate() {
                 if let Some(id) = ids[k] {
-                    *cell = self.names[id].roles[m]
-                        .as_ref()
-                        .map(|r| r.count as f64)
-                        .unwrap_or(0.0);
+                    *cell = self.names[id].roles[m].as_ref().map(|r| r.count as f64).unwrap_or(0.0);
                 }
             }
         }
@@ -496,22 +466,11 @@ impl<'p> Builder<'p> {
         let lookup = move |m: CountMap, k: CountMap| counts[slot(m)][slot(k)];
         let gf = global_field(fields, role, self.two_node);
         let rules = rules_for(self.props, kind, role);
-        first_truthy(
-            rules,
-            self.props,
-            role,
-            fields,
-            self.two_node,
-            gf,
-            &lookup,
-            &self.regex_cache,
-        )
+        first_truthy(rules, self.props, role, fields, self.two_node, gf, &lookup, &self.regex_cache)
     }
 
     fn color(&mut self, role: Role, fields: &[String]) -> Option<String> {
-        let v = self
-            .eval(RuleKind::Color, role, fields, [[0.0; 3]; 3])
-            .map(|(v, _)| v);
+        let v = self.eval(RuleKind::Color, role, fields, [[0.0; 3]; 3]).map(|(v, _)| v);
         self.colors.resolve(v)
     }
 
@@ -570,10 +529,7 @@ impl<'p> Builder<'p> {
 
     fn size(&mut self, role: Role, fields: &[String], counts: [[f64; 3]; 3]) -> Option<f64> {
         let gf = global_field(fields, role, self.two_node);
-        let key = (
-            role_slot(role) as u8 + if role == Role::Edge { 3 } else { 0 },
-            gf,
-        );
+        let key = (role_slot(role) as u8 + if role == Role::Edge { 3 } else { 0 }, gf);
         if let Some(s) = self.size_memo.get(&key) {
             return Some(*s);
         }
@@ -598,14 +554,7 @@ impl<'p> Builder<'p> {
     }
 
     /// Per-role bookkeeping of one record (afterglow.pl's main loop body for one node).
-    fn add_role(
-        &mut self,
-        id: usize,
-        role: Role,
-        fields: &[String],
-        ids: [Option<usize>; 3],
-        row: u32,
-    ) {
+    fn add_role(&mut self, id: usize, role: Role, fields: &[String], ids: [Option<usize>; 3], row: u32) {
         let slot = role_slot(role);
         let color = self.color(role, fields);
         self.touch(id, row);
@@ -613,9 +562,7 @@ impl<'p> Builder<'p> {
         acc.color = color;
         acc.count += 1;
         let label = self.label(role, fields);
-        self.names[id].roles[slot]
-            .get_or_insert_with(RoleAcc::default)
-            .label = label;
+        self.names[id].roles[slot].get_or_insert_with(RoleAcc::default).label = label;
         if self.has_size(role) {
             let counts = self.counts_snapshot(ids);
             let s = if rules_for(self.props, RuleKind::Size, role).is_empty() {
@@ -643,26 +590,14 @@ impl<'p> Builder<'p> {
             None if !self.props.label.edge.is_empty() => Some(self.label(Role::Edge, fields)),
             None => None,
         };
-        let color = if self.props.color.edge.is_empty() {
-            None
-        } else {
-            self.color(Role::Edge, fields)
-        };
+        let color = if self.props.color.edge.is_empty() { None } else { self.color(Role::Edge, fields) };
         let size = if self.props.size.edge.is_empty() {
             None
         } else {
             // Undefined edge sizes default to 1 (`$defaultEdgeSize`).
-            Some(
-                self.size(Role::Edge, fields, [[0.0; 3]; 3])
-                    .filter(|s| *s != 0.0)
-                    .unwrap_or(1.0),
-            )
+            Some(self.size(Role::Edge, fields, [[0.0; 3]; 3]).filter(|s| *s != 0.0).unwrap_or(1.0))
         };
-        let key_label = if self.opts.split_edges_by_label {
-            label.clone()
-        } else {
-            None
-        };
+        let key_label = if self.opts.split_edges_by_label { label.clone() } else { None };
         let key = (kind, from, to, key_label);
         let li = match self.link_index.get(&key) {
             Some(&i) => i,
@@ -741,11 +676,7 @@ pub fn build_graph(
         }
         let get = |i: usize| orig.get(i).cloned().unwrap_or_default();
         let mut source = get(0);
-        let (mut event, mut target) = if two_node {
-            (String::new(), get(1))
-        } else {
-            (get(1), get(2))
-        };
+        let (mut event, mut target) = if two_node { (String::new(), get(1)) } else { (get(1), get(2)) };
 
         // Clustering: generic `cluster=` first, then per type; rules see the original @fields.
         if !props.cluster_all.is_empty() {
@@ -776,24 +707,14 @@ pub fn build_graph(
             roles.push(Role::Event);
         }
         roles.push(Role::Target);
-        let invisible = roles
-            .iter()
-            .any(|r| b.color(*r, &fields).as_deref() == Some(INVISIBLE));
+        let invisible = roles.iter().any(|r| b.color(*r, &fields).as_deref() == Some(INVISIBLE));
         if invisible {
             stats.invisible_rows += 1;
             continue;
         }
 
-        let source_name = if opts.split_source_target {
-            format!("S:{source}")
-        } else {
-            source.clone()
-        };
-        let target_name = if opts.split_source_target {
-            format!("T:{target}")
-        } else {
-            target.clone()
-        };
+        let source_name = if opts.split_source_target { format!("S:{source}") } else { source.clone() };
+        let target_name = if opts.split_source_target { format!("T:{target}") } else { target.clone() };
         let event_name = match opts.split_mode {
             1 => format!("{source} {event}"),
             2 => format!("{event} {target}"),
@@ -801,29 +722,19 @@ pub fn build_graph(
             _ => event.clone(),
         };
         let sid = b.name_id(&source_name);
-        let eid = if two_node {
-            None
-        } else {
-            Some(b.name_id(&event_name))
-        };
+        let eid = if two_node { None } else { Some(b.name_id(&event_name)) };
         let tid = b.name_id(&target_name);
         let ids = [Some(sid), eid, Some(tid)];
 
         b.add_role(sid, Role::Source, &fields, ids, row);
         if opts.source_fan_out > 0 {
             let other = eid.unwrap_or(tid);
-            b.names[sid].roles[0]
-                .get_or_insert_with(RoleAcc::default)
-                .fan_out
-                .insert(other);
+            b.names[sid].roles[0].get_or_insert_with(RoleAcc::default).fan_out.insert(other);
         }
         if let Some(eid) = eid {
             b.add_role(eid, Role::Event, &fields, ids, row);
             if opts.event_fan_out > 0 {
-                b.names[eid].roles[1]
-                    .get_or_insert_with(RoleAcc::default)
-                    .fan_out
-                    .insert(tid);
+                b.names[eid].roles[1].get_or_insert_with(RoleAcc::default).fan_out.insert(tid);
             }
         }
         b.add_role(tid, Role::Target, &fields, ids, row);
@@ -852,12 +763,7 @@ fn finish(b: Builder, mut stats: BuildStats, max_node_size: f32) -> Result<LinkG
         props.threshold_target.unwrap_or(opts.target_threshold),
     ];
     let fan_thr = [opts.source_fan_out, opts.event_fan_out];
-    let count = |id: usize, slot: usize| {
-        b.names[id].roles[slot]
-            .as_ref()
-            .map(|r| r.count)
-            .unwrap_or(0)
-    };
+    let count = |id: usize, slot: usize| b.names[id].roles[slot].as_ref().map(|r| r.count).unwrap_or(0);
     let count_ok = |id: usize, slot: usize| {
         let c = count(id, slot);
         c > omit && c > thr[slot]
@@ -865,12 +771,7 @@ fn finish(b: Builder, mut stats: BuildStats, max_node_size: f32) -> Result<LinkG
     // Fan-out is only computed when its filter is on; otherwise it counts as 1 (> 0), like afterglow.pl.
     let fan_ok = |id: usize, slot: usize| {
         let t = fan_thr[slot];
-        t == 0
-            || b.names[id].roles[slot]
-                .as_ref()
-                .map(|r| r.fan_out.len())
-                .unwrap_or(0)
-                > t
+        t == 0 || b.names[id].roles[slot].as_ref().map(|r| r.fan_out.len()).unwrap_or(0) > t
     };
 
     let mut print_node = vec![false; b.names.len()];
@@ -878,27 +779,18 @@ fn finish(b: Builder, mut stats: BuildStats, max_node_size: f32) -> Result<LinkG
     stats.links = b.links.len();
     stats.names = b.names.len();
     // Two-node links, then source->event links, then event->target links (needs printNode of events).
-    for pass in [
-        LinkKind::SourceTarget,
-        LinkKind::SourceEvent,
-        LinkKind::EventTarget,
-    ] {
+    for pass in [LinkKind::SourceTarget, LinkKind::SourceEvent, LinkKind::EventTarget] {
         for (i, l) in b.links.iter().enumerate() {
             if l.kind != pass {
                 continue;
             }
             let ok = match l.kind {
-                LinkKind::SourceTarget => {
-                    count_ok(l.from, 0) && count_ok(l.to, 2) && fan_ok(l.from, 0)
-                }
+                LinkKind::SourceTarget => count_ok(l.from, 0) && count_ok(l.to, 2) && fan_ok(l.from, 0),
                 LinkKind::SourceEvent => {
                     count_ok(l.from, 0) && count_ok(l.to, 1) && fan_ok(l.from, 0) && fan_ok(l.to, 1)
                 }
                 LinkKind::EventTarget => {
-                    print_node[l.from]
-                        && count_ok(l.from, 1)
-                        && count_ok(l.to, 2)
-                        && fan_ok(l.from, 1)
+                    print_node[l.from] && count_ok(l.from, 1) && count_ok(l.to, 2) && fan_ok(l.from, 1)
                 }
             };
             if ok {
@@ -949,11 +841,7 @@ fn finish(b: Builder, mut stats: BuildStats, max_node_size: f32) -> Result<LinkG
             let s = (f64::from(max_node_size) / b.max_actual_size[slot] * r.size).max(0.1);
             ((s * 100.0).round() / 100.0) as f32
         });
-        let mut label = if opts.node_labels {
-            r.label.clone()
-        } else {
-            String::new()
-        };
+        let mut label = if opts.node_labels { r.label.clone() } else { String::new() };
         if opts.node_count_in_label {
             label = format!("{label} : {}", r.count);
         }
@@ -1040,9 +928,7 @@ impl LinkGraph {
 
     pub fn edge(&self, from: &str, to: &str) -> Option<&Edge> {
         let (a, b) = (self.index.get(from)?, self.index.get(to)?);
-        self.graph
-            .find_edge(*a, *b)
-            .and_then(|e| self.graph.edge_weight(e))
+        self.graph.find_edge(*a, *b).and_then(|e| self.graph.edge_weight(e))
     }
 
     /// Union of the row indices of the given nodes (sorted, unique): node selection -> record selection.
@@ -1066,12 +952,7 @@ mod tests {
         csv.lines()
             .filter(|l| !l.trim().is_empty())
             .enumerate()
-            .map(|(i, l)| {
-                (
-                    i as u32,
-                    l.split(',').map(|s| s.trim().to_string()).collect(),
-                )
-            })
+            .map(|(i, l)| (i as u32, l.split(',').map(|s| s.trim().to_string()).collect()))
             .collect()
     }
 
@@ -1103,14 +984,8 @@ mod tests {
         assert_eq!(g.node("80").map(|n| n.count), Some(3));
         assert_eq!(g.node("80").map(|n| n.node_type), Some(NodeType::Event));
         assert_eq!(g.node("80").map(|n| n.shape.as_str()), Some("box"));
-        assert_eq!(
-            g.node("192.168.0.1").map(|n| n.node_type),
-            Some(NodeType::SourceTarget)
-        );
-        assert_eq!(
-            g.node("192.168.0.1").map(|n| n.rows.clone()),
-            Some(vec![0, 1, 3, 4])
-        );
+        assert_eq!(g.node("192.168.0.1").map(|n| n.node_type), Some(NodeType::SourceTarget));
+        assert_eq!(g.node("192.168.0.1").map(|n| n.rows.clone()), Some(vec![0, 1, 3, 4]));
         assert_eq!(g.edge("10.0.0.1", "80").map(|e| e.count), Some(1));
         assert_eq!(g.edge("80", "192.168.0.1").map(|e| e.count), Some(2));
         assert_eq!(g.stats.rows, 5);
@@ -1118,70 +993,37 @@ mod tests {
 
     #[test]
     fn two_node_counts() {
-        let opts = GraphOptions {
-            three_node: false,
-            ..Default::default()
-        };
+        let opts = GraphOptions { three_node: false, ..Default::default() };
         let csv = "a,b\na,c\nb,c\na,b\nd,a\n";
         let g = build(csv, "color=\"red\"", &opts);
         assert_eq!(names(&g), vec!["a", "b", "c", "d"]);
         assert_eq!(g.graph.edge_count(), 4);
         assert_eq!(g.edge("a", "b").map(|e| e.count), Some(2));
-        assert_eq!(
-            g.node("a").map(|n| (n.count, n.node_type)),
-            Some((3, NodeType::SourceTarget))
-        );
-        assert_eq!(
-            g.node("c").map(|n| (n.count, n.node_type)),
-            Some((2, NodeType::Target))
-        );
+        assert_eq!(g.node("a").map(|n| (n.count, n.node_type)), Some((3, NodeType::SourceTarget)));
+        assert_eq!(g.node("c").map(|n| (n.count, n.node_type)), Some((2, NodeType::Target)));
         assert_eq!(g.rows_of(&[g.index["c"], g.index["d"]]), vec![1, 2, 4]);
     }
 
     #[test]
     fn split_modes() {
         let count = |mode: u8| {
-            let g = build(
-                FW,
-                "",
-                &GraphOptions {
-                    split_mode: mode,
-                    ..Default::default()
-                },
-            );
-            g.graph
-                .node_weights()
-                .filter(|n| n.node_type == NodeType::Event)
-                .count()
+            let g = build(FW, "", &GraphOptions { split_mode: mode, ..Default::default() });
+            g.graph.node_weights().filter(|n| n.node_type == NodeType::Event).count()
         };
         assert_eq!(count(0), 3); // 80, 443, 53
         assert_eq!(count(1), 4); // 1/80 1/443 2/80 192/53
         assert_eq!(count(2), 4); // 80/.1 443/.1 80/.2 53/.9 (80/.1 occurs twice)
         assert_eq!(count(3), 5); // every row distinct
-        let g = build(
-            FW,
-            "",
-            &GraphOptions {
-                split_mode: 1,
-                ..Default::default()
-            },
-        );
+        let g = build(FW, "", &GraphOptions { split_mode: 1, ..Default::default() });
         assert!(g.node("10.0.0.1 80").is_some());
         assert!(build_graph(
             rows(FW).into_iter(),
             &Properties::default(),
-            &GraphOptions {
-                split_mode: 4,
-                ..Default::default()
-            }
+            &GraphOptions { split_mode: 4, ..Default::default() }
         )
         .is_err());
         // -s separates source and target nodes of the same value
-        let opts = GraphOptions {
-            three_node: false,
-            split_source_target: true,
-            ..Default::default()
-        };
+        let opts = GraphOptions { three_node: false, split_source_target: true, ..Default::default() };
         let g = build("a,b\nb,a\n", "", &opts);
         assert_eq!(names(&g), vec!["S:a", "S:b", "T:a", "T:b"]);
     }
@@ -1189,14 +1031,7 @@ mod tests {
     #[test]
     fn thresholds_and_fan_out() {
         // omit threshold 1: nodes must appear more than once in their role
-        let g = build(
-            FW,
-            "",
-            &GraphOptions {
-                omit_threshold: 1,
-                ..Default::default()
-            },
-        );
+        let g = build(FW, "", &GraphOptions { omit_threshold: 1, ..Default::default() });
         // surviving s->e: (10.0.0.1,80)? src 1 count 2, event 80 count 3 -> yes; (10.0.0.1,443) event 443 count 1 -> no
         // (10.0.0.2,80) yes; (192.168.0.1,53) src count 1 -> no. e->t: (80,.1) target .1 count 3 yes; (80,.2) count 1 no
         assert_eq!(names(&g), vec!["10.0.0.1", "10.0.0.2", "192.168.0.1", "80"]);
@@ -1205,37 +1040,20 @@ mod tests {
         let g = build(
             FW,
             "threshold=0\nthreshold.target=2\n",
-            &GraphOptions {
-                omit_threshold: 5,
-                ..Default::default()
-            },
+            &GraphOptions { omit_threshold: 5, ..Default::default() },
         );
         // only target 192.168.0.1 (3 times) passes; all s->e links drawn, e->t only to .1
         assert_eq!(g.graph.edge_count(), 4 + 2);
         assert!(g.node("192.168.0.2").is_none());
         // source fan-out: sources with more than one distinct event
-        let g = build(
-            FW,
-            "",
-            &GraphOptions {
-                source_fan_out: 1,
-                ..Default::default()
-            },
-        );
+        let g = build(FW, "", &GraphOptions { source_fan_out: 1, ..Default::default() });
         assert!(g.node("10.0.0.1").is_some());
         assert!(g.node("10.0.0.2").is_none());
         assert!(g.node("443").is_some());
         // Like afterglow.pl, an event->target edge still draws when the event got printed.
         assert!(g.edge("80", "192.168.0.2").is_some());
         // event fan-out: events with more than one distinct target
-        let g = build(
-            FW,
-            "",
-            &GraphOptions {
-                event_fan_out: 1,
-                ..Default::default()
-            },
-        );
+        let g = build(FW, "", &GraphOptions { event_fan_out: 1, ..Default::default() });
         let ev: Vec<&str> = g
             .graph
             .node_weights()
@@ -1254,14 +1072,8 @@ mod tests {
         assert_eq!(g.stats.invisible_rows, 1);
         assert!(g.node("443").is_none());
         assert_eq!(g.node("10.0.0.1").map(|n| n.color.as_str()), Some("red"));
-        assert_eq!(
-            g.node("192.168.0.1").map(|n| n.color.as_str()),
-            Some("pink")
-        );
-        assert_eq!(
-            g.node("192.168.0.2").map(|n| n.color.as_str()),
-            Some("#112233")
-        );
+        assert_eq!(g.node("192.168.0.1").map(|n| n.color.as_str()), Some("pink"));
+        assert_eq!(g.node("192.168.0.2").map(|n| n.color.as_str()), Some("#112233"));
         // Non-color values get palette entries in order of first appearance (after the first "" slot).
         let e80 = g.node("80").map(|n| n.color.clone()).unwrap_or_default();
         let e53 = g.node("53").map(|n| n.color.clone()).unwrap_or_default();
@@ -1271,18 +1083,14 @@ mod tests {
 
     #[test]
     fn clustering() {
-        let props =
-            "cluster.target=regex_replace(\"^(\\\\d+\\.\\\\d+\\.\\\\d+)\\.\\\\d+\").\".0/24\"";
+        let props = "cluster.target=regex_replace(\"^(\\\\d+\\.\\\\d+\\.\\\\d+)\\.\\\\d+\").\".0/24\"";
         let g = build(FW, props, &GraphOptions::default());
         assert!(g.node("192.168.0.0/24").is_some());
         assert!(g.node("10.0.0.0/24").is_some());
         assert!(g.node("192.168.0.1").is_some()); // still a source
         assert_eq!(g.node("192.168.0.0/24").map(|n| n.count), Some(4));
-        let g = build(
-            FW,
-            "cluster=\"internal\" if subnet(field(), \"10.0.0.0/8\")",
-            &GraphOptions::default(),
-        );
+        let g =
+            build(FW, "cluster=\"internal\" if subnet(field(), \"10.0.0.0/8\")", &GraphOptions::default());
         assert_eq!(g.node("internal").map(|n| n.count), Some(4));
     }
 
@@ -1296,54 +1104,25 @@ mod tests {
         assert_eq!(g.node("80").and_then(|n| n.size), None);
         assert_eq!(g.node("80").map(|n| n.label.as_str()), Some(""));
         assert_eq!(g.node("10.0.0.9").map(|n| n.label.as_str()), Some("T"));
-        assert_eq!(
-            g.edge("10.0.0.1", "80")
-                .and_then(|e| e.color.clone())
-                .as_deref(),
-            Some("blue")
-        );
+        assert_eq!(g.edge("10.0.0.1", "80").and_then(|e| e.color.clone()).as_deref(), Some("blue"));
         assert_eq!(g.edge("10.0.0.1", "443").and_then(|e| e.size), Some(2.0));
         // labels from a field, one edge per distinct label when asked
-        let opts = GraphOptions {
-            three_node: false,
-            edge_label_field: Some(2),
-            ..Default::default()
-        };
+        let opts = GraphOptions { three_node: false, edge_label_field: Some(2), ..Default::default() };
         let csv = "a,b,x\na,b,y\na,b,x\n";
         let g = build(csv, "", &opts);
         assert_eq!(g.graph.edge_count(), 1);
-        assert_eq!(
-            g.edge("a", "b").map(|e| e.labels.clone()),
-            Some(vec!["x".to_string(), "y".to_string()])
-        );
-        let g = build(
-            csv,
-            "",
-            &GraphOptions {
-                split_edges_by_label: true,
-                ..opts
-            },
-        );
+        assert_eq!(g.edge("a", "b").map(|e| e.labels.clone()), Some(vec!["x".to_string(), "y".to_string()]));
+        let g = build(csv, "", &GraphOptions { split_edges_by_label: true, ..opts });
         assert_eq!(g.graph.edge_count(), 2);
         // size by count without rules, summed or not
-        let g = build(
-            FW,
-            "",
-            &GraphOptions {
-                size_by_count: true,
-                max_node_size: 2.0,
-                ..Default::default()
-            },
-        );
+        let g =
+            build(FW, "", &GraphOptions { size_by_count: true, max_node_size: 2.0, ..Default::default() });
         assert_eq!(g.node("80").and_then(|n| n.size), Some(2.0));
         assert_eq!(g.node("443").and_then(|n| n.size), Some(0.67));
         let g = build(
             "a,b,7\na,c,5\n",
             "size.source=$fields[2]\nsum.source=1\nmaxnodesize=1",
-            &GraphOptions {
-                three_node: false,
-                ..Default::default()
-            },
+            &GraphOptions { three_node: false, ..Default::default() },
         );
         assert_eq!(g.node("a").and_then(|n| n.size), Some(1.0));
         assert_eq!(g.max_node_size, 1.0);
@@ -1351,17 +1130,9 @@ mod tests {
 
     #[test]
     fn short_and_garbage_rows() {
-        let r = vec![
-            (0, vec![]),
-            (1, vec!["only".to_string()]),
-            (2, vec!["a".into(), "b".into(), "c".into()]),
-        ];
-        let g = build_graph(
-            r.into_iter(),
-            &Properties::default(),
-            &GraphOptions::default(),
-        )
-        .unwrap();
+        let r =
+            vec![(0, vec![]), (1, vec!["only".to_string()]), (2, vec!["a".into(), "b".into(), "c".into()])];
+        let g = build_graph(r.into_iter(), &Properties::default(), &GraphOptions::default()).unwrap();
         assert_eq!(g.stats.short_rows, 2);
         assert_eq!(g.stats.rows, 3);
     }

@@ -58,10 +58,7 @@ pub fn parse_line(line: &str) -> Result<Vec<String>, String> {
                 }
                 Some(',') => fields.push(std::mem::take(&mut cur)),
                 Some(c) => {
-                    return Err(format!(
-                        "unexpected `{c}` after closing quote in field {}",
-                        fields.len() + 1
-                    ))
+                    return Err(format!("unexpected `{c}` after closing quote in field {}", fields.len() + 1))
                 }
             }
         } else {
@@ -75,9 +72,7 @@ pub fn parse_line(line: &str) -> Result<Vec<String>, String> {
                         fields.push(std::mem::take(&mut cur));
                         break;
                     }
-                    Some('"') => {
-                        return Err(format!("quote inside unquoted field {}", fields.len() + 1))
-                    }
+                    Some('"') => return Err(format!("quote inside unquoted field {}", fields.len() + 1)),
                     Some(c) => cur.push(c),
                 }
             }
@@ -89,10 +84,7 @@ pub fn parse_line(line: &str) -> Result<Vec<String>, String> {
 /// Reads AfterGlow CSV from any reader. `expected_columns` fixes the column count; otherwise the first
 /// good row decides (2..=5: source,[event,]target plus up to two meta columns as in afterglow.pl).
 pub fn read_csv<R: Read>(reader: R, expected_columns: Option<usize>) -> std::io::Result<CsvInput> {
-    let mut out = CsvInput {
-        columns: expected_columns.unwrap_or(0),
-        ..Default::default()
-    };
+    let mut out = CsvInput { columns: expected_columns.unwrap_or(0), ..Default::default() };
     let mut r = BufReader::new(reader);
     let mut buf = Vec::new();
     let mut line_no = 0;
@@ -110,10 +102,7 @@ pub fn read_csv<R: Read>(reader: R, expected_columns: Option<usize>) -> std::io:
         let fail = |msg: String, out: &mut CsvInput| {
             out.bad_rows += 1;
             if out.errors.len() < MAX_ERRORS {
-                out.errors.push(CsvError {
-                    line: line_no,
-                    message: msg,
-                });
+                out.errors.push(CsvError { line: line_no, message: msg });
             }
         };
         match parse_line(text) {
@@ -123,24 +112,15 @@ pub fn read_csv<R: Read>(reader: R, expected_columns: Option<usize>) -> std::io:
                     if (2..=5).contains(&fields.len()) {
                         out.columns = fields.len();
                     } else {
-                        fail(
-                            format!("expected 2 to 5 columns, found {}", fields.len()),
-                            &mut out,
-                        );
+                        fail(format!("expected 2 to 5 columns, found {}", fields.len()), &mut out);
                         continue;
                     }
                 }
                 if fields.len() != out.columns {
-                    fail(
-                        format!("expected {} columns, found {}", out.columns, fields.len()),
-                        &mut out,
-                    );
+                    fail(format!("expected {} columns, found {}", out.columns, fields.len()), &mut out);
                     continue;
                 }
-                out.rows.push(CsvRow {
-                    line: line_no,
-                    fields,
-                });
+                out.rows.push(CsvRow { line: line_no, fields });
             }
         }
     }
@@ -150,10 +130,7 @@ pub fn read_csv<R: Read>(reader: R, expected_columns: Option<usize>) -> std::io:
 impl CsvInput {
     /// Rows as `(row index, fields)` for [`crate::graph::build::build_graph`].
     pub fn indexed(&self) -> impl Iterator<Item = (u32, Vec<String>)> + '_ {
-        self.rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i as u32, r.fields.clone()))
+        self.rows.iter().enumerate().map(|(i, r)| (i as u32, r.fields.clone()))
     }
 }
 
@@ -189,9 +166,7 @@ mod tests {
         let mut seed = 7u64;
         let mut bytes = Vec::new();
         for _ in 0..20000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let a = b"a,\"\n\r\xff\xc3 ";
             bytes.push(a[(seed >> 33) as usize % a.len()]);
         }

@@ -78,10 +78,7 @@ pub fn to_dot(g: &LinkGraph, positions: Option<&Positions>) -> String {
         o.push_str("];\n");
     }
     for e in (&g.graph).edge_references() {
-        let (Some(a), Some(b)) = (
-            g.graph.node_weight(e.source()),
-            g.graph.node_weight(e.target()),
-        ) else {
+        let (Some(a), Some(b)) = (g.graph.node_weight(e.source()), g.graph.node_weight(e.target())) else {
             continue;
         };
         let w = e.weight();
@@ -261,19 +258,14 @@ yellow3:205,205,0 yellow4:139,139,0 yellowgreen:154,205,50";
 pub fn rgb(color: &str) -> Option<String> {
     let c = color.trim_matches('"');
     let hex = c.trim_start_matches('#');
-    if c.starts_with('#')
-        && (6..=8).contains(&hex.len())
-        && hex.chars().all(|ch| ch.is_ascii_hexdigit())
-    {
+    if c.starts_with('#') && (6..=8).contains(&hex.len()) && hex.chars().all(|ch| ch.is_ascii_hexdigit()) {
         let p = |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("0"), 16).unwrap_or(0);
         return Some(format!("{},{},{}", p(0), p(2), p(4)));
     }
     let lc = c.to_ascii_lowercase();
-    X11_RGB.split_whitespace().find_map(|e| {
-        e.strip_prefix(&lc)
-            .and_then(|r| r.strip_prefix(':'))
-            .map(str::to_string)
-    })
+    X11_RGB
+        .split_whitespace()
+        .find_map(|e| e.strip_prefix(&lc).and_then(|r| r.strip_prefix(':')).map(str::to_string))
 }
 
 /// afterglow.pl's default GDF color for unset/unknown colors.
@@ -286,21 +278,11 @@ fn gdf_str(s: &str) -> String {
 
 /// GDF as written by afterglow.pl `-k`; with edge labels, one edge line per label (label.duplicate).
 pub fn to_gdf(g: &LinkGraph) -> String {
-    let mut o = String::from(
-        "nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n",
-    );
+    let mut o = String::from("nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n");
     for n in g.graph.node_weights() {
-        let size = n
-            .size
-            .map(|s| format!("{s:.2}"))
-            .unwrap_or_else(|| "1".into());
+        let size = n.size.map(|s| format!("{s:.2}")).unwrap_or_else(|| "1".into());
         let rgb = rgb(&n.color).unwrap_or_else(|| GDF_DEFAULT_RGB.into());
-        let _ = writeln!(
-            o,
-            "{},{},{size},{size},'{rgb}'",
-            gdf_str(&n.id),
-            gdf_str(&n.label)
-        );
+        let _ = writeln!(o, "{},{},{size},{size},'{rgb}'", gdf_str(&n.id), gdf_str(&n.label));
     }
     let labelled = g.graph.edge_weights().any(|e| !e.labels.is_empty());
     o.push_str("edgedef>node1 VARCHAR,node2 VARCHAR,directed BOOLEAN,color VARCHAR,weight DOUBLE");
@@ -309,18 +291,11 @@ pub fn to_gdf(g: &LinkGraph) -> String {
     }
     o.push('\n');
     for e in (&g.graph).edge_references() {
-        let (Some(a), Some(b)) = (
-            g.graph.node_weight(e.source()),
-            g.graph.node_weight(e.target()),
-        ) else {
+        let (Some(a), Some(b)) = (g.graph.node_weight(e.source()), g.graph.node_weight(e.target())) else {
             continue;
         };
         let w = e.weight();
-        let rgb = w
-            .color
-            .as_deref()
-            .and_then(rgb)
-            .unwrap_or_else(|| GDF_DEFAULT_RGB.into());
+        let rgb = w.color.as_deref().and_then(rgb).unwrap_or_else(|| GDF_DEFAULT_RGB.into());
         let size = w.size.filter(|s| *s != 0.0).unwrap_or(1.0);
         let head = format!("{},{},true,'{rgb}',{size}", gdf_str(&a.id), gdf_str(&b.id));
         if w.labels.is_empty() {
@@ -371,10 +346,7 @@ pub fn to_graphml(g: &LinkGraph, positions: Option<&Positions>) -> String {
         ("elabel", "edge", "label", "string"),
         ("esize", "edge", "size", "double"),
     ] {
-        let _ = writeln!(
-            o,
-            "  <key id=\"{id}\" for=\"{dom}\" attr.name=\"{name}\" attr.type=\"{ty}\"/>"
-        );
+        let _ = writeln!(o, "  <key id=\"{id}\" for=\"{dom}\" attr.name=\"{name}\" attr.type=\"{ty}\"/>");
     }
     o.push_str("  <graph id=\"afterglow\" edgedefault=\"directed\">\n");
     let data = |o: &mut String, k: &str, v: &str| {
@@ -443,13 +415,7 @@ pub fn to_graphson(g: &LinkGraph, positions: Option<&Positions>) -> serde_json::
         if let Some(c) = rgb(&n.color) {
             v.insert("color".into(), json!(c));
         }
-        v.insert(
-            "size".into(),
-            json!(n
-                .size
-                .map(|s| format!("{s:.2}"))
-                .unwrap_or_else(|| "1".into())),
-        );
+        v.insert("size".into(), json!(n.size.map(|s| format!("{s:.2}")).unwrap_or_else(|| "1".into())));
         v.insert("shape".into(), json!(n.shape));
         v.insert("occurrences".into(), json!(n.count.to_string()));
         v.insert("label".into(), json!(n.label));
@@ -553,10 +519,7 @@ mod tests {
                     let (b, _) = unq(r).expect("edge target quoted");
                     edges.push((a, b));
                 } else {
-                    assert!(
-                        rest.starts_with(" [") && rest.ends_with("];"),
-                        "bad node line {line}"
-                    );
+                    assert!(rest.starts_with(" [") && rest.ends_with("];"), "bad node line {line}");
                     nodes.push(a);
                 }
             }
@@ -568,9 +531,7 @@ mod tests {
     fn dot_structure_round_trip() {
         let g = sample();
         let dot = to_dot(&g, None);
-        assert!(
-            dot.starts_with("digraph structs {\ngraph [label=\"AfterGlow 1.6.6\", fontsize=8];\n")
-        );
+        assert!(dot.starts_with("digraph structs {\ngraph [label=\"AfterGlow 1.6.6\", fontsize=8];\n"));
         assert!(dot.contains("node [shape=ellipse, style=filled, penwidth=0, fontsize=10, width=0.2, height=0.2, fontcolor=\"black\", label=\"\", fixedsize=true, URL=\"http://x/?q=\\N\"];"));
         assert!(dot.ends_with("}\n"));
         let (nodes, edges) = dot_structure(&dot);
@@ -604,18 +565,9 @@ mod tests {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("spawn dot");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(dot.as_bytes())
-            .expect("write");
+        child.stdin.take().expect("stdin").write_all(dot.as_bytes()).expect("write");
         let out = child.wait_with_output().expect("dot output");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
     }
 
@@ -654,12 +606,7 @@ mod tests {
                 return Err(format!("bad attributes in <{tag}>"));
             }
             elements += 1;
-            let name = tag
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .trim_end_matches('/')
-                .to_string();
+            let name = tag.split_whitespace().next().unwrap_or("").trim_end_matches('/').to_string();
             if !tag.ends_with('/') {
                 stack.push(name);
             }
@@ -680,9 +627,7 @@ mod tests {
         well_formed(&xml).unwrap();
         assert_eq!(xml.matches("<node ").count(), g.graph.node_count());
         assert_eq!(xml.matches("<edge ").count(), g.graph.edge_count());
-        assert!(
-            xml.contains("t&amp;1") && xml.contains("a &quot;q&quot;") || xml.contains("&amp;")
-        );
+        assert!(xml.contains("t&amp;1") && xml.contains("a &quot;q&quot;") || xml.contains("&amp;"));
         assert!(well_formed("<a><b></a></b>").is_err());
         assert!(well_formed("<a>&bogus;</a>").is_err());
     }
@@ -693,27 +638,18 @@ mod tests {
         let v = to_graphson(&g, None);
         let text = serde_json::to_string(&v).unwrap();
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(
-            back["graph"]["vertices"].as_array().map(|a| a.len()),
-            Some(g.graph.node_count())
-        );
-        assert_eq!(
-            back["graph"]["edges"].as_array().map(|a| a.len()),
-            Some(g.graph.edge_count())
-        );
+        assert_eq!(back["graph"]["vertices"].as_array().map(|a| a.len()), Some(g.graph.node_count()));
+        assert_eq!(back["graph"]["edges"].as_array().map(|a| a.len()), Some(g.graph.edge_count()));
         assert_eq!(back["graph"]["mode"], "NORMAL");
         assert_eq!(rgb("red").as_deref(), Some("255,0,0"));
         assert_eq!(rgb("#22222270").as_deref(), Some("34,34,34"));
         assert_eq!(rgb("nosuchcolor"), None);
         let gdf = to_gdf(&g);
-        assert!(gdf.starts_with(
-            "nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n"
-        ));
+        assert!(
+            gdf.starts_with("nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n")
+        );
         assert!(gdf.contains("edgedef>node1 VARCHAR,node2 VARCHAR,directed BOOLEAN,color VARCHAR,weight DOUBLE,label VARCHAR,labelvisible BOOLEAN\n"));
         assert!(gdf.contains("\"a \"\"q\"\"\",\"e<1>\",true,'0,0,255',1,\"e<1>\",true"));
-        assert_eq!(
-            gdf.lines().count(),
-            2 + g.graph.node_count() + g.graph.edge_count()
-        );
+        assert_eq!(gdf.lines().count(), 2 + g.graph.node_count() + g.graph.edge_count());
     }
 }

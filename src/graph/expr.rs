@@ -166,16 +166,7 @@ impl<'a> EvalCtx<'a> {
         counts: &'a dyn Fn(CountMap, CountMap) -> f64,
         regex_cache: &'a RefCell<HashMap<String, Option<Regex>>>,
     ) -> Self {
-        EvalCtx {
-            fields,
-            role,
-            two_node,
-            global_field,
-            vars,
-            counts,
-            regex_cache,
-            topic: None,
-        }
+        EvalCtx { fields, role, two_node, global_field, vars, counts, regex_cache, topic: None }
     }
 
     /// AfterGlow's `field()`: the column of the node type being evaluated (see `sub field`).
@@ -187,9 +178,7 @@ impl<'a> EvalCtx<'a> {
             Role::Target => Some(2),
             Role::Edge => None,
         };
-        idx.and_then(|i| self.fields.get(i))
-            .map(|s| Value::Str(s.clone()))
-            .unwrap_or(Value::Undef)
+        idx.and_then(|i| self.fields.get(i)).map(|s| Value::Str(s.clone())).unwrap_or(Value::Undef)
     }
 }
 
@@ -275,27 +264,15 @@ enum Expr {
     Or(Box<Expr>, Box<Expr>),
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
-    Match {
-        target: Option<Box<Expr>>,
-        re: RegexLit,
-        negate: bool,
-    },
-    Subst {
-        field: usize,
-        re: RegexLit,
-        repl: String,
-        global: bool,
-    },
+    Match { target: Option<Box<Expr>>, re: RegexLit, negate: bool },
+    Subst { field: usize, re: RegexLit, repl: String, global: bool },
     Grep(Box<Expr>, Box<Expr>),
     Call(Func, Vec<Expr>),
 }
 
 #[derive(Debug, Clone)]
 enum Stmt {
-    Expr {
-        expr: Expr,
-        modifier: Option<(bool, Expr)>,
-    },
+    Expr { expr: Expr, modifier: Option<(bool, Expr)> },
     AssignScalar(String, Expr),
     AssignArray(String, Expr),
 }
@@ -322,13 +299,7 @@ impl std::fmt::Display for ExprError {
 impl Program {
     /// Parses a property value. `allow_assign` permits `$x = ...` / `@x = (...)` (only for `variable=`).
     pub fn parse(src: &str, allow_assign: bool) -> Result<Program, ExprError> {
-        let mut p = Parser {
-            s: src.as_bytes(),
-            src,
-            pos: 0,
-            allow_assign,
-            depth: 0,
-        };
+        let mut p = Parser { s: src.as_bytes(), src, pos: 0, allow_assign, depth: 0 };
         let stmts = p.program()?;
         Ok(Program { stmts })
     }
@@ -338,14 +309,8 @@ impl Program {
         let mut last = Value::Undef;
         for st in &self.stmts {
             last = match st {
-                Stmt::Expr {
-                    expr,
-                    modifier: None,
-                } => eval(expr, ctx),
-                Stmt::Expr {
-                    expr,
-                    modifier: Some((unless, cond)),
-                } => {
+                Stmt::Expr { expr, modifier: None } => eval(expr, ctx),
+                Stmt::Expr { expr, modifier: Some((unless, cond)) } => {
                     let c = eval(cond, ctx);
                     if c.truthy() != *unless {
                         eval(expr, ctx)
@@ -369,15 +334,8 @@ impl Program {
             let counts = |_: CountMap, _: CountMap| 0.0;
             let cache = RefCell::new(HashMap::new());
             let snapshot = vars.clone();
-            let mut ctx = EvalCtx::new(
-                Vec::new(),
-                Role::Source,
-                false,
-                String::new(),
-                &snapshot,
-                &counts,
-                &cache,
-            );
+            let mut ctx =
+                EvalCtx::new(Vec::new(), Role::Source, false, String::new(), &snapshot, &counts, &cache);
             match st {
                 Stmt::AssignScalar(name, e) => {
                     let v = eval(e, &mut ctx);
@@ -415,10 +373,7 @@ type PResult<T> = Result<T, ExprError>;
 
 impl<'s> Parser<'s> {
     fn err<T>(&self, msg: impl Into<String>) -> PResult<T> {
-        Err(ExprError {
-            column: self.pos,
-            message: msg.into(),
-        })
+        Err(ExprError { column: self.pos, message: msg.into() })
     }
 
     fn ws(&mut self) {
@@ -667,9 +622,7 @@ impl<'s> Parser<'s> {
             } else if self.starts("-") && !self.starts("->") {
                 self.pos += 1;
                 BinOp::Sub
-            } else if self.starts(".")
-                && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit())
-            {
+            } else if self.starts(".") && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit()) {
                 self.pos += 1;
                 BinOp::Concat
             } else {
@@ -726,19 +679,10 @@ impl<'s> Parser<'s> {
             let (pat, repl, flags) = self.subst_body()?;
             let global = flags.contains('g');
             let re = self.make_regex(&pat, &flags)?;
-            return Ok(Expr::Subst {
-                field,
-                re,
-                repl: perl_repl_to_rust(&repl),
-                global,
-            });
+            return Ok(Expr::Subst { field, re, repl: perl_repl_to_rust(&repl), global });
         }
         let re = self.regex_literal()?;
-        Ok(Expr::Match {
-            target: Some(Box::new(l)),
-            re,
-            negate,
-        })
+        Ok(Expr::Match { target: Some(Box::new(l)), re, negate })
     }
 
     fn expr_unary(&mut self) -> PResult<Expr> {
@@ -796,11 +740,7 @@ impl<'s> Parser<'s> {
                 let s = self.sq_string()?;
                 Ok(Expr::Lit(Value::Str(s)))
             }
-            b'/' => Ok(Expr::Match {
-                target: None,
-                re: self.regex_literal()?,
-                negate: false,
-            }),
+            b'/' => Ok(Expr::Match { target: None, re: self.regex_literal()?, negate: false }),
             b'$' => self.scalar_var(),
             b'@' => {
                 self.pos += 1;
@@ -824,13 +764,9 @@ impl<'s> Parser<'s> {
 
     fn number_or_cidr(&mut self) -> PResult<Expr> {
         let start = self.pos;
-        while self.pos < self.s.len()
-            && (self.s[self.pos].is_ascii_digit() || self.s[self.pos] == b'.')
-        {
+        while self.pos < self.s.len() && (self.s[self.pos].is_ascii_digit() || self.s[self.pos] == b'.') {
             // Stop before a concatenation operator like `1 . "x"` (digits never follow it directly).
-            if self.s[self.pos] == b'.'
-                && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit())
-            {
+            if self.s[self.pos] == b'.' && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_digit()) {
                 break;
             }
             self.pos += 1;
@@ -879,10 +815,7 @@ impl<'s> Parser<'s> {
     fn scalar_var(&mut self) -> PResult<Expr> {
         self.pos += 1; // `$`
         if self.s.get(self.pos) == Some(&b'_')
-            && !self
-                .s
-                .get(self.pos + 1)
-                .is_some_and(|c| c.is_ascii_alphanumeric())
+            && !self.s.get(self.pos + 1).is_some_and(|c| c.is_ascii_alphanumeric())
         {
             self.pos += 1;
             return Ok(Expr::Topic);
@@ -945,20 +878,13 @@ impl<'s> Parser<'s> {
                 }
                 let body = &self.src[body_start..self.pos];
                 self.pos += 1;
-                let items = body
-                    .split_whitespace()
-                    .map(|t| Expr::Lit(Value::Str(t.to_string())))
-                    .collect();
+                let items = body.split_whitespace().map(|t| Expr::Lit(Value::Str(t.to_string()))).collect();
                 return Ok(Expr::List(items));
             }
         }
         if w == "m" && self.s.get(self.pos).is_some_and(|c| is_delim(*c)) {
             self.pos = start;
-            return Ok(Expr::Match {
-                target: None,
-                re: self.regex_literal()?,
-                negate: false,
-            });
+            return Ok(Expr::Match { target: None, re: self.regex_literal()?, negate: false });
         }
         if matches!(
             w.as_str(),
@@ -1131,10 +1057,7 @@ impl<'s> Parser<'s> {
             self.pos += 2;
             return Ok(Some(Part::Topic));
         }
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
             return Ok(None);
         }
@@ -1254,11 +1177,7 @@ impl<'s> Parser<'s> {
                 _ => return self.err(format!("unsupported regex flag `{f}`")),
             }
         }
-        let flags = if prefix.is_empty() {
-            String::new()
-        } else {
-            format!("(?{prefix})")
-        };
+        let flags = if prefix.is_empty() { String::new() } else { format!("(?{prefix})") };
         let compiled = match parts {
             [Part::Lit(s)] => match Regex::new(&format!("{flags}{s}")) {
                 Ok(r) => Some(r),
@@ -1266,19 +1185,12 @@ impl<'s> Parser<'s> {
             },
             _ => None,
         };
-        Ok(RegexLit {
-            parts: parts.to_vec(),
-            flags,
-            compiled,
-        })
+        Ok(RegexLit { parts: parts.to_vec(), flags, compiled })
     }
 }
 
 fn is_delim(c: u8) -> bool {
-    matches!(
-        c,
-        b'/' | b'{' | b'(' | b'[' | b'<' | b'|' | b'!' | b'#' | b','
-    )
+    matches!(c, b'/' | b'{' | b'(' | b'[' | b'<' | b'|' | b'!' | b'#' | b',')
 }
 
 fn closing(open: u8) -> u8 {
@@ -1337,12 +1249,7 @@ fn part_text(p: &Part, ctx: &EvalCtx) -> String {
     match p {
         Part::Lit(s) => s.clone(),
         Part::Field(i) => ctx.fields.get(*i).cloned().unwrap_or_default(),
-        Part::Scalar(n) => ctx
-            .vars
-            .scalars
-            .get(n)
-            .map(Value::to_str)
-            .unwrap_or_default(),
+        Part::Scalar(n) => ctx.vars.scalars.get(n).map(Value::to_str).unwrap_or_default(),
         Part::Topic => ctx.topic.as_ref().map(Value::to_str).unwrap_or_default(),
     }
 }
@@ -1361,10 +1268,7 @@ fn dyn_regex(pat: &str, ctx: &EvalCtx) -> Option<Regex> {
     if cache.len() > 10_000 {
         cache.clear();
     }
-    cache
-        .entry(pat.to_string())
-        .or_insert_with(|| Regex::new(pat).ok())
-        .clone()
+    cache.entry(pat.to_string()).or_insert_with(|| Regex::new(pat).ok()).clone()
 }
 
 fn bool_val(b: bool) -> Value {
@@ -1390,18 +1294,11 @@ fn eval(e: &Expr, ctx: &mut EvalCtx) -> Value {
         Expr::Interp(parts) => Value::Str(parts.iter().map(|p| part_text(p, ctx)).collect()),
         Expr::Field(i) => {
             let i = eval(i, ctx).to_num();
-            let idx = if i < 0.0 {
-                ctx.fields.len() as f64 + i
-            } else {
-                i
-            };
+            let idx = if i < 0.0 { ctx.fields.len() as f64 + i } else { i };
             if idx < 0.0 {
                 return Value::Undef;
             }
-            ctx.fields
-                .get(idx as usize)
-                .map(|s| Value::Str(s.clone()))
-                .unwrap_or(Value::Undef)
+            ctx.fields.get(idx as usize).map(|s| Value::Str(s.clone())).unwrap_or(Value::Undef)
         }
         Expr::Topic => ctx.topic.clone().unwrap_or(Value::Undef),
         Expr::Scalar(n) => ctx.vars.scalars.get(n).cloned().unwrap_or(Value::Undef),
@@ -1414,13 +1311,9 @@ fn eval(e: &Expr, ctx: &mut EvalCtx) -> Value {
             if idx < 0.0 {
                 return Value::Undef;
             }
-            arr.and_then(|a| a.get(idx as usize))
-                .cloned()
-                .unwrap_or(Value::Undef)
+            arr.and_then(|a| a.get(idx as usize)).cloned().unwrap_or(Value::Undef)
         }
-        Expr::FieldsArray => {
-            Value::List(ctx.fields.iter().map(|s| Value::Str(s.clone())).collect())
-        }
+        Expr::FieldsArray => Value::List(ctx.fields.iter().map(|s| Value::Str(s.clone())).collect()),
         Expr::Count(m, k) => Value::Num((ctx.counts)(*m, *k)),
         Expr::List(items) => {
             let vals: Vec<Value> = items.iter().flat_map(|i| eval_list(i, ctx)).collect();
@@ -1470,23 +1363,14 @@ fn eval(e: &Expr, ctx: &mut EvalCtx) -> Value {
             let m = regex_for(re, ctx).is_some_and(|r| r.is_match(&text));
             bool_val(m != *negate)
         }
-        Expr::Subst {
-            field,
-            re,
-            repl,
-            global,
-        } => {
+        Expr::Subst { field, re, repl, global } => {
             let Some(r) = regex_for(re, ctx) else {
                 return Value::Num(0.0);
             };
             let Some(text) = ctx.fields.get(*field) else {
                 return Value::Num(0.0);
             };
-            let n = if *global {
-                r.find_iter(text).count()
-            } else {
-                usize::from(r.is_match(text))
-            };
+            let n = if *global { r.find_iter(text).count() } else { usize::from(r.is_match(text)) };
             if n > 0 {
                 let new = if *global {
                     r.replace_all(text, repl.as_str()).into_owned()
@@ -1568,8 +1452,7 @@ fn binop(op: BinOp, l: &Value, r: &Value) -> Value {
 }
 
 fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
-    let arg =
-        |i: usize, ctx: &mut EvalCtx| args.get(i).map(|a| eval(a, ctx)).unwrap_or(Value::Undef);
+    let arg = |i: usize, ctx: &mut EvalCtx| args.get(i).map(|a| eval(a, ctx)).unwrap_or(Value::Undef);
     match f {
         Func::Field => ctx.field_value(),
         Func::Subnet => {
@@ -1590,10 +1473,9 @@ fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
                 return Value::Undef;
             };
             match r.captures(&text) {
-                Some(c) if c.len() > 1 => c
-                    .get(1)
-                    .map(|m| Value::Str(m.as_str().to_string()))
-                    .unwrap_or(Value::Undef),
+                Some(c) if c.len() > 1 => {
+                    c.get(1).map(|m| Value::Str(m.as_str().to_string())).unwrap_or(Value::Undef)
+                }
                 Some(_) => Value::Num(1.0),
                 None => Value::Undef,
             }
@@ -1615,11 +1497,7 @@ fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
             let chars: Vec<char> = s.chars().collect();
             let len = chars.len() as i64;
             let off = arg(1, ctx).to_num() as i64;
-            let start = if off < 0 {
-                (len + off).max(0)
-            } else {
-                off.min(len)
-            };
+            let start = if off < 0 { (len + off).max(0) } else { off.min(len) };
             let end = match args.get(2) {
                 Some(_) => {
                     let l = arg(2, ctx).to_num() as i64;
@@ -1631,11 +1509,7 @@ fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
                 }
                 None => len,
             };
-            Value::Str(
-                chars[start as usize..end.max(start) as usize]
-                    .iter()
-                    .collect(),
-            )
+            Value::Str(chars[start as usize..end.max(start) as usize].iter().collect())
         }
         Func::Lc => Value::Str(arg(0, ctx).to_str().to_lowercase()),
         Func::Uc => Value::Str(arg(0, ctx).to_str().to_uppercase()),
@@ -1654,11 +1528,8 @@ fn call(f: Func, args: &[Expr], ctx: &mut EvalCtx) -> Value {
         }
         Func::Join => {
             let sep = arg(0, ctx).to_str();
-            let items: Vec<String> = args[1..]
-                .iter()
-                .flat_map(|a| eval_list(a, ctx))
-                .map(|v| v.to_str())
-                .collect();
+            let items: Vec<String> =
+                args[1..].iter().flat_map(|a| eval_list(a, ctx)).map(|v| v.to_str()).collect();
             Value::Str(items.join(&sep))
         }
     }
@@ -1687,21 +1558,13 @@ pub fn subnet(value: &str, cidr: &str) -> bool {
     let Some(net) = parse_ip(net) else {
         return false;
     };
-    let mask_bits = if mask == 0 {
-        0
-    } else {
-        u32::MAX << (32 - mask.min(32))
-    };
+    let mask_bits = if mask == 0 { 0 } else { u32::MAX << (32 - mask.min(32)) };
     (ip & mask_bits) == (net & mask_bits)
 }
 
 /// AfterGlow's `get_severity(value, steps)`: green (#60BB22) to red (#CC0000) in `steps` steps.
 pub fn get_severity(value: f64, steps: f64) -> String {
-    let steps = if steps == 0.0 || !steps.is_finite() {
-        10.0
-    } else {
-        steps
-    };
+    let steps = if steps == 0.0 || !steps.is_finite() { 10.0 } else { steps };
     // Perl: int($value + .5 * ($value <=> 0)) rounds half away from zero.
     let mut x = (value + 0.5 * value.signum()).trunc();
     if !x.is_finite() {
@@ -1753,17 +1616,10 @@ mod tests {
         let r = r#""yellow" if ($fields[0]=~/^192\.168\..*/)"#;
         assert_eq!(run(r, &["192.168.1.1", "x", "80"]).to_str(), "yellow");
         assert!(!run(r, &["10.0.0.1", "x", "80"]).truthy());
-        assert_eq!(
-            run(r#""blue" if ($fields[2]<1024)"#, &["a", "b", "80"]).to_str(),
-            "blue"
-        );
+        assert_eq!(run(r#""blue" if ($fields[2]<1024)"#, &["a", "b", "80"]).to_str(), "blue");
         assert!(!run(r#""blue" if ($fields[2]<1024)"#, &["a", "b", "8080"]).truthy());
         assert!(run(r#""x" unless $fields[0] eq "a""#, &["b"]).truthy());
-        assert!(run(
-            r#"(($fields[0] !~ /seven.ch/) && ($fields[1]!~/seven.ch/))"#,
-            &["a", "b"]
-        )
-        .truthy());
+        assert!(run(r#"(($fields[0] !~ /seven.ch/) && ($fields[1]!~/seven.ch/))"#, &["a", "b"]).truthy());
         assert!(!run(r#"$fields[0] =~ /SEVEN/"#, &["seven"]).truthy());
         assert!(run(r#"$fields[0] =~ /SEVEN/i"#, &["seven"]).truthy());
         assert_eq!(run("1", &[]).to_str(), "1");
@@ -1781,53 +1637,29 @@ mod tests {
     fn functions() {
         assert!(run(r#"subnet($fields[0], "10.0.0.0/8")"#, &["10.2.3.4"]).truthy());
         assert!(!run(r#"subnet($fields[0], "10.0.0.0/8")"#, &["11.2.3.4"]).truthy());
-        assert!(run(
-            r#"subnet($fields[0], 10.0.0.0/8, "192.168.0.0/16")"#,
-            &["192.168.3.4"]
-        )
-        .truthy());
+        assert!(run(r#"subnet($fields[0], 10.0.0.0/8, "192.168.0.0/16")"#, &["192.168.3.4"]).truthy());
         assert!(!run(r#"subnet($fields[0], "10.0.0.0/8")"#, &["host"]).truthy());
         assert_eq!(run(r#"field()"#, &["a", "b", "c"]).to_str(), "a");
-        assert_eq!(
-            run_with(
-                "field()",
-                &["a", "b", "c"],
-                Role::Target,
-                &Variables::default()
-            )
-            .to_str(),
-            "c"
-        );
+        assert_eq!(run_with("field()", &["a", "b", "c"], Role::Target, &Variables::default()).to_str(), "c");
         assert!(run(r#""red" if (match("^10\."))"#, &["10.1.1.1"]).truthy());
-        let rr =
-            r#"regex_replace("(\\d\+\\.\\d+)")."/16" if (!match("^(212\.254\.110|195\.141\.69)"))"#;
+        let rr = r#"regex_replace("(\\d\+\\.\\d+)")."/16" if (!match("^(212\.254\.110|195\.141\.69)"))"#;
         assert_eq!(run(rr, &["10.1.2.3"]).to_str(), "10.1/16");
         assert!(!run(rr, &["212.254.110.9"]).truthy());
         assert_eq!(get_severity(0.0, 10.0), "#60BB22");
         assert_eq!(get_severity(10.0, 10.0), "#CC0000");
         assert_eq!(get_severity(50.0, 0.0), "#CC0000");
-        assert_eq!(
-            run("get_severity($fields[0])", &["5"]).to_str(),
-            get_severity(5.0, 10.0)
-        );
+        assert_eq!(run("get_severity($fields[0])", &["5"]).to_str(), get_severity(5.0, 10.0));
         assert_eq!(run("substr(field(),0,3)", &["abcdef"]).to_str(), "abc");
         assert!(run(r#"any_regex("^z")"#, &["a", "zz"]).truthy());
         assert_eq!(run("$sourceCount{$sourceName}", &[]).to_num(), 7.0);
         assert_eq!(run(r#"$fields[0] ? "y" : "n""#, &["0"]).to_str(), "n");
-        assert_eq!(
-            run(r#""$fields[0]-$fields[1]""#, &["a", "b"]).to_str(),
-            "a-b"
-        );
+        assert_eq!(run(r#""$fields[0]-$fields[1]""#, &["a", "b"]).to_str(), "a-b");
     }
 
     #[test]
     fn variables_and_membership() {
         let mut vars = Variables::default();
-        let p = Program::parse(
-            r#"@violation=("Deny","Drop"); $x="10."; @q=qw(a b c); $n=3;"#,
-            true,
-        )
-        .unwrap();
+        let p = Program::parse(r#"@violation=("Deny","Drop"); $x="10."; @q=qw(a b c); $n=3;"#, true).unwrap();
         assert!(p.is_assignments_only());
         p.run_assignments(&mut vars);
         assert_eq!(vars.arrays["violation"].len(), 2);
@@ -1835,13 +1667,7 @@ mod tests {
         let g = r#""red" if (grep(/^$fields[1]$/, @violation))"#;
         assert!(run_with(g, &["a", "Drop"], Role::Source, &vars).truthy());
         assert!(!run_with(g, &["a", "Accept"], Role::Source, &vars).truthy());
-        assert!(run_with(
-            r#"$fields[1] ~~ @violation"#,
-            &["a", "Deny"],
-            Role::Source,
-            &vars
-        )
-        .truthy());
+        assert!(run_with(r#"$fields[1] ~~ @violation"#, &["a", "Deny"], Role::Source, &vars).truthy());
         assert!(run_with(r#"$fields[0] =~ /^$x/"#, &["10.1.1.1"], Role::Source, &vars).truthy());
         assert!(run_with(r#"grep($_ eq "b", @q)"#, &[], Role::Source, &vars).truthy());
         assert!(run_with(r#"$fields[0] ~~ qw(a b)"#, &["b"], Role::Source, &vars).truthy());
@@ -1872,9 +1698,7 @@ mod tests {
             let len = (seed % 40) as usize;
             let mut s = String::new();
             for _ in 0..len {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let alphabet = b"$@fields[0]=~/\\\"'() ;ifsqw{}<>!&|.,+-*%?:eq 1x\xc3";
                 s.push(alphabet[(seed >> 33) as usize % alphabet.len()] as char);
             }
@@ -1882,15 +1706,8 @@ mod tests {
                 let vars = Variables::default();
                 let counts = |_: CountMap, _: CountMap| 0.0;
                 let cache = RefCell::new(HashMap::new());
-                let mut ctx = EvalCtx::new(
-                    vec!["a".into()],
-                    Role::Edge,
-                    true,
-                    String::new(),
-                    &vars,
-                    &counts,
-                    &cache,
-                );
+                let mut ctx =
+                    EvalCtx::new(vec!["a".into()], Role::Edge, true, String::new(), &vars, &counts, &cache);
                 let _ = p.eval(&mut ctx);
             }
             seed = seed.wrapping_add(7);

@@ -131,10 +131,8 @@ impl Default for Properties {
 impl Properties {
     /// Reads and strictly parses a property file (first problem is an error).
     pub fn from_path(path: &Path) -> Result<Properties, PropertyError> {
-        let bytes = std::fs::read(path).map_err(|e| PropertyError {
-            line: 0,
-            message: format!("{}: {e}", path.display()),
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| PropertyError { line: 0, message: format!("{}: {e}", path.display()) })?;
         Properties::parse(&String::from_utf8_lossy(&bytes))
     }
 
@@ -189,43 +187,21 @@ impl Properties {
     fn apply(&mut self, name: &str, value: &str, line: usize) -> Result<(), String> {
         let rule = |v: &str| -> Result<Rule, String> {
             // afterglow.pl takes `#RRGGBB[AA]` values verbatim (they are not valid Perl on their own).
-            let is_hex =
-                v.len() >= 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
-            let src = if is_hex {
-                format!("\"{v}\"")
-            } else {
-                v.to_string()
-            };
-            let program = Program::parse(&src, false)
-                .map_err(|e| format!("{name}: cannot understand `{v}` ({e})"))?;
-            Ok(Rule {
-                line,
-                text: v.to_string(),
-                program,
-                has_if: v.contains("if"),
-            })
+            let is_hex = v.len() >= 7 && v.starts_with('#') && v[1..].chars().all(|c| c.is_ascii_hexdigit());
+            let src = if is_hex { format!("\"{v}\"") } else { v.to_string() };
+            let program =
+                Program::parse(&src, false).map_err(|e| format!("{name}: cannot understand `{v}` ({e})"))?;
+            Ok(Rule { line, text: v.to_string(), program, has_if: v.contains("if") })
         };
         match name {
-            "gdf" => {
-                self.output = flag(value, name)?
-                    .then_some(OutputFormat::Gdf)
-                    .or(self.output)
-            }
-            "graphson" => {
-                self.output = flag(value, name)?
-                    .then_some(OutputFormat::GraphSon)
-                    .or(self.output)
-            }
+            "gdf" => self.output = flag(value, name)?.then_some(OutputFormat::Gdf).or(self.output),
+            "graphson" => self.output = flag(value, name)?.then_some(OutputFormat::GraphSon).or(self.output),
             "xlabels" => self.xlabels = flag(value, name)?,
             "concentrate" => self.concentrate = flag(value, name)?,
             "label.duplicate" => self.label_duplicate = flag(value, name)?,
             "color" => {
                 let r = rule(value)?;
-                for l in [
-                    &mut self.color.source,
-                    &mut self.color.target,
-                    &mut self.color.event,
-                ] {
+                for l in [&mut self.color.source, &mut self.color.target, &mut self.color.event] {
                     l.push(r.clone());
                 }
                 self.color.sourcetarget.push(r);
@@ -307,18 +283,14 @@ impl Properties {
             }
             n if n.eq_ignore_ascii_case("maxnodesize") => {
                 // AfterGlow's own `s/.*?(\d*).*/\1/` truncates "0.2" to "0"; we keep the decimal value.
-                let v: f32 = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("maxnodesize: not a number: `{value}`"))?;
+                let v: f32 =
+                    value.trim().parse().map_err(|_| format!("maxnodesize: not a number: `{value}`"))?;
                 if !(v.is_finite() && v > 0.0) {
                     return Err(format!("maxnodesize must be positive: `{value}`"));
                 }
                 self.max_node_size = Some(v);
             }
-            n if n.starts_with("cluster") => {
-                return Err(format!("unrecognized name for cluster: {n}"))
-            }
+            n if n.starts_with("cluster") => return Err(format!("unrecognized name for cluster: {n}")),
             n => return Err(format!("unrecognized entry: `{n}`")),
         }
         Ok(())
@@ -359,9 +331,7 @@ fn flag(value: &str, name: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(format!(
-            "{name}: expected 0/1 or true/false, found `{value}`"
-        )),
+        _ => Err(format!("{name}: expected 0/1 or true/false, found `{value}`")),
     }
 }
 
@@ -369,17 +339,12 @@ fn flag01(value: &str, name: &str) -> Result<bool, String> {
     match value.trim() {
         "1" => Ok(true),
         "0" => Ok(false),
-        _ => Err(format!(
-            "unrecognized value for {name}: `{value}` (expected 0 or 1)"
-        )),
+        _ => Err(format!("unrecognized value for {name}: `{value}` (expected 0 or 1)")),
     }
 }
 
 fn count(value: &str, name: &str) -> Result<usize, String> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| format!("{name}: expected a whole number, found `{value}`"))
+    value.trim().parse().map_err(|_| format!("{name}: expected a whole number, found `{value}`"))
 }
 
 #[cfg(test)]
@@ -390,9 +355,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn real(name: &str) -> Option<PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/real_data/afterglow")
-            .join(name);
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data/afterglow").join(name);
         if p.exists() {
             Some(p)
         } else {
@@ -436,38 +399,17 @@ mod tests {
         assert_eq!(p.color.source[0].line, 10);
         // source, event(=second IP in this file's 3-column layout), target port
         let row = ["192.168.0.5", "10.0.0.1", "80"];
-        assert_eq!(
-            color(&p, Role::Source, &row, false).as_deref(),
-            Some("yellow")
-        );
-        assert_eq!(
-            color(&p, Role::Event, &row, false).as_deref(),
-            Some("greenyellow")
-        );
-        assert_eq!(
-            color(&p, Role::Target, &row, false).as_deref(),
-            Some("blue")
-        );
+        assert_eq!(color(&p, Role::Source, &row, false).as_deref(), Some("yellow"));
+        assert_eq!(color(&p, Role::Event, &row, false).as_deref(), Some("greenyellow"));
+        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("blue"));
         let row = ["172.16.3.3", "172.16.9.9", "8080"];
-        assert_eq!(
-            color(&p, Role::Source, &row, false).as_deref(),
-            Some("lightyellow4")
-        );
-        assert_eq!(
-            color(&p, Role::Event, &row, false).as_deref(),
-            Some("lightyellow4")
-        );
-        assert_eq!(
-            color(&p, Role::Target, &row, false).as_deref(),
-            Some("lightblue")
-        );
+        assert_eq!(color(&p, Role::Source, &row, false).as_deref(), Some("lightyellow4"));
+        assert_eq!(color(&p, Role::Event, &row, false).as_deref(), Some("lightyellow4"));
+        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("lightblue"));
         let row = ["8.8.8.8", "1.1.1.1", "1023"];
         assert_eq!(color(&p, Role::Source, &row, false).as_deref(), Some("red"));
         assert_eq!(color(&p, Role::Event, &row, false).as_deref(), Some("red"));
-        assert_eq!(
-            color(&p, Role::Target, &row, false).as_deref(),
-            Some("blue")
-        );
+        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("blue"));
         // no color.sourcetarget / color= rules in this file
         assert_eq!(color(&p, Role::SourceTarget, &row, false), None);
     }
@@ -491,26 +433,11 @@ mod tests {
             Some("http://localhost:8000/en-US/app/search/flashtimeline?q=%20\\N%20starthoursago%3A%3A24")
         );
         let row = ["10.1.1.1", "192.168.1.1", "22"];
-        assert_eq!(
-            color(&p, Role::Source, &row, false).as_deref(),
-            Some("greenyellow")
-        );
-        assert_eq!(
-            color(&p, Role::Event, &row, false).as_deref(),
-            Some("yellow")
-        );
-        assert_eq!(
-            color(&p, Role::Event, &["a", "b", "c"], false).as_deref(),
-            Some("green")
-        );
-        assert_eq!(
-            color(&p, Role::Target, &row, false).as_deref(),
-            Some("blue")
-        );
-        assert_eq!(
-            color(&p, Role::SourceTarget, &row, false).as_deref(),
-            Some("pink")
-        );
+        assert_eq!(color(&p, Role::Source, &row, false).as_deref(), Some("greenyellow"));
+        assert_eq!(color(&p, Role::Event, &row, false).as_deref(), Some("yellow"));
+        assert_eq!(color(&p, Role::Event, &["a", "b", "c"], false).as_deref(), Some("green"));
+        assert_eq!(color(&p, Role::Target, &row, false).as_deref(), Some("blue"));
+        assert_eq!(color(&p, Role::SourceTarget, &row, false).as_deref(), Some("pink"));
         assert_eq!(color(&p, Role::Edge, &row, false).as_deref(), Some("blue"));
         let f: Vec<String> = row.iter().map(|s| s.to_string()).collect();
         let size = evaluate_rules(&p, RuleKind::Size, Role::Edge, &f, false).map(|v| v.to_num());
@@ -544,49 +471,25 @@ mod tests {
         }
         assert_eq!(blocks.len(), 4, "{blocks:?}");
         let domain = Properties::parse(&blocks[0]).unwrap();
-        assert_eq!(
-            color(&domain, Role::Source, &["ram@seven.ch", "x@y.com"], true).as_deref(),
-            Some("blue")
-        );
-        assert_eq!(
-            color(&domain, Role::Source, &["a@b.com", "x@y.com"], true).as_deref(),
-            Some("red")
-        );
+        assert_eq!(color(&domain, Role::Source, &["ram@seven.ch", "x@y.com"], true).as_deref(), Some("blue"));
+        assert_eq!(color(&domain, Role::Source, &["a@b.com", "x@y.com"], true).as_deref(), Some("red"));
         assert_eq!(
             color(&domain, Role::Target, &["a@b.com", "x@seven.ch"], true).as_deref(),
             Some("lightblue3")
         );
         let relay = Properties::parse(&blocks[1]).unwrap();
-        assert_eq!(
-            color(&relay, Role::Source, &["a@b.com", "c@d.com"], true).as_deref(),
-            Some("red")
-        );
+        assert_eq!(color(&relay, Role::Source, &["a@b.com", "c@d.com"], true).as_deref(), Some("red"));
         assert_eq!(
             color(&relay, Role::Source, &["a@seven.ch", "c@d.com"], true).as_deref(),
             Some("invisible")
         );
         let big = Properties::parse(&blocks[2]).unwrap();
-        assert_eq!(
-            color(&big, Role::Event, &["a", "b", "200000"], false).as_deref(),
-            Some("red")
-        );
-        assert_eq!(
-            color(&big, Role::Target, &["a", "b", "2000"], false).as_deref(),
-            Some("invisible")
-        );
+        assert_eq!(color(&big, Role::Event, &["a", "b", "200000"], false).as_deref(), Some("red"));
+        assert_eq!(color(&big, Role::Target, &["a", "b", "2000"], false).as_deref(), Some("invisible"));
         let delay = Properties::parse(&blocks[3]).unwrap();
-        assert_eq!(
-            color(&delay, Role::Source, &["a", "00:05:00"], true).as_deref(),
-            Some("orange")
-        );
-        assert_eq!(
-            color(&delay, Role::Target, &["a", "00:15:00"], true).as_deref(),
-            Some("firebrick")
-        );
-        assert_eq!(
-            color(&delay, Role::Target, &["a", "00:01:00"], true).as_deref(),
-            Some("invisible")
-        );
+        assert_eq!(color(&delay, Role::Source, &["a", "00:05:00"], true).as_deref(), Some("orange"));
+        assert_eq!(color(&delay, Role::Target, &["a", "00:15:00"], true).as_deref(), Some("firebrick"));
+        assert_eq!(color(&delay, Role::Target, &["a", "00:01:00"], true).as_deref(), Some("invisible"));
     }
 
     #[test]
@@ -610,14 +513,8 @@ mod tests {
         assert_eq!(p.color.edge[0].text, "#22222270");
         assert_eq!(p.color.source.len(), 2);
         assert_eq!(p.color.sourcetarget.len(), 1);
-        assert_eq!(
-            color(&p, Role::Source, &["a", "Drop"], true).as_deref(),
-            Some("red")
-        );
-        assert_eq!(
-            color(&p, Role::Source, &["a", "Accept"], true).as_deref(),
-            Some("blue")
-        );
+        assert_eq!(color(&p, Role::Source, &["a", "Drop"], true).as_deref(), Some("red"));
+        assert_eq!(color(&p, Role::Source, &["a", "Accept"], true).as_deref(), Some("blue"));
 
         for (bad, line) in [
             ("color.source=\"red\" if system(\"x\")\n", 1),
@@ -644,9 +541,7 @@ mod tests {
         for _ in 0..500 {
             let mut s = String::new();
             for _ in 0..(seed % 120) {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let a = b"color.source=\"#;\n $fields[0]=~/()if\\ variable@=qw(";
                 s.push(a[(seed >> 33) as usize % a.len()] as char);
             }

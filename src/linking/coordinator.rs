@@ -48,20 +48,13 @@ pub struct Session {
 
 impl Session {
     pub fn new(df: Arc<DataFrame>) -> PolarsResult<Self> {
-        Ok(Self {
-            engine: Engine::new(Index::build(df)?),
-            planner: Planner::new(),
-        })
+        Ok(Self { engine: Engine::new(Index::build(df)?), planner: Planner::new() })
     }
 
     pub fn run(&mut self, req: &Request) -> Answer {
         let t0 = Instant::now();
-        let outputs = self
-            .planner
-            .run(&mut self.engine, &req.selection, &req.needs);
-        let all_rows = req
-            .want_all_rows
-            .then(|| Arc::new(self.engine.all_passing_rows()));
+        let outputs = self.planner.run(&mut self.engine, &req.selection, &req.needs);
+        let all_rows = req.want_all_rows.then(|| Arc::new(self.engine.all_passing_rows()));
         Answer {
             seq: req.seq,
             outputs,
@@ -95,12 +88,7 @@ impl Coordinator {
             .name("brushfire-linking".into())
             .spawn(move || worker(wrx, wtx))
             .expect("spawning the linking worker thread");
-        Self {
-            tx,
-            rx,
-            next_seq: 0,
-            shown_seq: 0,
-        }
+        Self { tx, rx, next_seq: 0, shown_seq: 0 }
     }
 
     pub fn set_data(&self, df: Arc<DataFrame>) {
@@ -116,12 +104,7 @@ impl Coordinator {
     ) -> u64 {
         self.next_seq += 1;
         let seq = self.next_seq;
-        let _ = self.tx.send(Msg::Update(Request {
-            seq,
-            selection,
-            needs,
-            want_all_rows,
-        }));
+        let _ = self.tx.send(Msg::Update(Request { seq, selection, needs, want_all_rows }));
         seq
     }
 
@@ -175,10 +158,7 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
                     Ok(s) => {
                         let rows = s.engine.n();
                         session = Some(s);
-                        let _ = tx.send(Event::Ready {
-                            rows,
-                            index_ms: t0.elapsed().as_secs_f64() * 1000.0,
-                        });
+                        let _ = tx.send(Event::Ready { rows, index_ms: t0.elapsed().as_secs_f64() * 1000.0 });
                     }
                     Err(e) => {
                         session = None;

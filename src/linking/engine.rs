@@ -48,16 +48,9 @@ enum Compiled {
     /// Positions [lo, hi) pass.
     Time { lo: usize, hi: usize },
     /// Single field, code set (fast path with postings).
-    Codes {
-        dim: usize,
-        set: Vec<bool>,
-        negate: bool,
-    },
+    Codes { dim: usize, set: Vec<bool>, negate: bool },
     /// General: any conjunction of (dim, code set) passes.
-    General {
-        any_of: Vec<Vec<(usize, Vec<bool>)>>,
-        negate: bool,
-    },
+    General { any_of: Vec<Vec<(usize, Vec<bool>)>>, negate: bool },
 }
 
 impl Compiled {
@@ -89,6 +82,11 @@ pub struct UpdateStats {
     pub strategy: &'static str,
 }
 
+/// All target histograms at one selection (cache entry).
+type Snapshot = Vec<(TargetKey, Vec<i64>)>;
+/// Position ranges of the two comparison windows.
+type Windows = (Option<(usize, usize)>, Option<(usize, usize)>);
+
 pub struct Engine {
     pub idx: Index,
     mask: Vec<u32>,
@@ -99,7 +97,7 @@ pub struct Engine {
     /// Comparison windows as position ranges (None = no window).
     cur_win: Option<(usize, usize)>,
     prev_win: Option<(usize, usize)>,
-    cache: Vec<(String, Vec<(TargetKey, Vec<i64>)>)>,
+    cache: Vec<(String, Snapshot)>,
     pub last_stats: UpdateStats,
 }
 
@@ -142,24 +140,16 @@ impl Engine {
 
     /// Week-over-week windows: the time brush and the same span a week earlier; without a brush,
     /// the last 7 days of data and the 7 days before (only if the data spans two weeks).
-    fn cmp_windows(
-        &self,
-        time: Option<(i64, i64)>,
-    ) -> (Option<(usize, usize)>, Option<(usize, usize)>) {
+    fn cmp_windows(&self, time: Option<(i64, i64)>) -> Windows {
         let (a, b) = match time {
             Some(t) => t,
             None => match self.idx.time_bounds_us() {
-                Some((lo, hi)) if hi - lo >= 2 * WEEK_US - 86_400_000_000 => {
-                    (hi + 1 - WEEK_US, hi + 1)
-                }
+                Some((lo, hi)) if hi - lo >= 2 * WEEK_US - 86_400_000_000 => (hi + 1 - WEEK_US, hi + 1),
                 _ => return (None, None),
             },
         };
         let cur = (self.idx.lower_bound(a), self.idx.lower_bound(b));
-        let prev = (
-            self.idx.lower_bound(a - WEEK_US),
-            self.idx.lower_bound(b - WEEK_US),
-        );
+        let prev = (self.idx.lower_bound(a - WEEK_US), self.idx.lower_bound(b - WEEK_US));
         (Some(cur), Some(prev))
     }
 
@@ -168,10 +158,7 @@ impl Engine {
     }
 
     fn time_view(&self) -> Option<ViewId> {
-        self.clauses
-            .iter()
-            .find(|(_, (c, _))| matches!(c, Clause::Time { .. }))
-            .map(|(v, _)| *v)
+        self.clauses.iter().find(|(_, (c, _))| matches!(c, Clause::Time { .. })).map(|(v, _)| *v)
     }
 
     fn check_for(&self, key: &TargetKey) -> u32 {
@@ -180,11 +167,7 @@ impl Engine {
             Ctx::Main => CLAUSE_BITS & !own,
             Ctx::CmpCur | Ctx::CmpPrev => {
                 let tv = self.time_view().map(|v| self.bit_of(v)).unwrap_or(0);
-                let w = if key.ctx == Ctx::CmpCur {
-                    CUR_BIT
-                } else {
-                    PREV_BIT
-                };
+                let w = if key.ctx == Ctx::CmpCur { CUR_BIT } else { PREV_BIT };
                 (CLAUSE_BITS & !own & !tv) | w
             }
         }
@@ -218,12 +201,7 @@ impl Engine {
             }
             let weight = self.weight(&k.measure);
             let card = self.idx.dims[k.dim].cardinality();
-            let mut t = Target {
-                key: k.clone(),
-                check: 0,
-                hist: vec![0; card],
-                weight,
-            };
+            let mut t = Target { key: k.clone(), check: 0, hist: vec![0; card], weight };
             t.check = self.check_for(k);
             self.rebuild_target(&mut t);
             self.targets.push(t);
@@ -231,10 +209,7 @@ impl Engine {
     }
 
     pub fn hist(&self, key: &TargetKey) -> Option<&[i64]> {
-        self.targets
-            .iter()
-            .find(|t| &t.key == key)
-            .map(|t| t.hist.as_slice())
+        self.targets.iter().find(|t| &t.key == key).map(|t| t.hist.as_slice())
     }
 
     /// Positions that can pass a target's check, as a range (time-sorted positions).
@@ -359,8 +334,8 @@ impl Engine {
                     conjs.push(c);
                 }
                 // One field throughout, one predicate per conjunction: a plain code set.
-                let single = conjs.iter().all(|c| c.len() == 1)
-                    && conjs.windows(2).all(|w| w[0][0].0 == w[1][0].0);
+                let single =
+                    conjs.iter().all(|c| c.len() == 1) && conjs.windows(2).all(|w| w[0][0].0 == w[1][0].0);
                 if single && !conjs.is_empty() {
                     let dim = conjs[0][0].0;
                     let mut set = vec![false; self.idx.dims[dim].cardinality()];
@@ -369,16 +344,9 @@ impl Engine {
                             set[i] |= *b;
                         }
                     }
-                    Compiled::Codes {
-                        dim,
-                        set,
-                        negate: *negate,
-                    }
+                    Compiled::Codes { dim, set, negate: *negate }
                 } else {
-                    Compiled::General {
-                        any_of: conjs,
-                        negate: *negate,
-                    }
+                    Compiled::General { any_of: conjs, negate: *negate }
                 }
             }
         })
@@ -391,11 +359,7 @@ impl Engine {
     }
 
     fn store_cache(&mut self, sig: String) {
-        let snap = self
-            .targets
-            .iter()
-            .map(|t| (t.key.clone(), t.hist.clone()))
-            .collect();
+        let snap = self.targets.iter().map(|t| (t.key.clone(), t.hist.clone())).collect();
         self.cache.retain(|(k, _)| *k != sig);
         self.cache.push((sig, snap));
         if self.cache.len() > 6 {
@@ -445,9 +409,7 @@ impl Engine {
         if clause.is_some() && !self.slots.contains_key(&view) {
             let used: Vec<u8> = self.slots.values().copied().collect();
             let Some(free) = (0..30u8).find(|s| !used.contains(s)) else {
-                return Err(PolarsError::ComputeError(
-                    "too many clauses (30 at most)".into(),
-                ));
+                return Err(PolarsError::ComputeError("too many clauses (30 at most)".into()));
             };
             self.slots.insert(view, free);
         }
@@ -470,9 +432,7 @@ impl Engine {
                 }
             }
             after.len() == final_sel.clauses.len()
-                && after
-                    .iter()
-                    .all(|(v, c)| final_sel.clauses.get(v) == Some(*c))
+                && after.iter().all(|(v, c)| final_sel.clauses.get(v) == Some(*c))
         };
 
         if old_time || new_time {
@@ -509,8 +469,7 @@ impl Engine {
                 }
                 let differs = inside((old_lo, old_hi), p) != inside((lo, hi), p)
                     || inside(self.cur_win.unwrap_or((0, 0)), p) != inside(cw.unwrap_or((0, 0)), p)
-                    || inside(self.prev_win.unwrap_or((0, 0)), p)
-                        != inside(pw.unwrap_or((0, 0)), p);
+                    || inside(self.prev_win.unwrap_or((0, 0)), p) != inside(pw.unwrap_or((0, 0)), p);
                 if differs {
                     changed_ranges.push((w[0], w[1]));
                 }
@@ -518,11 +477,7 @@ impl Engine {
             let changed: usize = changed_ranges.iter().map(|r| range_len(*r)).sum();
             // Incremental visits each changed row once per target; a rebuild visits each target's
             // candidate range. Pick the cheaper.
-            let new_main = if clause.is_some() {
-                range_len((lo, hi))
-            } else {
-                n
-            };
+            let new_main = if clause.is_some() { range_len((lo, hi)) } else { n };
             let rebuild_cost = new_main * self.targets.len().max(1) / 2
                 + range_len(cw.unwrap_or((0, 0)))
                 + range_len(pw.unwrap_or((0, 0)));
@@ -633,14 +588,7 @@ impl Engine {
                     .iter()
                     .map(|&p| {
                         let m = self.mask[p as usize] & !bit;
-                        (
-                            p,
-                            if rejects_new(self, p as usize) {
-                                m | bit
-                            } else {
-                                m
-                            },
-                        )
+                        (p, if rejects_new(self, p as usize) { m | bit } else { m })
                     })
                     .collect();
                 self.apply_changes(&changes);
@@ -683,10 +631,8 @@ impl Engine {
                     }
                     self.last_stats.strategy = "cache";
                 } else if flipped.len() * self.targets.len().max(1) <= n {
-                    let changes: Vec<(u32, u32)> = flipped
-                        .iter()
-                        .map(|&p| (p, self.mask[p as usize] ^ bit))
-                        .collect();
+                    let changes: Vec<(u32, u32)> =
+                        flipped.iter().map(|&p| (p, self.mask[p as usize] ^ bit)).collect();
                     self.apply_changes(&changes);
                     self.last_stats.strategy = "incremental-scan";
                 } else {
@@ -737,22 +683,19 @@ impl Engine {
         self.last_stats.rows_visited += (pos.len() * self.targets.len()) as u64;
         let mask = &self.mask;
         let idx = &self.idx;
-        self.targets
-            .par_iter_mut()
-            .filter(|t| t.key.view != view)
-            .for_each(|t| {
-                t.hist.iter_mut().for_each(|h| *h = 0);
-                let codes = &idx.dims[t.key.dim].codes;
-                for &p in pos {
-                    let p = p as usize;
-                    if mask[p] & t.check == 0 {
-                        let c = codes[p];
-                        if c != SKIP {
-                            t.hist[c as usize] += t.weight.as_ref().map_or(1, |w| w[p]);
-                        }
+        self.targets.par_iter_mut().filter(|t| t.key.view != view).for_each(|t| {
+            t.hist.iter_mut().for_each(|h| *h = 0);
+            let codes = &idx.dims[t.key.dim].codes;
+            for &p in pos {
+                let p = p as usize;
+                if mask[p] & t.check == 0 {
+                    let c = codes[p];
+                    if c != SKIP {
+                        t.hist[c as usize] += t.weight.as_ref().map_or(1, |w| w[p]);
                     }
                 }
-            });
+            }
+        });
     }
 
     /// Whether position `p` passes every clause (the records table's filter).
@@ -816,10 +759,8 @@ impl Engine {
 
     /// Table rows of every record passing every clause (exports, SQL `selection`).
     pub fn all_passing_rows(&self) -> Vec<u32> {
-        let mut rows: Vec<u32> = (0..self.idx.n)
-            .filter(|&p| self.passes_all(p))
-            .map(|p| self.idx.order[p])
-            .collect();
+        let mut rows: Vec<u32> =
+            (0..self.idx.n).filter(|&p| self.passes_all(p)).map(|p| self.idx.order[p]).collect();
         rows.sort_unstable();
         rows
     }

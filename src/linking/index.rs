@@ -44,11 +44,7 @@ impl Dim {
             }
             self.postings = Some((offsets, pos));
         }
-        let (o, p) = self
-            .postings
-            .as_ref()
-            .map(|(o, p)| (o.as_slice(), p.as_slice()))
-            .unwrap_or((&[], &[]));
+        let (o, p) = self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice())).unwrap_or((&[], &[]));
         (o, p)
     }
 
@@ -117,22 +113,14 @@ impl Index {
         let codes = if self.order.iter().enumerate().all(|(i, &r)| i as u32 == r) {
             codes_by_row
         } else {
-            self.order
-                .iter()
-                .map(|&r| codes_by_row[r as usize])
-                .collect()
+            self.order.iter().map(|&r| codes_by_row[r as usize]).collect()
         };
         Ok(self.add_dim(field.to_string(), codes, labels))
     }
 
     pub fn add_dim(&mut self, name: String, codes: Vec<u32>, labels: Vec<String>) -> usize {
         let id = self.dims.len();
-        self.dims.push(Dim {
-            name: name.clone(),
-            codes,
-            labels,
-            postings: None,
-        });
+        self.dims.push(Dim { name: name.clone(), codes, labels, postings: None });
         self.dim_by_name.insert(name, id);
         id
     }
@@ -161,11 +149,8 @@ impl Index {
                 })
             })
             .collect();
-        let codes = self.dims[b]
-            .codes
-            .iter()
-            .map(|&c| if c == SKIP { SKIP } else { remap[c as usize] })
-            .collect();
+        let codes =
+            self.dims[b].codes.iter().map(|&c| if c == SKIP { SKIP } else { remap[c as usize] }).collect();
         Ok(self.add_dim(name.to_string(), codes, labels))
     }
 
@@ -211,27 +196,22 @@ impl Index {
         if let Some(&d) = self.dim_by_name.get(&name) {
             return d;
         }
-        let max = self
-            .time_us
-            .last()
-            .copied()
-            .unwrap_or(origin_us)
-            .max(origin_us);
+        let max = self.time_us.last().copied().unwrap_or(origin_us).max(origin_us);
         let nb = ((max - origin_us) / bucket_us + 1) as usize;
         let codes = self
             .time_us
             .iter()
-            .map(|&t| {
-                if t == i64::MIN || t < origin_us {
-                    SKIP
-                } else {
-                    ((t - origin_us) / bucket_us) as u32
-                }
-            })
+            .map(
+                |&t| {
+                    if t == i64::MIN || t < origin_us {
+                        SKIP
+                    } else {
+                        ((t - origin_us) / bucket_us) as u32
+                    }
+                },
+            )
             .collect();
-        let labels = (0..nb)
-            .map(|i| (origin_us + i as i64 * bucket_us).to_string())
-            .collect();
+        let labels = (0..nb).map(|i| (origin_us + i as i64 * bucket_us).to_string()).collect();
         self.add_dim(name, codes, labels)
     }
 
@@ -290,10 +270,7 @@ fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
             let mut map: HashMap<Option<i64>, u32> = HashMap::new();
             for v in ca.iter() {
                 let c = *map.entry(v).or_insert_with(|| {
-                    labels.push(
-                        v.map(|x| x.to_string())
-                            .unwrap_or_else(|| NULL_LABEL.into()),
-                    );
+                    labels.push(v.map(|x| x.to_string()).unwrap_or_else(|| NULL_LABEL.into()));
                     (labels.len() - 1) as u32
                 });
                 codes.push(c);

@@ -9,28 +9,13 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Need {
     /// Top values of a field, `offset..offset+limit`, by count or a summed measure.
-    TopN {
-        field: String,
-        offset: usize,
-        limit: usize,
-        measure: String,
-    },
+    TopN { field: String, offset: usize, limit: usize, measure: String },
     /// Base-binned time series of a measure, optionally split by the top `k` values of a field.
-    Time {
-        measure: String,
-        split: Option<(String, usize)>,
-    },
+    Time { measure: String, split: Option<(String, usize)> },
     /// Records table rows `offset..offset+limit` (table order, or sorted by a column).
-    Table {
-        offset: usize,
-        limit: usize,
-        sort: Option<(String, bool)>,
-    },
+    Table { offset: usize, limit: usize, sort: Option<(String, bool)> },
     /// Leaves of a hierarchy of 1-3 levels ("proto", "dst_port", "dst_ip/16", ...).
-    Tree {
-        levels: Vec<String>,
-        measure: String,
-    },
+    Tree { levels: Vec<String>, measure: String },
     /// Distinct tuples of 2-3 fields with counts (link graph edges).
     Tuples { fields: Vec<String> },
 }
@@ -95,9 +80,8 @@ pub enum Output {
 /// Picks the base time bucket: the finest "nice" size giving at most ~20 000 buckets. Every size
 /// divides a week, so the week-earlier series is an exact shift.
 pub fn base_bucket_us(span_us: i64) -> i64 {
-    const NICE_SECS: [i64; 18] = [
-        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
-    ];
+    const NICE_SECS: [i64; 18] =
+        [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
     for s in NICE_SECS {
         if span_us / (s * 1_000_000) <= 20_000 {
             return s * 1_000_000;
@@ -126,10 +110,7 @@ impl Default for Planner {
 
 impl Planner {
     pub fn new() -> Self {
-        Self {
-            sorts: BTreeMap::new(),
-            inverse_order: None,
-        }
+        Self { sorts: BTreeMap::new(), inverse_order: None }
     }
 
     fn level_dim(e: &mut Engine, level: &str) -> PolarsResult<usize> {
@@ -146,28 +127,16 @@ impl Planner {
     }
 
     fn plan(&mut self, e: &mut Engine, view: ViewId, need: &Need) -> PolarsResult<Plan> {
-        let main = |dim: usize, measure: &str| TargetKey {
-            view,
-            dim,
-            measure: measure.to_string(),
-            ctx: Ctx::Main,
-        };
+        let main =
+            |dim: usize, measure: &str| TargetKey { view, dim, measure: measure.to_string(), ctx: Ctx::Main };
         Ok(match need {
             Need::TopN { field, measure, .. } => {
                 let d = e.idx.ensure_dim(field)?;
                 let mut keys = vec![main(d, measure)];
                 for ctx in [Ctx::CmpCur, Ctx::CmpPrev] {
-                    keys.push(TargetKey {
-                        view,
-                        dim: d,
-                        measure: measure.clone(),
-                        ctx,
-                    });
+                    keys.push(TargetKey { view, dim: d, measure: measure.clone(), ctx });
                 }
-                Plan {
-                    dims: vec![d],
-                    keys,
-                }
+                Plan { dims: vec![d], keys }
             }
             Need::Time { measure, split } => {
                 let (lo, hi) = e.idx.time_bounds_us().unwrap_or((0, 0));
@@ -187,11 +156,8 @@ impl Planner {
                     }
                     let mut order: Vec<usize> = (0..counts.len()).collect();
                     order.sort_by_key(|&i| (-counts[i], e.idx.dims[fd].labels[i].clone()));
-                    let top: Vec<String> = order
-                        .iter()
-                        .take(*k)
-                        .map(|&i| e.idx.dims[fd].labels[i].clone())
-                        .collect();
+                    let top: Vec<String> =
+                        order.iter().take(*k).map(|&i| e.idx.dims[fd].labels[i].clone()).collect();
                     let name = format!("split:{field}:{k}");
                     let sd = e.idx.ensure_derived_dim(field, &name, |l| {
                         if top.iter().any(|t| t == l) {
@@ -213,40 +179,23 @@ impl Planner {
                     None => {
                         let n = e.idx.n;
                         let codes = (0..n).map(|p| (p / TABLE_BLOCK) as u32).collect();
-                        let labels = (0..n.div_ceil(TABLE_BLOCK))
-                            .map(|b| b.to_string())
-                            .collect();
+                        let labels = (0..n.div_ceil(TABLE_BLOCK)).map(|b| b.to_string()).collect();
                         e.idx.add_dim(name, codes, labels)
                     }
                 };
-                Plan {
-                    dims: vec![d],
-                    keys: vec![main(d, "count")],
-                }
+                Plan { dims: vec![d], keys: vec![main(d, "count")] }
             }
             Need::Tree { levels, measure } => {
                 let mut parts = Vec::new();
                 for l in levels.iter().take(3) {
                     parts.push(Self::level_dim(e, l)?);
                 }
-                let d = if parts.len() == 1 {
-                    parts[0]
-                } else {
-                    e.idx.ensure_combined_dim(&parts)
-                };
+                let d = if parts.len() == 1 { parts[0] } else { e.idx.ensure_combined_dim(&parts) };
                 let mut keys = vec![main(d, measure)];
                 for ctx in [Ctx::CmpCur, Ctx::CmpPrev] {
-                    keys.push(TargetKey {
-                        view,
-                        dim: d,
-                        measure: measure.clone(),
-                        ctx,
-                    });
+                    keys.push(TargetKey { view, dim: d, measure: measure.clone(), ctx });
                 }
-                Plan {
-                    dims: vec![d],
-                    keys,
-                }
+                Plan { dims: vec![d], keys }
             }
             Need::Tuples { fields } => {
                 let mut parts = Vec::new();
@@ -254,10 +203,7 @@ impl Planner {
                     parts.push(e.idx.ensure_dim(f)?);
                 }
                 let d = e.idx.ensure_combined_dim(&parts);
-                Plan {
-                    dims: vec![d],
-                    keys: vec![main(d, "count")],
-                }
+                Plan { dims: vec![d], keys: vec![main(d, "count")] }
             }
         })
     }
@@ -300,12 +246,7 @@ impl Planner {
     fn output(&mut self, e: &mut Engine, need: &Need, plan: &Plan) -> Output {
         let hist = |k: &TargetKey| e.hist(k).map(|h| h.to_vec()).unwrap_or_default();
         match need {
-            Need::TopN {
-                field,
-                offset,
-                limit,
-                measure,
-            } => {
+            Need::TopN { field, offset, limit, measure } => {
                 let d = plan.dims[0];
                 let main = hist(&plan.keys[0]);
                 let cur = hist(&plan.keys[1]);
@@ -317,11 +258,8 @@ impl Planner {
                 let labels = &e.idx.dims[d].labels;
                 let want = (offset + limit).min(nz.len());
                 // Partial selection: only the shown part is fully sorted.
-                let cmp = |a: &usize, b: &usize| {
-                    main[*b]
-                        .cmp(&main[*a])
-                        .then_with(|| labels[*a].cmp(&labels[*b]))
-                };
+                let cmp =
+                    |a: &usize, b: &usize| main[*b].cmp(&main[*a]).then_with(|| labels[*a].cmp(&labels[*b]));
                 if want > 0 && want < nz.len() {
                     nz.select_nth_unstable_by(want - 1, cmp);
                     nz.truncate(want);
@@ -370,9 +308,7 @@ impl Planner {
                         };
                         let Ok(t) = t.parse::<i64>() else { continue };
                         let bin = ((t - origin) / bucket.max(1)) as usize;
-                        let v = by
-                            .entry(s.to_string())
-                            .or_insert_with(|| vec![0; total.len()]);
+                        let v = by.entry(s.to_string()).or_insert_with(|| vec![0; total.len()]);
                         if bin < v.len() {
                             v[bin] += h[i];
                         }
@@ -380,19 +316,9 @@ impl Planner {
                     series = by.into_iter().collect();
                     series.sort_by_key(|(_, v)| -v.iter().sum::<i64>());
                 }
-                Output::Time {
-                    measure: measure.clone(),
-                    origin_us: origin,
-                    bucket_us: bucket,
-                    total,
-                    series,
-                }
+                Output::Time { measure: measure.clone(), origin_us: origin, bucket_us: bucket, total, series }
             }
-            Need::Table {
-                offset,
-                limit,
-                sort,
-            } => {
+            Need::Table { offset, limit, sort } => {
                 let blocks = hist(&plan.keys[0]);
                 let passing: i64 = blocks.iter().sum();
                 let rows = match sort {
@@ -408,19 +334,11 @@ impl Planner {
                             }
                             inv
                         });
-                        let perm = self
-                            .sorts
-                            .get(&(col.clone(), *desc))
-                            .map(|v| v.as_slice())
-                            .unwrap_or(&[]);
+                        let perm = self.sorts.get(&(col.clone(), *desc)).map(|v| v.as_slice()).unwrap_or(&[]);
                         e.passing_rows_sorted(perm, inv, *offset, *limit)
                     }
                 };
-                Output::Table {
-                    passing,
-                    offset: *offset,
-                    rows,
-                }
+                Output::Table { passing, offset: *offset, rows }
             }
             Need::Tree { levels, measure } => {
                 let d = plan.dims[0];
@@ -433,21 +351,13 @@ impl Planner {
                     .enumerate()
                     .filter(|(_, v)| **v != 0)
                     .map(|(i, v)| TreeLeaf {
-                        path: e.idx.dims[d].labels[i]
-                            .split('\u{1f}')
-                            .map(str::to_string)
-                            .collect(),
+                        path: e.idx.dims[d].labels[i].split('\u{1f}').map(str::to_string).collect(),
                         value: *v,
                         cur: has_cmp.then(|| cur[i]),
                         prev: has_cmp.then(|| prev[i]),
                     })
                     .collect();
-                Output::Tree {
-                    levels: levels.clone(),
-                    measure: measure.clone(),
-                    leaves,
-                    has_cmp,
-                }
+                Output::Tree { levels: levels.clone(), measure: measure.clone(), leaves, has_cmp }
             }
             Need::Tuples { fields } => {
                 let d = plan.dims[0];
@@ -456,20 +366,9 @@ impl Planner {
                     .iter()
                     .enumerate()
                     .filter(|(_, v)| **v != 0)
-                    .map(|(i, v)| {
-                        (
-                            e.idx.dims[d].labels[i]
-                                .split('\u{1f}')
-                                .map(str::to_string)
-                                .collect(),
-                            *v,
-                        )
-                    })
+                    .map(|(i, v)| (e.idx.dims[d].labels[i].split('\u{1f}').map(str::to_string).collect(), *v))
                     .collect();
-                Output::Tuples {
-                    fields: fields.clone(),
-                    tuples,
-                }
+                Output::Tuples { fields: fields.clone(), tuples }
             }
         }
     }
@@ -486,8 +385,7 @@ impl Planner {
                 limit: None,
             };
             let idx = s.arg_sort(opts);
-            self.sorts
-                .insert(key.clone(), idx.into_no_null_iter().collect());
+            self.sorts.insert(key.clone(), idx.into_no_null_iter().collect());
         }
         Ok(self.sorts.get(&key).map(|v| v.as_slice()).unwrap_or(&[]))
     }

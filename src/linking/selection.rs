@@ -19,9 +19,7 @@ pub enum Pred {
 impl Pred {
     pub fn field(&self) -> &str {
         match self {
-            Pred::Eq { field, .. } | Pred::InPrefix { field, .. } | Pred::Range { field, .. } => {
-                field
-            }
+            Pred::Eq { field, .. } | Pred::InPrefix { field, .. } | Pred::Range { field, .. } => field,
         }
     }
 }
@@ -33,10 +31,7 @@ pub enum Clause {
     /// Records matching any of the conjunctions (or none of them, when `negate`).
     /// A top-N selection of values is one single-predicate conjunction per value; a treemap
     /// subtree is one conjunction over its path; a link-graph node set is one conjunction per node.
-    Match {
-        any_of: Vec<Vec<Pred>>,
-        negate: bool,
-    },
+    Match { any_of: Vec<Vec<Pred>>, negate: bool },
 }
 
 impl Clause {
@@ -45,12 +40,7 @@ impl Clause {
         Clause::Match {
             any_of: values
                 .into_iter()
-                .map(|v| {
-                    vec![Pred::Eq {
-                        field: field.to_string(),
-                        value: v,
-                    }]
-                })
+                .map(|v| vec![Pred::Eq { field: field.to_string(), value: v }])
                 .collect(),
             negate: exclude,
         }
@@ -92,11 +82,8 @@ impl Clause {
             Clause::Match { any_of, negate } => {
                 if let Some((field, vals, neg)) = self.as_values() {
                     let shown: Vec<&str> = vals.iter().take(6).copied().collect();
-                    let more = if vals.len() > 6 {
-                        format!(", … {} more", vals.len() - 6)
-                    } else {
-                        String::new()
-                    };
+                    let more =
+                        if vals.len() > 6 { format!(", … {} more", vals.len() - 6) } else { String::new() };
                     return match (neg, vals.len()) {
                         (false, 1) => format!("{field} = {}", vals[0]),
                         (true, 1) => format!("not {field} {}", vals[0]),
@@ -107,12 +94,7 @@ impl Clause {
                 let parts: Vec<String> = any_of
                     .iter()
                     .take(4)
-                    .map(|conj| {
-                        conj.iter()
-                            .map(describe_pred)
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    })
+                    .map(|conj| conj.iter().map(describe_pred).collect::<Vec<_>>().join(" and "))
                     .collect();
                 let more = if any_of.len() > 4 {
                     format!(" or … {} more", any_of.len() - 4)
@@ -164,11 +146,7 @@ impl Selection {
     }
     /// Canonical text used as a cache key.
     pub fn signature(&self) -> String {
-        self.clauses
-            .iter()
-            .map(|(v, c)| format!("{v}:{c:?}"))
-            .collect::<Vec<_>>()
-            .join("|")
+        self.clauses.iter().map(|(v, c)| format!("{v}:{c:?}")).collect::<Vec<_>>().join("|")
     }
 }
 
@@ -258,24 +236,9 @@ mod tests {
     #[test]
     fn one_clause_per_view_and_crossfilter_others() {
         let mut h = SelectionHistory::default();
-        h.set(
-            1,
-            Some(Clause::values("dst_port", ["80".to_string()], false)),
-            false,
-        );
-        h.set(
-            1,
-            Some(Clause::values("dst_port", ["443".to_string()], false)),
-            false,
-        );
-        h.set(
-            2,
-            Some(Clause::Time {
-                start_us: 0,
-                end_us: 10,
-            }),
-            false,
-        );
+        h.set(1, Some(Clause::values("dst_port", ["80".to_string()], false)), false);
+        h.set(1, Some(Clause::values("dst_port", ["443".to_string()], false)), false);
+        h.set(2, Some(Clause::Time { start_us: 0, end_us: 10 }), false);
         assert_eq!(h.current().clauses.len(), 2);
         let others: Vec<_> = h.current().others(1).map(|(v, _)| *v).collect();
         assert_eq!(others, vec![2]);
@@ -284,40 +247,13 @@ mod tests {
     #[test]
     fn undo_redo_and_drag_coalescing() {
         let mut h = SelectionHistory::default();
-        h.set(
-            2,
-            Some(Clause::Time {
-                start_us: 0,
-                end_us: 10,
-            }),
-            false,
-        );
-        h.set(
-            2,
-            Some(Clause::Time {
-                start_us: 0,
-                end_us: 20,
-            }),
-            true,
-        );
-        h.set(
-            2,
-            Some(Clause::Time {
-                start_us: 0,
-                end_us: 30,
-            }),
-            true,
-        );
+        h.set(2, Some(Clause::Time { start_us: 0, end_us: 10 }), false);
+        h.set(2, Some(Clause::Time { start_us: 0, end_us: 20 }), true);
+        h.set(2, Some(Clause::Time { start_us: 0, end_us: 30 }), true);
         assert!(h.undo());
         assert!(h.current().is_empty(), "a drag undoes as one step");
         assert!(h.redo());
-        assert_eq!(
-            h.current().clauses[&2],
-            Clause::Time {
-                start_us: 0,
-                end_us: 30
-            }
-        );
+        assert_eq!(h.current().clauses[&2], Clause::Time { start_us: 0, end_us: 30 });
         h.clear_all();
         assert!(h.current().is_empty());
         assert!(h.undo());
@@ -330,14 +266,8 @@ mod tests {
             Clause::values("dst_port", ["80".into(), "443".into()], false).describe(),
             "dst_port in {80, 443}"
         );
-        assert_eq!(
-            Clause::values("src_ip", ["10.9.81.5".into()], true).describe(),
-            "not src_ip 10.9.81.5"
-        );
-        let t = Clause::Time {
-            start_us: 1_364_803_200_000_000,
-            end_us: 1_364_817_600_000_000,
-        };
+        assert_eq!(Clause::values("src_ip", ["10.9.81.5".into()], true).describe(), "not src_ip 10.9.81.5");
+        let t = Clause::Time { start_us: 1_364_803_200_000_000, end_us: 1_364_817_600_000_000 };
         assert_eq!(t.describe(), "time 2013-04-01 08:00 to 12:00");
     }
 }

@@ -24,22 +24,13 @@ fn frame(n: usize, seed: u64) -> DataFrame {
     let day = 86_400_000_000i64;
     let t0 = 1_364_774_400_000_000i64;
     // Unsorted times over 16 days so the week comparison windows exist.
-    let time: Vec<i64> = (0..n)
-        .map(|_| t0 + (r.below(16 * day as u64)) as i64)
-        .collect();
-    let src: Vec<String> = (0..n)
-        .map(|_| format!("10.0.{}.{}", r.below(3), r.below(5)))
-        .collect();
-    let port: Vec<i32> = (0..n)
-        .map(|_| [80, 443, 53, 22, 8080][r.below(5) as usize])
-        .collect();
-    let proto: Vec<Option<&str>> = (0..n)
-        .map(|_| [Some("tcp"), Some("udp"), None][r.below(3) as usize])
-        .collect();
+    let time: Vec<i64> = (0..n).map(|_| t0 + (r.below(16 * day as u64)) as i64).collect();
+    let src: Vec<String> = (0..n).map(|_| format!("10.0.{}.{}", r.below(3), r.below(5))).collect();
+    let port: Vec<i32> = (0..n).map(|_| [80, 443, 53, 22, 8080][r.below(5) as usize]).collect();
+    let proto: Vec<Option<&str>> =
+        (0..n).map(|_| [Some("tcp"), Some("udp"), None][r.below(3) as usize]).collect();
     let bytes: Vec<i64> = (0..n).map(|_| r.below(1000) as i64).collect();
-    let t = Series::new("time".into(), time)
-        .cast(&crate::data::table::time_dtype())
-        .unwrap();
+    let t = Series::new("time".into(), time).cast(&crate::data::table::time_dtype()).unwrap();
     DataFrame::new_infer_height(vec![
         t.into_column(),
         Column::new("src_ip".into(), src),
@@ -61,15 +52,8 @@ fn passes(df: &DataFrame, row: usize, c: &Clause) -> bool {
     };
     match c {
         Clause::Time { start_us, end_us } => {
-            let t = df
-                .column("time")
-                .unwrap()
-                .cast(&DataType::Int64)
-                .unwrap()
-                .i64()
-                .unwrap()
-                .get(row)
-                .unwrap();
+            let t =
+                df.column("time").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(row).unwrap();
             t >= *start_us && t < *end_us
         }
         Clause::Match { any_of, negate } => {
@@ -107,48 +91,11 @@ fn engine_matches_brute_force_over_random_interactions() {
     let mut r = Rng(99);
     let mut sel = Selection::default();
     let needs: BTreeMap<u32, Need> = [
-        (
-            1,
-            Need::TopN {
-                field: "src_ip".into(),
-                offset: 0,
-                limit: 100,
-                measure: "count".into(),
-            },
-        ),
-        (
-            2,
-            Need::TopN {
-                field: "dst_port".into(),
-                offset: 0,
-                limit: 100,
-                measure: "count".into(),
-            },
-        ),
-        (
-            3,
-            Need::TopN {
-                field: "proto".into(),
-                offset: 0,
-                limit: 100,
-                measure: "count".into(),
-            },
-        ),
-        (
-            4,
-            Need::Time {
-                measure: "count".into(),
-                split: None,
-            },
-        ),
-        (
-            5,
-            Need::Table {
-                offset: 0,
-                limit: 10,
-                sort: None,
-            },
-        ),
+        (1, Need::TopN { field: "src_ip".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (2, Need::TopN { field: "dst_port".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (3, Need::TopN { field: "proto".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (4, Need::Time { measure: "count".into(), split: None }),
+        (5, Need::Table { offset: 0, limit: 10, sort: None }),
     ]
     .into_iter()
     .collect();
@@ -159,13 +106,7 @@ fn engine_matches_brute_force_over_random_interactions() {
             0 | 1 => {
                 let a = t0 + r.below(300) as i64 * hour;
                 let b = a + (1 + r.below(100)) as i64 * hour;
-                sel.clauses.insert(
-                    4,
-                    Clause::Time {
-                        start_us: a,
-                        end_us: b,
-                    },
-                );
+                sel.clauses.insert(4, Clause::Time { start_us: a, end_us: b });
             }
             2 => {
                 let v = ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
@@ -173,8 +114,7 @@ fn engine_matches_brute_force_over_random_interactions() {
                 if r.below(2) == 0 {
                     vals.push("22".into());
                 }
-                sel.clauses
-                    .insert(2, Clause::values("dst_port", vals, r.below(3) == 0));
+                sel.clauses.insert(2, Clause::values("dst_port", vals, r.below(3) == 0));
             }
             3 => {
                 let v = ["tcp", "udp", "(null)"][r.below(3) as usize].to_string();
@@ -183,8 +123,7 @@ fn engine_matches_brute_force_over_random_interactions() {
             4 => {
                 let keys: Vec<u32> = sel.clauses.keys().copied().collect();
                 if !keys.is_empty() {
-                    sel.clauses
-                        .remove(&keys[r.below(keys.len() as u64) as usize]);
+                    sel.clauses.remove(&keys[r.below(keys.len() as u64) as usize]);
                 }
             }
             _ => {
@@ -193,14 +132,8 @@ fn engine_matches_brute_force_over_random_interactions() {
                     1,
                     Clause::Match {
                         any_of: vec![vec![
-                            Pred::Eq {
-                                field: "src_ip".into(),
-                                value: format!("10.0.{}.1", r.below(3)),
-                            },
-                            Pred::Eq {
-                                field: "proto".into(),
-                                value: "tcp".into(),
-                            },
+                            Pred::Eq { field: "src_ip".into(), value: format!("10.0.{}.1", r.below(3)) },
+                            Pred::Eq { field: "proto".into(), value: "tcp".into() },
                         ]],
                         negate: false,
                     },
@@ -215,16 +148,9 @@ fn engine_matches_brute_force_over_random_interactions() {
         });
         for (view, field) in [(1u32, "src_ip"), (2, "dst_port"), (3, "proto")] {
             let expect = brute_topn(&df, &sel, view, field);
-            let Output::TopN { entries, total, .. } = &ans.outputs[&view] else {
-                panic!("not top-n")
-            };
-            let got: BTreeMap<String, i64> =
-                entries.iter().map(|e| (e.label.clone(), e.value)).collect();
-            assert_eq!(
-                got, expect,
-                "step {step} view {view} strategy {} sel {:?}",
-                ans.strategy, sel
-            );
+            let Output::TopN { entries, total, .. } = &ans.outputs[&view] else { panic!("not top-n") };
+            let got: BTreeMap<String, i64> = entries.iter().map(|e| (e.label.clone(), e.value)).collect();
+            assert_eq!(got, expect, "step {step} view {view} strategy {} sel {:?}", ans.strategy, sel);
             assert_eq!(*total, expect.values().sum::<i64>());
             // Week-over-week windows: the brush (or the last 7 days) and a week earlier, other
             // non-time clauses applied.
@@ -241,11 +167,7 @@ fn engine_matches_brute_force_over_random_interactions() {
             let mut cur = BTreeMap::new();
             let mut prev = BTreeMap::new();
             for row in 0..df.height() {
-                if !sel
-                    .others(view)
-                    .filter(|(v, _)| **v != 4)
-                    .all(|(_, c)| passes(&df, row, c))
-                {
+                if !sel.others(view).filter(|(v, _)| **v != 4).all(|(_, c)| passes(&df, row, c)) {
                     continue;
                 }
                 let t = times.get(row).unwrap();
@@ -274,26 +196,15 @@ fn engine_matches_brute_force_over_random_interactions() {
                 );
             }
         }
-        let passing = (0..df.height())
-            .filter(|&row| sel.clauses.values().all(|c| passes(&df, row, c)))
-            .count();
-        let Output::Table {
-            passing: p, rows, ..
-        } = &ans.outputs[&5]
-        else {
-            panic!()
-        };
+        let passing =
+            (0..df.height()).filter(|&row| sel.clauses.values().all(|c| passes(&df, row, c))).count();
+        let Output::Table { passing: p, rows, .. } = &ans.outputs[&5] else { panic!() };
         assert_eq!(*p as usize, passing, "step {step}");
         assert_eq!(ans.all_rows.as_ref().unwrap().len(), passing);
-        assert!(rows
-            .iter()
-            .all(|&row| sel.clauses.values().all(|c| passes(&df, row as usize, c))));
-        let Output::Time { total: bins, .. } = &ans.outputs[&4] else {
-            panic!()
-        };
-        let expect_time: i64 = (0..df.height())
-            .filter(|&row| sel.others(4).all(|(_, c)| passes(&df, row, c)))
-            .count() as i64;
+        assert!(rows.iter().all(|&row| sel.clauses.values().all(|c| passes(&df, row as usize, c))));
+        let Output::Time { total: bins, .. } = &ans.outputs[&4] else { panic!() };
+        let expect_time: i64 =
+            (0..df.height()).filter(|&row| sel.others(4).all(|(_, c)| passes(&df, row, c))).count() as i64;
         assert_eq!(bins.iter().sum::<i64>(), expect_time, "step {step}");
     }
 }

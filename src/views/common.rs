@@ -88,11 +88,7 @@ pub mod palette {
         let mid = [235.0, 235.0, 235.0];
         let hi = [202.0, 0.0, 32.0];
         let lo = [5.0, 113.0, 176.0];
-        let (a, b, k) = if t >= 0.0 {
-            (mid, hi, t)
-        } else {
-            (mid, lo, -t)
-        };
+        let (a, b, k) = if t >= 0.0 { (mid, hi, t) } else { (mid, lo, -t) };
         let c = |i: usize| (a[i] + (b[i] - a[i]) * k) as u8;
         Color32::from_rgb(c(0), c(1), c(2))
     }
@@ -172,14 +168,8 @@ mod glyph_tests {
             }
         }
         let missing: Vec<char> = ctx.fonts_mut(|f| {
-            used.iter()
-                .copied()
-                .filter(|c| !f.has_glyph(&egui::FontId::proportional(12.0), *c))
-                .collect()
+            used.iter().copied().filter(|c| !f.has_glyph(&egui::FontId::proportional(12.0), *c)).collect()
         });
-        assert!(
-            missing.is_empty(),
-            "glyphs missing from the bundled fonts: {missing:?}"
-        );
+        assert!(missing.is_empty(), "glyphs missing from the bundled fonts: {missing:?}");
     }
 }

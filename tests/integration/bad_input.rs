@@ -19,10 +19,7 @@ fn inspect_json(path: &std::path::Path) -> Result<serde_json::Value, String> {
     } else {
         let e = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
-        assert!(
-            e.contains(&path.display().to_string()) || e.contains("inputs mix"),
-            "names the file: {e}"
-        );
+        assert!(e.contains(&path.display().to_string()) || e.contains("inputs mix"), "names the file: {e}");
         Err(e)
     }
 }
@@ -63,15 +60,9 @@ fn truncated_last_line_extra_column_and_invalid_utf8_are_counted_rejects() {
     let rej = j["rejected"].as_array().unwrap();
     let lines: Vec<u64> = rej.iter().map(|r| r["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, vec![3, 5, 6]);
-    assert!(rej[0]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("expected 19 fields, found 20"));
+    assert!(rej[0]["reason"].as_str().unwrap().contains("expected 19 fields, found 20"));
     assert!(
-        rej[1]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("firstSeenSrcPort")
+        rej[1]["reason"].as_str().unwrap().contains("firstSeenSrcPort")
             || rej[1]["reason"].as_str().unwrap().contains("src_port")
     );
     assert!(rej[2]["file"].as_str().unwrap().ends_with("bad.csv"));
@@ -81,9 +72,7 @@ fn truncated_last_line_extra_column_and_invalid_utf8_are_counted_rejects() {
 fn binary_garbage_is_refused() {
     let d = temp_dir("bin");
     let p = d.join("garbage.bin");
-    let bytes: Vec<u8> = (0..100_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
-        .collect();
+    let bytes: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
     std::fs::write(&p, bytes).unwrap();
     let e = inspect_json(&p).unwrap_err();
     assert!(e.contains("binary"), "{e}");
@@ -127,19 +116,13 @@ fn directory_with_mixed_formats_is_a_clear_error() {
         "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n",
     )
     .unwrap();
-    std::fs::write(
-        d.join("README.md"),
-        "# notes\n\nnot a log at all, just prose with no structure.\n",
-    )
-    .unwrap();
+    std::fs::write(d.join("README.md"), "# notes\n\nnot a log at all, just prose with no structure.\n")
+        .unwrap();
     let o = brushfire(&["inspect", &d.display().to_string(), "--json"]);
     assert_ne!(o.status.code(), Some(101));
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        e.contains("mix formats") && e.contains("flows.csv") && e.contains("auth.log"),
-        "{e}"
-    );
+    assert!(e.contains("mix formats") && e.contains("flows.csv") && e.contains("auth.log"), "{e}");
 }
 
 #[test]
@@ -160,10 +143,6 @@ fn input_files_are_never_overwritten_by_exports() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("refusing to overwrite an input file"));
     assert_eq!(std::fs::read(&p).unwrap(), before);
     // No temporary file left behind.
-    let left: Vec<_> = std::fs::read_dir(&d)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
+    let left: Vec<_> = std::fs::read_dir(&d).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }

@@ -4,11 +4,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 fn stdout(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -17,9 +13,7 @@ fn raw_lines(p: &std::path::Path) -> Vec<String> {
     let bytes = std::fs::read(p).unwrap();
     let text = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_string(&mut s)
-            .unwrap();
+        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut s).unwrap();
         s
     } else {
         String::from_utf8(bytes).unwrap()
@@ -55,11 +49,7 @@ fn check_top20(file: &std::path::Path, sql: &str, col: usize, header: bool) {
     let expect = independent_counts(&raw_lines(file), col, header);
     let mut counts: Vec<u64> = expect.values().copied().collect();
     counts.sort_unstable_by(|a, b| b.cmp(a));
-    assert_eq!(
-        got.iter().map(|g| g.1).collect::<Vec<_>>(),
-        counts[..20].to_vec(),
-        "{sql}"
-    );
+    assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), counts[..20].to_vec(), "{sql}");
     for (v, c) in &got {
         assert_eq!(expect.get(v), Some(c), "value {v}");
     }
@@ -69,8 +59,18 @@ fn check_top20(file: &std::path::Path, sql: &str, col: usize, header: bool) {
 fn impala_queries_run_verbatim_and_agree_with_an_independent_count() {
     let s = sample();
     // VAST layout with header: firstSeenDestPort is column 8.
-    check_top20(&s, "select firstseendestport, count(*) c from logs group by firstseendestport order by c desc limit 20", 8, true);
-    check_top20(&s, "SELECT firstSeenSrcPort, COUNT(*) c FROM logs GROUP BY firstSeenSrcPort ORDER BY c DESC LIMIT 20", 7, true);
+    check_top20(
+        &s,
+        "select firstseendestport, count(*) c from logs group by firstseendestport order by c desc limit 20",
+        8,
+        true,
+    );
+    check_top20(
+        &s,
+        "SELECT firstSeenSrcPort, COUNT(*) c FROM logs GROUP BY firstSeenSrcPort ORDER BY c DESC LIMIT 20",
+        7,
+        true,
+    );
     check_top20(
         &s,
         "select dst_port, count(*) c from logs group by dst_port order by c desc limit 20",
@@ -150,9 +150,7 @@ fn clean_preset_flips_exactly_the_rule_rows_on_ctu() {
         return;
     };
     // Independent count of Marty's rule on the raw file (src port col 8, dst port col 9).
-    let set = [
-        20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355,
-    ];
+    let set = [20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355];
     let lines = raw_lines(&ctu);
     let flagged: Vec<&String> = lines
         .iter()
@@ -176,10 +174,7 @@ fn clean_preset_flips_exactly_the_rule_rows_on_ctu() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains(&format!(
-            "repair inverted flows (marty-vast2013): {} records changed",
-            flagged.len()
-        )),
+        err.contains(&format!("repair inverted flows (marty-vast2013): {} records changed", flagged.len())),
         "{err}"
     );
     assert_eq!(flagged.len(), 70);
@@ -189,12 +184,7 @@ fn clean_preset_flips_exactly_the_rule_rows_on_ctu() {
     // A flipped record now has the service port as destination.
     let f: Vec<&str> = flagged[0].split(',').collect();
     let sql = format!("select count(*) c from logs where src_ip = '{}' and dst_ip = '{}' and dst_port = {} and src_port = {}", f[7], f[6], f[8], f[9]);
-    let t = stdout(&brushfire(&[
-        "query",
-        &out.display().to_string(),
-        "--sql",
-        &sql,
-    ]));
+    let t = stdout(&brushfire(&["query", &out.display().to_string(), "--sql", &sql]));
     assert_ne!(t.lines().nth(1), Some("0"), "{t}");
 }
 
@@ -215,10 +205,7 @@ fn clean_recipe_round_trip_and_bad_recipes() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     // Ground truth of the sample: 5,896 ICMP/OTHER records with ports; scanners 2,000 + 1,600 records.
-    assert!(
-        err.contains("null ports of non-TCP/UDP records: 5896 records changed"),
-        "{err}"
-    );
+    assert!(err.contains("null ports of non-TCP/UDP records: 5896 records changed"), "{err}");
     assert!(err.contains("removed 3600 of 270000 records"), "{err}");
     let j = inspect(&[&out], &[]);
     assert_eq!(j["rows"].as_u64(), Some(266_400));
@@ -275,11 +262,7 @@ fn graph_writes_all_formats_and_graphviz_renders_dot() {
         }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = brushfire(&a);
-        assert!(
-            o.status.success(),
-            "{fmt}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "{fmt}: {}", String::from_utf8_lossy(&o.stderr));
         let text = std::fs::read_to_string(&out).unwrap();
         match fmt {
             "dot" => assert!(text.starts_with("digraph")),
@@ -289,9 +272,7 @@ fn graph_writes_all_formats_and_graphviz_renders_dot() {
             }
             _ => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-                assert!(v["graph"]["vertices"]
-                    .as_array()
-                    .is_some_and(|a| !a.is_empty()));
+                assert!(v["graph"]["vertices"].as_array().is_some_and(|a| !a.is_empty()));
             }
         }
     }
@@ -300,11 +281,7 @@ fn graph_writes_all_formats_and_graphviz_renders_dot() {
             .args(["-Tsvg", &d.join("g.dot").display().to_string()])
             .output()
             .unwrap();
-        assert!(
-            o.status.success(),
-            "graphviz rejected the DOT: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "graphviz rejected the DOT: {}", String::from_utf8_lossy(&o.stderr));
         assert!(String::from_utf8_lossy(&o.stdout).contains("<svg"));
     } else {
         eprintln!("skipping graphviz render: dot not installed");
@@ -330,16 +307,8 @@ fn graph_reads_plain_csv_from_stdin_like_afterglow() {
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
-    let nodes = text
-        .lines()
-        .skip(1)
-        .take_while(|l| !l.starts_with("edgedef>"))
-        .count();
-    let edges = text
-        .lines()
-        .skip_while(|l| !l.starts_with("edgedef>"))
-        .skip(1)
-        .count();
+    let nodes = text.lines().skip(1).take_while(|l| !l.starts_with("edgedef>")).count();
+    let edges = text.lines().skip_while(|l| !l.starts_with("edgedef>")).skip(1).count();
     assert_eq!((nodes, edges), (4, 3), "{text}");
 }
 
@@ -350,12 +319,7 @@ fn errors_name_the_file_in_one_line() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("/nonexistent/file.csv"), "{e}");
     assert_eq!(e.trim().lines().count(), 1);
-    let o = brushfire(&[
-        "query",
-        &sample().display().to_string(),
-        "--sql",
-        "select nosuchcolumn from logs",
-    ]);
+    let o = brushfire(&["query", &sample().display().to_string(), "--sql", "select nosuchcolumn from logs"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("nosuchcolumn"));
 }

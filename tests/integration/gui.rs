@@ -28,20 +28,14 @@ fn settle(h: &mut Harness<'static, BrushfireApp>) {
                 return;
             }
         }
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "app did not settle: {}",
-            h.state().status
-        );
+        assert!(t0.elapsed() < Duration::from_secs(120), "app did not settle: {}", h.state().status);
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 fn topn_values(app: &BrushfireApp, i: usize) -> Vec<(String, i64)> {
     match app.outputs.get(&VIEW_TOPN[i]) {
-        Some(Output::TopN { entries, .. }) => {
-            entries.iter().map(|e| (e.label.clone(), e.value)).collect()
-        }
+        Some(Output::TopN { entries, .. }) => entries.iter().map(|e| (e.label.clone(), e.value)).collect(),
         _ => Vec::new(),
     }
 }
@@ -111,10 +105,7 @@ fn brushing_the_time_series_filters_topn_and_table_and_clear_all_restores() {
     let after: Vec<Vec<(String, i64)>> = (0..4).map(|i| topn_values(h.state(), i)).collect();
     assert_ne!(before, after, "top-N lists changed");
     let p = passing(h.state());
-    assert!(
-        p > 0 && p < total,
-        "table shows the brushed records: {p} of {total}"
-    );
+    assert!(p > 0 && p < total, "table shows the brushed records: {p} of {total}");
     // The filter chip reads as a time interval.
     let _ = h.get_by_label_contains("time 2013-04-");
     // The table shows exactly the selection: its rows are in the brushed interval.
@@ -138,8 +129,7 @@ fn clicking_a_topn_bar_filters_the_time_series_and_undo_restores() {
     assert_eq!(passing(h.state()), t);
     let _ = h.get_by_label_contains("dst_port = 443");
     // Ctrl-click adds a second value.
-    h.get_by_label("dst_port 53")
-        .click_modifiers(egui::Modifiers::COMMAND);
+    h.get_by_label("dst_port 53").click_modifiers(egui::Modifiers::COMMAND);
     settle(&mut h);
     let t2 = time_total(h.state());
     assert!(t2 > t, "two ports: {t2} > {t}");
@@ -163,10 +153,7 @@ fn clicking_a_treemap_tile_filters_the_other_views() {
     h.get_by_label("tile proto=udp > dst_port=53").click();
     settle(&mut h);
     let t = time_total(h.state());
-    assert!(
-        t > 0 && t < total,
-        "time series filtered by the tile: {t} of {total}"
-    );
+    assert!(t > 0 && t < total, "time series filtered by the tile: {t} of {total}");
     assert_ne!(topn_values(h.state(), 3), before, "proto list changed");
     let _ = h.get_by_label_contains("proto = udp and dst_port = 53");
 }
@@ -218,14 +205,7 @@ fn cleaning_preview_apply_and_undo() {
         }
     }
     settle(&mut h);
-    let rep = h
-        .state()
-        .panels
-        .clean
-        .reports
-        .first()
-        .cloned()
-        .expect("a report");
+    let rep = h.state().panels.clean.reports.first().cloned().expect("a report");
     assert_eq!(rep.rows_changed as i64, flagged);
     h.get_by_label("Undo last step").click();
     for _ in 0..400 {

@@ -16,18 +16,8 @@ const FILES: &[(&str, u64, &str, &str)] = &[
         "2019-04-05T16:18:32.568314Z",
     ),
     // Broken pcap timestamps (1970) are in the source, as its README says.
-    (
-        "argus-binetflow/test5-mixed.binetflow",
-        300,
-        "1970-01-01T01:00:00Z",
-        "2018-05-10T10:52:47.283479Z",
-    ),
-    (
-        "nfdump/test1-malicious.nfdump.csv",
-        4_593,
-        "2018-01-12T15:37:30Z",
-        "2018-01-12T15:38:03Z",
-    ),
+    ("argus-binetflow/test5-mixed.binetflow", 300, "1970-01-01T01:00:00Z", "2018-05-10T10:52:47.283479Z"),
+    ("nfdump/test1-malicious.nfdump.csv", 4_593, "2018-01-12T15:37:30Z", "2018-01-12T15:38:03Z"),
     (
         "nfdump/test1-malicious.nfdump-extended.txt",
         4_593,
@@ -59,30 +49,15 @@ const FILES: &[(&str, u64, &str, &str)] = &[
         "2018-03-24T17:15:20.600843Z",
         "2018-03-24T17:36:21.262091Z",
     ),
-    (
-        "zeek-wrccdc2018/zeek-tsv/x509.log",
-        348,
-        "2018-03-24T17:15:20.624556Z",
-        "2018-03-24T17:36:20.135735Z",
-    ),
-    (
-        "zeek-wrccdc2018/zeek-tsv/rdp.log",
-        4_122,
-        "2018-03-24T17:15:20.617780Z",
-        "2018-03-24T17:31:05.153373Z",
-    ),
+    ("zeek-wrccdc2018/zeek-tsv/x509.log", 348, "2018-03-24T17:15:20.624556Z", "2018-03-24T17:36:20.135735Z"),
+    ("zeek-wrccdc2018/zeek-tsv/rdp.log", 4_122, "2018-03-24T17:15:20.617780Z", "2018-03-24T17:31:05.153373Z"),
     (
         "zeek-wrccdc2018/zeek-tsv/smtp.log",
         1_188,
         "2018-03-24T17:15:21.789543Z",
         "2018-03-24T17:27:16.069333Z",
     ),
-    (
-        "zeek-wrccdc2018/zeek-tsv/ssh.log",
-        22,
-        "2018-03-24T17:16:39.739898Z",
-        "2018-03-24T17:36:24.947911Z",
-    ),
+    ("zeek-wrccdc2018/zeek-tsv/ssh.log", 22, "2018-03-24T17:16:39.739898Z", "2018-03-24T17:36:24.947911Z"),
     (
         "zeek-wrccdc2018/zeek-tsv/syslog.log",
         2_378,
@@ -173,18 +148,8 @@ const FILES: &[(&str, u64, &str, &str)] = &[
         "2020-07-22T20:29:27.321769Z",
         "2020-07-22T20:29:36.437702Z",
     ),
-    (
-        "apache-access/apache_logs",
-        10_000,
-        "2015-05-17T10:05:00Z",
-        "2015-05-20T21:05:59Z",
-    ),
-    (
-        "syslog-loghub/Apache_2k.log",
-        2_000,
-        "2005-12-04T04:47:44Z",
-        "2005-12-05T19:15:57Z",
-    ),
+    ("apache-access/apache_logs", 10_000, "2015-05-17T10:05:00Z", "2015-05-20T21:05:59Z"),
+    ("syslog-loghub/Apache_2k.log", 2_000, "2005-12-04T04:47:44Z", "2005-12-05T19:15:57Z"),
 ];
 
 #[test]
@@ -196,12 +161,7 @@ fn every_real_file_has_exact_rows_time_range_and_no_rejects() {
         assert_eq!(j["rows"].as_u64(), Some(*rows), "{rel}: rows");
         assert_eq!(j["time_min"].as_str(), Some(*tmin), "{rel}: time_min");
         assert_eq!(j["time_max"].as_str(), Some(*tmax), "{rel}: time_max");
-        assert_eq!(
-            j["rejected_lines"].as_u64(),
-            Some(0),
-            "{rel}: rejected {:?}",
-            j["rejected"]
-        );
+        assert_eq!(j["rejected_lines"].as_u64(), Some(0), "{rel}: rejected {:?}", j["rejected"]);
         checked += 1;
     }
     eprintln!("checked {checked} real files");
@@ -211,27 +171,9 @@ fn every_real_file_has_exact_rows_time_range_and_no_rejects() {
 #[test]
 fn syslog_files_with_year_setting() {
     for (rel, rows, year, tmin, tmax) in [
-        (
-            "iptables/iptables.log",
-            8_443,
-            "2019",
-            "2019-02-20T10:47:14Z",
-            "2019-02-20T10:52:25Z",
-        ),
-        (
-            "syslog-loghub/OpenSSH_2k.log",
-            2_000,
-            "2017",
-            "2017-12-10T06:55:46Z",
-            "2017-12-10T11:04:45Z",
-        ),
-        (
-            "syslog-loghub/Linux_2k.log",
-            2_000,
-            "2005",
-            "2005-06-14T15:16:01Z",
-            "2005-07-27T14:42:00Z",
-        ),
+        ("iptables/iptables.log", 8_443, "2019", "2019-02-20T10:47:14Z", "2019-02-20T10:52:25Z"),
+        ("syslog-loghub/OpenSSH_2k.log", 2_000, "2017", "2017-12-10T06:55:46Z", "2017-12-10T11:04:45Z"),
+        ("syslog-loghub/Linux_2k.log", 2_000, "2005", "2005-06-14T15:16:01Z", "2005-07-27T14:42:00Z"),
     ] {
         let Some(p) = real_data(rel) else { continue };
         let j = inspect(&[&p], &["--year", year]);
@@ -256,12 +198,8 @@ fn zeek_directory_opens_as_one_table_with_source_file() {
     let j = inspect(&[&dir], &[]);
     // conn 576 + dns 239 + files 936 + http 516 + ssl 205 + x509 154.
     assert_eq!(j["rows"].as_u64(), Some(2_626));
-    let cols: Vec<&str> = j["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let cols: Vec<&str> =
+        j["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert!(cols.contains(&"source_file"), "{cols:?}");
     assert!(cols.contains(&"event_type"));
 }
@@ -278,11 +216,7 @@ fn ctu_label_ground_truth_and_impala_queries() {
         "--sql",
         "select firstseensrcip, count(*) c from logs where label = 1 group by firstseensrcip",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.trim(), "firstseensrcip,c\n147.32.84.165,4079");
 }
@@ -299,20 +233,13 @@ fn openssh_brute_force_sources() {
         "--sql",
         "select src_ip, count(*) c from logs where msg like '%Failed password%' group by src_ip order by c desc limit 3",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "src_ip,c");
     assert!(lines[1].starts_with("183.62.140.253,"), "{text}");
     // Independent count: grep the raw lines.
     let raw = std::fs::read_to_string(&p).unwrap();
-    let n = raw
-        .lines()
-        .filter(|l| l.contains("Failed password") && l.contains("183.62.140.253"))
-        .count();
+    let n = raw.lines().filter(|l| l.contains("Failed password") && l.contains("183.62.140.253")).count();
     assert_eq!(lines[1], format!("183.62.140.253,{n}"));
 }

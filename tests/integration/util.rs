@@ -3,9 +3,7 @@ use std::process::{Command, Output};
 
 /// A file under ../shared/real_data, or None (with a printed reason) when the folder is absent.
 pub fn real_data(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/real_data")
-        .join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data").join(rel);
     if p.exists() {
         Some(p)
     } else {
@@ -22,10 +20,7 @@ pub fn sample() -> PathBuf {
 }
 
 pub fn brushfire(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brushfire"))
-        .args(args)
-        .output()
-        .expect("running brushfire")
+    Command::new(env!("CARGO_BIN_EXE_brushfire")).args(args).output().expect("running brushfire")
 }
 
 /// Runs `brushfire inspect --json` and parses the object; panics with stderr on failure.
@@ -36,11 +31,7 @@ pub fn inspect(paths: &[&Path], extra: &[&str]) -> serde_json::Value {
     args.extend(extra.iter().map(|s| s.to_string()));
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = brushfire(&a);
-    assert!(
-        out.status.success(),
-        "inspect failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "inspect failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("inspect --json prints JSON")
 }
 

@@ -43,21 +43,14 @@ impl std::fmt::Display for StepReport {
 }
 
 fn ports(df: &DataFrame, name: &str) -> Result<Vec<Option<i32>>> {
-    let c = df
-        .column(name)
-        .map_err(|_| DataError::Other(format!("this data has no '{name}' column")))?;
+    let c = df.column(name).map_err(|_| DataError::Other(format!("this data has no '{name}' column")))?;
     let s = c.as_materialized_series().cast(&DataType::Int32)?;
     Ok(s.i32()?.iter().collect())
 }
 
 fn strings(df: &DataFrame, name: &str) -> Result<StringChunked> {
-    let c = df
-        .column(name)
-        .map_err(|_| DataError::Other(format!("this data has no '{name}' column")))?;
-    Ok(c.as_materialized_series()
-        .cast(&DataType::String)?
-        .str()?
-        .clone())
+    let c = df.column(name).map_err(|_| DataError::Other(format!("this data has no '{name}' column")))?;
+    Ok(c.as_materialized_series().cast(&DataType::String)?.str()?.clone())
 }
 
 /// Mask of rows the rule flags as inverted.
@@ -65,15 +58,7 @@ pub fn inverted_mask(df: &DataFrame, rule: &RepairRule) -> Result<Vec<bool>> {
     let sp = ports(df, "src_port")?;
     let dp = ports(df, "dst_port")?;
     let proto: Vec<Option<&str>> = vec![None; sp.len()];
-    Ok(flag_inverted(
-        &FlowCols {
-            src_port: &sp,
-            dst_port: &dp,
-            proto: &proto,
-            excluded: None,
-        },
-        rule,
-    ))
+    Ok(flag_inverted(&FlowCols { src_port: &sp, dst_port: &dp, proto: &proto, excluded: None }, rule))
 }
 
 /// Port usage evidence (scanner rows left out when given).
@@ -89,43 +74,23 @@ pub fn evidence(df: &DataFrame, scanners: &[String], top: usize) -> Result<Vec<P
         None
     } else {
         let src = strings(df, "src_ip")?;
-        Some(
-            src.iter()
-                .map(|s| s.is_some_and(|s| scanners.iter().any(|x| x == s)))
-                .collect(),
-        )
+        Some(src.iter().map(|s| s.is_some_and(|s| scanners.iter().any(|x| x == s))).collect())
     };
     Ok(port_evidence(
-        &FlowCols {
-            src_port: &sp,
-            dst_port: &dp,
-            proto: &proto,
-            excluded: excluded.as_deref(),
-        },
+        &FlowCols { src_port: &sp, dst_port: &dp, proto: &proto, excluded: excluded.as_deref() },
         top,
     ))
 }
 
 pub fn scanners(df: &DataFrame, params: &ScanParams) -> Result<Vec<ScannerEvidence>> {
-    let t = df
-        .column("time")?
-        .as_materialized_series()
-        .cast(&DataType::Int64)?;
+    let t = df.column("time")?.as_materialized_series().cast(&DataType::Int64)?;
     let time: Vec<i64> = t.i64()?.iter().map(|v| v.unwrap_or(i64::MIN)).collect();
     let src = strings(df, "src_ip")?;
     let dst = strings(df, "dst_ip")?;
     let src: Vec<&str> = src.iter().map(|s| s.unwrap_or("")).collect();
     let dst: Vec<&str> = dst.iter().map(|s| s.unwrap_or("")).collect();
     let dp = ports(df, "dst_port")?;
-    Ok(detect_scanners(
-        &ScanCols {
-            time_us: &time,
-            src_ip: &src,
-            dst_ip: &dst,
-            dst_port: &dp,
-        },
-        params,
-    ))
+    Ok(detect_scanners(&ScanCols { time_us: &time, src_ip: &src, dst_ip: &dst, dst_port: &dp }, params))
 }
 
 fn swap_rows(df: &DataFrame, mask: &[bool]) -> Result<DataFrame> {
@@ -135,11 +100,7 @@ fn swap_rows(df: &DataFrame, mask: &[bool]) -> Result<DataFrame> {
     for (a, b) in PAIRS {
         if df.column(a).is_ok() && df.column(b).is_ok() {
             let (ta, tb) = (df.column(a)?.dtype().clone(), df.column(b)?.dtype().clone());
-            let common = if ta == tb {
-                ta.clone()
-            } else {
-                DataType::String
-            };
+            let common = if ta == tb { ta.clone() } else { DataType::String };
             exprs.push(
                 when(col("__flip"))
                     .then(col(b).cast(common.clone()))
@@ -147,10 +108,7 @@ fn swap_rows(df: &DataFrame, mask: &[bool]) -> Result<DataFrame> {
                     .alias(a),
             );
             exprs.push(
-                when(col("__flip"))
-                    .then(col(a).cast(common.clone()))
-                    .otherwise(col(b).cast(common))
-                    .alias(b),
+                when(col("__flip")).then(col(a).cast(common.clone())).otherwise(col(b).cast(common)).alias(b),
             );
         }
     }
@@ -162,11 +120,7 @@ fn swap_rows(df: &DataFrame, mask: &[bool]) -> Result<DataFrame> {
 pub fn apply_step(df: &DataFrame, step: &Step) -> Result<(DataFrame, StepReport)> {
     let before = df.height();
     let (out, changed, name) = match step {
-        Step::RepairInverted {
-            service_ports,
-            min_dst_port_exclusive,
-            preset,
-        } => {
+        Step::RepairInverted { service_ports, min_dst_port_exclusive, preset } => {
             let rule = RepairRule {
                 service_ports: service_ports.iter().copied().collect(),
                 min_dst_port_exclusive: *min_dst_port_exclusive,
@@ -175,10 +129,7 @@ pub fn apply_step(df: &DataFrame, step: &Step) -> Result<(DataFrame, StepReport)
             let n = mask.iter().filter(|m| **m).count();
             let name = match preset {
                 Some(p) => format!("repair inverted flows ({p})"),
-                None => format!(
-                    "repair inverted flows ({} service ports)",
-                    service_ports.len()
-                ),
+                None => format!("repair inverted flows ({} service ports)", service_ports.len()),
             };
             (swap_rows(df, &mask)?, n, name)
         }
@@ -187,12 +138,8 @@ pub fn apply_step(df: &DataFrame, step: &Step) -> Result<(DataFrame, StepReport)
             let dp = ports(df, "dst_port")?;
             let pc = strings(df, "proto")?;
             let proto: Vec<Option<&str>> = pc.iter().collect();
-            let mask = port0_non_tcp_udp(&FlowCols {
-                src_port: &sp,
-                dst_port: &dp,
-                proto: &proto,
-                excluded: None,
-            });
+            let mask =
+                port0_non_tcp_udp(&FlowCols { src_port: &sp, dst_port: &dp, proto: &proto, excluded: None });
             let n = mask.iter().filter(|m| **m).count();
             let flag = BooleanChunked::from_slice("__null".into(), &mask).into_series();
             let out = df
@@ -215,61 +162,40 @@ pub fn apply_step(df: &DataFrame, step: &Step) -> Result<(DataFrame, StepReport)
         }
         Step::ExcludeScanners { src_ips } => {
             let src = strings(df, "src_ip")?;
-            let keep: BooleanChunked = src
-                .iter()
-                .map(|s| !s.is_some_and(|s| src_ips.iter().any(|x| x == s)))
-                .collect();
+            let keep: BooleanChunked =
+                src.iter().map(|s| !s.is_some_and(|s| src_ips.iter().any(|x| x == s))).collect();
             let out = df.filter(&keep)?;
             let n = before - out.height();
             (out, n, format!("exclude {} scanner(s)", src_ips.len()))
         }
         Step::ExcludeValues { field, values } => {
             let v = strings(df, field)?;
-            let keep: BooleanChunked = v
-                .iter()
-                .map(|s| !s.is_some_and(|s| values.iter().any(|x| x == s)))
-                .collect();
+            let keep: BooleanChunked =
+                v.iter().map(|s| !s.is_some_and(|s| values.iter().any(|x| x == s))).collect();
             let out = df.filter(&keep)?;
             let n = before - out.height();
-            (
-                out,
-                n,
-                format!("exclude {field} in {{{}}}", values.join(", ")),
-            )
+            (out, n, format!("exclude {field} in {{{}}}", values.join(", ")))
         }
         Step::Filter { sql_where } => {
             let mut ctx = polars::sql::SQLContext::new();
             ctx.register("logs", df.clone().lazy());
             let q = format!("select * from logs where {sql_where}");
-            let out = ctx
-                .execute(&q)
-                .and_then(|lf| lf.collect())
-                .map_err(|e| DataError::Sql(e.to_string()))?;
+            let out =
+                ctx.execute(&q).and_then(|lf| lf.collect()).map_err(|e| DataError::Sql(e.to_string()))?;
             let n = before - out.height();
             (out, n, format!("keep where {sql_where}"))
         }
     };
     let after = out.height();
-    Ok((
-        out,
-        StepReport {
-            step: name,
-            rows_changed: changed,
-            rows_before: before,
-            rows_after: after,
-        },
-    ))
+    Ok((out, StepReport { step: name, rows_changed: changed, rows_before: before, rows_after: after }))
 }
 
 pub fn apply_recipe(df: &DataFrame, recipe: &Recipe) -> Result<(DataFrame, Vec<StepReport>)> {
-    recipe
-        .validate()
-        .map_err(|e| DataError::Other(e.to_string()))?;
+    recipe.validate().map_err(|e| DataError::Other(e.to_string()))?;
     let mut cur = df.clone();
     let mut reports = Vec::new();
     for (i, s) in recipe.steps.iter().enumerate() {
-        let (next, r) =
-            apply_step(&cur, s).map_err(|e| DataError::Other(format!("step {}: {e}", i + 1)))?;
+        let (next, r) = apply_step(&cur, s).map_err(|e| DataError::Other(format!("step {}: {e}", i + 1)))?;
         cur = next;
         reports.push(r);
     }
@@ -301,14 +227,8 @@ mod tests {
         let s = out.column("src_ip").unwrap().str().unwrap().clone();
         assert_eq!(s.get(0), Some("1.1.1.1"));
         assert_eq!(s.get(1), Some("10.0.0.2"));
-        assert_eq!(
-            out.column("src_port").unwrap().i32().unwrap().get(0),
-            Some(40000)
-        );
-        assert_eq!(
-            out.column("bytes_sent").unwrap().i64().unwrap().get(0),
-            Some(1000)
-        );
+        assert_eq!(out.column("src_port").unwrap().i32().unwrap().get(0), Some(40000));
+        assert_eq!(out.column("bytes_sent").unwrap().i64().unwrap().get(0), Some(1000));
         // The ICMP row's ports are nulled by the second step.
         assert_eq!(reports[1].rows_changed, 1);
         assert_eq!(out.column("dst_port").unwrap().i32().unwrap().get(2), None);
@@ -316,22 +236,11 @@ mod tests {
 
     #[test]
     fn exclude_and_filter() {
-        let (out, r) = apply_step(
-            &df(),
-            &Step::ExcludeScanners {
-                src_ips: vec!["10.0.0.2".into()],
-            },
-        )
-        .unwrap();
+        let (out, r) =
+            apply_step(&df(), &Step::ExcludeScanners { src_ips: vec!["10.0.0.2".into()] }).unwrap();
         assert_eq!(out.height(), 2);
         assert_eq!(r.rows_before - r.rows_after, 1);
-        let (out, _) = apply_step(
-            &df(),
-            &Step::Filter {
-                sql_where: "bytes_sent > 15".into(),
-            },
-        )
-        .unwrap();
+        let (out, _) = apply_step(&df(), &Step::Filter { sql_where: "bytes_sent > 15".into() }).unwrap();
         assert_eq!(out.height(), 2);
     }
 }

@@ -23,15 +23,11 @@ pub struct FlowCols<'a> {
 
 impl FlowCols<'_> {
     fn len(&self) -> usize {
-        self.src_port
-            .len()
-            .min(self.dst_port.len())
-            .min(self.proto.len())
+        self.src_port.len().min(self.dst_port.len()).min(self.proto.len())
     }
 
     fn is_excluded(&self, i: usize) -> bool {
-        self.excluded
-            .is_some_and(|e| e.get(i).copied().unwrap_or(false))
+        self.excluded.is_some_and(|e| e.get(i).copied().unwrap_or(false))
     }
 }
 
@@ -119,16 +115,8 @@ pub fn port_evidence(cols: &FlowCols, top: usize) -> Vec<PortEvidence> {
     }
     let make = |port: i32, a: &Acc| -> PortEvidence {
         let seen = a.as_dst + a.as_src - a.same_both;
-        let dst_share = if seen == 0 {
-            0.0
-        } else {
-            a.as_dst as f64 / seen as f64
-        };
-        let support = if evidence_rows == 0 {
-            0.0
-        } else {
-            a.as_dst as f64 / evidence_rows as f64
-        };
+        let dst_share = if seen == 0 { 0.0 } else { a.as_dst as f64 / seen as f64 };
+        let support = if evidence_rows == 0 { 0.0 } else { a.as_dst as f64 / evidence_rows as f64 };
         let well_known = (0..1024).contains(&port);
         let candidate = dst_share >= MIN_DST_SHARE
             && (support >= MIN_SUPPORT_SHARE || (well_known && a.as_dst >= MIN_WELL_KNOWN_ROWS));
@@ -166,11 +154,7 @@ pub struct RepairRule {
 /// {20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355} and destination port > 1024.
 pub fn marty_vast2013() -> RepairRule {
     RepairRule {
-        service_ports: [
-            20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355,
-        ]
-        .into_iter()
-        .collect(),
+        service_ports: [20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355].into_iter().collect(),
         min_dst_port_exclusive: 1024,
     }
 }
@@ -178,11 +162,7 @@ pub fn marty_vast2013() -> RepairRule {
 /// Rule made of the candidate ports of [`port_evidence`].
 pub fn rule_from_evidence(evidence: &[PortEvidence], min_dst_port_exclusive: i32) -> RepairRule {
     RepairRule {
-        service_ports: evidence
-            .iter()
-            .filter(|e| e.candidate)
-            .map(|e| e.port)
-            .collect(),
+        service_ports: evidence.iter().filter(|e| e.candidate).map(|e| e.port).collect(),
         min_dst_port_exclusive,
     }
 }
@@ -194,9 +174,7 @@ pub fn flag_inverted(cols: &FlowCols, rule: &RepairRule) -> Vec<bool> {
     let n = cols.src_port.len().min(cols.dst_port.len());
     (0..n)
         .map(|i| match (cols.src_port[i], cols.dst_port[i]) {
-            (Some(sp), Some(dp)) => {
-                dp > rule.min_dst_port_exclusive && rule.service_ports.contains(&sp)
-            }
+            (Some(sp), Some(dp)) => dp > rule.min_dst_port_exclusive && rule.service_ports.contains(&sp),
             _ => false,
         })
         .collect()
@@ -242,11 +220,7 @@ mod tests {
     }
 
     pub(crate) fn sample(rows: u64, seed: u64) -> Sample {
-        let opts = GenOptions {
-            rows,
-            seed,
-            ..GenOptions::default()
-        };
+        let opts = GenOptions { rows, seed, ..GenOptions::default() };
         let mut buf = Vec::new();
         let truth = generate(&opts, &mut buf).expect("generate");
         let text = String::from_utf8(buf).expect("utf8");
@@ -262,9 +236,7 @@ mod tests {
         for line in text.lines().skip(1) {
             let c: Vec<&str> = line.split(',').collect();
             let (secs, frac) = c[0].split_once('.').expect("fraction");
-            s.time_us.push(
-                secs.parse::<i64>().expect("secs") * 1_000_000 + frac.parse::<i64>().expect("us"),
-            );
+            s.time_us.push(secs.parse::<i64>().expect("secs") * 1_000_000 + frac.parse::<i64>().expect("us"));
             s.proto.push(c[4].to_ascii_lowercase());
             s.src_ip.push(c[5].to_string());
             s.dst_ip.push(c[6].to_string());
@@ -295,39 +267,18 @@ mod tests {
                 _ => {}
             }
         }
-        let p = if tp + fp == 0 {
-            1.0
-        } else {
-            tp as f64 / (tp + fp) as f64
-        };
-        let r = if tp + fneg == 0 {
-            1.0
-        } else {
-            tp as f64 / (tp + fneg) as f64
-        };
+        let p = if tp + fp == 0 { 1.0 } else { tp as f64 / (tp + fp) as f64 };
+        let r = if tp + fneg == 0 { 1.0 } else { tp as f64 / (tp + fneg) as f64 };
         (p, r, tp, fp, fneg)
     }
 
     #[test]
     fn marty_rule_is_exact() {
         let rule = marty_vast2013();
-        let expected: BTreeSet<i32> = [
-            20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355,
-        ]
-        .into();
+        let expected: BTreeSet<i32> = [20, 21, 25, 53, 80, 123, 137, 138, 389, 1900, 1984, 3389, 5355].into();
         assert_eq!(rule.service_ports, expected);
         assert_eq!(rule.min_dst_port_exclusive, 1024);
-        let sp = [
-            Some(80),
-            Some(80),
-            Some(80),
-            Some(53),
-            Some(443),
-            None,
-            Some(5355),
-            Some(1024),
-            Some(20),
-        ];
+        let sp = [Some(80), Some(80), Some(80), Some(53), Some(443), None, Some(5355), Some(1024), Some(20)];
         let dp = [
             Some(1024),
             Some(1025),
@@ -340,12 +291,7 @@ mod tests {
             Some(0),
         ];
         let proto = [Some("tcp"); 9];
-        let cols = FlowCols {
-            src_port: &sp,
-            dst_port: &dp,
-            proto: &proto,
-            excluded: None,
-        };
+        let cols = FlowCols { src_port: &sp, dst_port: &dp, proto: &proto, excluded: None };
         assert_eq!(
             flag_inverted(&cols, &rule),
             [false, true, false, true, false, false, false, false, false]
@@ -366,32 +312,12 @@ mod tests {
     fn port0_rule() {
         let sp = [Some(0), Some(0), None, Some(0), Some(8), Some(0), Some(0)];
         let dp = [Some(0), Some(0), None, Some(0), Some(0), Some(0), None];
-        let proto = [
-            Some("icmp"),
-            Some("tcp"),
-            Some("icmp"),
-            None,
-            Some("other"),
-            Some("UDP"),
-            Some("gre"),
-        ];
-        let cols = FlowCols {
-            src_port: &sp,
-            dst_port: &dp,
-            proto: &proto,
-            excluded: None,
-        };
-        assert_eq!(
-            port0_non_tcp_udp(&cols),
-            [true, false, false, false, true, false, true]
-        );
+        let proto = [Some("icmp"), Some("tcp"), Some("icmp"), None, Some("other"), Some("UDP"), Some("gre")];
+        let cols = FlowCols { src_port: &sp, dst_port: &dp, proto: &proto, excluded: None };
+        assert_eq!(port0_non_tcp_udp(&cols), [true, false, false, false, true, false, true]);
         // Mismatched lengths do not panic.
-        let cols = FlowCols {
-            src_port: &sp[..2],
-            dst_port: &dp[..1],
-            proto: &proto,
-            excluded: Some(&[true]),
-        };
+        let cols =
+            FlowCols { src_port: &sp[..2], dst_port: &dp[..1], proto: &proto, excluded: Some(&[true]) };
         assert_eq!(port0_non_tcp_udp(&cols).len(), 7);
         assert_eq!(flag_inverted(&cols, &marty_vast2013()).len(), 1);
         assert!(port_evidence(&cols, 10).is_empty());
@@ -402,12 +328,7 @@ mod tests {
         let sp = [Some(-5), Some(70_000), Some(i32::MAX), Some(40_000)];
         let dp = [Some(80), Some(-1), Some(i32::MIN), Some(80)];
         let proto = [Some("tcp"); 4];
-        let cols = FlowCols {
-            src_port: &sp,
-            dst_port: &dp,
-            proto: &proto,
-            excluded: None,
-        };
+        let cols = FlowCols { src_port: &sp, dst_port: &dp, proto: &proto, excluded: None };
         let ev = port_evidence(&cols, 100);
         assert_eq!(ev[0].port, 80);
         assert_eq!(ev[0].as_dst, 2);
@@ -419,16 +340,10 @@ mod tests {
     fn planted_inversions_found() {
         let s = sample(300_000, 11);
         let truth_mask = planted_inverted(&s);
-        assert_eq!(
-            truth_mask.iter().filter(|b| **b).count() as u64,
-            s.truth.inverted
-        );
+        assert_eq!(truth_mask.iter().filter(|b| **b).count() as u64, s.truth.inverted);
         let proto: Vec<Option<&str>> = s.proto.iter().map(|p| Some(p.as_str())).collect();
-        let scanners: Vec<bool> = s
-            .src_ip
-            .iter()
-            .map(|ip| s.truth.scanner_ips.iter().any(|x| x == ip))
-            .collect();
+        let scanners: Vec<bool> =
+            s.src_ip.iter().map(|ip| s.truth.scanner_ips.iter().any(|x| x == ip)).collect();
         let cols = FlowCols {
             src_port: &s.src_port,
             dst_port: &s.dst_port,
@@ -443,13 +358,8 @@ mod tests {
         // flags a normal row.
         assert_eq!(fp, 0);
         let marty_ports = marty_vast2013().service_ports;
-        let expected_tp: u64 = s
-            .truth
-            .inverted_by_port
-            .iter()
-            .filter(|(p, _)| marty_ports.contains(p))
-            .map(|(_, n)| n)
-            .sum();
+        let expected_tp: u64 =
+            s.truth.inverted_by_port.iter().filter(|(p, _)| marty_ports.contains(p)).map(|(_, n)| n).sum();
         assert_eq!(tp, expected_tp);
         assert!(r > 0.3 && r < 0.7, "marty recall {r}");
 
@@ -460,9 +370,7 @@ mod tests {
         let derived = rule_from_evidence(&ev, EPHEMERAL_ABOVE);
         eprintln!("derived service ports: {:?}", derived.service_ports);
         // Every service the generator runs is found; no ephemeral port is.
-        for p in [
-            22, 25, 53, 80, 88, 123, 137, 138, 389, 443, 445, 993, 1984, 3389, 8080, 8443,
-        ] {
+        for p in [22, 25, 53, 80, 88, 123, 137, 138, 389, 443, 445, 993, 1984, 3389, 8080, 8443] {
             assert!(derived.service_ports.contains(&p), "missing {p}");
         }
         assert!(derived.service_ports.iter().all(|p| *p < 10_000));
@@ -473,12 +381,8 @@ mod tests {
         assert!(r > 0.99, "derived recall {r}");
 
         // Excluded rows do not count: port 7 (echo) is only ever probed by the vertical scanner.
-        let find =
-            |ev: &[PortEvidence], p: i32| ev.iter().find(|e| e.port == p).map_or(0, |e| e.as_dst);
-        let raw = FlowCols {
-            excluded: None,
-            ..cols
-        };
+        let find = |ev: &[PortEvidence], p: i32| ev.iter().find(|e| e.port == p).map_or(0, |e| e.as_dst);
+        let raw = FlowCols { excluded: None, ..cols };
         assert!(find(&port_evidence(&raw, 70_000), 7) > 0);
         assert_eq!(find(&port_evidence(&cols, 70_000), 7), 0);
     }

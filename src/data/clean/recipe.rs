@@ -57,20 +57,12 @@ pub struct Recipe {
 pub enum RecipeError {
     /// Not valid JSON, or not the recipe shape (unknown step, missing field, wrong type).
     #[error("recipe syntax error at line {line}, column {column}: {message}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { line: usize, column: usize, message: String },
     #[error("unsupported recipe version {found} (this build reads version {supported})")]
     UnsupportedVersion { found: u32, supported: u32 },
     /// A step is well-formed JSON but its values make no sense. `step` is 1-based.
     #[error("recipe step {step} ({kind}): {message}")]
-    Invalid {
-        step: usize,
-        kind: &'static str,
-        message: String,
-    },
+    Invalid { step: usize, kind: &'static str, message: String },
 }
 
 impl Step {
@@ -88,11 +80,7 @@ impl Step {
     fn check(&self) -> Result<(), String> {
         let port_ok = |p: i32| (0..=65535).contains(&p);
         match self {
-            Step::RepairInverted {
-                service_ports,
-                min_dst_port_exclusive,
-                ..
-            } => {
+            Step::RepairInverted { service_ports, min_dst_port_exclusive, .. } => {
                 if service_ports.is_empty() {
                     return Err("service_ports is empty".into());
                 }
@@ -136,10 +124,7 @@ impl Recipe {
     /// Semantic checks (run by [`parse_recipe`]; call it too on recipes built in code before saving).
     pub fn validate(&self) -> Result<(), RecipeError> {
         if self.version != RECIPE_VERSION {
-            return Err(RecipeError::UnsupportedVersion {
-                found: self.version,
-                supported: RECIPE_VERSION,
-            });
+            return Err(RecipeError::UnsupportedVersion { found: self.version, supported: RECIPE_VERSION });
         }
         for (i, step) in self.steps.iter().enumerate() {
             step.check().map_err(|message| RecipeError::Invalid {
@@ -221,21 +206,12 @@ mod tests {
         assert_eq!(r.steps[1], Step::NullPortsNonTcpUdp);
         assert!(preset("nope").is_none());
         let mut full = r.clone();
-        full.steps.push(Step::ExcludeScanners {
-            src_ips: vec!["172.10.9.99".into()],
-        });
-        full.steps.push(Step::ExcludeValues {
-            field: "firstSeenDestIp".into(),
-            values: vec!["1.2.3.4".into()],
-        });
-        full.steps.push(Step::Filter {
-            sql_where: "durationSeconds < 86400".into(),
-        });
+        full.steps.push(Step::ExcludeScanners { src_ips: vec!["172.10.9.99".into()] });
+        full.steps
+            .push(Step::ExcludeValues { field: "firstSeenDestIp".into(), values: vec!["1.2.3.4".into()] });
+        full.steps.push(Step::Filter { sql_where: "durationSeconds < 86400".into() });
         let text = full.to_json();
-        assert!(
-            text.contains("\"step\": \"null_ports_non_tcp_udp\""),
-            "{text}"
-        );
+        assert!(text.contains("\"step\": \"null_ports_non_tcp_udp\""), "{text}");
         assert_eq!(parse_recipe(&text), Ok(full));
     }
 
@@ -252,11 +228,7 @@ mod tests {
         assert_eq!(r.name, None);
         assert_eq!(
             r.steps[0],
-            Step::RepairInverted {
-                service_ports: vec![80],
-                min_dst_port_exclusive: 1024,
-                preset: None
-            }
+            Step::RepairInverted { service_ports: vec![80], min_dst_port_exclusive: 1024, preset: None }
         );
     }
 
@@ -266,39 +238,22 @@ mod tests {
 
     #[test]
     fn bad_recipes_give_clear_errors() {
-        let e =
-            err("{\n  \"version\": 1,\n  \"steps\": [\n    { \"step\": \"frobnicate\" }\n  ]\n}");
+        let e = err("{\n  \"version\": 1,\n  \"steps\": [\n    { \"step\": \"frobnicate\" }\n  ]\n}");
         match &e {
             RecipeError::Syntax { line, message, .. } => {
                 assert_eq!(*line, 4);
-                assert!(
-                    message.contains("unknown variant `frobnicate`"),
-                    "{message}"
-                );
+                assert!(message.contains("unknown variant `frobnicate`"), "{message}");
             }
             other => panic!("{other:?}"),
         }
-        assert!(e
-            .to_string()
-            .starts_with("recipe syntax error at line 4, column"));
+        assert!(e.to_string().starts_with("recipe syntax error at line 4, column"));
 
         let e = err(r#"{"version": 2, "steps": []}"#);
-        assert_eq!(
-            e,
-            RecipeError::UnsupportedVersion {
-                found: 2,
-                supported: 1
-            }
-        );
+        assert_eq!(e, RecipeError::UnsupportedVersion { found: 2, supported: 1 });
 
-        let e = err(
-            r#"{"version": 1, "steps": [{"step": "null_ports_non_tcp_udp"},
-            {"step": "repair_inverted", "service_ports": [], "min_dst_port_exclusive": 1024}]}"#,
-        );
-        assert_eq!(
-            e.to_string(),
-            "recipe step 2 (repair_inverted): service_ports is empty"
-        );
+        let e = err(r#"{"version": 1, "steps": [{"step": "null_ports_non_tcp_udp"},
+            {"step": "repair_inverted", "service_ports": [], "min_dst_port_exclusive": 1024}]}"#);
+        assert_eq!(e.to_string(), "recipe step 2 (repair_inverted): service_ports is empty");
 
         let e = err(r#"{"version": 1, "steps": [
             {"step": "repair_inverted", "service_ports": [80, 70000], "min_dst_port_exclusive": 1024}]}"#);
@@ -311,33 +266,19 @@ mod tests {
             {"step": "repair_inverted", "service_ports": [80], "min_dst_port_exclusive": -1}]}"#);
         assert!(matches!(e, RecipeError::Invalid { step: 1, .. }));
 
-        let e =
-            err(r#"{"version": 1, "steps": [{"step": "repair_inverted", "service_ports": [80]}]}"#);
-        assert!(
-            e.to_string()
-                .contains("missing field `min_dst_port_exclusive`"),
-            "{e}"
-        );
+        let e = err(r#"{"version": 1, "steps": [{"step": "repair_inverted", "service_ports": [80]}]}"#);
+        assert!(e.to_string().contains("missing field `min_dst_port_exclusive`"), "{e}");
 
         let e = err(r#"{"version": 1, "steps": [{"step": "filter", "sql_where": "  "}]}"#);
         assert_eq!(e.to_string(), "recipe step 1 (filter): sql_where is empty");
 
-        let e = err(
-            r#"{"version": 1, "steps": [{"step": "exclude_values", "field": "x", "values": []}]}"#,
-        );
-        assert_eq!(
-            e.to_string(),
-            "recipe step 1 (exclude_values): values is empty"
-        );
+        let e = err(r#"{"version": 1, "steps": [{"step": "exclude_values", "field": "x", "values": []}]}"#);
+        assert_eq!(e.to_string(), "recipe step 1 (exclude_values): values is empty");
 
         let e = err(r#"{"version": 1, "steps": [{"step": "exclude_scanners", "src_ips": []}]}"#);
-        assert_eq!(
-            e.to_string(),
-            "recipe step 1 (exclude_scanners): src_ips is empty"
-        );
+        assert_eq!(e.to_string(), "recipe step 1 (exclude_scanners): src_ips is empty");
 
-        let e =
-            err(r#"{"version": 1, "steps": [{"step": "filter", "sql_where": "a", "typo": 1}]}"#);
+        let e = err(r#"{"version": 1, "steps": [{"step": "filter", "sql_where": "a", "typo": 1}]}"#);
         assert!(e.to_string().contains("unknown field `typo`"), "{e}");
 
         let e = err(r#"{"steps": []}"#);

@@ -82,11 +82,7 @@ pub struct ScanParams {
 
 impl Default for ScanParams {
     fn default() -> Self {
-        ScanParams {
-            window_secs: 300,
-            min_distinct_ports: 100,
-            min_distinct_hosts: 100,
-        }
+        ScanParams { window_secs: 300, min_distinct_ports: 100, min_distinct_hosts: 100 }
     }
 }
 
@@ -144,10 +140,7 @@ struct Distinct {
 
 impl Distinct {
     fn new(size: usize) -> Self {
-        Distinct {
-            counts: vec![0; size],
-            distinct: 0,
-        }
+        Distinct { counts: vec![0; size], distinct: 0 }
     }
     #[inline]
     fn add(&mut self, k: u32) {
@@ -183,12 +176,7 @@ const NO_PORT: u32 = u32::MAX;
 /// the whole pass is O(n log g) for groups of size g with one hash update per row and side. Rows with a
 /// null destination port count for hosts only. Rows may come in any time order.
 pub fn detect_scanners(cols: &ScanCols, params: &ScanParams) -> Vec<ScannerEvidence> {
-    let n = cols
-        .time_us
-        .len()
-        .min(cols.src_ip.len())
-        .min(cols.dst_ip.len())
-        .min(cols.dst_port.len());
+    let n = cols.time_us.len().min(cols.src_ip.len()).min(cols.dst_ip.len()).min(cols.dst_port.len());
     if n == 0 {
         return Vec::new();
     }
@@ -302,12 +290,7 @@ mod tests {
     use crate::data::clean::flow_repair::{flag_inverted, marty_vast2013, FlowCols};
     use crate::data::generate::{generate, GenOptions};
 
-    type Columns = (
-        Vec<i64>,
-        Vec<&'static str>,
-        Vec<&'static str>,
-        Vec<Option<i32>>,
-    );
+    type Columns = (Vec<i64>, Vec<&'static str>, Vec<&'static str>, Vec<Option<i32>>);
 
     fn cols_of(rows: &[(i64, &'static str, &'static str, Option<i32>)]) -> Columns {
         (
@@ -320,11 +303,7 @@ mod tests {
 
     #[test]
     fn window_edges_and_kinds() {
-        let params = ScanParams {
-            window_secs: 10,
-            min_distinct_ports: 3,
-            min_distinct_hosts: 3,
-        };
+        let params = ScanParams { window_secs: 10, min_distinct_ports: 3, min_distinct_hosts: 3 };
         let s = 1_000_000;
         // "v" hits 3 ports within 10 s (in reverse time order); "slow" hits 3 ports but 10 s apart each;
         // "h" hits 3 hosts; "b" both.
@@ -343,45 +322,18 @@ mod tests {
             (2 * s, "b", "c", Some(3)),
             (3 * s, "b", "d", Some(4)),
         ]);
-        let cols = ScanCols {
-            time_us: &t,
-            src_ip: &src,
-            dst_ip: &dst,
-            dst_port: &port,
-        };
+        let cols = ScanCols { time_us: &t, src_ip: &src, dst_ip: &dst, dst_port: &port };
         let found = detect_scanners(&cols, &params);
-        let kinds: Vec<(&str, ScanKind)> =
-            found.iter().map(|e| (e.src_ip.as_str(), e.kind)).collect();
-        assert_eq!(
-            kinds,
-            [
-                ("b", ScanKind::Both),
-                ("h", ScanKind::Horizontal),
-                ("v", ScanKind::Vertical)
-            ]
-        );
+        let kinds: Vec<(&str, ScanKind)> = found.iter().map(|e| (e.src_ip.as_str(), e.kind)).collect();
+        assert_eq!(kinds, [("b", ScanKind::Both), ("h", ScanKind::Horizontal), ("v", ScanKind::Vertical)]);
         assert_eq!(found[2].first_us, 0);
         assert_eq!(found[2].last_us, 9 * s);
         assert_eq!(found[0].max_distinct_ports_in_window, 4);
         // Empty and mismatched input.
-        let cols = ScanCols {
-            time_us: &t[..2],
-            src_ip: &src,
-            dst_ip: &dst[..0],
-            dst_port: &port,
-        };
+        let cols = ScanCols { time_us: &t[..2], src_ip: &src, dst_ip: &dst[..0], dst_port: &port };
         assert!(detect_scanners(&cols, &params).is_empty());
-        let zero = ScanParams {
-            window_secs: -5,
-            min_distinct_ports: 0,
-            min_distinct_hosts: 0,
-        };
-        let cols = ScanCols {
-            time_us: &t,
-            src_ip: &src,
-            dst_ip: &dst,
-            dst_port: &port,
-        };
+        let zero = ScanParams { window_secs: -5, min_distinct_ports: 0, min_distinct_hosts: 0 };
+        let cols = ScanCols { time_us: &t, src_ip: &src, dst_ip: &dst, dst_port: &port };
         assert_eq!(detect_scanners(&cols, &zero).len(), 4);
     }
 
@@ -390,53 +342,23 @@ mod tests {
         let t = [10, 20, 0, -1, i64::MAX, i64::MIN];
         let src = ["a", "a", "a", "a", "", ""];
         let dst = ["x", "y", "z", "w", "", "\u{0}"];
-        let port = [
-            Some(-1),
-            Some(i32::MAX),
-            Some(i32::MIN),
-            None,
-            Some(70_000),
-            Some(-1),
-        ];
-        let cols = ScanCols {
-            time_us: &t,
-            src_ip: &src,
-            dst_ip: &dst,
-            dst_port: &port,
-        };
+        let port = [Some(-1), Some(i32::MAX), Some(i32::MIN), None, Some(70_000), Some(-1)];
+        let cols = ScanCols { time_us: &t, src_ip: &src, dst_ip: &dst, dst_port: &port };
         for w in [i64::MIN, -1, 0, 1, 300, i64::MAX] {
-            let params = ScanParams {
-                window_secs: w,
-                min_distinct_ports: 2,
-                min_distinct_hosts: 2,
-            };
+            let params = ScanParams { window_secs: w, min_distinct_ports: 2, min_distinct_hosts: 2 };
             let found = detect_scanners(&cols, &params);
             assert!(found.len() <= 2);
         }
-        let params = ScanParams {
-            window_secs: i64::MAX,
-            min_distinct_ports: 3,
-            min_distinct_hosts: 4,
-        };
+        let params = ScanParams { window_secs: i64::MAX, min_distinct_ports: 3, min_distinct_hosts: 4 };
         let found = detect_scanners(&cols, &params);
         assert_eq!(found.len(), 1);
-        assert_eq!(
-            (
-                found[0].max_distinct_ports_in_window,
-                found[0].max_distinct_hosts_in_window
-            ),
-            (3, 4)
-        );
+        assert_eq!((found[0].max_distinct_ports_in_window, found[0].max_distinct_hosts_in_window), (3, 4));
         assert_eq!(found[0].kind, ScanKind::Both);
     }
 
     #[test]
     fn planted_scanners_are_top_two() {
-        let opts = GenOptions {
-            rows: 400_000,
-            seed: 5,
-            ..GenOptions::default()
-        };
+        let opts = GenOptions { rows: 400_000, seed: 5, ..GenOptions::default() };
         let mut buf = Vec::new();
         let truth = generate(&opts, &mut buf).expect("generate");
         let text = String::from_utf8(buf).expect("utf8");
@@ -471,12 +393,7 @@ mod tests {
             })
             .collect();
         let inv = flag_inverted(
-            &FlowCols {
-                src_port: &sport,
-                dst_port: &dport,
-                proto: &proto_lc,
-                excluded: None,
-            },
+            &FlowCols { src_port: &sport, dst_port: &dport, proto: &proto_lc, excluded: None },
             &marty_vast2013(),
         );
         for (i, f) in inv.iter().enumerate() {
@@ -485,25 +402,14 @@ mod tests {
                 std::mem::swap(&mut sport[i], &mut dport[i]);
             }
         }
-        let cols = ScanCols {
-            time_us: &time_us,
-            src_ip: &src,
-            dst_ip: &dst,
-            dst_port: &dport,
-        };
+        let cols = ScanCols { time_us: &time_us, src_ip: &src, dst_ip: &dst, dst_port: &dport };
         let found = detect_scanners(&cols, &ScanParams::default());
         for e in &found {
             eprintln!("{e:?}");
         }
         assert_eq!(found.len(), 2, "no normal host flagged");
-        let v = found
-            .iter()
-            .find(|e| e.src_ip == truth.scanner_ips[0])
-            .expect("vertical found");
-        let h = found
-            .iter()
-            .find(|e| e.src_ip == truth.scanner_ips[1])
-            .expect("horizontal found");
+        let v = found.iter().find(|e| e.src_ip == truth.scanner_ips[0]).expect("vertical found");
+        let h = found.iter().find(|e| e.src_ip == truth.scanner_ips[1]).expect("horizontal found");
         assert_eq!(v.kind, ScanKind::Vertical);
         assert_eq!(h.kind, ScanKind::Horizontal);
         assert_eq!(v.total_records, truth.scanner_rows[0]);
@@ -536,12 +442,7 @@ mod tests {
             dp.push(c[9].parse::<i32>().ok());
         }
         assert_eq!(t.len(), 32_048);
-        let cols = ScanCols {
-            time_us: &t,
-            src_ip: &src,
-            dst_ip: &dst,
-            dst_port: &dp,
-        };
+        let cols = ScanCols { time_us: &t, src_ip: &src, dst_ip: &dst, dst_port: &dp };
         let found = detect_scanners(&cols, &ScanParams::default());
         let got: Vec<(&str, ScanKind, usize, usize, u64)> = found
             .iter()
@@ -562,24 +463,10 @@ mod tests {
                 ("147.32.84.165", ScanKind::Horizontal, 8, 158, 4079)
             ]
         );
-        let flows = FlowCols {
-            src_port: &sp,
-            dst_port: &dp,
-            proto: &proto,
-            excluded: None,
-        };
+        let flows = FlowCols { src_port: &sp, dst_port: &dp, proto: &proto, excluded: None };
+        assert_eq!(flag_inverted(&flows, &marty_vast2013()).iter().filter(|b| **b).count(), 70);
         assert_eq!(
-            flag_inverted(&flows, &marty_vast2013())
-                .iter()
-                .filter(|b| **b)
-                .count(),
-            70
-        );
-        assert_eq!(
-            crate::data::clean::flow_repair::port0_non_tcp_udp(&flows)
-                .iter()
-                .filter(|b| **b)
-                .count(),
+            crate::data::clean::flow_repair::port0_non_tcp_udp(&flows).iter().filter(|b| **b).count(),
             425
         );
     }

@@ -40,10 +40,7 @@ pub struct ColSpec {
 
 impl ColSpec {
     pub fn new(name: impl Into<String>, kind: Kind) -> Self {
-        Self {
-            name: name.into(),
-            kind,
-        }
+        Self { name: name.into(), kind }
     }
 }
 
@@ -108,19 +105,10 @@ pub fn read_delimited(
     // generic files whose types were guessed; known high-volume layouts are strict and stream.
     if !spec.strict {
         let mut all = Vec::new();
-        input
-            .read_to_end(&mut all)
-            .map_err(|e| DataError::io(file_label, e))?;
+        input.read_to_end(&mut all).map_err(|e| DataError::io(file_label, e))?;
         loop {
             let mut widen = Vec::new();
-            let out = read_blocks(
-                &all[..],
-                &spec,
-                file_label,
-                cancel,
-                progress,
-                Some(&mut widen),
-            )?;
+            let out = read_blocks(&all[..], &spec, file_label, cancel, progress, Some(&mut widen))?;
             if widen.is_empty() {
                 return Ok(out);
             }
@@ -156,9 +144,7 @@ fn read_blocks(
         // Fill up to one block; a short read is not the end of the stream.
         let mut filled = 0;
         while filled < BLOCK_BYTES {
-            let n = input
-                .read(&mut buf[filled..])
-                .map_err(|e| DataError::io(file_label, e))?;
+            let n = input.read(&mut buf[filled..]).map_err(|e| DataError::io(file_label, e))?;
             if n == 0 {
                 eof = true;
                 break;
@@ -291,9 +277,7 @@ impl Builder {
             Builder::I64(b) => {
                 let s = b.finish().into_series();
                 if matches!(kind, Kind::EpochSecs | Kind::DateTime) {
-                    s.cast(&crate::data::table::time_dtype())
-                        .unwrap_or(s)
-                        .into_column()
+                    s.cast(&crate::data::table::time_dtype()).unwrap_or(s).into_column()
                 } else {
                     s.into_column()
                 }
@@ -306,11 +290,8 @@ impl Builder {
 }
 
 fn empty_frame(spec: &DelimSpec) -> DataFrame {
-    let cols: Vec<Column> = spec
-        .columns
-        .iter()
-        .filter_map(|c| Builder::new(c, 0).map(|b| b.finish(c.kind)))
-        .collect();
+    let cols: Vec<Column> =
+        spec.columns.iter().filter_map(|c| Builder::new(c, 0).map(|b| b.finish(c.kind))).collect();
     DataFrame::new_infer_height(cols).unwrap_or_default()
 }
 
@@ -331,19 +312,9 @@ enum Parsed<'a> {
     B(bool),
 }
 
-fn parse_part(
-    part: &[u8],
-    first_line: u64,
-    spec: &DelimSpec,
-    file: &str,
-    may_widen: bool,
-) -> ChunkOut {
+fn parse_part(part: &[u8], first_line: u64, spec: &DelimSpec, file: &str, may_widen: bool) -> ChunkOut {
     let est_rows = part.len() / 80 + 16;
-    let mut builders: Vec<Option<Builder>> = spec
-        .columns
-        .iter()
-        .map(|c| Builder::new(c, est_rows))
-        .collect();
+    let mut builders: Vec<Option<Builder>> = spec.columns.iter().map(|c| Builder::new(c, est_rows)).collect();
     let mut rejected = Rejected::default();
     let mut widen: Vec<(usize, Kind)> = Vec::new();
     let ncols = spec.columns.len();
@@ -401,9 +372,7 @@ fn parse_part(
                 // Values are re-tied to `line` (which outlives the loop) rather than to `f`, which
                 // may point into the per-line `unquoted` scratch buffer.
                 Ok(v) => values.push(match v {
-                    Parsed::S(_) if a == usize::MAX => {
-                        Parsed::Owned(String::from_utf8_lossy(f).into_owned())
-                    }
+                    Parsed::S(_) if a == usize::MAX => Parsed::Owned(String::from_utf8_lossy(f).into_owned()),
                     Parsed::S(s) => {
                         let off = a + (s.as_ptr() as usize - f.as_ptr() as usize);
                         Parsed::S(&line[off..off + s.len()])
@@ -448,9 +417,7 @@ fn parse_part(
                 (Builder::I64(b), Parsed::I(x)) => b.append_value(x),
                 (Builder::F64(b), Parsed::F(x)) => b.append_value(x),
                 (Builder::F64(b), Parsed::I(x)) => b.append_value(x as f64),
-                (Builder::Str(b), Parsed::S(s)) => {
-                    b.append_value(String::from_utf8_lossy(s).as_ref())
-                }
+                (Builder::Str(b), Parsed::S(s)) => b.append_value(String::from_utf8_lossy(s).as_ref()),
                 (Builder::Str(b), Parsed::Owned(s)) => b.append_value(s.as_str()),
                 (Builder::Bool(b), Parsed::B(x)) => b.append_value(x),
                 (b, _) => b.null(),
@@ -463,11 +430,7 @@ fn parse_part(
         .filter_map(|(b, c)| b.map(|b| b.finish(c.kind)))
         .collect();
     let df = DataFrame::new_infer_height(cols)?;
-    Ok(ChunkOutInner {
-        df,
-        rejected,
-        widen,
-    })
+    Ok(ChunkOutInner { df, rejected, widen })
 }
 
 /// Splits a line into field byte ranges. Quoted fields (with "" escapes) are unquoted into `unquoted`
@@ -515,12 +478,7 @@ fn split_fields(
             match line.get(j) {
                 None => return Ok(()),
                 Some(&c) if c == d => i = j + 1,
-                Some(_) => {
-                    return Err(format!(
-                        "unexpected character after closing quote at byte {}",
-                        j + 1
-                    ))
-                }
+                Some(_) => return Err(format!("unexpected character after closing quote at byte {}", j + 1)),
             }
             if i == line.len() {
                 out.push((i, i));
@@ -562,15 +520,12 @@ fn parse_value<'a>(
     match kind {
         Kind::I32 | Kind::I64 => {
             let t = trim_ascii(f);
-            parse_int(t)
-                .map(Parsed::I)
-                .ok_or("an integer")
-                .and_then(|v| match (kind, v) {
-                    (Kind::I32, Parsed::I(x)) if x < i32::MIN as i64 || x > i32::MAX as i64 => {
-                        Err("a 32-bit integer")
-                    }
-                    (_, v) => Ok(v),
-                })
+            parse_int(t).map(Parsed::I).ok_or("an integer").and_then(|v| match (kind, v) {
+                (Kind::I32, Parsed::I(x)) if x < i32::MIN as i64 || x > i32::MAX as i64 => {
+                    Err("a 32-bit integer")
+                }
+                (_, v) => Ok(v),
+            })
         }
         Kind::Port => {
             let t = trim_ascii(f);
@@ -581,24 +536,18 @@ fn parse_value<'a>(
         }
         Kind::F64 => {
             let t = trim_ascii(f);
-            std::str::from_utf8(t)
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .map(Parsed::F)
-                .ok_or("a number")
+            std::str::from_utf8(t).ok().and_then(|s| s.parse::<f64>().ok()).map(Parsed::F).ok_or("a number")
         }
-        Kind::Str | Kind::LowerStr => {
-            Ok(Parsed::S(if spec.trim_strings { trim_ascii(f) } else { f }))
-        }
+        Kind::Str | Kind::LowerStr => Ok(Parsed::S(if spec.trim_strings { trim_ascii(f) } else { f })),
         Kind::Bool => match trim_ascii(f) {
             b"T" | b"t" | b"true" | b"True" | b"TRUE" | b"1" => Ok(Parsed::B(true)),
             b"F" | b"f" | b"false" | b"False" | b"FALSE" | b"0" => Ok(Parsed::B(false)),
             _ => Err("T or F"),
         },
         Kind::EpochSecs => epoch_secs_to_us(f).map(Parsed::I).ok_or("epoch seconds"),
-        Kind::DateTime => datetime_to_us(f, spec.default_tz_offset_secs)
-            .map(Parsed::I)
-            .ok_or("a date and time"),
+        Kind::DateTime => {
+            datetime_to_us(f, spec.default_tz_offset_secs).map(Parsed::I).ok_or("a date and time")
+        }
         Kind::Skip => Ok(Parsed::Null),
     }
 }
@@ -636,23 +585,14 @@ pub fn parse_int(t: &[u8]) -> Option<i64> {
 
 /// Guesses a column kind from sample values (generic CSV): integer, number, date-time or text.
 pub fn infer_kind(samples: &[&[u8]]) -> Kind {
-    let vals: Vec<&[u8]> = samples
-        .iter()
-        .map(|s| trim_ascii(s))
-        .filter(|s| !s.is_empty())
-        .collect();
+    let vals: Vec<&[u8]> = samples.iter().map(|s| trim_ascii(s)).filter(|s| !s.is_empty()).collect();
     if vals.is_empty() {
         return Kind::Str;
     }
     if vals.iter().all(|v| parse_int(v).is_some()) {
         return Kind::I64;
     }
-    if vals.iter().all(|v| {
-        std::str::from_utf8(v)
-            .ok()
-            .and_then(|s| s.parse::<f64>().ok())
-            .is_some()
-    }) {
+    if vals.iter().all(|v| std::str::from_utf8(v).ok().and_then(|s| s.parse::<f64>().ok()).is_some()) {
         return Kind::F64;
     }
     if vals.iter().all(|v| datetime_to_us(v, 0).is_some()) {
@@ -689,11 +629,7 @@ mod tests {
         assert_eq!(rej.samples[0].line, 2);
         assert!(rej.samples[0].reason.contains("expected 3 fields, found 2"));
         assert_eq!(rej.samples[1].line, 3);
-        assert!(
-            rej.samples[1].reason.contains("expected an integer"),
-            "{}",
-            rej.samples[1].reason
-        );
+        assert!(rej.samples[1].reason.contains("expected an integer"), "{}", rej.samples[1].reason);
         let b = df.column("b").unwrap().str().unwrap();
         assert_eq!(b.get(1), Some("q,\"r"));
     }
@@ -729,9 +665,7 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        let mut bytes: Vec<u8> = (0..5000u32)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-            .collect();
+        let mut bytes: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         bytes.extend_from_slice(b"\"\"\",,\n\"");
         let cancel = AtomicBool::new(false);
         let (df, rej) = read_delimited(&bytes[..], &spec3(), "g", &cancel, &|_| {}).unwrap();

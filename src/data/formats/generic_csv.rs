@@ -43,17 +43,14 @@ fn count_fields(line: &[u8], d: u8) -> usize {
 
 /// Well-known header names (lower-cased, without '_', '-', ' ', '.') -> dictionary name.
 pub fn dictionary_name(header: &str) -> Option<&'static str> {
-    let k: String = header
-        .to_ascii_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let k: String = header.to_ascii_lowercase().chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     Some(match k.as_str() {
         "time" | "timestamp" | "ts" | "datetime" | "date" | "eventtime" | "starttime" => "time",
-        "srcip" | "sourceip" | "srcaddr" | "src" | "sourceaddress" | "saddr" | "clientip"
-        | "idorigh" => "src_ip",
-        "dstip" | "destip" | "destinationip" | "dstaddr" | "dst" | "destinationaddress"
-        | "daddr" | "idresph" => "dst_ip",
+        "srcip" | "sourceip" | "srcaddr" | "src" | "sourceaddress" | "saddr" | "clientip" | "idorigh" => {
+            "src_ip"
+        }
+        "dstip" | "destip" | "destinationip" | "dstaddr" | "dst" | "destinationaddress" | "daddr"
+        | "idresph" => "dst_ip",
         "srcport" | "sourceport" | "sport" | "spt" | "idorigp" => "src_port",
         "dstport" | "destport" | "destinationport" | "dport" | "dpt" | "idrespp" => "dst_port",
         "proto" | "protocol" => "proto",
@@ -75,9 +72,7 @@ pub fn dictionary_name(header: &str) -> Option<&'static str> {
 }
 
 pub fn spec(lines: &[&[u8]], delimiter: u8, tz_offset_secs: i32) -> DelimSpec {
-    let header = String::from_utf8_lossy(lines[0])
-        .trim_start_matches('\u{feff}')
-        .to_string();
+    let header = String::from_utf8_lossy(lines[0]).trim_start_matches('\u{feff}').to_string();
     let names: Vec<String> = header
         .trim_end_matches(['\r', '\n'])
         .split(delimiter as char)
@@ -86,10 +81,8 @@ pub fn spec(lines: &[&[u8]], delimiter: u8, tz_offset_secs: i32) -> DelimSpec {
     let mut used = std::collections::HashSet::new();
     let mut cols = Vec::new();
     for (i, raw) in names.iter().enumerate() {
-        let samples: Vec<&[u8]> = lines[1..]
-            .iter()
-            .filter_map(|l| l.split(|b| *b == delimiter).nth(i))
-            .collect();
+        let samples: Vec<&[u8]> =
+            lines[1..].iter().filter_map(|l| l.split(|b| *b == delimiter).nth(i)).collect();
         let mut kind = infer_kind(&samples);
         let mut name = match dictionary_name(raw) {
             Some(n) if !used.contains(n) => n.to_string(),
@@ -106,9 +99,7 @@ pub fn spec(lines: &[&[u8]], delimiter: u8, tz_offset_secs: i32) -> DelimSpec {
             used.insert(name.clone());
         }
         if name == "time" {
-            let epochish = samples
-                .iter()
-                .all(|s| crate::data::timeparse::epoch_secs_to_us(s).is_some());
+            let epochish = samples.iter().all(|s| crate::data::timeparse::epoch_secs_to_us(s).is_some());
             kind = match kind {
                 Kind::DateTime => Kind::DateTime,
                 Kind::I64 | Kind::F64 if epochish => Kind::EpochSecs,

@@ -30,9 +30,7 @@ pub fn flatten_line(line: &[u8]) -> Result<FlatObject, String> {
     let line = trim_line(line);
     let mut out = Vec::with_capacity(32);
     let mut de = serde_json::Deserializer::from_slice(line);
-    TopSeed { out: &mut out }
-        .deserialize(&mut de)
-        .map_err(|e| format!("invalid JSON: {e}"))?;
+    TopSeed { out: &mut out }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
     de.end().map_err(|e| format!("invalid JSON: {e}"))?;
     Ok(out)
 }
@@ -61,11 +59,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        FlatSeed {
-            key: String::new(),
-            out: self.out,
-        }
-        .visit_map(map)
+        FlatSeed { key: String::new(), out: self.out }.visit_map(map)
     }
 }
 
@@ -126,9 +120,7 @@ impl<'de> Visitor<'de> for FlatSeed<'_> {
     }
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
         // Values above i64::MAX (rare: 64-bit hashes/ids) lose precision as Float rather than fail.
-        let v = i64::try_from(v)
-            .map(Value::Int)
-            .unwrap_or(Value::Float(v as f64));
+        let v = i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64));
         self.out.push((self.key, v));
         Ok(())
     }
@@ -154,10 +146,7 @@ impl<'de> Visitor<'de> for FlatSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(k) = map.next_key_seed(KeySeed { prefix: &self.key })? {
-            map.next_value_seed(FlatSeed {
-                key: k,
-                out: &mut *self.out,
-            })?;
+            map.next_value_seed(FlatSeed { key: k, out: &mut *self.out })?;
         }
         Ok(())
     }
@@ -252,20 +241,15 @@ pub fn push_proto(rec: &mut Record, v: &Value) {
             let num = ip_proto_from_name(s);
             let name = match s.trim().parse::<i64>() {
                 // Suricata prints unknown protocols as zero-padded numbers ("047").
-                Ok(n) => proto_name_from_number(n)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| n.to_string()),
+                Ok(n) => proto_name_from_number(n).map(str::to_owned).unwrap_or_else(|| n.to_string()),
                 Err(_) => s.trim().to_ascii_lowercase(),
             };
             (name, num)
         }
         _ => match value_to_int(v) {
-            Some(n) => (
-                proto_name_from_number(n)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| n.to_string()),
-                Some(n),
-            ),
+            Some(n) => {
+                (proto_name_from_number(n).map(str::to_owned).unwrap_or_else(|| n.to_string()), Some(n))
+            }
             None => return,
         },
     };
@@ -477,10 +461,7 @@ pub fn any_time_to_us(v: &Value, default_offset_secs: i32) -> Option<i64> {
             }
             if let Some(inner) = s.strip_prefix("/Date(").and_then(|x| x.strip_suffix(")/")) {
                 // .NET form may carry a zone suffix ("1600000000000+0200"); the ms part is UTC already.
-                let end = inner[1..]
-                    .find(['+', '-'])
-                    .map(|p| p + 1)
-                    .unwrap_or(inner.len());
+                let end = inner[1..].find(['+', '-']).map(|p| p + 1).unwrap_or(inner.len());
                 return inner[..end].parse::<i64>().ok().map(|ms| ms * 1000);
             }
             if let Ok(i) = s.parse::<i64>() {
@@ -539,19 +520,13 @@ pub struct JsonLinesParser {
 
 impl JsonLinesParser {
     pub fn zeek() -> Self {
-        Self {
-            flavour: Flavour::Zeek,
-        }
+        Self { flavour: Flavour::Zeek }
     }
     pub fn suricata() -> Self {
-        Self {
-            flavour: Flavour::Suricata,
-        }
+        Self { flavour: Flavour::Suricata }
     }
     pub fn generic() -> Self {
-        Self {
-            flavour: Flavour::Generic,
-        }
+        Self { flavour: Flavour::Generic }
     }
 }
 
@@ -630,12 +605,7 @@ const ZEEK_LOGS: [&str; 44] = [
 /// known Zeek log name.
 fn zeek_log_from_file_name(file_name: &str) -> Option<&'static str> {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-    base.split(['-', '.']).find_map(|tok| {
-        ZEEK_LOGS
-            .iter()
-            .find(|l| l.eq_ignore_ascii_case(tok))
-            .copied()
-    })
+    base.split(['-', '.']).find_map(|tok| ZEEK_LOGS.iter().find(|l| l.eq_ignore_ascii_case(tok)).copied())
 }
 
 /// Zeek log type guessed from the keys present, for lines without `_path` in unnamed files.
@@ -663,24 +633,17 @@ fn zeek_log_from_keys(flat: &FlatObject) -> Option<&'static str> {
 }
 
 fn map_zeek(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
-    let path = flat
-        .iter()
-        .find(|(k, _)| k == "_path")
-        .and_then(|(_, v)| match v {
-            Value::Str(s) => Some(s.clone()),
-            _ => None,
-        });
+    let path = flat.iter().find(|(k, _)| k == "_path").and_then(|(_, v)| match v {
+        Value::Str(s) => Some(s.clone()),
+        _ => None,
+    });
     let log_type: Option<String> = path.clone().or_else(|| {
-        zeek_log_from_file_name(&ctx.file_name)
-            .or_else(|| zeek_log_from_keys(&flat))
-            .map(str::to_owned)
+        zeek_log_from_file_name(&ctx.file_name).or_else(|| zeek_log_from_keys(&flat)).map(str::to_owned)
     });
     // HTTP field names (method, uri, host, ...) are only normalized in http logs: software.log's `host`
     // is an address and sip.log's `method` is not HTTP.
     let is_http = log_type.as_deref() == Some("http");
-    let mut rec = Record {
-        fields: Vec::with_capacity(flat.len() + 3),
-    };
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
     if path.is_none() {
         if let Some(t) = &log_type {
             rec.push_str("event_type", t.clone());
@@ -739,9 +702,7 @@ fn map_zeek(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
 }
 
 fn map_suricata(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
-    let mut rec = Record {
-        fields: Vec::with_capacity(flat.len() + 6),
-    };
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 6) };
     let mut flow_start = None;
     let mut flow_end = None;
     for (k, v) in flat {
@@ -810,9 +771,7 @@ fn map_suricata(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> 
 /// field names are normalized; everything else keeps its flattened name.
 fn map_generic(flat: FlatObject, ctx: &ParseContext) -> Record {
     let time = find_generic_time(&flat, ctx);
-    let mut rec = Record {
-        fields: Vec::with_capacity(flat.len() + 2),
-    };
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 2) };
     for (i, (k, v)) in flat.into_iter().enumerate() {
         if let Some((ti, t)) = time {
             if i == ti {
@@ -834,20 +793,14 @@ fn map_generic(flat: FlatObject, ctx: &ParseContext) -> Record {
 pub fn map_generic_key(rec: &mut Record, k: String, v: Value) {
     match k.as_str() {
         "src_ip" | "source.ip" | "src_addr" | "srcip" => push_string(rec, "src_ip", k, v),
-        "dst_ip" | "dest_ip" | "destination.ip" | "dst_addr" | "dstip" => {
-            push_string(rec, "dst_ip", k, v)
-        }
+        "dst_ip" | "dest_ip" | "destination.ip" | "dst_addr" | "dstip" => push_string(rec, "dst_ip", k, v),
         "src_port" | "source.port" | "srcport" | "sport" => push_int(rec, "src_port", k, v),
         "dst_port" | "dest_port" | "destination.port" | "dstport" | "dport" => {
             push_int(rec, "dst_port", k, v)
         }
-        "proto" | "protocol" | "network.transport" if rec.get("proto").is_none() => {
-            push_proto(rec, &v)
-        }
+        "proto" | "protocol" | "network.transport" if rec.get("proto").is_none() => push_proto(rec, &v),
         "bytes_sent" | "source.bytes" | "bytes_out" => push_int(rec, "bytes_sent", k, v),
-        "bytes_received" | "destination.bytes" | "bytes_in" => {
-            push_int(rec, "bytes_received", k, v)
-        }
+        "bytes_received" | "destination.bytes" | "bytes_in" => push_int(rec, "bytes_received", k, v),
         "packets_sent" | "source.packets" => push_int(rec, "packets_sent", k, v),
         "packets_received" | "destination.packets" => push_int(rec, "packets_received", k, v),
         "duration" => push_float(rec, "duration", k, v),
@@ -944,10 +897,7 @@ pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
         if line[0] != b'{' {
             continue;
         }
-        if let Some(kind) = serde_json::from_slice::<serde_json::Value>(line)
-            .ok()
-            .as_ref()
-            .and_then(classify)
+        if let Some(kind) = serde_json::from_slice::<serde_json::Value>(line).ok().as_ref().and_then(classify)
         {
             objects += 1;
             counts[kind as usize] += 1;
@@ -956,20 +906,11 @@ pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
     if objects == 0 || objects * 2 < nonblank {
         return None;
     }
-    let specific = [
-        Kind::WindowsEvtx,
-        Kind::WindowsFlat,
-        Kind::Suricata,
-        Kind::Zeek,
-    ];
-    let best = specific
-        .iter()
-        .copied()
-        .filter(|k| counts[*k as usize] > 0)
-        .max_by_key(|k| {
-            // Ties go to the earlier (more specific) kind.
-            (counts[*k as usize], std::cmp::Reverse(*k))
-        });
+    let specific = [Kind::WindowsEvtx, Kind::WindowsFlat, Kind::Suricata, Kind::Zeek];
+    let best = specific.iter().copied().filter(|k| counts[*k as usize] > 0).max_by_key(|k| {
+        // Ties go to the earlier (more specific) kind.
+        (counts[*k as usize], std::cmp::Reverse(*k))
+    });
     Some(match best {
         Some(Kind::WindowsEvtx) => Box::new(windows::WindowsParser::evtx()),
         Some(Kind::WindowsFlat) => Box::new(windows::WindowsParser::flat()),
@@ -1025,10 +966,7 @@ pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
         ("flow.reason", "reason"),
         ("http.http_method", "http_method"),
         ("http.url", "http_request"),
-        (
-            "http.status / http.http_user_agent / http.hostname",
-            "http_status / http_user_agent / http_host",
-        ),
+        ("http.status / http.http_user_agent / http.hostname", "http_status / http_user_agent / http_host"),
     ];
     const GENERIC: [(&str, &str); 12] = [
         (
@@ -1062,9 +1000,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     fn real(rel: &str) -> Option<PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/real_data")
-            .join(rel);
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data").join(rel);
         if p.exists() {
             Some(p)
         } else {
@@ -1080,11 +1016,7 @@ mod tests {
         let sample: Vec<&[u8]> = lines.iter().take(50).copied().collect();
         let parser = detect(&sample).expect("detected");
         let ctx = ParseContext {
-            file_name: path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
+            file_name: path.file_name().unwrap_or_default().to_string_lossy().into_owned(),
             ..Default::default()
         };
         let mut recs = Vec::new();
@@ -1127,53 +1059,22 @@ mod tests {
     }
 
     fn line_rec(p: &dyn LineParser, line: &str) -> Record {
-        p.parse_line(line.as_bytes(), &ParseContext::default())
-            .expect("ok")
-            .expect("record")
+        p.parse_line(line.as_bytes(), &ParseContext::default()).expect("ok").expect("record")
     }
 
     #[test]
     fn iso8601_forms() {
         let base = civil_to_us(2021, 6, 6, 13, 59, 46, 457_984, 0);
-        assert_eq!(
-            parse_iso8601_us("2021-06-06T15:59:46.457984+0200", 0),
-            Some(base)
-        );
-        assert_eq!(
-            parse_iso8601_us("2021-06-06T15:59:46.457984+02:00", 0),
-            Some(base)
-        );
-        assert_eq!(
-            parse_iso8601_us("2021-06-06T13:59:46.457984Z", 0),
-            Some(base)
-        );
-        assert_eq!(
-            parse_iso8601_us("2021-06-06T13:59:46.4579849Z UTC", 0),
-            Some(base)
-        );
-        assert_eq!(
-            parse_iso8601_us("2021-06-06 15:59:46.457984", 7200),
-            Some(base)
-        );
-        assert_eq!(
-            parse_iso8601_us("2021-06-06T06:59:46.457984-07", 0),
-            Some(base)
-        );
-        assert_eq!(
-            parse_iso8601_us("2021-06-06", 0),
-            Some(civil_to_us(2021, 6, 6, 0, 0, 0, 0, 0))
-        );
-        assert_eq!(
-            parse_iso8601_us("2021-06-06T13:59Z", 0),
-            Some(civil_to_us(2021, 6, 6, 13, 59, 0, 0, 0))
-        );
-        for bad in [
-            "2021-02-30T00:00:00Z",
-            "2021-13-01",
-            "2021-06-06T25:00:00",
-            "2021-06-06T10:00:00+2",
-            "x",
-        ] {
+        assert_eq!(parse_iso8601_us("2021-06-06T15:59:46.457984+0200", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T15:59:46.457984+02:00", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T13:59:46.457984Z", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T13:59:46.4579849Z UTC", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06 15:59:46.457984", 7200), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06T06:59:46.457984-07", 0), Some(base));
+        assert_eq!(parse_iso8601_us("2021-06-06", 0), Some(civil_to_us(2021, 6, 6, 0, 0, 0, 0, 0)));
+        assert_eq!(parse_iso8601_us("2021-06-06T13:59Z", 0), Some(civil_to_us(2021, 6, 6, 13, 59, 0, 0, 0)));
+        for bad in ["2021-02-30T00:00:00Z", "2021-13-01", "2021-06-06T25:00:00", "2021-06-06T10:00:00+2", "x"]
+        {
             assert_eq!(parse_iso8601_us(bad, 0), None, "{bad}");
         }
     }
@@ -1185,30 +1086,17 @@ mod tests {
         assert_eq!(any_time_to_us(&Value::Int(1_600_000_000_000), 0), Some(us));
         assert_eq!(any_time_to_us(&Value::Int(us), 0), Some(us));
         assert_eq!(any_time_to_us(&Value::Int(us * 1000), 0), Some(us));
-        assert_eq!(
-            any_time_to_us(&Value::Float(1_600_000_000.5), 0),
-            Some(us + 500_000)
-        );
-        assert_eq!(
-            any_time_to_us(&Value::Str("1600000000.5".into()), 0),
-            Some(us + 500_000)
-        );
-        assert_eq!(
-            any_time_to_us(&Value::Str("/Date(1600000000000)/".into()), 0),
-            Some(us)
-        );
-        assert_eq!(
-            any_time_to_us(&Value::Str("/Date(1600000000000+0200)/".into()), 0),
-            Some(us)
-        );
+        assert_eq!(any_time_to_us(&Value::Float(1_600_000_000.5), 0), Some(us + 500_000));
+        assert_eq!(any_time_to_us(&Value::Str("1600000000.5".into()), 0), Some(us + 500_000));
+        assert_eq!(any_time_to_us(&Value::Str("/Date(1600000000000)/".into()), 0), Some(us));
+        assert_eq!(any_time_to_us(&Value::Str("/Date(1600000000000+0200)/".into()), 0), Some(us));
         assert_eq!(any_time_to_us(&Value::Str("soon".into()), 0), None);
     }
 
     #[test]
     fn flatten_keeps_order_and_nesting() {
         let f =
-            flatten_line(br#"{"z":1,"a":{"c":true,"b":[1,{"x":2}]},"e":{},"n":null,"s":"\u00e9"}"#)
-                .unwrap();
+            flatten_line(br#"{"z":1,"a":{"c":true,"b":[1,{"x":2}]},"e":{},"n":null,"s":"\u00e9"}"#).unwrap();
         let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["z", "a.c", "a.b", "n", "s"]);
         assert_eq!(f[2].1, Value::Str(r#"[1,{"x":2}]"#.into()));
@@ -1241,12 +1129,7 @@ mod tests {
         ];
         for p in &parsers {
             for b in &bad {
-                assert!(
-                    p.parse_line(b, &ParseContext::default()).is_err(),
-                    "{} accepted {:?}",
-                    p.name(),
-                    b
-                );
+                assert!(p.parse_line(b, &ParseContext::default()).is_err(), "{} accepted {:?}", p.name(), b);
             }
             assert_eq!(p.parse_line(b"  \r", &ParseContext::default()), Ok(None));
         }
@@ -1255,9 +1138,7 @@ mod tests {
             .parse_line(br#"{"ts":"never","uid":"C"}"#, &Default::default())
             .is_err());
         let bad_ts = br#"{"timestamp":"06/06/2021","event_type":"flow"}"#;
-        assert!(JsonLinesParser::suricata()
-            .parse_line(bad_ts, &Default::default())
-            .is_err());
+        assert!(JsonLinesParser::suricata().parse_line(bad_ts, &Default::default()).is_err());
     }
 
     #[test]
@@ -1299,12 +1180,7 @@ mod tests {
         assert_eq!(p.name(), "suricata-eve");
         let r = line_rec(p.as_ref(), SURICATA_ALERT);
         assert_eq!(r.fields[0].0, "time");
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(
-                2021, 6, 6, 13, 59, 46, 457_984, 0
-            )))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2021, 6, 6, 13, 59, 46, 457_984, 0))));
         assert_eq!(r.get("src_ip"), Some(&Value::Str("78.36.196.120".into())));
         assert_eq!(r.get("dst_ip"), Some(&Value::Str("192.168.1.129".into())));
         assert_eq!(r.get("dst_port"), Some(&Value::Int(23)));
@@ -1312,14 +1188,10 @@ mod tests {
         assert_eq!(r.get("ip_proto"), Some(&Value::Int(6)));
         assert_eq!(r.get("action"), Some(&Value::Str("allowed".into())));
         assert_eq!(r.get("event_type"), Some(&Value::Str("alert".into())));
-        let sig =
-            Value::Str("ET CINS Active Threat Intelligence Poor Reputation IP group 47".into());
+        let sig = Value::Str("ET CINS Active Threat Intelligence Poor Reputation IP group 47".into());
         assert_eq!(r.get("msg"), Some(&sig));
         assert_eq!(r.get("alert.signature"), Some(&sig));
-        assert_eq!(
-            r.get("alert.metadata.affected_product"),
-            Some(&Value::Str(r#"["Any"]"#.into()))
-        );
+        assert_eq!(r.get("alert.metadata.affected_product"), Some(&Value::Str(r#"["Any"]"#.into())));
         assert_eq!(r.get("bytes_sent"), Some(&Value::Int(60)));
         assert_eq!(r.get("packets_received"), Some(&Value::Int(0)));
         assert!(r.get("dest_ip").is_none() && r.get("timestamp").is_none());
@@ -1339,10 +1211,7 @@ mod tests {
         assert_eq!(r.get("http_request"), Some(&Value::Str("/a".into())));
         assert_eq!(r.get("http_user_agent"), Some(&Value::Str("curl".into())));
         // `host` in a software log is an address, not an HTTP host.
-        let sw = line_rec(
-            p.as_ref(),
-            r#"{"_path":"software","ts":1.0,"host":"10.1.1.1","uid":"C"}"#,
-        );
+        let sw = line_rec(p.as_ref(), r#"{"_path":"software","ts":1.0,"host":"10.1.1.1","uid":"C"}"#);
         assert_eq!(sw.get("host"), Some(&Value::Str("10.1.1.1".into())));
     }
 
@@ -1354,10 +1223,7 @@ mod tests {
         let r = line_rec(p.as_ref(), line);
         assert_eq!(
             r.fields[0],
-            (
-                "time".into(),
-                Value::TimeUs(civil_to_us(2020, 9, 15, 8, 0, 0, 500_000, 0))
-            )
+            ("time".into(), Value::TimeUs(civil_to_us(2020, 9, 15, 8, 0, 0, 500_000, 0)))
         );
         assert_eq!(r.get("src_ip"), Some(&Value::Str("1.2.3.4".into())));
         assert_eq!(r.get("src_port"), Some(&Value::Int(44)));
@@ -1377,11 +1243,7 @@ mod tests {
         assert!(detect(&[b"[1,2]", b"3"]).is_none());
         assert!(detect(&[]).is_none());
         // A truncated last sample line does not prevent detection.
-        let s: [&[u8]; 3] = [
-            br#"{"ts":1.0,"uid":"C1"}"#,
-            br#"{"ts":2.0,"uid":"C2"}"#,
-            br#"{"ts":3.0,"ui"#,
-        ];
+        let s: [&[u8]; 3] = [br#"{"ts":1.0,"uid":"C1"}"#, br#"{"ts":2.0,"uid":"C2"}"#, br#"{"ts":3.0,"ui"#];
         assert_eq!(detect(&s).map(|p| p.name()), Some("zeek-json"));
     }
 
@@ -1399,10 +1261,7 @@ mod tests {
         assert_eq!(by["http"], 56);
         assert_eq!(by["fileinfo"] + by["anomaly"] + by["tls"], 7);
         // Offsets are +0200: UTC is two hours earlier than the printed wall time.
-        assert_eq!(
-            time_range(&recs),
-            (1_622_987_857_272_281, 1_623_074_138_536_185)
-        );
+        assert_eq!(time_range(&recs), (1_622_987_857_272_281, 1_623_074_138_536_185));
         assert_eq!(count_by(&recs, "action")["allowed"], 745);
         let flow_bytes: i64 = recs
             .iter()
@@ -1415,19 +1274,9 @@ mod tests {
         assert_eq!(flow_bytes, 4_381_935);
         assert!(recs.iter().all(|r| r.get("dest_ip").is_none()));
         // http events plus fileinfo/alert events carrying an http object.
-        assert_eq!(
-            recs.iter()
-                .filter(|r| r.get("http_method").is_some())
-                .count(),
-            69
-        );
+        assert_eq!(recs.iter().filter(|r| r.get("http_method").is_some()).count(), 69);
         // Every flow event has start and end, hence a duration.
-        assert_eq!(
-            recs.iter()
-                .filter(|r| matches!(r.get("duration"), Some(Value::Float(_))))
-                .count(),
-            3512
-        );
+        assert_eq!(recs.iter().filter(|r| matches!(r.get("duration"), Some(Value::Float(_)))).count(), 3512);
     }
 
     #[test]
@@ -1455,48 +1304,12 @@ mod tests {
                 "notice",
             ),
             // test9: relative ts (seconds after 1970) kept as such.
-            (
-                "zeek-stratosphere/test9-mixed-zeek-dir/conn.log",
-                576,
-                18_836_741,
-                272_255_421,
-                "conn",
-            ),
-            (
-                "zeek-stratosphere/test9-mixed-zeek-dir/dns.log",
-                239,
-                22_335_172,
-                272_253_647,
-                "dns",
-            ),
-            (
-                "zeek-stratosphere/test9-mixed-zeek-dir/files.log",
-                936,
-                29_869_534,
-                272_286_726,
-                "files",
-            ),
-            (
-                "zeek-stratosphere/test9-mixed-zeek-dir/http.log",
-                516,
-                29_868_252,
-                256_550_217,
-                "http",
-            ),
-            (
-                "zeek-stratosphere/test9-mixed-zeek-dir/ssl.log",
-                205,
-                95_035_658,
-                272_270_870,
-                "ssl",
-            ),
-            (
-                "zeek-stratosphere/test9-mixed-zeek-dir/x509.log",
-                154,
-                95_039_877,
-                272_286_726,
-                "x509",
-            ),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/conn.log", 576, 18_836_741, 272_255_421, "conn"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/dns.log", 239, 22_335_172, 272_253_647, "dns"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/files.log", 936, 29_869_534, 272_286_726, "files"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/http.log", 516, 29_868_252, 256_550_217, "http"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/ssl.log", 205, 95_035_658, 272_270_870, "ssl"),
+            ("zeek-stratosphere/test9-mixed-zeek-dir/x509.log", 154, 95_039_877, 272_286_726, "x509"),
         ];
         for (rel, n, t0, t1, log) in cases {
             let Some(p) = real(rel) else { continue };
@@ -1506,22 +1319,13 @@ mod tests {
             assert_eq!(count_by(&recs, "event_type").get(log), Some(&n), "{rel}");
             if log == "conn" || log == "dns" || log == "http" || log == "notice" {
                 assert!(
-                    recs.iter()
-                        .all(|r| r.get("src_ip").is_some() && r.get("id.orig_h").is_none()),
+                    recs.iter().all(|r| r.get("src_ip").is_some() && r.get("id.orig_h").is_none()),
                     "{rel}"
                 );
             }
             if log == "conn" {
-                assert!(
-                    recs.iter()
-                        .all(|r| matches!(r.get("dst_port"), Some(Value::Int(_)))),
-                    "{rel}"
-                );
-                assert!(
-                    recs.iter()
-                        .all(|r| matches!(r.get("ip_proto"), Some(Value::Int(_)))),
-                    "{rel}"
-                );
+                assert!(recs.iter().all(|r| matches!(r.get("dst_port"), Some(Value::Int(_)))), "{rel}");
+                assert!(recs.iter().all(|r| matches!(r.get("ip_proto"), Some(Value::Int(_)))), "{rel}");
             }
             if log == "http" {
                 let m = count_by(&recs, "http_method");
@@ -1542,10 +1346,7 @@ mod tests {
         let lines: Vec<&[u8]> = all.split(|b| *b == b'\n').collect();
         let p = detect(&lines[..20]).expect("detected");
         let ctx = ParseContext::default();
-        let recs: Vec<Record> = lines
-            .iter()
-            .filter_map(|l| p.parse_line(l, &ctx).expect("ok"))
-            .collect();
+        let recs: Vec<Record> = lines.iter().filter_map(|l| p.parse_line(l, &ctx).expect("ok")).collect();
         assert_eq!(recs.len(), 576 + 239 + 516);
         let by = count_by(&recs, "event_type");
         assert_eq!((by["conn"], by["dns"], by["http"]), (576, 239, 516));
@@ -1578,12 +1379,7 @@ mod tests {
             }
             let secs = start.elapsed().as_secs_f64();
             let mb = (data.len() * rounds) as f64 / 1e6 / secs;
-            eprintln!(
-                "{:<20} {:>10.0} lines/s {:>7.1} MB/s  ({rel})",
-                parser.name(),
-                n as f64 / secs,
-                mb
-            );
+            eprintln!("{:<20} {:>10.0} lines/s {:>7.1} MB/s  ({rel})", parser.name(), n as f64 / secs, mb);
         }
     }
 }

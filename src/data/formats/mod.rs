@@ -27,9 +27,7 @@ pub enum Detected {
 impl Detected {
     pub fn name(&self) -> String {
         match self {
-            Detected::Vast(vast::Variant::LabelledNoHeader) => {
-                "vast-netflow (labelled, CTU-13)".into()
-            }
+            Detected::Vast(vast::Variant::LabelledNoHeader) => "vast-netflow (labelled, CTU-13)".into(),
             Detected::Vast(_) => "vast-netflow".into(),
             Detected::Argus(_) => "argus-binetflow".into(),
             Detected::NfdumpCsv => "nfdump-csv".into(),
@@ -61,10 +59,7 @@ pub fn detect(head: &[u8]) -> Result<Detected, String> {
         return Err("empty file".into());
     }
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let control = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x1b))
-        .count();
+    let control = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x1b)).count();
     if control * 20 > head.len() {
         return Err(format!(
             "binary data, not a text log ({control} control bytes in the first {} bytes)",
@@ -89,9 +84,9 @@ pub fn detect(head: &[u8]) -> Result<Detected, String> {
         return Ok(Detected::ZeekTsv);
     }
     if lines[0].starts_with(b"{") {
-        return jsonl::detect(&lines).map(Detected::Lines).ok_or_else(|| {
-            "starts like JSON, but the first lines are not JSON objects".to_string()
-        });
+        return jsonl::detect(&lines)
+            .map(Detected::Lines)
+            .ok_or_else(|| "starts like JSON, but the first lines are not JSON objects".to_string());
     }
     if let Some(v) = vast::detect(&lines) {
         return Ok(Detected::Vast(v));

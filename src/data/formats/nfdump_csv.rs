@@ -22,8 +22,8 @@ pub fn map(name: &str) -> (String, Kind) {
         "obyt" => ("bytes_received", Kind::I64),
         "in" => ("in_iface", Kind::I64),
         "out" => ("out_iface", Kind::I64),
-        "fwd" | "stos" | "sas" | "das" | "smk" | "dmk" | "dtos" | "dir" | "svln" | "dvln"
-        | "cl" | "sl" | "al" | "eng" | "exid" => (name, Kind::I64),
+        "fwd" | "stos" | "sas" | "das" | "smk" | "dmk" | "dtos" | "dir" | "svln" | "dvln" | "cl" | "sl"
+        | "al" | "eng" | "exid" => (name, Kind::I64),
         other => return (other.to_string(), Kind::Str),
     };
     (n.to_string(), k)

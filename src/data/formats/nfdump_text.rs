@@ -75,10 +75,7 @@ fn split_addr_port(tok: &str, icmp: bool) -> Option<(&str, &str)> {
             let mid = &tok[prev + 1..last];
             // "fe80::1.3.3": the middle piece is the ICMP type; but "::ffff:1.2.3.4.0" style
             // embedded IPv4 also has dots, so only split there when the address part has no dots.
-            if !mid.is_empty()
-                && mid.bytes().all(|b| b.is_ascii_digit())
-                && !tok[..prev].contains('.')
-            {
+            if !mid.is_empty() && mid.bytes().all(|b| b.is_ascii_digit()) && !tok[..prev].contains('.') {
                 return Some((&tok[..prev], &tok[prev + 1..]));
             }
         }
@@ -104,16 +101,12 @@ fn is_tcp_flags(tok: &str) -> bool {
 fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
     let toks: Vec<&str> = line.split_ascii_whitespace().collect();
     if toks.len() < 12 {
-        return Err(format!(
-            "nfdump: expected at least 12 columns, got {}",
-            toks.len()
-        ));
+        return Err(format!("nfdump: expected at least 12 columns, got {}", toks.len()));
     }
     let when = format!("{} {}", toks[0], toks[1]);
     let time_us = parse_iso8601_us(&when, ctx.default_tz_offset_secs)
         .ok_or_else(|| format!("nfdump: bad date {when}"))?;
-    let duration =
-        parse_duration_secs(toks[2]).ok_or_else(|| format!("nfdump: bad duration {}", toks[2]))?;
+    let duration = parse_duration_secs(toks[2]).ok_or_else(|| format!("nfdump: bad duration {}", toks[2]))?;
     let proto_tok = toks[3];
     let ip_proto = ip_proto_from_name(proto_tok);
     let icmp = matches!(ip_proto, Some(1) | Some(58));
@@ -124,19 +117,15 @@ fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
         i += 1;
     }
     let dst_tok = toks.get(i).ok_or("nfdump: missing destination")?;
-    let (dst_ip, dst_port) = split_addr_port(dst_tok, icmp)
-        .ok_or_else(|| format!("nfdump: bad destination {dst_tok}"))?;
+    let (dst_ip, dst_port) =
+        split_addr_port(dst_tok, icmp).ok_or_else(|| format!("nfdump: bad destination {dst_tok}"))?;
     i += 1;
 
-    let mut rec = Record {
-        fields: Vec::with_capacity(18),
-    };
+    let mut rec = Record { fields: Vec::with_capacity(18) };
     rec.push("time", Value::TimeUs(time_us));
     rec.push("duration", Value::Float(duration));
     let proto_name = match proto_tok.parse::<i64>() {
-        Ok(n) => proto_name_from_number(n)
-            .map(str::to_owned)
-            .unwrap_or_else(|| n.to_string()),
+        Ok(n) => proto_name_from_number(n).map(str::to_owned).unwrap_or_else(|| n.to_string()),
         Err(_) => proto_tok.to_ascii_lowercase(),
     };
     rec.push("proto", Value::Str(proto_name));
@@ -153,20 +142,10 @@ fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
         i += 1;
     }
     // Remaining: Tos Packets Bytes pps bps Bpp Flows, each number optionally followed by a unit.
-    const NAMES: [&str; 7] = [
-        "tos",
-        "packets_sent",
-        "bytes_sent",
-        "pps",
-        "bps",
-        "bpp",
-        "flows",
-    ];
+    const NAMES: [&str; 7] = ["tos", "packets_sent", "bytes_sent", "pps", "bps", "bpp", "flows"];
     let mut n = 0;
     while i < toks.len() {
-        let num: f64 = toks[i]
-            .parse()
-            .map_err(|_| format!("nfdump: bad number {}", toks[i]))?;
+        let num: f64 = toks[i].parse().map_err(|_| format!("nfdump: bad number {}", toks[i]))?;
         i += 1;
         let mult = toks.get(i).and_then(|t| unit_multiplier(t));
         if mult.is_some() {
@@ -181,10 +160,7 @@ fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
         n += 1;
     }
     if n != NAMES.len() {
-        return Err(format!(
-            "nfdump: expected {} counters, got {n}",
-            NAMES.len()
-        ));
+        return Err(format!("nfdump: expected {} counters, got {n}", NAMES.len()));
     }
     Ok(rec)
 }
@@ -193,12 +169,8 @@ fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
 fn push_port(rec: &mut Record, name: &'static str, s: &str, icmp: bool) -> Result<(), String> {
     if icmp {
         if let Some((t, c)) = s.split_once('.') {
-            let t: i64 = t
-                .parse()
-                .map_err(|_| format!("nfdump: bad ICMP type {s}"))?;
-            let c: i64 = c
-                .parse()
-                .map_err(|_| format!("nfdump: bad ICMP code {s}"))?;
+            let t: i64 = t.parse().map_err(|_| format!("nfdump: bad ICMP type {s}"))?;
+            let c: i64 = c.parse().map_err(|_| format!("nfdump: bad ICMP code {s}"))?;
             rec.push("icmp_type", Value::Int(t));
             rec.push("icmp_code", Value::Int(c));
             return Ok(());
@@ -256,10 +228,7 @@ Total flows processed: 4593, passed: 4593, Blocks skipped: 0, Bytes read: 385916
 Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s";
 
     fn rec(line: &str, ctx: &ParseContext) -> Record {
-        NfdumpTextParser
-            .parse_line(line.as_bytes(), ctx)
-            .expect("ok")
-            .expect("record")
+        NfdumpTextParser.parse_line(line.as_bytes(), ctx).expect("ok").expect("record")
     }
 
     #[test]
@@ -267,22 +236,11 @@ Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s
         let lines: Vec<&[u8]> = EXCERPT.lines().map(str::as_bytes).collect();
         let p = detect(&lines).expect("detected");
         assert_eq!(p.name(), "nfdump-extended");
-        let ctx = ParseContext {
-            default_tz_offset_secs: 3600,
-            ..Default::default()
-        };
-        let recs: Vec<Record> = lines
-            .iter()
-            .filter_map(|l| p.parse_line(l, &ctx).expect("ok"))
-            .collect();
+        let ctx = ParseContext { default_tz_offset_secs: 3600, ..Default::default() };
+        let recs: Vec<Record> = lines.iter().filter_map(|l| p.parse_line(l, &ctx).expect("ok")).collect();
         assert_eq!(recs.len(), 2);
         let r = &recs[0];
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(
-                2018, 1, 12, 14, 37, 30, 942_000, 0
-            )))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2018, 1, 12, 14, 37, 30, 942_000, 0))));
         assert_eq!(r.get("duration"), Some(&Value::Float(0.0)));
         assert_eq!(r.get("proto"), Some(&Value::Str("tcp".into())));
         assert_eq!(r.get("ip_proto"), Some(&Value::Int(6)));
@@ -373,47 +331,21 @@ Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s
         }
         assert_eq!((recs.len(), rejects), (4593, 0));
         let sum = |f: &str| -> i64 {
-            recs.iter()
-                .map(|r| {
-                    if let Some(Value::Int(i)) = r.get(f) {
-                        *i
-                    } else {
-                        0
-                    }
-                })
-                .sum()
+            recs.iter().map(|r| if let Some(Value::Int(i)) = r.get(f) { *i } else { 0 }).sum()
         };
         // Totals printed by nfdump's own summary line.
-        assert_eq!(
-            (sum("bytes_sent"), sum("packets_sent"), sum("flows")),
-            (241_025, 4652, 4593)
-        );
-        let tcp = recs
-            .iter()
-            .filter(|r| r.get("ip_proto") == Some(&Value::Int(6)))
-            .count();
-        let udp = recs
-            .iter()
-            .filter(|r| r.get("ip_proto") == Some(&Value::Int(17)))
-            .count();
+        assert_eq!((sum("bytes_sent"), sum("packets_sent"), sum("flows")), (241_025, 4652, 4593));
+        let tcp = recs.iter().filter(|r| r.get("ip_proto") == Some(&Value::Int(6))).count();
+        let udp = recs.iter().filter(|r| r.get("ip_proto") == Some(&Value::Int(17))).count();
         assert_eq!((tcp, udp), (4576, 17));
         let ts: Vec<i64> = recs
             .iter()
-            .filter_map(|r| {
-                if let Some(Value::TimeUs(t)) = r.get("time") {
-                    Some(*t)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|r| if let Some(Value::TimeUs(t)) = r.get("time") { Some(*t) } else { None })
             .collect();
         assert_eq!(ts.len(), 4593);
         let lo = civil_to_us(2018, 1, 12, 15, 37, 30, 940_000, 0);
         let hi = civil_to_us(2018, 1, 12, 15, 38, 3, 981_000, 0);
-        assert_eq!(
-            (ts.iter().min().copied(), ts.iter().max().copied()),
-            (Some(lo), Some(hi))
-        );
+        assert_eq!((ts.iter().min().copied(), ts.iter().max().copied()), (Some(lo), Some(hi)));
     }
 
     #[test]
@@ -429,10 +361,7 @@ Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s
         let start = std::time::Instant::now();
         let mut n = 0usize;
         for _ in 0..50 {
-            n += lines
-                .iter()
-                .filter(|l| matches!(NfdumpTextParser.parse_line(l, &ctx), Ok(Some(_))))
-                .count();
+            n += lines.iter().filter(|l| matches!(NfdumpTextParser.parse_line(l, &ctx), Ok(Some(_)))).count();
         }
         let secs = start.elapsed().as_secs_f64();
         eprintln!(

@@ -39,9 +39,7 @@ pub enum Variant {
 }
 
 fn split(line: &[u8]) -> Vec<&[u8]> {
-    line.split(|b| *b == b',')
-        .map(super::delimited::trim_ascii)
-        .collect()
+    line.split(|b| *b == b',').map(super::delimited::trim_ascii).collect()
 }
 
 fn looks_like_row(f: &[&[u8]]) -> bool {
@@ -62,10 +60,7 @@ pub fn detect(lines: &[&[u8]]) -> Option<Variant> {
     if data.iter().all(|f| looks_like_row(f)) {
         return Some(Variant::NoHeader);
     }
-    if data
-        .iter()
-        .all(|f| f.len() == 20 && matches!(f[0], b"0" | b"1") && looks_like_row(&f[1..]))
-    {
+    if data.iter().all(|f| f.len() == 20 && matches!(f[0], b"0" | b"1") && looks_like_row(&f[1..])) {
         return Some(Variant::LabelledNoHeader);
     }
     None
@@ -97,23 +92,16 @@ pub fn aliases(variant: Variant) -> Vec<Alias> {
             }),
             "dateTimeStr" => out.push(Alias::Derived {
                 original: orig.into(),
-                expr: col("time")
-                    .dt()
-                    .strftime("%Y%m%d%H%M%S")
-                    .cast(DataType::Int64),
+                expr: col("time").dt().strftime("%Y%m%d%H%M%S").cast(DataType::Int64),
             }),
-            _ if kind != Kind::Skip && orig != stored => out.push(Alias::Same {
-                original: orig.into(),
-                column: stored.into(),
-            }),
+            _ if kind != Kind::Skip && orig != stored => {
+                out.push(Alias::Same { original: orig.into(), column: stored.into() })
+            }
             _ => {}
         }
     }
     if variant == Variant::LabelledNoHeader {
-        out.push(Alias::Same {
-            original: "Label".into(),
-            column: "label".into(),
-        });
+        out.push(Alias::Same { original: "Label".into(), column: "label".into() });
     }
     out
 }

@@ -11,16 +11,14 @@
 //! (IpAddress -> src_ip, TargetUserName -> user_name, ...).
 
 use crate::data::formats::jsonl::{
-    any_time_to_us, flatten_line, map_generic_key, parse_iso8601_us, push_int, push_proto,
-    push_string, push_unique, trim_line, value_to_int, FlatObject,
+    any_time_to_us, flatten_line, map_generic_key, parse_iso8601_us, push_int, push_proto, push_string,
+    push_unique, trim_line, value_to_int, FlatObject,
 };
 use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
 
 /// True for an EVTX-to-JSON record: an object with `Event.System` as an object.
 pub fn is_evtx_json(v: &serde_json::Value) -> bool {
-    v.get("Event")
-        .and_then(|e| e.get("System"))
-        .is_some_and(|s| s.is_object())
+    v.get("Event").and_then(|e| e.get("System")).is_some_and(|s| s.is_object())
 }
 
 /// True for a flat Windows event record (NXLog, PowerShell ConvertTo-Json, Winlogbeat).
@@ -29,23 +27,15 @@ pub fn is_flat_windows_json(v: &serde_json::Value) -> bool {
         Some(o) => o,
         None => return false,
     };
-    let winlogbeat = o.get("winlog").and_then(|w| w.get("event_id")).is_some()
-        || o.contains_key("winlog.event_id");
+    let winlogbeat =
+        o.get("winlog").and_then(|w| w.get("event_id")).is_some() || o.contains_key("winlog.event_id");
     let nxlog = o.contains_key("EventID")
-        && [
-            "EventTime",
-            "Hostname",
-            "SourceName",
-            "Channel",
-            "EventReceivedTime",
-        ]
-        .iter()
-        .any(|k| o.contains_key(*k));
+        && ["EventTime", "Hostname", "SourceName", "Channel", "EventReceivedTime"]
+            .iter()
+            .any(|k| o.contains_key(*k));
     let powershell = o.contains_key("Id")
         && o.contains_key("TimeCreated")
-        && (o.contains_key("ProviderName")
-            || o.contains_key("MachineName")
-            || o.contains_key("LogName"));
+        && (o.contains_key("ProviderName") || o.contains_key("MachineName") || o.contains_key("LogName"));
     winlogbeat || nxlog || powershell
 }
 
@@ -114,15 +104,11 @@ fn push_ip(rec: &mut Record, name: &'static str, k: String, v: Value) {
 /// Maps one EventData / UserData key (already without its prefix).
 fn map_event_data(rec: &mut Record, k: String, v: Value) {
     match k.as_str() {
-        "IpAddress" | "SourceAddress" | "SourceIp" | "ClientAddress" => {
-            push_ip(rec, "src_ip", k, v)
-        }
+        "IpAddress" | "SourceAddress" | "SourceIp" | "ClientAddress" => push_ip(rec, "src_ip", k, v),
         "DestAddress" | "DestinationIp" => push_ip(rec, "dst_ip", k, v),
         "IpPort" | "SourcePort" => push_int(rec, "src_port", k, v),
         "DestPort" | "DestinationPort" => push_int(rec, "dst_port", k, v),
-        "Protocol" if matches!(&v, Value::Str(s) if s.parse::<i64>().is_err()) => {
-            push_proto(rec, &v)
-        }
+        "Protocol" if matches!(&v, Value::Str(s) if s.parse::<i64>().is_err()) => push_proto(rec, &v),
         "TargetUserName" | "User" => push_string(rec, "user_name", k, v),
         "SubjectUserName" => push_string(rec, "subject_user_name", k, v),
         "LogonType" => match value_to_int(&v) {
@@ -166,9 +152,7 @@ fn strip_attributes(k: &str) -> String {
 }
 
 fn map_evtx(flat: FlatObject) -> Result<Record, String> {
-    let mut rec = Record {
-        fields: Vec::with_capacity(flat.len() + 3),
-    };
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
     let mut outcome = None;
     for (k, v) in flat {
         if let Some(sys) = k.strip_prefix("Event.System.") {
@@ -181,9 +165,7 @@ fn map_evtx(flat: FlatObject) -> Result<Record, String> {
                     _ => return Err(format!("bad SystemTime: {v:?}")),
                 },
                 "EventID" | "EventID.#text" => push_int(&mut rec, "event_id", k, v),
-                "EventID.#attributes.Qualifiers" => {
-                    rec.fields.push(("event_id_qualifiers".to_owned(), v))
-                }
+                "EventID.#attributes.Qualifiers" => rec.fields.push(("event_id_qualifiers".to_owned(), v)),
                 "Provider.#attributes.Name" => push_string(&mut rec, "app_name", k, v),
                 "Provider.#attributes.Guid" => rec.fields.push(("provider_guid".to_owned(), v)),
                 "Computer" => push_string(&mut rec, "host", k, v),
@@ -192,9 +174,7 @@ fn map_evtx(flat: FlatObject) -> Result<Record, String> {
                 "Execution.#attributes.ProcessID" => push_int(&mut rec, "process_id", k, v),
                 "Execution.#attributes.ThreadID" => push_int(&mut rec, "thread_id", k, v),
                 "Security.#attributes.UserID" => push_string(&mut rec, "user_sid", k, v),
-                "Correlation.#attributes.ActivityID" => {
-                    rec.fields.push(("activity_id".to_owned(), v))
-                }
+                "Correlation.#attributes.ActivityID" => rec.fields.push(("activity_id".to_owned(), v)),
                 "Keywords" => {
                     outcome = outcome_from_keywords(&v);
                     rec.fields.push(("keywords".to_owned(), v));
@@ -226,10 +206,7 @@ fn map_evtx(flat: FlatObject) -> Result<Record, String> {
                 Some(t) => rec.fields.push((k, Value::TimeUs(t))),
                 None => rec.fields.push((k, v)),
             }
-        } else if k.starts_with("Event.#attributes")
-            || k == "Event.EventData"
-            || k == "Event.UserData"
-        {
+        } else if k.starts_with("Event.#attributes") || k == "Event.EventData" || k == "Event.UserData" {
             // XML namespace and null EventData carry nothing.
         } else if let Some(rest) = k.strip_prefix("Event.") {
             rec.fields.push((strip_attributes(rest), v));
@@ -249,14 +226,8 @@ fn map_evtx(flat: FlatObject) -> Result<Record, String> {
 }
 
 /// Keys holding the record time in flat exports, in preference order.
-const FLAT_TIME_KEYS: [&str; 6] = [
-    "EventTime",
-    "TimeCreated",
-    "@timestamp",
-    "TimeGenerated",
-    "timestamp",
-    "EventReceivedTime",
-];
+const FLAT_TIME_KEYS: [&str; 6] =
+    ["EventTime", "TimeCreated", "@timestamp", "TimeGenerated", "timestamp", "EventReceivedTime"];
 
 fn map_flat(flat: FlatObject, ctx: &ParseContext) -> Record {
     // NXLog EventTime is local time without zone: ctx.default_tz_offset_secs applies.
@@ -264,9 +235,7 @@ fn map_flat(flat: FlatObject, ctx: &ParseContext) -> Record {
         let i = flat.iter().position(|(k, _)| k == key)?;
         any_time_to_us(&flat[i].1, ctx.default_tz_offset_secs).map(|t| (i, t))
     });
-    let mut rec = Record {
-        fields: Vec::with_capacity(flat.len() + 3),
-    };
+    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
     if let Some((_, t)) = time {
         rec.push("time", Value::TimeUs(t));
     }
@@ -275,35 +244,23 @@ fn map_flat(flat: FlatObject, ctx: &ParseContext) -> Record {
         if time.is_some_and(|(ti, _)| ti == i) {
             continue;
         }
-        if let Some(d) = k
-            .strip_prefix("winlog.event_data.")
-            .or_else(|| k.strip_prefix("winlog.user_data."))
+        if let Some(d) = k.strip_prefix("winlog.event_data.").or_else(|| k.strip_prefix("winlog.user_data."))
         {
             let d = d.to_owned();
             map_event_data(&mut rec, d, v);
             continue;
         }
         match k.as_str() {
-            "EventID" | "Id" | "winlog.event_id" | "event.code" => {
-                push_int(&mut rec, "event_id", k, v)
-            }
+            "EventID" | "Id" | "winlog.event_id" | "event.code" => push_int(&mut rec, "event_id", k, v),
             "Hostname" | "MachineName" | "winlog.computer_name" | "host.name" | "Computer" => {
                 push_string(&mut rec, "host", k, v)
             }
-            "SourceName" | "ProviderName" | "winlog.provider_name" => {
-                push_string(&mut rec, "app_name", k, v)
-            }
+            "SourceName" | "ProviderName" | "winlog.provider_name" => push_string(&mut rec, "app_name", k, v),
             "Channel" | "LogName" | "winlog.channel" => push_string(&mut rec, "channel", k, v),
-            "RecordNumber" | "RecordId" | "winlog.record_id" => {
-                push_int(&mut rec, "record_id", k, v)
-            }
+            "RecordNumber" | "RecordId" | "winlog.record_id" => push_int(&mut rec, "record_id", k, v),
             "Message" | "message" => push_string(&mut rec, "msg", k, v),
-            "ProcessID" | "ProcessId" | "winlog.process.pid" => {
-                push_int(&mut rec, "process_id", k, v)
-            }
-            "ThreadID" | "ThreadId" | "winlog.process.thread.id" => {
-                push_int(&mut rec, "thread_id", k, v)
-            }
+            "ProcessID" | "ProcessId" | "winlog.process.pid" => push_int(&mut rec, "process_id", k, v),
+            "ThreadID" | "ThreadId" | "winlog.process.thread.id" => push_int(&mut rec, "thread_id", k, v),
             "event.outcome" => push_string(&mut rec, "outcome", k, v),
             "event.action" => push_string(&mut rec, "action", k, v),
             "Keywords" => {
@@ -321,10 +278,10 @@ fn map_flat(flat: FlatObject, ctx: &ParseContext) -> Record {
                 }
                 rec.fields.push((k, v));
             }
-            "IpAddress" | "IpPort" | "TargetUserName" | "SubjectUserName" | "LogonType"
-            | "SourceIp" | "DestinationIp" | "SourcePort" | "DestinationPort" | "User"
-            | "SourceAddress" | "DestAddress" | "DestPort" | "Protocol" | "Image"
-            | "ProcessName" | "NewProcessName" | "ClientAddress" => map_event_data(&mut rec, k, v),
+            "IpAddress" | "IpPort" | "TargetUserName" | "SubjectUserName" | "LogonType" | "SourceIp"
+            | "DestinationIp" | "SourcePort" | "DestinationPort" | "User" | "SourceAddress"
+            | "DestAddress" | "DestPort" | "Protocol" | "Image" | "ProcessName" | "NewProcessName"
+            | "ClientAddress" => map_event_data(&mut rec, k, v),
             "time" => rec.fields.push(("time_raw".to_owned(), v)),
             _ => map_generic_key(&mut rec, k, v),
         }
@@ -345,60 +302,30 @@ pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
         ("Event.System.Computer", "host"),
         ("Event.System.Provider.#attributes.Name", "app_name"),
         ("Event.System.Channel", "channel"),
-        (
-            "Event.System.EventRecordID (else _evtx_record_id)",
-            "record_id",
-        ),
+        ("Event.System.EventRecordID (else _evtx_record_id)", "record_id"),
         ("Event.System.Keywords audit bits", "outcome"),
-        (
-            "Event.System.Execution.#attributes.ProcessID / ThreadID",
-            "process_id / thread_id",
-        ),
-        (
-            "Event.EventData.* / Event.UserData.<T>.*",
-            "key without prefix",
-        ),
-        (
-            "EventData.IpAddress / SourceIp / SourceAddress (::ffff: stripped)",
-            "src_ip",
-        ),
+        ("Event.System.Execution.#attributes.ProcessID / ThreadID", "process_id / thread_id"),
+        ("Event.EventData.* / Event.UserData.<T>.*", "key without prefix"),
+        ("EventData.IpAddress / SourceIp / SourceAddress (::ffff: stripped)", "src_ip"),
         ("EventData.IpPort / SourcePort", "src_port"),
-        (
-            "EventData.DestinationIp / DestAddress, DestinationPort / DestPort",
-            "dst_ip / dst_port",
-        ),
+        ("EventData.DestinationIp / DestAddress, DestinationPort / DestPort", "dst_ip / dst_port"),
         ("EventData.TargetUserName / User (Sysmon)", "user_name"),
         ("EventData.SubjectUserName", "subject_user_name"),
         ("EventData.LogonType", "LogonType (Int)"),
         ("Event.RenderingInfo.Message", "msg"),
     ];
     const FLAT: [(&str, &str); 11] = [
-        (
-            "EventTime / TimeCreated / @timestamp / TimeGenerated",
-            "time",
-        ),
+        ("EventTime / TimeCreated / @timestamp / TimeGenerated", "time"),
         ("EventID / Id / winlog.event_id / event.code", "event_id"),
-        (
-            "Hostname / MachineName / winlog.computer_name / host.name",
-            "host",
-        ),
-        (
-            "SourceName / ProviderName / winlog.provider_name",
-            "app_name",
-        ),
+        ("Hostname / MachineName / winlog.computer_name / host.name", "host"),
+        ("SourceName / ProviderName / winlog.provider_name", "app_name"),
         ("Channel / LogName / winlog.channel", "channel"),
         ("RecordNumber / RecordId / winlog.record_id", "record_id"),
         ("Message / message", "msg"),
         ("event.outcome, Keywords, EventType AUDIT_*", "outcome"),
         ("event.action", "action"),
-        (
-            "winlog.event_data.* / winlog.user_data.*",
-            "key without prefix",
-        ),
-        (
-            "top-level IpAddress, IpPort, TargetUserName, ... (NXLog)",
-            "as EventData",
-        ),
+        ("winlog.event_data.* / winlog.user_data.*", "key without prefix"),
+        ("top-level IpAddress, IpPort, TargetUserName, ... (NXLog)", "as EventData"),
     ];
     let mut v = Vec::new();
     v.extend(EVTX.iter().map(|(s, n)| ("windows-evtx-json", *s, *n)));
@@ -414,9 +341,7 @@ mod tests {
     use std::path::Path;
 
     fn parse_real(rel: &str) -> Option<(&'static str, Vec<Record>, usize)> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/real_data")
-            .join(rel);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data").join(rel);
         let Ok(data) = std::fs::read(&path) else {
             eprintln!("skipping: {} not found", path.display());
             return None;
@@ -459,16 +384,12 @@ mod tests {
             })
             .collect();
         assert_eq!(ts.len(), recs.len(), "every record has a time");
-        (
-            ts.iter().copied().min().unwrap_or(0),
-            ts.iter().copied().max().unwrap_or(0),
-        )
+        (ts.iter().copied().min().unwrap_or(0), ts.iter().copied().max().unwrap_or(0))
     }
 
     #[test]
     fn real_kerberos_spray() {
-        let Some((name, recs, rejects)) =
-            parse_real("windows-evtx-json/kerberos_pwd_spray_4771.jsonl")
+        let Some((name, recs, rejects)) = parse_real("windows-evtx-json/kerberos_pwd_spray_4771.jsonl")
         else {
             return;
         };
@@ -479,35 +400,25 @@ mod tests {
         assert_eq!(counts(&recs, "src_ip")["172.16.66.1"], 11);
         assert_eq!(range(&recs), (1_595_449_767_321_769, 1_595_449_776_437_702));
         assert_eq!(counts(&recs, "host")["01566s-win16-ir.threebeesco.com"], 12);
-        assert_eq!(
-            counts(&recs, "app_name")["Microsoft-Windows-Security-Auditing"],
-            11
-        );
+        assert_eq!(counts(&recs, "app_name")["Microsoft-Windows-Security-Auditing"], 11);
         assert_eq!(counts(&recs, "channel")["Security"], 12);
         let out = counts(&recs, "outcome");
         assert_eq!((out["failure"], out["success"]), (9, 3));
         let first = &recs[0];
         // 1102 keeps its UserData fields without the LogFileCleared prefix.
-        assert_eq!(
-            first.get("subject_user_name"),
-            Some(&Value::Str("a-jbrown".into()))
-        );
+        assert_eq!(first.get("subject_user_name"), Some(&Value::Str("a-jbrown".into())));
         assert_eq!(first.get("record_id"), Some(&Value::Int(887_106)));
         let spray = &recs[1];
         assert_eq!(spray.get("user_name"), Some(&Value::Str("HD01".into())));
         assert_eq!(spray.get("src_port"), Some(&Value::Int(55_961)));
         assert_eq!(spray.get("Status"), Some(&Value::Str("0x6".into())));
-        assert_eq!(
-            spray.get("_evtx_timestamp"),
-            Some(&Value::TimeUs(1_595_449_776_414_856))
-        );
+        assert_eq!(spray.get("_evtx_timestamp"), Some(&Value::TimeUs(1_595_449_776_414_856)));
         assert!(spray.fields.iter().all(|(k, _)| !k.starts_with("Event.")));
     }
 
     #[test]
     fn real_remote_file_copy() {
-        let Some((name, recs, rejects)) =
-            parse_real("windows-evtx-json/LM_5145_Remote_FileCopy.jsonl")
+        let Some((name, recs, rejects)) = parse_real("windows-evtx-json/LM_5145_Remote_FileCopy.jsonl")
         else {
             return;
         };
@@ -523,10 +434,7 @@ mod tests {
         let line = r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon"}},"EventID":{"#attributes":{"Qualifiers":""},"#text":3},"TimeCreated":{"#attributes":{"SystemTime":"2019-03-18T14:23:22.1Z"}},"Computer":"PC01","Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"Protocol":"tcp","SourceIp":"::1","SourcePort":"5000","DestinationIp":"::ffff:10.0.0.9","DestinationPort":"445","User":"EX\\bob","IpAddress":"-"}}}"##;
         let p = detect(&[line.as_bytes()]).expect("detected");
         assert_eq!(p.name(), "windows-evtx-json");
-        let r = p
-            .parse_line(line.as_bytes(), &ParseContext::default())
-            .unwrap()
-            .unwrap();
+        let r = p.parse_line(line.as_bytes(), &ParseContext::default()).unwrap().unwrap();
         assert_eq!(r.get("event_id"), Some(&Value::Int(3)));
         assert_eq!(r.get("src_ip"), Some(&Value::Str("::1".into())));
         assert_eq!(r.get("dst_ip"), Some(&Value::Str("10.0.0.9".into())));
@@ -535,10 +443,9 @@ mod tests {
         assert_eq!(r.get("ip_proto"), Some(&Value::Int(6)));
         assert_eq!(r.get("user_name"), Some(&Value::Str("EX\\bob".into())));
         assert_eq!(r.get("IpAddress"), Some(&Value::Str("-".into())));
-        let bad_time = r##"{"Event":{"System":{"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"nope"}}}}}"##;
-        assert!(p
-            .parse_line(bad_time.as_bytes(), &ParseContext::default())
-            .is_err());
+        let bad_time =
+            r##"{"Event":{"System":{"EventID":1,"TimeCreated":{"#attributes":{"SystemTime":"nope"}}}}}"##;
+        assert!(p.parse_line(bad_time.as_bytes(), &ParseContext::default()).is_err());
     }
 
     #[test]
@@ -546,34 +453,19 @@ mod tests {
         let line = r#"{"EventTime":"2020-09-15 10:00:01","Hostname":"DC01.corp","Keywords":-9214364837600034816,"EventType":"AUDIT_SUCCESS","SeverityValue":2,"EventID":4624,"SourceName":"Microsoft-Windows-Security-Auditing","Channel":"Security","RecordNumber":77,"TargetUserName":"DC01$","LogonType":"3","IpAddress":"172.16.66.37","IpPort":"49152","WorkstationName":"-","Message":"An account was successfully logged on."}"#;
         let p = detect(&[line.as_bytes()]).expect("detected");
         assert_eq!(p.name(), "windows-flat-json");
-        let ctx = ParseContext {
-            default_tz_offset_secs: 3600,
-            ..Default::default()
-        };
+        let ctx = ParseContext { default_tz_offset_secs: 3600, ..Default::default() };
         let r = p.parse_line(line.as_bytes(), &ctx).unwrap().unwrap();
         use crate::data::record::civil_to_us;
-        assert_eq!(
-            r.fields[0],
-            (
-                "time".into(),
-                Value::TimeUs(civil_to_us(2020, 9, 15, 9, 0, 1, 0, 0))
-            )
-        );
+        assert_eq!(r.fields[0], ("time".into(), Value::TimeUs(civil_to_us(2020, 9, 15, 9, 0, 1, 0, 0))));
         assert_eq!(r.get("event_id"), Some(&Value::Int(4624)));
         assert_eq!(r.get("host"), Some(&Value::Str("DC01.corp".into())));
-        assert_eq!(
-            r.get("app_name"),
-            Some(&Value::Str("Microsoft-Windows-Security-Auditing".into()))
-        );
+        assert_eq!(r.get("app_name"), Some(&Value::Str("Microsoft-Windows-Security-Auditing".into())));
         assert_eq!(r.get("record_id"), Some(&Value::Int(77)));
         assert_eq!(r.get("LogonType"), Some(&Value::Int(3)));
         assert_eq!(r.get("src_ip"), Some(&Value::Str("172.16.66.37".into())));
         assert_eq!(r.get("src_port"), Some(&Value::Int(49152)));
         assert_eq!(r.get("user_name"), Some(&Value::Str("DC01$".into())));
-        assert_eq!(
-            r.get("msg"),
-            Some(&Value::Str("An account was successfully logged on.".into()))
-        );
+        assert_eq!(r.get("msg"), Some(&Value::Str("An account was successfully logged on.".into())));
         assert_eq!(r.get("outcome"), Some(&Value::Str("success".into())));
         assert_eq!(r.get("WorkstationName"), Some(&Value::Str("-".into())));
     }
@@ -583,10 +475,7 @@ mod tests {
         let wlb = r#"{"@timestamp":"2020-09-15T10:00:01.123Z","event":{"code":"4625","outcome":"failure","action":"logon-failed"},"host":{"name":"dc01"},"winlog":{"event_id":4625,"computer_name":"DC01.corp","channel":"Security","provider_name":"Microsoft-Windows-Security-Auditing","record_id":9,"event_data":{"IpAddress":"::ffff:10.1.1.1","TargetUserName":"bob","LogonType":"3"}},"message":"An account failed to log on."}"#;
         let p = detect(&[wlb.as_bytes()]).expect("detected");
         assert_eq!(p.name(), "windows-flat-json");
-        let r = p
-            .parse_line(wlb.as_bytes(), &ParseContext::default())
-            .unwrap()
-            .unwrap();
+        let r = p.parse_line(wlb.as_bytes(), &ParseContext::default()).unwrap().unwrap();
         assert_eq!(r.get("time"), Some(&Value::TimeUs(1_600_164_001_123_000)));
         assert_eq!(r.get("event_id"), Some(&Value::Int(4625)));
         assert_eq!(r.get("outcome"), Some(&Value::Str("failure".into())));
@@ -594,15 +483,9 @@ mod tests {
         assert_eq!(r.get("src_ip"), Some(&Value::Str("10.1.1.1".into())));
         assert_eq!(r.get("user_name"), Some(&Value::Str("bob".into())));
         assert_eq!(r.get("host"), Some(&Value::Str("dc01".into())));
-        assert_eq!(
-            r.get("winlog.computer_name"),
-            Some(&Value::Str("DC01.corp".into()))
-        );
+        assert_eq!(r.get("winlog.computer_name"), Some(&Value::Str("DC01.corp".into())));
         let ps = r#"{"Id":4624,"TimeCreated":"/Date(1600164001000)/","MachineName":"DC01","ProviderName":"Microsoft-Windows-Security-Auditing","LogName":"Security"}"#;
-        let r = p
-            .parse_line(ps.as_bytes(), &ParseContext::default())
-            .unwrap()
-            .unwrap();
+        let r = p.parse_line(ps.as_bytes(), &ParseContext::default()).unwrap().unwrap();
         assert_eq!(r.get("time"), Some(&Value::TimeUs(1_600_164_001_000_000)));
         assert_eq!(r.get("event_id"), Some(&Value::Int(4624)));
         assert_eq!(r.get("channel"), Some(&Value::Str("Security".into())));
@@ -614,9 +497,7 @@ mod tests {
         assert!(is_evtx_json(&evtx));
         assert!(!is_flat_windows_json(&evtx));
         assert!(!is_evtx_json(&serde_json::json!({"Event": "x"})));
-        assert!(is_flat_windows_json(
-            &serde_json::json!({"EventID": 1, "Hostname": "h"})
-        ));
+        assert!(is_flat_windows_json(&serde_json::json!({"EventID": 1, "Hostname": "h"})));
         assert!(!is_flat_windows_json(&serde_json::json!({"EventID": 1})));
         assert!(!is_flat_windows_json(&serde_json::json!([1])));
     }

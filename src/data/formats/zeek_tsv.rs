@@ -14,9 +14,7 @@ pub struct ZeekHeader {
 }
 
 pub fn detect(lines: &[&[u8]]) -> bool {
-    lines
-        .first()
-        .is_some_and(|l| l.starts_with(b"#separator") || l.starts_with(b"#fields"))
+    lines.first().is_some_and(|l| l.starts_with(b"#separator") || l.starts_with(b"#fields"))
 }
 
 /// "\x09" -> tab, as Zeek writes the separator.
@@ -25,7 +23,7 @@ fn unescape(s: &str) -> String {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') && i + 3 < b.len() + 0 {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') && i + 3 < b.len() {
             if let Ok(v) = u8::from_str_radix(&s[i + 2..(i + 4).min(s.len())], 16) {
                 out.push(v as char);
                 i += 4;
@@ -76,11 +74,7 @@ pub fn parse_header(lines: &[&[u8]]) -> Result<ZeekHeader, String> {
         return Err("Zeek log without a #fields line".into());
     }
     if !h.types.is_empty() && h.types.len() != h.fields.len() {
-        return Err(format!(
-            "#types has {} entries but #fields has {}",
-            h.types.len(),
-            h.fields.len()
-        ));
+        return Err(format!("#types has {} entries but #fields has {}", h.types.len(), h.fields.len()));
     }
     Ok(h)
 }

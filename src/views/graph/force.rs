@@ -224,11 +224,7 @@ impl ForceLayout {
                 let [x, y] = [pos[i][0] as f64, pos[i][1] as f64];
                 let d = (x * x + y * y).sqrt();
                 if d > 0.0 {
-                    let factor = if p.strong_gravity {
-                        mass[i] * p.gravity
-                    } else {
-                        mass[i] * p.gravity / d
-                    };
+                    let factor = if p.strong_gravity { mass[i] * p.gravity } else { mass[i] * p.gravity / d };
                     f[0] -= x * factor;
                     f[1] -= y * factor;
                 }
@@ -293,8 +289,7 @@ impl ForceLayout {
         let optimal_jt = 0.05 * n.sqrt();
         let min_jt = optimal_jt.sqrt();
         let max_jt: f64 = 10.0;
-        let mut jt =
-            jitter_tolerance * min_jt.max(max_jt.min(optimal_jt * total_traction / (n * n)));
+        let mut jt = jitter_tolerance * min_jt.max(max_jt.min(optimal_jt * total_traction / (n * n)));
         let min_speed_efficiency = 0.05;
         if total_traction > 0.0 && total_swinging / total_traction > 2.0 {
             if self.speed_efficiency > min_speed_efficiency {
@@ -338,23 +333,13 @@ impl ForceLayout {
             free += 1;
         }
         let n = self.pos.len() as f64;
-        let (cx, cy) = self
-            .pos
-            .iter()
-            .fold((0.0, 0.0), |(x, y), p| (x + p[0] as f64, y + p[1] as f64));
+        let (cx, cy) = self.pos.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0] as f64, y + p[1] as f64));
         let (cx, cy) = (cx / n, cy / n);
-        let rms = (self
-            .pos
-            .iter()
-            .map(|p| (p[0] as f64 - cx).powi(2) + (p[1] as f64 - cy).powi(2))
-            .sum::<f64>()
-            / n)
-            .sqrt();
-        self.energy = if free == 0 {
-            0.0
-        } else {
-            (moved / free as f64 / rms.max(1e-9)) as f32
-        };
+        let rms =
+            (self.pos.iter().map(|p| (p[0] as f64 - cx).powi(2) + (p[1] as f64 - cy).powi(2)).sum::<f64>()
+                / n)
+                .sqrt();
+        self.energy = if free == 0 { 0.0 } else { (moved / free as f64 / rms.max(1e-9)) as f32 };
     }
 }
 
@@ -447,14 +432,7 @@ impl QuadTree {
     }
 
     fn build_cell(&mut self, idx: usize, pos: &[[f32; 2]], mass: &[f64], depth: u32) {
-        let Cell {
-            x0,
-            y0,
-            size,
-            start,
-            end,
-            ..
-        } = self.cells[idx];
+        let Cell { x0, y0, size, start, end, .. } = self.cells[idx];
         let (s, e) = (start as usize, end as usize);
         if e - s <= LEAF_CAPACITY || depth >= MAX_TREE_DEPTH {
             let (mut m, mut cx, mut cy) = (0.0, 0.0, 0.0);
@@ -514,14 +492,7 @@ impl QuadTree {
     }
 
     /// FA2 repulsion on node `i` from all other nodes (Barnes-Hut approximated).
-    fn repulsion(
-        &self,
-        i: usize,
-        pos: &[[f32; 2]],
-        mass: &[f64],
-        kr: f64,
-        theta2: f64,
-    ) -> [f64; 2] {
+    fn repulsion(&self, i: usize, pos: &[[f32; 2]], mass: &[f64], kr: f64, theta2: f64) -> [f64; 2] {
         let mut f = [0.0f64; 2];
         if self.cells.is_empty() {
             return f;
@@ -548,8 +519,8 @@ impl QuadTree {
                         // Coincident nodes: push apart along a direction fixed by the pair, with
                         // opposite signs for i and j so the pair separates.
                         let (a, b) = (i.min(j) as u64, i.max(j) as u64);
-                        let angle = (SplitMix64(a.wrapping_mul(0x1_0000_0001) ^ b).unit())
-                            * std::f64::consts::TAU;
+                        let angle =
+                            (SplitMix64(a.wrapping_mul(0x1_0000_0001) ^ b).unit()) * std::f64::consts::TAU;
                         let sign = if i < j { 1.0 } else { -1.0 };
                         dx = sign * angle.cos() * MIN_DIST2.sqrt();
                         dy = sign * angle.sin() * MIN_DIST2.sqrt();
@@ -564,10 +535,8 @@ impl QuadTree {
             let dx = px - cell.com[0];
             let dy = py - cell.com[1];
             let d2 = dx * dx + dy * dy;
-            let inside = px >= cell.x0
-                && px < cell.x0 + cell.size
-                && py >= cell.y0
-                && py < cell.y0 + cell.size;
+            let inside =
+                px >= cell.x0 && px < cell.x0 + cell.size && py >= cell.y0 && py < cell.y0 + cell.size;
             if !inside && cell.size * cell.size < theta2 * d2 {
                 let factor = kr * mi * cell.mass / d2;
                 f[0] += dx * factor;
@@ -631,9 +600,7 @@ mod tests {
     }
 
     fn all_finite(l: &ForceLayout) -> bool {
-        l.positions()
-            .iter()
-            .all(|p| p[0].is_finite() && p[1].is_finite())
+        l.positions().iter().all(|p| p[0].is_finite() && p[1].is_finite())
     }
 
     #[test]
@@ -655,10 +622,7 @@ mod tests {
             }
         }
         let unconnected = unconnected / count as f32;
-        assert!(
-            connected < unconnected,
-            "connected {connected} vs unconnected {unconnected}"
-        );
+        assert!(connected < unconnected, "connected {connected} vs unconnected {unconnected}");
         // Directly: node 0 closer to its partner than to an isolated node.
         assert!(dist(p, 0, 1) < dist(p, 0, 6));
     }
@@ -697,19 +661,8 @@ mod tests {
         // 500 steps on small graphs; fewer on the one big enough for the rayon path (debug builds are slow).
         for (seed, n, steps) in [(1u64, 50usize, 250), (2, 300, 250), (3, 1100, 40)] {
             let mut edges = random_graph(n, n * 3, seed);
-            edges.extend([
-                (0, 0, 1.0),
-                (1, 1, 5.0),
-                (0, 1, 1.0),
-                (0, 1, 1.0),
-                (0, 1, 1.0),
-            ]);
-            edges.extend([
-                (0, n as u32, 1.0),
-                (u32::MAX, 1, 1.0),
-                (2, 3, f32::NAN),
-                (2, 3, -1.0),
-            ]);
+            edges.extend([(0, 0, 1.0), (1, 1, 5.0), (0, 1, 1.0), (0, 1, 1.0), (0, 1, 1.0)]);
+            edges.extend([(0, n as u32, 1.0), (u32::MAX, 1, 1.0), (2, 3, f32::NAN), (2, 3, -1.0)]);
             edges.extend([(2, 3, f32::INFINITY), (4, 5, 0.0), (6, 7, 1e30)]);
             // Nodes n-10..n are isolated (no edges touch them with high probability; force a few).
             let mut l = ForceLayout::new(n + 10, &edges, seed);
@@ -762,10 +715,7 @@ mod tests {
         assert_eq!(a, run(77));
         assert_ne!(a, run(78));
         // Initial positions too.
-        assert_eq!(
-            ForceLayout::new(10, &[], 5).positions(),
-            ForceLayout::new(10, &[], 5).positions()
-        );
+        assert_eq!(ForceLayout::new(10, &[], 5).positions(), ForceLayout::new(10, &[], 5).positions());
     }
 
     #[test]
@@ -798,9 +748,8 @@ mod tests {
     fn barnes_hut_close_to_exact() {
         let n = 2000;
         let mut rng = SplitMix64(3);
-        let pos: Vec<[f32; 2]> = (0..n)
-            .map(|_| [(rng.unit() * 1000.0) as f32, (rng.unit() * 1000.0) as f32])
-            .collect();
+        let pos: Vec<[f32; 2]> =
+            (0..n).map(|_| [(rng.unit() * 1000.0) as f32, (rng.unit() * 1000.0) as f32]).collect();
         let mass: Vec<f64> = (0..n).map(|i| 1.0 + (i % 5) as f64).collect();
         let mut tree = QuadTree::default();
         tree.build(&pos, &mass);
@@ -819,12 +768,8 @@ mod tests {
                 }
             }
             let norm = (brute[0].powi(2) + brute[1].powi(2)).sqrt();
-            assert!(
-                ((exact[0] - brute[0]).powi(2) + (exact[1] - brute[1]).powi(2)).sqrt()
-                    < 1e-6 * norm
-            );
-            rel_err +=
-                ((approx[0] - brute[0]).powi(2) + (approx[1] - brute[1]).powi(2)).sqrt() / norm;
+            assert!(((exact[0] - brute[0]).powi(2) + (exact[1] - brute[1]).powi(2)).sqrt() < 1e-6 * norm);
+            rel_err += ((approx[0] - brute[0]).powi(2) + (approx[1] - brute[1]).powi(2)).sqrt() / norm;
         }
         let mean = rel_err / (n / 97 + 1) as f64;
         assert!(mean < 0.1, "mean relative Barnes-Hut error {mean}");
@@ -883,9 +828,7 @@ mod quality_tests {
         let (c0, c1) = (centroid(0..30), centroid(30..60));
         let spread = |r: std::ops::Range<usize>, c: [f32; 2]| {
             let n = r.len() as f32;
-            r.map(|i| ((p[i][0] - c[0]).powi(2) + (p[i][1] - c[1]).powi(2)).sqrt())
-                .sum::<f32>()
-                / n
+            r.map(|i| ((p[i][0] - c[0]).powi(2) + (p[i][1] - c[1]).powi(2)).sqrt()).sum::<f32>() / n
         };
         let between = ((c0[0] - c1[0]).powi(2) + (c0[1] - c1[1]).powi(2)).sqrt();
         let within = spread(0..30, c0).max(spread(30..60, c1));
@@ -897,23 +840,13 @@ mod quality_tests {
     fn energy_trace() {
         let mut rng = SplitMix64(8);
         let edges: Vec<(u32, u32, f32)> = (0..5000)
-            .map(|_| {
-                (
-                    (rng.next_u64() % 1000) as u32,
-                    (rng.next_u64() % 1000) as u32,
-                    1.0,
-                )
-            })
+            .map(|_| ((rng.next_u64() % 1000) as u32, (rng.next_u64() % 1000) as u32, 1.0))
             .collect();
         let mut l = ForceLayout::new(1000, &edges, 1);
         for i in 1..=1000 {
             l.step();
             if i % 50 == 0 || i < 10 {
-                println!(
-                    "step {i}: energy {:.2e} speed {:.3}",
-                    l.energy(),
-                    l.global_speed()
-                );
+                println!("step {i}: energy {:.2e} speed {:.3}", l.energy(), l.global_speed());
             }
         }
     }

@@ -142,12 +142,8 @@ impl GraphViewState {
     /// Exports the graph as shown (with current positions): "dot", "gdf", "graphml" or "graphson".
     pub fn export(&self, format: &str) -> Result<String, String> {
         let g = self.graph.as_ref().ok_or("no graph to export")?;
-        let pos: export::Positions = g
-            .nodes
-            .iter()
-            .zip(self.positions.iter())
-            .map(|(n, p)| (n.index, (p[0], p[1])))
-            .collect();
+        let pos: export::Positions =
+            g.nodes.iter().zip(self.positions.iter()).map(|(n, p)| (n.index, (p[0], p[1]))).collect();
         let pos = (pos.len() == g.nodes.len()).then_some(&pos);
         match format {
             "dot" => Ok(export::to_dot(&g.link, pos)),
@@ -167,18 +163,14 @@ impl GraphViewState {
 
     fn selection_clause(&self) -> Option<Clause> {
         let g = self.graph.as_ref()?;
-        let nodes: Vec<usize> = self
-            .selected_nodes
-            .iter()
-            .filter_map(|id| g.by_id.get(id).copied())
-            .collect();
+        let nodes: Vec<usize> =
+            self.selected_nodes.iter().filter_map(|id| g.by_id.get(id).copied()).collect();
         let edges: Vec<usize> = g
             .edges
             .iter()
             .enumerate()
             .filter(|(_, e)| {
-                self.selected_edges
-                    .contains(&(g.nodes[e.a].id.clone(), g.nodes[e.b].id.clone()))
+                self.selected_edges.contains(&(g.nodes[e.a].id.clone(), g.nodes[e.b].id.clone()))
             })
             .map(|(i, _)| i)
             .collect();
@@ -188,17 +180,16 @@ impl GraphViewState {
     fn edit(&mut self) -> GraphAction {
         let clause = self.selection_clause();
         self.last_emitted = clause.clone();
-        GraphAction::Edit(ViewEdit {
-            clause,
-            continuing: false,
-        })
+        GraphAction::Edit(ViewEdit { clause, continuing: false })
     }
 
     /// Rebuilds the graph if tuples or config changed.
     // The tuple argument mirrors `graph_ui`'s signature (fixed by the interface).
     #[allow(clippy::type_complexity)]
     fn refresh(&mut self, tuples: Option<(&[String], &[(Vec<String>, i64)])>, ctx: &egui::Context) {
-        let Some((fields, tuples)) = tuples else { return };
+        let Some((fields, tuples)) = tuples else {
+            return;
+        };
         let h = input_hash(&self.config, fields, tuples);
         if self.last_hash == Some(h) {
             return;
@@ -245,9 +236,7 @@ impl GraphViewState {
                 let old = self.graph.take();
                 self.positions = Arc::new(column_positions(&g, old.as_ref(), &self.positions));
                 if self.layout_enabled && !self.too_large {
-                    let w = self
-                        .worker
-                        .get_or_insert_with(|| LayoutWorker::new(LayoutLimits::default()));
+                    let w = self.worker.get_or_insert_with(|| LayoutWorker::new(LayoutLimits::default()));
                     w.set_repaint_context(ctx);
                     w.set_paused(self.paused);
                     self.layout_generation = w.set_graph(ids, g.layout_edges());
@@ -304,11 +293,7 @@ impl GraphViewState {
     fn fit(&mut self, rect: Rect) {
         let mut lo = Vec2::splat(f32::INFINITY);
         let mut hi = Vec2::splat(f32::NEG_INFINITY);
-        for p in self
-            .positions
-            .iter()
-            .filter(|p| p[0].is_finite() && p[1].is_finite())
-        {
+        for p in self.positions.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
             lo = lo.min(Vec2::new(p[0], p[1]));
             hi = hi.max(Vec2::new(p[0], p[1]));
         }
@@ -444,7 +429,9 @@ pub fn graph_ui(
 }
 
 fn legend_ui(ui: &mut egui::Ui, state: &GraphViewState) {
-    let Some(g) = state.graph.as_ref() else { return };
+    let Some(g) = state.graph.as_ref() else {
+        return;
+    };
     ui.horizontal_wrapped(|ui| {
         for l in &g.legend {
             let (r, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
@@ -466,11 +453,7 @@ fn controls(ui: &mut egui::Ui, state: &mut GraphViewState, columns: &[String]) -
         }
         if ui.selectable_label(three, "Three-node").clicked() && !three {
             let mut f = state.config.fields.clone();
-            let ev = columns
-                .iter()
-                .find(|c| !f.contains(c))
-                .cloned()
-                .unwrap_or_default();
+            let ev = columns.iter().find(|c| !f.contains(c)).cloned().unwrap_or_default();
             if f.len() >= 2 {
                 f.insert(1, ev);
             }
@@ -490,9 +473,7 @@ fn controls(ui: &mut egui::Ui, state: &mut GraphViewState, columns: &[String]) -
                 .selected_text(fields[i].as_str())
                 .show_ui(ui, |ui| {
                     for c in columns {
-                        changed |= ui
-                            .selectable_value(&mut fields[i], c.clone(), c.as_str())
-                            .changed();
+                        changed |= ui.selectable_value(&mut fields[i], c.clone(), c.as_str()).changed();
                     }
                 })
                 .response
@@ -513,8 +494,7 @@ fn controls(ui: &mut egui::Ui, state: &mut GraphViewState, columns: &[String]) -
             ("Event fan-out", &mut o.event_fan_out),
         ] {
             let lab = ui.label(name);
-            ui.add(egui::DragValue::new(v).range(0..=1_000_000))
-                .labelled_by(lab.id);
+            ui.add(egui::DragValue::new(v).range(0..=1_000_000)).labelled_by(lab.id);
         }
         let lab = ui.label("Split mode");
         egui::ComboBox::from_id_salt("graph_split")
@@ -532,12 +512,7 @@ fn controls(ui: &mut egui::Ui, state: &mut GraphViewState, columns: &[String]) -
             .response
             .labelled_by(lab.id);
         let lab = ui.label("Max node size");
-        ui.add(
-            egui::DragValue::new(&mut o.max_node_size)
-                .range(0.05..=5.0)
-                .speed(0.01),
-        )
-        .labelled_by(lab.id);
+        ui.add(egui::DragValue::new(&mut o.max_node_size).range(0.05..=5.0).speed(0.01)).labelled_by(lab.id);
         ui.checkbox(&mut o.split_source_target, "Split source/target");
         ui.checkbox(&mut state.config.cluster_24, "Cluster /24");
     });
@@ -547,11 +522,7 @@ fn controls(ui: &mut egui::Ui, state: &mut GraphViewState, columns: &[String]) -
         }
         if let Some((p, _)) = &state.config.properties {
             ui.small(p.display().to_string());
-            if ui
-                .small_button("x")
-                .on_hover_text("Drop the property file")
-                .clicked()
-            {
+            if ui.small_button("x").on_hover_text("Drop the property file").clicked() {
                 state.config.properties = None;
             }
         }
@@ -567,11 +538,7 @@ fn controls(ui: &mut egui::Ui, state: &mut GraphViewState, columns: &[String]) -
                 }
             }
         }
-        let pause_label = if state.paused {
-            "Resume layout"
-        } else {
-            "Pause layout"
-        };
+        let pause_label = if state.paused { "Resume layout" } else { "Pause layout" };
         if ui.button(pause_label).clicked() {
             state.paused = !state.paused;
             if let Some(w) = &state.worker {
@@ -618,13 +585,9 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
 
     let g = state.graph.as_ref()?;
     let n = g.nodes.len().min(state.positions.len());
-    let screen: Vec<Pos2> = (0..n)
-        .map(|i| state.to_screen(rect, state.positions[i]))
-        .collect();
+    let screen: Vec<Pos2> = (0..n).map(|i| state.to_screen(rect, state.positions[i])).collect();
     let radius: Vec<f32> = (0..n).map(|i| 3.0 + 9.0 * g.nodes[i].size).collect();
-    let visible: Vec<usize> = (0..n)
-        .filter(|&i| rect.expand(radius[i]).contains(screen[i]))
-        .collect();
+    let visible: Vec<usize> = (0..n).filter(|&i| rect.expand(radius[i]).contains(screen[i])).collect();
 
     // Node widgets (accessible "node <value>"), topmost so they get the pointer first.
     let mut hovered_node: Option<usize> = None;
@@ -698,9 +661,7 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
         }
     } else if resp.drag_started() && modifiers.shift {
         // Where the button went down, not where the drag was recognised.
-        state.box_start = ui
-            .input(|i| i.pointer.press_origin())
-            .or(resp.interact_pointer_pos());
+        state.box_start = ui.input(|i| i.pointer.press_origin()).or(resp.interact_pointer_pos());
     } else if resp.dragged() && state.box_start.is_none() {
         state.center -= resp.drag_delta() / state.zoom;
         state.auto_fit = false;
@@ -787,18 +748,12 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
 
     // Hover: ours goes out, another view's comes in.
     let g = state.graph.as_ref()?;
-    let incoming = hover.as_ref().and_then(|h| {
-        g.by_id
-            .get(&h.value)
-            .copied()
-            .filter(|&i| g.node_field(i) == Some(h.field.as_str()))
-    });
+    let incoming = hover
+        .as_ref()
+        .and_then(|h| g.by_id.get(&h.value).copied().filter(|&i| g.node_field(i) == Some(h.field.as_str())));
     if let Some(i) = hovered_node {
         if let Some(f) = g.node_field(i) {
-            *hover = Some(Hover {
-                field: f.to_string(),
-                value: g.nodes[i].id.clone(),
-            });
+            *hover = Some(Hover { field: f.to_string(), value: g.nodes[i].id.clone() });
         }
         let tip = format!(
             "{} ({}) - {} records",
@@ -810,16 +765,7 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
     }
     let focus = hovered_node.or(incoming);
     let neighbours: HashSet<usize> = focus
-        .map(|i| {
-            state
-                .adjacency
-                .get(i)
-                .into_iter()
-                .flatten()
-                .copied()
-                .chain([i])
-                .collect()
-        })
+        .map(|i| state.adjacency.get(i).into_iter().flatten().copied().chain([i]).collect())
         .unwrap_or_default();
     let selected: HashSet<usize> = state
         .selected_nodes
@@ -838,14 +784,8 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
             continue;
         }
         let on = focus.is_none() || focus == Some(e.a) || focus == Some(e.b);
-        let sel = state
-            .selected_edges
-            .contains(&(g.nodes[e.a].id.clone(), g.nodes[e.b].id.clone()));
-        let mut c = if sel {
-            palette::BAR_SELECTED
-        } else {
-            e.color.gamma_multiply(0.7)
-        };
+        let sel = state.selected_edges.contains(&(g.nodes[e.a].id.clone(), g.nodes[e.b].id.clone()));
+        let mut c = if sel { palette::BAR_SELECTED } else { e.color.gamma_multiply(0.7) };
         if !on {
             c = dim(c);
         }
@@ -856,11 +796,7 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
             let tip = b - dir * radius[e.b];
             let side = Vec2::new(-dir.y, dir.x) * 3.5;
             let back = tip - dir * 8.0;
-            painter.add(egui::Shape::convex_polygon(
-                vec![tip, back + side, back - side],
-                c,
-                Stroke::NONE,
-            ));
+            painter.add(egui::Shape::convex_polygon(vec![tip, back + side, back - side], c, Stroke::NONE));
         }
     }
 
@@ -872,11 +808,8 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
         let p = screen[i];
         let r = radius[i];
         let on = focus.is_none() || neighbours.contains(&i);
-        let mut fill = if node.color == Color32::GRAY {
-            type_color_default(node.node_type)
-        } else {
-            node.color
-        };
+        let mut fill =
+            if node.color == Color32::GRAY { type_color_default(node.node_type) } else { node.color };
         if !on {
             fill = dim(fill);
         }
@@ -886,14 +819,7 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
         } else if Some(i) == focus {
             Stroke::new(2.0, palette::BAR_HOVER)
         } else {
-            Stroke::new(
-                0.7,
-                if on {
-                    outline.gamma_multiply(0.6)
-                } else {
-                    dim(outline)
-                },
-            )
+            Stroke::new(0.7, if on { outline.gamma_multiply(0.6) } else { dim(outline) })
         };
         match node.shape {
             NodeShape::Box => {
@@ -909,11 +835,7 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
                 painter.circle(p, r, fill, stroke);
             }
             NodeShape::Triangle => {
-                let pts = vec![
-                    p + Vec2::new(0.0, -r),
-                    p + Vec2::new(r, 0.8 * r),
-                    p + Vec2::new(-r, 0.8 * r),
-                ];
+                let pts = vec![p + Vec2::new(0.0, -r), p + Vec2::new(r, 0.8 * r), p + Vec2::new(-r, 0.8 * r)];
                 painter.add(egui::Shape::convex_polygon(pts, fill, stroke));
             }
             NodeShape::Diamond => {
@@ -927,32 +849,19 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
             }
         }
         if (draw_all_labels && on) || is_sel || Some(i) == focus {
-            let text = if node.label.is_empty() {
-                &node.id
-            } else {
-                &node.label
-            };
+            let text = if node.label.is_empty() { &node.id } else { &node.label };
             painter.text(
                 p + Vec2::new(0.0, r + 2.0),
                 egui::Align2::CENTER_TOP,
                 text,
                 egui::FontId::proportional(11.0),
-                if on {
-                    ui.visuals().text_color()
-                } else {
-                    dim(ui.visuals().text_color())
-                },
+                if on { ui.visuals().text_color() } else { dim(ui.visuals().text_color()) },
             );
         }
     }
     if let Some(b) = box_rect {
         painter.rect_filled(b, 0.0, palette::BRUSH_FILL);
-        painter.rect_stroke(
-            b,
-            0.0,
-            Stroke::new(1.0, palette::BAR_SELECTED),
-            StrokeKind::Inside,
-        );
+        painter.rect_stroke(b, 0.0, Stroke::new(1.0, palette::BAR_SELECTED), StrokeKind::Inside);
     }
     action.map(|()| state.edit())
 }
@@ -1008,28 +917,26 @@ mod tests {
     }
 
     fn harness(a: App) -> Harness<'static, App> {
-        Harness::builder()
-            .with_size(Vec2::new(1000.0, 700.0))
-            .build_ui_state(
-                |ui, a: &mut App| {
-                    let cols = s(&["src_ip", "dst_ip", "dst_port"]);
-                    let own = a.actions.last().cloned().flatten();
-                    a.hover = None;
-                    match graph_ui(
-                        ui,
-                        &mut a.state,
-                        &cols,
-                        Some((&a.fields, &a.tuples)),
-                        own.as_ref(),
-                        &mut a.hover,
-                    ) {
-                        Some(GraphAction::Edit(e)) => a.actions.push(e.clause),
-                        Some(GraphAction::Export { format, text }) => a.exports.push((format, text)),
-                        Some(GraphAction::OpenProperties) | None => {}
-                    }
-                },
-                a,
-            )
+        Harness::builder().with_size(Vec2::new(1000.0, 700.0)).build_ui_state(
+            |ui, a: &mut App| {
+                let cols = s(&["src_ip", "dst_ip", "dst_port"]);
+                let own = a.actions.last().cloned().flatten();
+                a.hover = None;
+                match graph_ui(
+                    ui,
+                    &mut a.state,
+                    &cols,
+                    Some((&a.fields, &a.tuples)),
+                    own.as_ref(),
+                    &mut a.hover,
+                ) {
+                    Some(GraphAction::Edit(e)) => a.actions.push(e.clause),
+                    Some(GraphAction::Export { format, text }) => a.exports.push((format, text)),
+                    Some(GraphAction::OpenProperties) | None => {}
+                }
+            },
+            a,
+        )
     }
 
     #[test]
@@ -1039,25 +946,16 @@ mod tests {
         h.get_by_label("node 10.0.0.1").click();
         h.run();
         let expected = Clause::Match {
-            any_of: vec![vec![Pred::Eq {
-                field: "src_ip".into(),
-                value: "10.0.0.1".into(),
-            }]],
+            any_of: vec![vec![Pred::Eq { field: "src_ip".into(), value: "10.0.0.1".into() }]],
             negate: false,
         };
         assert_eq!(h.state().actions.first(), Some(&Some(expected.clone())));
         // Ctrl-click adds a target node.
-        h.get_by_label("node 192.168.0.2")
-            .click_modifiers(egui::Modifiers::COMMAND);
+        h.get_by_label("node 192.168.0.2").click_modifiers(egui::Modifiers::COMMAND);
         h.run();
-        let Some(Some(Clause::Match { any_of, .. })) = h.state().actions.last() else {
-            panic!("no edit")
-        };
+        let Some(Some(Clause::Match { any_of, .. })) = h.state().actions.last() else { panic!("no edit") };
         assert_eq!(any_of.len(), 2);
-        assert!(any_of.contains(&vec![Pred::Eq {
-            field: "dst_ip".into(),
-            value: "192.168.0.2".into()
-        }]));
+        assert!(any_of.contains(&vec![Pred::Eq { field: "dst_ip".into(), value: "192.168.0.2".into() }]));
         // Escape clears the selection.
         h.key_press(egui::Key::Escape);
         h.run();
@@ -1094,13 +992,7 @@ mod tests {
         h.run();
         h.get_by_label("node 192.168.0.1").hover();
         h.run();
-        assert_eq!(
-            h.state().hover,
-            Some(Hover {
-                field: "dst_ip".into(),
-                value: "192.168.0.1".into()
-            })
-        );
+        assert_eq!(h.state().hover, Some(Hover { field: "dst_ip".into(), value: "192.168.0.1".into() }));
     }
 
     #[test]
@@ -1114,17 +1006,8 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
             h.run_steps(1);
         }
-        assert!(
-            h.state().state.status().starts_with("layout:"),
-            "{}",
-            h.state().state.status()
-        );
-        assert!(h
-            .state()
-            .state
-            .positions
-            .iter()
-            .all(|p| p[0].is_finite() && p[1].is_finite()));
+        assert!(h.state().state.status().starts_with("layout:"), "{}", h.state().state.status());
+        assert!(h.state().state.positions.iter().all(|p| p[0].is_finite() && p[1].is_finite()));
     }
 
     #[test]
@@ -1140,10 +1023,7 @@ mod tests {
         let mut h = harness(a);
         h.run();
         assert!(h.query_by_label_contains("Too large to lay out").is_some());
-        assert!(
-            h.query_by_label("node 10.0.0.1").is_none(),
-            "no canvas when too large"
-        );
+        assert!(h.query_by_label("node 10.0.0.1").is_none(), "no canvas when too large");
         h.get_by_label("Cluster addresses into /24").click();
         h.run();
         let g = h.state().state.graph().unwrap();
@@ -1154,9 +1034,7 @@ mod tests {
         // The cluster node selects the original addresses.
         h.get_by_label("node 10.0.0/24").click();
         h.run();
-        let Some(Some(Clause::Match { any_of, .. })) = h.state().actions.first() else {
-            panic!("no edit")
-        };
+        let Some(Some(Clause::Match { any_of, .. })) = h.state().actions.first() else { panic!("no edit") };
         assert_eq!(any_of.len(), 3);
     }
 
@@ -1206,9 +1084,7 @@ mod tests {
         h.run();
         h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
         h.run();
-        let Some(Some(Clause::Match { any_of, .. })) = h.state().actions.first() else {
-            panic!("no edit")
-        };
+        let Some(Some(Clause::Match { any_of, .. })) = h.state().actions.first() else { panic!("no edit") };
         // 10.0.0.x are sources, 192.168.0.x targets.
         assert_eq!(any_of.len(), 5, "{any_of:?}");
     }

@@ -82,11 +82,7 @@ pub struct LayoutLimits {
 
 impl Default for LayoutLimits {
     fn default() -> Self {
-        LayoutLimits {
-            energy_stop: DEFAULT_ENERGY_STOP,
-            max_steps: DEFAULT_MAX_STEPS,
-            seed: 0x0b5e_55ed,
-        }
+        LayoutLimits { energy_stop: DEFAULT_ENERGY_STOP, max_steps: DEFAULT_MAX_STEPS, seed: 0x0b5e_55ed }
     }
 }
 
@@ -108,13 +104,7 @@ impl LayoutWorker {
             .name("graph-layout".into())
             .spawn(move || run(rx, s2, r2, limits))
             .ok();
-        LayoutWorker {
-            tx,
-            shared,
-            repaint,
-            handle,
-            generation: 0,
-        }
+        LayoutWorker { tx, shared, repaint, handle, generation: 0 }
     }
 
     /// The worker asks this context to repaint after publishing a snapshot.
@@ -129,11 +119,7 @@ impl LayoutWorker {
     /// Replaces the graph; returns its generation. `ids` identify nodes across graphs.
     pub fn set_graph(&mut self, ids: Vec<String>, edges: Vec<(u32, u32, f32)>) -> u64 {
         self.generation += 1;
-        let _ = self.tx.send(Cmd::Graph {
-            generation: self.generation,
-            ids,
-            edges,
-        });
+        let _ = self.tx.send(Cmd::Graph { generation: self.generation, ids, edges });
         self.generation
     }
 
@@ -143,19 +129,11 @@ impl LayoutWorker {
 
     /// Moves (drag) and optionally pins a node of the current graph.
     pub fn move_node(&self, node: usize, pos: [f32; 2], pin: bool) {
-        let _ = self.tx.send(Cmd::Move {
-            generation: self.generation,
-            node,
-            pos,
-            pin,
-        });
+        let _ = self.tx.send(Cmd::Move { generation: self.generation, node, pos, pin });
     }
 
     pub fn unpin(&self, node: usize) {
-        let _ = self.tx.send(Cmd::Unpin {
-            generation: self.generation,
-            node,
-        });
+        let _ = self.tx.send(Cmd::Unpin { generation: self.generation, node });
     }
 
     pub fn set_paused(&self, paused: bool) {
@@ -236,22 +214,13 @@ fn run(
         while let Some(cmd) = next {
             match cmd {
                 Cmd::Shutdown => return,
-                Cmd::Graph {
-                    generation,
-                    ids,
-                    edges,
-                } => {
+                Cmd::Graph { generation, ids, edges } => {
                     st = Some(new_state(st.take(), generation, ids, &edges, limits.seed));
                     rate_t0 = Instant::now();
                     rate_steps0 = 0;
                     rate = 0.0;
                 }
-                Cmd::Move {
-                    generation,
-                    node,
-                    pos,
-                    pin,
-                } => {
+                Cmd::Move { generation, node, pos, pin } => {
                     if let Some(s) = st.as_mut().filter(|s| s.generation == generation) {
                         s.layout.set_position(node, pos);
                         if pin {
@@ -326,12 +295,8 @@ fn new_state(
     let mut layout = ForceLayout::new(ids.len(), edges, seed);
     let mut pinned = HashSet::new();
     if let Some(old) = old {
-        let old_pos: HashMap<&str, [f32; 2]> = old
-            .ids
-            .iter()
-            .map(String::as_str)
-            .zip(old.layout.positions().iter().copied())
-            .collect();
+        let old_pos: HashMap<&str, [f32; 2]> =
+            old.ids.iter().map(String::as_str).zip(old.layout.positions().iter().copied()).collect();
         let mut known = vec![false; ids.len()];
         for (i, id) in ids.iter().enumerate() {
             if let Some(p) = old_pos.get(id.as_str()) {
@@ -357,14 +322,7 @@ fn new_state(
             }
         }
     }
-    State {
-        generation,
-        ids,
-        layout,
-        pinned,
-        steps_at_start: 0,
-        done: false,
-    }
+    State { generation, ids, layout, pinned, steps_at_start: 0, done: false }
 }
 
 #[cfg(test)]
@@ -390,20 +348,13 @@ mod tests {
 
     #[test]
     fn runs_keeps_persisting_positions_and_stops() {
-        let mut w = LayoutWorker::new(LayoutLimits {
-            max_steps: 300,
-            ..Default::default()
-        });
+        let mut w = LayoutWorker::new(LayoutLimits { max_steps: 300, ..Default::default() });
         let (ids, edges) = ring(30);
         let g1 = w.set_graph(ids, edges);
         let s = wait_for(&w, |s| s.generation == g1 && !s.running && s.steps > 0);
         assert_eq!(s.positions.len(), 30);
         assert!(s.positions.iter().all(|p| p[0].is_finite() && p[1].is_finite()));
-        assert!(
-            s.steps <= 300 && s.steps > 0,
-            "stopped by energy or budget: {}",
-            s.steps
-        );
+        assert!(s.steps <= 300 && s.steps > 0, "stopped by energy or budget: {}", s.steps);
         assert!(!s.running);
         // Pin node 0 somewhere far; then rebuild with n0..n19 plus new nodes: persisting ones keep
         // their spot at the start of the new layout, the pinned one stays put for good.
@@ -452,18 +403,12 @@ mod tests {
         let n = 10_000usize;
         let mut x = 12345u64;
         let mut rnd = || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (x >> 33) as usize % n
         };
         let edges: Vec<(u32, u32, f32)> = (0..50_000).map(|_| (rnd() as u32, rnd() as u32, 1.0)).collect();
         let ids = (0..n).map(|i| format!("n{i}")).collect();
-        let mut w = LayoutWorker::new(LayoutLimits {
-            max_steps: 1_000_000,
-            energy_stop: 0.0,
-            seed: 1,
-        });
+        let mut w = LayoutWorker::new(LayoutLimits { max_steps: 1_000_000, energy_stop: 0.0, seed: 1 });
         let g = w.set_graph(ids, edges);
         std::thread::sleep(Duration::from_secs(5));
         let s = w.snapshot();

@@ -67,11 +67,7 @@ impl Default for GraphConfig {
 impl GraphConfig {
     /// The properties in force: the file's (or defaults) plus the /24 clustering shortcut.
     pub fn effective_properties(&self) -> Properties {
-        let mut p = self
-            .properties
-            .as_ref()
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default();
+        let mut p = self.properties.as_ref().map(|(_, p)| p.clone()).unwrap_or_default();
         if self.cluster_24 {
             if let Ok(extra) = Properties::parse(CLUSTER_24_RULES) {
                 p.cluster.source.extend(extra.cluster.source);
@@ -90,10 +86,7 @@ impl GraphConfig {
         self.fields.hash(h);
         format!("{:?}", self.options).hash(h);
         // Debug text so a reload of the same path with new content still changes the hash.
-        self.properties
-            .as_ref()
-            .map(|(p, props)| format!("{p:?}{props:?}"))
-            .hash(h);
+        self.properties.as_ref().map(|(p, props)| format!("{p:?}{props:?}")).hash(h);
         self.cluster_24.hash(h);
     }
 }
@@ -196,9 +189,7 @@ pub fn afterglow_color(name: &str) -> Color32 {
             _ => None,
         }
     };
-    crate::graph::export::rgb(name)
-        .and_then(parse)
-        .unwrap_or(Color32::GRAY)
+    crate::graph::export::rgb(name).and_then(parse).unwrap_or(Color32::GRAY)
 }
 
 /// Builds the graph from crossfiltered tuples. `fields` names the tuple columns; the first
@@ -235,17 +226,8 @@ pub fn build_view_graph(
     });
     let mut link = build_graph(rows, &props, &options).map_err(|e| e.to_string())?;
     if !expand {
-        let namer = Namer {
-            props: &props,
-            options: &options,
-            cache: Default::default(),
-        };
-        let weight = |r: u32| {
-            tuples
-                .get(r as usize)
-                .map(|(_, n)| (*n).max(0) as usize)
-                .unwrap_or(0)
-        };
+        let namer = Namer { props: &props, options: &options, cache: Default::default() };
+        let weight = |r: u32| tuples.get(r as usize).map(|(_, n)| (*n).max(0) as usize).unwrap_or(0);
         for w in link.graph.node_weights_mut() {
             // Only the rows where the node plays its drawn role (a source that is also a target is
             // counted as a source, like AfterGlow).
@@ -257,11 +239,7 @@ pub fn build_view_graph(
             w.count = w
                 .rows
                 .iter()
-                .filter(|&&r| {
-                    tuples
-                        .get(r as usize)
-                        .is_some_and(|(v, _)| namer.names(v)[slot] == w.id)
-                })
+                .filter(|&&r| tuples.get(r as usize).is_some_and(|(v, _)| namer.names(v)[slot] == w.id))
                 .map(|&r| weight(r))
                 .sum();
         }
@@ -272,13 +250,7 @@ pub fn build_view_graph(
     let mut nodes = Vec::with_capacity(link.graph.node_count());
     let mut by_id = HashMap::new();
     let mut pos_of = HashMap::new();
-    let max_count = link
-        .graph
-        .node_weights()
-        .map(|n| n.count)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f32;
+    let max_count = link.graph.node_weights().map(|n| n.count).max().unwrap_or(1).max(1) as f32;
     let max_size = link.max_node_size.max(f32::EPSILON);
     for ni in link.graph.node_indices() {
         let Some(n) = link.graph.node_weight(ni) else {
@@ -312,18 +284,10 @@ pub fn build_view_graph(
             a,
             b,
             count: w.count as i64,
-            color: w
-                .color
-                .as_deref()
-                .map(afterglow_color)
-                .unwrap_or(Color32::from_gray(140)),
+            color: w.color.as_deref().map(afterglow_color).unwrap_or(Color32::from_gray(140)),
         });
     }
-    let legend = legend(
-        &props,
-        config.properties.is_some() || config.cluster_24,
-        needed == 3,
-    );
+    let legend = legend(&props, config.properties.is_some() || config.cluster_24, needed == 3);
     Ok(ViewGraph {
         nodes,
         edges,
@@ -345,11 +309,7 @@ fn rule_color(text: &str) -> Option<Color32> {
     if crate::graph::export::rgb(t).is_some() {
         return Some(afterglow_color(t));
     }
-    text.split('"')
-        .skip(1)
-        .step_by(2)
-        .find(|s| crate::graph::export::rgb(s).is_some())
-        .map(afterglow_color)
+    text.split('"').skip(1).step_by(2).find(|s| crate::graph::export::rgb(s).is_some()).map(afterglow_color)
 }
 
 /// The colour rules in force (file order, per role; generic rules appear once for all roles), or the
@@ -402,11 +362,7 @@ pub fn legend(props: &Properties, has_file: bool, three_node: bool) -> Vec<Legen
                 continue;
             }
             seen.insert(key, out.len());
-            out.push(LegendEntry {
-                role: role.into(),
-                text: r.text.clone(),
-                color: rule_color(&r.text),
-            });
+            out.push(LegendEntry { role: role.into(), text: r.text.clone(), color: rule_color(&r.text) });
         }
     }
     out
@@ -460,11 +416,7 @@ impl Namer<'_> {
         let two = !self.options.three_node;
         let get = |i: usize| orig.get(i).cloned().unwrap_or_default();
         let mut s = get(0);
-        let (mut e, mut t) = if two {
-            (String::new(), get(1))
-        } else {
-            (get(1), get(2))
-        };
+        let (mut e, mut t) = if two { (String::new(), get(1)) } else { (get(1), get(2)) };
         if !p.cluster_all.is_empty() {
             s = self.cluster(&s, &p.cluster_all, Role::Source, orig);
             t = self.cluster(&t, &p.cluster_all, Role::Target, orig);
@@ -494,18 +446,11 @@ impl Namer<'_> {
 
 impl ViewGraph {
     fn namer(&self) -> Namer<'_> {
-        Namer {
-            props: &self.props,
-            options: &self.options,
-            cache: Default::default(),
-        }
+        Namer { props: &self.props, options: &self.options, cache: Default::default() }
     }
 
     fn eq(&self, pos: usize, orig: &[String]) -> Option<Pred> {
-        Some(Pred::Eq {
-            field: self.fields.get(pos)?.clone(),
-            value: orig.get(pos)?.clone(),
-        })
+        Some(Pred::Eq { field: self.fields.get(pos)?.clone(), value: orig.get(pos)?.clone() })
     }
 
     /// Predicates on ORIGINAL values that make a record produce `role`'s node name in this row.
@@ -535,7 +480,9 @@ impl ViewGraph {
 
     /// Conjunctions (deduplicated, first-seen order) for one node.
     fn node_conjunctions(&self, node: usize, namer: &Namer, out: &mut Vec<Vec<Pred>>) {
-        let Some(vn) = self.nodes.get(node) else { return };
+        let Some(vn) = self.nodes.get(node) else {
+            return;
+        };
         let Some(n) = self.link.graph.node_weight(vn.index) else {
             return;
         };
@@ -563,13 +510,7 @@ impl ViewGraph {
                 NodeType::Target => last,
             };
             if let Some(f) = self.fields.get(pos) {
-                push_unique(
-                    out,
-                    vec![Pred::Eq {
-                        field: f.clone(),
-                        value: n.id.clone(),
-                    }],
-                );
+                push_unique(out, vec![Pred::Eq { field: f.clone(), value: n.id.clone() }]);
             }
         }
     }
@@ -587,15 +528,14 @@ impl ViewGraph {
         if any_of.is_empty() {
             None
         } else {
-            Some(Clause::Match {
-                any_of,
-                negate: false,
-            })
+            Some(Clause::Match { any_of, negate: false })
         }
     }
 
     fn edge_conjunctions(&self, edge: usize, namer: &Namer, out: &mut Vec<Vec<Pred>>) {
-        let Some(ve) = self.edges.get(edge) else { return };
+        let Some(ve) = self.edges.get(edge) else {
+            return;
+        };
         let (Some(a), Some(b)) = (self.nodes.get(ve.a), self.nodes.get(ve.b)) else {
             return;
         };
@@ -659,20 +599,17 @@ impl ViewGraph {
     /// Nodes whose predicates are all satisfied by some conjunction of `clause` (own selection shown
     /// highlighted after a rebuild). Matches by field + value on the node's own value.
     pub fn nodes_in_clause(&self, clause: &Clause) -> HashSet<usize> {
-        let Clause::Match {
-            any_of,
-            negate: false,
-        } = clause
-        else {
+        let Clause::Match { any_of, negate: false } = clause else {
             return HashSet::new();
         };
         let mut out = HashSet::new();
         for (i, _) in self.nodes.iter().enumerate() {
-            let Some(field) = self.node_field(i) else { continue };
+            let Some(field) = self.node_field(i) else {
+                continue;
+            };
             let value = &self.nodes[i].id;
             let hit = any_of.iter().any(|conj| {
-                conj.iter()
-                    .any(|p| matches!(p, Pred::Eq { field: f, value: v } if f == field && v == value))
+                conj.iter().any(|p| matches!(p, Pred::Eq { field: f, value: v } if f == field && v == value))
             });
             if hit {
                 out.insert(i);
@@ -683,10 +620,7 @@ impl ViewGraph {
 
     /// Edges as (a, b, weight) for the force layout (weight = log-scaled record count).
     pub fn layout_edges(&self) -> Vec<(u32, u32, f32)> {
-        self.edges
-            .iter()
-            .map(|e| (e.a as u32, e.b as u32, 1.0 + (e.count.max(1) as f32).ln()))
-            .collect()
+        self.edges.iter().map(|e| (e.a as u32, e.b as u32, 1.0 + (e.count.max(1) as f32).ln())).collect()
     }
 
     /// Too large to lay out interactively.
@@ -710,17 +644,11 @@ mod tests {
     }
 
     fn cfg(fields: &[&str]) -> GraphConfig {
-        GraphConfig {
-            fields: s(fields),
-            ..Default::default()
-        }
+        GraphConfig { fields: s(fields), ..Default::default() }
     }
 
     fn eq(f: &str, v: &str) -> Pred {
-        Pred::Eq {
-            field: f.into(),
-            value: v.into(),
-        }
+        Pred::Eq { field: f.into(), value: v.into() }
     }
 
     fn two_node_tuples() -> (Vec<String>, Vec<(Vec<String>, i64)>) {
@@ -804,10 +732,7 @@ mod tests {
         let i = |id: &str| g.by_id[id];
         assert_eq!(
             g.selection_clause(&[i("10.0.0.1")], &[]),
-            Some(Clause::Match {
-                any_of: vec![vec![eq("src_ip", "10.0.0.1")]],
-                negate: false
-            })
+            Some(Clause::Match { any_of: vec![vec![eq("src_ip", "10.0.0.1")]], negate: false })
         );
         assert_eq!(
             g.selection_clause(&[i("80"), i("10.0.0.9")], &[]),
@@ -820,10 +745,7 @@ mod tests {
         assert_eq!(
             g.selection_clause(&[i("192.168.0.1")], &[]),
             Some(Clause::Match {
-                any_of: vec![
-                    vec![eq("dst_ip", "192.168.0.1")],
-                    vec![eq("src_ip", "192.168.0.1")]
-                ],
+                any_of: vec![vec![eq("dst_ip", "192.168.0.1")], vec![eq("src_ip", "192.168.0.1")]],
                 negate: false
             })
         );
@@ -834,16 +756,9 @@ mod tests {
     #[test]
     fn clause_for_edges() {
         let f = s(&["src_ip", "dst_port", "dst_ip"]);
-        let t = vec![
-            (s(&["10.0.0.1", "80", "192.168.0.1"]), 3),
-            (s(&["10.0.0.2", "80", "192.168.0.1"]), 1),
-        ];
+        let t = vec![(s(&["10.0.0.1", "80", "192.168.0.1"]), 3), (s(&["10.0.0.2", "80", "192.168.0.1"]), 1)];
         let g = build_view_graph(&cfg(&["src_ip", "dst_port", "dst_ip"]), &f, &t).unwrap();
-        let se = g
-            .edges
-            .iter()
-            .position(|e| g.nodes[e.a].id == "10.0.0.1")
-            .unwrap();
+        let se = g.edges.iter().position(|e| g.nodes[e.a].id == "10.0.0.1").unwrap();
         let et = g.edges.iter().position(|e| g.nodes[e.a].id == "80").unwrap();
         assert_eq!(
             g.selection_clause(&[], &[se, et]),
@@ -861,10 +776,7 @@ mod tests {
         let g2 = build_view_graph(&cfg(&["src_ip", "dst_ip"]), &f2, &t2).unwrap();
         assert_eq!(
             g2.selection_clause(&[], &[0]),
-            Some(Clause::Match {
-                any_of: vec![vec![eq("src_ip", "a"), eq("dst_ip", "b")]],
-                negate: false
-            })
+            Some(Clause::Match { any_of: vec![vec![eq("src_ip", "a"), eq("dst_ip", "b")]], negate: false })
         );
     }
 
@@ -900,18 +812,12 @@ mod tests {
         // A /24 target node stands for its original addresses only (not the sources in the same rows).
         assert_eq!(
             g.selection_clause(&[g.by_id["8.8.8/24"]], &[]),
-            Some(Clause::Match {
-                any_of: vec![vec![eq("dst_ip", "8.8.8.8")]],
-                negate: false
-            })
+            Some(Clause::Match { any_of: vec![vec![eq("dst_ip", "8.8.8.8")]], negate: false })
         );
         // Non-address values are left alone.
         assert_eq!(
             g.selection_clause(&[g.by_id["host-a"]], &[]),
-            Some(Clause::Match {
-                any_of: vec![vec![eq("src_ip", "host-a")]],
-                negate: false
-            })
+            Some(Clause::Match { any_of: vec![vec![eq("src_ip", "host-a")]], negate: false })
         );
     }
 
@@ -929,11 +835,7 @@ mod tests {
         let mut c = cfg(&["src_ip", "dst_ip"]);
         c.properties = Some((PathBuf::from("x.properties"), p));
         let g = build_view_graph(&c, &f, &t).unwrap();
-        let texts: Vec<(&str, &str)> = g
-            .legend
-            .iter()
-            .map(|l| (l.role.as_str(), l.text.as_str()))
-            .collect();
+        let texts: Vec<(&str, &str)> = g.legend.iter().map(|l| (l.role.as_str(), l.text.as_str())).collect();
         assert_eq!(texts.len(), 3, "{texts:?}");
         assert_eq!(g.legend[0].color, Some(Color32::from_rgb(255, 0, 0)));
         assert_eq!(g.legend[1].color, Some(Color32::from_rgb(0, 255, 0)));
@@ -945,11 +847,7 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         let f = s(&["a", "b", "c"]);
-        let t = vec![
-            (vec![], 3),
-            (s(&["\u{0}", ""]), -5),
-            (s(&["x", "y", "z", "w"]), 1),
-        ];
+        let t = vec![(vec![], 3), (s(&["\u{0}", ""]), -5), (s(&["x", "y", "z", "w"]), 1)];
         let g = build_view_graph(&cfg(&["a", "b", "c"]), &f, &t).unwrap();
         for i in 0..g.nodes.len() {
             let _ = g.selection_clause(&[i], &[]);
@@ -983,10 +881,7 @@ mod tests {
         let t = mk(10);
         let t0 = std::time::Instant::now();
         let h = input_hash(&c, &f, &t);
-        println!(
-            "input_hash of 20k tuples: {:.2} ms ({h:x})",
-            t0.elapsed().as_secs_f64() * 1e3
-        );
+        println!("input_hash of 20k tuples: {:.2} ms ({h:x})", t0.elapsed().as_secs_f64() * 1e3);
         let t0 = std::time::Instant::now();
         let g = build_view_graph(&c, &f, &t).unwrap();
         println!(

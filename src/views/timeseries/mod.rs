@@ -32,12 +32,7 @@ impl Compare {
 
 /// Display bucket: a multiple of the base bucket giving about one bucket per `px_per_bucket`
 /// pixels over the visible span.
-pub fn display_bucket_us(
-    base_us: i64,
-    visible_span_us: f64,
-    width_px: f32,
-    px_per_bucket: f32,
-) -> i64 {
+pub fn display_bucket_us(base_us: i64, visible_span_us: f64, width_px: f32, px_per_bucket: f32) -> i64 {
     let want = (width_px / px_per_bucket).max(10.0) as f64;
     let raw = visible_span_us / want;
     let k = (raw / base_us as f64).ceil().max(1.0) as i64;
@@ -106,20 +101,13 @@ pub enum BrushGesture {
     /// New brush from the press point.
     Create { anchor_secs: f64 },
     /// Move the whole brush, keeping its width.
-    Move {
-        grab_offset_secs: f64,
-        width_secs: f64,
-    },
+    Move { grab_offset_secs: f64, width_secs: f64 },
     /// Drag one edge; `fixed_secs` is the other edge.
     Resize { fixed_secs: f64 },
 }
 
 /// Chooses the gesture for a press at `x_secs`, given the brush and how many seconds a few pixels are.
-pub fn gesture_at(
-    brush: Option<(f64, f64)>,
-    x_secs: f64,
-    edge_tolerance_secs: f64,
-) -> BrushGesture {
+pub fn gesture_at(brush: Option<(f64, f64)>, x_secs: f64, edge_tolerance_secs: f64) -> BrushGesture {
     if let Some((a, b)) = brush {
         if (x_secs - a).abs() <= edge_tolerance_secs {
             return BrushGesture::Resize { fixed_secs: b };
@@ -128,28 +116,19 @@ pub fn gesture_at(
             return BrushGesture::Resize { fixed_secs: a };
         }
         if x_secs > a && x_secs < b {
-            return BrushGesture::Move {
-                grab_offset_secs: x_secs - a,
-                width_secs: b - a,
-            };
+            return BrushGesture::Move { grab_offset_secs: x_secs - a, width_secs: b - a };
         }
     }
-    BrushGesture::Create {
-        anchor_secs: x_secs,
-    }
+    BrushGesture::Create { anchor_secs: x_secs }
 }
 
 /// The brush interval (secs, ordered) for the pointer at `x_secs` during a gesture.
 pub fn brush_for(g: BrushGesture, x_secs: f64) -> (f64, f64) {
     match g {
-        BrushGesture::Create { anchor_secs }
-        | BrushGesture::Resize {
-            fixed_secs: anchor_secs,
-        } => (anchor_secs.min(x_secs), anchor_secs.max(x_secs)),
-        BrushGesture::Move {
-            grab_offset_secs,
-            width_secs,
-        } => {
+        BrushGesture::Create { anchor_secs } | BrushGesture::Resize { fixed_secs: anchor_secs } => {
+            (anchor_secs.min(x_secs), anchor_secs.max(x_secs))
+        }
+        BrushGesture::Move { grab_offset_secs, width_secs } => {
             let a = x_secs - grab_offset_secs;
             (a, a + width_secs)
         }
@@ -166,10 +145,7 @@ mod tests {
         let p = rebin(&base, 0, 1_000_000, 10_000_000, 0, 100_000_000, 0);
         assert_eq!(p.len(), 10);
         assert_eq!(p[0], [0.0, 45.0]);
-        assert_eq!(
-            p.iter().map(|x| x[1]).sum::<f64>(),
-            (0..100).sum::<i64>() as f64
-        );
+        assert_eq!(p.iter().map(|x| x[1]).sum::<f64>(), (0..100).sum::<i64>() as f64);
         // Shifted by 20 s: bucket at t=30 s shows base 10..20.
         let s = rebin(&base, 0, 1_000_000, 10_000_000, 0, 100_000_000, 20_000_000);
         assert_eq!(s[0], [20.0, 45.0], "first two buckets have no earlier data");
@@ -184,35 +160,14 @@ mod tests {
 
     #[test]
     fn brush_gestures() {
-        assert_eq!(
-            gesture_at(None, 5.0, 1.0),
-            BrushGesture::Create { anchor_secs: 5.0 }
-        );
+        assert_eq!(gesture_at(None, 5.0, 1.0), BrushGesture::Create { anchor_secs: 5.0 });
         let b = Some((10.0, 20.0));
+        assert_eq!(gesture_at(b, 10.5, 1.0), BrushGesture::Resize { fixed_secs: 20.0 });
+        assert_eq!(gesture_at(b, 15.0, 1.0), BrushGesture::Move { grab_offset_secs: 5.0, width_secs: 10.0 });
         assert_eq!(
-            gesture_at(b, 10.5, 1.0),
-            BrushGesture::Resize { fixed_secs: 20.0 }
-        );
-        assert_eq!(
-            gesture_at(b, 15.0, 1.0),
-            BrushGesture::Move {
-                grab_offset_secs: 5.0,
-                width_secs: 10.0
-            }
-        );
-        assert_eq!(
-            brush_for(
-                BrushGesture::Move {
-                    grab_offset_secs: 5.0,
-                    width_secs: 10.0
-                },
-                30.0
-            ),
+            brush_for(BrushGesture::Move { grab_offset_secs: 5.0, width_secs: 10.0 }, 30.0),
             (25.0, 35.0)
         );
-        assert_eq!(
-            brush_for(BrushGesture::Create { anchor_secs: 8.0 }, 3.0),
-            (3.0, 8.0)
-        );
+        assert_eq!(brush_for(BrushGesture::Create { anchor_secs: 8.0 }, 3.0), (3.0, 8.0));
     }
 }

@@ -126,31 +126,17 @@ pub fn timeseries_ui(
     let to_us = ((vis_to + span * 0.1) * 1e6) as i64;
     let line_of = |values: &[i64], shift: i64| {
         as_steps(
-            &rebin(
-                values,
-                data.origin_us,
-                data.bucket_us,
-                bucket_us,
-                from_us,
-                to_us,
-                shift,
-            ),
+            &rebin(values, data.origin_us, data.bucket_us, bucket_us, from_us, to_us, shift),
             bucket_secs,
         )
     };
     let main = line_of(data.total, 0);
     let cmp = state.compare.shift_us().map(|s| line_of(data.total, s));
-    let series: Vec<(String, Vec<[f64; 2]>)> = data
-        .series
-        .iter()
-        .take(6)
-        .map(|(name, v)| (name.clone(), line_of(v, 0)))
-        .collect();
+    let series: Vec<(String, Vec<[f64; 2]>)> =
+        data.series.iter().take(6).map(|(name, v)| (name.clone(), line_of(v, 0))).collect();
 
     let own_brush = match own {
-        Some(Clause::Time { start_us, end_us }) => {
-            Some((*start_us as f64 / 1e6, *end_us as f64 / 1e6))
-        }
+        Some(Clause::Time { start_us, end_us }) => Some((*start_us as f64 / 1e6, *end_us as f64 / 1e6)),
         _ => None,
     };
     let shown_brush = state.drag_brush.or(own_brush);
@@ -173,20 +159,13 @@ pub fn timeseries_ui(
         .x_axis_formatter(move |m, r| fmt_axis(m.value, r.end() - r.start()))
         .label_formatter(move |hover| {
             let (name, p) = match hover {
-                egui_plot::HoverPosition::NearDataPoint {
-                    plot_name,
-                    position,
-                    ..
-                } => (*plot_name, *position),
+                egui_plot::HoverPosition::NearDataPoint { plot_name, position, .. } => {
+                    (*plot_name, *position)
+                }
                 egui_plot::HoverPosition::Elsewhere { position } => ("", *position),
             };
-            chrono::DateTime::from_timestamp(p.x.floor() as i64, 0).map(|d| {
-                format!(
-                    "{name}\n{}\n{}",
-                    d.format("%Y-%m-%d %H:%M:%S"),
-                    compact(p.y)
-                )
-            })
+            chrono::DateTime::from_timestamp(p.x.floor() as i64, 0)
+                .map(|d| format!("{name}\n{}\n{}", d.format("%Y-%m-%d %H:%M:%S"), compact(p.y)))
         });
     let resp = plot.show(ui, |pui| {
         if reset {
@@ -201,11 +180,7 @@ pub fn timeseries_ui(
             );
         }
         if series.is_empty() {
-            pui.line(
-                Line::new(format!("{measure} (selection)"), main)
-                    .color(palette::BAR)
-                    .width(2.0),
-            );
+            pui.line(Line::new(format!("{measure} (selection)"), main).color(palette::BAR).width(2.0));
         } else {
             for (i, (name, pts)) in series.into_iter().enumerate() {
                 let c = palette::CATEGORICAL[i % palette::CATEGORICAL.len()];
@@ -226,17 +201,13 @@ pub fn timeseries_ui(
     state.visible = Some(resp.inner);
     state.width_px = resp.response.rect.width().max(100.0);
     let response = resp.response.clone();
-    response
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Figure, true, "Time series plot"));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Figure, true, "Time series plot"));
     let transform = resp.transform;
     let x_at = |pos: egui::Pos2| transform.value_from_position(pos).x;
     let tol_secs = 6.0 / transform.dpos_dvalue_x().abs().max(1e-12);
     let to_clause = |(a, b): (f64, f64)| -> Option<Clause> {
         let (a, b) = ((a * 1e6) as i64, (b * 1e6) as i64);
-        (b > a).then_some(Clause::Time {
-            start_us: a,
-            end_us: b,
-        })
+        (b > a).then_some(Clause::Time { start_us: a, end_us: b })
     };
 
     if response.drag_started_by(egui::PointerButton::Primary) {
@@ -244,21 +215,12 @@ pub fn timeseries_ui(
             state.gesture = Some(gesture_at(own_brush, x_at(p), tol_secs));
         }
     }
-    if let (Some(g), true) = (
-        state.gesture,
-        response.dragged_by(egui::PointerButton::Primary),
-    ) {
-        if let Some(p) = response
-            .interact_pointer_pos()
-            .or(ui.ctx().pointer_latest_pos())
-        {
+    if let (Some(g), true) = (state.gesture, response.dragged_by(egui::PointerButton::Primary)) {
+        if let Some(p) = response.interact_pointer_pos().or(ui.ctx().pointer_latest_pos()) {
             let b = brush_for(g, x_at(p));
             state.drag_brush = Some(b);
             if let Some(c) = to_clause(b) {
-                edit = Some(ViewEdit {
-                    clause: Some(c),
-                    continuing: true,
-                });
+                edit = Some(ViewEdit { clause: Some(c), continuing: true });
             }
         }
     }
@@ -274,16 +236,10 @@ pub fn timeseries_ui(
         state.drag_brush = None;
     }
     if response.double_clicked() && own.is_some() {
-        edit = Some(ViewEdit {
-            clause: None,
-            continuing: false,
-        });
+        edit = Some(ViewEdit { clause: None, continuing: false });
     }
     if response.hovered() && own.is_some() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-        edit = Some(ViewEdit {
-            clause: None,
-            continuing: false,
-        });
+        edit = Some(ViewEdit { clause: None, continuing: false });
     }
     edit
 }

@@ -35,14 +35,10 @@ pub fn bars(entries: &[TopEntry], total: i64, own: Option<&Clause>) -> Vec<Bar> 
                 label: e.label.clone(),
                 value: e.value,
                 frac: e.value as f32 / max as f32,
-                percent: if total > 0 {
-                    e.value as f64 * 100.0 / total as f64
-                } else {
-                    0.0
-                },
+                percent: if total > 0 { e.value as f64 * 100.0 / total as f64 } else { 0.0 },
                 change_up: change.as_ref().map(|c| c.1),
                 change: change.map(|c| c.0),
-                selected: !negate && sel.iter().any(|s| *s == e.label),
+                selected: !negate && sel.contains(&e.label),
             }
         })
         .collect()
@@ -99,12 +95,7 @@ mod tests {
 
     #[test]
     fn bars_show_percent_of_total() {
-        let e = vec![TopEntry {
-            label: "80".into(),
-            value: 25,
-            cur: Some(25),
-            prev: Some(20),
-        }];
+        let e = vec![TopEntry { label: "80".into(), value: 25, cur: Some(25), prev: Some(20) }];
         let b = bars(&e, 100, None);
         assert_eq!(b[0].percent, 25.0);
         assert_eq!(b[0].change.as_deref(), Some("+25%"));

@@ -12,11 +12,7 @@ pub struct TopNState {
 
 impl TopNState {
     pub fn new(field: &str) -> Self {
-        Self {
-            field: field.to_string(),
-            offset: 0,
-            limit: 10,
-        }
+        Self { field: field.to_string(), offset: 0, limit: 10 }
     }
 }
 

@@ -25,10 +25,7 @@ pub const V6_LEVELS: [u8; 2] = [32, 48];
 /// Parse an address leniently (see module docs); IPv4-mapped v6 comes back as v4.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
     let s = s.trim();
-    let s = s
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(s);
+    let s = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(s);
     // Only v6 addresses carry a zone; `split` on a v4 string without '%' is a no-op.
     let s = s.split('%').next().unwrap_or(s);
     let ip: IpAddr = s.parse().ok()?;
@@ -53,11 +50,7 @@ fn mask_v4(ip: Ipv4Addr, len: u8) -> Ipv4Addr {
 
 fn mask_v6(ip: Ipv6Addr, len: u8) -> Ipv6Addr {
     let len = len.min(128) as u32;
-    let mask = if len == 0 {
-        0
-    } else {
-        u128::MAX << (128 - len)
-    };
+    let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
     Ipv6Addr::from(u128::from(ip) & mask)
 }
 
@@ -87,10 +80,7 @@ pub fn parse_prefix(prefix: &str) -> Option<(IpAddr, u8)> {
     };
     let raw: IpAddr = {
         let a = addr.trim();
-        let a = a
-            .strip_prefix('[')
-            .and_then(|r| r.strip_suffix(']'))
-            .unwrap_or(a);
+        let a = a.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(a);
         a.parse().ok()?
     };
     // A mapped network like ::ffff:10.0.0.0/104 is the v4 network 10.0.0.0/8.
@@ -145,11 +135,7 @@ pub fn hierarchy_levels(ip: &str) -> [String; 3] {
         ],
         None => {
             let t = ip.trim();
-            let leaf = if t.is_empty() {
-                "(empty)".to_string()
-            } else {
-                t.to_string()
-            };
+            let leaf = if t.is_empty() { "(empty)".to_string() } else { t.to_string() };
             [NON_IP.to_string(), NON_IP.to_string(), leaf]
         }
     }
@@ -166,59 +152,28 @@ mod tests {
         assert_eq!(prefix_key(" 10.1.2.3 ", 32).as_deref(), Some("10.1.2.3/32"));
         assert_eq!(prefix_key("10.1.2.3", 40).as_deref(), Some("10.1.2.3/32"));
         assert_eq!(prefix_key("10.1.2.3", 0).as_deref(), Some("0.0.0.0/0"));
-        assert_eq!(
-            prefix_key("192.168.255.77", 20).as_deref(),
-            Some("192.168.240.0/20")
-        );
-        assert_eq!(
-            hierarchy_levels("147.32.80.9"),
-            ["147.32.0.0/16", "147.32.80.0/24", "147.32.80.9"]
-        );
+        assert_eq!(prefix_key("192.168.255.77", 20).as_deref(), Some("192.168.240.0/20"));
+        assert_eq!(hierarchy_levels("147.32.80.9"), ["147.32.0.0/16", "147.32.80.0/24", "147.32.80.9"]);
     }
 
     #[test]
     fn v6_keys() {
-        assert_eq!(
-            prefix_key("2001:db8:1234:5678::1", 32).as_deref(),
-            Some("2001:db8::/32")
-        );
-        assert_eq!(
-            prefix_key("2001:db8:1234:5678::1", 48).as_deref(),
-            Some("2001:db8:1234::/48")
-        );
-        assert_eq!(
-            prefix_key("[2001:db8::1]", 200).as_deref(),
-            Some("2001:db8::1/128")
-        );
+        assert_eq!(prefix_key("2001:db8:1234:5678::1", 32).as_deref(), Some("2001:db8::/32"));
+        assert_eq!(prefix_key("2001:db8:1234:5678::1", 48).as_deref(), Some("2001:db8:1234::/48"));
+        assert_eq!(prefix_key("[2001:db8::1]", 200).as_deref(), Some("2001:db8::1/128"));
         assert_eq!(
             hierarchy_levels("2001:DB8:1234:5678:0:0:0:1"),
-            [
-                "2001:db8::/32",
-                "2001:db8:1234::/48",
-                "2001:db8:1234:5678::1"
-            ]
+            ["2001:db8::/32", "2001:db8:1234::/48", "2001:db8:1234:5678::1"]
         );
         // Zone suffix as Zeek prints link-local addresses.
-        assert_eq!(
-            hierarchy_levels("fe80::1cf4:44d2:904a:14f7%en0")[2],
-            "fe80::1cf4:44d2:904a:14f7"
-        );
-        assert_eq!(
-            hierarchy_levels("ff02::1:3"),
-            ["ff02::/32", "ff02::/48", "ff02::1:3"]
-        );
+        assert_eq!(hierarchy_levels("fe80::1cf4:44d2:904a:14f7%en0")[2], "fe80::1cf4:44d2:904a:14f7");
+        assert_eq!(hierarchy_levels("ff02::1:3"), ["ff02::/32", "ff02::/48", "ff02::1:3"]);
     }
 
     #[test]
     fn mapped_is_v4() {
-        assert_eq!(
-            prefix_key("::ffff:10.1.2.3", 16).as_deref(),
-            Some("10.1.0.0/16")
-        );
-        assert_eq!(
-            hierarchy_levels("::ffff:10.1.2.3"),
-            hierarchy_levels("10.1.2.3")
-        );
+        assert_eq!(prefix_key("::ffff:10.1.2.3", 16).as_deref(), Some("10.1.0.0/16"));
+        assert_eq!(hierarchy_levels("::ffff:10.1.2.3"), hierarchy_levels("10.1.2.3"));
         assert!(ip_in_prefix("::ffff:10.1.2.3", "10.1.0.0/16"));
         assert!(ip_in_prefix("10.1.2.3", "::ffff:10.1.0.0/112"));
         assert!(!ip_in_prefix("10.2.2.3", "::ffff:10.1.0.0/112"));
@@ -234,10 +189,7 @@ mod tests {
         assert!(ip_in_prefix("10.1.2.3", "10.1.2.3"));
         assert!(!ip_in_prefix("10.1.2.4", "10.1.2.3"));
         assert!(ip_in_prefix("1.2.3.4", "0.0.0.0/0"));
-        assert!(
-            ip_in_prefix("10.1.2.3", "10.1.9.9/16"),
-            "host bits in the prefix are ignored"
-        );
+        assert!(ip_in_prefix("10.1.2.3", "10.1.9.9/16"), "host bits in the prefix are ignored");
         assert!(ip_in_prefix("2001:db8:1::5", "2001:db8::/32"));
         assert!(!ip_in_prefix("2001:db9::5", "2001:db8::/32"));
         assert!(!ip_in_prefix("10.1.2.3", "::/0"), "families do not mix");
@@ -274,16 +226,7 @@ mod tests {
         }
         assert_eq!(hierarchy_levels("  "), [NON_IP, NON_IP, "(empty)"]);
         assert_eq!(hierarchy_levels(" - "), [NON_IP, NON_IP, "-"]);
-        for p in [
-            "10.0.0.0/33",
-            "10.0.0.0/",
-            "10.0.0.0/x",
-            "/16",
-            "::/129",
-            "::ffff:0.0.0.0/95",
-            "",
-            "//",
-        ] {
+        for p in ["10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "/16", "::/129", "::ffff:0.0.0.0/95", "", "//"] {
             assert!(!ip_in_prefix("10.0.0.1", p), "{p}");
             assert!(!ip_in_prefix("::1", p), "{p}");
         }
@@ -292,9 +235,7 @@ mod tests {
         for _ in 0..5000 {
             let mut s = Vec::new();
             for _ in 0..(x % 24) {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 s.push(b"0123456789abcdef:./%[] \xff"[(x >> 33) as usize % 24]);
             }
             let s = String::from_utf8_lossy(&s);

@@ -94,27 +94,15 @@ pub struct LayoutOptions {
 
 impl Default for LayoutOptions {
     fn default() -> Self {
-        LayoutOptions {
-            padding_px: 2.0,
-            header_px: 14.0,
-            min_tile_px: 4.0,
-        }
+        LayoutOptions { padding_px: 2.0, header_px: 14.0, min_tile_px: 4.0 }
     }
 }
 
 /// Rect in which a parent tile lays out its children, or `None` if nothing fits.
 /// The header strip is dropped when keeping it would leave no room (tiny parents).
 pub fn inner_rect(rect: Rect, opts: &LayoutOptions) -> Option<Rect> {
-    let pad = if opts.padding_px.is_finite() {
-        opts.padding_px.max(0.0)
-    } else {
-        0.0
-    };
-    let header = if opts.header_px.is_finite() {
-        opts.header_px.max(0.0)
-    } else {
-        0.0
-    };
+    let pad = if opts.padding_px.is_finite() { opts.padding_px.max(0.0) } else { 0.0 };
+    let header = if opts.header_px.is_finite() { opts.header_px.max(0.0) } else { 0.0 };
     let w = rect.w - 2.0 * pad;
     let h_with_header = rect.h - 2.0 * pad - header;
     let (y, h) = if h_with_header > 0.0 {
@@ -123,12 +111,7 @@ pub fn inner_rect(rect: Rect, opts: &LayoutOptions) -> Option<Rect> {
         (rect.y + pad, rect.h - 2.0 * pad)
     };
     if w > 0.0 && h > 0.0 && w.is_finite() && h.is_finite() {
-        Some(Rect {
-            x: rect.x + pad,
-            y,
-            w,
-            h,
-        })
+        Some(Rect { x: rect.x + pad, y, w, h })
     } else {
         None
     }
@@ -164,15 +147,7 @@ pub fn squarify_with_order(
         return out;
     }
     let mut path = Vec::new();
-    layout_children(
-        root_children,
-        bounds,
-        0,
-        &mut path,
-        opts,
-        prev_order,
-        &mut out,
-    );
+    layout_children(root_children, bounds, 0, &mut path, opts, prev_order, &mut out);
     out
 }
 
@@ -227,12 +202,7 @@ fn layout_children(
     let mut items: Vec<Item> = children
         .iter()
         .filter_map(|c| {
-            effective_value(c).map(|v| Item {
-                key: &c.key,
-                value: v,
-                node: Some(c),
-                merged_count: 0,
-            })
+            effective_value(c).map(|v| Item { key: &c.key, value: v, node: Some(c), merged_count: 0 })
         })
         .collect();
     if items.is_empty() {
@@ -245,11 +215,7 @@ fn layout_children(
 
     // Merge children whose area would be too small (independent of the order chosen below).
     let area = rect.w as f64 * rect.h as f64;
-    let min_tile = if opts.min_tile_px.is_finite() {
-        opts.min_tile_px.max(0.0) as f64
-    } else {
-        0.0
-    };
+    let min_tile = if opts.min_tile_px.is_finite() { opts.min_tile_px.max(0.0) as f64 } else { 0.0 };
     let min_value = min_tile * min_tile / area * total;
     let small = items.iter().filter(|i| i.value < min_value).count();
     if small >= 2 {
@@ -262,12 +228,7 @@ fn layout_children(
                 true
             }
         });
-        items.push(Item {
-            key: OTHER_KEY,
-            value: other_value,
-            node: None,
-            merged_count: small,
-        });
+        items.push(Item { key: OTHER_KEY, value: other_value, node: None, merged_count: small });
     }
 
     order_items(&mut items, path, prev_order);
@@ -301,25 +262,13 @@ fn layout_children(
             continue;
         };
         path.push(node.key.clone());
-        layout_children(
-            &node.children,
-            inner,
-            depth + 1,
-            path,
-            opts,
-            prev_order,
-            out,
-        );
+        layout_children(&node.children, inner, depth + 1, path, opts, prev_order, out);
         path.pop();
     }
 }
 
 /// Sort siblings: previous order if still nearly sorted (see [`squarify_with_order`]), else fresh.
-fn order_items(
-    items: &mut [Item],
-    path: &mut Vec<String>,
-    prev_order: Option<&HashMap<Vec<String>, usize>>,
-) {
+fn order_items(items: &mut [Item], path: &mut Vec<String>, prev_order: Option<&HashMap<Vec<String>, usize>>) {
     if let Some(prev) = prev_order {
         let mut ranks = Vec::with_capacity(items.len());
         for it in items.iter() {
@@ -334,9 +283,8 @@ fn order_items(
         if ranks.len() == items.len() {
             let mut idx: Vec<usize> = (0..items.len()).collect();
             idx.sort_by_key(|&i| ranks[i]);
-            let nearly_sorted = idx
-                .windows(2)
-                .all(|w| items[w[1]].value <= items[w[0]].value * (1.0 + ORDER_HYSTERESIS));
+            let nearly_sorted =
+                idx.windows(2).all(|w| items[w[1]].value <= items[w[0]].value * (1.0 + ORDER_HYSTERESIS));
             if nearly_sorted {
                 // Apply permutation by sorting on the rank (ranks are unique per parent).
                 let mut keyed: Vec<(usize, usize)> = ranks.iter().copied().zip(0..).collect();
@@ -378,26 +326,12 @@ pub fn squarify_values(values: &[f64], rect: Rect) -> Vec<Rect> {
     if values.iter().all(|v| v.is_finite() && *v > 0.0) {
         return squarify_positive(values, rect);
     }
-    let good: Vec<f64> = values
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .collect();
+    let good: Vec<f64> = values.iter().copied().filter(|v| v.is_finite() && *v > 0.0).collect();
     let mut placed = squarify_positive(&good, rect).into_iter();
-    let empty = Rect {
-        w: 0.0,
-        h: 0.0,
-        ..rect
-    };
+    let empty = Rect { w: 0.0, h: 0.0, ..rect };
     values
         .iter()
-        .map(|v| {
-            if v.is_finite() && *v > 0.0 {
-                placed.next().unwrap_or(empty)
-            } else {
-                empty
-            }
-        })
+        .map(|v| if v.is_finite() && *v > 0.0 { placed.next().unwrap_or(empty) } else { empty })
         .collect()
 }
 
@@ -406,11 +340,7 @@ fn squarify_positive(values: &[f64], rect: Rect) -> Vec<Rect> {
     let total: f64 = values.iter().sum();
     let rect_ok = rect.w > 0.0 && rect.h > 0.0 && rect.w.is_finite() && rect.h.is_finite();
     if values.is_empty() || !total.is_finite() || total <= 0.0 || !rect_ok {
-        let empty = Rect {
-            w: 0.0,
-            h: 0.0,
-            ..rect
-        };
+        let empty = Rect { w: 0.0, h: 0.0, ..rect };
         return vec![empty; values.len()];
     }
     let scale = rect.w as f64 * rect.h as f64 / total;
@@ -440,11 +370,7 @@ fn squarify_positive(values: &[f64], rect: Rect) -> Vec<Rect> {
             let col_w = if last_row { w } else { (sum / h).min(w) };
             let mut cy = y;
             for (k, v) in values[start..end].iter().enumerate() {
-                let ih = if end - start - 1 == k {
-                    y + h - cy
-                } else {
-                    v * scale / col_w
-                };
+                let ih = if end - start - 1 == k { y + h - cy } else { v * scale / col_w };
                 out.push(to_rect(x, cy, col_w, ih));
                 cy += ih;
             }
@@ -455,11 +381,7 @@ fn squarify_positive(values: &[f64], rect: Rect) -> Vec<Rect> {
             let row_h = if last_row { h } else { (sum / w).min(h) };
             let mut cx = x;
             for (k, v) in values[start..end].iter().enumerate() {
-                let iw = if end - start - 1 == k {
-                    x + w - cx
-                } else {
-                    v * scale / row_h
-                };
+                let iw = if end - start - 1 == k { x + w - cx } else { v * scale / row_h };
                 out.push(to_rect(cx, y, iw, row_h));
                 cx += iw;
             }
@@ -472,12 +394,7 @@ fn squarify_positive(values: &[f64], rect: Rect) -> Vec<Rect> {
 }
 
 fn to_rect(x: f64, y: f64, w: f64, h: f64) -> Rect {
-    Rect {
-        x: x as f32,
-        y: y as f32,
-        w: w.max(0.0) as f32,
-        h: h.max(0.0) as f32,
-    }
+    Rect { x: x as f32, y: y as f32, w: w.max(0.0) as f32, h: h.max(0.0) as f32 }
 }
 
 #[cfg(test)]
@@ -485,32 +402,16 @@ mod tests {
     use super::*;
 
     fn leaf(key: &str, value: f64) -> TreeNode {
-        TreeNode {
-            key: key.to_string(),
-            value,
-            children: vec![],
-        }
+        TreeNode { key: key.to_string(), value, children: vec![] }
     }
 
     fn node(key: &str, children: Vec<TreeNode>) -> TreeNode {
-        let value = children
-            .iter()
-            .map(|c| c.value.max(0.0))
-            .filter(|v| v.is_finite())
-            .sum();
-        TreeNode {
-            key: key.to_string(),
-            value,
-            children,
-        }
+        let value = children.iter().map(|c| c.value.max(0.0)).filter(|v| v.is_finite()).sum();
+        TreeNode { key: key.to_string(), value, children }
     }
 
     fn no_pad() -> LayoutOptions {
-        LayoutOptions {
-            padding_px: 0.0,
-            header_px: 0.0,
-            min_tile_px: 0.0,
-        }
+        LayoutOptions { padding_px: 0.0, header_px: 0.0, min_tile_px: 0.0 }
     }
 
     /// Deterministic pseudo-random generator for test data (splitmix64).
@@ -538,9 +439,7 @@ mod tests {
                             node(
                                 &format!("b{b}"),
                                 (0..l3)
-                                    .map(|c| {
-                                        leaf(&format!("c{c}"), 1.0 + 1000.0 * rng.unit().powi(3))
-                                    })
+                                    .map(|c| leaf(&format!("c{c}"), 1.0 + 1000.0 * rng.unit().powi(3)))
                                     .collect(),
                             )
                         })
@@ -565,10 +464,7 @@ mod tests {
     }
 
     fn children_of<'a>(tiles: &'a [Tile], parent: &[String]) -> Vec<&'a Tile> {
-        tiles
-            .iter()
-            .filter(|t| t.path.len() == parent.len() + 1 && t.path.starts_with(parent))
-            .collect()
+        tiles.iter().filter(|t| t.path.len() == parent.len() + 1 && t.path.starts_with(parent)).collect()
     }
 
     #[test]
@@ -586,10 +482,7 @@ mod tests {
             (5.4, 7.0 / 3.0, 0.6, 5.0 / 3.0),
         ];
         for (got, e) in r.iter().zip(expect) {
-            let d = (got.x - e.0).abs()
-                + (got.y - e.1).abs()
-                + (got.w - e.2).abs()
-                + (got.h - e.3).abs();
+            let d = (got.x - e.0).abs() + (got.y - e.1).abs() + (got.w - e.2).abs() + (got.h - e.3).abs();
             assert!(d < 1e-4, "got {got:?} expected {e:?}");
         }
         let worst = r.iter().map(|r| r.aspect_ratio()).fold(0.0f32, f32::max);
@@ -602,21 +495,14 @@ mod tests {
         let mut rng = Rng(7);
         let tree = sample_tree(&mut rng, 6, 5, 8);
         let bounds = Rect::new(10.0, 20.0, 1000.0, 700.0);
-        let opts = LayoutOptions {
-            padding_px: 3.0,
-            header_px: 12.0,
-            min_tile_px: 0.0,
-        };
+        let opts = LayoutOptions { padding_px: 3.0, header_px: 12.0, min_tile_px: 0.0 };
         let tiles = squarify(&tree, bounds, &opts);
         assert_eq!(tiles.len(), 6 + 6 * 5 + 6 * 5 * 8);
         // Parents precede children.
         for (i, t) in tiles.iter().enumerate() {
             if t.depth > 0 {
                 let parent = &t.path[..t.path.len() - 1];
-                let pi = tiles
-                    .iter()
-                    .position(|p| p.path == parent)
-                    .expect("parent exists");
+                let pi = tiles.iter().position(|p| p.path == parent).expect("parent exists");
                 assert!(pi < i);
             }
         }
@@ -636,27 +522,15 @@ mod tests {
                 let want = k.value / vsum * area;
                 let got = k.rect.area() as f64;
                 asum += got;
-                assert!(
-                    ((got - want) / want).abs() < 1e-3,
-                    "{:?}: area {got} want {want}",
-                    k.path
-                );
+                assert!(((got - want) / want).abs() < 1e-3, "{:?}: area {got} want {want}", k.path);
                 assert!(inside(&k.rect, prect, 1e-3), "{:?} outside parent", k.path);
                 assert!(inside(&k.rect, &bounds, 1e-3));
             }
-            assert!(
-                ((asum - area) / area).abs() < 1e-4,
-                "children fill the parent"
-            );
+            assert!(((asum - area) / area).abs() < 1e-4, "children fill the parent");
             for i in 0..kids.len() {
                 for j in i + 1..kids.len() {
                     let o = overlap_depth(&kids[i].rect, &kids[j].rect);
-                    assert!(
-                        o < 1e-3,
-                        "{:?} overlaps {:?} by {o}",
-                        kids[i].path,
-                        kids[j].path
-                    );
+                    assert!(o < 1e-3, "{:?} overlaps {:?} by {o}", kids[i].path, kids[j].path);
                 }
             }
         }
@@ -685,16 +559,8 @@ mod tests {
             leaf("inf", f64::INFINITY),
             leaf("ok", 3.0),
             node("parent", vec![leaf("x", f64::NAN), leaf("y", 2.0)]),
-            TreeNode {
-                key: "noval".into(),
-                value: f64::NAN,
-                children: vec![leaf("z", 1.0)],
-            },
-            TreeNode {
-                key: "empty".into(),
-                value: f64::NAN,
-                children: vec![],
-            },
+            TreeNode { key: "noval".into(), value: f64::NAN, children: vec![leaf("z", 1.0)] },
+            TreeNode { key: "empty".into(), value: f64::NAN, children: vec![] },
         ];
         let tiles = squarify(&tree, Rect::new(0.0, 0.0, 100.0, 100.0), &no_pad());
         let paths: Vec<String> = tiles.iter().map(|t| t.path.join("/")).collect();
@@ -706,11 +572,7 @@ mod tests {
         assert!(squarify(&[], Rect::new(0.0, 0.0, 10.0, 10.0), &no_pad()).is_empty());
         assert!(squarify(&tree, Rect::new(0.0, 0.0, 0.0, 10.0), &no_pad()).is_empty());
         assert!(squarify(&tree, Rect::new(f32::NAN, 0.0, 10.0, 10.0), &no_pad()).is_empty());
-        let weird = LayoutOptions {
-            padding_px: f32::NAN,
-            header_px: 1e9,
-            min_tile_px: f32::INFINITY,
-        };
+        let weird = LayoutOptions { padding_px: f32::NAN, header_px: 1e9, min_tile_px: f32::INFINITY };
         let t = squarify(&tree, Rect::new(0.0, 0.0, 10.0, 10.0), &weird);
         assert!(t.iter().all(|t| t.rect.w.is_finite()));
     }
@@ -722,10 +584,7 @@ mod tests {
         assert_eq!(out.len(), 5);
         assert_eq!(out[0].area(), 0.0);
         assert!((out[1].area() - 50.0).abs() < 1e-4 && (out[3].area() - 50.0).abs() < 1e-4);
-        assert_eq!(
-            squarify_values(&[1.0, 1.0], Rect::new(0.0, 0.0, 0.0, 5.0)).len(),
-            2
-        );
+        assert_eq!(squarify_values(&[1.0, 1.0], Rect::new(0.0, 0.0, 0.0, 5.0)).len(), 2);
         assert_eq!(squarify_values(&[1e308, 1e308], r).len(), 2);
         assert!(squarify_values(&[], r).is_empty());
     }
@@ -747,11 +606,7 @@ mod tests {
         let mut kids = vec![leaf("big", 1_000_000.0)];
         kids.extend((0..1000).map(|i| leaf(&format!("t{i}"), 1.0)));
         let tree = vec![node("root", kids)];
-        let opts = LayoutOptions {
-            padding_px: 0.0,
-            header_px: 0.0,
-            min_tile_px: 4.0,
-        };
+        let opts = LayoutOptions { padding_px: 0.0, header_px: 0.0, min_tile_px: 4.0 };
         let tiles = squarify(&tree, Rect::new(0.0, 0.0, 200.0, 200.0), &opts);
         assert_eq!(tiles.len(), 3);
         let other = tiles.iter().find(|t| t.is_other).expect("other tile");
@@ -783,9 +638,7 @@ mod tests {
 
     #[test]
     fn stable_under_small_change() {
-        let vals = [
-            500.0, 300.0, 220.0, 150.0, 120.0, 90.0, 60.0, 40.0, 30.0, 20.0, 12.0, 8.0,
-        ];
+        let vals = [500.0, 300.0, 220.0, 150.0, 120.0, 90.0, 60.0, 40.0, 30.0, 20.0, 12.0, 8.0];
         let mk = |bump: usize, f: f64| -> Vec<TreeNode> {
             vals.iter()
                 .enumerate()
@@ -814,11 +667,7 @@ mod tests {
         assert!(max_move(&t1, &fresh) > 50.0);
         let prev = order_map(&t1);
         let kept = squarify_with_order(&v2, r, &no_pad(), Some(&prev));
-        assert!(
-            max_move(&t1, &kept) < 10.0,
-            "moved {}",
-            max_move(&t1, &kept)
-        );
+        assert!(max_move(&t1, &kept) < 10.0, "moved {}", max_move(&t1, &kept));
         // A 50% overtake re-sorts.
         let v3 = vec![leaf("a", 100.0), leaf("b", 150.0), leaf("c", 50.0)];
         let resorted = squarify_with_order(&v3, r, &no_pad(), Some(&prev));
@@ -839,12 +688,8 @@ mod tests {
         let merged: usize = tiles.iter().map(|t| t.merged_count).sum();
         assert!(merged > 0);
         // One flat parent with 100k leaves.
-        let flat = vec![node(
-            "all",
-            (0..100_000)
-                .map(|i| leaf(&format!("h{i}"), 1.0 + (i % 97) as f64))
-                .collect(),
-        )];
+        let flat =
+            vec![node("all", (0..100_000).map(|i| leaf(&format!("h{i}"), 1.0 + (i % 97) as f64)).collect())];
         let tiles = squarify(&flat, bounds, &opts);
         assert!(tiles.iter().any(|t| t.is_other) || tiles.len() == 100_001);
     }
@@ -854,12 +699,8 @@ mod tests {
     fn bench_100k() {
         let mut rng = Rng(11);
         let tree = sample_tree(&mut rng, 20, 50, 100);
-        let flat = vec![node(
-            "all",
-            (0..100_000)
-                .map(|i| leaf(&format!("h{i}"), 1.0 + (i % 97) as f64))
-                .collect(),
-        )];
+        let flat =
+            vec![node("all", (0..100_000).map(|i| leaf(&format!("h{i}"), 1.0 + (i % 97) as f64)).collect())];
         let opts = LayoutOptions::default();
         let bounds = Rect::new(0.0, 0.0, 1600.0, 1000.0);
         for (name, t) in [("3-level 20x50x100", &tree), ("flat 100k", &flat)] {
@@ -871,19 +712,9 @@ mod tests {
                 best = best.min(s.elapsed().as_secs_f64() * 1e3);
             }
             let s = std::time::Instant::now();
-            let n0 = squarify(
-                t,
-                bounds,
-                &LayoutOptions {
-                    min_tile_px: 0.0,
-                    ..opts
-                },
-            )
-            .len();
+            let n0 = squarify(t, bounds, &LayoutOptions { min_tile_px: 0.0, ..opts }).len();
             let nomerge = s.elapsed().as_secs_f64() * 1e3;
-            println!(
-                "{name}: {best:.2} ms ({n} tiles); without merging {nomerge:.2} ms ({n0} tiles)"
-            );
+            println!("{name}: {best:.2} ms ({n} tiles); without merging {nomerge:.2} ms ({n0} tiles)");
         }
     }
 }

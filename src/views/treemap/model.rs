@@ -25,20 +25,11 @@ pub struct Preset {
 
 /// The built-in level presets; the first one is the default.
 pub fn presets() -> Vec<Preset> {
-    let p = |name, levels: &[&str]| Preset {
-        name,
-        levels: levels.iter().map(|s| s.to_string()).collect(),
-    };
+    let p = |name, levels: &[&str]| Preset { name, levels: levels.iter().map(|s| s.to_string()).collect() };
     vec![
         p("Services: proto > dst_port", &["proto", "dst_port"]),
-        p(
-            "Address space: dst_ip /16 > /24 > host",
-            &["dst_ip/16", "dst_ip/24", "dst_ip"],
-        ),
-        p(
-            "Sources: src_ip /16 > /24 > host",
-            &["src_ip/16", "src_ip/24", "src_ip"],
-        ),
+        p("Address space: dst_ip /16 > /24 > host", &["dst_ip/16", "dst_ip/24", "dst_ip"]),
+        p("Sources: src_ip /16 > /24 > host", &["src_ip/16", "src_ip/24", "src_ip"]),
         p("Firewall: action > reason", &["action", "reason"]),
     ]
 }
@@ -78,14 +69,8 @@ pub fn level_choices(columns: &[String]) -> Vec<String> {
 /// The predicate that selects value `value` at level `level`.
 pub fn level_pred(level: &str, value: &str) -> Pred {
     match level_field(level) {
-        (field, Some(_)) => Pred::InPrefix {
-            field: field.to_string(),
-            prefix: value.to_string(),
-        },
-        (field, None) => Pred::Eq {
-            field: field.to_string(),
-            value: value.to_string(),
-        },
+        (field, Some(_)) => Pred::InPrefix { field: field.to_string(), prefix: value.to_string() },
+        (field, None) => Pred::Eq { field: field.to_string(), value: value.to_string() },
     }
 }
 
@@ -165,11 +150,7 @@ pub fn build_hierarchy(levels: &[String], leaves: &[TreeLeaf], root: &[String]) 
             continue;
         }
         grand_total = grand_total.saturating_add(leaf.value);
-        let keys: Vec<String> = levels
-            .iter()
-            .zip(&leaf.path)
-            .map(|(l, v)| level_key(l, v))
-            .collect();
+        let keys: Vec<String> = levels.iter().zip(&leaf.path).map(|(l, v)| level_key(l, v)).collect();
         if !keys.starts_with(root) {
             continue;
         }
@@ -185,14 +166,7 @@ pub fn build_hierarchy(levels: &[String], leaves: &[TreeLeaf], root: &[String]) 
     top.stats.children = top.children.len();
     stats.insert(path.clone(), top.stats);
     let nodes = convert(top.children, &mut path, &mut stats);
-    Hierarchy {
-        levels: levels.to_vec(),
-        root: root.to_vec(),
-        nodes,
-        stats,
-        grand_total,
-        skipped,
-    }
+    Hierarchy { levels: levels.to_vec(), root: root.to_vec(), nodes, stats, grand_total, skipped }
 }
 
 fn convert(
@@ -208,11 +182,7 @@ fn convert(
             stats.insert(path.clone(), acc.stats);
             let kids = convert(acc.children, path, stats);
             path.pop();
-            TreeNode {
-                key,
-                value: acc.stats.value as f64,
-                children: kids,
-            }
+            TreeNode { key, value: acc.stats.value as f64, children: kids }
         })
         .collect();
     // HashMap order is random; the layout sorts anyway, but a fixed order keeps tests deterministic.
@@ -230,19 +200,12 @@ pub fn full_path(root: &[String], tile: &Tile) -> Vec<String> {
 
 /// The level a full path ends at (None for the empty path or a path longer than the levels).
 pub fn level_of<'a>(levels: &'a [String], full: &[String]) -> Option<&'a str> {
-    full.len()
-        .checked_sub(1)
-        .and_then(|i| levels.get(i))
-        .map(String::as_str)
+    full.len().checked_sub(1).and_then(|i| levels.get(i)).map(String::as_str)
 }
 
 /// Accessible label of a tile: "tile proto=tcp > dst_port=80".
 pub fn tile_access_label(levels: &[String], full: &[String]) -> String {
-    let parts: Vec<String> = levels
-        .iter()
-        .zip(full)
-        .map(|(l, v)| format!("{l}={v}"))
-        .collect();
+    let parts: Vec<String> = levels.iter().zip(full).map(|(l, v)| format!("{l}={v}")).collect();
     format!("tile {}", parts.join(" > "))
 }
 
@@ -261,11 +224,7 @@ pub fn selectable(tile: &Tile) -> bool {
 
 /// The conjunction that selects the subtree at `full` (one predicate per level on the path).
 pub fn conjunction(levels: &[String], full: &[String]) -> Vec<Pred> {
-    levels
-        .iter()
-        .zip(full)
-        .map(|(l, v)| level_pred(l, v))
-        .collect()
+    levels.iter().zip(full).map(|(l, v)| level_pred(l, v)).collect()
 }
 
 fn same_conj(a: &[Pred], b: &[Pred]) -> bool {
@@ -288,10 +247,7 @@ pub fn click_clause(own: Option<&Clause>, conj: Vec<Pred>, additive: bool) -> Op
                 return None;
             }
         }
-        return Some(Clause::Match {
-            any_of: vec![conj],
-            negate: false,
-        });
+        return Some(Clause::Match { any_of: vec![conj], negate: false });
     }
     let (mut any_of, negate) = match existing {
         Some((a, n)) => (a.clone(), n),
@@ -314,11 +270,7 @@ pub fn click_clause(own: Option<&Clause>, conj: Vec<Pred>, additive: bool) -> Op
 /// levels (one predicate per level, in any order). Others (e.g. made for different levels) are ignored.
 pub fn selected_paths(own: Option<&Clause>, levels: &[String]) -> HashSet<Vec<String>> {
     let mut out = HashSet::new();
-    let Some(Clause::Match {
-        any_of,
-        negate: false,
-    }) = own
-    else {
+    let Some(Clause::Match { any_of, negate: false }) = own else {
         return out;
     };
     'conj: for conj in any_of {
@@ -392,10 +344,7 @@ pub fn hover_for(levels: &[String], full: &[String]) -> Option<Hover> {
     if key == OTHER_KEY {
         return None;
     }
-    Some(Hover {
-        field: level_field(level).0.to_string(),
-        value: key.clone(),
-    })
+    Some(Hover { field: level_field(level).0.to_string(), value: key.clone() })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -413,11 +362,7 @@ pub enum ColorMode {
 }
 
 impl ColorMode {
-    pub const ALL: [ColorMode; 3] = [
-        ColorMode::WeekChange,
-        ColorMode::Categorical,
-        ColorMode::Single,
-    ];
+    pub const ALL: [ColorMode; 3] = [ColorMode::WeekChange, ColorMode::Categorical, ColorMode::Single];
     pub fn name(self) -> &'static str {
         match self {
             ColorMode::WeekChange => "Week change",
@@ -469,11 +414,7 @@ pub fn tile_stats(h: &Hierarchy, tiles: &[Tile]) -> Vec<NodeStats> {
     let mut shown: HashMap<&[String], NodeStats> = HashMap::new();
     for t in tiles.iter().filter(|t| !t.is_other) {
         let parent = t.path.split_last().map(|(_, p)| p).unwrap_or(&[]);
-        let s = h
-            .stats
-            .get(&full_path(&h.root, t))
-            .copied()
-            .unwrap_or_default();
+        let s = h.stats.get(&full_path(&h.root, t)).copied().unwrap_or_default();
         let e = shown.entry(parent).or_default();
         e.value = e.value.saturating_add(s.value);
         e.cur = add_opt(e.cur, s.cur);
@@ -488,10 +429,7 @@ pub fn tile_stats(h: &Hierarchy, tiles: &[Tile]) -> Vec<NodeStats> {
             }
             let parent_full = &full[..full.len().saturating_sub(1)];
             let parent = h.stats.get(parent_full).copied().unwrap_or_default();
-            let sib = shown
-                .get(&t.path[..t.path.len().saturating_sub(1)])
-                .copied()
-                .unwrap_or_default();
+            let sib = shown.get(&t.path[..t.path.len().saturating_sub(1)]).copied().unwrap_or_default();
             let sub = |a: Option<i64>, b: Option<i64>| a.map(|a| a.saturating_sub(b.unwrap_or(0)));
             NodeStats {
                 value: t.value.round() as i64,
@@ -516,19 +454,12 @@ pub fn tile_colors(
             if !has_cmp {
                 return vec![NO_DATA; tiles.len()];
             }
-            tile_stats(h, tiles)
-                .iter()
-                .map(|s| change_color(week_change(s.cur, s.prev)))
-                .collect()
+            tile_stats(h, tiles).iter().map(|s| change_color(week_change(s.cur, s.prev))).collect()
         }
         ColorMode::Categorical => tiles
             .iter()
             .map(|t| {
-                let base = t
-                    .path
-                    .first()
-                    .map(|k| categorical_color(k))
-                    .unwrap_or(palette::BAR);
+                let base = t.path.first().map(|k| categorical_color(k)).unwrap_or(palette::BAR);
                 // Deeper tiles a little lighter so nesting reads even with the same hue.
                 lighten(base, 0.18 * t.depth as f32)
             })
@@ -556,10 +487,7 @@ pub fn text_color_on(bg: Color32) -> Color32 {
 /// Border colour and width by depth: shallower borders are darker and thicker so nesting shows.
 pub fn border_for_depth(depth: usize) -> (Color32, f32) {
     let d = depth.min(4) as f32;
-    (
-        Color32::from_gray((30.0 + 45.0 * d) as u8),
-        (1.6 - 0.4 * d).max(0.5),
-    )
+    (Color32::from_gray((30.0 + 45.0 * d) as u8), (1.6 - 0.4 * d).max(0.5))
 }
 
 /// Tooltip lines of a tile (exact numbers, share of the total and the parent, week change).
@@ -575,13 +503,7 @@ pub fn tooltip_lines(
         .levels
         .iter()
         .zip(&full)
-        .map(|(l, v)| {
-            if v == OTHER_KEY {
-                format!("{l}: (other)")
-            } else {
-                format!("{l} = {v}")
-            }
-        })
+        .map(|(l, v)| if v == OTHER_KEY { format!("{l}: (other)") } else { format!("{l} = {v}") })
         .collect();
     if tile.is_other {
         lines.push(format!(
@@ -599,16 +521,8 @@ pub fn tooltip_lines(
         }
     };
     let parent_full = &full[..full.len().saturating_sub(1)];
-    let parent_value = h
-        .stats
-        .get(parent_full)
-        .map(|s| s.value)
-        .unwrap_or(h.grand_total);
-    lines.push(format!(
-        "{:.1}% of total, {:.1}% of parent",
-        pct(h.grand_total),
-        pct(parent_value)
-    ));
+    let parent_value = h.stats.get(parent_full).map(|s| s.value).unwrap_or(h.grand_total);
+    lines.push(format!("{:.1}% of total, {:.1}% of parent", pct(h.grand_total), pct(parent_value)));
     if has_cmp {
         match week_change(stats.cur, stats.prev) {
             Some(c) => lines.push(format!(
@@ -653,13 +567,7 @@ fn hex(c: Color32) -> String {
 /// SVG of a layout (tile rects in the same coordinates as `width` x `height`): one rect per tile
 /// with its fill and depth border, and the labels (one `tspan` per line; empty = no label).
 /// `colors` and `labels` are indexed like `tiles`; missing entries mean grey / no label.
-pub fn to_svg(
-    tiles: &[Tile],
-    colors: &[Color32],
-    labels: &[String],
-    width: f32,
-    height: f32,
-) -> String {
+pub fn to_svg(tiles: &[Tile], colors: &[Color32], labels: &[String], width: f32, height: f32) -> String {
     use std::fmt::Write;
     let (w, h) = (width.max(0.0), height.max(0.0));
     let mut s = String::new();
@@ -667,10 +575,7 @@ pub fn to_svg(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
     );
-    let _ = writeln!(
-        s,
-        r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
-    );
+    let _ = writeln!(s, r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#);
     for (i, t) in tiles.iter().enumerate() {
         let r = t.rect;
         if !(r.w.is_finite() && r.h.is_finite() && r.x.is_finite() && r.y.is_finite()) {
@@ -701,12 +606,7 @@ pub fn to_svg(
         );
         for (k, line) in label.lines().enumerate() {
             let dy = if k == 0 { 0 } else { 13 };
-            let _ = write!(
-                s,
-                r#"<tspan x="{:.2}" dy="{dy}">{}</tspan>"#,
-                r.x + 3.0,
-                xml_escape(line)
-            );
+            let _ = write!(s, r#"<tspan x="{:.2}" dy="{dy}">{}</tspan>"#, r.x + 3.0, xml_escape(line));
         }
         let _ = writeln!(s, "</text>");
     }
@@ -715,12 +615,7 @@ pub fn to_svg(
 }
 
 /// PNG of a layout (fills and depth borders; no text - the SVG export has the labels).
-pub fn to_png(
-    tiles: &[Tile],
-    colors: &[Color32],
-    width: u32,
-    height: u32,
-) -> Result<Vec<u8>, String> {
+pub fn to_png(tiles: &[Tile], colors: &[Color32], width: u32, height: u32) -> Result<Vec<u8>, String> {
     if width == 0 || height == 0 || width > 16_384 || height > 16_384 {
         return Err(format!("bad PNG size {width}x{height}"));
     }
@@ -771,12 +666,7 @@ mod tests {
     }
 
     fn leaf(path: &[&str], value: i64, cur: Option<i64>, prev: Option<i64>) -> TreeLeaf {
-        TreeLeaf {
-            path: s(path),
-            value,
-            cur,
-            prev,
-        }
+        TreeLeaf { path: s(path), value, cur, prev }
     }
 
     fn services() -> (Vec<String>, Vec<TreeLeaf>) {
@@ -790,10 +680,7 @@ mod tests {
     }
 
     fn eq(f: &str, v: &str) -> Pred {
-        Pred::Eq {
-            field: f.into(),
-            value: v.into(),
-        }
+        Pred::Eq { field: f.into(), value: v.into() }
     }
 
     #[test]
@@ -822,10 +709,7 @@ mod tests {
         assert_eq!(tcp.value, 800.0);
         assert_eq!(tcp.children.len(), 2);
         let st = h.stats[&s(&["tcp"])];
-        assert_eq!(
-            (st.value, st.cur, st.prev, st.children),
-            (800, Some(400), Some(200), 2)
-        );
+        assert_eq!((st.value, st.cur, st.prev, st.children), (800, Some(400), Some(200), 2));
         assert_eq!(h.stats[&s(&["icmp"])].cur, None);
         assert_eq!(h.stats[&Vec::<String>::new()].value, 1007);
         assert_eq!(h.stats[&Vec::<String>::new()].children, 3);
@@ -845,24 +729,12 @@ mod tests {
         assert_eq!(keys, ["443", "80"]);
         assert!(h.nodes.iter().all(|n| n.children.is_empty()));
         assert_eq!(h.stats[&s(&["tcp"])].value, 800);
-        assert_eq!(
-            h.grand_total, 1007,
-            "percent of total stays relative to everything"
-        );
-        let tiles = squarify(
-            &h.nodes,
-            Rect::new(0.0, 0.0, 200.0, 100.0),
-            &LayoutOptions::default(),
-        );
+        assert_eq!(h.grand_total, 1007, "percent of total stays relative to everything");
+        let tiles = squarify(&h.nodes, Rect::new(0.0, 0.0, 200.0, 100.0), &LayoutOptions::default());
         assert_eq!(full_path(&h.root, &tiles[0]), s(&["tcp", "80"]));
-        assert_eq!(
-            tile_access_label(&levels, &s(&["tcp", "80"])),
-            "tile proto=tcp > dst_port=80"
-        );
+        assert_eq!(tile_access_label(&levels, &s(&["tcp", "80"])), "tile proto=tcp > dst_port=80");
         // Unknown root: nothing below it.
-        assert!(build_hierarchy(&levels, &leaves, &s(&["gre"]))
-            .nodes
-            .is_empty());
+        assert!(build_hierarchy(&levels, &leaves, &s(&["gre"])).nodes.is_empty());
     }
 
     #[test]
@@ -880,39 +752,21 @@ mod tests {
         assert_eq!(
             conj,
             vec![
-                Pred::InPrefix {
-                    field: "dst_ip".into(),
-                    prefix: "10.1.0.0/16".into()
-                },
-                Pred::InPrefix {
-                    field: "dst_ip".into(),
-                    prefix: "10.1.2.0/24".into()
-                },
+                Pred::InPrefix { field: "dst_ip".into(), prefix: "10.1.0.0/16".into() },
+                Pred::InPrefix { field: "dst_ip".into(), prefix: "10.1.2.0/24".into() },
                 eq("dst_ip", "10.1.2.3"),
             ]
         );
         let c = click_clause(None, conjunction(&levels, &s(&["10.1.0.0/16"])), false);
-        let Some(Clause::Match {
-            any_of,
-            negate: false,
-        }) = &c
-        else {
-            panic!("{c:?}")
-        };
+        let Some(Clause::Match { any_of, negate: false }) = &c else { panic!("{c:?}") };
         assert_eq!(
             any_of,
-            &vec![vec![Pred::InPrefix {
-                field: "dst_ip".into(),
-                prefix: "10.1.0.0/16".into()
-            }]]
+            &vec![vec![Pred::InPrefix { field: "dst_ip".into(), prefix: "10.1.0.0/16".into() }]]
         );
         let sel = selected_paths(c.as_ref(), &levels);
         assert_eq!(sel.len(), 1);
         assert_eq!(sel_state(&sel, &s(&["10.1.0.0/16"])), SelState::Selected);
-        assert_eq!(
-            sel_state(&sel, &s(&["10.1.0.0/16", "10.1.2.0/24"])),
-            SelState::InSelected
-        );
+        assert_eq!(sel_state(&sel, &s(&["10.1.0.0/16", "10.1.2.0/24"])), SelState::InSelected);
         assert_eq!(sel_state(&sel, &s(&["10.2.0.0/16"])), SelState::None);
         // Round trip of the deepest conjunction.
         let c3 = click_clause(None, conj, false);
@@ -922,31 +776,18 @@ mod tests {
             "10.1.2.3"
         ])));
         // Hover from another view: an address lights up the prefixes containing it.
-        let hv = Hover {
-            field: "dst_ip".into(),
-            value: "10.1.2.3".into(),
-        };
+        let hv = Hover { field: "dst_ip".into(), value: "10.1.2.3".into() };
         assert!(hover_matches(&levels, &s(&["10.1.0.0/16"]), &hv));
-        assert!(hover_matches(
-            &levels,
-            &s(&["10.1.0.0/16", "10.1.2.0/24", "10.1.2.3"]),
-            &hv
-        ));
+        assert!(hover_matches(&levels, &s(&["10.1.0.0/16", "10.1.2.0/24", "10.1.2.3"]), &hv));
         assert!(!hover_matches(&levels, &s(&["10.2.0.0/16"]), &hv));
         assert!(!hover_matches(
             &levels,
             &s(&["10.1.0.0/16"]),
-            &Hover {
-                field: "src_ip".into(),
-                value: "10.1.2.3".into()
-            }
+            &Hover { field: "src_ip".into(), value: "10.1.2.3".into() }
         ));
         assert_eq!(
             hover_for(&levels, &s(&["10.1.0.0/16", "10.1.2.0/24"])),
-            Some(Hover {
-                field: "dst_ip".into(),
-                value: "10.1.2.0/24".into()
-            })
+            Some(Hover { field: "dst_ip".into(), value: "10.1.2.0/24".into() })
         );
         assert_eq!(hover_for(&levels, &s(&["10.1.0.0/16", OTHER_KEY])), None);
     }
@@ -958,13 +799,7 @@ mod tests {
         let b = conjunction(&levels, &s(&["udp"]));
         assert_eq!(a, vec![eq("proto", "tcp"), eq("dst_port", "80")]);
         let one = click_clause(None, a.clone(), false);
-        assert_eq!(
-            one,
-            Some(Clause::Match {
-                any_of: vec![a.clone()],
-                negate: false
-            })
-        );
+        assert_eq!(one, Some(Clause::Match { any_of: vec![a.clone()], negate: false }));
         // Same single tile again clears.
         assert_eq!(click_clause(one.as_ref(), a.clone(), false), None);
         // Predicate order does not matter for "same tile".
@@ -972,41 +807,20 @@ mod tests {
         assert_eq!(click_clause(one.as_ref(), rev, false), None);
         // Ctrl adds, ctrl again removes, removing the last clears.
         let two = click_clause(one.as_ref(), b.clone(), true);
-        assert_eq!(
-            two,
-            Some(Clause::Match {
-                any_of: vec![a.clone(), b.clone()],
-                negate: false
-            })
-        );
+        assert_eq!(two, Some(Clause::Match { any_of: vec![a.clone(), b.clone()], negate: false }));
         let back = click_clause(two.as_ref(), a.clone(), true);
-        assert_eq!(
-            back,
-            Some(Clause::Match {
-                any_of: vec![b.clone()],
-                negate: false
-            })
-        );
+        assert_eq!(back, Some(Clause::Match { any_of: vec![b.clone()], negate: false }));
         assert_eq!(click_clause(back.as_ref(), b.clone(), true), None);
         // Plain click on another tile replaces a multi-selection.
         assert_eq!(
             click_clause(two.as_ref(), a.clone(), false),
-            Some(Clause::Match {
-                any_of: vec![a.clone()],
-                negate: false
-            })
+            Some(Clause::Match { any_of: vec![a.clone()], negate: false })
         );
         // Ctrl on nothing selects; a foreign clause is replaced.
-        let t = Clause::Time {
-            start_us: 0,
-            end_us: 1,
-        };
+        let t = Clause::Time { start_us: 0, end_us: 1 };
         assert_eq!(
             click_clause(Some(&t), b.clone(), true),
-            Some(Clause::Match {
-                any_of: vec![b.clone()],
-                negate: false
-            })
+            Some(Clause::Match { any_of: vec![b.clone()], negate: false })
         );
         let sel = selected_paths(two.as_ref(), &levels);
         assert!(sel.contains(&s(&["tcp", "80"])) && sel.contains(&s(&["udp"])));
@@ -1026,27 +840,16 @@ mod tests {
         let down = change_color(week_change(Some(50), Some(100)));
         assert!(up.r() > up.b(), "more = red {up:?}");
         assert!(down.b() > down.r(), "less = blue {down:?}");
-        assert_eq!(
-            week_change(Some(5), Some(0)),
-            Some(5.0),
-            "prev 0 uses max(prev, 1)"
-        );
+        assert_eq!(week_change(Some(5), Some(0)), Some(5.0), "prev 0 uses max(prev, 1)");
         assert_eq!(change_color(week_change(None, Some(3))), NO_DATA);
         assert_ne!(NO_DATA, grey);
         // Categorical colours are stable.
         assert_eq!(categorical_color("tcp"), categorical_color("tcp"));
-        assert_eq!(
-            categorical_color("tcp"),
-            palette::CATEGORICAL[(stable_hash("tcp") % 10) as usize]
-        );
+        assert_eq!(categorical_color("tcp"), palette::CATEGORICAL[(stable_hash("tcp") % 10) as usize]);
 
         let (levels, leaves) = services();
         let h = build_hierarchy(&levels, &leaves, &[]);
-        let tiles = squarify(
-            &h.nodes,
-            Rect::new(0.0, 0.0, 400.0, 300.0),
-            &LayoutOptions::default(),
-        );
+        let tiles = squarify(&h.nodes, Rect::new(0.0, 0.0, 400.0, 300.0), &LayoutOptions::default());
         let sel = HashSet::new();
         let cols = tile_colors(&h, &tiles, ColorMode::WeekChange, true, &sel);
         for (t, c) in tiles.iter().zip(&cols) {
@@ -1058,21 +861,12 @@ mod tests {
                 _ => {}
             }
         }
-        assert!(tile_colors(&h, &tiles, ColorMode::WeekChange, false, &sel)
-            .iter()
-            .all(|c| *c == NO_DATA));
-        let sel = selected_paths(
-            click_clause(None, conjunction(&levels, &s(&["udp"])), false).as_ref(),
-            &levels,
-        );
+        assert!(tile_colors(&h, &tiles, ColorMode::WeekChange, false, &sel).iter().all(|c| *c == NO_DATA));
+        let sel =
+            selected_paths(click_clause(None, conjunction(&levels, &s(&["udp"])), false).as_ref(), &levels);
         let single = tile_colors(&h, &tiles, ColorMode::Single, true, &sel);
         for (t, c) in tiles.iter().zip(&single) {
-            assert_eq!(
-                *c == palette::BAR_SELECTED,
-                t.path[0] == "udp",
-                "{:?}",
-                t.path
-            );
+            assert_eq!(*c == palette::BAR_SELECTED, t.path[0] == "udp", "{:?}", t.path);
         }
     }
 
@@ -1084,54 +878,30 @@ mod tests {
             leaves.push(leaf(&[&format!("{}", 1000 + i)], 1, Some(2), Some(1)));
         }
         let h = build_hierarchy(&levels, &leaves, &[]);
-        let tiles = squarify(
-            &h.nodes,
-            Rect::new(0.0, 0.0, 100.0, 100.0),
-            &LayoutOptions::default(),
-        );
-        let other = tiles
-            .iter()
-            .position(|t| t.is_other)
-            .expect("an other tile");
+        let tiles = squarify(&h.nodes, Rect::new(0.0, 0.0, 100.0, 100.0), &LayoutOptions::default());
+        let other = tiles.iter().position(|t| t.is_other).expect("an other tile");
         assert!(!selectable(&tiles[other]));
         let st = tile_stats(&h, &tiles);
         assert_eq!((st[other].cur, st[other].prev), (Some(100), Some(50)));
         let lines = tooltip_lines(&h, &tiles[other], &st[other], "count", true);
-        assert!(
-            lines.iter().any(|l| l.contains("not selectable")),
-            "{lines:?}"
-        );
+        assert!(lines.iter().any(|l| l.contains("not selectable")), "{lines:?}");
         let big = tiles.iter().position(|t| t.path == s(&["80"])).expect("80");
         let lines = tooltip_lines(&h, &tiles[big], &st[big], "count", true);
         assert!(lines.contains(&"count: 10,000".to_string()), "{lines:?}");
-        assert!(
-            lines.contains(&"99.5% of total, 99.5% of parent".to_string()),
-            "{lines:?}"
-        );
-        assert!(
-            lines.contains(&"week change: +0.0% (100 vs 100 a week earlier)".to_string()),
-            "{lines:?}"
-        );
+        assert!(lines.contains(&"99.5% of total, 99.5% of parent".to_string()), "{lines:?}");
+        assert!(lines.contains(&"week change: +0.0% (100 vs 100 a week earlier)".to_string()), "{lines:?}");
     }
 
     #[test]
     fn svg_is_well_formed_and_escaped() {
         let levels = s(&["proto", "dst_port"]);
-        let leaves = vec![
-            leaf(&["t<c>p&\"x\"", "80"], 5, None, None),
-            leaf(&["udp", "53\u{1}"], 3, None, None),
-        ];
+        let leaves =
+            vec![leaf(&["t<c>p&\"x\"", "80"], 5, None, None), leaf(&["udp", "53\u{1}"], 3, None, None)];
         let h = build_hierarchy(&levels, &leaves, &[]);
-        let tiles = squarify(
-            &h.nodes,
-            Rect::new(0.0, 0.0, 300.0, 200.0),
-            &LayoutOptions::default(),
-        );
+        let tiles = squarify(&h.nodes, Rect::new(0.0, 0.0, 300.0, 200.0), &LayoutOptions::default());
         let colors = tile_colors(&h, &tiles, ColorMode::Categorical, false, &HashSet::new());
-        let labels: Vec<String> = tiles
-            .iter()
-            .map(|t| tile_text(t.path.last().map_or("", |k| k), t.value))
-            .collect();
+        let labels: Vec<String> =
+            tiles.iter().map(|t| tile_text(t.path.last().map_or("", |k| k), t.value)).collect();
         let svg = to_svg(&tiles, &colors, &labels, 300.0, 200.0);
         assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("t&lt;c&gt;p&amp;&quot;x&quot;"));
@@ -1140,16 +910,9 @@ mod tests {
         // Crude well-formedness: tags balance.
         let opens = svg.matches("<rect").count();
         assert_eq!(opens, tiles.len() + 1);
-        assert_eq!(
-            svg.matches("</rect>").count() + 1,
-            opens,
-            "background rect is self-closed"
-        );
+        assert_eq!(svg.matches("</rect>").count() + 1, opens, "background rect is self-closed");
         assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
-        assert_eq!(
-            svg.matches("<tspan").count(),
-            svg.matches("</tspan>").count()
-        );
+        assert_eq!(svg.matches("<tspan").count(), svg.matches("</tspan>").count());
         assert_eq!(svg.matches('<').count(), svg.matches('>').count());
         // Missing colours/labels and garbage geometry do not panic.
         let _ = to_svg(&tiles, &[], &[], f32::NAN, -1.0);

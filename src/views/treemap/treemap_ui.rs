@@ -65,11 +65,7 @@ pub struct TreemapState {
 
 impl Default for TreemapState {
     fn default() -> Self {
-        let levels = model::presets()
-            .into_iter()
-            .next()
-            .map(|p| p.levels)
-            .unwrap_or_default();
+        let levels = model::presets().into_iter().next().map(|p| p.levels).unwrap_or_default();
         TreemapState {
             levels,
             preset: Some(0),
@@ -100,9 +96,7 @@ impl TreemapState {
     pub fn set_levels(&mut self, levels: Vec<String>) {
         if levels != self.levels {
             self.levels = levels;
-            self.preset = model::presets()
-                .iter()
-                .position(|p| p.levels == self.levels);
+            self.preset = model::presets().iter().position(|p| p.levels == self.levels);
             self.drill.clear();
             self.prev_order = None;
         }
@@ -216,27 +210,13 @@ pub fn treemap_ui(
     let origin = map_rect.min;
 
     // Layout (cached by data, levels, drill and size).
-    let size_key = [
-        map_rect.width().round() as u32,
-        map_rect.height().round() as u32,
-    ];
+    let size_key = [map_rect.width().round() as u32, map_rect.height().round() as u32];
     let key = (fp, state.levels.clone(), state.drill.clone(), size_key);
     if state.layout_key.as_ref() != Some(&key) {
-        let same_view = state
-            .layout_key
-            .as_ref()
-            .is_some_and(|k| k.1 == key.1 && k.2 == key.2);
-        let prev = if same_view {
-            state.prev_order.as_ref()
-        } else {
-            None
-        };
+        let same_view = state.layout_key.as_ref().is_some_and(|k| k.1 == key.1 && k.2 == key.2);
+        let prev = if same_view { state.prev_order.as_ref() } else { None };
         let bounds = layout::Rect::new(0.0, 0.0, map_rect.width(), map_rect.height());
-        let opts = LayoutOptions {
-            padding_px: 3.0,
-            header_px: 16.0,
-            min_tile_px: 6.0,
-        };
+        let opts = LayoutOptions { padding_px: 3.0, header_px: 16.0, min_tile_px: 6.0 };
         state.tiles = layout::squarify_with_order(&h.nodes, bounds, &opts, prev);
         state.prev_order = Some(layout::order_map(&state.tiles));
         state.layout_key = Some(key);
@@ -249,9 +229,7 @@ pub fn treemap_ui(
     let fulls: Vec<Vec<String>> = tiles.iter().map(|t| model::full_path(&h.root, t)).collect();
 
     // Hover set by another view (not our own echo).
-    let foreign_hover = hover
-        .clone()
-        .filter(|hv| Some(hv) != state.my_hover.as_ref());
+    let foreign_hover = hover.clone().filter(|hv| Some(hv) != state.my_hover.as_ref());
 
     // Widgets: one per tile (parents first, so the deepest tile is on top).
     let painter = ui.painter_at(map_rect);
@@ -314,37 +292,20 @@ pub fn treemap_ui(
     for (i, t) in tiles.iter().enumerate() {
         let r = to_egui(t.rect, origin);
         if model::sel_state(&selected, &fulls[i]) == SelState::Selected {
-            painter.rect_stroke(
-                r,
-                0.0,
-                Stroke::new(2.5, palette::BAR_SELECTED),
-                StrokeKind::Inside,
-            );
+            painter.rect_stroke(r, 0.0, Stroke::new(2.5, palette::BAR_SELECTED), StrokeKind::Inside);
         }
         if let Some(hv) = &foreign_hover {
             if model::hover_matches(&state.levels, &fulls[i], hv) {
-                painter.rect_stroke(
-                    r,
-                    0.0,
-                    Stroke::new(2.0, palette::BAR_HOVER),
-                    StrokeKind::Inside,
-                );
+                painter.rect_stroke(r, 0.0, Stroke::new(2.0, palette::BAR_HOVER), StrokeKind::Inside);
             }
         }
     }
 
     // Pointer: deepest tile under it.
     let local = |p: Pos2| Pos2::new(p.x - origin.x, p.y - origin.y);
-    let hover_pos = ui
-        .input(|i| i.pointer.hover_pos())
-        .filter(|p| map_rect.contains(*p));
-    let pointer_here =
-        hover_pos.is_some() && (bg.hovered() || responses.iter().any(|r| r.hovered()));
-    let hit = if pointer_here {
-        hover_pos.and_then(|p| deepest_at(tiles, local(p)))
-    } else {
-        None
-    };
+    let hover_pos = ui.input(|i| i.pointer.hover_pos()).filter(|p| map_rect.contains(*p));
+    let pointer_here = hover_pos.is_some() && (bg.hovered() || responses.iter().any(|r| r.hovered()));
+    let hit = if pointer_here { hover_pos.and_then(|p| deepest_at(tiles, local(p))) } else { None };
 
     // Publish our hover / withdraw it.
     match hit.and_then(|i| model::hover_for(&state.levels, &fulls[i])) {
@@ -370,11 +331,7 @@ pub fn treemap_ui(
     // (the deepest under the pointer), falling back to the widget itself for accessibility clicks.
     let mut edit = None;
     let additive = ui.input(|i| i.modifiers.ctrl || i.modifiers.command);
-    let all = responses
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (Some(i), r))
-        .chain(std::iter::once((None, &bg)));
+    let all = responses.iter().enumerate().map(|(i, r)| (Some(i), r)).chain(std::iter::once((None, &bg)));
     for (idx, resp) in all {
         if !(resp.clicked() || resp.double_clicked()) {
             continue;
@@ -399,12 +356,7 @@ pub fn treemap_ui(
                         state.prev_order = None;
                     }
                 }
-                None => {
-                    edit = Some(ViewEdit {
-                        clause: None,
-                        continuing: false,
-                    })
-                }
+                None => edit = Some(ViewEdit { clause: None, continuing: false }),
             }
         } else if let Some(t) = target {
             if model::selectable(&tiles[t]) {
@@ -418,10 +370,7 @@ pub fn treemap_ui(
         break;
     }
     if own_clause.is_some() && pointer_here && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-        edit = Some(ViewEdit {
-            clause: None,
-            continuing: false,
-        });
+        edit = Some(ViewEdit { clause: None, continuing: false });
     }
     edit
 }
@@ -441,29 +390,18 @@ fn withdraw_hover(state: &mut TreemapState, hover: &mut Option<Hover>) {
 fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) {
     ui.horizontal_wrapped(|ui| {
         let presets = model::presets();
-        let current = state
-            .preset
-            .and_then(|i| presets.get(i))
-            .map_or("Custom", |p| p.name);
+        let current = state.preset.and_then(|i| presets.get(i)).map_or("Custom", |p| p.name);
         let mut new_levels = None;
-        egui::ComboBox::from_label("Preset")
-            .selected_text(current)
-            .show_ui(ui, |ui| {
-                for p in &presets {
-                    if ui
-                        .selectable_label(state.levels == p.levels, p.name)
-                        .clicked()
-                    {
-                        new_levels = Some(p.levels.clone());
-                    }
+        egui::ComboBox::from_label("Preset").selected_text(current).show_ui(ui, |ui| {
+            for p in &presets {
+                if ui.selectable_label(state.levels == p.levels, p.name).clicked() {
+                    new_levels = Some(p.levels.clone());
                 }
-                if ui
-                    .selectable_label(state.preset.is_none(), "Custom")
-                    .clicked()
-                {
-                    state.preset = None;
-                }
-            });
+            }
+            if ui.selectable_label(state.preset.is_none(), "Custom").clicked() {
+                state.preset = None;
+            }
+        });
         if state.preset.is_none() {
             let choices = model::level_choices(columns);
             let mut levels = state.levels.clone();
@@ -503,22 +441,18 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
                 state.preset = state.preset.filter(|_| !custom);
             }
         }
-        egui::ComboBox::from_label("Size by")
-            .selected_text(state.measure.clone())
-            .show_ui(ui, |ui| {
-                for m in model::MEASURES {
-                    if ui.selectable_label(state.measure == m, m).clicked() {
-                        state.measure = m.to_string();
-                    }
+        egui::ComboBox::from_label("Size by").selected_text(state.measure.clone()).show_ui(ui, |ui| {
+            for m in model::MEASURES {
+                if ui.selectable_label(state.measure == m, m).clicked() {
+                    state.measure = m.to_string();
                 }
-            });
-        egui::ComboBox::from_label("Colour by")
-            .selected_text(state.color_mode.name())
-            .show_ui(ui, |ui| {
-                for m in ColorMode::ALL {
-                    ui.selectable_value(&mut state.color_mode, m, m.name());
-                }
-            });
+            }
+        });
+        egui::ComboBox::from_label("Colour by").selected_text(state.color_mode.name()).show_ui(ui, |ui| {
+            for m in ColorMode::ALL {
+                ui.selectable_value(&mut state.color_mode, m, m.name());
+            }
+        });
         let can_export = !state.tiles.is_empty();
         if ui
             .add_enabled(can_export, egui::Button::new("SVG"))
@@ -526,13 +460,8 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
             .clicked()
         {
             let s = state.map_size;
-            state.export = Some(TreemapExport::Svg(model::to_svg(
-                &state.tiles,
-                &state.colors,
-                &state.labels,
-                s.x,
-                s.y,
-            )));
+            state.export =
+                Some(TreemapExport::Svg(model::to_svg(&state.tiles, &state.colors, &state.labels, s.x, s.y)));
         }
         if ui
             .add_enabled(can_export, egui::Button::new("PNG"))
@@ -540,12 +469,9 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
             .clicked()
         {
             let s = state.map_size;
-            if let Ok(png) = model::to_png(
-                &state.tiles,
-                &state.colors,
-                s.x.round() as u32,
-                s.y.round() as u32,
-            ) {
+            if let Ok(png) =
+                model::to_png(&state.tiles, &state.colors, s.x.round() as u32, s.y.round() as u32)
+            {
                 state.export = Some(TreemapExport::Png(png));
             }
         }
@@ -555,10 +481,7 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
 fn breadcrumb_ui(ui: &mut egui::Ui, state: &mut TreemapState) {
     ui.horizontal_wrapped(|ui| {
         let mut target = None;
-        if ui
-            .add_enabled(!state.drill.is_empty(), egui::Button::new("Up"))
-            .clicked()
-        {
+        if ui.add_enabled(!state.drill.is_empty(), egui::Button::new("Up")).clicked() {
             target = Some(state.drill.len().saturating_sub(1));
         }
         if ui.selectable_label(state.drill.is_empty(), "All").clicked() {
@@ -567,11 +490,7 @@ fn breadcrumb_ui(ui: &mut egui::Ui, state: &mut TreemapState) {
         for (k, key) in state.drill.iter().enumerate() {
             ui.label("›");
             let level = state.levels.get(k).map_or("", String::as_str);
-            if ui
-                .selectable_label(k + 1 == state.drill.len(), key)
-                .on_hover_text(level)
-                .clicked()
-            {
+            if ui.selectable_label(k + 1 == state.drill.len(), key).on_hover_text(level).clicked() {
                 target = Some(k + 1);
             }
         }
@@ -595,25 +514,16 @@ fn legend_ui(ui: &mut egui::Ui, state: &TreemapState, has_cmp: bool) {
         ColorMode::WeekChange => {
             if has_cmp {
                 ui.label("vs a week earlier:");
-                for (c, t) in [
-                    (-1.0, "-100%"),
-                    (-0.5, ""),
-                    (0.0, "same"),
-                    (0.5, ""),
-                    (1.0, "+100% or more"),
-                ] {
+                for (c, t) in [(-1.0, "-100%"), (-0.5, ""), (0.0, "same"), (0.5, ""), (1.0, "+100% or more")]
+                {
                     swatch(ui, palette::diverging(c), t);
                 }
             }
             swatch(ui, model::NO_DATA, "no data a week earlier");
         }
         ColorMode::Categorical => {
-            let tops: Vec<&Tile> = state
-                .tiles
-                .iter()
-                .filter(|t| t.depth == 0 && !t.is_other)
-                .take(8)
-                .collect();
+            let tops: Vec<&Tile> =
+                state.tiles.iter().filter(|t| t.depth == 0 && !t.is_other).take(8).collect();
             for t in tops {
                 let key = t.path.last().map_or("", String::as_str);
                 swatch(ui, model::categorical_color(key), key);
@@ -671,47 +581,36 @@ mod tests {
             hover: None,
             edits: Vec::new(),
         };
-        let cols: Vec<String> = ["proto", "dst_port", "src_ip"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        Harness::builder()
-            .with_size(Vec2::new(800.0, 600.0))
-            .with_step_dt(0.02)
-            .build_ui_state(
-                move |ui, t: &mut T| {
-                    let e = treemap_ui(
-                        ui,
-                        &mut t.state,
-                        &cols,
-                        Some(&t.leaves),
-                        true,
-                        t.clause.as_ref(),
-                        &mut t.hover,
-                    );
-                    if let Some(e) = e {
-                        t.clause = e.clause.clone();
-                        t.edits.push(e);
-                    }
-                },
-                t,
-            )
+        let cols: Vec<String> = ["proto", "dst_port", "src_ip"].iter().map(|s| s.to_string()).collect();
+        Harness::builder().with_size(Vec2::new(800.0, 600.0)).with_step_dt(0.02).build_ui_state(
+            move |ui, t: &mut T| {
+                let e = treemap_ui(
+                    ui,
+                    &mut t.state,
+                    &cols,
+                    Some(&t.leaves),
+                    true,
+                    t.clause.as_ref(),
+                    &mut t.hover,
+                );
+                if let Some(e) = e {
+                    t.clause = e.clause.clone();
+                    t.edits.push(e);
+                }
+            },
+            t,
+        )
     }
 
     fn eq(f: &str, v: &str) -> Pred {
-        Pred::Eq {
-            field: f.into(),
-            value: v.into(),
-        }
+        Pred::Eq { field: f.into(), value: v.into() }
     }
 
     #[test]
     fn click_leaf_selects_leaf() {
         let mut h = harness();
         h.run();
-        h.query_by_label("tile proto=tcp > dst_port=80")
-            .expect("tile present")
-            .click();
+        h.query_by_label("tile proto=tcp > dst_port=80").expect("tile present").click();
         h.run();
         let edit = h.state().edits.last().cloned().expect("an edit");
         assert_eq!(
@@ -722,21 +621,13 @@ mod tests {
             })
         );
         // Hovering published the deepest tile's field.
-        assert_eq!(
-            h.state().hover,
-            Some(Hover {
-                field: "dst_port".into(),
-                value: "80".into()
-            })
-        );
+        assert_eq!(h.state().hover, Some(Hover { field: "dst_port".into(), value: "80".into() }));
         // Ctrl-click on another tile adds it.
         h.query_by_label("tile proto=udp > dst_port=53")
             .expect("udp tile")
             .click_modifiers(egui::Modifiers::CTRL);
         h.run();
-        let Some(Clause::Match { any_of, .. }) = h.state().clause.clone() else {
-            panic!("no clause")
-        };
+        let Some(Clause::Match { any_of, .. }) = h.state().clause.clone() else { panic!("no clause") };
         assert_eq!(any_of.len(), 2);
         assert_eq!(any_of[1], vec![eq("proto", "udp"), eq("dst_port", "53")]);
         // Esc clears.
@@ -744,11 +635,7 @@ mod tests {
         h.run();
         assert_eq!(h.state().clause, None);
         // Labels drawn include the value.
-        assert!(
-            h.state().state.labels.iter().any(|l| l == "80\n5000"),
-            "{:?}",
-            h.state().state.labels
-        );
+        assert!(h.state().state.labels.iter().any(|l| l == "80\n5000"), "{:?}", h.state().state.labels);
     }
 
     #[test]
@@ -819,28 +706,13 @@ mod tests {
                 }
             }
         }
-        big.push(TreeLeaf {
-            path: vec!["x".into()],
-            value: -5,
-            cur: Some(i64::MAX),
-            prev: Some(i64::MIN),
-        });
-        big.push(TreeLeaf {
-            path: vec!["".into(), "".into(), "".into()],
-            value: 0,
-            cur: None,
-            prev: None,
-        });
+        big.push(TreeLeaf { path: vec!["x".into()], value: -5, cur: Some(i64::MAX), prev: Some(i64::MIN) });
+        big.push(TreeLeaf { path: vec!["".into(), "".into(), "".into()], value: 0, cur: None, prev: None });
         let mut h = harness();
-        h.state_mut()
-            .state
-            .set_levels(model::presets()[1].levels.clone());
+        h.state_mut().state.set_levels(model::presets()[1].levels.clone());
         h.state_mut().leaves = big;
         // Another view hovers an address: kept (we do not own it), tiles containing it are outlined.
-        let foreign = Hover {
-            field: "dst_ip".into(),
-            value: "10.3.4.5".into(),
-        };
+        let foreign = Hover { field: "dst_ip".into(), value: "10.3.4.5".into() };
         h.state_mut().hover = Some(foreign.clone());
         let t0 = std::time::Instant::now();
         h.run();

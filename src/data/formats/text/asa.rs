@@ -22,11 +22,7 @@ pub(crate) const MAPPINGS: &[(&str, &str)] = &[
 
 /// Position of "%ASA-" (or FTD/PIX/FWSM) in the content, if any.
 pub(crate) fn find_asa(content: &str) -> Option<&str> {
-    ["%ASA-", "%FTD-", "%PIX-", "%FWSM-"]
-        .iter()
-        .filter_map(|m| content.find(m))
-        .min()
-        .map(|i| &content[i..])
+    ["%ASA-", "%FTD-", "%PIX-", "%FWSM-"].iter().filter_map(|m| content.find(m)).min().map(|i| &content[i..])
 }
 
 struct Res {
@@ -74,10 +70,7 @@ fn res() -> &'static Res {
 /// Parse "%ASA-6-302013: ..." into `rec`; the text after the id goes to `msg`.
 pub(crate) fn enrich(rec: &mut Record, text: &str) -> Result<(), String> {
     let r = res();
-    let c = r
-        .header
-        .captures(text)
-        .ok_or("Cisco ASA: expected '%ASA-<level>-<id>: message'")?;
+    let c = r.header.captures(text).ok_or("Cisco ASA: expected '%ASA-<level>-<id>: message'")?;
     let cap = |i: usize| c.get(i).map(|m| m.as_str()).unwrap_or("");
     put(rec, "device_type", Value::Str(cap(1).to_ascii_lowercase()));
     put(rec, "syslog_sev", int_or_str(cap(2)));
@@ -142,11 +135,7 @@ pub(crate) fn enrich(rec: &mut Record, text: &str) -> Result<(), String> {
             };
             let g = |i: usize| m.get(i).map(|x| x.as_str()).unwrap_or("");
             s(rec, "acl", g(1));
-            s(
-                rec,
-                "action",
-                if g(2) == "denied" { "deny" } else { "accept" },
-            );
+            s(rec, "action", if g(2) == "denied" { "deny" } else { "accept" });
             push_proto(rec, g(3));
             s(rec, "in_iface", g(4));
             s(rec, "src_ip", g(5));
@@ -282,10 +271,7 @@ mod tests {
         let r =
             p("Mar 24 08:59:37 fw01 %ASA-5-111008: User 'enable_15' executed the 'write memory' command.");
         assert_eq!(r.get("asa_msg_id"), Some(&Value::Int(111008)));
-        assert_eq!(
-            r.get("msg"),
-            s("User 'enable_15' executed the 'write memory' command.")
-        );
+        assert_eq!(r.get("msg"), s("User 'enable_15' executed the 'write memory' command."));
         let r = p(
             "Mar 24 08:59:37 fw01 %ASA-6-302013: Built inbound TCP connection 123 for outside:1.2.3.4/5555",
         );

@@ -6,14 +6,8 @@ use super::{int_or_str, line_text, parse_loose_time_us, port_value, push_proto, 
 use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
 
 pub(crate) const CEF_MAPPINGS: &[(&str, &str)] = &[
-    (
-        "header Device Vendor/Product/Version",
-        "device_vendor / device_product / device_version",
-    ),
-    (
-        "header Signature ID / Name / Severity",
-        "signature_id / event_name / severity",
-    ),
+    ("header Device Vendor/Product/Version", "device_vendor / device_product / device_version"),
+    ("header Signature ID / Name / Severity", "signature_id / event_name / severity"),
     ("src / dst", "src_ip / dst_ip"),
     ("spt / dpt", "src_port / dst_port"),
     ("proto", "proto, ip_proto"),
@@ -25,10 +19,7 @@ pub(crate) const CEF_MAPPINGS: &[(&str, &str)] = &[
     ("in / out", "bytes_sent / bytes_received"),
     ("rt (else start)", "time"),
     ("start / end", "start_time / end_time"),
-    (
-        "deviceInboundInterface / deviceOutboundInterface",
-        "in_iface / out_iface",
-    ),
+    ("deviceInboundInterface / deviceOutboundInterface", "in_iface / out_iface"),
     ("msg (else header Name)", "msg"),
     ("reason / outcome", "reason / outcome"),
     ("other keys", "cef_<key>"),
@@ -75,28 +66,18 @@ impl LineParser for LeefParser {
 
 type Enricher = fn(&mut Record, &str, &ParseContext) -> Result<(), String>;
 
-fn parse_wrapped(
-    line: &[u8],
-    ctx: &ParseContext,
-    marker: &str,
-    log_type: &str,
-    f: Enricher,
-) -> LineResult {
+fn parse_wrapped(line: &[u8], ctx: &ParseContext, marker: &str, log_type: &str, f: Enricher) -> LineResult {
     let t = line_text(line);
     let t = t.trim();
     if t.is_empty() {
         return Ok(None);
     }
-    let pos = t
-        .find(marker)
-        .ok_or_else(|| format!("expected a '{marker}...' line"))?;
+    let pos = t.find(marker).ok_or_else(|| format!("expected a '{marker}...' line"))?;
     let mut rec = if pos == 0 {
         Record::new()
     } else {
         syslog::parse_envelope(t, ctx)
-            .map_err(|e| {
-                format!("{marker} preceded by something that is not a syslog header: {e}")
-            })?
+            .map_err(|e| format!("{marker} preceded by something that is not a syslog header: {e}"))?
             .rec
     };
     f(&mut rec, &t[pos..], ctx)?;
@@ -199,9 +180,7 @@ pub(crate) fn enrich_cef(rec: &mut Record, text: &str, ctx: &ParseContext) -> Re
     let body = text.strip_prefix("CEF:").ok_or("expected 'CEF:'")?;
     let (h, ext) = split_header(body, 7).ok_or_else(|| {
         let n = body.matches('|').count();
-        format!(
-            "CEF: expected 7 '|'-separated header fields before the extension, got {n} separators"
-        )
+        format!("CEF: expected 7 '|'-separated header fields before the extension, got {n} separators")
     })?;
     let s = |rec: &mut Record, k: &str, v: &str| put(rec, k, Value::Str(v.to_string()));
     put(rec, "cef_version", int_or_str(&h[0]));
@@ -246,15 +225,7 @@ pub(crate) fn enrich_cef(rec: &mut Record, text: &str, ctx: &ParseContext) -> Re
                         if k == "start" {
                             start_us = Some(us);
                         }
-                        put(
-                            rec,
-                            if k == "start" {
-                                "start_time"
-                            } else {
-                                "end_time"
-                            },
-                            Value::TimeUs(us),
-                        );
+                        put(rec, if k == "start" { "start_time" } else { "end_time" }, Value::TimeUs(us));
                     }
                 }
                 None => s(rec, &format!("cef_{k}"), &v),
@@ -288,10 +259,7 @@ fn leef_delimiter(f: &str) -> Option<char> {
         return Some('\t');
     }
     let stripped = f.trim_start_matches('\\');
-    let stripped = stripped
-        .strip_prefix('0')
-        .filter(|r| r.starts_with(['x', 'X']))
-        .unwrap_or(stripped);
+    let stripped = stripped.strip_prefix('0').filter(|r| r.starts_with(['x', 'X'])).unwrap_or(stripped);
     let hex = stripped.strip_prefix(['x', 'X']).unwrap_or("");
     if f.chars().count() > 1
         && hex.len() <= 4
@@ -310,21 +278,18 @@ pub(crate) fn enrich_leef(rec: &mut Record, text: &str, ctx: &ParseContext) -> R
     let body = text.strip_prefix("LEEF:").ok_or("expected 'LEEF:'")?;
     let version = body.split('|').next().unwrap_or("");
     let (h, attrs, delim) = if version.starts_with('2') {
-        let (h, rest) =
-            split_header(body, 6).ok_or("LEEF 2.0: expected 6 '|'-separated header fields")?;
+        let (h, rest) = split_header(body, 6).ok_or("LEEF 2.0: expected 6 '|'-separated header fields")?;
         match leef_delimiter(&h[5]) {
             Some(d) => (h, rest, d),
             // Some senders omit the delimiter field: the 6th field is already an attribute.
             None if h[5].contains('=') => {
-                let (h5, rest5) =
-                    split_header(body, 5).ok_or("LEEF 2.0: expected 5 header fields")?;
+                let (h5, rest5) = split_header(body, 5).ok_or("LEEF 2.0: expected 5 header fields")?;
                 (h5, rest5, '\t')
             }
             None => return Err(format!("LEEF 2.0: bad delimiter field '{}'", h[5])),
         }
     } else {
-        let (h, rest) =
-            split_header(body, 5).ok_or("LEEF 1.0: expected 5 '|'-separated header fields")?;
+        let (h, rest) = split_header(body, 5).ok_or("LEEF 1.0: expected 5 '|'-separated header fields")?;
         (h, rest, '\t')
     };
     let s = |rec: &mut Record, k: &str, v: &str| put(rec, k, Value::Str(v.to_string()));
@@ -376,10 +341,7 @@ mod tests {
         }
     }
     fn cef(line: &str) -> Record {
-        CefParser
-            .parse_line(line.as_bytes(), &ParseContext::default())
-            .expect("ok")
-            .expect("record")
+        CefParser.parse_line(line.as_bytes(), &ParseContext::default()).expect("ok").expect("record")
     }
 
     #[test]
@@ -392,23 +354,14 @@ mod tests {
         assert_eq!(r.get("src_port"), Some(&Value::Int(1232)));
         assert_eq!(st(&r, "msg").as_deref(), Some("worm successfully stopped"));
         let r = cef("CEF:0|security|threatmanager|1.0|100|detected a \\| in message|10|src=10.0.0.1 act=blocked a \\= dst=1.1.1.1");
-        assert_eq!(
-            st(&r, "event_name").as_deref(),
-            Some("detected a | in message")
-        );
+        assert_eq!(st(&r, "event_name").as_deref(), Some("detected a | in message"));
         assert_eq!(st(&r, "action").as_deref(), Some("blocked a ="));
         assert_eq!(st(&r, "dst_ip").as_deref(), Some("1.1.1.1"));
         let r = cef("CEF:0|security|threatmanager|1.0|100|detected a \\\\ in packet|10|src=10.0.0.1 act=blocked a \\\\ dst=1.1.1.1");
-        assert_eq!(
-            st(&r, "event_name").as_deref(),
-            Some("detected a \\ in packet")
-        );
+        assert_eq!(st(&r, "event_name").as_deref(), Some("detected a \\ in packet"));
         assert_eq!(st(&r, "action").as_deref(), Some("blocked a \\"));
         let r = cef("CEF:0|security|threatmanager|1.0|100|x|10|src=10.0.0.1 msg=Detected a threat.\\n No action needed. cs1Label=Foo cs1=a b");
-        assert_eq!(
-            st(&r, "msg").as_deref(),
-            Some("Detected a threat.\n No action needed.")
-        );
+        assert_eq!(st(&r, "msg").as_deref(), Some("Detected a threat.\n No action needed."));
         assert_eq!(st(&r, "cef_cs1").as_deref(), Some("a b"));
     }
 
@@ -430,17 +383,13 @@ mod tests {
         assert_eq!(st(&r, "log_type").as_deref(), Some("cef"));
         // Same line through the generic syslog parser.
         let r2 =
-            crate::data::formats::text::syslog::parse_syslog_str(line, &ParseContext::default())
-                .expect("ok");
+            crate::data::formats::text::syslog::parse_syslog_str(line, &ParseContext::default()).expect("ok");
         assert_eq!(st(&r2, "log_type").as_deref(), Some("cef"));
         assert_eq!(r2.get("dst_port"), Some(&Value::Int(80)));
         // start used when rt is missing; text dates.
         let r =
             cef("CEF:0|V|P|1|1|n|1|start=Mar 24 2018 08:59:37 UTC end=Mar 24 2018 09:00:00 UTC duser=bob");
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 8, 59, 37, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 8, 59, 37, 0, 0))));
         assert_eq!(st(&r, "user_name").as_deref(), Some("bob"));
     }
 
@@ -459,9 +408,7 @@ mod tests {
         let r = cef("CEF:0|a|b|c|d|e|f|");
         assert_eq!(st(&r, "severity").as_deref(), Some("f"));
         assert!(CefParser.parse_line(b"CEF:0|a|b|c|d|e|f\\", &ctx).is_err());
-        assert!(CefParser
-            .parse_line(b"CEF:0|\xff\xfe|b|c|d|e|f|src=1", &ctx)
-            .is_ok());
+        assert!(CefParser.parse_line(b"CEF:0|\xff\xfe|b|c|d|e|f|src=1", &ctx).is_ok());
     }
 
     #[test]
@@ -491,23 +438,15 @@ mod tests {
             .expect("ok")
             .expect("record");
         assert_eq!(st(&r, "proto").as_deref(), Some("udp"));
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 8, 59, 37, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 8, 59, 37, 0, 0))));
         // Syslog-wrapped, and malformed.
         let r = LeefParser
-            .parse_line(
-                b"<13>Mar 24 08:59:37 qradar LEEF:1.0|V|P|1|id|src=1.2.3.4",
-                &ctx,
-            )
+            .parse_line(b"<13>Mar 24 08:59:37 qradar LEEF:1.0|V|P|1|id|src=1.2.3.4", &ctx)
             .expect("ok")
             .expect("record");
         assert_eq!(st(&r, "host").as_deref(), Some("qradar"));
         assert!(LeefParser.parse_line(b"LEEF:1.0|V|P", &ctx).is_err());
-        assert!(LeefParser
-            .parse_line(b"LEEF:2.0|V|P|1|id|abc|src=1", &ctx)
-            .is_err());
+        assert!(LeefParser.parse_line(b"LEEF:2.0|V|P|1|id|abc|src=1", &ctx).is_err());
     }
 
     #[test]

@@ -14,19 +14,13 @@ pub mod web;
 
 use std::borrow::Cow;
 
-use crate::data::record::{
-    civil_to_us, month_from_abbrev, LineParser, ParseContext, Record, Value,
-};
+use crate::data::record::{civil_to_us, month_from_abbrev, LineParser, ParseContext, Record, Value};
 
 /// Best text parser for a sample of the first non-empty lines of a file (at most ~64), or None if no text format fits
 /// at least ~80% of them. Must not claim CSV/TSV/JSON/Zeek files (lines starting with '{' or '#fields' etc.).
 pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
-    let lines: Vec<&[u8]> = sample
-        .iter()
-        .copied()
-        .filter(|l| !line_text(l).trim().is_empty())
-        .take(64)
-        .collect();
+    let lines: Vec<&[u8]> =
+        sample.iter().copied().filter(|l| !line_text(l).trim().is_empty()).take(64).collect();
     if lines.is_empty() {
         return None;
     }
@@ -54,10 +48,7 @@ pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
     let ctx = ParseContext::default();
     let need = (lines.len() * 4).div_ceil(5);
     candidates.into_iter().find(|p| {
-        let ok = lines
-            .iter()
-            .filter(|l| matches!(p.parse_line(l, &ctx), Ok(Some(_))))
-            .count();
+        let ok = lines.iter().filter(|l| matches!(p.parse_line(l, &ctx), Ok(Some(_)))).count();
         ok >= need
     })
 }
@@ -89,24 +80,12 @@ pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
         ("snare", "EventLogType (Success/Failure Audit)", "outcome"),
         ("snare", "DataString", "msg"),
     ];
-    v.extend(
-        netfilter::MAPPINGS
-            .iter()
-            .map(|(a, b)| ("iptables", *a, *b)),
-    );
+    v.extend(netfilter::MAPPINGS.iter().map(|(a, b)| ("iptables", *a, *b)));
     v.extend(pfsense::MAPPINGS.iter().map(|(a, b)| ("pfsense", *a, *b)));
     v.extend(asa::MAPPINGS.iter().map(|(a, b)| ("asa", *a, *b)));
     v.extend(sshd::MAPPINGS.iter().map(|(a, b)| ("sshd", *a, *b)));
-    v.extend(
-        web::ACCESS_MAPPINGS
-            .iter()
-            .map(|(a, b)| ("apache-access", *a, *b)),
-    );
-    v.extend(
-        web::ERROR_MAPPINGS
-            .iter()
-            .map(|(a, b)| ("apache-error", *a, *b)),
-    );
+    v.extend(web::ACCESS_MAPPINGS.iter().map(|(a, b)| ("apache-access", *a, *b)));
+    v.extend(web::ERROR_MAPPINGS.iter().map(|(a, b)| ("apache-error", *a, *b)));
     v.extend(cef::CEF_MAPPINGS.iter().map(|(a, b)| ("cef", *a, *b)));
     v.extend(cef::LEEF_MAPPINGS.iter().map(|(a, b)| ("leef", *a, *b)));
     v
@@ -257,8 +236,7 @@ fn frac_micros(f: &str) -> Option<u32> {
 /// Zone suffix "Z", "+HH:MM", "+HHMM", "+HH", "UTC", "GMT" -> seconds east of UTC.
 pub(crate) fn parse_zone_secs(z: &str) -> Option<i32> {
     let z = z.trim();
-    if z.eq_ignore_ascii_case("z") || z.eq_ignore_ascii_case("utc") || z.eq_ignore_ascii_case("gmt")
-    {
+    if z.eq_ignore_ascii_case("z") || z.eq_ignore_ascii_case("utc") || z.eq_ignore_ascii_case("gmt") {
         return Some(0);
     }
     let sign = match z.as_bytes().first()? {
@@ -302,11 +280,7 @@ pub(crate) fn parse_iso_time_us(s: &str, default_offset_secs: i32) -> Option<i64
     let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
     let (time, zone) = rest.split_at(zone_at);
     let (h, mi, sec, us) = parse_hms(time.trim())?;
-    let off = if zone.is_empty() {
-        default_offset_secs
-    } else {
-        parse_zone_secs(zone)?
-    };
+    let off = if zone.is_empty() { default_offset_secs } else { parse_zone_secs(zone)? };
     Some(civil_to_us(y as i64, mo, day, h, mi, sec, us, off))
 }
 
@@ -317,11 +291,7 @@ pub(crate) fn parse_loose_time_us(s: &str, ctx: &ParseContext) -> Option<i64> {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = s.parse().ok()?;
         // 13 digits = milliseconds (CEF), 10 digits = seconds.
-        return if s.len() >= 12 {
-            n.checked_mul(1000)
-        } else {
-            n.checked_mul(1_000_000)
-        };
+        return if s.len() >= 12 { n.checked_mul(1000) } else { n.checked_mul(1_000_000) };
     }
     if s.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
         return parse_iso_time_us(s, ctx.default_tz_offset_secs);
@@ -367,9 +337,7 @@ pub(crate) fn parse_duration_secs(s: &str) -> Option<f64> {
 /// Path of a real-data file for tests (skips when the shared data is absent).
 #[cfg(test)]
 pub(crate) fn real_data(rel: &str) -> Option<std::path::PathBuf> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/real_data")
-        .join(rel);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data").join(rel);
     if p.exists() {
         Some(p)
     } else {
@@ -380,11 +348,7 @@ pub(crate) fn real_data(rel: &str) -> Option<std::path::PathBuf> {
 
 /// Parse a whole file with `parser`: (records, rejects). Lines are split on '\n' (CR stripped by the parser).
 #[cfg(test)]
-pub(crate) fn parse_file(
-    parser: &dyn LineParser,
-    bytes: &[u8],
-    ctx: &ParseContext,
-) -> (Vec<Record>, usize) {
+pub(crate) fn parse_file(parser: &dyn LineParser, bytes: &[u8], ctx: &ParseContext) -> (Vec<Record>, usize) {
     let mut recs = Vec::new();
     let mut rejects = 0;
     for line in bytes.split(|b| *b == b'\n') {
@@ -409,10 +373,7 @@ pub(crate) fn parse_file(
 #[cfg(test)]
 pub(crate) fn throughput(name: &str, parser: &dyn LineParser, bytes: &[u8]) {
     let ctx = ParseContext::default();
-    let lines: Vec<&[u8]> = bytes
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
     let reps = (200_000 / lines.len().max(1)).max(1);
     let start = std::time::Instant::now();
     let mut n = 0usize;
@@ -425,10 +386,7 @@ pub(crate) fn throughput(name: &str, parser: &dyn LineParser, bytes: &[u8]) {
     }
     let secs = start.elapsed().as_secs_f64();
     let total = reps * lines.len();
-    println!(
-        "{name}: {total} lines in {secs:.3} s = {:.0} lines/s ({n} records)",
-        total as f64 / secs
-    );
+    println!("{name}: {total} lines in {secs:.3} s = {:.0} lines/s ({n} records)", total as f64 / secs);
 }
 
 /// Garbage inputs every parser must survive without panicking.
@@ -477,10 +435,7 @@ mod tests {
 
     #[test]
     fn iso_and_loose_times() {
-        let ctx = ParseContext {
-            default_year: 2019,
-            ..Default::default()
-        };
+        let ctx = ParseContext { default_year: 2019, ..Default::default() };
         assert_eq!(
             parse_iso_time_us("2018-03-24T08:59:37-07:00", 0),
             Some(civil_to_us(2018, 3, 24, 15, 59, 37, 0, 0))
@@ -489,10 +444,7 @@ mod tests {
             parse_iso_time_us("2018-03-24T08:59:37.5Z", 0),
             Some(civil_to_us(2018, 3, 24, 8, 59, 37, 500_000, 0))
         );
-        assert_eq!(
-            parse_loose_time_us("1521907177000", &ctx),
-            Some(1_521_907_177_000_000)
-        );
+        assert_eq!(parse_loose_time_us("1521907177000", &ctx), Some(1_521_907_177_000_000));
         assert_eq!(
             parse_loose_time_us("Mar 24 2018 08:59:37.123 UTC", &ctx),
             Some(civil_to_us(2018, 3, 24, 8, 59, 37, 123_000, 0))
@@ -541,9 +493,7 @@ mod tests {
     #[test]
     fn mappings_nonempty() {
         let m = field_mappings();
-        assert!(m
-            .iter()
-            .any(|(f, s, n)| *f == "cef" && s.starts_with("spt") && n.starts_with("src_port")));
+        assert!(m.iter().any(|(f, s, n)| *f == "cef" && s.starts_with("spt") && n.starts_with("src_port")));
         assert!(m.len() > 40);
     }
 

@@ -30,11 +30,7 @@ pub(crate) fn looks_like(msg: &str) -> bool {
 
 /// Parse the payload into `rec` (log_type is set by the caller).
 pub(crate) fn enrich(rec: &mut Record, msg: &str) {
-    let start = if msg.starts_with("IN=") {
-        0
-    } else {
-        msg.find(" IN=").map(|i| i + 1).unwrap_or(0)
-    };
+    let start = if msg.starts_with("IN=") { 0 } else { msg.find(" IN=").map(|i| i + 1).unwrap_or(0) };
     let prefix = msg[..start].trim().trim_end_matches(':').trim();
     if !prefix.is_empty() {
         let rule = prefix.trim_start_matches('[').trim_end_matches(']').trim();
@@ -93,11 +89,7 @@ pub(crate) fn enrich(rec: &mut Record, msg: &str) {
                 put(rec, "ip_len", int_or_str(v));
                 put(rec, "bytes_sent", int_or_str(v));
             }
-            "LEN" => put(
-                rec,
-                if proto == "udp" { "udp_len" } else { "l4_len" },
-                int_or_str(v),
-            ),
+            "LEN" => put(rec, if proto == "udp" { "udp_len" } else { "l4_len" }, int_or_str(v)),
             "ID" if !seen_id => {
                 seen_id = true;
                 put(rec, "ip_id", int_or_str(v));
@@ -189,16 +181,9 @@ mod tests {
         let (recs, rejects) = parse_file(&SyslogParser, &bytes, &ParseContext::default());
         assert_eq!(recs.len(), 8443);
         assert_eq!(rejects, 0);
-        let ipt = recs
-            .iter()
-            .filter(|r| r.get("log_type") == Some(&Value::Str("iptables".into())))
-            .count();
+        let ipt = recs.iter().filter(|r| r.get("log_type") == Some(&Value::Str("iptables".into()))).count();
         assert_eq!(ipt, 8443);
-        assert!(recs
-            .iter()
-            .all(|r| matches!(r.get("src_ip"), Some(Value::Str(_)))));
-        assert!(recs
-            .iter()
-            .all(|r| matches!(r.get("ip_proto"), Some(Value::Int(_)))));
+        assert!(recs.iter().all(|r| matches!(r.get("src_ip"), Some(Value::Str(_)))));
+        assert!(recs.iter().all(|r| matches!(r.get("ip_proto"), Some(Value::Int(_)))));
     }
 }

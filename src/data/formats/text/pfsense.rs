@@ -27,10 +27,7 @@ pub(crate) fn enrich(rec: &mut Record, csv: &str) -> Result<(), String> {
     let f: Vec<&str> = csv.trim().split(',').collect();
     let get = |i: usize| f.get(i).copied().unwrap_or("");
     if f.len() < 9 {
-        return Err(format!(
-            "pfSense filterlog: expected at least 9 common fields, got {}",
-            f.len()
-        ));
+        return Err(format!("pfSense filterlog: expected at least 9 common fields, got {}", f.len()));
     }
     let text = |rec: &mut Record, name: &str, v: &str| {
         if !v.is_empty() {
@@ -81,11 +78,7 @@ pub(crate) fn enrich(rec: &mut Record, csv: &str) -> Result<(), String> {
             put(rec, "hop_limit", int_or_str(get(11)));
             (get(13), 14)
         }
-        other => {
-            return Err(format!(
-                "pfSense filterlog: expected IP version 4 or 6, got '{other}'"
-            ))
-        }
+        other => return Err(format!("pfSense filterlog: expected IP version 4 or 6, got '{other}'")),
     };
     push_proto(rec, proto_id);
     put(rec, "ip_len", int_or_str(get(next)));

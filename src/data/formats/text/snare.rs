@@ -19,17 +19,13 @@ impl LineParser for SnareParser {
         if t.trim().is_empty() {
             return Ok(None);
         }
-        let pos = t
-            .find("MSWinEventLog")
-            .ok_or("Snare: expected 'MSWinEventLog' after the host name")?;
+        let pos = t.find("MSWinEventLog").ok_or("Snare: expected 'MSWinEventLog' after the host name")?;
         let mut rec = match syslog::parse_envelope(&t, ctx) {
             Ok(env) if pos > 0 => env.rec,
             _ => Record::new(),
         };
         // Without a syslog header the host is the token before "MSWinEventLog".
-        let pre = t[..pos]
-            .trim_end_matches([' ', '\t'])
-            .trim_end_matches("#011");
+        let pre = t[..pos].trim_end_matches([' ', '\t']).trim_end_matches("#011");
         if let Some(host) = pre.rsplit([' ', '\t']).next().filter(|h| !h.is_empty()) {
             put(&mut rec, "host", Value::Str(host.to_string()));
         }
@@ -41,20 +37,12 @@ impl LineParser for SnareParser {
 
 /// Parse the Snare fields starting at "MSWinEventLog" into `rec`.
 pub(crate) fn enrich(rec: &mut Record, content: &str, ctx: &ParseContext) -> Result<(), String> {
-    let start = content
-        .find("MSWinEventLog")
-        .ok_or("Snare: expected 'MSWinEventLog'")?;
+    let start = content.find("MSWinEventLog").ok_or("Snare: expected 'MSWinEventLog'")?;
     let body = &content[start..];
-    let f: Vec<&str> = if body.contains("#011") {
-        body.split("#011").collect()
-    } else {
-        body.split('\t').collect()
-    };
+    let f: Vec<&str> =
+        if body.contains("#011") { body.split("#011").collect() } else { body.split('\t').collect() };
     if f.len() < 7 {
-        return Err(format!(
-            "Snare: expected at least 7 tab-separated fields, got {}",
-            f.len()
-        ));
+        return Err(format!("Snare: expected at least 7 tab-separated fields, got {}", f.len()));
     }
     let get = |i: usize| f.get(i).map(|s| s.trim()).unwrap_or("");
     let s = |rec: &mut Record, k: &str, v: &str| {
@@ -68,9 +56,8 @@ pub(crate) fn enrich(rec: &mut Record, content: &str, ctx: &ParseContext) -> Res
     if let Some(us) = snare_time_us(get(4), ctx) {
         put(rec, "time", Value::TimeUs(us));
     }
-    let event_id = get(5)
-        .parse::<i64>()
-        .map_err(|_| format!("Snare: EventID is not a number: '{}'", get(5)))?;
+    let event_id =
+        get(5).parse::<i64>().map_err(|_| format!("Snare: EventID is not a number: '{}'", get(5)))?;
     put(rec, "event_id", Value::Int(event_id));
     s(rec, "provider", get(6));
     let user = get(7);
@@ -102,16 +89,7 @@ fn snare_time_us(s: &str, ctx: &ParseContext) -> Option<i64> {
     if !(1..=31).contains(&day) {
         return None;
     }
-    Some(civil_to_us(
-        year as i64,
-        mon,
-        day,
-        h,
-        m,
-        sec,
-        us,
-        ctx.default_tz_offset_secs,
-    ))
+    Some(civil_to_us(year as i64, mon, day, h, m, sec, us, ctx.default_tz_offset_secs))
 }
 
 /// Outcome of Windows authentication events from the audit type or well-known event ids.
@@ -171,29 +149,17 @@ mod tests {
     #[test]
     fn standalone_and_in_syslog() {
         let ctx = ParseContext::default();
-        let r = SnareParser
-            .parse_line(LINE.as_bytes(), &ctx)
-            .expect("ok")
-            .expect("record");
+        let r = SnareParser.parse_line(LINE.as_bytes(), &ctx).expect("ok").expect("record");
         assert_eq!(r.get("host"), Some(&Value::Str("dc01".into())));
         assert_eq!(r.get("event_id"), Some(&Value::Int(4625)));
-        assert_eq!(
-            r.get("user_name"),
-            Some(&Value::Str("administrator".into()))
-        );
+        assert_eq!(r.get("user_name"), Some(&Value::Str("administrator".into())));
         assert_eq!(r.get("outcome"), Some(&Value::Str("failure".into())));
         assert_eq!(r.get("src_ip"), Some(&Value::Str("10.164.94.120".into())));
         assert_eq!(r.get("logon_type"), Some(&Value::Int(3)));
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 8, 59, 37, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 8, 59, 37, 0, 0))));
         assert!(matches!(r.get("msg"), Some(Value::Str(m)) if m.starts_with("An account failed")));
         let wrapped = format!("<13>Mar 24 08:59:38 {LINE}");
-        let r = SnareParser
-            .parse_line(wrapped.as_bytes(), &ctx)
-            .expect("ok")
-            .expect("record");
+        let r = SnareParser.parse_line(wrapped.as_bytes(), &ctx).expect("ok").expect("record");
         assert_eq!(r.get("syslog_sev"), Some(&Value::Int(5)));
         assert_eq!(r.get("host"), Some(&Value::Str("dc01".into())));
         let r = parse_syslog_str(&wrapped, &ctx).expect("parses");
@@ -201,22 +167,15 @@ mod tests {
         assert_eq!(r.get("event_id"), Some(&Value::Int(4625)));
         // Real tabs instead of "#011".
         let tabs = LINE.replace("#011", "\t");
-        let r = SnareParser
-            .parse_line(tabs.as_bytes(), &ctx)
-            .expect("ok")
-            .expect("record");
+        let r = SnareParser.parse_line(tabs.as_bytes(), &ctx).expect("ok").expect("record");
         assert_eq!(r.get("event_id"), Some(&Value::Int(4625)));
     }
 
     #[test]
     fn malformed() {
         let ctx = ParseContext::default();
-        assert!(SnareParser
-            .parse_line(b"dc01 something else", &ctx)
-            .is_err());
-        assert!(SnareParser
-            .parse_line(b"dc01 MSWinEventLog#0111#011Security", &ctx)
-            .is_err());
+        assert!(SnareParser.parse_line(b"dc01 something else", &ctx).is_err());
+        assert!(SnareParser.parse_line(b"dc01 MSWinEventLog#0111#011Security", &ctx).is_err());
         assert!(SnareParser
             .parse_line(
                 b"dc01 MSWinEventLog#0111#011Security#0111#011Sat Mar 24 08:59:37 2018#011x#011y",

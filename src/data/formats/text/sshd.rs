@@ -5,29 +5,14 @@ use super::{port_value, put};
 use crate::data::record::{Record, Value};
 
 pub(crate) const MAPPINGS: &[(&str, &str)] = &[
-    (
-        "Failed <method> for [invalid user] X",
-        "action=failed, outcome=failure, user_name, auth_method",
-    ),
-    (
-        "Accepted <method> for X",
-        "action=accepted, outcome=success, user_name, auth_method",
-    ),
+    ("Failed <method> for [invalid user] X", "action=failed, outcome=failure, user_name, auth_method"),
+    ("Accepted <method> for X", "action=accepted, outcome=success, user_name, auth_method"),
     ("from IP port N", "src_ip, src_port"),
     ("Invalid user X from IP", "action=invalid_user"),
-    (
-        "Received disconnect / Disconnected from",
-        "action=disconnect, reason",
-    ),
+    ("Received disconnect / Disconnected from", "action=disconnect, reason"),
     ("Connection closed by", "action=closed"),
-    (
-        "pam_unix(svc:type): authentication failure; rhost= user=",
-        "action=failed, rhost, src_ip, user_name",
-    ),
-    (
-        "session opened/closed for user X",
-        "action=session_opened/session_closed, user_name",
-    ),
+    ("pam_unix(svc:type): authentication failure; rhost= user=", "action=failed, rhost, src_ip, user_name"),
+    ("session opened/closed for user X", "action=session_opened/session_closed, user_name"),
 ];
 
 fn s(rec: &mut Record, k: &str, v: &str) {
@@ -35,12 +20,7 @@ fn s(rec: &mut Record, k: &str, v: &str) {
 }
 
 /// Enrich sshd / PAM messages; returns the log_type ("sshd" or "pam") when the program matches.
-pub(crate) fn enrich(
-    rec: &mut Record,
-    app: &str,
-    app_sub: Option<&str>,
-    msg: &str,
-) -> Option<&'static str> {
+pub(crate) fn enrich(rec: &mut Record, app: &str, app_sub: Option<&str>, msg: &str) -> Option<&'static str> {
     // "sshd(pam_unix)[pid]: authentication failure; ..." (older Red Hat PAM tag)
     if app_sub == Some("pam_unix") {
         s(rec, "pam_service", app);
@@ -94,9 +74,8 @@ fn user_then_ip(rec: &mut Record, rest: &str) {
     if invalid.is_some() {
         s(rec, "invalid_user", "true");
     }
-    let after_kind = invalid
-        .or_else(|| rest.strip_prefix("authenticating user "))
-        .or_else(|| rest.strip_prefix("user "));
+    let after_kind =
+        invalid.or_else(|| rest.strip_prefix("authenticating user ")).or_else(|| rest.strip_prefix("user "));
     match after_kind {
         Some(r) => {
             // The user name may be empty or contain spaces: the address is the token before "port".
@@ -140,15 +119,7 @@ fn sshd(rec: &mut Record, msg: &str) {
             return;
         };
         s(rec, "action", verdict);
-        s(
-            rec,
-            "outcome",
-            if verdict == "failed" {
-                "failure"
-            } else {
-                "success"
-            },
-        );
+        s(rec, "outcome", if verdict == "failed" { "failure" } else { "success" });
         s(rec, "auth_method", method);
         let r = match r.strip_prefix("invalid user ") {
             Some(r) => {
@@ -193,9 +164,7 @@ fn sshd(rec: &mut Record, msg: &str) {
         };
         let (addr, code) = match addr.rsplit_once(':') {
             // "port 22:11" - the disconnect code is glued to the port
-            Some((a, c)) if c.bytes().all(|b| b.is_ascii_digit()) && a.contains(" port ") => {
-                (a, Some(c))
-            }
+            Some((a, c)) if c.bytes().all(|b| b.is_ascii_digit()) && a.contains(" port ") => (a, Some(c)),
             _ => (addr, None),
         };
         push_ip_port(rec, addr);
@@ -205,9 +174,7 @@ fn sshd(rec: &mut Record, msg: &str) {
         if let Some(re) = reason {
             // Older OpenSSH: "IP: 11: Bye Bye" - the code is the first token of the reason.
             let re = match re.split_once(": ") {
-                Some((c, r))
-                    if code.is_none() && !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) =>
-                {
+                Some((c, r)) if code.is_none() && !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) => {
                     s(rec, "disconnect_code", c);
                     r
                 }
@@ -222,10 +189,7 @@ fn sshd(rec: &mut Record, msg: &str) {
         user_then_ip(rec, r);
         return;
     }
-    for (prefix, action) in [
-        ("Connection closed by ", "closed"),
-        ("Connection reset by ", "reset"),
-    ] {
+    for (prefix, action) in [("Connection closed by ", "closed"), ("Connection reset by ", "reset")] {
         if let Some(r) = m.strip_prefix(prefix) {
             s(rec, "action", action);
             user_then_ip(rec, r);
@@ -389,10 +353,7 @@ mod tests {
         assert_eq!(st(&r, "pam_service").as_deref(), Some("sshd"));
         let r = p("Dec 10 06:55:46 LabSZ sshd[24200]: reverse mapping checking getaddrinfo for ns.marryaldkfaczcz.com [173.234.31.186] failed - POSSIBLE BREAK-IN ATTEMPT!");
         assert_eq!(st(&r, "src_ip").as_deref(), Some("173.234.31.186"));
-        assert_eq!(
-            st(&r, "src_host").as_deref(),
-            Some("ns.marryaldkfaczcz.com")
-        );
+        assert_eq!(st(&r, "src_host").as_deref(), Some("ns.marryaldkfaczcz.com"));
     }
 
     #[test]
@@ -440,9 +401,7 @@ mod tests {
         assert_eq!(st(&r, "log_type").as_deref(), Some("pam"));
         assert_eq!(st(&r, "rhost").as_deref(), Some("218.188.2.4"));
         assert_eq!(st(&r, "user_name"), None);
-        let r = p(
-            "Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)",
-        );
+        let r = p("Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)");
         assert_eq!(st(&r, "action").as_deref(), Some("session_opened"));
         assert_eq!(st(&r, "user_name").as_deref(), Some("cyrus"));
     }
@@ -464,10 +423,7 @@ mod tests {
             })
             .count();
         assert_eq!(failed_pw, 520);
-        let accepted = recs
-            .iter()
-            .filter(|r| st(r, "action").as_deref() == Some("accepted"))
-            .count();
+        let accepted = recs.iter().filter(|r| st(r, "action").as_deref() == Some("accepted")).count();
         assert_eq!(accepted, 1);
         // The README's per-source figures (580/189/126/54) are close to, but not exactly, the grep count
         // of 'Failed password|Invalid user|authentication failure;' lines per address (582/189/127/54),
@@ -482,19 +438,10 @@ mod tests {
         }
         let mut ranked: Vec<(String, usize)> = by_src.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let top: Vec<(&str, usize)> = ranked
-            .iter()
-            .take(4)
-            .map(|(ip, n)| (ip.as_str(), *n))
-            .collect();
+        let top: Vec<(&str, usize)> = ranked.iter().take(4).map(|(ip, n)| (ip.as_str(), *n)).collect();
         assert_eq!(
             top,
-            [
-                ("183.62.140.253", 582),
-                ("187.141.143.180", 189),
-                ("103.99.0.122", 127),
-                ("112.95.230.3", 54)
-            ]
+            [("183.62.140.253", 582), ("187.141.143.180", 189), ("103.99.0.122", 127), ("112.95.230.3", 54)]
         );
         // Grouping only action == failed also ranks the main brute-forcer first.
         let mut failed: HashMap<String, usize> = HashMap::new();
@@ -505,10 +452,7 @@ mod tests {
                 }
             }
         }
-        let first = failed
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(ip, _)| ip.as_str());
+        let first = failed.iter().max_by_key(|(_, n)| **n).map(|(ip, _)| ip.as_str());
         assert_eq!(first, Some("183.62.140.253"));
         // Every line carrying an address outside the enricher's known forms still parses; most get src_ip.
         let with_ip = recs.iter().filter(|r| st(r, "src_ip").is_some()).count();

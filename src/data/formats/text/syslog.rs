@@ -3,8 +3,7 @@
 //! run on the program / message after the envelope.
 
 use super::{
-    asa, cef, digits_u32, line_text, netfilter, parse_hms, parse_iso_time_us, pfsense, put, snare,
-    sshd,
+    asa, cef, digits_u32, line_text, netfilter, parse_hms, parse_iso_time_us, pfsense, put, snare, sshd,
 };
 use crate::data::record::{
     civil_to_us, month_from_abbrev, LineParser, LineResult, ParseContext, Record, Value,
@@ -41,9 +40,7 @@ pub(crate) struct Envelope<'a> {
 
 /// Parse a full syslog line (envelope + enrichers).
 pub(crate) fn parse_syslog_str(s: &str, ctx: &ParseContext) -> Result<Record, String> {
-    let s = s
-        .trim_start_matches('\u{feff}')
-        .trim_end_matches(['\r', '\n']);
+    let s = s.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
     let env = parse_envelope(s, ctx)?;
     Ok(enrich(env, ctx))
 }
@@ -53,10 +50,7 @@ pub(crate) fn parse_envelope<'a>(s: &'a str, ctx: &ParseContext) -> Result<Envel
     let mut rec = Record::new();
     let mut rest = s;
     if let Some(after) = rest.strip_prefix('<') {
-        let close = after
-            .find('>')
-            .filter(|i| *i <= 3)
-            .ok_or("syslog <PRI>: expected '<' 1-3 digits '>'")?;
+        let close = after.find('>').filter(|i| *i <= 3).ok_or("syslog <PRI>: expected '<' 1-3 digits '>'")?;
         let pri = digits_u32(&after[..close]).ok_or("syslog <PRI>: expected digits")?;
         if pri > 191 {
             return Err(format!("syslog <PRI> {pri} out of range 0-191"));
@@ -76,18 +70,10 @@ pub(crate) fn parse_envelope<'a>(s: &'a str, ctx: &ParseContext) -> Result<Envel
 fn parse_5424<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Envelope<'a>, String> {
     let mut parts = s.splitn(5, ' ');
     let ts = parts.next().unwrap_or("");
-    let host = parts
-        .next()
-        .ok_or("RFC 5424: expected HOSTNAME after TIMESTAMP")?;
-    let app = parts
-        .next()
-        .ok_or("RFC 5424: expected APP-NAME after HOSTNAME")?;
-    let procid = parts
-        .next()
-        .ok_or("RFC 5424: expected PROCID after APP-NAME")?;
-    let after = parts
-        .next()
-        .ok_or("RFC 5424: expected MSGID after PROCID")?;
+    let host = parts.next().ok_or("RFC 5424: expected HOSTNAME after TIMESTAMP")?;
+    let app = parts.next().ok_or("RFC 5424: expected APP-NAME after HOSTNAME")?;
+    let procid = parts.next().ok_or("RFC 5424: expected PROCID after APP-NAME")?;
+    let after = parts.next().ok_or("RFC 5424: expected MSGID after PROCID")?;
     let (msgid, after) = after.split_once(' ').unwrap_or((after, ""));
     if ts == "-" {
         rec.push("time", Value::Null);
@@ -126,13 +112,7 @@ fn parse_5424<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Env
     };
     let msg = msg.trim_start_matches('\u{feff}');
     let app = (app != "-").then(|| app.to_string());
-    Ok(Envelope {
-        rec,
-        app,
-        app_sub: None,
-        content: msg,
-        msg,
-    })
+    Ok(Envelope { rec, app, app_sub: None, content: msg, msg })
 }
 
 /// Byte index just after the last SD-ELEMENT ("[id k=\"v\"]..." with \" \\ \] escapes in values).
@@ -168,11 +148,7 @@ fn push_structured_data(rec: &mut Record, sd: &str) {
         let (Some(k), Some(v)) = (c.get(1), c.get(2)) else {
             continue;
         };
-        let v = v
-            .as_str()
-            .replace("\\\"", "\"")
-            .replace("\\]", "]")
-            .replace("\\\\", "\\");
+        let v = v.as_str().replace("\\\"", "\"").replace("\\]", "]").replace("\\\\", "\\");
         put(rec, &format!("sd_{}", k.as_str()), Value::Str(v));
     }
 }
@@ -180,8 +156,7 @@ fn push_structured_data(rec: &mut Record, sd: &str) {
 fn regex_sd() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r#"([A-Za-z0-9_.:@-]+)="((?:[^"\\]|\\.)*)""#)
-            .expect("static regex is valid")
+        regex::Regex::new(r#"([A-Za-z0-9_.:@-]+)="((?:[^"\\]|\\.)*)""#).expect("static regex is valid")
     })
 }
 
@@ -190,19 +165,12 @@ fn parse_3164<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Env
     let (time_us, rest) = if s.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
         // rsyslog high-precision variant: ISO timestamp instead of the BSD one.
         let (ts, rest) = s.split_once(' ').ok_or(EXPECT)?;
-        (
-            parse_iso_time_us(ts, ctx.default_tz_offset_secs).ok_or(EXPECT)?,
-            rest,
-        )
+        (parse_iso_time_us(ts, ctx.default_tz_offset_secs).ok_or(EXPECT)?, rest)
     } else {
         let mon = s.get(..3).and_then(month_from_abbrev).ok_or(EXPECT)?;
         let rest = s.get(3..).ok_or(EXPECT)?;
         let mut it = rest.trim_start_matches(' ').splitn(2, ' ');
-        let day = it
-            .next()
-            .and_then(digits_u32)
-            .filter(|d| (1..=31).contains(d))
-            .ok_or(EXPECT)?;
+        let day = it.next().and_then(digits_u32).filter(|d| (1..=31).contains(d)).ok_or(EXPECT)?;
         let mut rest = it.next().ok_or(EXPECT)?;
         // Optional year (Cisco "Mar 24 2018 08:59:37").
         let mut year = ctx.default_year as i64;
@@ -246,13 +214,7 @@ fn parse_3164<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Env
     if let Some(p) = pid {
         rec.push("pid", Value::Int(p));
     }
-    Ok(Envelope {
-        rec,
-        app,
-        app_sub,
-        content,
-        msg,
-    })
+    Ok(Envelope { rec, app, app_sub, content, msg })
 }
 
 /// Split "prog[pid]: msg" / "prog(sub)[pid]: msg" / "prog: msg". No tag -> (None, None, None, content).
@@ -280,9 +242,7 @@ fn split_tag(content: &str) -> (Option<String>, Option<String>, Option<i64>, &st
     };
     let msg = msg.strip_prefix(' ').unwrap_or(msg);
     let (app, sub) = match tag.split_once('(') {
-        Some((a, s)) if s.ends_with(')') && !a.is_empty() => {
-            (a, Some(s.trim_end_matches(')').to_string()))
-        }
+        Some((a, s)) if s.ends_with(')') && !a.is_empty() => (a, Some(s.trim_end_matches(')').to_string())),
         _ => (tag, None),
     };
     (Some(app.to_string()), sub, pid, msg)
@@ -290,13 +250,7 @@ fn split_tag(content: &str) -> (Option<String>, Option<String>, Option<i64>, &st
 
 /// Run the message enrichers and finish the record (`log_type`, `msg`).
 pub(crate) fn enrich(env: Envelope<'_>, ctx: &ParseContext) -> Record {
-    let Envelope {
-        mut rec,
-        app,
-        app_sub,
-        content,
-        mut msg,
-    } = env;
+    let Envelope { mut rec, app, app_sub, content, mut msg } = env;
     let app_l = app.as_deref().unwrap_or("");
     if let Some(sub) = &app_sub {
         rec.push_str("app_sub", sub.as_str());
@@ -363,10 +317,7 @@ fn marker_at<'a>(content: &'a str, msg: &'a str, marker: &str) -> Option<&'a str
         Some(msg)
     } else {
         // "host : CEF:0|..." or a tag before a space.
-        content
-            .find(marker)
-            .filter(|i| *i <= 64)
-            .map(|i| &content[i..])
+        content.find(marker).filter(|i| *i <= 64).map(|i| &content[i..])
     }
 }
 
@@ -465,17 +416,11 @@ mod tests {
             &ctx(),
         )
         .expect("parses");
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2019, 12, 10, 6, 55, 46, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2019, 12, 10, 6, 55, 46, 0, 0))));
         assert_eq!(s(&r, "host").as_deref(), Some("LabSZ"));
         assert_eq!(s(&r, "app_name").as_deref(), Some("sshd"));
         assert_eq!(i(&r, "pid"), Some(24200));
-        assert_eq!(
-            s(&r, "msg").as_deref(),
-            Some("Invalid user webmaster from 173.234.31.186")
-        );
+        assert_eq!(s(&r, "msg").as_deref(), Some("Invalid user webmaster from 173.234.31.186"));
         // RFC 3164 section 5.4 example.
         let r = parse_syslog_str(
             "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8",
@@ -486,15 +431,9 @@ mod tests {
         assert_eq!(i(&r, "syslog_sev"), Some(2));
         assert_eq!(s(&r, "app_name").as_deref(), Some("su"));
         // Space-padded day, zone from context.
-        let c = ParseContext {
-            default_tz_offset_secs: 3600,
-            ..ctx()
-        };
+        let c = ParseContext { default_tz_offset_secs: 3600, ..ctx() };
         let r = parse_syslog_str("Jun  4 01:02:03 h cron[1]: x", &c).expect("parses");
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2019, 6, 4, 1, 2, 3, 0, 3600)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2019, 6, 4, 1, 2, 3, 0, 3600))));
     }
 
     #[test]
@@ -508,17 +447,11 @@ mod tests {
         assert_eq!(s(&r, "app_name").as_deref(), Some("sshd"));
         assert_eq!(s(&r, "app_sub").as_deref(), Some("pam_unix"));
         assert_eq!(i(&r, "pid"), Some(19937));
-        let r = parse_syslog_str(
-            "Jul 27 14:41:57 combo kernel: BIOS-provided physical RAM map:",
-            &ctx(),
-        )
-        .expect("ok");
+        let r = parse_syslog_str("Jul 27 14:41:57 combo kernel: BIOS-provided physical RAM map:", &ctx())
+            .expect("ok");
         assert_eq!(s(&r, "app_name").as_deref(), Some("kernel"));
         assert_eq!(s(&r, "log_type").as_deref(), Some("syslog"));
-        assert_eq!(
-            s(&r, "msg").as_deref(),
-            Some("BIOS-provided physical RAM map:")
-        );
+        assert_eq!(s(&r, "msg").as_deref(), Some("BIOS-provided physical RAM map:"));
     }
 
     #[test]
@@ -529,12 +462,7 @@ mod tests {
         let r = parse_syslog_str(line, &ctx()).expect("parses");
         assert_eq!(i(&r, "syslog_fac"), Some(20));
         assert_eq!(i(&r, "syslog_sev"), Some(5));
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(
-                2003, 10, 11, 22, 14, 15, 3000, 0
-            )))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2003, 10, 11, 22, 14, 15, 3000, 0))));
         assert_eq!(s(&r, "app_name").as_deref(), Some("evntslog"));
         assert_eq!(s(&r, "msgid").as_deref(), Some("ID47"));
         assert_eq!(s(&r, "sd_eventID").as_deref(), Some("1011"));
@@ -542,16 +470,10 @@ mod tests {
         // Source: zeek-wrccdc2018/zeek-tsv/syslog.log message field (no PRI).
         let line = "1 2018-03-24T08:59:54-07:00 Kramer.jerry.land EvntSLog - - - Special privileges assigned to new logon.";
         let r = parse_syslog_str(line, &ctx()).expect("parses");
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 15, 59, 54, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2018, 3, 24, 15, 59, 54, 0, 0))));
         assert_eq!(s(&r, "host").as_deref(), Some("Kramer.jerry.land"));
         assert_eq!(r.get("pid"), Some(&Value::Null));
-        assert_eq!(
-            s(&r, "msg").as_deref(),
-            Some("Special privileges assigned to new logon.")
-        );
+        assert_eq!(s(&r, "msg").as_deref(), Some("Special privileges assigned to new logon."));
     }
 
     #[test]
@@ -566,16 +488,10 @@ mod tests {
             Some("The Multimedia Class Scheduler service entered the stopped state.")
         );
         assert_eq!(s(&r, "user_name").as_deref(), Some("N\\A"));
-        assert_eq!(
-            s(&r, "sourceproc").as_deref(),
-            Some("Service Control Manager")
-        );
+        assert_eq!(s(&r, "sourceproc").as_deref(), Some("Service Control Manager"));
         // Broken JSON keeps the record and says why.
-        let r = parse_syslog_str(
-            "1 2018-03-24T08:59:37-07:00 h EvntSLog - - - @cee: {\"a\": ",
-            &ctx(),
-        )
-        .expect("ok");
+        let r = parse_syslog_str("1 2018-03-24T08:59:37-07:00 h EvntSLog - - - @cee: {\"a\": ", &ctx())
+            .expect("ok");
         assert!(s(&r, "parse_error").is_some());
         assert!(s(&r, "msg").is_some());
     }
@@ -596,9 +512,7 @@ mod tests {
         ] {
             assert!(parse_syslog_str(bad, &ctx()).is_err(), "{bad}");
         }
-        let e = parse_syslog_str("garbage", &ctx())
-            .err()
-            .unwrap_or_default();
+        let e = parse_syslog_str("garbage", &ctx()).err().unwrap_or_default();
         assert!(e.contains("Mon DD HH:MM:SS"), "{e}");
     }
 
@@ -614,8 +528,7 @@ mod tests {
         let pam_fail = recs
             .iter()
             .filter(|r| {
-                s(r, "log_type").as_deref() == Some("pam")
-                    && s(r, "action").as_deref() == Some("failed")
+                s(r, "log_type").as_deref() == Some("pam") && s(r, "action").as_deref() == Some("failed")
             })
             .filter(|r| s(r, "msg").is_some_and(|m| m.starts_with("authentication failure")))
             .count();
@@ -628,10 +541,7 @@ mod tests {
                 }
             }
         }
-        let top = by_rhost
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(h, _)| h.clone());
+        let top = by_rhost.iter().max_by_key(|(_, n)| **n).map(|(h, _)| h.clone());
         assert_eq!(top.as_deref(), Some("150.183.249.110"));
     }
 
@@ -645,8 +555,8 @@ mod tests {
         let mut cee = 0;
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let msg = line.split('\t').nth(9).expect("message column");
-            let r = crate::data::formats::text::parse_syslog_message(msg, &ctx())
-                .expect("every message parses");
+            let r =
+                crate::data::formats::text::parse_syslog_message(msg, &ctx()).expect("every message parses");
             assert!(matches!(r.get("time"), Some(Value::TimeUs(_))));
             assert_eq!(s(&r, "app_name").as_deref(), Some("EvntSLog"));
             if s(&r, "log_type").as_deref() == Some("cee") {
@@ -674,28 +584,18 @@ mod tests {
             let got = crate::data::formats::text::detect(&sample).map(|p| p.name());
             assert_eq!(got, Some(want), "{rel}");
         }
-        for rel in [
-            "zeek-wrccdc2018/zeek-tsv/syslog.log",
-            "zeek-wrccdc2018/zeek-json/notice.json",
-        ] {
+        for rel in ["zeek-wrccdc2018/zeek-tsv/syslog.log", "zeek-wrccdc2018/zeek-json/notice.json"] {
             let Some(p) = real_data(rel) else { continue };
             let bytes = std::fs::read(p).expect("readable");
             let sample: Vec<&[u8]> = bytes.split(|b| *b == b'\n').take(64).collect();
-            assert!(
-                crate::data::formats::text::detect(&sample).is_none(),
-                "{rel}"
-            );
+            assert!(crate::data::formats::text::detect(&sample).is_none(), "{rel}");
         }
     }
 
     #[test]
     #[ignore]
     fn throughput_syslog() {
-        for rel in [
-            "syslog-loghub/Linux_2k.log",
-            "syslog-loghub/OpenSSH_2k.log",
-            "iptables/iptables.log",
-        ] {
+        for rel in ["syslog-loghub/Linux_2k.log", "syslog-loghub/OpenSSH_2k.log", "iptables/iptables.log"] {
             let Some(p) = real_data(rel) else { continue };
             let bytes = std::fs::read(p).expect("readable");
             throughput(rel, &SyslogParser, &bytes);

@@ -16,10 +16,7 @@ pub(crate) const ACCESS_MAPPINGS: &[(&str, &str)] = &[
     ("request line URL", "http_request"),
     ("request line protocol", "http_version"),
     ("%>s", "http_status"),
-    (
-        "%b (response size, received by the client)",
-        "bytes_received",
-    ),
+    ("%b (response size, received by the client)", "bytes_received"),
     ("Referer", "http_referrer"),
     ("User-Agent", "http_user_agent"),
     ("trailing fields / malformed request", "msg"),
@@ -79,11 +76,8 @@ fn quoted(s: &str) -> Option<(String, &str)> {
             }
             b'"' => {
                 let raw = &body[..i];
-                let v = if escaped {
-                    raw.replace("\\\"", "\"").replace("\\\\", "\\")
-                } else {
-                    raw.to_string()
-                };
+                let v =
+                    if escaped { raw.replace("\\\"", "\"").replace("\\\\", "\\") } else { raw.to_string() };
                 return Some((v, &body[i + 1..]));
             }
             _ => i += 1,
@@ -105,39 +99,21 @@ fn access_time_us(s: &str) -> Option<i64> {
     if !(1..=31).contains(&day) {
         return None;
     }
-    Some(civil_to_us(
-        year as i64,
-        mon,
-        day,
-        h,
-        m,
-        sec,
-        us,
-        parse_zone_secs(zone)?,
-    ))
+    Some(civil_to_us(year as i64, mon, day, h, m, sec, us, parse_zone_secs(zone)?))
 }
 
 fn parse_access(t: &str) -> Result<Record, String> {
-    let lb = t
-        .find(" [")
-        .ok_or("access log: expected 'client ident user [dd/Mon/yyyy:HH:MM:SS zone]'")?;
+    let lb = t.find(" [").ok_or("access log: expected 'client ident user [dd/Mon/yyyy:HH:MM:SS zone]'")?;
     let prefix: Vec<&str> = t[..lb].split_whitespace().collect();
     let (vhost, who) = match prefix.len() {
         3 => (None, &prefix[..]),
         4 => (Some(prefix[0]), &prefix[1..]),
-        n => {
-            return Err(format!(
-                "access log: expected 3 or 4 fields before '[time]', got {n}"
-            ))
-        }
+        n => return Err(format!("access log: expected 3 or 4 fields before '[time]', got {n}")),
     };
     let after = &t[lb + 2..];
     let rb = after.find(']').ok_or("access log: unterminated '[time]'")?;
     let time_us = access_time_us(&after[..rb]).ok_or_else(|| {
-        format!(
-            "access log: expected time 'dd/Mon/yyyy:HH:MM:SS zone', got '{}'",
-            &after[..rb]
-        )
+        format!("access log: expected time 'dd/Mon/yyyy:HH:MM:SS zone', got '{}'", &after[..rb])
     })?;
     let mut rec = Record::new();
     rec.push("time", Value::TimeUs(time_us));
@@ -161,8 +137,7 @@ fn parse_access(t: &str) -> Result<Record, String> {
     rec.push("ident", dash(who[1]));
     rec.push("user_name", dash(who[2]));
     let rest = after[rb + 1..].trim_start();
-    let (request, rest) =
-        quoted(rest).ok_or("access log: expected a quoted request line after '[time]'")?;
+    let (request, rest) = quoted(rest).ok_or("access log: expected a quoted request line after '[time]'")?;
     let mut extra: Vec<String> = Vec::new();
     let parts: Vec<&str> = request.split(' ').collect();
     match parts.as_slice() {
@@ -185,17 +160,9 @@ fn parse_access(t: &str) -> Result<Record, String> {
     }
     let mut it = rest.trim_start().splitn(3, ' ');
     let status = it.next().unwrap_or("");
-    let bytes = it
-        .next()
-        .ok_or("access log: expected status and bytes after the request")?;
-    rec.push(
-        "http_status",
-        num_or_null(status).ok_or("access log: status is not a number")?,
-    );
-    rec.push(
-        "bytes_received",
-        num_or_null(bytes).ok_or("access log: bytes is not a number or '-'")?,
-    );
+    let bytes = it.next().ok_or("access log: expected status and bytes after the request")?;
+    rec.push("http_status", num_or_null(status).ok_or("access log: status is not a number")?);
+    rec.push("bytes_received", num_or_null(bytes).ok_or("access log: bytes is not a number or '-'")?);
     let mut rest = it.next().unwrap_or("").trim_start();
     if let Some((referrer, r)) = quoted(rest) {
         rec.push("http_referrer", dash(&referrer));
@@ -215,10 +182,7 @@ fn parse_access(t: &str) -> Result<Record, String> {
 }
 
 fn is_method(m: &str) -> bool {
-    !m.is_empty()
-        && m.len() <= 20
-        && m.bytes()
-            .all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
+    !m.is_empty() && m.len() <= 20 && m.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_')
 }
 
 fn num_or_null(s: &str) -> Option<Value> {
@@ -239,16 +203,7 @@ fn error_time_us(s: &str, ctx: &ParseContext) -> Option<i64> {
     if !(1..=31).contains(&day) {
         return None;
     }
-    Some(civil_to_us(
-        year as i64,
-        mon,
-        day,
-        h,
-        m,
-        sec,
-        us,
-        ctx.default_tz_offset_secs,
-    ))
+    Some(civil_to_us(year as i64, mon, day, h, m, sec, us, ctx.default_tz_offset_secs))
 }
 
 fn level_sev(level: &str) -> Option<i64> {
@@ -343,10 +298,7 @@ mod tests {
         }
     }
     fn access(line: &[u8]) -> Record {
-        AccessParser
-            .parse_line(line, &ParseContext::default())
-            .expect("parses")
-            .expect("a record")
+        AccessParser.parse_line(line, &ParseContext::default()).expect("parses").expect("a record")
     }
 
     // Source: apache-access/apache_logs
@@ -355,10 +307,7 @@ mod tests {
     #[test]
     fn combined_line() {
         let r = access(COMBINED.as_bytes());
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2015, 5, 17, 10, 5, 3, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2015, 5, 17, 10, 5, 3, 0, 0))));
         assert_eq!(st(&r, "src_ip").as_deref(), Some("83.149.9.216"));
         assert_eq!(r.get("user_name"), Some(&Value::Null));
         assert_eq!(st(&r, "http_method").as_deref(), Some("GET"));
@@ -371,22 +320,17 @@ mod tests {
 
     #[test]
     fn variants_common_vhost_malformed() {
-        let r = access(
-            br#"10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 -"#,
-        );
+        let r =
+            access(br#"10.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 -"#);
         assert_eq!(r.get("bytes_received"), Some(&Value::Null));
         assert_eq!(st(&r, "user_name").as_deref(), Some("frank"));
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2000, 10, 10, 20, 55, 36, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2000, 10, 10, 20, 55, 36, 0, 0))));
         let r = access(br#"www.example.com:443 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#);
         assert_eq!(st(&r, "vhost").as_deref(), Some("www.example.com"));
         assert_eq!(r.get("dst_port"), Some(&Value::Int(443)));
         assert_eq!(r.get("http_referrer"), Some(&Value::Null));
-        let r = access(
-            br#"www.example.com 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#,
-        );
+        let r =
+            access(br#"www.example.com 10.0.0.1 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 5"#);
         assert_eq!(st(&r, "vhost").as_deref(), Some("www.example.com"));
         let shell = br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" 400 226 "-" "-""#;
         let r = access(shell);
@@ -424,37 +368,24 @@ mod tests {
             b"1.2.3.4 - - [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" abc 1",
             b"a b c d e [17/May/2015:10:05:03 +0000] \"GET / HTTP/1.1\" 200 1",
         ] {
-            assert!(
-                AccessParser.parse_line(bad, &ctx).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
+            assert!(AccessParser.parse_line(bad, &ctx).is_err(), "{}", String::from_utf8_lossy(bad));
         }
         assert_eq!(AccessParser.parse_line(b"  \r\n", &ctx), Ok(None));
     }
 
     #[test]
     fn error_log_lines() {
-        let ctx = ParseContext {
-            default_tz_offset_secs: -3600,
-            ..Default::default()
-        };
+        let ctx = ParseContext { default_tz_offset_secs: -3600, ..Default::default() };
         // Source: syslog-loghub/Apache_2k.log
         let r = ErrorParser.parse_line(
             b"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6\r",
             &ctx,
         );
         let r = r.expect("ok").expect("record");
-        assert_eq!(
-            r.get("time"),
-            Some(&Value::TimeUs(civil_to_us(2005, 12, 4, 5, 47, 44, 0, 0)))
-        );
+        assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2005, 12, 4, 5, 47, 44, 0, 0))));
         assert_eq!(st(&r, "level").as_deref(), Some("error"));
         assert_eq!(r.get("syslog_sev"), Some(&Value::Int(3)));
-        assert_eq!(
-            st(&r, "msg").as_deref(),
-            Some("mod_jk child workerEnv in error state 6")
-        );
+        assert_eq!(st(&r, "msg").as_deref(), Some("mod_jk child workerEnv in error state 6"));
         let r = ErrorParser
             .parse_line(
                 b"[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] Directory index forbidden",
@@ -475,12 +406,7 @@ mod tests {
         assert_eq!(r.get("tid"), Some(&Value::Int(456)));
         assert_eq!(r.get("src_port"), Some(&Value::Int(5678)));
         assert_eq!(st(&r, "msg").as_deref(), Some("AH00126: Invalid URI"));
-        for bad in [
-            &b"[Sun Dec 04 04:47:44 2005]"[..],
-            b"[Sun Foo 04 04:47:44 2005] [error] x",
-            b"[",
-            b"x",
-        ] {
+        for bad in [&b"[Sun Dec 04 04:47:44 2005]"[..], b"[Sun Foo 04 04:47:44 2005] [error] x", b"[", b"x"] {
             assert!(ErrorParser.parse_line(bad, &ctx).is_err());
         }
     }
@@ -494,10 +420,7 @@ mod tests {
         let (recs, rejects) = parse_file(&AccessParser, &bytes, &ParseContext::default());
         assert_eq!(recs.len(), 10_000);
         assert_eq!(rejects, 0);
-        let null_bytes = recs
-            .iter()
-            .filter(|r| r.get("bytes_received") == Some(&Value::Null))
-            .count();
+        let null_bytes = recs.iter().filter(|r| r.get("bytes_received") == Some(&Value::Null)).count();
         assert_eq!(null_bytes, 669);
     }
 
@@ -516,18 +439,10 @@ mod tests {
     #[ignore]
     fn throughput_web() {
         if let Some(p) = real_data("apache-access/apache_logs") {
-            throughput(
-                "apache_logs",
-                &AccessParser,
-                &std::fs::read(p).expect("readable"),
-            );
+            throughput("apache_logs", &AccessParser, &std::fs::read(p).expect("readable"));
         }
         if let Some(p) = real_data("syslog-loghub/Apache_2k.log") {
-            throughput(
-                "Apache_2k.log",
-                &ErrorParser,
-                &std::fs::read(p).expect("readable"),
-            );
+            throughput("Apache_2k.log", &ErrorParser, &std::fs::read(p).expect("readable"));
         }
     }
 }
