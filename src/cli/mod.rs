@@ -149,6 +149,8 @@ pub enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Print the field dictionary and the per-format mappings (Markdown).
+    Fields,
     /// Print performance figures (never asserted in tests).
     Bench {
         #[command(subcommand)]
@@ -290,6 +292,7 @@ pub fn run(cmd: Command) -> Result<()> {
             })?;
         }
         Command::Bench { what } => bench::run(what)?,
+        Command::Fields => outln!("{}", data::dictionary::fields_markdown()),
         Command::Inspect { files, json, all_rejected, load: la } => {
             let t = load(&files, &la)?;
             if json {

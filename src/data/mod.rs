@@ -1,6 +1,7 @@
 //! The data layer: formats, field dictionary, loading, SQL and export. Polars only, no GUI.
 pub mod builder;
 pub mod clean;
+pub mod dictionary;
 pub mod error;
 pub mod export;
 pub mod formats;
