@@ -68,19 +68,54 @@ pub fn fields_markdown() -> String {
             (o.to_string(), n)
         })
         .collect();
-    s.push_str(&table("VAST 2013 MC3 netflow CSV (and the CTU-13 variant with a leading `Label`)", &vast_rows));
+    s.push_str(&table(
+        "VAST 2013 MC3 netflow CSV (and the CTU-13 variant with a leading `Label`)",
+        &vast_rows,
+    ));
     let argus_hdr = [
-        "StartTime", "LastTime", "Dur", "Proto", "SrcAddr", "Sport", "Dir", "DstAddr", "Dport", "State", "sTos",
-        "dTos", "TotPkts", "TotBytes", "SrcBytes", "SrcPkts", "DstBytes", "DstPkts", "Label",
+        "StartTime",
+        "LastTime",
+        "Dur",
+        "Proto",
+        "SrcAddr",
+        "Sport",
+        "Dir",
+        "DstAddr",
+        "Dport",
+        "State",
+        "sTos",
+        "dTos",
+        "TotPkts",
+        "TotBytes",
+        "SrcBytes",
+        "SrcPkts",
+        "DstBytes",
+        "DstPkts",
+        "Label",
     ];
     let rows: Vec<(String, String)> = argus_hdr.iter().map(|h| (h.to_string(), argus::map(h).0)).collect();
     s.push_str(&table("Argus binetflow (`bytes_received` = TotBytes - SrcBytes when absent)", &rows));
-    let nf = ["ts", "te", "td", "sa", "da", "sp", "dp", "pr", "flg", "ipkt", "ibyt", "opkt", "obyt", "in", "out"];
+    let nf =
+        ["ts", "te", "td", "sa", "da", "sp", "dp", "pr", "flg", "ipkt", "ibyt", "opkt", "obyt", "in", "out"];
     let rows: Vec<(String, String)> = nf.iter().map(|h| (h.to_string(), nfdump_csv::map(h).0)).collect();
     s.push_str(&table("nfdump `-o csv` (summary trailer skipped)", &rows));
     let zk = [
-        "ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "orig_bytes", "resp_bytes", "orig_pkts",
-        "resp_pkts", "method", "uri", "status_code", "user_agent", "message", "facility", "severity",
+        "ts",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "orig_bytes",
+        "resp_bytes",
+        "orig_pkts",
+        "resp_pkts",
+        "method",
+        "uri",
+        "status_code",
+        "user_agent",
+        "message",
+        "facility",
+        "severity",
     ];
     let rows: Vec<(String, String)> = zk.iter().map(|h| (h.to_string(), zeek_tsv::map_name(h))).collect();
     s.push_str(&table("Zeek TSV (`#path` becomes `event_type`)", &rows));

@@ -305,6 +305,13 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
             let mut s = formats::zeek_tsv::spec(&h);
             s.default_tz_offset_secs = opts.tz_offset_secs;
             let mut part = read_spec(path, &s, &label, ctl)?;
+            if h.path.as_deref() == Some("syslog") {
+                enrich_syslog_messages(&mut part.0, opts)?;
+                notes.push(format!(
+                    "{}: syslog messages parsed into msg_* / dictionary fields",
+                    file_name(path)
+                ));
+            }
             if let Some(p) = h.path {
                 let height = part.0.height();
                 if part.0.column("event_type").is_err() {
@@ -329,6 +336,40 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
     };
     let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
     Ok(Part { df, rejected, aliases, notes })
+}
+
+/// Zeek's syslog.log carries whole syslog messages (RFC 5424 with CEE JSON from Windows, RFC 3164):
+/// parse each with the syslog parser and add what it finds. Fields the table already has keep
+/// theirs and the message's version is added as `msg_<name>`.
+fn enrich_syslog_messages(df: &mut DataFrame, opts: &LoadOptions) -> Result<()> {
+    let Ok(msgs) = df.column("msg") else { return Ok(()) };
+    let msgs = msgs.as_materialized_series().cast(&DataType::String)?;
+    let msgs = msgs.str()?.clone();
+    let ctx = ParseContext {
+        default_year: opts.default_year.unwrap_or(1970),
+        default_tz_offset_secs: opts.tz_offset_secs,
+        ..Default::default()
+    };
+    let mut rt = RecordTable::new();
+    for m in msgs.iter() {
+        let rec = m.and_then(|m| formats::text::parse_syslog_message(m, &ctx)).unwrap_or_default();
+        let mut out = super::record::Record::new();
+        for (k, v) in rec.fields {
+            let name =
+                if df.column(&k).is_ok() || k == "time" || k == "msg" { format!("msg_{k}") } else { k };
+            out.push(name, v);
+        }
+        rt.push(out);
+    }
+    let extra = rt.into_frame()?;
+    for c in extra.columns() {
+        // The builder always adds a `time`; message times are kept as `msg_time` only.
+        if c.name().as_str() == "time" || df.column(c.name().as_str()).is_ok() || c.null_count() == c.len() {
+            continue;
+        }
+        df.with_column(c.clone())?;
+    }
+    Ok(())
 }
 
 fn tz_note(what: &str, off: i32) -> String {
@@ -520,7 +561,38 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
         let c = df.column("time")?.clone();
         let t = match c.dtype() {
             DataType::Datetime(_, _) => c.cast(&time_dtype())?,
-            _ => c.cast(&DataType::Int64).and_then(|c| c.cast(&time_dtype()))?,
+            DataType::String => {
+                let ca = c.as_materialized_series().str()?.clone();
+                let us: Int64Chunked = ca
+                    .iter()
+                    .map(|v| v.and_then(|v| super::timeparse::datetime_to_us(v.as_bytes(), 0)))
+                    .collect();
+                us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
+            }
+            dt if dt.is_float() => {
+                let f = c.as_materialized_series().cast(&DataType::Float64)?;
+                let us: Int64Chunked = f.f64()?.iter().map(|v| v.map(|x| (x * 1e6).round() as i64)).collect();
+                us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
+            }
+            _ => {
+                // Integer epochs: the unit follows from the magnitude (s, ms, µs, ns).
+                let i = c.as_materialized_series().cast(&DataType::Int64)?;
+                let ca = i.i64()?;
+                let mult = |v: i64| -> i64 {
+                    let a = v.unsigned_abs();
+                    if a < 100_000_000_000 {
+                        v.saturating_mul(1_000_000)
+                    } else if a < 100_000_000_000_000 {
+                        v.saturating_mul(1000)
+                    } else if a < 100_000_000_000_000_000 {
+                        v
+                    } else {
+                        v / 1000
+                    }
+                };
+                let us: Int64Chunked = ca.iter().map(|v| v.map(mult)).collect();
+                us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
+            }
         };
         df.with_column(t)?;
     }

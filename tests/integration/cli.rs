@@ -323,3 +323,72 @@ fn errors_name_the_file_in_one_line() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("nosuchcolumn"));
 }
+
+#[test]
+fn several_chunks_of_one_kind_open_as_one_table() {
+    let d = temp_dir("chunks");
+    let lines = raw_lines(&sample());
+    let header = &lines[0];
+    let body = &lines[1..30_001];
+    let mut paths = Vec::new();
+    for (i, chunk) in body.chunks(10_000).enumerate() {
+        let p = d.join(format!("nf-chunk{}.csv", i + 1));
+        std::fs::write(&p, format!("{header}\n{}\n", chunk.join("\n"))).unwrap();
+        paths.push(p);
+    }
+    let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    let j = inspect(&refs, &[]);
+    assert_eq!(j["rows"].as_u64(), Some(30_000));
+    let out = stdout(&brushfire(&[
+        "query",
+        &paths[0].display().to_string(),
+        &paths[1].display().to_string(),
+        &paths[2].display().to_string(),
+        "--sql",
+        "select source_file, count(*) c from logs group by source_file order by source_file",
+    ]));
+    assert_eq!(out.trim(), "source_file,c\nnf-chunk1.csv,10000\nnf-chunk2.csv,10000\nnf-chunk3.csv,10000");
+}
+
+#[test]
+fn hive_partitioned_parquet_directory() {
+    use polars::prelude::*;
+    let d = temp_dir("hive");
+    for (day, n) in [("01", 3), ("02", 2)] {
+        let dir = d.join(format!("day={day}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut df = df!(
+            "timestamp" => (0..n).map(|i| 1_364_774_400i64 + i).collect::<Vec<_>>(),
+            "srcip" => (0..n).map(|i| format!("10.0.0.{i}")).collect::<Vec<_>>(),
+            "dstport" => (0..n).map(|i| 80 + i as i32).collect::<Vec<_>>()
+        )
+        .unwrap();
+        let f = std::fs::File::create(dir.join("part-0.parquet")).unwrap();
+        ParquetWriter::new(f).finish(&mut df).unwrap();
+    }
+    let j = inspect(&[&d], &[]);
+    assert_eq!(j["rows"].as_u64(), Some(5));
+    let cols: Vec<&str> =
+        j["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(cols.contains(&"day") && cols.contains(&"src_ip") && cols.contains(&"dst_port"), "{cols:?}");
+    assert_eq!(j["time_min"].as_str(), Some("2013-04-01T00:00:00Z"), "epoch seconds read as time");
+}
+
+#[test]
+fn zeek_syslog_messages_are_parsed() {
+    let Some(p) = real_data("zeek-wrccdc2018/zeek-tsv/syslog.log") else { return };
+    let out = stdout(&brushfire(&[
+        "query",
+        &p.display().to_string(),
+        "--sql",
+        "select count(*) c from logs where event_id is not null",
+    ]));
+    let n: u64 = out.lines().nth(1).unwrap().parse().unwrap();
+    // The CEE-JSON Windows events forwarded inside RFC 5424 messages carry event IDs.
+    let raw = std::fs::read_to_string(&p).unwrap();
+    let cee = raw
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains("@cee:") && l.contains("\"id\": \""))
+        .count() as u64;
+    assert_eq!(n, cee, "every CEE message with an id gives an event_id");
+}

@@ -218,3 +218,31 @@ fn cleaning_preview_apply_and_undo() {
     settle(&mut h);
     assert!(h.state().panels.clean.steps.is_empty());
 }
+
+#[test]
+fn export_selection_writes_a_file_that_loads_back() {
+    let picker = Arc::new(PresetPicker::default());
+    let d = crate::util::temp_dir("gui-export");
+    let target = d.join("selection.parquet");
+    picker.save.lock().unwrap().push(target.clone());
+    let app = BrushfireApp::new(picker.clone(), vec![crate::util::sample()]);
+    let mut h = Harness::builder()
+        .with_size([1600.0, 1000.0])
+        .build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app);
+    settle(&mut h);
+    h.get_by_label("proto icmp").click();
+    settle(&mut h);
+    let n = passing(h.state());
+    h.state_mut().tab = Tab::Clean;
+    settle(&mut h);
+    h.get_by_label("Selection -> parquet").click();
+    let t0 = Instant::now();
+    while !target.exists() || h.state().panels.export.is_some() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "export did not finish");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let back = brushfire::data::load_paths(&[target], &Default::default(), &Default::default()).unwrap();
+    assert_eq!(back.rows() as i64, n);
+    assert!(h.state().panels.export_message.as_deref().unwrap_or("").starts_with("exported to"));
+}
