@@ -679,8 +679,7 @@ fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         ui.weak("tables: logs (everything), selection (the current selection); identifiers are case-insensitive, original column names work");
     });
     ui.horizontal(|ui| {
-        ui.label("Ready queries");
-        egui::ComboBox::from_id_salt("Ready queries").selected_text("choose…").show_ui(ui, |ui| {
+        crate::views::common::labeled_combo(ui, "Ready queries", "choose…", |ui| {
             for (name, q) in crate::data::sql::READY_QUERIES {
                 if ui.selectable_label(false, *name).clicked() {
                     app.panels.sql.text = q.to_string();

@@ -698,6 +698,11 @@ impl Engine {
         });
     }
 
+    /// Whether the week-earlier window holds any record (if not, there is nothing to compare with).
+    pub fn prev_window_has_rows(&self) -> bool {
+        self.prev_win.is_some_and(|(a, b)| b > a)
+    }
+
     /// Whether position `p` passes every clause (the records table's filter).
     pub fn passes_all(&self, p: usize) -> bool {
         self.mask[p] & CLAUSE_BITS == 0

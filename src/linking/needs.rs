@@ -251,7 +251,8 @@ impl Planner {
                 let main = hist(&plan.keys[0]);
                 let cur = hist(&plan.keys[1]);
                 let prev = hist(&plan.keys[2]);
-                let has_cmp = cur.iter().any(|&x| x != 0) || prev.iter().any(|&x| x != 0);
+                let has_cmp =
+                    e.prev_window_has_rows() && (cur.iter().any(|&x| x != 0) || prev.iter().any(|&x| x != 0));
                 let total: i64 = main.iter().sum();
                 let mut nz: Vec<usize> = (0..main.len()).filter(|&i| main[i] != 0).collect();
                 let distinct = nz.len();
@@ -345,7 +346,8 @@ impl Planner {
                 let h = hist(&plan.keys[0]);
                 let cur = hist(&plan.keys[1]);
                 let prev = hist(&plan.keys[2]);
-                let has_cmp = cur.iter().any(|&x| x != 0) || prev.iter().any(|&x| x != 0);
+                let has_cmp =
+                    e.prev_window_has_rows() && (cur.iter().any(|&x| x != 0) || prev.iter().any(|&x| x != 0));
                 let leaves = h
                     .iter()
                     .enumerate()

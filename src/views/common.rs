@@ -173,3 +173,17 @@ mod glyph_tests {
         assert!(missing.is_empty(), "glyphs missing from the bundled fonts: {missing:?}");
     }
 }
+
+/// A label followed by a combo box that screen readers (and egui_kittest) know by that label.
+/// egui's `ComboBox::from_label` puts the text after the box, which reads backwards in a toolbar.
+pub fn labeled_combo<R>(
+    ui: &mut egui::Ui,
+    label: &str,
+    selected_text: impl Into<egui::WidgetText>,
+    add_contents: impl FnOnce(&mut egui::Ui) -> R,
+) -> egui::InnerResponse<Option<R>> {
+    let l = ui.label(label);
+    let mut r = egui::ComboBox::from_id_salt(label).selected_text(selected_text).show_ui(ui, add_contents);
+    r.response = r.response.labelled_by(l.id);
+    r
+}

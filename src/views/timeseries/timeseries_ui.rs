@@ -79,21 +79,18 @@ pub fn timeseries_ui(
     let mut edit = None;
     ui.horizontal(|ui| {
         ui.strong("Time series");
-        ui.label("Measure");
-        egui::ComboBox::from_id_salt("Measure").selected_text(state.measure.clone()).show_ui(ui, |ui| {
+        crate::views::common::labeled_combo(ui, "Measure", state.measure.clone(), |ui| {
             for m in MEASURES {
                 ui.selectable_value(&mut state.measure, m.to_string(), m);
             }
         });
-        ui.label("Compare with");
-        egui::ComboBox::from_id_salt("Compare with").selected_text(state.compare.label()).show_ui(ui, |ui| {
+        crate::views::common::labeled_combo(ui, "Compare with", state.compare.label(), |ui| {
             for c in [Compare::WeekEarlier, Compare::DayEarlier, Compare::Off] {
                 ui.selectable_value(&mut state.compare, c, c.label());
             }
         });
         let split_text = state.split.clone().map(|s| format!("top 5 {s}")).unwrap_or_else(|| "none".into());
-        ui.label("Split");
-        egui::ComboBox::from_id_salt("Split").selected_text(split_text).show_ui(ui, |ui| {
+        crate::views::common::labeled_combo(ui, "Split", split_text, |ui| {
             ui.selectable_value(&mut state.split, None, "none");
             for f in split_fields {
                 ui.selectable_value(&mut state.split, Some(f.clone()), format!("top 5 {f}"));
@@ -189,7 +186,7 @@ pub fn timeseries_ui(
         }
         if let Some((a, b)) = shown_brush {
             pui.add(
-                Span::new("brush", a..=b)
+                Span::new("", a..=b)
                     .fill(palette::BRUSH_FILL)
                     .border_color(palette::BAR_SELECTED)
                     .border_width(1.5),

@@ -44,7 +44,9 @@ pub fn topn_ui(
                     for c in columns {
                         ui.selectable_value(&mut state.field, c.clone(), c);
                     }
-                });
+                })
+                .response
+                .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("Field of top-N list {}", id + 1)));
             if before != state.field {
                 state.offset = 0;
                 if own.is_some() {
@@ -156,7 +158,7 @@ pub fn topn_ui(
             });
         }
         if !d.has_cmp {
-            ui.label(egui::RichText::new("week change: brush a time range (or load 2+ weeks)").small().weak());
+            ui.label(egui::RichText::new("week change: no records one week before this window").small().weak());
         }
     });
     edit

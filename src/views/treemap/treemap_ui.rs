@@ -392,7 +392,7 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
         let presets = model::presets();
         let current = state.preset.and_then(|i| presets.get(i)).map_or("Custom", |p| p.name);
         let mut new_levels = None;
-        egui::ComboBox::from_label("Preset").selected_text(current).show_ui(ui, |ui| {
+        crate::views::common::labeled_combo(ui, "Preset", current, |ui| {
             for p in &presets {
                 if ui.selectable_label(state.levels == p.levels, p.name).clicked() {
                     new_levels = Some(p.levels.clone());
@@ -408,9 +408,11 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
             for k in 0..model::MAX_LEVELS {
                 let cur = levels.get(k).cloned();
                 let label = format!("Level {}", k + 1);
-                egui::ComboBox::from_label(label)
-                    .selected_text(cur.clone().unwrap_or_else(|| "(none)".into()))
-                    .show_ui(ui, |ui| {
+                crate::views::common::labeled_combo(
+                    ui,
+                    &label,
+                    cur.clone().unwrap_or_else(|| "(none)".into()),
+                    |ui| {
                         // The first level is required; deeper ones can be removed.
                         if k > 0 && ui.selectable_label(cur.is_none(), "(none)").clicked() {
                             levels.truncate(k);
@@ -424,7 +426,8 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
                                 }
                             }
                         }
-                    });
+                    },
+                );
                 if k >= levels.len() {
                     break;
                 }
@@ -441,14 +444,14 @@ fn controls_ui(ui: &mut egui::Ui, state: &mut TreemapState, columns: &[String]) 
                 state.preset = state.preset.filter(|_| !custom);
             }
         }
-        egui::ComboBox::from_label("Size by").selected_text(state.measure.clone()).show_ui(ui, |ui| {
+        crate::views::common::labeled_combo(ui, "Size by", state.measure.clone(), |ui| {
             for m in model::MEASURES {
                 if ui.selectable_label(state.measure == m, m).clicked() {
                     state.measure = m.to_string();
                 }
             }
         });
-        egui::ComboBox::from_label("Colour by").selected_text(state.color_mode.name()).show_ui(ui, |ui| {
+        crate::views::common::labeled_combo(ui, "Colour by", state.color_mode.name(), |ui| {
             for m in ColorMode::ALL {
                 ui.selectable_value(&mut state.color_mode, m, m.name());
             }
@@ -504,13 +507,15 @@ fn breadcrumb_ui(ui: &mut egui::Ui, state: &mut TreemapState) {
 }
 
 fn swatch(ui: &mut egui::Ui, c: Color32, text: &str) {
-    let (r, _) = ui.allocate_exact_size(Vec2::new(12.0, 12.0), Sense::hover());
+    let (r, _) = ui.allocate_exact_size(Vec2::new(14.0, 12.0), Sense::hover());
     ui.painter().rect_filled(r, 2.0, c);
-    ui.label(text);
+    if !text.is_empty() {
+        ui.add(egui::Label::new(text).extend());
+    }
 }
 
 fn legend_ui(ui: &mut egui::Ui, state: &TreemapState, has_cmp: bool) {
-    ui.horizontal_wrapped(|ui| match state.color_mode {
+    ui.horizontal(|ui| match state.color_mode {
         ColorMode::WeekChange => {
             if has_cmp {
                 ui.label("vs a week earlier:");
