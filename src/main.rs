@@ -4,7 +4,7 @@ fn main() {
     let cli = brushfire::cli::Cli::parse();
     let result = match cli.command {
         Some(cmd) => brushfire::cli::run(cmd),
-        None => brushfire::app::run_gui(cli.files),
+        None => brushfire::app::run_gui(cli.files, cli.properties),
     };
     if let Err(e) = result {
         // A reader that went away (`brushfire query ... | head`) is not an error.

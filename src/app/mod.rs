@@ -360,7 +360,7 @@ pub fn bundled_sample() -> Option<PathBuf> {
     candidates.into_iter().flatten().find(|p| p.exists())
 }
 
-pub fn run_gui(files: Vec<PathBuf>) -> anyhow::Result<()> {
+pub fn run_gui(files: Vec<PathBuf>, properties: Option<PathBuf>) -> anyhow::Result<()> {
     let files = if files.is_empty() {
         match bundled_sample() {
             Some(s) => vec![s],
@@ -379,7 +379,11 @@ pub fn run_gui(files: Vec<PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "Brushfire",
         options,
-        Box::new(move |_cc| Ok(Box::new(BrushfireApp::new(Arc::new(RfdPicker), files)))),
+        Box::new(move |_cc| {
+            let mut app = BrushfireApp::new(Arc::new(RfdPicker), files);
+            app.panels.graph_properties = properties;
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("could not start the GUI: {e}"))
 }

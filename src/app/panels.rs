@@ -115,6 +115,8 @@ pub struct PanelsState {
     pending_export: Option<(PathBuf, ExportFormat, bool)>,
     pub treemap: crate::views::treemap::treemap_ui::TreemapState,
     pub graph: Option<crate::views::graph::graph_ui::GraphViewState>,
+    /// Property file to apply to the link graph once data is loaded (command line `--properties`).
+    pub graph_properties: Option<PathBuf>,
 }
 
 impl PanelsState {
@@ -135,6 +137,11 @@ impl PanelsState {
         if let Some(g) = self.graph.as_mut() {
             let f = default_graph_fields(&loaded.categorical);
             g.set_fields(f);
+            if let Some(p) = &self.graph_properties {
+                if let Err(e) = g.load_properties(p) {
+                    self.export_message = Some(format!("{}: {e}", p.display()));
+                }
+            }
         }
     }
 
@@ -459,8 +466,10 @@ fn status_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 
 fn dashboard_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let total_h = ui.available_height();
-    let ts_h = (total_h * 0.27).max(160.0);
-    let topn_h = (total_h * 0.28).max(180.0);
+    // The graph and treemap need room to read: the dashboard above gives some up for them.
+    let big_tab = matches!(app.tab, Tab::Graph | Tab::Treemap);
+    let ts_h = (total_h * if big_tab { 0.19 } else { 0.27 }).max(140.0);
+    let topn_h = (total_h * if big_tab { 0.23 } else { 0.28 }).max(170.0);
     let width = ui.available_width();
     // Time series.
     ui.allocate_ui(egui::vec2(width, ts_h), |ui| {

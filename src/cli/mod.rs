@@ -29,6 +29,9 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Files or directories to open in the GUI (the bundled sample when none is given).
     pub files: Vec<PathBuf>,
+    /// AfterGlow property file for the link graph view.
+    #[arg(long, value_name = "FILE.properties")]
+    pub properties: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -383,7 +383,8 @@ impl ColorIndex {
     }
 
     fn resolve(&mut self, v: Option<Value>) -> Option<String> {
-        let s = v.filter(Value::truthy).map(|v| v.to_str()).unwrap_or_default();
+        // No rule gave a colour: the role's default colour applies (white, cyan, red).
+        let s = v.filter(Value::truthy).map(|v| v.to_str())?;
         let s = s.trim_matches('"').to_string();
         if self.hex.as_ref().is_some_and(|h| h.is_match(&s)) {
             return Some(s);

@@ -291,15 +291,20 @@ impl GraphViewState {
     }
 
     fn fit(&mut self, rect: Rect) {
-        let mut lo = Vec2::splat(f32::INFINITY);
-        let mut hi = Vec2::splat(f32::NEG_INFINITY);
-        for p in self.positions.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
-            lo = lo.min(Vec2::new(p[0], p[1]));
-            hi = hi.max(Vec2::new(p[0], p[1]));
-        }
-        if !lo.x.is_finite() {
+        // Fit the central 98% of nodes: a few isolated nodes pushed far out must not shrink the rest.
+        let mut xs: Vec<f32> = self.positions.iter().map(|p| p[0]).filter(|v| v.is_finite()).collect();
+        let mut ys: Vec<f32> = self.positions.iter().map(|p| p[1]).filter(|v| v.is_finite()).collect();
+        if xs.is_empty() {
             return;
         }
+        xs.sort_by(|a, b| a.total_cmp(b));
+        ys.sort_by(|a, b| a.total_cmp(b));
+        let q = |v: &[f32], f: f32| v[((v.len() - 1) as f32 * f).round() as usize];
+        let (lo, hi) = if xs.len() >= 50 {
+            (Vec2::new(q(&xs, 0.01), q(&ys, 0.01)), Vec2::new(q(&xs, 0.99), q(&ys, 0.99)))
+        } else {
+            (Vec2::new(xs[0], ys[0]), Vec2::new(xs[xs.len() - 1], ys[ys.len() - 1]))
+        };
         let span = (hi - lo).max(Vec2::splat(1.0));
         let avail = (rect.size() - Vec2::splat(60.0)).max(Vec2::splat(10.0));
         self.zoom = (avail.x / span.x).min(avail.y / span.y).clamp(1e-4, 50.0);
@@ -586,7 +591,9 @@ fn canvas(ui: &mut egui::Ui, state: &mut GraphViewState, hover: &mut Option<Hove
     let g = state.graph.as_ref()?;
     let n = g.nodes.len().min(state.positions.len());
     let screen: Vec<Pos2> = (0..n).map(|i| state.to_screen(rect, state.positions[i])).collect();
-    let radius: Vec<f32> = (0..n).map(|i| 3.0 + 9.0 * g.nodes[i].size).collect();
+    // Nodes shrink when zoomed out so a big graph reads as structure, not a pile of discs.
+    let shrink = (state.zoom / 0.6).clamp(0.35, 1.4);
+    let radius: Vec<f32> = (0..n).map(|i| (2.5 + 7.0 * g.nodes[i].size) * shrink).collect();
     let visible: Vec<usize> = (0..n).filter(|&i| rect.expand(radius[i]).contains(screen[i])).collect();
 
     // Node widgets (accessible "node <value>"), topmost so they get the pointer first.

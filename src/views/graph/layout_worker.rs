@@ -20,6 +20,8 @@ pub const PUBLISH_EVERY: Duration = Duration::from_millis(16);
 /// FA2 never fully settles; see [`ForceLayout::energy`] for why 2e-3.
 pub const DEFAULT_ENERGY_STOP: f32 = 2e-3;
 pub const DEFAULT_MAX_STEPS: u64 = 3_000;
+/// Steps always run before the energy test may stop the layout.
+pub const MIN_STEPS: u64 = 400;
 
 #[derive(Debug, Clone)]
 pub struct LayoutSnapshot {
@@ -258,7 +260,10 @@ fn run(
             while t.elapsed() < PUBLISH_EVERY {
                 s.layout.step();
                 let steps = s.layout.iterations() - s.steps_at_start;
-                if s.layout.energy() < limits.energy_stop || steps >= limits.max_steps {
+                // ForceAtlas2 moves little in its first steps while speeds adapt: never stop early.
+                let settled =
+                    steps >= MIN_STEPS.min(limits.max_steps) && s.layout.energy() < limits.energy_stop;
+                if settled || steps >= limits.max_steps {
                     s.done = true;
                     break;
                 }
@@ -293,6 +298,14 @@ fn new_state(
     seed: u64,
 ) -> State {
     let mut layout = ForceLayout::new(ids.len(), edges, seed);
+    // Log data makes many small components (one source talking to one port and host): plain
+    // gravity lets repulsion scatter them to the edges, shrinking the main structure to a dot.
+    // Strong gravity (Gephi's option) keeps them near the centre.
+    let mut params = *layout.params();
+    params.strong_gravity = true;
+    params.gravity = 0.05;
+    params.scaling_ratio = 10.0;
+    layout.set_params(params);
     let mut pinned = HashSet::new();
     if let Some(old) = old {
         let old_pos: HashMap<&str, [f32; 2]> =
