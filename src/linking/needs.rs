@@ -402,10 +402,25 @@ pub fn change_text(cur: i64, prev: i64) -> String {
             let pct = (c - p) as f64 / p as f64 * 100.0;
             if pct.abs() < 0.5 {
                 "±0%".into()
+            } else if pct >= 1000.0 {
+                // "+2621%" is hard to read and wide: say how many times as many.
+                format!("×{:.0}", c as f64 / p as f64)
             } else {
                 format!("{pct:+.0}%")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn change_texts() {
+        assert_eq!(super::change_text(110, 100), "+10%");
+        assert_eq!(super::change_text(100, 100), "±0%");
+        assert_eq!(super::change_text(5, 0), "new");
+        assert_eq!(super::change_text(0, 5), "-100%");
+        assert_eq!(super::change_text(2721, 100), "×27");
     }
 }
 

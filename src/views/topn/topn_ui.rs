@@ -94,7 +94,7 @@ pub fn topn_ui(
             }
             let painter = ui.painter_at(rect);
             // Text columns on the right: count, percent, change. The bar uses the rest.
-            let right_w = 128.0_f32.min(width * 0.5);
+            let right_w = 150.0_f32.min(width * 0.55);
             let bar_max = (width - right_w).max(10.0);
             let bar = egui::Rect::from_min_size(rect.min + egui::vec2(0.0, 1.0), egui::vec2(bar_max * b.frac, row_h - 2.0));
             let color = if b.selected {
@@ -113,10 +113,10 @@ pub fn topn_ui(
                 font.clone(),
                 text_color,
             );
-            let x_count = rect.left() + bar_max + 48.0;
+            let x_count = rect.left() + bar_max + 56.0;
             painter.text(egui::pos2(x_count, rect.center().y), egui::Align2::RIGHT_CENTER, compact_count(b.value), font.clone(), text_color);
             painter.text(
-                egui::pos2(x_count + 42.0, rect.center().y),
+                egui::pos2(x_count + 50.0, rect.center().y),
                 egui::Align2::RIGHT_CENTER,
                 format!("{:.1}%", b.percent),
                 font.clone(),

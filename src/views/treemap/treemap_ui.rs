@@ -224,7 +224,9 @@ pub fn treemap_ui(
     }
     let tiles = &state.tiles;
     let selected = model::selected_paths(own_clause, &state.levels);
-    state.colors = model::tile_colors(h, tiles, state.color_mode, has_cmp, &selected);
+    // Nothing a week earlier to compare with: colour by category rather than paint all grey.
+    let mode = effective_mode(state.color_mode, has_cmp);
+    state.colors = model::tile_colors(h, tiles, mode, has_cmp, &selected);
     let stats = model::tile_stats(h, tiles);
     let fulls: Vec<Vec<String>> = tiles.iter().map(|t| model::full_path(&h.root, t)).collect();
 
@@ -514,8 +516,19 @@ fn swatch(ui: &mut egui::Ui, c: Color32, text: &str) {
     }
 }
 
+fn effective_mode(chosen: ColorMode, has_cmp: bool) -> ColorMode {
+    if chosen == ColorMode::WeekChange && !has_cmp {
+        ColorMode::Categorical
+    } else {
+        chosen
+    }
+}
+
 fn legend_ui(ui: &mut egui::Ui, state: &TreemapState, has_cmp: bool) {
-    ui.horizontal(|ui| match state.color_mode {
+    if state.color_mode == ColorMode::WeekChange && !has_cmp {
+        ui.weak("No records one week before this window: coloured by category instead of week change.");
+    }
+    ui.horizontal(|ui| match effective_mode(state.color_mode, has_cmp) {
         ColorMode::WeekChange => {
             if has_cmp {
                 ui.label("vs a week earlier:");
