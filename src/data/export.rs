@@ -47,36 +47,10 @@ pub fn write_to(df: &mut DataFrame, format: ExportFormat, w: impl std::io::Write
 }
 
 /// Atomic export. `inputs` are the files the table came from: they are never overwritten.
-pub fn export_atomic(
-    df: &mut DataFrame,
-    format: ExportFormat,
-    target: &Path,
-    inputs: &[PathBuf],
-) -> Result<()> {
-    let canon_target = std::fs::canonicalize(target).ok();
-    for i in inputs {
-        if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
-            if *t == ci {
-                return Err(DataError::format(target, "refusing to overwrite an input file"));
-            }
-        }
-    }
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name =
-        target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> Result<()> {
-        let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        let mut w = std::io::BufWriter::new(f);
-        write_to(df, format, &mut w).map_err(|e| DataError::format(target, e.to_string()))?;
-        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
-        f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-        std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+pub fn export_atomic(df: &mut DataFrame, format: ExportFormat, target: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    export_atomic_chunked(df, format, target, inputs, &done, &cancel)
 }
 
 /// Rows per written chunk: progress and cancel are checked between chunks.

@@ -598,21 +598,33 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
     }
     if df.column("ip_proto").is_ok() && df.column("proto").is_err() || needs_proto_names(df) {
         let ip = df.column("ip_proto")?.cast(&DataType::Int32)?;
-        let code = df.column("ipLayerProtocolCode").ok().cloned();
+        let code = match df.column("ipLayerProtocolCode") {
+            Ok(c) => Some(c.cast(&DataType::String)?),
+            Err(_) => None,
+        };
+        let code_ca = code.as_ref().map(|c| c.str().cloned()).transpose()?;
+        let codes: Box<dyn Iterator<Item = Option<&str>>> = match &code_ca {
+            Some(ca) => Box::new(ca.iter()),
+            None => Box::new(std::iter::repeat(None)),
+        };
+        // Few distinct (number, code) pairs: name each once (a per-row lookup is 10 M lookups).
+        let mut memo: std::collections::HashMap<(Option<i32>, Option<&str>), Option<String>> = Default::default();
         let names: StringChunked = ip
             .i32()?
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let from_code = code
-                    .as_ref()
-                    .and_then(|c| c.str().ok().and_then(|s| s.get(i)).map(str::to_ascii_lowercase));
-                match (p.and_then(proto_name), from_code) {
-                    (Some(n), _) => Some(n.to_string()),
-                    (None, Some(c)) if c != "todo" && c != "other" => Some(c),
-                    (None, Some(c)) => Some(p.map(|x| x.to_string()).unwrap_or(c)),
-                    (None, None) => p.map(|x| x.to_string()),
-                }
+            .zip(codes)
+            .map(|(p, c)| {
+                memo.entry((p, c))
+                    .or_insert_with(|| {
+                        let from_code = c.map(str::to_ascii_lowercase);
+                        match (p.and_then(proto_name), from_code) {
+                            (Some(n), _) => Some(n.to_string()),
+                            (None, Some(c)) if c != "todo" && c != "other" => Some(c),
+                            (None, Some(c)) => Some(p.map(|x| x.to_string()).unwrap_or(c)),
+                            (None, None) => p.map(|x| x.to_string()),
+                        }
+                    })
+                    .clone()
             })
             .collect();
         df.with_column(names.with_name("proto".into()).into_series().into_column())?;
@@ -659,38 +671,12 @@ fn needs_proto_names(df: &DataFrame) -> bool {
     df.column("ipLayerProtocolCode").is_ok() && df.column("proto").is_err()
 }
 
+/// Lower-case protocol name for an IANA protocol number (one table for every format).
 pub fn proto_name(n: i32) -> Option<&'static str> {
-    Some(match n {
-        1 => "icmp",
-        2 => "igmp",
-        6 => "tcp",
-        17 => "udp",
-        41 => "ipv6",
-        47 => "gre",
-        50 => "esp",
-        51 => "ah",
-        58 => "ipv6-icmp",
-        89 => "ospf",
-        103 => "pim",
-        132 => "sctp",
-        _ => return None,
-    })
+    formats::jsonl::proto_name_from_number(n as i64)
 }
 
+/// IANA protocol number for a name.
 pub fn proto_number(name: &str) -> Option<i32> {
-    Some(match name.to_ascii_lowercase().as_str() {
-        "icmp" => 1,
-        "igmp" => 2,
-        "tcp" => 6,
-        "udp" => 17,
-        "ipv6" => 41,
-        "gre" => 47,
-        "esp" => 50,
-        "ah" => 51,
-        "ipv6-icmp" | "icmp6" | "ipv6icmp" => 58,
-        "ospf" => 89,
-        "pim" => 103,
-        "sctp" => 132,
-        _ => return None,
-    })
+    formats::jsonl::ip_proto_from_name(name).map(|n| n as i32)
 }
