@@ -47,7 +47,12 @@ pub fn write_to(df: &mut DataFrame, format: ExportFormat, w: impl std::io::Write
 }
 
 /// Atomic export. `inputs` are the files the table came from: they are never overwritten.
-pub fn export_atomic(df: &mut DataFrame, format: ExportFormat, target: &Path, inputs: &[PathBuf]) -> Result<()> {
+pub fn export_atomic(
+    df: &mut DataFrame,
+    format: ExportFormat,
+    target: &Path,
+    inputs: &[PathBuf],
+) -> Result<()> {
     let done = std::sync::atomic::AtomicU64::new(0);
     let cancel = std::sync::atomic::AtomicBool::new(false);
     export_atomic_chunked(df, format, target, inputs, &done, &cancel)

@@ -608,7 +608,8 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
             None => Box::new(std::iter::repeat(None)),
         };
         // Few distinct (number, code) pairs: name each once (a per-row lookup is 10 M lookups).
-        let mut memo: std::collections::HashMap<(Option<i32>, Option<&str>), Option<String>> = Default::default();
+        let mut memo: std::collections::HashMap<(Option<i32>, Option<&str>), Option<String>> =
+            Default::default();
         let names: StringChunked = ip
             .i32()?
             .iter()

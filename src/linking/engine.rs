@@ -98,6 +98,8 @@ pub struct Engine {
     cur_win: Option<(usize, usize)>,
     prev_win: Option<(usize, usize)>,
     cache: Vec<(String, Snapshot)>,
+    /// Every target with no clause at all ("clear all" is a copy, not a rescan).
+    base: Option<Snapshot>,
     pub last_stats: UpdateStats,
 }
 
@@ -118,6 +120,7 @@ impl Engine {
             cur_win: None,
             prev_win: None,
             cache: Vec::new(),
+            base: None,
             last_stats: UpdateStats::default(),
         };
         let (cw, pw) = e.cmp_windows(None);
@@ -194,7 +197,11 @@ impl Engine {
 
     /// Registers the targets the views need now; targets no longer needed are dropped.
     pub fn set_targets(&mut self, keys: &[TargetKey]) {
+        let before = self.targets.len();
         self.targets.retain(|t| keys.contains(&t.key));
+        if self.targets.len() != before || keys.len() != self.targets.len() {
+            self.base = None;
+        }
         for k in keys {
             if self.targets.iter().any(|t| &t.key == k) {
                 continue;
@@ -281,26 +288,33 @@ impl Engine {
     /// Applies per-position mask changes incrementally: for each changed position, every target
     /// whose pass/fail flips gains or loses that row.
     fn apply_changes(&mut self, changes: &[(u32, u32)]) {
-        // changes: (position, new mask)
+        // changes: (position, new mask), positions distinct. Targets are independent: one core each.
         self.last_stats.rows_visited += changes.len() as u64;
-        for &(p, m1) in changes {
-            let p = p as usize;
-            let m0 = self.mask[p];
-            if m0 == m1 {
-                continue;
+        let mask = &self.mask;
+        let idx = &self.idx;
+        let no_windows = self.cur_win.is_none() && self.prev_win.is_none();
+        self.targets.par_iter_mut().for_each(|t| {
+            if no_windows && t.key.ctx != Ctx::Main {
+                return;
             }
-            for t in self.targets.iter_mut() {
+            let codes = &idx.dims[t.key.dim].codes;
+            let w = t.weight.as_deref();
+            for &(p, m1) in changes {
+                let p = p as usize;
+                let m0 = mask[p];
                 let before = m0 & t.check == 0;
                 let after = m1 & t.check == 0;
                 if before != after {
-                    let c = self.idx.dims[t.key.dim].codes[p];
+                    let c = codes[p];
                     if c != SKIP {
-                        let w = t.weight.as_ref().map_or(1, |w| w[p]);
-                        t.hist[c as usize] += if after { w } else { -w };
+                        let wv = w.map_or(1, |w| w[p]);
+                        t.hist[c as usize] += if after { wv } else { -wv };
                     }
                 }
             }
-            self.mask[p] = m1;
+        });
+        for &(p, m1) in changes {
+            self.mask[p as usize] = m1;
         }
     }
 
@@ -383,6 +397,43 @@ impl Engine {
     /// Brings the engine to `sel`, clause by clause.
     pub fn sync(&mut self, sel: &Selection) -> PolarsResult<()> {
         self.last_stats = UpdateStats::default();
+        if sel.clauses.is_empty() && !self.clauses.is_empty() && self.restore_base() {
+            return Ok(());
+        }
+        self.sync_clauses(sel)?;
+        if self.clauses.is_empty() && self.base.is_none() {
+            self.base = Some(self.targets.iter().map(|t| (t.key.clone(), t.hist.clone())).collect());
+        }
+        Ok(())
+    }
+
+    /// Back to no clause at all from the stored base histograms; false if they are not for the
+    /// current targets.
+    fn restore_base(&mut self) -> bool {
+        let Some(base) = &self.base else { return false };
+        if base.len() != self.targets.len()
+            || !self.targets.iter().all(|t| base.iter().any(|(k, _)| *k == t.key))
+        {
+            return false;
+        }
+        for t in self.targets.iter_mut() {
+            if let Some((_, h)) = base.iter().find(|(k, _)| *k == t.key) {
+                t.hist.clone_from(h);
+            }
+        }
+        self.clauses.clear();
+        self.slots.clear();
+        let (cw, pw) = self.cmp_windows(None);
+        self.cur_win = cw;
+        self.prev_win = pw;
+        self.mask.par_iter_mut().enumerate().for_each(|(p, m)| *m = Self::win_bits(p, cw, pw));
+        self.refresh_checks();
+        self.last_stats.rows_visited += self.idx.n as u64;
+        self.last_stats.strategy = "base";
+        true
+    }
+
+    fn sync_clauses(&mut self, sel: &Selection) -> PolarsResult<()> {
         let current: Vec<ViewId> = self.clauses.keys().copied().collect();
         for v in current {
             if !sel.clauses.contains_key(&v) {
@@ -539,6 +590,7 @@ impl Engine {
         }
 
         // Match clauses.
+        let had_clause = self.clauses.contains_key(&view);
         let old_codes = match self.clauses.get(&view) {
             Some((_, Compiled::Codes { dim, set, negate })) => Some((*dim, set.clone(), *negate)),
             _ => None,
@@ -564,6 +616,59 @@ impl Engine {
                 None => false,
             }
         };
+        // A set of included values of one field: the bit is "not in the set". Set it everywhere and
+        // clear it on the set's postings, then rebuild the other views from those rows only -
+        // no scan of every row, and the work is proportional to the selected records.
+        if let Some((d, set, false)) = &new_codes {
+            let codes: Vec<usize> = (0..set.len()).filter(|&i| set[i]).collect();
+            let included: usize = {
+                let (offs, _) = self.idx.dims[*d].postings();
+                codes.iter().map(|&c| (offs[c + 1] - offs[c]) as usize).sum()
+            };
+            let same_field_include = matches!(&old_codes, Some((od, _, false)) if od == d);
+            if included > n / 2 && old_codes.is_none() && self.clauses.get(&view).is_some() && !had_clause {
+                // Most rows stay: only the rows of the other values lose this view's bit.
+                let others: Vec<usize> = (0..set.len()).filter(|&i| !set[i]).collect();
+                let pos = self.positions_of(*d, &others);
+                let changes: Vec<(u32, u32)> =
+                    pos.iter().map(|&p| (p, self.mask[p as usize] | bit)).collect();
+                self.apply_changes(&changes);
+                self.last_stats.strategy = "incremental-complement";
+                if is_final {
+                    self.store_cache(sig);
+                }
+                return Ok(());
+            }
+            if included <= n / 2 || same_field_include && included <= n * 2 / 3 {
+                let cached = is_final && self.restore_cache(&sig);
+                let pos = self.positions_of(*d, &codes);
+                self.mask.par_iter_mut().for_each(|m| *m |= bit);
+                for &p in &pos {
+                    self.mask[p as usize] &= !bit;
+                }
+                if cached {
+                    self.last_stats.strategy = "cache";
+                } else {
+                    self.rebuild_from_positions(&pos, view);
+                    self.last_stats.strategy = "rebuild-postings";
+                }
+                if is_final {
+                    self.store_cache(sig);
+                }
+                return Ok(());
+            }
+        }
+        // Removing a clause clears its bit everywhere (a parallel fill); when this selection was
+        // seen recently its histograms come from the cache instead of a rescan.
+        if clause.is_none() && is_final && self.cache.iter().any(|(k, _)| *k == sig) {
+            self.mask.par_iter_mut().for_each(|m| *m &= !bit);
+            self.restore_cache(&sig);
+            self.slots.remove(&view);
+            self.refresh_checks();
+            self.store_cache(sig);
+            self.last_stats.strategy = "cache";
+            return Ok(());
+        }
         // Rows whose bit may flip, from postings where both sides are code sets of one field.
         let posting_changes: Option<Vec<u32>> = match (&old_codes, &new_codes) {
             (Some((d0, s0, n0)), Some((d1, s1, n1))) if d0 == d1 && n0 == n1 => {
@@ -669,11 +774,10 @@ impl Engine {
     fn positions_of(&mut self, dim: usize, codes: &[usize]) -> Vec<u32> {
         let (offs, pos) = self.idx.dims[dim].postings();
         let mut out = Vec::new();
+        let total: usize = codes.iter().map(|&c| (offs[c + 1] - offs[c]) as usize).sum();
+        out.reserve(total);
         for &c in codes {
             out.extend_from_slice(&pos[offs[c] as usize..offs[c + 1] as usize]);
-        }
-        if codes.len() > 1 {
-            out.sort_unstable();
         }
         out
     }
@@ -683,8 +787,12 @@ impl Engine {
         self.last_stats.rows_visited += (pos.len() * self.targets.len()) as u64;
         let mask = &self.mask;
         let idx = &self.idx;
+        let no_windows = self.cur_win.is_none() && self.prev_win.is_none();
         self.targets.par_iter_mut().filter(|t| t.key.view != view).for_each(|t| {
             t.hist.iter_mut().for_each(|h| *h = 0);
+            if no_windows && t.key.ctx != Ctx::Main {
+                return;
+            }
             let codes = &idx.dims[t.key.dim].codes;
             for &p in pos {
                 let p = p as usize;

@@ -101,8 +101,8 @@ fn engine_matches_brute_force_over_random_interactions() {
     .collect();
     let t0 = 1_364_774_400_000_000i64;
     let hour = 3_600_000_000i64;
-    for step in 0..60 {
-        match r.below(6) {
+    for step in 0..120 {
+        match r.below(7) {
             0 | 1 => {
                 let a = t0 + r.below(300) as i64 * hour;
                 let b = a + (1 + r.below(100)) as i64 * hour;
@@ -118,8 +118,11 @@ fn engine_matches_brute_force_over_random_interactions() {
             }
             3 => {
                 let v = ["tcp", "udp", "(null)"][r.below(3) as usize].to_string();
-                sel.clauses.insert(3, Clause::values("proto", [v], false));
+                // Two of three values: most rows stay selected (the complement path).
+                let vals = if r.below(2) == 0 { vec![v] } else { vec!["tcp".to_string(), "udp".to_string()] };
+                sel.clauses.insert(3, Clause::values("proto", vals, false));
             }
+            6 => sel.clauses.clear(),
             4 => {
                 let keys: Vec<u32> = sel.clauses.keys().copied().collect();
                 if !keys.is_empty() {

@@ -201,7 +201,7 @@ fn read_blocks(
         line_no += lines_in_block;
         progress(consumed);
     }
-    let mut out = match frames.len() {
+    let out = match frames.len() {
         0 => empty_frame(spec),
         _ => {
             let mut it = frames.into_iter();
