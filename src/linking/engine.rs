@@ -626,7 +626,7 @@ impl Engine {
                 codes.iter().map(|&c| (offs[c + 1] - offs[c]) as usize).sum()
             };
             let same_field_include = matches!(&old_codes, Some((od, _, false)) if od == d);
-            if included > n / 2 && old_codes.is_none() && self.clauses.get(&view).is_some() && !had_clause {
+            if included > n / 2 && old_codes.is_none() && self.clauses.contains_key(&view) && !had_clause {
                 // Most rows stay: only the rows of the other values lose this view's bit.
                 let others: Vec<usize> = (0..set.len()).filter(|&i| !set[i]).collect();
                 let pos = self.positions_of(*d, &others);

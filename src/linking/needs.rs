@@ -412,6 +412,15 @@ pub fn change_text(cur: i64, prev: i64) -> String {
     }
 }
 
+/// The week shift in buckets of the base series.
+pub fn week_shift_buckets(bucket_us: i64) -> usize {
+    (WEEK_US / bucket_us.max(1)) as usize
+}
+
+pub fn is_null_label(l: &str) -> bool {
+    l == NULL_LABEL
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -422,13 +431,4 @@ mod tests {
         assert_eq!(super::change_text(0, 5), "-100%");
         assert_eq!(super::change_text(2721, 100), "×27");
     }
-}
-
-/// The week shift in buckets of the base series.
-pub fn week_shift_buckets(bucket_us: i64) -> usize {
-    (WEEK_US / bucket_us.max(1)) as usize
-}
-
-pub fn is_null_label(l: &str) -> bool {
-    l == NULL_LABEL
 }
