@@ -128,6 +128,9 @@ impl PanelsState {
     pub fn on_new_table(&mut self, loaded: &Loaded) {
         self.sql.result = None;
         self.sql.error = None;
+        // A first query that fits this data: its busiest values of the first top-N field.
+        let f = &loaded.default_topn_fields()[0];
+        self.sql.text = format!("select {f}, count(*) c from logs group by {f} order by c desc limit 20");
         self.clean = CleanState { min_dst: 1024, original: Some(loaded.table.clone()), ..Default::default() };
         self.clean.ports_text = marty_ports_text();
         self.treemap = Default::default();

@@ -8,11 +8,13 @@ pub struct TopNState {
     pub field: String,
     pub offset: usize,
     pub limit: usize,
+    /// The hover this list published, withdrawn when the pointer leaves its rows.
+    my_hover: Option<Hover>,
 }
 
 impl TopNState {
     pub fn new(field: &str) -> Self {
-        Self { field: field.to_string(), offset: 0, limit: 10 }
+        Self { field: field.to_string(), offset: 0, limit: 10, my_hover: None }
     }
 }
 
@@ -80,6 +82,7 @@ pub fn topn_ui(
             .weak(),
         );
         let bs = bars(d.entries, d.total, own);
+        let mut hovered_any = false;
         let row_h = ((ui.available_height() - 4.0) / state.limit as f32).clamp(14.0, 20.0);
         let width = ui.available_width();
         let font = egui::FontId::proportional((row_h * 0.68).clamp(10.0, 13.0));
@@ -90,7 +93,10 @@ pub fn topn_ui(
             let hovered_here = resp.hovered();
             let highlighted = hover.as_ref().is_some_and(|h| h.field == state.field && h.value == b.label);
             if hovered_here {
-                *hover = Some(Hover { field: state.field.clone(), value: b.label.clone() });
+                let h = Hover { field: state.field.clone(), value: b.label.clone() };
+                *hover = Some(h.clone());
+                state.my_hover = Some(h);
+                hovered_any = true;
             }
             let painter = ui.painter_at(rect);
             // Text columns on the right: count, percent, change. The bar uses the rest.
@@ -156,6 +162,12 @@ pub fn topn_ui(
                     ui.close();
                 }
             });
+        }
+        if !hovered_any && state.my_hover.is_some() {
+            if *hover == state.my_hover {
+                *hover = None;
+            }
+            state.my_hover = None;
         }
         if !d.has_cmp {
             ui.label(egui::RichText::new("week change: no records one week before this window").small().weak());
