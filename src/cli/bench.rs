@@ -233,6 +233,9 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                         None => sel.clauses.remove(&view),
                     };
                     let (ms, ans) = run(&mut s, &sel);
+                    if std::env::var_os("BRUSHFIRE_BENCH_VERBOSE").is_some() {
+                        eprintln!("click {field}={value} add={add}: {ms:.1} ms ({})", ans.strategy);
+                    }
                     lat.entry("topn_click").or_default().push(ms);
                     last = ans;
                     done += 1;
