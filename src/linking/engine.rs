@@ -334,6 +334,15 @@ impl Engine {
                         let labels = &self.idx.dims[d].labels;
                         let set: Vec<bool> = match pred {
                             Pred::Eq { value, .. } => labels.iter().map(|l| l == value).collect(),
+                            Pred::InPrefix { prefix, .. }
+                                if prefix == crate::views::treemap::ipgroup::NON_IP =>
+                            {
+                                // The treemap's "non-IP" group: values that are not addresses.
+                                labels
+                                    .iter()
+                                    .map(|l| crate::views::treemap::ipgroup::parse_ip(l).is_none())
+                                    .collect()
+                            }
                             Pred::InPrefix { prefix, .. } => labels
                                 .iter()
                                 .map(|l| crate::views::treemap::ipgroup::ip_in_prefix(l, prefix))

@@ -94,7 +94,17 @@ impl Clause {
                 let parts: Vec<String> = any_of
                     .iter()
                     .take(4)
-                    .map(|conj| conj.iter().map(describe_pred).collect::<Vec<_>>().join(" and "))
+                    .map(|conj| {
+                        // "dst_ip in 10.1.0.0/16 and dst_ip = 10.1.2.3" says no more than the equality.
+                        conj.iter()
+                            .filter(|p| {
+                                !matches!(p, Pred::InPrefix { field, .. }
+                                    if conj.iter().any(|q| matches!(q, Pred::Eq { field: f, .. } if f == field)))
+                            })
+                            .map(describe_pred)
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    })
                     .collect();
                 let more = if any_of.len() > 4 {
                     format!(" or … {} more", any_of.len() - 4)
@@ -258,6 +268,19 @@ mod tests {
         assert!(h.current().is_empty());
         assert!(h.undo());
         assert_eq!(h.current().clauses.len(), 1);
+    }
+
+    #[test]
+    fn chips_drop_prefixes_implied_by_an_address() {
+        let c = Clause::Match {
+            any_of: vec![vec![
+                Pred::InPrefix { field: "dst_ip".into(), prefix: "10.1.0.0/16".into() },
+                Pred::Eq { field: "dst_ip".into(), value: "10.1.2.3".into() },
+                Pred::Eq { field: "proto".into(), value: "tcp".into() },
+            ]],
+            negate: false,
+        };
+        assert_eq!(c.describe(), "dst_ip = 10.1.2.3 and proto = tcp");
     }
 
     #[test]

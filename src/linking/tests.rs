@@ -221,3 +221,35 @@ fn engine_matches_brute_force_over_random_interactions() {
         assert_eq!(bins.iter().sum::<i64>(), expect_time, "step {step}");
     }
 }
+
+#[test]
+fn prefix_clauses_and_the_non_ip_group() {
+    let t = Series::new("time".into(), vec![1i64, 2, 3, 4]).cast(&crate::data::table::time_dtype()).unwrap();
+    let df = DataFrame::new_infer_height(vec![
+        t.into_column(),
+        Column::new("dst_ip".into(), vec!["10.1.2.3", "10.1.9.9", "10.2.0.1", "printer"]),
+    ])
+    .unwrap();
+    let mut s = Session::new(Arc::new(df)).unwrap();
+    let needs: BTreeMap<u32, Need> =
+        [(5, Need::Table { offset: 0, limit: 10, sort: None })].into_iter().collect();
+    let count = |s: &mut Session, prefix: &str| {
+        let mut sel = Selection::default();
+        sel.clauses.insert(
+            1,
+            Clause::Match {
+                any_of: vec![vec![Pred::InPrefix { field: "dst_ip".into(), prefix: prefix.into() }]],
+                negate: false,
+            },
+        );
+        match &s.run(&Request { seq: 1, selection: sel, needs: needs.clone(), want_all_rows: false }).outputs
+            [&5]
+        {
+            Output::Table { passing, .. } => *passing,
+            _ => -1,
+        }
+    };
+    assert_eq!(count(&mut s, "10.1.0.0/16"), 2);
+    assert_eq!(count(&mut s, "10.0.0.0/8"), 3);
+    assert_eq!(count(&mut s, "non-IP"), 1);
+}
