@@ -477,8 +477,7 @@ fn dashboard_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     // Time series.
     ui.allocate_ui(egui::vec2(width, ts_h), |ui| {
         let own = app.sel.current().clauses.get(&VIEW_TIME).cloned();
-        let out = app.outputs.get(&VIEW_TIME).cloned();
-        let data = match &out {
+        let data = match app.outputs.get(&VIEW_TIME) {
             Some(Output::Time { origin_us, bucket_us, total, series, .. }) => {
                 Some(crate::views::timeseries::timeseries_ui::TimeData {
                     origin_us: *origin_us,
@@ -587,14 +586,16 @@ fn records_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 }
 
 fn treemap_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
-    let cols = app.loaded.as_ref().map(|l| l.categorical.clone()).unwrap_or_default();
-    let own = app.sel.current().clauses.get(&super::VIEW_TREEMAP).cloned();
+    // Borrow the engine's output in place (fields of `app` borrowed apart): leaves can be 100 k
+    // entries, too many to copy every frame.
+    let cols: &[String] = app.loaded.as_ref().map(|l| l.categorical.as_slice()).unwrap_or(&[]);
+    let own = app.sel.current().clauses.get(&super::VIEW_TREEMAP);
+    let state = &mut app.panels.treemap;
     let (leaves, has_cmp) = match app.outputs.get(&super::VIEW_TREEMAP) {
         Some(Output::Tree { leaves, has_cmp, levels, measure })
-            if levels.as_slice() == app.panels.treemap.levels()
-                && measure == app.panels.treemap.measure() =>
+            if levels.as_slice() == state.levels() && measure == state.measure() =>
         {
-            (Some(leaves.clone()), *has_cmp)
+            (Some(leaves.as_slice()), *has_cmp)
         }
         Some(Output::Error(e)) => {
             ui.colored_label(egui::Color32::RED, e);
@@ -602,15 +603,8 @@ fn treemap_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         }
         _ => (None, false),
     };
-    let edit = crate::views::treemap::treemap_ui::treemap_ui(
-        ui,
-        &mut app.panels.treemap,
-        &cols,
-        leaves.as_deref(),
-        has_cmp,
-        own.as_ref(),
-        &mut app.hover,
-    );
+    let edit =
+        crate::views::treemap::treemap_ui::treemap_ui(ui, state, cols, leaves, has_cmp, own, &mut app.hover);
     if let Some(e) = edit {
         app.apply_edit(super::VIEW_TREEMAP, e);
     }
@@ -618,19 +612,18 @@ fn treemap_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 }
 
 fn graph_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
-    let cols = app.loaded.as_ref().map(|l| l.categorical.clone()).unwrap_or_default();
-    let own = app.sel.current().clauses.get(&super::VIEW_GRAPH).cloned();
-    let out = app.outputs.get(&super::VIEW_GRAPH).cloned();
+    let cols: &[String] = app.loaded.as_ref().map(|l| l.categorical.as_slice()).unwrap_or(&[]);
+    let own = app.sel.current().clauses.get(&super::VIEW_GRAPH);
     let Some(g) = app.panels.graph.as_mut() else {
         return;
     };
-    let tuples = match &out {
+    let tuples = match app.outputs.get(&super::VIEW_GRAPH) {
         Some(Output::Tuples { fields, tuples }) if fields.as_slice() == g.fields() => {
             Some((fields.as_slice(), tuples.as_slice()))
         }
         _ => None,
     };
-    let action = crate::views::graph::graph_ui::graph_ui(ui, g, &cols, tuples, own.as_ref(), &mut app.hover);
+    let action = crate::views::graph::graph_ui::graph_ui(ui, g, cols, tuples, own, &mut app.hover);
     handle_graph_action(app, action);
 }
 
