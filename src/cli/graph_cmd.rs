@@ -7,17 +7,37 @@ use polars::prelude::{DataFrame, DataType};
 use std::io::Read;
 use std::path::PathBuf;
 
+#[derive(clap::Args, Debug)]
 pub struct GraphArgs {
+    /// Log files, or a plain 2- or 3-column CSV (AfterGlow input); none or "-" reads CSV from stdin.
     pub files: Vec<PathBuf>,
+    /// Two-node mode (source > target).
+    #[arg(long)]
     pub two_node: bool,
+    /// Fields for source,event,target (or source,target).
+    #[arg(long, value_delimiter = ',')]
     pub fields: Option<Vec<String>>,
+    /// AfterGlow property file.
+    #[arg(short = 'c', long = "config")]
     pub config: Option<PathBuf>,
+    /// dot, gdf, graphml or graphson.
+    #[arg(long, default_value = "dot")]
     pub format: String,
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Omit nodes occurring this many times or fewer (AfterGlow -o).
+    #[arg(long, default_value_t = 0)]
     pub omit_threshold: usize,
+    /// Source fan-out threshold (AfterGlow -f).
+    #[arg(long, default_value_t = 0)]
     pub source_fan_out: usize,
+    /// Event fan-out threshold (AfterGlow -g).
+    #[arg(long, default_value_t = 0)]
     pub event_fan_out: usize,
+    /// Node splitting mode (AfterGlow -p 0..3).
+    #[arg(long, default_value_t = 0)]
     pub split_mode: u8,
+    #[command(flatten)]
     pub load: LoadArgs,
 }
 

@@ -19,7 +19,7 @@ macro_rules! out {
 }
 
 pub mod bench;
-mod graph_cmd;
+pub mod graph_cmd;
 
 #[derive(Parser, Debug)]
 #[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
@@ -120,38 +120,7 @@ pub enum Command {
         load: LoadArgs,
     },
     /// Build an AfterGlow link graph and write DOT, GDF, GraphML or GraphSON.
-    Graph {
-        /// Log files, or a plain 2- or 3-column CSV (AfterGlow input); none or "-" reads CSV from stdin.
-        files: Vec<PathBuf>,
-        /// Two-node mode (source > target).
-        #[arg(long)]
-        two_node: bool,
-        /// Fields for source,event,target (or source,target).
-        #[arg(long, value_delimiter = ',')]
-        fields: Option<Vec<String>>,
-        /// AfterGlow property file.
-        #[arg(short = 'c', long = "config")]
-        config: Option<PathBuf>,
-        /// dot, gdf, graphml or graphson.
-        #[arg(long, default_value = "dot")]
-        format: String,
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Omit nodes occurring this many times or fewer (AfterGlow -o).
-        #[arg(long, default_value_t = 0)]
-        omit_threshold: usize,
-        /// Source fan-out threshold (AfterGlow -f).
-        #[arg(long, default_value_t = 0)]
-        source_fan_out: usize,
-        /// Event fan-out threshold (AfterGlow -g).
-        #[arg(long, default_value_t = 0)]
-        event_fan_out: usize,
-        /// Node splitting mode (AfterGlow -p 0..3).
-        #[arg(long, default_value_t = 0)]
-        split_mode: u8,
-        #[command(flatten)]
-        load: LoadArgs,
-    },
+    Graph(graph_cmd::GraphArgs),
     /// Print the field dictionary and the per-format mappings (Markdown).
     Fields,
     /// Print performance figures (never asserted in tests).
@@ -267,33 +236,7 @@ pub fn run(cmd: Command) -> Result<()> {
             data::export::export_atomic(&mut df, fmt, &out, &t.files)?;
             eprintln!("wrote {} records to {}", df.height(), out.display());
         }
-        Command::Graph {
-            files,
-            two_node,
-            fields,
-            config,
-            format,
-            out,
-            omit_threshold,
-            source_fan_out,
-            event_fan_out,
-            split_mode,
-            load: la,
-        } => {
-            graph_cmd::run(graph_cmd::GraphArgs {
-                files,
-                two_node,
-                fields,
-                config,
-                format,
-                out,
-                omit_threshold,
-                source_fan_out,
-                event_fan_out,
-                split_mode,
-                load: la,
-            })?;
-        }
+        Command::Graph(args) => graph_cmd::run(args)?,
         Command::Bench { what } => bench::run(what)?,
         Command::Fields => outln!("{}", data::dictionary::fields_markdown()),
         Command::Inspect { files, json, all_rejected, load: la } => {
