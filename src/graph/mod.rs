@@ -2,6 +2,7 @@
 //! DOT / GDF / GraphML / GraphSON export.
 
 pub mod build;
+pub mod colors;
 pub mod csv_input;
 pub mod export;
 pub mod expr;

@@ -180,16 +180,13 @@ pub struct ViewGraph {
     options: GraphOptions,
 }
 
-/// Colour from an AfterGlow colour name or `#rrggbb[aa]`; unknown names are grey.
+/// Colour from an AfterGlow colour value (X11/Graphviz name, `#rrggbb[aa]`, or a value AfterGlow
+/// accepts by its substring rule, drawn as the list colour it matched); other values are grey.
 pub fn afterglow_color(name: &str) -> Color32 {
-    let parse = |s: String| {
-        let v: Vec<u8> = s.split(',').filter_map(|p| p.trim().parse().ok()).collect();
-        match v.as_slice() {
-            [r, g, b] => Some(Color32::from_rgb(*r, *g, *b)),
-            _ => None,
-        }
-    };
-    crate::graph::export::rgb(name).and_then(parse).unwrap_or(Color32::GRAY)
+    match crate::graph::colors::color_rgba(name) {
+        Some([r, g, b, a]) => Color32::from_rgba_unmultiplied(r, g, b, a),
+        None => Color32::GRAY,
+    }
 }
 
 /// Builds the graph from crossfiltered tuples. `fields` names the tuple columns; the first
@@ -303,13 +300,16 @@ pub fn build_view_graph(
     })
 }
 
-/// First quoted AfterGlow colour in a rule's text (`"red" if (...)`), or the text itself if it is one.
+/// First quoted AfterGlow colour in a rule's text (`"yellow" if (...)`), or the text itself if it is one.
 fn rule_color(text: &str) -> Option<Color32> {
+    use crate::graph::colors;
+    let is_color = |s: &str| colors::color_rgba(s).is_some();
     let t = text.trim().trim_matches('"');
-    if crate::graph::export::rgb(t).is_some() {
+    // The whole text only counts as an exact name: as a regex it could match a list entry by accident.
+    if colors::x11_rgb(t).is_some() || colors::hex_rgba(t).is_some() {
         return Some(afterglow_color(t));
     }
-    text.split('"').skip(1).step_by(2).find(|s| crate::graph::export::rgb(s).is_some()).map(afterglow_color)
+    text.split('"').skip(1).step_by(2).find(|s| is_color(s)).map(afterglow_color)
 }
 
 /// The colour rules in force (file order, per role; generic rules appear once for all roles), or the
