@@ -1,6 +1,7 @@
 //! `brushfire graph`: AfterGlow from the command line, on any supported log or a plain CSV.
 use super::{load, LoadArgs};
 use crate::data;
+use crate::graph::properties::OutputFormat;
 use crate::graph::{self, csv_input, GraphOptions, Properties};
 use anyhow::{bail, Context, Result};
 use polars::prelude::{DataFrame, DataType};
@@ -11,8 +12,8 @@ use std::path::PathBuf;
 pub struct GraphArgs {
     /// Log files, or a plain 2- or 3-column CSV (AfterGlow input); none or "-" reads CSV from stdin.
     pub files: Vec<PathBuf>,
-    /// Two-node mode (source > target).
-    #[arg(long)]
+    /// Two-node mode (source > target) (AfterGlow -t).
+    #[arg(short = 't', long)]
     pub two_node: bool,
     /// Fields for source,event,target (or source,target).
     #[arg(long, value_delimiter = ',')]
@@ -23,20 +24,38 @@ pub struct GraphArgs {
     /// dot, gdf, graphml or graphson.
     #[arg(long, default_value = "dot")]
     pub format: String,
+    /// GDF output, same as --format gdf (AfterGlow -k).
+    #[arg(short = 'k', conflicts_with_all = ["format", "graphson"])]
+    pub gdf: bool,
+    /// GraphSON output, same as --format graphson (AfterGlow -j).
+    #[arg(short = 'j', conflicts_with = "format")]
+    pub graphson: bool,
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Omit nodes occurring this many times or fewer (AfterGlow -o).
-    #[arg(long, default_value_t = 0)]
+    #[arg(short = 'o', long, default_value_t = 0)]
     pub omit_threshold: usize,
     /// Source fan-out threshold (AfterGlow -f).
-    #[arg(long, default_value_t = 0)]
+    #[arg(short = 'f', long, default_value_t = 0)]
     pub source_fan_out: usize,
     /// Event fan-out threshold (AfterGlow -g).
-    #[arg(long, default_value_t = 0)]
+    #[arg(short = 'g', long, default_value_t = 0)]
     pub event_fan_out: usize,
     /// Node splitting mode (AfterGlow -p 0..3).
-    #[arg(long, default_value_t = 0)]
+    #[arg(short = 'p', long, default_value_t = 0)]
     pub split_mode: u8,
+    /// Separate source and target nodes even for equal values, named "S:x" / "T:x" (AfterGlow -s).
+    #[arg(short = 's', long)]
+    pub split_source_target: bool,
+    /// Largest node size when size rules apply; a property file's maxnodesize wins (AfterGlow -m).
+    #[arg(short = 'm', long, default_value_t = 0.2)]
+    pub max_node_size: f32,
+    /// No node labels (AfterGlow -n).
+    #[arg(short = 'n', long)]
+    pub no_labels: bool,
+    /// Append " : count" to node labels (AfterGlow -d).
+    #[arg(short = 'd', long)]
+    pub count_in_label: bool,
     #[command(flatten)]
     pub load: LoadArgs,
 }
@@ -115,10 +134,22 @@ pub fn run(a: GraphArgs) -> Result<()> {
         source_fan_out: a.source_fan_out,
         event_fan_out: a.event_fan_out,
         split_mode: a.split_mode,
+        split_source_target: a.split_source_target,
+        max_node_size: a.max_node_size,
+        node_labels: !a.no_labels,
+        node_count_in_label: a.count_in_label,
         ..Default::default()
     };
     let g = graph::build_graph(rows.into_iter(), &props, &opts)?;
-    let text = match a.format.to_ascii_lowercase().as_str() {
+    // A property file's `gdf=1` / `graphson=1` chooses the format unless the command line did.
+    let format = match (a.gdf, a.graphson, props.output) {
+        (true, _, _) => "gdf".to_string(),
+        (_, true, _) => "graphson".to_string(),
+        (_, _, Some(OutputFormat::Gdf)) if a.format == "dot" => "gdf".to_string(),
+        (_, _, Some(OutputFormat::GraphSon)) if a.format == "dot" => "graphson".to_string(),
+        _ => a.format.to_ascii_lowercase(),
+    };
+    let text = match format.as_str() {
         "dot" => graph::export::to_dot(&g, None),
         "gdf" => graph::export::to_gdf(&g),
         "graphml" => graph::export::to_graphml(&g, None),
