@@ -309,6 +309,11 @@ impl ColorIndex {
         if is_color {
             return Some(s);
         }
+        self.category(s)
+    }
+
+    /// The palette colour of a category value, handing out the next one on first sight.
+    fn category(&mut self, s: String) -> Option<String> {
         if let Some(c) = self.assigned.get(&s) {
             return c.clone();
         }
@@ -330,6 +335,8 @@ struct Builder<'p> {
     link_index: HashMap<(LinkKind, usize, usize, Option<String>), usize>,
     colors: ColorIndex,
     regex_cache: RefCell<HashMap<String, Option<Regex>>>,
+    /// afterglow.pl's getColor cache, keyed by role and the node fields of the record.
+    color_cache: HashMap<(u8, Vec<String>), Option<String>>,
     /// afterglow.pl's `%notCatchAllSize` / `%notCatchAllLabel`: values from rules containing "if" stick.
     size_memo: HashMap<(u8, String), f64>,
     label_memo: HashMap<(u8, String), String>,
@@ -386,8 +393,22 @@ impl<'p> Builder<'p> {
     }
 
     fn color(&mut self, role: Role, fields: &[String]) -> Option<String> {
+        // A role without colour rules gets undef from afterglow.pl's getColor, which it indexes like a
+        // category: such nodes share one palette colour (the first free one, usually "antiquewhite").
+        if rules_for(self.props, RuleKind::Color, role).is_empty() {
+            return self.colors.category(String::new());
+        }
+        // getColor caches its answer per (node fields, type): rules reading other columns (e.g. the
+        // third column in two-node mode) are evaluated for the first record of each key only.
+        let n = if self.two_node { 2 } else { 3 };
+        let key = (role as u8, fields.iter().take(n).cloned().collect::<Vec<_>>());
+        if let Some(c) = self.color_cache.get(&key) {
+            return c.clone();
+        }
         let v = self.eval(RuleKind::Color, role, fields, [[0.0; 3]; 3]).map(|(v, _)| v);
-        self.colors.resolve(v)
+        let c = self.colors.resolve(v);
+        self.color_cache.insert(key, c.clone());
+        c
     }
 
     fn cluster(&self, value: &str, rules: &[Rule], role: Role, fields: &[String]) -> String {
@@ -535,8 +556,9 @@ impl<'p> Builder<'p> {
         };
         let l = &mut self.links[li];
         l.count += 1;
-        // Last record wins for color and size, as in afterglow.pl's hashes.
-        if color.is_some() {
+        // Last record wins for color and size, as in afterglow.pl's hashes (also when the last record's
+        // colour rules gave nothing: then the edge has no colour).
+        if !self.props.color.edge.is_empty() {
             l.color = color;
         }
         if size.is_some() {
@@ -577,6 +599,7 @@ pub fn build_graph(
         link_index: HashMap::new(),
         colors: ColorIndex::new(),
         regex_cache: RefCell::new(HashMap::new()),
+        color_cache: HashMap::new(),
         size_memo: HashMap::new(),
         label_memo: HashMap::new(),
         // afterglow.pl starts the maxima at 1 ("Don't want any division by zero").
