@@ -448,6 +448,7 @@ impl<'p> Builder<'p> {
             &counts,
             &self.regex_cache,
         );
+        let mut last = Value::Undef;
         for r in rules {
             if r.text.is_empty() || r.text == "0" {
                 return String::new();
@@ -460,8 +461,14 @@ impl<'p> Builder<'p> {
                 }
                 return s;
             }
+            last = v;
         }
-        gf
+        // afterglow.pl keeps the last (false but defined) value, e.g. "0" or a failed `if`'s "", and only
+        // falls back to the node value when no rule gave anything (`if (!defined($label))`).
+        match last {
+            Value::Undef => gf,
+            v => v.to_str(),
+        }
     }
 
     fn size(&mut self, role: Role, fields: &[String], counts: [[f64; 3]; 3]) -> Option<f64> {
@@ -1013,11 +1020,27 @@ mod tests {
         assert_eq!(g.node("10.0.0.1").map(|n| n.color.as_str()), Some("red"));
         assert_eq!(g.node("192.168.0.1").map(|n| n.color.as_str()), Some("pink"));
         assert_eq!(g.node("192.168.0.2").map(|n| n.color.as_str()), Some("#112233"));
-        // Non-color values get palette entries in order of first appearance (after the first "" slot).
-        let e80 = g.node("80").map(|n| n.color.clone()).unwrap_or_default();
-        let e53 = g.node("53").map(|n| n.color.clone()).unwrap_or_default();
-        assert_ne!(e80, e53);
-        assert!(AFTERGLOW_COLORS.split_whitespace().any(|c| c == e80));
+        // "80" and "53" are colours to afterglow.pl (inside "gray80", "gray53"): kept as written.
+        assert_eq!(g.node("80").map(|n| n.color.as_str()), Some("80"));
+        assert_eq!(g.node("53").map(|n| n.color.as_str()), Some("53"));
+    }
+
+    #[test]
+    fn colour_names_and_categories_like_afterglow() {
+        // The issue's case: "yellow" is a colour (afterglow.pl finds it inside "greenyellow").
+        let props = "color.source=\"yellow\" if ($fields[0]=~/^192\\.168\\..*/)\n\
+                     color.source=\"Light Blue\" if ($fields[0] eq \"10.0.0.2\")\n\
+                     color.source=$fields[0]\ncolor.event=$fields[1]";
+        let g = build(FW, props, &GraphOptions::default());
+        assert_eq!(g.node("192.168.0.1").map(|n| n.color.as_str()), Some("yellow"));
+        // Any X11/Graphviz name, case and spaces ignored, is a colour too.
+        assert_eq!(g.node("10.0.0.2").map(|n| n.color.as_str()), Some("Light Blue"));
+        // Values that are no colour become categories, in order of first appearance from index 1.
+        // Per record afterglow.pl asks sourcetarget first: no rules there, so undef takes index 1.
+        assert_eq!(g.node("10.0.0.1").map(|n| n.color.as_str()), Some("antiquewhite1"));
+        assert_eq!(g.node("443").map(|n| n.color.as_str()), Some("antiquewhite2"));
+        // Targets have no rules: they share the undef category's colour.
+        assert_eq!(g.node("10.0.0.9").map(|n| n.color.as_str()), Some("antiquewhite"));
     }
 
     #[test]

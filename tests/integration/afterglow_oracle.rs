@@ -47,26 +47,33 @@ fn oracle_or_reason(work: &Path) -> Result<Oracle, String> {
     }
     let ctu = crate_dir().join("../shared/real_data/netflow-vast-ctu13/CTU1SampleAsVast.csv");
     let argus = crate_dir().join("../shared/real_data/argus-binetflow/test2-malicious.binetflow");
-    for p in [&ctu, &argus] {
+    let zeek = crate_dir().join(ZEEK_CONN);
+    for p in [&ctu, &argus, &zeek] {
         if !p.exists() {
             return Err(format!("{} not found", p.display()));
         }
     }
     let mut inputs = BTreeMap::new();
     // CTU-13 VAST columns: 6 firstSeenSrcIp, 7 firstSeenDestIp, 9 firstSeenDestPort.
-    inputs.insert("ctu13-3col", extract(&ctu, false, &[6, 7, 9], work.join("ctu13-3col.csv"))?);
-    inputs.insert("ctu13-2col", extract(&ctu, false, &[6, 7], work.join("ctu13-2col.csv"))?);
+    inputs.insert("ctu13-3col", extract(&ctu, ',', 0, &[6, 7, 9], work.join("ctu13-3col.csv"))?);
+    inputs.insert("ctu13-2col", extract(&ctu, ',', 0, &[6, 7], work.join("ctu13-2col.csv"))?);
     // Argus: 3 SrcAddr, 6 DstAddr, 7 Dport (ICMP ports are hex, ARP rows have none).
-    inputs.insert("argus-3col", extract(&argus, true, &[3, 6, 7], work.join("argus-3col.csv"))?);
+    inputs.insert("argus-3col", extract(&argus, ',', 1, &[3, 6, 7], work.join("argus-3col.csv"))?);
+    // Zeek conn.log (192.168.x.x sources, IPv6): 2 id.orig_h, 4 id.resp_h, 5 id.resp_p.
+    inputs.insert("zeek-3col", extract(&zeek, '\t', 0, &[2, 4, 5], work.join("zeek-3col.csv"))?);
     Ok(Oracle { afterglow, inputs })
 }
 
-/// Writes the chosen columns of the first `ROWS` records of a plain comma separated file.
-fn extract(src: &Path, header: bool, cols: &[usize], out: PathBuf) -> Result<PathBuf, String> {
+/// A Zeek conn.log with 192.168.x.x sources (TSV with `#` header lines).
+const ZEEK_CONN: &str = "../shared/real_data/zeek-stratosphere/labeled-scenarios/001-zeek-scenario-malicious/labeled-conn.log";
+
+/// Writes the chosen columns of the first `ROWS` records of a delimited file (`#` lines and `header`
+/// lines skipped) as the plain CSV afterglow.pl reads.
+fn extract(src: &Path, sep: char, header: usize, cols: &[usize], out: PathBuf) -> Result<PathBuf, String> {
     let text = std::fs::read_to_string(src).map_err(|e| format!("{}: {e}", src.display()))?;
     let mut o = String::new();
-    for line in text.lines().skip(usize::from(header)).take(ROWS) {
-        let f: Vec<&str> = line.split(',').collect();
+    for line in text.lines().filter(|l| !l.starts_with('#')).skip(header).take(ROWS) {
+        let f: Vec<&str> = line.split(sep).collect();
         let picked: Vec<&str> = cols.iter().map(|&c| f.get(c).copied().unwrap_or("").trim()).collect();
         o.push_str(&picked.join(","));
         o.push('\n');
@@ -120,6 +127,8 @@ fn cases() -> Vec<Case> {
         c(reference.clone(), &["-t", "-o", "1"], "ctu13-2col", Dot),
         c(reference.clone(), &["-t", "-s", "-f", "2"], "ctu13-3col", Dot),
         c(reference.clone(), &[], "argus-3col", Dot),
+        c(reference.clone(), &[], "zeek-3col", Dot),
+        c(reference.clone(), &["-t", "-p", "1"], "zeek-3col", Dot),
         // The property files shipped with the real data.
         c(real("afterglow-sample.properties"), &["-p", "0"], "ctu13-3col", Dot),
         c(real("afterglow-sample.properties"), &["-t", "-k"], "ctu13-2col", Gdf),
@@ -141,9 +150,11 @@ fn cases() -> Vec<Case> {
         c(fx("labels-edges.properties"), &[], "ctu13-3col", Dot),
         c(fx("labels-edges.properties"), &["-t"], "ctu13-3col", Dot),
         c(fx("labels-edges.properties"), &["-k"], "ctu13-3col", Gdf),
+        c(fx("labels-edges.properties"), &["-p", "1"], "zeek-3col", Dot),
         c(fx("clusters-variables.properties"), &[], "ctu13-3col", Dot),
         c(fx("clusters-variables.properties"), &["-g", "2"], "ctu13-3col", Dot),
         c(fx("clusters-variables.properties"), &["-t", "-f", "1"], "ctu13-2col", Dot),
+        c(fx("clusters-variables.properties"), &[], "zeek-3col", Dot),
         c(fx("invisible-categories.properties"), &[], "ctu13-3col", Dot),
         c(fx("invisible-categories.properties"), &["-p", "3"], "ctu13-3col", Dot),
         c(fx("invisible-categories.properties"), &["-t"], "ctu13-3col", Dot),
@@ -767,11 +778,11 @@ fn afterglow_pl_is_the_oracle() {
     };
     let mut cases = cases();
     assert!(cases.len() >= 30, "at least 30 combinations");
-    // While working on one difference: BRUSHFIRE_ORACLE_ONLY=text runs the cases whose property file or
-    // switches contain it. CI always runs all of them.
+    // While working on one difference: BRUSHFIRE_ORACLE_ONLY=text runs the cases whose property file,
+    // switches or data name contain it. CI always runs all of them.
     if let (Some(only), None) = (std::env::var_os("BRUSHFIRE_ORACLE_ONLY"), std::env::var_os("CI")) {
         let only = only.to_string_lossy().into_owned();
-        cases.retain(|c| format!("{} {}", c.props.display(), c.switches.join(" ")).contains(&only));
+        cases.retain(|c| format!("{} {} {}", c.props.display(), c.switches.join(" "), c.data).contains(&only));
         eprintln!("BRUSHFIRE_ORACLE_ONLY={only}: {} combinations", cases.len());
     }
     for c in &cases {
@@ -816,6 +827,39 @@ fn afterglow_pl_is_the_oracle() {
     }
     let _ = std::fs::remove_dir_all(&work);
     assert!(failures.is_empty(), "{} of {} combinations differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+/// The issue's own case: AfterGlow's sample file colours 192.168.x.x sources yellow (a name AfterGlow
+/// accepts because it occurs inside "greenyellow"), not the next palette colour.
+#[test]
+fn sample_properties_colour_192_168_sources_yellow() {
+    let zeek = crate_dir().join(ZEEK_CONN);
+    let props = crate_dir().join("../shared/reference/afterglow/sample.properties");
+    if !(zeek.exists() && props.exists()) {
+        assert!(std::env::var_os("CI").is_none(), "{} or {} missing in CI", zeek.display(), props.display());
+        eprintln!("skipping: {} or {} not found", zeek.display(), props.display());
+        return;
+    }
+    let work = util::temp_dir("afterglow-yellow");
+    let input = extract(&zeek, '\t', 0, &[2, 4, 5], work.join("zeek.csv")).unwrap();
+    let case = Case { props, switches: &[], data: "zeek-3col", fmt: Fmt::Dot };
+    let dot = parse_dot(&run_brushfire(&case, &input).unwrap()).unwrap();
+    // Pure sources: a node that is also drawn elsewhere may take color.sourcetarget ("pink").
+    let heads: BTreeSet<&String> = dot.edges.keys().map(|(_, b)| b).collect();
+    let local: Vec<&String> = dot
+        .edges
+        .keys()
+        .map(|(a, _)| a)
+        .filter(|n| n.starts_with("192.168.") && !heads.contains(n))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(!local.is_empty(), "the Zeek log has 192.168.x.x sources");
+    for n in &local {
+        assert_eq!(dot.nodes[*n].color, "yellow", "{n}");
+    }
+    eprintln!("{} 192.168.x.x source nodes are yellow", local.len());
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 #[test]
