@@ -1115,11 +1115,11 @@ fn handle_graph_action(app: &mut BrushfireApp, action: Option<crate::views::grap
     use crate::views::graph::graph_ui::GraphAction;
     match action {
         Some(GraphAction::Edit(e)) => app.apply_edit(super::VIEW_GRAPH, e),
-        Some(GraphAction::Export { format, text }) => {
+        Some(GraphAction::Export { format, bytes }) => {
             let name = format!("graph.{format}");
             if let Some(p) = app.picker.save_file(&name, &[(format, &[format])]) {
                 let tmp = p.with_extension(format!("{format}.tmp"));
-                let r = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &p));
+                let r = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &p));
                 app.panels.export_message = Some(match r {
                     Ok(()) => format!("graph saved to {}", p.display()),
                     Err(e) => format!("could not save: {e}"),

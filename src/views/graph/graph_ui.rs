@@ -13,6 +13,7 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
 use super::layout_worker::{LayoutLimits, LayoutWorker};
 use super::model::{build_view_graph, input_hash, GraphConfig, NodeShape, ViewGraph};
+use super::picture;
 use crate::graph::{export, NodeType, Properties};
 use crate::linking::selection::Clause;
 use crate::views::common::{palette, thousands, Hover, ViewEdit};
@@ -23,9 +24,13 @@ const MAX_NODE_WIDGETS: usize = 3_000;
 /// Up to this many nodes on screen, all labels are drawn ("zoomed in enough").
 const LABEL_ALL_BELOW: usize = 150;
 
+/// Width and height of SVG/PNG pictures of the graph.
+const PICTURE_SIZE_PX: [u32; 2] = [1600, 1200];
+
 pub enum GraphAction {
     Edit(ViewEdit),
-    Export { format: &'static str, text: String },
+    /// A file to save: DOT/GDF/GraphML/GraphSON/SVG text or PNG bytes.
+    Export { format: &'static str, bytes: Vec<u8> },
     OpenProperties,
 }
 
@@ -153,6 +158,16 @@ impl GraphViewState {
                 serde_json::to_string_pretty(&export::to_graphson(&g.link, pos)).map_err(|e| e.to_string())
             }
             other => Err(format!("unknown export format {other:?}")),
+        }
+    }
+
+    /// Picture of the graph as laid out, in AfterGlow's colours: "svg" or "png" (`size_px` wide/high).
+    pub fn picture(&self, format: &str, size_px: [u32; 2]) -> Result<Vec<u8>, String> {
+        let g = self.graph.as_ref().ok_or("no graph to export")?;
+        match format {
+            "svg" => Ok(picture::to_svg(g, &self.positions, size_px[0] as f32, size_px[1] as f32).into_bytes()),
+            "png" => picture::to_png(g, &self.positions, size_px[0], size_px[1]),
+            other => Err(format!("unknown picture format {other:?}")),
         }
     }
 
@@ -539,7 +554,14 @@ fn controls(ui: &mut egui::Ui, state: &mut GraphViewState, columns: &[String]) -
         ] {
             if ui.button(label).clicked() {
                 if let Ok(text) = state.export(fmt) {
-                    action = Some(GraphAction::Export { format: fmt, text });
+                    action = Some(GraphAction::Export { format: fmt, bytes: text.into_bytes() });
+                }
+            }
+        }
+        for (label, fmt) in [("Export SVG", "svg"), ("Export PNG", "png")] {
+            if ui.button(label).clicked() {
+                if let Ok(bytes) = state.picture(fmt, PICTURE_SIZE_PX) {
+                    action = Some(GraphAction::Export { format: fmt, bytes });
                 }
             }
         }
@@ -900,7 +922,7 @@ mod tests {
         fields: Vec<String>,
         tuples: Vec<(Vec<String>, i64)>,
         actions: Vec<Option<Clause>>,
-        exports: Vec<(&'static str, String)>,
+        exports: Vec<(&'static str, Vec<u8>)>,
         hover: Option<Hover>,
     }
 
@@ -938,7 +960,7 @@ mod tests {
                     &mut a.hover,
                 ) {
                     Some(GraphAction::Edit(e)) => a.actions.push(e.clause),
-                    Some(GraphAction::Export { format, text }) => a.exports.push((format, text)),
+                    Some(GraphAction::Export { format, bytes }) => a.exports.push((format, bytes)),
                     Some(GraphAction::OpenProperties) | None => {}
                 }
             },
@@ -976,11 +998,18 @@ mod tests {
         h.get_by_label("Export DOT").click();
         h.run();
         assert_eq!(h.state().exports.len(), 1);
-        assert!(h.state().exports[0].1.starts_with("digraph structs {"));
+        assert!(h.state().exports[0].1.starts_with(b"digraph structs {"));
         for f in ["gdf", "graphml", "graphson"] {
             assert!(h.state().state.export(f).is_ok());
         }
         assert!(h.state().state.export("png").is_err());
+        // Pictures of the graph as laid out, in AfterGlow colours.
+        h.get_by_label("Export SVG").click();
+        h.run();
+        assert!(h.state().exports[1].0 == "svg" && h.state().exports[1].1.starts_with(b"<svg "));
+        h.get_by_label("Export PNG").click();
+        h.run();
+        assert!(h.state().exports[2].0 == "png" && h.state().exports[2].1.starts_with(b"\x89PNG"));
         h.get_by_label("Three-node").click();
         h.run();
         assert_eq!(h.state().state.fields(), &s(&["src_ip", "dst_port", "dst_ip"]));

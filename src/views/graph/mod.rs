@@ -4,3 +4,4 @@ pub mod force;
 pub mod graph_ui;
 pub mod layout_worker;
 pub mod model;
+pub mod picture;
