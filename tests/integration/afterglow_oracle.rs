@@ -65,7 +65,8 @@ fn oracle_or_reason(work: &Path) -> Result<Oracle, String> {
 }
 
 /// A Zeek conn.log with 192.168.x.x sources (TSV with `#` header lines).
-const ZEEK_CONN: &str = "../shared/real_data/zeek-stratosphere/labeled-scenarios/001-zeek-scenario-malicious/labeled-conn.log";
+const ZEEK_CONN: &str =
+    "../shared/real_data/zeek-stratosphere/labeled-scenarios/001-zeek-scenario-malicious/labeled-conn.log";
 
 /// Writes the chosen columns of the first `ROWS` records of a delimited file (`#` lines and `header`
 /// lines skipped) as the plain CSV afterglow.pl reads.
@@ -512,7 +513,8 @@ fn parse_gdf(text: &str) -> Result<Parsed, String> {
 /// GraphSON: vertices keyed by `_label` (afterglow.pl writes the node's label there, Brushfire the node
 /// name; with default labels they are equal), edges by their vertices' keys.
 fn parse_graphson(text: &str) -> Result<Parsed, String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("GraphSON is not JSON: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("GraphSON is not JSON: {e}"))?;
     let g = &v["graph"];
     let s = |x: &serde_json::Value| x.as_str().map(|s| s.trim_matches('\'').to_string());
     let mut p = Parsed::default();
@@ -531,12 +533,9 @@ fn parse_graphson(text: &str) -> Result<Parsed, String> {
         }
     }
     for e in g["edges"].as_array().ok_or("no edges")? {
-        let end = |k: &str| s(&e[k]).and_then(|id| by_id.get(&id).cloned()).ok_or(format!("edge {k} unknown"));
-        let a = EdgeAttrs {
-            color: s(&e["color"]),
-            width: s(&e["size"]).map(|x| num(&x)),
-            label: None,
-        };
+        let end =
+            |k: &str| s(&e[k]).and_then(|id| by_id.get(&id).cloned()).ok_or(format!("edge {k} unknown"));
+        let a = EdgeAttrs { color: s(&e["color"]), width: s(&e["size"]).map(|x| num(&x)), label: None };
         p.edges.entry((end("_outV")?, end("_inV")?)).or_default().push(a);
     }
     Ok(p)
@@ -586,7 +585,10 @@ fn compare(
             None => d.add(format!("node {name:?} only in afterglow.pl ({a:?})")),
             Some(b) => {
                 if !node_color_ok(name, &a.color, &b.color) {
-                    d.add(format!("node {name:?} colour: afterglow.pl {:?} brushfire {:?}", a.color, b.color));
+                    d.add(format!(
+                        "node {name:?} colour: afterglow.pl {:?} brushfire {:?}",
+                        a.color, b.color
+                    ));
                 }
                 if compare_labels && a.label != b.label {
                     d.add(format!("node {name:?} label: afterglow.pl {:?} brushfire {:?}", a.label, b.label));
@@ -730,7 +732,11 @@ fn check_case(o: &Oracle, case: &Case) -> Result<Outcome, String> {
             let mut d = compare(&ag, &bf, &|_, a, b| a == b, true);
             for k in ["concentrate", "xlabels", "node.width", "node.fixedsize", "node.URL"] {
                 if ag.globals.get(k) != bf.globals.get(k) {
-                    d.add(format!("{k}: afterglow.pl {:?} brushfire {:?}", ag.globals.get(k), bf.globals.get(k)));
+                    d.add(format!(
+                        "{k}: afterglow.pl {:?} brushfire {:?}",
+                        ag.globals.get(k),
+                        bf.globals.get(k)
+                    ));
                 }
             }
             (d, ag.nodes.len(), ag.edge_count())
@@ -782,7 +788,8 @@ fn afterglow_pl_is_the_oracle() {
     // switches or data name contain it. CI always runs all of them.
     if let (Some(only), None) = (std::env::var_os("BRUSHFIRE_ORACLE_ONLY"), std::env::var_os("CI")) {
         let only = only.to_string_lossy().into_owned();
-        cases.retain(|c| format!("{} {} {}", c.props.display(), c.switches.join(" "), c.data).contains(&only));
+        cases
+            .retain(|c| format!("{} {} {}", c.props.display(), c.switches.join(" "), c.data).contains(&only));
         eprintln!("BRUSHFIRE_ORACLE_ONLY={only}: {} combinations", cases.len());
     }
     for c in &cases {
@@ -820,13 +827,24 @@ fn afterglow_pl_is_the_oracle() {
                 );
                 assert!(o.nodes > 0, "{}: afterglow.pl drew nothing, the case tests nothing", o.name);
                 if o.diff.total > 0 {
-                    failures.push(format!("{}: {} differences\n  {}", o.name, o.diff.total, o.diff.lines.join("\n  ")));
+                    failures.push(format!(
+                        "{}: {} differences\n  {}",
+                        o.name,
+                        o.diff.total,
+                        o.diff.lines.join("\n  ")
+                    ));
                 }
             }
         }
     }
     let _ = std::fs::remove_dir_all(&work);
-    assert!(failures.is_empty(), "{} of {} combinations differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} combinations differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// The issue's own case: AfterGlow's sample file colours 192.168.x.x sources yellow (a name AfterGlow
@@ -876,7 +894,10 @@ fn parsers_read_both_programs_outputs() {
     assert_eq!(p.nodes["a b"].shape, "ellipse");
     assert_eq!(p.edge_count(), 2);
     let e = &p.edges[&("a b".to_string(), "8".to_string())][0];
-    assert_eq!((e.color.as_deref(), e.width.as_deref(), e.label.as_deref()), (Some("blue"), Some("1.00"), Some("x")));
+    assert_eq!(
+        (e.color.as_deref(), e.width.as_deref(), e.label.as_deref()),
+        (Some("blue"), Some("1.00"), Some("x"))
+    );
     assert!(parse_dot("digraph x { \"a\" [fillcolor=red").is_err());
     let gdf = "nodedef>name VARCHAR,label VARCHAR,width DOUBLE,height DOUBLE,color VARCHAR\n\
                \"a,1\",\"a\",1,1,'255,0,0'\nedgedef>node1 VARCHAR,node2 VARCHAR,directed BOOLEAN,color VARCHAR,weight DOUBLE\n\

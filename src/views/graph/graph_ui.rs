@@ -30,7 +30,10 @@ const PICTURE_SIZE_PX: [u32; 2] = [1600, 1200];
 pub enum GraphAction {
     Edit(ViewEdit),
     /// A file to save: DOT/GDF/GraphML/GraphSON/SVG text or PNG bytes.
-    Export { format: &'static str, bytes: Vec<u8> },
+    Export {
+        format: &'static str,
+        bytes: Vec<u8>,
+    },
     OpenProperties,
 }
 
@@ -165,7 +168,9 @@ impl GraphViewState {
     pub fn picture(&self, format: &str, size_px: [u32; 2]) -> Result<Vec<u8>, String> {
         let g = self.graph.as_ref().ok_or("no graph to export")?;
         match format {
-            "svg" => Ok(picture::to_svg(g, &self.positions, size_px[0] as f32, size_px[1] as f32).into_bytes()),
+            "svg" => {
+                Ok(picture::to_svg(g, &self.positions, size_px[0] as f32, size_px[1] as f32).into_bytes())
+            }
             "png" => picture::to_png(g, &self.positions, size_px[0], size_px[1]),
             other => Err(format!("unknown picture format {other:?}")),
         }

@@ -844,8 +844,10 @@ mod tests {
         assert_eq!(g.nodes[g.by_id["10.0.0.1"]].color, Color32::from_rgb(255, 0, 0));
         // AfterGlow's sample file says "yellow", a colour AfterGlow accepts (inside "greenyellow"): the
         // legend and the nodes show yellow, not a palette category.
-        let p = Properties::parse("color.source=\"yellow\" if ($fields[0] =~ /^10\\./)\ncolor.target=\"80\" if (1)")
-            .unwrap();
+        let p = Properties::parse(
+            "color.source=\"yellow\" if ($fields[0] =~ /^10\\./)\ncolor.target=\"80\" if (1)",
+        )
+        .unwrap();
         c.properties = Some((PathBuf::from("y.properties"), p));
         let g = build_view_graph(&c, &f, &t).unwrap();
         assert_eq!(g.legend[0].color, Some(Color32::from_rgb(255, 255, 0)));

@@ -33,10 +33,7 @@ impl Frame {
         let margin_px = 24.0;
         let span = [(hi[0] - lo[0]).max(1e-3), (hi[1] - lo[1]).max(1e-3)];
         let scale = ((width - 2.0 * margin_px) / span[0]).min((height - 2.0 * margin_px) / span[1]).max(1e-6);
-        let offset = [
-            (width - span[0] * scale) / 2.0,
-            (height - span[1] * scale) / 2.0,
-        ];
+        let offset = [(width - span[0] * scale) / 2.0, (height - span[1] * scale) / 2.0];
         Frame { min: lo, scale, offset }
     }
 
@@ -68,9 +65,13 @@ fn opacity(c: Color32) -> f32 {
 /// Polygon corners of a node shape around `c` with radius `r` (None: drawn as a circle).
 fn corners(shape: NodeShape, c: [f32; 2], r: f32) -> Option<Vec<[f32; 2]>> {
     match shape {
-        NodeShape::Box => Some(vec![[c[0] - r, c[1] - r], [c[0] + r, c[1] - r], [c[0] + r, c[1] + r], [c[0] - r, c[1] + r]]),
+        NodeShape::Box => {
+            Some(vec![[c[0] - r, c[1] - r], [c[0] + r, c[1] - r], [c[0] + r, c[1] + r], [c[0] - r, c[1] + r]])
+        }
         NodeShape::Triangle => Some(vec![[c[0], c[1] - r], [c[0] + r, c[1] + r], [c[0] - r, c[1] + r]]),
-        NodeShape::Diamond => Some(vec![[c[0], c[1] - r], [c[0] + r, c[1]], [c[0], c[1] + r], [c[0] - r, c[1]]]),
+        NodeShape::Diamond => {
+            Some(vec![[c[0], c[1] - r], [c[0] + r, c[1]], [c[0], c[1] + r], [c[0] - r, c[1]]])
+        }
         NodeShape::Ellipse | NodeShape::Circle => None,
     }
 }
@@ -114,11 +115,21 @@ pub fn to_svg(g: &ViewGraph, positions: &[[f32; 2]], width: f32, height: f32) ->
                 let _ = writeln!(s, r#"<polygon points="{}" {paint}>{title}</polygon>"#, pts.join(" "));
             }
             None => {
-                let _ = writeln!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="{r:.1}" {paint}>{title}</circle>"#, c[0], c[1]);
+                let _ = writeln!(
+                    s,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="{r:.1}" {paint}>{title}</circle>"#,
+                    c[0], c[1]
+                );
             }
         }
         if !n.label.is_empty() {
-            let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}">{}</text>"#, c[0] + r + 2.0, c[1] + 3.0, xml_escape(&n.label));
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+                c[0] + r + 2.0,
+                c[1] + 3.0,
+                xml_escape(&n.label)
+            );
         }
     }
     s.push_str("</svg>\n");
@@ -154,7 +165,11 @@ pub fn to_png(g: &ViewGraph, positions: &[[f32; 2]], width: u32, height: u32) ->
         let steps = (b[0] - a[0]).abs().max((b[1] - a[1]).abs()).ceil().max(1.0) as usize;
         for k in 0..=steps.min(4 * 16_384) {
             let t = k as f32 / steps as f32;
-            plot((a[0] + (b[0] - a[0]) * t).round() as i64, (a[1] + (b[1] - a[1]) * t).round() as i64, e.color);
+            plot(
+                (a[0] + (b[0] - a[0]) * t).round() as i64,
+                (a[1] + (b[1] - a[1]) * t).round() as i64,
+                e.color,
+            );
         }
     }
     for (i, n) in g.nodes.iter().enumerate() {
