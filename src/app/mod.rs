@@ -259,7 +259,7 @@ impl BrushfireApp {
                     }
                     self.outputs = a.outputs;
                 }
-                Event::Failed(e) => self.error = Some(format!("indexing failed: {e}")),
+                Event::Failed(e) => self.error = Some(format!("linking failed: {e}")),
             }
         }
         if self.loaded.is_some() && self.engine_ready {
