@@ -178,7 +178,7 @@ fn json_dotnet_dates_and_nine_digit_years_are_rejected_not_wrapped() {
             "{\"ts\":\"123456789-01-01T00:00:00Z\",\"src_ip\":\"1.2.3.4\"}\n",
             "{\"ts\":\"/Date(1600000000000)/\",\"src_ip\":\"1.2.3.4\"}\n",
             "{\"ts\":\"2021-02-31T00:00:00Z\",\"src_ip\":\"1.2.3.4\"}\n",
-            "{\"ts\":9223372036854775807,\"src_ip\":\"1.2.3.4\"}\n",
+            "{\"ts\":1e300,\"src_ip\":\"1.2.3.4\"}\n",
         ),
     )
     .unwrap();
@@ -204,12 +204,12 @@ fn multibyte_characters_in_zones_are_rejected_lines_not_panics() {
         "{ACCESS_OK}\n83.149.9.216 - - [10/Oct/2000:13:55:36 +1é1] \"GET /b HTTP/1.1\" 200 5 \"-\" \"x\"\n\
          83.149.9.216 - - [10/Oct/2000:13:55:36 +0é00] \"GET /b HTTP/1.1\" 200 5 \"-\" \"x\"\n\
          83.149.9.216 - - [10/Oct/2000:13:55:36 +2500] \"GET /b HTTP/1.1\" 200 5 \"-\" \"x\"\n\
-         83.149.9.216 - - [10/Oct/123456789:13:55:36 +0000] \"GET /b HTTP/1.1\" 200 5 \"-\" \"x\"\n{ACCESS_OK}\n{ACCESS_OK}\n{ACCESS_OK}\n"
+         83.149.9.216 - - [10/Oct/123456789:13:55:36 +0000] \"GET /b HTTP/1.1\" 200 5 \"-\" \"x\"\n{ACCESS_OK}\n{ACCESS_OK}\n{ACCESS_OK}\n{ACCESS_OK}\n{ACCESS_OK}\n"
     );
     std::fs::write(&p, body).unwrap();
     let j = inspect_json(&p).unwrap();
     assert_eq!(j["format"].as_str(), Some("apache-access"), "{j}");
-    assert_eq!(j["rows"].as_u64(), Some(4), "{j}");
+    assert_eq!(j["rows"].as_u64(), Some(6), "{j}");
     assert_eq!(rejected_lines(&j), vec![2, 3, 4, 5]);
     assert_times_valid(&j);
 
@@ -246,7 +246,8 @@ fn rfc5424_file_with_a_broken_first_and_last_line_is_detected() {
     let d = temp_dir("first5424");
     let p = d.join("cut.log");
     let ok = "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - 'su root' failed";
-    let mut body = String::from("14:15.003Z mymachine.example.com su - ID47 - 'su root' failed\n");
+    // Cut inside the CEE JSON of a Windows event forwarded as RFC 5424: starts like JSON.
+    let mut body = String::from("{\"source\": \"PC-helen.jerry.land\", \"msg\": \"The Multimedia Class\n");
     for _ in 0..20 {
         body.push_str(ok);
         body.push('\n');
@@ -302,7 +303,7 @@ fn honeypot_web_log_with_raw_shellcode_loads_every_line() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("\\x90\\x90\\x90"), "escaped NOP sled: {out}");
-    assert!(out.contains("\\xcd\\x80"), "escaped shellcode tail: {out}");
+    assert!(out.contains("\\x89\\xe3PS\\x89\\xe1"), "escaped shellcode tail: {out}");
 }
 
 #[test]
