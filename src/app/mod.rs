@@ -1,6 +1,6 @@
 //! eframe glue: owns the loaded table, the selection and the coordinator; lays out the views and
 //! routes their edits. Loading, linking queries, layout and exports all run off this thread.
-mod loader;
+pub mod loader;
 mod panels;
 
 use crate::data::Table;
