@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub fn fuzz(dir: &Path, cases: u64, seed: u64, long_line_bytes: usize, json: bool) -> Result<()> {
-    let seeds = fuzz::seed_lines(dir, 50).with_context(|| format!("{}: cannot read seed logs", dir.display()))?;
+    let seeds =
+        fuzz::seed_lines(dir, 50).with_context(|| format!("{}: cannot read seed logs", dir.display()))?;
     if seeds.is_empty() {
         bail!("{}: no log files to take seed lines from", dir.display());
     }
@@ -21,9 +22,15 @@ pub fn fuzz(dir: &Path, cases: u64, seed: u64, long_line_bytes: usize, json: boo
         failures += st.failures.len();
         let rate = st.cases as f64 / st.secs.max(1e-9);
         if !json {
-            outln!("{name:<20} {:>9} cases {:>11.0} cases/s {:>5} failures", st.cases, rate, st.failures.len());
+            outln!(
+                "{name:<20} {:>9} cases {:>11.0} cases/s {:>5} failures",
+                st.cases,
+                rate,
+                st.failures.len()
+            );
             for (input, why) in st.failures.iter().take(5) {
-                let shown = data::text_escape::escape_invalid_utf8(&input[..input.len().min(200)]).into_owned();
+                let shown =
+                    data::text_escape::escape_invalid_utf8(&input[..input.len().min(200)]).into_owned();
                 outln!("    {why}: {shown:?}");
             }
         }
@@ -50,12 +57,21 @@ pub fn volume(kind: &str, lines: u64, file: Option<PathBuf>, json: bool) -> Resu
     let ext = if k == volume::LineKind::Json { "jsonl" } else { "log" };
     let (path, temp) = match file {
         Some(p) => (p, false),
-        None => (std::env::temp_dir().join(format!("brushfire-volume-{lines}-{}.{ext}", std::process::id())), true),
+        None => (
+            std::env::temp_dir().join(format!("brushfire-volume-{lines}-{}.{ext}", std::process::id())),
+            true,
+        ),
     };
     let t0 = Instant::now();
     let f = std::fs::File::create(&path).with_context(|| format!("{}: cannot create", path.display()))?;
     let g = volume::write_lines(k, lines, 42, f)?;
-    eprintln!("generated {} lines ({} MB) in {:.1} s -> {}", g.lines, g.bytes / 1_000_000, t0.elapsed().as_secs_f64(), path.display());
+    eprintln!(
+        "generated {} lines ({} MB) in {:.1} s -> {}",
+        g.lines,
+        g.bytes / 1_000_000,
+        t0.elapsed().as_secs_f64(),
+        path.display()
+    );
     let base = current_rss_bytes().unwrap_or(0);
     let t0 = Instant::now();
     let opts = LoadOptions { default_year: Some(2020), ..Default::default() };

@@ -54,8 +54,37 @@ pub fn arbitrary_bytes(rng: &mut Rng, max: usize) -> Vec<u8> {
 /// Up to `max` characters of arbitrary UTF-8, biased toward what parsers look for.
 pub fn arbitrary_utf8(rng: &mut Rng, max: usize) -> Vec<u8> {
     const PIECES: &[&str] = &[
-        "0", "9", "-", "+", ":", ".", "/", "[", "]", "<", ">", "{", "}", "\"", "=", "|", " ", "\t", "T", "Z",
-        "é", "٣", "０", "\u{1F4A3}", "\u{FEFF}", "\u{202E}", "CEF:", "LEEF:", "<34>1 ", "Feb", "Date(",
+        "0",
+        "9",
+        "-",
+        "+",
+        ":",
+        ".",
+        "/",
+        "[",
+        "]",
+        "<",
+        ">",
+        "{",
+        "}",
+        "\"",
+        "=",
+        "|",
+        " ",
+        "\t",
+        "T",
+        "Z",
+        "é",
+        "٣",
+        "０",
+        "\u{1F4A3}",
+        "\u{FEFF}",
+        "\u{202E}",
+        "CEF:",
+        "LEEF:",
+        "<34>1 ",
+        "Feb",
+        "Date(",
     ];
     let n = rng.below(max + 1);
     let mut s = String::new();
@@ -179,7 +208,8 @@ pub fn mutate(line: &[u8], other: &[u8], m: Mutation, rng: &mut Rng, long_line_b
                 .collect();
             let target = if years.is_empty() { runs.first().copied() } else { Some(*rng.pick(&years)) };
             if let Some((s, e)) = target {
-                let y: &[u8] = *rng.pick(&[&b"123456789"[..], b"0000", b"10000", b"99999"]);
+                const YEARS: [&[u8]; 4] = [b"123456789", b"0000", b"10000", b"99999"];
+                let y = YEARS[rng.below(YEARS.len())];
                 v.splice(s..e, y.iter().copied());
             }
         }
@@ -192,7 +222,8 @@ pub fn mutate(line: &[u8], other: &[u8], m: Mutation, rng: &mut Rng, long_line_b
             v.splice(at..at, std::iter::repeat_n(0u8, 1 + rng.below(3)));
         }
         Mutation::DelimiterSwap => {
-            let pairs: &[(u8, u8)] = &[(b',', b'\t'), (b'\t', b','), (b' ', b'\t'), (b'|', b','), (b'=', b':')];
+            let pairs: &[(u8, u8)] =
+                &[(b',', b'\t'), (b'\t', b','), (b' ', b'\t'), (b'|', b','), (b'=', b':')];
             let (a, b) = *rng.pick(pairs);
             for c in v.iter_mut() {
                 if *c == a {
@@ -368,8 +399,10 @@ pub fn check_file_loaded(dir: &Path, bytes: &[u8], name: &str) -> Result<(), Str
     std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let ctl = crate::data::LoadControl::default();
     let opts = crate::data::LoadOptions { default_year: Some(2020), ..Default::default() };
-    let r = crate::guard::contain("loading", name, || crate::data::load_paths(&[path.clone()], &opts, &ctl))
-        .map_err(|p| format!("panic: {}", p.message))?;
+    let r = crate::guard::contain("loading", name, || {
+        crate::data::load_paths(std::slice::from_ref(&path), &opts, &ctl)
+    })
+    .map_err(|p| format!("panic: {}", p.message))?;
     let _ = std::fs::remove_file(&path);
     match r {
         Err(e) => {

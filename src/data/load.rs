@@ -602,15 +602,21 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
             }
             dt if dt.is_float() => {
                 let f = c.as_materialized_series().cast(&DataType::Float64)?;
-                let us: Int64Chunked =
-                    f.f64()?.iter().map(|v| v.and_then(|x| timeparse::epoch_secs_f64_to_us(x).ok())).collect();
+                let us: Int64Chunked = f
+                    .f64()?
+                    .iter()
+                    .map(|v| v.and_then(|x| timeparse::epoch_secs_f64_to_us(x).ok()))
+                    .collect();
                 us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
             }
             _ => {
                 // Integer epochs: the unit follows from the magnitude (s, ms, µs, ns).
                 let i = c.as_materialized_series().cast(&DataType::Int64)?;
-                let us: Int64Chunked =
-                    i.i64()?.iter().map(|v| v.and_then(|v| timeparse::epoch_auto_int_to_us(v).ok())).collect();
+                let us: Int64Chunked = i
+                    .i64()?
+                    .iter()
+                    .map(|v| v.and_then(|v| timeparse::epoch_auto_int_to_us(v).ok()))
+                    .collect();
                 us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
             }
         };

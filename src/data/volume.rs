@@ -25,7 +25,8 @@ const HOSTS: [&str; 4] = ["web01", "db01", "bastion", "mail"];
 
 /// Writes `lines` lines of `kind` (years 2020, one line every ~3 s from 1 January UTC).
 pub fn write_lines(kind: LineKind, lines: u64, seed: u64, out: impl Write) -> std::io::Result<Generated> {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut rng = Rng::new(seed);
     let start_us = crate::data::timeparse::civil_to_us(2020, 1, 1, 0, 0, 0, 0, 0);
@@ -39,7 +40,8 @@ pub fn write_lines(kind: LineKind, lines: u64, seed: u64, out: impl Write) -> st
         let days = secs.div_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
         let (hh, mm, ss) = (secs.rem_euclid(86_400) / 3600, secs.rem_euclid(3600) / 60, secs.rem_euclid(60));
-        let ip = format!("{}.{}.{}.{}", 1 + rng.below(223), rng.below(256), rng.below(256), 1 + rng.below(254));
+        let ip =
+            format!("{}.{}.{}.{}", 1 + rng.below(223), rng.below(256), rng.below(256), 1 + rng.below(254));
         let user = USERS[rng.below(USERS.len())];
         let host = HOSTS[rng.below(HOSTS.len())];
         let port = 1024 + rng.below(60_000);

@@ -193,7 +193,8 @@ fn json_dotnet_dates_and_nine_digit_years_are_rejected_not_wrapped() {
     }
 }
 
-const ACCESS_OK: &str = "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET /a HTTP/1.1\" 200 203 \"-\" \"curl\"";
+const ACCESS_OK: &str =
+    "83.149.9.216 - - [17/May/2015:10:05:03 +0000] \"GET /a HTTP/1.1\" 200 203 \"-\" \"curl\"";
 
 #[test]
 fn multibyte_characters_in_zones_are_rejected_lines_not_panics() {

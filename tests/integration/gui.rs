@@ -1,7 +1,7 @@
 //! The real app, headless (egui_kittest): brush the time series, click bars and tiles, clear.
 use brushfire::app::{BrushfireApp, Tab, VIEW_TABLE, VIEW_TOPN};
-use brushfire::linking::selection::Clause;
 use brushfire::linking::needs::Output;
+use brushfire::linking::selection::Clause;
 use brushfire::views::common::PresetPicker;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -123,11 +123,21 @@ fn brushing_the_time_series_filters_topn_and_table_and_clear_all_restores() {
         unreachable!("checked above")
     };
     let df = &h.state().loaded.as_ref().unwrap().df;
-    let times: Vec<Option<i64>> =
-        df.column("time").unwrap().cast(&polars::prelude::DataType::Int64).unwrap().i64().unwrap().iter().collect();
-    let in_interval = times.iter().filter(|t| t.is_some_and(|t| (start_us..end_us).contains(&t))).count() as i64;
+    let times: Vec<Option<i64>> = df
+        .column("time")
+        .unwrap()
+        .cast(&polars::prelude::DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    let in_interval =
+        times.iter().filter(|t| t.is_some_and(|t| (start_us..end_us).contains(&t))).count() as i64;
     assert_eq!(p, in_interval, "table count = records in [{start_us}, {end_us})");
-    let Some(Output::Table { rows, .. }) = h.state().outputs.get(&VIEW_TABLE) else { panic!("no table output") };
+    let Some(Output::Table { rows, .. }) = h.state().outputs.get(&VIEW_TABLE) else {
+        panic!("no table output")
+    };
     assert!(!rows.is_empty(), "the table shows rows");
     for &r in rows {
         let t = times[r as usize].expect("a time");

@@ -101,11 +101,16 @@ proptest! {
             timeparse::epoch_ns_to_us(x), timeparse::epoch_auto_int_to_us(x), timeparse::epoch_auto_f64_to_us(f),
             timeparse::dotnet_date_to_us(format!("/Date({x})/").as_bytes()),
             timeparse::epoch_secs_text_to_us(x.to_string().as_bytes()),
-        ] {
-            if let Ok(us) = r {
-                prop_assert!(timeparse::is_valid_us(us));
-            }
+        ]
+        .into_iter()
+        .flatten()
+        {
+            prop_assert!(timeparse::is_valid_us(r));
         }
+        // Exactly the representable ones are accepted (i128: no overflow in the check itself).
+        let in_range = |us: i128| (timeparse::MIN_US as i128..=timeparse::MAX_US as i128).contains(&us);
+        prop_assert_eq!(timeparse::epoch_s_to_us(x).is_ok(), in_range(x as i128 * 1_000_000));
+        prop_assert_eq!(timeparse::epoch_ms_to_us(x).is_ok(), in_range(x as i128 * 1000));
     }
 }
 

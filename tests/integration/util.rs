@@ -13,7 +13,10 @@ pub fn real_data(rel: &str) -> Option<PathBuf> {
         "{} not found and CI is set: real-data tests must run in CI, not skip",
         p.display()
     );
-    eprintln!("skipping: {} not found (the shared real_data folder is not beside this checkout)", p.display());
+    eprintln!(
+        "skipping: {} not found (the shared real_data folder is not beside this checkout)",
+        p.display()
+    );
     None
 }
 

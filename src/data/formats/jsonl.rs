@@ -532,7 +532,9 @@ fn map_zeek(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
                 // Small values (rebased captures, e.g. 22.3) stay seconds after 1970 on purpose.
                 let t = match &v {
                     Value::Str(s) => timeparse::iso_us(s.as_bytes(), 0),
-                    _ => value_to_float(&v).map_or(Err(TimeError::Malformed), timeparse::epoch_secs_f64_to_us),
+                    _ => {
+                        value_to_float(&v).map_or(Err(TimeError::Malformed), timeparse::epoch_secs_f64_to_us)
+                    }
                 };
                 match t {
                     Ok(t) => rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t))),

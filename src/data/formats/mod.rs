@@ -118,9 +118,11 @@ fn detect_json(s: &Sniff) -> Option<Result<Detected, String>> {
     if s.object_lines() * 2 <= s.lines.len() {
         return None;
     }
-    Some(jsonl::detect(&s.lines).map(Detected::Lines).ok_or_else(|| {
-        "most lines start like JSON, but they are not JSON objects".to_string()
-    }))
+    Some(
+        jsonl::detect(&s.lines)
+            .map(Detected::Lines)
+            .ok_or_else(|| "most lines start like JSON, but they are not JSON objects".to_string()),
+    )
 }
 
 /// Detects the format from the first bytes of a (decompressed) file.

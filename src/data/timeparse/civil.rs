@@ -11,7 +11,8 @@ pub const MAX_US: i64 = 253_402_300_799_999_999;
 /// Zone offsets beyond this (seconds) are not real zones (ISO 8601 and chrono agree on ±18 h).
 pub const MAX_OFFSET_SECS: i32 = 18 * 3600;
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian). Howard Hinnant's algorithm;
 /// exact for any year whose day count fits i64 (callers validate the year first).

@@ -56,9 +56,11 @@ pub fn iso_us(s: &[u8], default_offset_secs: i32) -> Result<i64, TimeError> {
 pub fn fraction_us(s: &[u8]) -> (u32, usize) {
     let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
     let mut us = 0u32;
-    for k in 0..6 {
-        let d = if k < n { (s[k] - b'0') as u32 } else { 0 };
-        us = us * 10 + d;
+    for &c in &s[..n.min(6)] {
+        us = us * 10 + (c - b'0') as u32;
+    }
+    for _ in n..6 {
+        us *= 10;
     }
     (us, n)
 }

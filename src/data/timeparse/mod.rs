@@ -13,8 +13,7 @@ pub mod iso;
 pub mod textual;
 
 pub use civil::{
-    check_offset, check_us, civil_to_us, civil_us, days_from_civil, days_in_month, year_of_us, MAX_US,
-    MIN_US,
+    check_offset, check_us, civil_to_us, civil_us, days_from_civil, days_in_month, year_of_us, MAX_US, MIN_US,
 };
 pub use epoch::{
     dotnet_date_to_us, epoch_auto_f64_to_us, epoch_auto_int_to_us, epoch_ms_to_us, epoch_ns_to_us,
@@ -209,7 +208,10 @@ mod tests {
         assert_eq!(any_time_us(&Value::Str("/Date(1600000000000)/".into()), 0), Ok(us));
         assert_eq!(any_time_us(&Value::Str("2020-09-13T12:26:40Z".into()), 0), Ok(us));
         assert!(matches!(any_time_us(&Value::Str("/Date()/".into()), 0), Err(TimeError::Invalid(_))));
-        assert!(matches!(any_time_us(&Value::Str("99999999999999999999999".into()), 0), Err(TimeError::Invalid(_))));
+        assert!(matches!(
+            any_time_us(&Value::Str("99999999999999999999999".into()), 0),
+            Err(TimeError::Invalid(_))
+        ));
         assert_eq!(any_time_us(&Value::Str("fast".into()), 0), Err(TimeError::Malformed));
         assert_eq!(any_time_us(&Value::Str("inf".into()), 0), Err(TimeError::Malformed));
         assert!(any_time_us(&Value::Float(f64::INFINITY), 0).is_err());

@@ -181,10 +181,16 @@ mod tests {
     #[test]
     fn ctime_and_syslog() {
         assert_eq!(ctime_us("Sun Dec 04 04:47:44 2005", 0), Ok(civil_to_us(2005, 12, 4, 4, 47, 44, 0, 0)));
-        assert_eq!(ctime_us("Mon Mar 24 08:59:37.5 2018", 0), Ok(civil_to_us(2018, 3, 24, 8, 59, 37, 500_000, 0)));
+        assert_eq!(
+            ctime_us("Mon Mar 24 08:59:37.5 2018", 0),
+            Ok(civil_to_us(2018, 3, 24, 8, 59, 37, 500_000, 0))
+        );
         assert!(ctime_us("Mon Mar 24 08:59:37 999999999", 0).is_err());
         let t = syslog_prefix_us("Feb 20 10:47:14 host x", 2019, 0, None).unwrap();
-        assert_eq!((t.us, t.year_assumed, t.rest), (civil_to_us(2019, 2, 20, 10, 47, 14, 0, 0), true, "host x"));
+        assert_eq!(
+            (t.us, t.year_assumed, t.rest),
+            (civil_to_us(2019, 2, 20, 10, 47, 14, 0, 0), true, "host x")
+        );
         let t = syslog_prefix_us("Mar 24 2018 08:59:37: %ASA", 2019, 0, None).unwrap();
         assert_eq!((t.us, t.year_assumed), (civil_to_us(2018, 3, 24, 8, 59, 37, 0, 0), false));
         // December lines in a file written in January belong to the year before.

@@ -106,7 +106,9 @@ impl LayoutWorker {
             .name("graph-layout".into())
             .spawn(move || {
                 // A layout bug stops the layout (positions stay where they were), not the app.
-                if let Err(p) = crate::guard::contain("graph layout", "of the shown graph", || run(rx, s2, r2, limits)) {
+                if let Err(p) =
+                    crate::guard::contain("graph layout", "of the shown graph", || run(rx, s2, r2, limits))
+                {
                     eprintln!("brushfire: {p}");
                 }
             })

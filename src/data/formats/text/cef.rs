@@ -3,8 +3,8 @@
 //! inside a syslog envelope.
 
 use super::{int_or_str, line_text, port_value, push_proto, put, syslog};
-use crate::data::timeparse;
 use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::timeparse;
 
 pub(crate) const CEF_MAPPINGS: &[(&str, &str)] = &[
     ("header Device Vendor/Product/Version", "device_vendor / device_product / device_version"),
