@@ -333,3 +333,17 @@ fn a_file_that_grows_while_loading_gives_the_size_seen_at_open() {
     // Whatever was seen at open is a consistent snapshot: only whole lines, at most a cut last line.
     assert!(rej <= 1, "{j}");
 }
+
+#[test]
+fn generated_syslog_and_json_volumes_load_with_exact_counts() {
+    // The same generator `brushfire bench volume` runs at 10 M lines; here 200 k each. The command
+    // fails unless rows = lines - broken and rejected = broken exactly.
+    for kind in ["syslog", "json"] {
+        let o = brushfire(&["bench", "volume", "--kind", kind, "--lines", "200000", "--json"]);
+        assert!(o.status.success(), "{kind}: {}", String::from_utf8_lossy(&o.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(j["rows"].as_u64(), Some(199_800), "{j}");
+        assert_eq!(j["rejected"].as_u64(), Some(200), "{j}");
+        assert_eq!(j["exact"].as_bool(), Some(true), "{j}");
+    }
+}
