@@ -5,9 +5,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// How many boundaries are running now (any thread). While one runs, the panic hook stays quiet:
-/// the boundary reports the panic itself, once.
+/// How many boundaries are running now (any thread). While one runs, the panic hook stays quiet
+/// for worker threads (rayon tasks a boundary waits for): the boundary reports the panic, once.
 static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Boundaries running on this thread.
+    static HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// A panic caught at a boundary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,14 +28,23 @@ struct ActiveGuard;
 impl ActiveGuard {
     fn enter() -> Self {
         ACTIVE.fetch_add(1, Ordering::SeqCst);
+        HERE.with(|h| h.set(h.get() + 1));
         ActiveGuard
     }
 }
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
+        HERE.with(|h| h.set(h.get().saturating_sub(1)));
         ACTIVE.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Whether a boundary will report a panic on this thread: one runs here, or one runs somewhere
+/// and this is a worker thread (the main thread, where the GUI runs, always speaks for itself).
+fn reported_by_a_boundary() -> bool {
+    HERE.with(|h| h.get() > 0)
+        || (ACTIVE.load(Ordering::SeqCst) > 0 && std::thread::current().name() != Some("main"))
 }
 
 /// Runs `f`; a panic inside it (or inside the rayon tasks it waits for) becomes [`Contained`]
@@ -64,7 +78,7 @@ pub fn install_panic_hook() {
         return;
     }
     std::panic::set_hook(Box::new(|info| {
-        if ACTIVE.load(Ordering::SeqCst) > 0 {
+        if reported_by_a_boundary() {
             return;
         }
         let msg = panic_message(info.payload());
