@@ -714,3 +714,34 @@ pub fn proto_name(n: i32) -> Option<&'static str> {
 pub fn proto_number(name: &str) -> Option<i32> {
     formats::jsonl::ip_proto_from_name(name).map(|n| n as i32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_file_growing_after_open_reads_as_the_size_seen_at_open() {
+        let dir = std::env::temp_dir().join(format!("brushfire-grow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("growing.log");
+        let first = b"Jun 14 15:16:01 combo sshd[1]: one\nJun 14 15:16:02 combo sshd[2]: two\n";
+        std::fs::write(&p, first).unwrap();
+        let mut r = open_reader(&p).unwrap();
+        // Written after the open, before (and while) reading: not part of this load.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"Jun 14 15:16:03 combo sshd[3]: thr").unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            f.write_all(b"ee\n").unwrap();
+        }
+        assert_eq!(got, first);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
