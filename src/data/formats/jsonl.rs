@@ -29,11 +29,32 @@ pub type FlatObject = Vec<(String, Value)>;
 /// whitespace (CR of CRLF files) are allowed. Returns the reason on malformed input.
 pub fn flatten_line(line: &[u8]) -> Result<FlatObject, String> {
     let line = trim_line(line);
+    // Raw bytes (shellcode in a logged URL) are not valid JSON text: keep them, escaped as `\xNN`
+    // inside the string they sit in, rather than dropping the event.
+    if std::str::from_utf8(line).is_err() {
+        return flatten_valid(&escape_invalid_for_json(line));
+    }
+    flatten_valid(line)
+}
+
+fn flatten_valid(line: &[u8]) -> Result<FlatObject, String> {
     let mut out = Vec::with_capacity(32);
     let mut de = serde_json::Deserializer::from_slice(line);
     TopSeed { out: &mut out }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
     de.end().map_err(|e| format!("invalid JSON: {e}"))?;
     Ok(out)
+}
+
+/// Invalid UTF-8 bytes as `\\xNN` (a JSON-escaped backslash, so the value reads `\xNN`).
+fn escape_invalid_for_json(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len() + 16);
+    for chunk in b.utf8_chunks() {
+        out.extend_from_slice(chunk.valid().as_bytes());
+        for byte in chunk.invalid() {
+            out.extend_from_slice(format!("\\\\x{byte:02x}").as_bytes());
+        }
+    }
+    out
 }
 
 /// Strips a UTF-8 BOM and ASCII whitespace on both ends.
@@ -986,6 +1007,13 @@ mod tests {
     }
 
     #[test]
+    fn raw_bytes_in_strings_are_kept_escaped() {
+        let flat = flatten_line(b"{\"url\":\"/\x90\x90\x89\xe3\",\"n\":1}").unwrap();
+        assert_eq!(flat[0], ("url".to_string(), Value::Str("/\\x90\\x90\\x89\\xe3".into())));
+        assert_eq!(flat[1], ("n".to_string(), Value::Int(1)));
+    }
+
+    #[test]
     fn malformed_lines_are_rejected_not_panicking() {
         let deep = format!("{}{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
         let deep_arr = format!("{{\"a\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
@@ -994,8 +1022,9 @@ mod tests {
             b"[1,2,3]".to_vec(),
             b"42".to_vec(),
             b"\"str\"".to_vec(),
-            b"{\"a\":\"\xff\xfe\"}".to_vec(),
             b"{\"a\":1} trailing".to_vec(),
+            // Raw bytes outside a string stay invalid JSON.
+            b"{\"a\":\xff}".to_vec(),
             b"{\"a\":1}{\"b\":2}".to_vec(),
             deep.into_bytes(),
             deep_arr.into_bytes(),
