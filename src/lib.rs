@@ -7,5 +7,6 @@ pub mod app;
 pub mod cli;
 pub mod data;
 pub mod graph;
+pub mod guard;
 pub mod linking;
 pub mod views;

@@ -1,9 +1,16 @@
 use clap::Parser;
 
 fn main() {
+    // One line for a panic outside a boundary, never a backtrace (BRUSHFIRE_BACKTRACE=1 for one).
+    brushfire::guard::install_panic_hook();
     let cli = brushfire::cli::Cli::parse();
     let result = match cli.command {
-        Some(cmd) => brushfire::cli::run(cmd),
+        Some(cmd) => {
+            let what = format!("brushfire {}", cmd.name());
+            // A panic anywhere in a command is an error line and exit 1, never exit 101.
+            brushfire::guard::contain(&what, "failed", || brushfire::cli::run(cmd))
+                .unwrap_or_else(|p| Err(anyhow::anyhow!(p)))
+        }
         None => brushfire::app::run_gui(cli.files, cli.properties),
     };
     if let Err(e) = result {

@@ -1,6 +1,6 @@
 //! eframe glue: owns the loaded table, the selection and the coordinator; lays out the views and
 //! routes their edits. Loading, linking queries, layout and exports all run off this thread.
-mod loader;
+pub mod loader;
 mod panels;
 
 use crate::data::Table;
@@ -259,7 +259,7 @@ impl BrushfireApp {
                     }
                     self.outputs = a.outputs;
                 }
-                Event::Failed(e) => self.error = Some(format!("indexing failed: {e}")),
+                Event::Failed(e) => self.error = Some(format!("linking failed: {e}")),
             }
         }
         if self.loaded.is_some() && self.engine_ready {

@@ -36,8 +36,11 @@ impl<T: Send + 'static> Job<T> {
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = bounded(1);
         let (d, c) = (done.clone(), cancel.clone());
+        let step = what.clone();
         std::thread::spawn(move || {
-            let _ = tx.send(f(&d, &c));
+            // A panic in the job is its error: the panel shows it and the table stays as it was.
+            let r = crate::guard::contain(&step, "(background job)", || f(&d, &c));
+            let _ = tx.send(r.unwrap_or_else(|p| Err(p.to_string())));
         });
         Self { what, done, total, cancel, rx }
     }

@@ -43,6 +43,33 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Hostile inputs (the property tests' generators, longer) against every parser and detection:
+    /// cases/s and failures per parser. Seed lines come from the logs under DIR.
+    Fuzz {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        cases: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Length the "1 MB line" mutation grows a line to.
+        #[arg(long, default_value_t = 1 << 20)]
+        long_line_bytes: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generates N syslog or JSON lines (one in 1000 broken) and loads them: exact counts,
+    /// lines/s, peak memory.
+    Volume {
+        #[arg(long, default_value = "syslog", value_parser = ["syslog", "json"])]
+        kind: String,
+        #[arg(long, default_value_t = 10_000_000)]
+        lines: u64,
+        /// Keep the generated file here (default: a temporary file, removed afterwards).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory of this process, in bytes (Linux VmHWM).
@@ -141,6 +168,10 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Brush { rows, interactions, json } => brush(rows, interactions, json)?,
         BenchCmd::Layout { json } => layout(json)?,
         BenchCmd::Parse { folder, json } => parse(&folder, json)?,
+        BenchCmd::Fuzz { dir, cases, seed, long_line_bytes, json } => {
+            super::fuzz_cmd::fuzz(&dir, cases, seed, long_line_bytes, json)?
+        }
+        BenchCmd::Volume { kind, lines, file, json } => super::fuzz_cmd::volume(&kind, lines, file, json)?,
     }
     Ok(())
 }

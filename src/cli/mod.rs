@@ -19,6 +19,7 @@ macro_rules! out {
 }
 
 pub mod bench;
+pub mod fuzz_cmd;
 pub mod graph_cmd;
 
 #[derive(Parser, Debug)]
@@ -54,25 +55,11 @@ impl LoadArgs {
 
 /// Parses "+02:00", "-7", "UTC" into seconds east of UTC.
 pub fn parse_tz_public(s: &str) -> Option<i32> {
-    parse_tz(s)
+    data::timeparse::parse_offset_setting(s)
 }
 
 fn parse_tz(s: &str) -> Option<i32> {
-    let s = s.trim();
-    if s.eq_ignore_ascii_case("utc") || s == "Z" {
-        return Some(0);
-    }
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => (1, s),
-    };
-    let (h, m) = match rest.split_once(':') {
-        Some((h, m)) => (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?),
-        None if rest.len() == 4 => (rest[..2].parse().ok()?, rest[2..].parse().ok()?),
-        None => (rest.parse().ok()?, 0),
-    };
-    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+    data::timeparse::parse_offset_setting(s)
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,7 +134,9 @@ pub enum Command {
 
 pub fn load(files: &[PathBuf], args: &LoadArgs) -> Result<Table> {
     let ctl = LoadControl::default();
-    let t = data::load_paths(files, &args.options()?, &ctl)?;
+    let opts = args.options()?;
+    let subject = crate::guard::subject_of_paths(files);
+    let t = crate::guard::contain("loading", &subject, || data::load_paths(files, &opts, &ctl))??;
     Ok(t)
 }
 
@@ -186,6 +175,21 @@ pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
         "rejected": t.rejected.samples.iter().take(n).collect::<Vec<_>>(),
         "notes": t.notes,
     })
+}
+
+impl Command {
+    /// The subcommand as typed, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Inspect { .. } => "inspect",
+            Command::Generate { .. } => "generate",
+            Command::Clean { .. } => "clean",
+            Command::Graph(_) => "graph",
+            Command::Fields => "fields",
+            Command::Bench { .. } => "bench",
+            Command::Query { .. } => "query",
+        }
+    }
 }
 
 pub fn run(cmd: Command) -> Result<()> {

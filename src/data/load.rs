@@ -48,11 +48,16 @@ fn is_gzip(path: &Path) -> std::io::Result<bool> {
     Ok(n == 2 && magic == [0x1f, 0x8b])
 }
 
-/// Opens a file for reading, decompressing gzip transparently.
+/// Opens a file for reading, decompressing gzip transparently. Only the bytes present when it is
+/// opened are read: a log that is still being written gives a consistent snapshot (what follows
+/// is left for the next load), never a mix of old and new lines.
 pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
     let gz = is_gzip(path).map_err(|e| DataError::io(path, e))?;
     let f = File::open(path).map_err(|e| DataError::io(path, e))?;
-    let r = BufReader::with_capacity(1 << 20, f);
+    let meta = f.metadata().map_err(|e| DataError::io(path, e))?;
+    // Pipes and devices report no size: read them to the end.
+    let limit = if meta.is_file() { meta.len() } else { u64::MAX };
+    let r = BufReader::with_capacity(1 << 20, f.take(limit));
     Ok(if gz { Box::new(flate2::read::MultiGzDecoder::new(r)) } else { Box::new(r) })
 }
 
@@ -419,47 +424,8 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         file_name: label.clone(),
         latest_us,
     };
-    let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&data);
-    let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
-    let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
-    const CHUNK: usize = 4096;
-    let results: Vec<Vec<(u64, super::record::LineResult)>> = lines[..n_lines]
-        .par_chunks(CHUNK)
-        .enumerate()
-        .map(|(ci, chunk)| {
-            if ctl.cancel.load(Ordering::Relaxed) {
-                return Vec::new();
-            }
-            chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, l)| {
-                    let l = l.strip_suffix(b"\r").unwrap_or(l);
-                    if l.iter().all(u8::is_ascii_whitespace) {
-                        return None;
-                    }
-                    Some(((ci * CHUNK + i + 1) as u64, parser.parse_line(l, &ctx)))
-                })
-                .collect()
-        })
-        .collect();
-    if ctl.cancel.load(Ordering::Relaxed) {
-        return Err(DataError::Cancelled);
-    }
-    let mut table = RecordTable::new();
-    let mut rejected = Rejected::default();
-    for chunk in results {
-        for (line_no, r) in chunk {
-            match r {
-                Ok(Some(rec)) => table.push(rec),
-                Ok(None) => {}
-                Err(reason) => {
-                    let raw = lines[(line_no - 1) as usize];
-                    rejected.push(&label, line_no, reason, raw);
-                }
-            }
-        }
-    }
+    let parsed = parse_lines(&data, parser, &ctx, &ctl.cancel)?;
+    let (table, rejected) = (parsed.table, parsed.rejected);
     let df = table.into_frame()?;
     let mut notes = Vec::new();
     if df.column("year_assumed").is_ok() || parser.name().starts_with("syslog") || parser.name() == "iptables"
@@ -473,6 +439,71 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         ));
     }
     Ok(Part { df, rejected, aliases: Vec::new(), notes })
+}
+
+/// What [`parse_lines`] made of a buffer: every non-blank line is a record, a skipped line (a
+/// comment or header the parser recognises) or a rejected line.
+pub struct ParsedLines {
+    pub table: RecordTable,
+    pub records: u64,
+    pub skipped: u64,
+    pub rejected: Rejected,
+}
+
+/// Parses a whole buffer of lines with `parser` on all cores (a leading BOM and CR of CRLF are
+/// dropped, blank lines ignored). Line numbers in rejects are 1-based lines of the buffer.
+pub fn parse_lines(
+    data: &[u8],
+    parser: &dyn LineParser,
+    ctx: &ParseContext,
+    cancel: &AtomicBool,
+) -> Result<ParsedLines> {
+    let label = ctx.file_name.as_str();
+    let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+    let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
+    let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
+    const CHUNK: usize = 4096;
+    let results: Vec<Vec<(u64, super::record::LineResult)>> = lines[..n_lines]
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            if cancel.load(Ordering::Relaxed) {
+                return Vec::new();
+            }
+            chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    let l = l.strip_suffix(b"\r").unwrap_or(l);
+                    if l.iter().all(u8::is_ascii_whitespace) {
+                        return None;
+                    }
+                    Some(((ci * CHUNK + i + 1) as u64, parser.parse_line(l, ctx)))
+                })
+                .collect()
+        })
+        .collect();
+    if cancel.load(Ordering::Relaxed) {
+        return Err(DataError::Cancelled);
+    }
+    let mut out =
+        ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
+    for chunk in results {
+        for (line_no, r) in chunk {
+            match r {
+                Ok(Some(rec)) => {
+                    out.records += 1;
+                    out.table.push(rec);
+                }
+                Ok(None) => out.skipped += 1,
+                Err(reason) => {
+                    let raw = lines[(line_no - 1) as usize];
+                    out.rejected.push(label, line_no, reason, raw);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn load_parquet(path: &Path, hive: bool) -> Result<Part> {
@@ -558,42 +589,44 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
         df.with_column(Column::full_null("time".into(), h, &time_dtype()))?;
         notes.push("no time field found: time views are empty".into());
     } else if df.column("time")?.dtype() != &time_dtype() {
+        use super::timeparse;
         let c = df.column("time")?.clone();
+        let before_nulls = c.null_count();
         let t = match c.dtype() {
             DataType::Datetime(_, _) => c.cast(&time_dtype())?,
             DataType::String => {
                 let ca = c.as_materialized_series().str()?.clone();
-                let us: Int64Chunked = ca
-                    .iter()
-                    .map(|v| v.and_then(|v| super::timeparse::datetime_to_us(v.as_bytes(), 0)))
-                    .collect();
+                let us: Int64Chunked =
+                    ca.iter().map(|v| v.and_then(|v| timeparse::datetime_to_us(v.as_bytes(), 0))).collect();
                 us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
             }
             dt if dt.is_float() => {
                 let f = c.as_materialized_series().cast(&DataType::Float64)?;
-                let us: Int64Chunked = f.f64()?.iter().map(|v| v.map(|x| (x * 1e6).round() as i64)).collect();
+                let us: Int64Chunked = f
+                    .f64()?
+                    .iter()
+                    .map(|v| v.and_then(|x| timeparse::epoch_secs_f64_to_us(x).ok()))
+                    .collect();
                 us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
             }
             _ => {
                 // Integer epochs: the unit follows from the magnitude (s, ms, µs, ns).
                 let i = c.as_materialized_series().cast(&DataType::Int64)?;
-                let ca = i.i64()?;
-                let mult = |v: i64| -> i64 {
-                    let a = v.unsigned_abs();
-                    if a < 100_000_000_000 {
-                        v.saturating_mul(1_000_000)
-                    } else if a < 100_000_000_000_000 {
-                        v.saturating_mul(1000)
-                    } else if a < 100_000_000_000_000_000 {
-                        v
-                    } else {
-                        v / 1000
-                    }
-                };
-                let us: Int64Chunked = ca.iter().map(|v| v.map(mult)).collect();
+                let us: Int64Chunked = i
+                    .i64()?
+                    .iter()
+                    .map(|v| v.and_then(|v| timeparse::epoch_auto_int_to_us(v).ok()))
+                    .collect();
                 us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()
             }
         };
+        // Values that are no valid time become null, and say so: never a wrapped or clamped time.
+        let lost = t.null_count().saturating_sub(before_nulls);
+        if lost > 0 {
+            notes.push(format!(
+                "{lost} time values are not valid times (years 1..=9999) and are shown as empty"
+            ));
+        }
         df.with_column(t)?;
     }
     if df.column("ip_proto").is_ok() && df.column("proto").is_err() || needs_proto_names(df) {
@@ -680,4 +713,35 @@ pub fn proto_name(n: i32) -> Option<&'static str> {
 /// IANA protocol number for a name.
 pub fn proto_number(name: &str) -> Option<i32> {
     formats::jsonl::ip_proto_from_name(name).map(|n| n as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_file_growing_after_open_reads_as_the_size_seen_at_open() {
+        let dir = std::env::temp_dir().join(format!("brushfire-grow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("growing.log");
+        let first = b"Jun 14 15:16:01 combo sshd[1]: one\nJun 14 15:16:02 combo sshd[2]: two\n";
+        std::fs::write(&p, first).unwrap();
+        let mut r = open_reader(&p).unwrap();
+        // Written after the open, before (and while) reading: not part of this load.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"Jun 14 15:16:03 combo sshd[3]: thr").unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            f.write_all(b"ee\n").unwrap();
+        }
+        assert_eq!(got, first);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

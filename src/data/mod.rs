@@ -5,12 +5,15 @@ pub mod dictionary;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod fuzz;
 pub mod generate;
 pub mod load;
 pub mod record;
 pub mod sql;
 pub mod table;
+pub mod text_escape;
 pub mod timeparse;
+pub mod volume;
 
 pub use error::{DataError, Result};
 pub use load::{load_paths, LoadControl, LoadOptions};

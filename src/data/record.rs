@@ -70,50 +70,8 @@ pub trait LineParser: Send + Sync {
     fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult;
 }
 
-/// Days from 1970-01-01 to the given civil date (proleptic Gregorian). Howard Hinnant's algorithm.
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Microseconds since the epoch for a civil date-time given in a zone `offset_secs` east of UTC.
-#[allow(clippy::too_many_arguments)]
-pub fn civil_to_us(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32, offset_secs: i32) -> i64 {
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h as i64 * 3600 + mi as i64 * 60 + s as i64 - offset_secs as i64;
-    secs * 1_000_000 + micros as i64
-}
-
-/// An assumed-year timestamp, moved one year back if it lies after `latest_us` (plus a day of slack).
-pub fn roll_back_assumed_year(
-    time_us: i64,
-    year: i64,
-    mo: u32,
-    d: u32,
-    rest_us: i64,
-    ctx: &ParseContext,
-) -> i64 {
-    match ctx.latest_us {
-        Some(latest) if time_us > latest + 86_400_000_000 => {
-            let off = ctx.default_tz_offset_secs as i64 * 1_000_000;
-            days_from_civil(year - 1, mo, d) * 86_400_000_000 + rest_us - off
-        }
-        _ => time_us,
-    }
-}
-
-/// Month number (1-12) from an English three-letter abbreviation, case-insensitive.
-pub fn month_from_abbrev(s: &str) -> Option<u32> {
-    const M: [&str; 12] =
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    let s = s.get(..3)?.to_ascii_lowercase();
-    M.iter().position(|m| *m == s).map(|i| i as u32 + 1)
-}
+// The calendar lives with the rest of time parsing; these names stay for the format parsers.
+pub use crate::data::timeparse::{civil_to_us, days_from_civil, month_from_abbrev};
 
 #[cfg(test)]
 mod tests {

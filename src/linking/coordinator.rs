@@ -141,6 +141,8 @@ impl Coordinator {
 
 fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
     let mut session: Option<Session> = None;
+    // Kept to rebuild the engine if a query panics (its bit sets may be half updated).
+    let mut data: Option<Arc<DataFrame>> = None;
     let mut pending: Option<Msg> = None;
     loop {
         let msg = match pending.take() {
@@ -154,7 +156,11 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
             Msg::Data(df) => {
                 let _ = tx.send(Event::Indexing);
                 let t0 = Instant::now();
-                match Session::new(df) {
+                data = Some(df.clone());
+                let built = crate::guard::contain("indexing", "the loaded table", || Session::new(df))
+                    .map_err(|p| p.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+                match built {
                     Ok(s) => {
                         let rows = s.engine.n();
                         session = Some(s);
@@ -162,7 +168,7 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
                     }
                     Err(e) => {
                         session = None;
-                        let _ = tx.send(Event::Failed(e.to_string()));
+                        let _ = tx.send(Event::Failed(e));
                     }
                 }
             }
@@ -179,8 +185,20 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
                     }
                 }
                 if let Some(s) = session.as_mut() {
-                    let ans = s.run(&req);
-                    let _ = tx.send(Event::Answer(ans));
+                    match crate::guard::contain("linking query", "the loaded table", || s.run(&req)) {
+                        Ok(ans) => {
+                            let _ = tx.send(Event::Answer(ans));
+                        }
+                        Err(p) => {
+                            let _ = tx.send(Event::Failed(p.to_string()));
+                            // A fresh engine over the same rows; the next request starts clean.
+                            session = data.clone().and_then(|df| {
+                                crate::guard::contain("indexing", "the loaded table", || Session::new(df))
+                                    .ok()
+                                    .and_then(Result::ok)
+                            });
+                        }
+                    }
                 }
                 if let Some(Msg::Data(_)) = &pending {
                     continue;

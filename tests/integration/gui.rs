@@ -1,6 +1,7 @@
 //! The real app, headless (egui_kittest): brush the time series, click bars and tiles, clear.
 use brushfire::app::{BrushfireApp, Tab, VIEW_TABLE, VIEW_TOPN};
 use brushfire::linking::needs::Output;
+use brushfire::linking::selection::Clause;
 use brushfire::views::common::PresetPicker;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -31,6 +32,14 @@ fn settle(h: &mut Harness<'static, BrushfireApp>) {
         assert!(t0.elapsed() < Duration::from_secs(120), "app did not settle: {}", h.state().status);
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Switches tabs the way a person does: clicking the tab's label.
+fn click_tab(h: &mut Harness<'static, BrushfireApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.step();
+    let want = Tab::ALL.into_iter().find(|t| t.label() == label).expect("a tab with this label");
+    assert_eq!(h.state().tab, want, "clicking {label:?} shows its tab");
 }
 
 fn topn_values(app: &BrushfireApp, i: usize) -> Vec<(String, i64)> {
@@ -108,7 +117,32 @@ fn brushing_the_time_series_filters_topn_and_table_and_clear_all_restores() {
     assert!(p > 0 && p < total, "table shows the brushed records: {p} of {total}");
     // The filter chip reads as a time interval.
     let _ = h.get_by_label_contains("time 2013-04-");
-    // The table shows exactly the selection: its rows are in the brushed interval.
+    // The table shows exactly the selection: as many records as the brushed interval holds, and
+    // every row it shows lies inside the interval.
+    let Some(Clause::Time { start_us, end_us }) = sel.clauses.get(&brushfire::app::VIEW_TIME).cloned() else {
+        unreachable!("checked above")
+    };
+    let df = &h.state().loaded.as_ref().unwrap().df;
+    let times: Vec<Option<i64>> = df
+        .column("time")
+        .unwrap()
+        .cast(&polars::prelude::DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    let in_interval =
+        times.iter().filter(|t| t.is_some_and(|t| (start_us..end_us).contains(&t))).count() as i64;
+    assert_eq!(p, in_interval, "table count = records in [{start_us}, {end_us})");
+    let Some(Output::Table { rows, .. }) = h.state().outputs.get(&VIEW_TABLE) else {
+        panic!("no table output")
+    };
+    assert!(!rows.is_empty(), "the table shows rows");
+    for &r in rows {
+        let t = times[r as usize].expect("a time");
+        assert!((start_us..end_us).contains(&t), "row {r} at {t} outside the brushed interval");
+    }
     // Clear all restores everything.
     h.get_by_label("Clear all").click();
     settle(&mut h);
@@ -146,7 +180,7 @@ fn clicking_a_topn_bar_filters_the_time_series_and_undo_restores() {
 fn clicking_a_treemap_tile_filters_the_other_views() {
     let mut h = harness(vec![crate::util::sample()]);
     settle(&mut h);
-    h.state_mut().tab = Tab::Treemap;
+    click_tab(&mut h, "Treemap");
     settle(&mut h);
     let total = time_total(h.state());
     let before = topn_values(h.state(), 3);
@@ -165,7 +199,7 @@ fn selecting_a_graph_node_filters_the_other_views() {
     // The whole sample is too large to lay out (the view says so); focus on the vertical scanner.
     h.get_by_label("src_ip 172.10.9.99").click();
     settle(&mut h);
-    h.state_mut().tab = Tab::Graph;
+    click_tab(&mut h, "Link graph");
     settle(&mut h);
     let t0 = Instant::now();
     while h.query_by_label("node 22").is_none() {
@@ -189,8 +223,9 @@ fn selecting_a_graph_node_filters_the_other_views() {
 fn cleaning_preview_apply_and_undo() {
     let mut h = harness(vec![crate::util::sample()]);
     settle(&mut h);
-    h.state_mut().tab = Tab::Clean;
+    click_tab(&mut h, "Clean");
     settle(&mut h);
+    let original = h.state().loaded.as_ref().unwrap().df.clone();
     h.get_by_label("Preview flagged records").click();
     settle(&mut h);
     let flagged = passing(h.state());
@@ -207,6 +242,8 @@ fn cleaning_preview_apply_and_undo() {
     settle(&mut h);
     let rep = h.state().panels.clean.reports.first().cloned().expect("a report");
     assert_eq!(rep.rows_changed as i64, flagged);
+    let repaired = h.state().loaded.as_ref().unwrap().df.clone();
+    assert!(!repaired.equals_missing(&original), "the repair changed the table");
     h.get_by_label("Undo last step").click();
     for _ in 0..400 {
         h.step();
@@ -217,6 +254,9 @@ fn cleaning_preview_apply_and_undo() {
     }
     settle(&mut h);
     assert!(h.state().panels.clean.steps.is_empty());
+    // Undo restores the table as loaded: same rows, same values.
+    let restored = &h.state().loaded.as_ref().unwrap().df;
+    assert!(restored.equals_missing(&original), "undo restores the table");
 }
 
 #[test]
@@ -233,7 +273,7 @@ fn export_selection_writes_a_file_that_loads_back() {
     h.get_by_label("proto icmp").click();
     settle(&mut h);
     let n = passing(h.state());
-    h.state_mut().tab = Tab::Clean;
+    click_tab(&mut h, "Clean");
     settle(&mut h);
     h.get_by_label("Selection -> parquet").click();
     let t0 = Instant::now();
@@ -245,4 +285,28 @@ fn export_selection_writes_a_file_that_loads_back() {
     let back = brushfire::data::load_paths(&[target], &Default::default(), &Default::default()).unwrap();
     assert_eq!(back.rows() as i64, n);
     assert!(h.state().panels.export_message.as_deref().unwrap_or("").starts_with("exported to"));
+}
+
+#[test]
+fn a_loader_that_dies_leaves_loading_and_keeps_the_previous_table() {
+    let mut h = harness(vec![crate::util::sample()]);
+    settle(&mut h);
+    let before = h.state().loaded.as_ref().unwrap().df.height();
+    let evil = std::path::PathBuf::from("/logs/evil.log");
+    h.state_mut().load =
+        Some(brushfire::app::loader::LoadJob::start_with(vec![evil], |_, _| panic!("index out of bounds")));
+    let t0 = Instant::now();
+    while h.state().load.is_some() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "still loading after the loader thread died");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let err = h.state().error.clone().expect("the failure is shown");
+    assert!(err.contains("/logs/evil.log") && err.contains("index out of bounds"), "{err}");
+    assert_eq!(h.state().loaded.as_ref().unwrap().df.height(), before, "the previous table stays");
+    settle(&mut h);
+    // Still usable: a click filters as before.
+    h.get_by_label("dst_port 443").click();
+    settle(&mut h);
+    assert!(passing(h.state()) < before as i64);
 }

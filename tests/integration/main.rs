@@ -5,5 +5,6 @@ mod bad_input;
 mod cli;
 mod gui;
 mod linking;
+mod proptests;
 mod real_data;
 mod util;

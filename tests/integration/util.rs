@@ -1,18 +1,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// A file under ../shared/real_data, or None (with a printed reason) when the folder is absent.
+/// A file under ../shared/real_data, or None (with a printed reason) when the folder is absent on a
+/// user's clone. In CI (`CI` set) a missing file is a failure: a test must not pass by skipping.
 pub fn real_data(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real_data").join(rel);
     if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping: {} not found (the shared real_data folder is not beside this checkout)",
-            p.display()
-        );
-        None
+        return Some(p);
     }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} not found and CI is set: real-data tests must run in CI, not skip",
+        p.display()
+    );
+    eprintln!(
+        "skipping: {} not found (the shared real_data folder is not beside this checkout)",
+        p.display()
+    );
+    None
 }
 
 pub fn sample() -> PathBuf {

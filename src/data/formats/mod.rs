@@ -50,6 +50,81 @@ impl Detected {
     }
 }
 
+/// Lines sniffed from the head of a file (64 KiB): enough to outvote a few broken ones.
+pub const SNIFF_LINES: usize = 200;
+
+/// What detection looks at: the complete, non-blank lines of the head, and how many of them are
+/// unreadable (binary).
+pub struct Sniff<'a> {
+    pub lines: Vec<&'a [u8]>,
+    pub unreadable: usize,
+}
+
+impl<'a> Sniff<'a> {
+    pub fn new(head: &'a [u8]) -> Self {
+        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        // Whole lines only: the last one may be cut by the sniff window.
+        let complete = match memchr::memrchr(b'\n', head) {
+            Some(p) if p + 1 < head.len() => &head[..p + 1],
+            _ => head,
+        };
+        let lines: Vec<&[u8]> = complete
+            .split(|b| *b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .take(SNIFF_LINES)
+            .collect();
+        let unreadable = lines.iter().filter(|l| unreadable_line(l)).count();
+        Sniff { lines, unreadable }
+    }
+
+    /// Binary only when most sniffed lines are: a text log whose request lines carry raw
+    /// shellcode is still a text log.
+    pub fn mostly_unreadable(&self) -> bool {
+        self.unreadable * 2 > self.lines.len()
+    }
+
+    /// Lines starting with `{` (after blanks): JSON objects, or lines that try to be.
+    fn object_lines(&self) -> usize {
+        self.lines.iter().filter(|l| l.trim_ascii_start().starts_with(b"{")).count()
+    }
+}
+
+/// A line is unreadable when it holds a NUL or more than 1 control byte in 20 (tab, CR, ESC
+/// aside). Bytes >= 0x80 are fine: UTF-8, Latin-1 and NOP sleds (0x90) are text to a log.
+fn unreadable_line(l: &[u8]) -> bool {
+    let control = l.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | 0x1b)).count();
+    l.contains(&0) || control * 20 > l.len()
+}
+
+/// One candidate format: recognises a sniff or passes.
+type Detector = fn(&Sniff) -> Option<Result<Detected, String>>;
+
+/// Candidates in order, most specific first. Header-led formats (Zeek TSV, VAST, Argus, nfdump)
+/// answer from their header; line formats answer when most sniffed lines fit, so a broken first
+/// or last line is a rejected line, not a refused file. New formats slot into this list.
+const DETECTORS: &[(&str, Detector)] = &[
+    ("zeek-tsv", |s| zeek_tsv::detect(&s.lines).then_some(Ok(Detected::ZeekTsv))),
+    ("json-lines", detect_json),
+    ("vast", |s| vast::detect(&s.lines).map(|v| Ok(Detected::Vast(v)))),
+    ("argus", |s| argus::detect(s.lines[0]).map(|d| Ok(Detected::Argus(d)))),
+    ("nfdump-csv", |s| nfdump_csv::detect(s.lines[0]).then_some(Ok(Detected::NfdumpCsv))),
+    ("nfdump-text", |s| nfdump_text::detect(&s.lines).map(|p| Ok(Detected::Lines(p)))),
+    ("text", |s| text::detect(&s.lines).map(|p| Ok(Detected::Lines(p)))),
+    ("csv", |s| generic_csv::detect(&s.lines).map(|d| Ok(Detected::GenericDelimited(d)))),
+];
+
+fn detect_json(s: &Sniff) -> Option<Result<Detected, String>> {
+    if s.object_lines() * 2 <= s.lines.len() {
+        return None;
+    }
+    Some(
+        jsonl::detect(&s.lines)
+            .map(Detected::Lines)
+            .ok_or_else(|| "most lines start like JSON, but they are not JSON objects".to_string()),
+    )
+}
+
 /// Detects the format from the first bytes of a (decompressed) file.
 pub fn detect(head: &[u8]) -> Result<Detected, String> {
     if head.starts_with(b"PAR1") {
@@ -58,54 +133,23 @@ pub fn detect(head: &[u8]) -> Result<Detected, String> {
     if head.is_empty() {
         return Err("empty file".into());
     }
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let control = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x1b)).count();
-    if control * 20 > head.len() {
-        return Err(format!(
-            "binary data, not a text log ({control} control bytes in the first {} bytes)",
-            head.len()
-        ));
-    }
-    // Whole lines only: the last one may be cut by the sniff window.
-    let complete = match memchr::memrchr(b'\n', head) {
-        Some(p) if p + 1 < head.len() => &head[..p + 1],
-        _ => head,
-    };
-    let lines: Vec<&[u8]> = complete
-        .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .take(64)
-        .collect();
-    if lines.is_empty() {
+    let sniff = Sniff::new(head);
+    if sniff.lines.is_empty() {
         return Err("no data: the file holds only blank lines".into());
     }
-    if zeek_tsv::detect(&lines) {
-        return Ok(Detected::ZeekTsv);
+    if sniff.mostly_unreadable() {
+        return Err(format!(
+            "binary data, not a text log ({} of the first {} lines hold NUL or control bytes)",
+            sniff.unreadable,
+            sniff.lines.len()
+        ));
     }
-    if lines[0].starts_with(b"{") {
-        return jsonl::detect(&lines)
-            .map(Detected::Lines)
-            .ok_or_else(|| "starts like JSON, but the first lines are not JSON objects".to_string());
+    for (_, detector) in DETECTORS {
+        if let Some(found) = detector(&sniff) {
+            return found;
+        }
     }
-    if let Some(v) = vast::detect(&lines) {
-        return Ok(Detected::Vast(v));
-    }
-    if let Some(d) = argus::detect(lines[0]) {
-        return Ok(Detected::Argus(d));
-    }
-    if nfdump_csv::detect(lines[0]) {
-        return Ok(Detected::NfdumpCsv);
-    }
-    if let Some(p) = nfdump_text::detect(&lines) {
-        return Ok(Detected::Lines(p));
-    }
-    if let Some(p) = text::detect(&lines) {
-        return Ok(Detected::Lines(p));
-    }
-    if let Some(d) = generic_csv::detect(&lines) {
-        return Ok(Detected::GenericDelimited(d));
-    }
-    let preview = String::from_utf8_lossy(&lines[0][..lines[0].len().min(80)]).into_owned();
+    let first = sniff.lines[0];
+    let preview = crate::data::text_escape::escape_invalid_utf8(&first[..first.len().min(80)]).into_owned();
     Err(format!("unrecognised format (first line: {preview:?})"))
 }

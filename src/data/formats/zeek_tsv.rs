@@ -24,7 +24,9 @@ fn unescape(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') && i + 3 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 2..(i + 4).min(s.len())], 16) {
+            // Bytes, not `str` slices: a hostile header may put a multibyte character here.
+            let hex = std::str::from_utf8(&b[i + 2..(i + 4).min(b.len())]).unwrap_or("");
+            if let Ok(v) = u8::from_str_radix(hex, 16) {
                 out.push(v as char);
                 i += 4;
                 continue;

@@ -221,7 +221,10 @@ impl GraphViewState {
         let repaint = ctx.clone();
         let build = move || {
             let t = Instant::now();
-            let r = build_view_graph(&config, &fields, &tuples);
+            let r = crate::guard::contain("building the graph", "of the selection", || {
+                build_view_graph(&config, &fields, &tuples)
+            })
+            .unwrap_or_else(|p| Err(p.to_string()));
             let _ = tx.send((r, t.elapsed().as_secs_f64() * 1e3));
             repaint.request_repaint();
         };

@@ -104,7 +104,14 @@ impl LayoutWorker {
         let (s2, r2) = (shared.clone(), repaint.clone());
         let handle = std::thread::Builder::new()
             .name("graph-layout".into())
-            .spawn(move || run(rx, s2, r2, limits))
+            .spawn(move || {
+                // A layout bug stops the layout (positions stay where they were), not the app.
+                if let Err(p) =
+                    crate::guard::contain("graph layout", "of the shown graph", || run(rx, s2, r2, limits))
+                {
+                    eprintln!("brushfire: {p}");
+                }
+            })
             .ok();
         LayoutWorker { tx, shared, repaint, handle, generation: 0 }
     }

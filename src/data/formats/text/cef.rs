@@ -2,8 +2,9 @@
 //! LEEF 1.0 / 2.0 ("LEEF:2.0|Vendor|Product|Version|EventID|delim|k=v<delim>k=v"), standalone or
 //! inside a syslog envelope.
 
-use super::{int_or_str, line_text, parse_loose_time_us, port_value, push_proto, put, syslog};
+use super::{int_or_str, line_text, port_value, push_proto, put, syslog};
 use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::timeparse;
 
 pub(crate) const CEF_MAPPINGS: &[(&str, &str)] = &[
     ("header Device Vendor/Product/Version", "device_vendor / device_product / device_version"),
@@ -175,6 +176,13 @@ fn split_extension(ext: &str) -> Vec<(&str, String)> {
     out
 }
 
+/// A device time (`rt`, `start`, `end`, `devTime`). The field is optional in CEF / LEEF: a value
+/// that is not a valid time is kept as text under `cef_<key>` / `leef_<key>` instead (never a
+/// wrapped time).
+fn device_time_us(v: &str, ctx: &ParseContext) -> Option<i64> {
+    timeparse::loose_device_time_us(v, ctx.default_year, ctx.default_tz_offset_secs).ok()
+}
+
 /// Parse a CEF payload starting at "CEF:" into `rec`.
 pub(crate) fn enrich_cef(rec: &mut Record, text: &str, ctx: &ParseContext) -> Result<(), String> {
     let body = text.strip_prefix("CEF:").ok_or("expected 'CEF:'")?;
@@ -216,7 +224,7 @@ pub(crate) fn enrich_cef(rec: &mut Record, text: &str, ctx: &ParseContext) -> Re
             "msg" => s(rec, "msg", &v),
             "reason" => s(rec, "reason", &v),
             "outcome" => s(rec, "outcome", &v.to_ascii_lowercase()),
-            "rt" | "start" | "end" => match parse_loose_time_us(&v, ctx) {
+            "rt" | "start" | "end" => match device_time_us(&v, ctx) {
                 Some(us) => {
                     if k == "rt" {
                         put(rec, "time", Value::TimeUs(us));
@@ -319,7 +327,7 @@ pub(crate) fn enrich_leef(rec: &mut Record, text: &str, ctx: &ParseContext) -> R
             "dstPackets" => put(rec, "packets_received", int_or_str(v)),
             "sev" => s(rec, "severity", v),
             "cat" => s(rec, "category", v),
-            "devTime" => match parse_loose_time_us(v, ctx) {
+            "devTime" => match device_time_us(v, ctx) {
                 Some(us) => put(rec, "time", Value::TimeUs(us)),
                 None => s(rec, "leef_devTime", v),
             },

@@ -2,10 +2,9 @@
 //! "host MSWinEventLog crit LogName counter DateTime EventID Source User SIDType EventLogType
 //! Computer Category Data [extra]".
 
-use super::{digits_u32, line_text, parse_hms, put, syslog};
-use crate::data::record::{
-    civil_to_us, month_from_abbrev, LineParser, LineResult, ParseContext, Record, Value,
-};
+use super::{line_text, put, syslog};
+use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::timeparse::{self, TimeError};
 
 /// Snare Windows event lines, with or without a syslog header.
 pub struct SnareParser;
@@ -53,8 +52,12 @@ pub(crate) fn enrich(rec: &mut Record, content: &str, ctx: &ParseContext) -> Res
     s(rec, "criticality", get(1));
     s(rec, "channel", get(2));
     put(rec, "snare_counter", super::int_or_str(get(3)));
-    if let Some(us) = snare_time_us(get(4), ctx) {
-        put(rec, "time", Value::TimeUs(us));
+    // A DateTime that is not a ctime keeps the envelope's time; one outside the validity rule
+    // rejects the line rather than showing the envelope's time as the event's.
+    match timeparse::ctime_us(get(4), ctx.default_tz_offset_secs) {
+        Ok(us) => put(rec, "time", Value::TimeUs(us)),
+        Err(TimeError::Malformed) => {}
+        Err(TimeError::Invalid(why)) => return Err(format!("Snare DateTime '{}': {why}", get(4))),
     }
     let event_id =
         get(5).parse::<i64>().map_err(|_| format!("Snare: EventID is not a number: '{}'", get(5)))?;
@@ -76,20 +79,6 @@ pub(crate) fn enrich(rec: &mut Record, content: &str, ctx: &ParseContext) -> Res
     windows_message_fields(rec, data);
     put(rec, "msg", Value::Str(data.to_string()));
     Ok(())
-}
-
-/// "Mon Mar 24 08:59:37 2018" (no zone) -> epoch microseconds.
-fn snare_time_us(s: &str, ctx: &ParseContext) -> Option<i64> {
-    let mut it = s.split_whitespace();
-    let _dow = it.next()?;
-    let mon = month_from_abbrev(it.next()?)?;
-    let day = digits_u32(it.next()?)?;
-    let (h, m, sec, us) = parse_hms(it.next()?)?;
-    let year = digits_u32(it.next()?)?;
-    if !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(civil_to_us(year as i64, mon, day, h, m, sec, us, ctx.default_tz_offset_secs))
 }
 
 /// Outcome of Windows authentication events from the audit type or well-known event ids.
@@ -142,6 +131,7 @@ fn windows_message_fields(rec: &mut Record, data: &str) {
 mod tests {
     use super::*;
     use crate::data::formats::text::syslog::parse_syslog_str;
+    use crate::data::record::civil_to_us;
 
     // Snare layout per the Snare for Windows documentation (hand-written event).
     const LINE: &str = "dc01 MSWinEventLog#0111#011Security#011123#011Sat Mar 24 08:59:37 2018#0114625#011Microsoft-Windows-Security-Auditing#011N/A#011N/A#011Failure Audit#011dc01.jerry.land#011Logon#011An account failed to log on.  Subject: Security ID: S-1-0-0 Account Name: - Account Domain: -  Account For Which Logon Failed: Security ID: S-1-0-0 Account Name: administrator Account Domain: JERRY  Logon Type: 3  Network Information: Workstation Name: X Source Network Address: 10.164.94.120 Source Port: 49152#011123";

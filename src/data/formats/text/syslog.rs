@@ -2,12 +2,9 @@
 //! "<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG", PRI optional) and the message enrichers
 //! run on the program / message after the envelope.
 
-use super::{
-    asa, cef, digits_u32, line_text, netfilter, parse_hms, parse_iso_time_us, pfsense, put, snare, sshd,
-};
-use crate::data::record::{
-    civil_to_us, month_from_abbrev, LineParser, LineResult, ParseContext, Record, Value,
-};
+use super::{asa, cef, digits_u32, line_text, netfilter, pfsense, put, snare, sshd};
+use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::timeparse::{self, TimeError};
 
 /// Syslog lines (any envelope) with message enrichers; `log_type` says which enricher matched.
 pub struct SyslogParser;
@@ -78,8 +75,10 @@ fn parse_5424<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Env
     if ts == "-" {
         rec.push("time", Value::Null);
     } else {
-        let us = parse_iso_time_us(ts, ctx.default_tz_offset_secs)
-            .ok_or_else(|| format!("RFC 5424: expected an RFC 3339 TIMESTAMP, got '{ts}'"))?;
+        let us = timeparse::iso_us(ts.as_bytes(), ctx.default_tz_offset_secs).map_err(|e| match e {
+            TimeError::Malformed => format!("RFC 5424: expected an RFC 3339 TIMESTAMP, got '{ts}'"),
+            TimeError::Invalid(why) => format!("RFC 5424 TIMESTAMP '{ts}': {why}"),
+        })?;
         rec.push("time", Value::TimeUs(us));
     }
     let nil = |v: &str| {
@@ -162,36 +161,18 @@ fn regex_sd() -> &'static regex::Regex {
 
 fn parse_3164<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Envelope<'a>, String> {
     const EXPECT: &str = "not an RFC 3164 header: expected 'Mon DD HH:MM:SS'";
+    let why = |e: TimeError| match e {
+        TimeError::Malformed => EXPECT.to_string(),
+        TimeError::Invalid(why) => format!("RFC 3164 time: {why}"),
+    };
     let (time_us, rest) = if s.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
         // rsyslog high-precision variant: ISO timestamp instead of the BSD one.
         let (ts, rest) = s.split_once(' ').ok_or(EXPECT)?;
-        (parse_iso_time_us(ts, ctx.default_tz_offset_secs).ok_or(EXPECT)?, rest)
+        (timeparse::iso_us(ts.as_bytes(), ctx.default_tz_offset_secs).map_err(why)?, rest)
     } else {
-        let mon = s.get(..3).and_then(month_from_abbrev).ok_or(EXPECT)?;
-        let rest = s.get(3..).ok_or(EXPECT)?;
-        let mut it = rest.trim_start_matches(' ').splitn(2, ' ');
-        let day = it.next().and_then(digits_u32).filter(|d| (1..=31).contains(d)).ok_or(EXPECT)?;
-        let mut rest = it.next().ok_or(EXPECT)?;
-        // Optional year (Cisco "Mar 24 2018 08:59:37").
-        let mut year = ctx.default_year as i64;
-        let mut assumed = true;
-        if let Some((tok, r)) = rest.split_once(' ') {
-            if tok.len() == 4 && !tok.contains(':') {
-                year = digits_u32(tok).ok_or(EXPECT)? as i64;
-                rest = r;
-                assumed = false;
-            }
-        }
-        let (tok, r) = rest.split_once(' ').unwrap_or((rest, ""));
-        let (h, mi, sec, us) = parse_hms(tok.trim_end_matches(':')).ok_or(EXPECT)?;
-        let t = civil_to_us(year, mon, day, h, mi, sec, us, ctx.default_tz_offset_secs);
-        let t = if assumed {
-            let rest_us = (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * 1_000_000 + us as i64;
-            crate::data::record::roll_back_assumed_year(t, year, mon, day, rest_us, ctx)
-        } else {
-            t
-        };
-        (t, r)
+        let t = timeparse::syslog_prefix_us(s, ctx.default_year, ctx.default_tz_offset_secs, ctx.latest_us)
+            .map_err(why)?;
+        (t.us, t.rest)
     };
     rec.push("time", Value::TimeUs(time_us));
     let rest = rest.trim_start_matches(' ');
@@ -386,6 +367,7 @@ fn enrich_cee(rec: &mut Record, json: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::data::formats::text::{parse_file, real_data, throughput};
+    use crate::data::record::civil_to_us;
 
     fn ctx() -> ParseContext {
         ParseContext {

@@ -1,10 +1,9 @@
 //! Web server logs: Apache/nginx access logs (common, combined, vhost variants) and the Apache
 //! error log (2.2 and 2.4 layouts).
 
-use super::{digits_u32, line_text, parse_hms, parse_zone_secs, port_value};
-use crate::data::record::{
-    civil_to_us, month_from_abbrev, LineParser, LineResult, ParseContext, Record, Value,
-};
+use super::{digits_u32, line_text, port_value};
+use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::timeparse::{self, TimeError};
 
 pub(crate) const ACCESS_MAPPINGS: &[(&str, &str)] = &[
     ("%v[:port] (vhost variants)", "vhost, dst_port"),
@@ -86,22 +85,6 @@ fn quoted(s: &str) -> Option<(String, &str)> {
     None
 }
 
-/// "17/May/2015:10:05:03 +0000" -> epoch microseconds.
-fn access_time_us(s: &str) -> Option<i64> {
-    let (dt, zone) = s.split_once(' ').unwrap_or((s, "+0000"));
-    let mut it = dt.splitn(3, '/');
-    let day = digits_u32(it.next()?)?;
-    let mon = month_from_abbrev(it.next()?)?;
-    let rest = it.next()?;
-    let (year, hms) = rest.split_once(':')?;
-    let year = digits_u32(year)?;
-    let (h, m, sec, us) = parse_hms(hms)?;
-    if !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(civil_to_us(year as i64, mon, day, h, m, sec, us, parse_zone_secs(zone)?))
-}
-
 fn parse_access(t: &str) -> Result<Record, String> {
     let lb = t.find(" [").ok_or("access log: expected 'client ident user [dd/Mon/yyyy:HH:MM:SS zone]'")?;
     let prefix: Vec<&str> = t[..lb].split_whitespace().collect();
@@ -112,8 +95,11 @@ fn parse_access(t: &str) -> Result<Record, String> {
     };
     let after = &t[lb + 2..];
     let rb = after.find(']').ok_or("access log: unterminated '[time]'")?;
-    let time_us = access_time_us(&after[..rb]).ok_or_else(|| {
-        format!("access log: expected time 'dd/Mon/yyyy:HH:MM:SS zone', got '{}'", &after[..rb])
+    let time_us = timeparse::apache_us(&after[..rb]).map_err(|e| match e {
+        TimeError::Malformed => {
+            format!("access log: expected time 'dd/Mon/yyyy:HH:MM:SS zone', got '{}'", &after[..rb])
+        }
+        TimeError::Invalid(why) => format!("access log time '{}': {why}", &after[..rb]),
     })?;
     let mut rec = Record::new();
     rec.push("time", Value::TimeUs(time_us));
@@ -192,20 +178,6 @@ fn num_or_null(s: &str) -> Option<Value> {
     s.parse::<i64>().ok().map(Value::Int)
 }
 
-/// "Sun Dec 04 04:47:44[.123456] 2005" -> epoch microseconds in the context zone.
-fn error_time_us(s: &str, ctx: &ParseContext) -> Option<i64> {
-    let mut it = s.split_whitespace();
-    let _dow = it.next()?;
-    let mon = month_from_abbrev(it.next()?)?;
-    let day = digits_u32(it.next()?)?;
-    let (h, m, sec, us) = parse_hms(it.next()?)?;
-    let year = digits_u32(it.next()?)?;
-    if !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(civil_to_us(year as i64, mon, day, h, m, sec, us, ctx.default_tz_offset_secs))
-}
-
 fn level_sev(level: &str) -> Option<i64> {
     Some(match level {
         "emerg" => 0,
@@ -224,7 +196,10 @@ fn parse_error(t: &str, ctx: &ParseContext) -> Result<Record, String> {
     const EXPECT: &str = "Apache error log: expected '[Www Mon DD HH:MM:SS YYYY] [level] message'";
     let body = t.strip_prefix('[').ok_or(EXPECT)?;
     let close = body.find(']').ok_or(EXPECT)?;
-    let time_us = error_time_us(&body[..close], ctx).ok_or(EXPECT)?;
+    let time_us = timeparse::ctime_us(&body[..close], ctx.default_tz_offset_secs).map_err(|e| match e {
+        TimeError::Malformed => EXPECT.to_string(),
+        TimeError::Invalid(why) => format!("error log time: {why}"),
+    })?;
     let mut rec = Record::new();
     rec.push("time", Value::TimeUs(time_us));
     let mut rest = body[close + 1..].trim_start();
@@ -290,6 +265,7 @@ fn push_addr(rec: &mut Record, a: &str) {
 mod tests {
     use super::*;
     use crate::data::formats::text::{parse_file, real_data, throughput};
+    use crate::data::record::civil_to_us;
 
     fn st(r: &Record, k: &str) -> Option<String> {
         match r.get(k) {
