@@ -1,8 +1,12 @@
 //! File formats. Detection looks at content, not names (a name only breaks ties).
 pub mod argus;
 pub mod delimited;
+pub mod evtx;
 pub mod generic_csv;
 pub mod jsonl;
+pub mod native;
+pub mod netlogon;
+pub mod nfcapd;
 pub mod nfdump_csv;
 pub mod nfdump_text;
 pub mod text;
@@ -22,6 +26,8 @@ pub enum Detected {
     Parquet,
     /// Line formats parsed record by record (JSON lines, text logs, nfdump extended).
     Lines(Box<dyn LineParser>),
+    /// Binary files read whole by their own reader (Windows .evtx, nfdump capture files).
+    Native(native::NativeKind),
 }
 
 impl Detected {
@@ -36,6 +42,7 @@ impl Detected {
             Detected::GenericDelimited(_) => "csv".into(),
             Detected::Parquet => "parquet".into(),
             Detected::Lines(p) => p.name().into(),
+            Detected::Native(k) => k.name().into(),
         }
     }
 
@@ -54,6 +61,10 @@ impl Detected {
 pub fn detect(head: &[u8]) -> Result<Detected, String> {
     if head.starts_with(b"PAR1") {
         return Ok(Detected::Parquet);
+    }
+    // Binary formats by magic bytes, before the "binary data" refusal.
+    if let Some(kind) = native::detect(head) {
+        return Ok(Detected::Native(kind));
     }
     if head.is_empty() {
         return Err("empty file".into());
@@ -98,6 +109,9 @@ pub fn detect(head: &[u8]) -> Result<Detected, String> {
         return Ok(Detected::NfdumpCsv);
     }
     if let Some(p) = nfdump_text::detect(&lines) {
+        return Ok(Detected::Lines(p));
+    }
+    if let Some(p) = netlogon::detect(&lines) {
         return Ok(Detected::Lines(p));
     }
     if let Some(p) = text::detect(&lines) {
