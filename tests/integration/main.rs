@@ -4,5 +4,6 @@ mod bad_input;
 mod cli;
 mod gui;
 mod linking;
+mod native;
 mod real_data;
 mod util;

@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// First bytes of every EVTX file.
 pub const MAGIC: &[u8] = b"ElfFile\0";
+const FILE_HEADER_BYTES: usize = 4096;
+const CHUNK_BYTES: usize = 65_536;
 
 /// What one file held.
 #[derive(Debug, Default)]
@@ -35,6 +37,8 @@ pub struct EvtxRead {
 /// Reads every record of one EVTX file held in memory. Errors only when the file header
 /// itself cannot be read; everything after it becomes records or counted rejects.
 pub fn read_evtx(data: Vec<u8>, cancel: &AtomicBool) -> Result<EvtxRead, String> {
+    // The parser stops quietly at a chunk cut short by the end of the file: say so.
+    let partial = data.len().checked_sub(FILE_HEADER_BYTES).map(|n| (n / CHUNK_BYTES, n % CHUNK_BYTES));
     let parser = EvtxParser::from_buffer(data).map_err(|e| format!("not a readable EVTX file: {}", chain(&e)))?;
     let header = parser.header();
     let mut out = EvtxRead {
@@ -61,6 +65,12 @@ pub fn read_evtx(data: Vec<u8>, cancel: &AtomicBool) -> Result<EvtxRead, String>
             }
             Err(e) => out.rejected.push(describe_error(&e)),
         }
+    }
+    if let Some((chunk, bytes @ 1..)) = partial {
+        out.rejected.push((
+            chunk as u64,
+            format!("chunk {chunk}: the file ends {bytes} bytes into it (truncated; {CHUNK_BYTES} expected)"),
+        ));
     }
     Ok(out)
 }
@@ -109,12 +119,10 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// Records the file's chunk headers promise: the sum of (last - first + 1) record ids over every
 /// chunk whose magic is intact. An independent count read straight from the bytes, for tests.
 pub fn header_record_count(data: &[u8]) -> u64 {
-    const FILE_HEADER: usize = 4096;
-    const CHUNK: usize = 65_536;
     let mut total = 0;
-    let mut off = FILE_HEADER;
-    while off + CHUNK <= data.len() {
-        let c = &data[off..off + CHUNK];
+    let mut off = FILE_HEADER_BYTES;
+    while off + CHUNK_BYTES <= data.len() {
+        let c = &data[off..off + CHUNK_BYTES];
         if c.starts_with(b"ElfChnk\0") {
             let first = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default());
             let last = u64::from_le_bytes(c[16..24].try_into().unwrap_or_default());
@@ -122,7 +130,7 @@ pub fn header_record_count(data: &[u8]) -> u64 {
                 total += last - first + 1;
             }
         }
-        off += CHUNK;
+        off += CHUNK_BYTES;
     }
     total
 }
