@@ -161,6 +161,26 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Arbitrary bytes after the magic, and a real file with bytes overwritten anywhere
+        /// (headers included): a result or an error, never a panic or a hang.
+        #[test]
+        fn arbitrary_and_mutated_bytes(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..6000),
+                                       edits in proptest::collection::vec((0usize..69_632, proptest::num::u8::ANY), 1..16)) {
+            let cancel = AtomicBool::new(false);
+            let mut junk = MAGIC.to_vec();
+            junk.extend_from_slice(&tail);
+            let _ = read_evtx(junk, &cancel);
+            let mut data = fixture("new-user-security.evtx");
+            for (at, b) in edits {
+                let i = at % data.len();
+                data[i] = b;
+            }
+            let _ = read_evtx(data, &cancel);
+        }
+    }
+
     #[test]
     fn damaged_bytes_never_panic() {
         let data = fixture("new-user-security.evtx");

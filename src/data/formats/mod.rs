@@ -4,6 +4,7 @@ pub mod delimited;
 pub mod evtx;
 pub mod generic_csv;
 pub mod jsonl;
+pub mod lzo1x;
 pub mod native;
 pub mod netlogon;
 pub mod nfcapd;

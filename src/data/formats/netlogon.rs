@@ -240,6 +240,21 @@ mod tests {
         assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2020, 12, 30, 23, 59, 59, 0, 0))));
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes and near-valid lines: a record, a skip or a reason, never a panic.
+        #[test]
+        fn arbitrary_lines(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+                           tail in ".{0,120}", mo in 0u32..15, d in 0u32..34, h in 0u32..26) {
+            let c = ctx(2021);
+            let _ = NetlogonParser.parse_line(&raw, &c);
+            let line = format!("{mo:02}/{d:02} {h:02}:00:00 [SESSION] [1] {tail}");
+            let ok = NetlogonParser.parse_line(line.as_bytes(), &c);
+            if (1..=12).contains(&mo) && (1..=28).contains(&d) && h < 24 {
+                proptest::prop_assert!(ok.is_ok(), "{line}: {ok:?}");
+            }
+        }
+    }
+
     #[test]
     fn malformed_rejected() {
         for bad in [
