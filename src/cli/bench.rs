@@ -43,6 +43,12 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Records/s of the native readers (.evtx, nfdump capture files) under a folder, reader only.
+    Native {
+        folder: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory of this process, in bytes (Linux VmHWM).
@@ -141,6 +147,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Brush { rows, interactions, json } => brush(rows, interactions, json)?,
         BenchCmd::Layout { json } => layout(json)?,
         BenchCmd::Parse { folder, json } => parse(&folder, json)?,
+        BenchCmd::Native { folder, json } => super::bench_native::run(&folder, json)?,
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ macro_rules! out {
 }
 
 pub mod bench;
+mod bench_native;
 pub mod graph_cmd;
 
 #[derive(Parser, Debug)]

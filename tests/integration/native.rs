@@ -51,7 +51,8 @@ fn evtx_files_give_every_record_with_time_range() {
         assert_eq!(v["rows"].as_u64(), Some(expected), "{name}: rows vs chunk headers");
         assert_eq!(v["rejected_lines"], 0, "{name}: {}", v["rejected"]);
         assert_eq!((v["time_min"].as_str(), v["time_max"].as_str()), (Some(min), Some(max)), "{name}");
-        let cols: Vec<&str> = v["columns"].as_array().expect("columns").iter().filter_map(|c| c["name"].as_str()).collect();
+        let cols: Vec<&str> =
+            v["columns"].as_array().expect("columns").iter().filter_map(|c| c["name"].as_str()).collect();
         for c in ["event_id", "record_id", "channel", "app_name", "host", "_evtx_timestamp"] {
             assert!(cols.contains(&c), "{name}: no {c} in {cols:?}");
         }
@@ -73,7 +74,11 @@ fn evtx_several_files_stack_with_source_file() {
     let nb = evtx_header_records(&std::fs::read(&b).expect("b"));
     let v = inspect(&[&a, &b], &[]);
     assert_eq!(v["rows"].as_u64(), Some(na + nb));
-    let per_file = query(&[&a, &b], "SELECT source_file, count(*) FROM logs GROUP BY source_file ORDER BY source_file", &[]);
+    let per_file = query(
+        &[&a, &b],
+        "SELECT source_file, count(*) FROM logs GROUP BY source_file ORDER BY source_file",
+        &[],
+    );
     assert_eq!(per_file, format!("Security_short_selected.evtx,{na}\nnew-user-security.evtx,{nb}"));
 }
 
@@ -128,13 +133,14 @@ fn nfdump_16_capture_matches_its_header_stats() {
     assert_eq!(v["rows"], 4593);
     assert_eq!(v["time_min"], "2018-01-12T15:37:30.940000Z");
     assert_eq!(v["time_max"], "2018-01-12T15:38:03.981000Z");
-    assert_eq!(
-        flow_totals(&[&p]),
-        "4593,241025,4652,2018-01-12T15:37:30.940000,2018-01-12T15:38:03.981000"
-    );
+    assert_eq!(flow_totals(&[&p]), "4593,241025,4652,2018-01-12T15:37:30.940000,2018-01-12T15:38:03.981000");
     let protos = query(&[&p], "SELECT proto, count(*) FROM logs GROUP BY proto ORDER BY proto", &[]);
     assert_eq!(protos, "tcp,4576\nudp,17");
-    let first = query(&[&p], "SELECT src_ip, src_port, dst_ip, dst_port, tcp_flags, bytes_sent, sas FROM logs LIMIT 1", &[]);
+    let first = query(
+        &[&p],
+        "SELECT src_ip, src_port, dst_ip, dst_port, tcp_flags, bytes_sent, sas FROM logs LIMIT 1",
+        &[],
+    );
     assert_eq!(first, "147.32.80.119,52324,147.32.82.62,902,......S.,60,2852");
 }
 
@@ -146,13 +152,18 @@ fn nfdump_17_capture_in_each_compression() {
     for name in ["head300-lzo.nfcapd", "head300-lz4.nfcapd"] {
         let p = fixture(name);
         let v = inspect(&[&p], &[]);
-        assert_eq!((v["format"].as_str(), v["rows"].as_u64(), v["rejected_lines"].as_u64()), (Some("nfcapd"), Some(300), Some(0)), "{name}");
+        assert_eq!(
+            (v["format"].as_str(), v["rows"].as_u64(), v["rejected_lines"].as_u64()),
+            (Some("nfcapd"), Some(300), Some(0)),
+            "{name}"
+        );
         assert_eq!(flow_totals(&[&p]), expected, "{name}");
     }
     // ZSTD: the LZ4 file with every block recompressed (nfdump 1.7.1 cannot write ZSTD).
     let d = temp_dir("nfcapd-zstd");
     let z = d.join("head300-zstd.nfcapd");
-    std::fs::write(&z, recompress_lz4_to_zstd(&std::fs::read(fixture("head300-lz4.nfcapd")).expect("lz4"))).expect("write");
+    std::fs::write(&z, recompress_lz4_to_zstd(&std::fs::read(fixture("head300-lz4.nfcapd")).expect("lz4")))
+        .expect("write");
     assert_eq!(flow_totals(&[&z]), expected);
 }
 
@@ -185,7 +196,11 @@ fn damaged_capture_files_are_counted_not_fatal() {
     let v = inspect(&[&cut], &[]);
     assert_eq!(v["rows"], 0);
     assert_eq!(v["rejected_lines"], 1);
-    assert!(v["rejected"][0]["reason"].as_str().unwrap_or_default().contains("truncated"), "{}", v["rejected"]);
+    assert!(
+        v["rejected"][0]["reason"].as_str().unwrap_or_default().contains("truncated"),
+        "{}",
+        v["rejected"]
+    );
     // A flipped byte inside an LZ4 block either fails to decompress (a reject naming the block)
     // or decompresses to records that are checked one by one; never a crash.
     let mut flipped = src.clone();
@@ -221,7 +236,11 @@ fn collector_date_folders_stack_in_time_order() {
     let early = day.join("nfcapd.201801121537");
     let first = query(&[&late, &early], "SELECT source_file FROM logs LIMIT 1", &[]);
     assert_eq!(first, "nfcapd.201801121537");
-    let per = query(&[&late, &early], "SELECT source_file, count(*) FROM logs GROUP BY source_file ORDER BY source_file", &[]);
+    let per = query(
+        &[&late, &early],
+        "SELECT source_file, count(*) FROM logs GROUP BY source_file ORDER BY source_file",
+        &[],
+    );
     assert_eq!(per, "nfcapd.201801121537,300\nnfcapd.201801121538,17");
 }
 
@@ -264,11 +283,24 @@ fn capture_files_written_by_nfdump_match_its_csv() {
             .map(|l| {
                 let c: Vec<&str> = l.split(',').collect();
                 // sa, da, sp, dp, pr (lower case), ipkt, ibyt
-                format!("{},{},{},{},{},{},{}", c[3], c[4], c[5], c[6], c[7].to_ascii_lowercase(), c[11], c[12])
+                format!(
+                    "{},{},{},{},{},{},{}",
+                    c[3],
+                    c[4],
+                    c[5],
+                    c[6],
+                    c[7].to_ascii_lowercase(),
+                    c[11],
+                    c[12]
+                )
             })
             .collect();
         assert_eq!(oracle.len(), 4593, "{name}: nfdump's own count");
-        let ours = query(&[&f], "SELECT src_ip, dst_ip, src_port, dst_port, proto, packets_sent, bytes_sent FROM logs", &[]);
+        let ours = query(
+            &[&f],
+            "SELECT src_ip, dst_ip, src_port, dst_port, proto, packets_sent, bytes_sent FROM logs",
+            &[],
+        );
         let ours: Vec<&str> = ours.lines().collect();
         assert_eq!(ours.len(), oracle.len(), "{name}");
         for (i, (a, b)) in ours.iter().zip(&oracle).enumerate() {
@@ -288,7 +320,12 @@ fn nfdump_long_and_line_text_from_nfdump() {
         std::fs::write(&f, text).expect("write");
         let v = inspect(&[&f], &[]);
         assert_eq!(v["format"], format!("nfdump-{mode}"));
-        assert_eq!((v["rows"].as_u64(), v["rejected_lines"].as_u64()), (Some(4593), Some(0)), "{mode}: {}", v["rejected"]);
+        assert_eq!(
+            (v["rows"].as_u64(), v["rejected_lines"].as_u64()),
+            (Some(4593), Some(0)),
+            "{mode}: {}",
+            v["rejected"]
+        );
         assert_eq!(v["time_min"], "2018-01-12T15:37:30.940000Z", "{mode}");
         assert_eq!(v["time_max"], "2018-01-12T15:38:03.981000Z", "{mode}");
         let sums = query(&[&f], "SELECT sum(bytes_sent), sum(packets_sent), sum(flows) FROM logs", &[]);
@@ -310,7 +347,11 @@ fn netlogon_zerologon_burst_shows_in_fields() {
         &["--year", "2020"],
     );
     assert_eq!(burst, "DC01$,,256");
-    let reset = query(&[&p], "SELECT user_name, outcome FROM logs WHERE action = 'NetrServerPasswordSet2'", &["--year", "2020"]);
+    let reset = query(
+        &[&p],
+        "SELECT user_name, outcome FROM logs WHERE action = 'NetrServerPasswordSet2'",
+        &["--year", "2020"],
+    );
     assert_eq!(reset, "DC01$,success");
     let clients = query(
         &[&p],

@@ -39,7 +39,8 @@ pub struct EvtxRead {
 pub fn read_evtx(data: Vec<u8>, cancel: &AtomicBool) -> Result<EvtxRead, String> {
     // The parser stops quietly at a chunk cut short by the end of the file: say so.
     let partial = data.len().checked_sub(FILE_HEADER_BYTES).map(|n| (n / CHUNK_BYTES, n % CHUNK_BYTES));
-    let parser = EvtxParser::from_buffer(data).map_err(|e| format!("not a readable EVTX file: {}", chain(&e)))?;
+    let parser =
+        EvtxParser::from_buffer(data).map_err(|e| format!("not a readable EVTX file: {}", chain(&e)))?;
     let header = parser.header();
     let mut out = EvtxRead {
         dirty: header.flags.contains(evtx::HeaderFlags::DIRTY),
@@ -92,7 +93,9 @@ pub fn map_record(json: &[u8], record_id: u64, written_us: i64) -> Result<Record
 /// Where the error is (chunk number or record id) and the whole cause chain.
 fn describe_error(e: &EvtxError) -> (u64, String) {
     match e {
-        EvtxError::FailedToParseChunk { chunk_id, .. } => (*chunk_id, format!("chunk {chunk_id}: {}", chain(e))),
+        EvtxError::FailedToParseChunk { chunk_id, .. } => {
+            (*chunk_id, format!("chunk {chunk_id}: {}", chain(e)))
+        }
         EvtxError::FailedToParseRecord { record_id, .. } => {
             (*record_id, format!("record {record_id}: {}", chain(e)))
         }

@@ -48,7 +48,11 @@ pub fn decompress(input: &[u8], max_out: usize) -> Result<Vec<u8>, String> {
     let mut out: Vec<u8> = Vec::with_capacity(input.len().saturating_mul(3).min(max_out));
     let mut r = Input { data: input, pos: 0 };
     let literals = |r: &mut Input, out: &mut Vec<u8>, n: usize| -> Result<(), String> {
-        let end = r.pos.checked_add(n).filter(|e| *e <= r.data.len()).ok_or("LZO literal run past the input end")?;
+        let end = r
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= r.data.len())
+            .ok_or("LZO literal run past the input end")?;
         if out.len() + n > max_out {
             return Err(format!("LZO output exceeds {max_out} bytes"));
         }

@@ -45,7 +45,12 @@ pub struct NativeRead {
 }
 
 /// Reads one whole file. `Err` only when nothing of it can be read (the reason names why).
-pub fn read(kind: NativeKind, data: Vec<u8>, file_name: &str, cancel: &AtomicBool) -> Result<NativeRead, String> {
+pub fn read(
+    kind: NativeKind,
+    data: Vec<u8>,
+    file_name: &str,
+    cancel: &AtomicBool,
+) -> Result<NativeRead, String> {
     match kind {
         NativeKind::Evtx => {
             let r = evtx::read_evtx(data, cancel)?;

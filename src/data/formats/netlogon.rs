@@ -15,7 +15,9 @@
 //! fields, so a Zerologon burst (hundreds of failed `NetrServerAuthenticate3` for one DC account,
 //! then a `NetrServerPasswordSet2`) shows in the time series and the top-N lists.
 
-use crate::data::record::{civil_to_us, roll_back_assumed_year, LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::record::{
+    civil_to_us, roll_back_assumed_year, LineParser, LineResult, ParseContext, Record, Value,
+};
 
 pub struct NetlogonParser;
 

@@ -106,7 +106,10 @@ pub fn read_nfcapd(data: &[u8], cancel: &AtomicBool) -> Result<NfcapdRead, Strin
     let (compression, first_block) = match layout {
         1 => {
             if data.len() < V1_HEADER {
-                return Err(format!("nfdump 1.6 file header cut short ({} of {V1_HEADER} bytes)", data.len()));
+                return Err(format!(
+                    "nfdump 1.6 file header cut short ({} of {V1_HEADER} bytes)",
+                    data.len()
+                ));
             }
             let flags = u32_at(data, 4).unwrap_or(0);
             // FLAG_LZO 0x1, FLAG_BZ2 0x8, FLAG_LZ4 0x10, FLAG_ZSTD 0x20 (0x2 anonymized, 0x4 catalog).
@@ -116,7 +119,9 @@ pub fn read_nfcapd(data: &[u8], cancel: &AtomicBool) -> Result<NfcapdRead, Strin
                 0x8 => Compression::Bz2,
                 0x10 => Compression::Lz4,
                 0x20 => Compression::Zstd,
-                other => return Err(format!("nfdump 1.6 file with contradicting compression flags {other:#x}")),
+                other => {
+                    return Err(format!("nfdump 1.6 file with contradicting compression flags {other:#x}"))
+                }
             };
             out.header_flows = u64_at(data, 140);
             (c, V1_HEADER)
@@ -142,7 +147,10 @@ pub fn read_nfcapd(data: &[u8], cancel: &AtomicBool) -> Result<NfcapdRead, Strin
     };
     out.compression = Some(compression);
     if compression == Compression::Bz2 {
-        return Err("BZ2-compressed nfdump file is not supported: convert it with 'nfdump -r FILE -y -w OUT' (LZ4)".into());
+        return Err(
+            "BZ2-compressed nfdump file is not supported: convert it with 'nfdump -r FILE -y -w OUT' (LZ4)"
+                .into(),
+        );
     }
     let mut dec = Decoder::new();
     let mut maps: HashMap<u16, Vec<u16>> = HashMap::new();
@@ -159,7 +167,9 @@ pub fn read_nfcapd(data: &[u8], cancel: &AtomicBool) -> Result<NfcapdRead, Strin
         let Some(payload) = start.checked_add(size).and_then(|end| data.get(start..end)) else {
             out.rejected.push((
                 block_no,
-                format!("block {block_no} at byte {off}: size {size} runs past the end of the file (truncated)"),
+                format!(
+                    "block {block_no} at byte {off}: size {size} runs past the end of the file (truncated)"
+                ),
             ));
             break;
         };
@@ -171,7 +181,14 @@ pub fn read_nfcapd(data: &[u8], cancel: &AtomicBool) -> Result<NfcapdRead, Strin
         let body = match dec.decompress(c, payload) {
             Ok(b) => b,
             Err(e) => {
-                out.rejected.push((this, format!("block {this} at byte {}: {} decompression failed: {e}", off - size - BLOCK_HEADER, c.name())));
+                out.rejected.push((
+                    this,
+                    format!(
+                        "block {this} at byte {}: {} decompression failed: {e}",
+                        off - size - BLOCK_HEADER,
+                        c.name()
+                    ),
+                ));
                 continue;
             }
         };
@@ -183,7 +200,14 @@ pub fn read_nfcapd(data: &[u8], cancel: &AtomicBool) -> Result<NfcapdRead, Strin
         }
     }
     if off < data.len() && off + BLOCK_HEADER > data.len() {
-        out.rejected.push((block_no, format!("{} trailing bytes after block {} (truncated block header)", data.len() - off, block_no.saturating_sub(1))));
+        out.rejected.push((
+            block_no,
+            format!(
+                "{} trailing bytes after block {} (truncated block header)",
+                data.len() - off,
+                block_no.saturating_sub(1)
+            ),
+        ));
     }
     Ok(out)
 }
@@ -199,7 +223,11 @@ impl Decoder {
         Self { buf: Vec::new(), zstd: None }
     }
 
-    fn decompress<'a>(&'a mut self, c: Compression, payload: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, String> {
+    fn decompress<'a>(
+        &'a mut self,
+        c: Compression,
+        payload: &'a [u8],
+    ) -> Result<std::borrow::Cow<'a, [u8]>, String> {
         use std::borrow::Cow;
         match c {
             Compression::None => Ok(Cow::Borrowed(payload)),
@@ -207,7 +235,8 @@ impl Decoder {
                 if self.buf.len() < MAX_BLOCK_BYTES {
                     self.buf.resize(MAX_BLOCK_BYTES, 0);
                 }
-                let n = lz4_flex::block::decompress_into(payload, &mut self.buf).map_err(|e| e.to_string())?;
+                let n =
+                    lz4_flex::block::decompress_into(payload, &mut self.buf).map_err(|e| e.to_string())?;
                 Ok(Cow::Borrowed(&self.buf[..n]))
             }
             Compression::Zstd => {
@@ -224,7 +253,12 @@ impl Decoder {
 }
 
 /// Iterates the records of a block: (index, type, bytes) or the reason the walk stopped.
-fn for_each_record(body: &[u8], block: u64, out: &mut NfcapdRead, mut f: impl FnMut(usize, u16, &[u8], &mut NfcapdRead)) {
+fn for_each_record(
+    body: &[u8],
+    block: u64,
+    out: &mut NfcapdRead,
+    mut f: impl FnMut(usize, u16, &[u8], &mut NfcapdRead),
+) {
     let mut p = 0;
     let mut i = 0;
     while p + 4 <= body.len() {
@@ -405,7 +439,8 @@ fn v1_record(rec: &[u8], maps: &HashMap<u16, Vec<u16>>) -> Result<Record, String
     };
     f.packets = read_n(&mut p, flags & 2 != 0)?;
     f.bytes = read_n(&mut p, flags & 4 != 0)?;
-    let ids = maps.get(&map_id).ok_or_else(|| format!("extension map {map_id} not defined before its record"))?;
+    let ids =
+        maps.get(&map_id).ok_or_else(|| format!("extension map {map_id} not defined before its record"))?;
     let mut out_pkts = None;
     let mut out_bytes = None;
     for &id in ids {
@@ -484,7 +519,9 @@ impl Flow {
         r.push_str("dst_ip", self.dst.unwrap_or_default());
         r.push("src_port", Value::Int(self.src_port as i64));
         r.push("dst_port", Value::Int(self.dst_port as i64));
-        let name = proto_name_from_number(self.proto as i64).map(str::to_owned).unwrap_or_else(|| self.proto.to_string());
+        let name = proto_name_from_number(self.proto as i64)
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.proto.to_string());
         r.push_str("proto", name);
         r.push("ip_proto", Value::Int(self.proto as i64));
         if matches!(self.proto, 1 | 58) {

@@ -358,7 +358,9 @@ Date first seen             Duration     Proto      Src IP Addr:Port          Ds
         let r = NfdumpTextParser::LINE.parse_line(LINE.lines().nth(1).unwrap_or_default().as_bytes(), &ctx);
         let r = r.expect("ok").expect("record");
         assert_eq!((r.get("packets_sent"), r.get("tcp_flags")), (Some(&Value::Int(1)), None));
-        assert!(NfdumpTextParser::LINE.parse_line(LONG.lines().nth(1).unwrap_or_default().as_bytes(), &ctx).is_err());
+        assert!(NfdumpTextParser::LINE
+            .parse_line(LONG.lines().nth(1).unwrap_or_default().as_bytes(), &ctx)
+            .is_err());
     }
 
     #[test]
@@ -439,7 +441,10 @@ Date first seen             Duration     Proto      Src IP Addr:Port          Ds
         let start = std::time::Instant::now();
         let mut n = 0usize;
         for _ in 0..50 {
-            n += lines.iter().filter(|l| matches!(NfdumpTextParser::EXTENDED.parse_line(l, &ctx), Ok(Some(_)))).count();
+            n += lines
+                .iter()
+                .filter(|l| matches!(NfdumpTextParser::EXTENDED.parse_line(l, &ctx), Ok(Some(_))))
+                .count();
         }
         let secs = start.elapsed().as_secs_f64();
         eprintln!(
