@@ -70,6 +70,12 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Records/s of the native readers (.evtx, nfdump capture files) under a folder, reader only.
+    Native {
+        folder: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory of this process, in bytes (Linux VmHWM).
@@ -172,6 +178,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             super::fuzz_cmd::fuzz(&dir, cases, seed, long_line_bytes, json)?
         }
         BenchCmd::Volume { kind, lines, file, json } => super::fuzz_cmd::volume(&kind, lines, file, json)?,
+        BenchCmd::Native { folder, json } => super::bench_native::run(&folder, json)?,
     }
     Ok(())
 }

@@ -151,6 +151,10 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
             files.push(p.clone());
         }
     }
+    // A collector's files (nfcapd.YYYYMMDDhhmm) stack in time order whatever order they were given in.
+    files.sort_by_key(|f| {
+        f.file_name().and_then(|n| formats::nfcapd::name_time(&n.to_string_lossy()).map(str::to_owned))
+    });
     let mut total = 0u64;
     for f in &files {
         total += std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
@@ -266,6 +270,9 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
     if let Detected::Lines(parser) = det {
         return load_lines(path, parser.as_ref(), opts, ctl);
     }
+    if let Detected::Native(kind) = det {
+        return load_native(path, kind, ctl);
+    }
     let head = head_of(path)?;
     let head_str = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
     let head_lines: Vec<&[u8]> = head_str
@@ -337,7 +344,7 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
             }
             s
         }
-        Detected::Parquet | Detected::Lines(_) => unreachable!("handled above"),
+        Detected::Parquet | Detected::Lines(_) | Detected::Native(_) => unreachable!("handled above"),
     };
     let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
     Ok(Part { df, rejected, aliases, notes })
@@ -428,7 +435,10 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
     let (table, rejected) = (parsed.table, parsed.rejected);
     let df = table.into_frame()?;
     let mut notes = Vec::new();
-    if df.column("year_assumed").is_ok() || parser.name().starts_with("syslog") || parser.name() == "iptables"
+    if df.column("year_assumed").is_ok()
+        || parser.name().starts_with("syslog")
+        || parser.name() == "iptables"
+        || parser.name() == "netlogon"
     {
         notes.push(format!(
             "{}: timestamps without a year were read as {year} ({}; dates after the file's modification time as the year before); zone UTC{:+}:{:02}",
@@ -504,6 +514,28 @@ pub fn parse_lines(
         }
     }
     Ok(out)
+}
+
+/// Binary formats (evtx, nfcapd) are read whole by their own reader; damage is counted per
+/// chunk / block / record with the reason naming which.
+fn load_native(path: &Path, kind: formats::native::NativeKind, ctl: &LoadControl) -> Result<Part> {
+    let label = path.display().to_string();
+    let mut data = Vec::new();
+    Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
+    let read = formats::native::read(kind, data, &file_name(path), &ctl.cancel)
+        .map_err(|reason| DataError::format(path, reason))?;
+    if ctl.cancel.load(Ordering::Relaxed) {
+        return Err(DataError::Cancelled);
+    }
+    let mut table = RecordTable::new();
+    for rec in read.records {
+        table.push(rec);
+    }
+    let mut rejected = Rejected::default();
+    for (at, reason) in read.rejected {
+        rejected.push(&label, at, reason, b"");
+    }
+    Ok(Part { df: table.into_frame()?, rejected, aliases: Vec::new(), notes: read.notes })
 }
 
 fn load_parquet(path: &Path, hive: bool) -> Result<Part> {

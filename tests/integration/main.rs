@@ -6,5 +6,6 @@ mod cli;
 mod gui;
 mod linking;
 mod proptests;
+mod native;
 mod real_data;
 mod util;

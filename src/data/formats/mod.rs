@@ -1,8 +1,13 @@
 //! File formats. Detection looks at content, not names (a name only breaks ties).
 pub mod argus;
 pub mod delimited;
+pub mod evtx;
 pub mod generic_csv;
 pub mod jsonl;
+pub mod lzo1x;
+pub mod native;
+pub mod netlogon;
+pub mod nfcapd;
 pub mod nfdump_csv;
 pub mod nfdump_text;
 pub mod text;
@@ -22,6 +27,8 @@ pub enum Detected {
     Parquet,
     /// Line formats parsed record by record (JSON lines, text logs, nfdump extended).
     Lines(Box<dyn LineParser>),
+    /// Binary files read whole by their own reader (Windows .evtx, nfdump capture files).
+    Native(native::NativeKind),
 }
 
 impl Detected {
@@ -36,6 +43,7 @@ impl Detected {
             Detected::GenericDelimited(_) => "csv".into(),
             Detected::Parquet => "parquet".into(),
             Detected::Lines(p) => p.name().into(),
+            Detected::Native(k) => k.name().into(),
         }
     }
 
@@ -110,6 +118,7 @@ const DETECTORS: &[(&str, Detector)] = &[
     ("argus", |s| argus::detect(s.lines[0]).map(|d| Ok(Detected::Argus(d)))),
     ("nfdump-csv", |s| nfdump_csv::detect(s.lines[0]).then_some(Ok(Detected::NfdumpCsv))),
     ("nfdump-text", |s| nfdump_text::detect(&s.lines).map(|p| Ok(Detected::Lines(p)))),
+    ("netlogon", |s| netlogon::detect(&s.lines).map(|p| Ok(Detected::Lines(p)))),
     ("text", |s| text::detect(&s.lines).map(|p| Ok(Detected::Lines(p)))),
     ("csv", |s| generic_csv::detect(&s.lines).map(|d| Ok(Detected::GenericDelimited(d)))),
 ];
@@ -129,6 +138,10 @@ fn detect_json(s: &Sniff) -> Option<Result<Detected, String>> {
 pub fn detect(head: &[u8]) -> Result<Detected, String> {
     if head.starts_with(b"PAR1") {
         return Ok(Detected::Parquet);
+    }
+    // Binary formats by magic bytes, before the "binary data" refusal.
+    if let Some(kind) = native::detect(head) {
+        return Ok(Detected::Native(kind));
     }
     if head.is_empty() {
         return Err("empty file".into());

@@ -1,4 +1,4 @@
-//! `nfdump -o extended` text output.
+//! `nfdump -o extended`, `-o long` and `-o line` text output.
 //!
 //! ```text
 //! Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP Addr:Port     Flags Tos  Packets    Bytes      pps      bps    Bpp Flows
@@ -10,12 +10,53 @@
 //! trailing summary lines (Summary / Time window / Total flows processed / Sys) are skipped.
 //! Times have no zone: `ParseContext::default_tz_offset_secs` applies (nfdump prints local time).
 //! Flows are unidirectional, so Packets / Bytes map to `packets_sent` / `bytes_sent`.
+//!
+//! `-o long` is the same without pps / bps / Bpp; `-o line` also drops Flags and Tos. The header
+//! says which; without one, the number of counters on the first flow line does.
 
 use crate::data::formats::jsonl::{ip_proto_from_name, parse_iso8601_us, proto_name_from_number};
 use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
 
-/// Parser for nfdump's extended text format.
-pub struct NfdumpTextParser;
+/// Which of nfdump's fixed text layouts a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Extended,
+    Long,
+    Line,
+}
+
+impl Mode {
+    /// Counter columns after the addresses (and flags), in order.
+    fn counters(self) -> &'static [&'static str] {
+        match self {
+            Mode::Extended => &["tos", "packets_sent", "bytes_sent", "pps", "bps", "bpp", "flows"],
+            Mode::Long => &["tos", "packets_sent", "bytes_sent", "flows"],
+            Mode::Line => &["packets_sent", "bytes_sent", "flows"],
+        }
+    }
+
+    /// The layout from its header line ("Date first seen ... Addr:Port ...").
+    fn from_header(h: &str) -> Mode {
+        if h.contains("pps") || h.contains("bps") {
+            Mode::Extended
+        } else if h.contains("Flags") || h.contains("Tos") {
+            Mode::Long
+        } else {
+            Mode::Line
+        }
+    }
+}
+
+/// Parser for nfdump's text formats.
+pub struct NfdumpTextParser {
+    pub mode: Mode,
+}
+
+impl NfdumpTextParser {
+    pub const EXTENDED: NfdumpTextParser = NfdumpTextParser { mode: Mode::Extended };
+    pub const LONG: NfdumpTextParser = NfdumpTextParser { mode: Mode::Long };
+    pub const LINE: NfdumpTextParser = NfdumpTextParser { mode: Mode::Line };
+}
 
 /// Lines nfdump prints that are not flow records.
 const NON_DATA_PREFIXES: [&str; 8] = [
@@ -31,7 +72,11 @@ const NON_DATA_PREFIXES: [&str; 8] = [
 
 impl LineParser for NfdumpTextParser {
     fn name(&self) -> &'static str {
-        "nfdump-extended"
+        match self.mode {
+            Mode::Extended => "nfdump-extended",
+            Mode::Long => "nfdump-long",
+            Mode::Line => "nfdump-line",
+        }
     }
 
     fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult {
@@ -40,7 +85,7 @@ impl LineParser for NfdumpTextParser {
         if line.is_empty() || NON_DATA_PREFIXES.iter().any(|p| line.starts_with(p)) {
             return Ok(None);
         }
-        parse_flow(line, ctx).map(Some)
+        parse_flow(line, self.mode, ctx).map(Some)
     }
 }
 
@@ -98,10 +143,11 @@ fn is_tcp_flags(tok: &str) -> bool {
     tok.len() >= 6 && tok.bytes().all(|b| b == b'.' || b.is_ascii_uppercase())
 }
 
-fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
+fn parse_flow(line: &str, mode: Mode, ctx: &ParseContext) -> Result<Record, String> {
     let toks: Vec<&str> = line.split_ascii_whitespace().collect();
-    if toks.len() < 12 {
-        return Err(format!("nfdump: expected at least 12 columns, got {}", toks.len()));
+    let min_cols = 6 + mode.counters().len();
+    if toks.len() < min_cols {
+        return Err(format!("nfdump: expected at least {min_cols} columns, got {}", toks.len()));
     }
     let when = format!("{} {}", toks[0], toks[1]);
     let time_us = parse_iso8601_us(&when, ctx.default_tz_offset_secs)
@@ -137,12 +183,13 @@ fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
     rec.push_str("dst_ip", dst_ip);
     push_port(&mut rec, "dst_port", dst_port, icmp)?;
 
-    if let Some(flags) = toks.get(i).filter(|t| is_tcp_flags(t)) {
+    if let Some(flags) = toks.get(i).filter(|t| mode != Mode::Line && is_tcp_flags(t)) {
         rec.push_str("tcp_flags", *flags);
         i += 1;
     }
-    // Remaining: Tos Packets Bytes pps bps Bpp Flows, each number optionally followed by a unit.
-    const NAMES: [&str; 7] = ["tos", "packets_sent", "bytes_sent", "pps", "bps", "bpp", "flows"];
+    // Remaining: the layout's counters (Tos Packets Bytes [pps bps Bpp] Flows), each number
+    // optionally followed by a unit.
+    let names = mode.counters();
     let mut n = 0;
     while i < toks.len() {
         let num: f64 = toks[i].parse().map_err(|_| format!("nfdump: bad number {}", toks[i]))?;
@@ -151,7 +198,7 @@ fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
         if mult.is_some() {
             i += 1;
         }
-        let name = NAMES.get(n).ok_or("nfdump: too many columns")?;
+        let name = names.get(n).ok_or("nfdump: too many columns")?;
         let v = num * mult.unwrap_or(1.0);
         if !v.is_finite() || !(0.0..=9.0e18).contains(&v) {
             return Err(format!("nfdump: {name} out of range"));
@@ -159,8 +206,8 @@ fn parse_flow(line: &str, ctx: &ParseContext) -> Result<Record, String> {
         rec.push(*name, Value::Int(v.round() as i64));
         n += 1;
     }
-    if n != NAMES.len() {
-        return Err(format!("nfdump: expected {} counters, got {n}", NAMES.len()));
+    if n != names.len() {
+        return Err(format!("nfdump: expected {} counters, got {n}", names.len()));
     }
     Ok(rec)
 }
@@ -187,28 +234,23 @@ fn push_port(rec: &mut Record, name: &'static str, s: &str, icmp: bool) -> Resul
     Ok(())
 }
 
-/// nfdump extended text if the sample has its header, or at least half of its non-blank lines
-/// parse as flows.
+/// nfdump text output if the sample has its header (which names the layout), or at least half of
+/// its non-blank lines parse as flows of one layout.
 pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
-    let parser = NfdumpTextParser;
-    let ctx = ParseContext::default();
-    let mut nonblank = 0;
-    let mut flows = 0;
     for line in sample {
         let text = String::from_utf8_lossy(line);
         let t = text.trim();
-        if t.is_empty() {
-            continue;
-        }
         if t.starts_with("Date first seen") && t.contains("Addr:Port") {
-            return Some(Box::new(NfdumpTextParser));
-        }
-        nonblank += 1;
-        if let Ok(Some(_)) = parser.parse_line(line, &ctx) {
-            flows += 1;
+            return Some(Box::new(NfdumpTextParser { mode: Mode::from_header(t) }));
         }
     }
-    (flows > 0 && flows * 2 >= nonblank).then(|| Box::new(NfdumpTextParser) as Box<dyn LineParser>)
+    let ctx = ParseContext::default();
+    let nonblank = sample.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count();
+    [Mode::Extended, Mode::Long, Mode::Line].into_iter().find_map(|mode| {
+        let parser = NfdumpTextParser { mode };
+        let flows = sample.iter().filter(|l| matches!(parser.parse_line(l, &ctx), Ok(Some(_)))).count();
+        (flows > 0 && flows * 2 >= nonblank).then(|| Box::new(parser) as Box<dyn LineParser>)
+    })
 }
 
 #[cfg(test)]
@@ -228,7 +270,7 @@ Total flows processed: 4593, passed: 4593, Blocks skipped: 0, Bytes read: 385916
 Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s";
 
     fn rec(line: &str, ctx: &ParseContext) -> Record {
-        NfdumpTextParser.parse_line(line.as_bytes(), ctx).expect("ok").expect("record")
+        NfdumpTextParser::EXTENDED.parse_line(line.as_bytes(), ctx).expect("ok").expect("record")
     }
 
     #[test]
@@ -283,6 +325,44 @@ Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s
         assert_eq!(icmp6.get("icmp_type"), Some(&Value::Int(133)));
     }
 
+    // `nfdump -r test1-malicious.nfdump -o long` / `-o line` (nfdump 1.7.1), first record each.
+    const LONG: &str = "\
+Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP Addr:Port     Flags Tos  Packets    Bytes Flows
+2018-01-12 15:37:41.387     00:00:00.000 UDP       147.32.82.30:64489 ->  255.255.255.255:5200  ........   0        1       52     1";
+    const LINE: &str = "\
+Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP Addr:Port   Packets    Bytes Flows
+2018-01-12 15:37:30.942     00:00:00.000 TCP      147.32.80.119:52324 ->     147.32.82.62:902          1       60     1";
+
+    #[test]
+    fn long_and_line_layouts() {
+        let ctx = ParseContext::default();
+        for (text, name, tos) in [(LONG, "nfdump-long", Some(0)), (LINE, "nfdump-line", None)] {
+            let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+            let p = detect(&lines).expect("detected");
+            assert_eq!(p.name(), name);
+            assert_eq!(p.parse_line(lines[0], &ctx), Ok(None));
+            let r = p.parse_line(lines[1], &ctx).expect("ok").expect("record");
+            assert_eq!(r.get("tos"), tos.map(Value::Int).as_ref());
+            assert_eq!(r.get("flows"), Some(&Value::Int(1)));
+            assert_eq!(r.get("pps"), None);
+            // Without the header the counter count decides, and the layouts do not read each other.
+            let headerless = detect(&lines[1..]).expect("detected without header");
+            assert_eq!(headerless.name(), name);
+            assert!(NfdumpTextParser::EXTENDED.parse_line(lines[1], &ctx).is_err());
+        }
+        let r = NfdumpTextParser::LONG.parse_line(LONG.lines().nth(1).unwrap_or_default().as_bytes(), &ctx);
+        let r = r.expect("ok").expect("record");
+        assert_eq!(r.get("dst_ip"), Some(&Value::Str("255.255.255.255".into())));
+        assert_eq!(r.get("bytes_sent"), Some(&Value::Int(52)));
+        assert_eq!(r.get("tcp_flags"), Some(&Value::Str("........".into())));
+        let r = NfdumpTextParser::LINE.parse_line(LINE.lines().nth(1).unwrap_or_default().as_bytes(), &ctx);
+        let r = r.expect("ok").expect("record");
+        assert_eq!((r.get("packets_sent"), r.get("tcp_flags")), (Some(&Value::Int(1)), None));
+        assert!(NfdumpTextParser::LINE
+            .parse_line(LONG.lines().nth(1).unwrap_or_default().as_bytes(), &ctx)
+            .is_err());
+    }
+
     #[test]
     fn malformed_rejected() {
         let ctx = ParseContext::default();
@@ -295,14 +375,14 @@ Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s
             "2018-01-12 15:37:30.942 00:00:00.000 TCP 1.2.3.4:1 -> 5.6.7.8:2 ......S. 0 1e400 60 0 0 60 1",
             "garbage",
         ] {
-            assert!(NfdumpTextParser.parse_line(bad.as_bytes(), &ctx).is_err(), "{bad}");
+            assert!(NfdumpTextParser::EXTENDED.parse_line(bad.as_bytes(), &ctx).is_err(), "{bad}");
         }
-        assert!(NfdumpTextParser.parse_line(b"\xff\xfe", &ctx).is_err());
+        assert!(NfdumpTextParser::EXTENDED.parse_line(b"\xff\xfe", &ctx).is_err());
         assert!(detect(&[b"hello world", b"{\"a\":1}"]).is_none());
         // Truncations of a real line never panic.
         let line = EXCERPT.lines().nth(1).unwrap_or_default();
         for n in 0..line.len() {
-            let _ = NfdumpTextParser.parse_line(&line.as_bytes()[..n], &ctx);
+            let _ = NfdumpTextParser::EXTENDED.parse_line(&line.as_bytes()[..n], &ctx);
         }
     }
 
@@ -361,7 +441,10 @@ Sys: 0.0058s User: 0.0117s Wall: 0.0354s flows/second: 129889.5 Runtime: 0.0354s
         let start = std::time::Instant::now();
         let mut n = 0usize;
         for _ in 0..50 {
-            n += lines.iter().filter(|l| matches!(NfdumpTextParser.parse_line(l, &ctx), Ok(Some(_)))).count();
+            n += lines
+                .iter()
+                .filter(|l| matches!(NfdumpTextParser::EXTENDED.parse_line(l, &ctx), Ok(Some(_))))
+                .count();
         }
         let secs = start.elapsed().as_secs_f64();
         eprintln!(

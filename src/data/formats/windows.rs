@@ -151,7 +151,8 @@ fn strip_attributes(k: &str) -> String {
     k.replace("#attributes.", "").replace(".#text", "")
 }
 
-fn map_evtx(flat: FlatObject) -> Result<Record, String> {
+/// Maps one EVTX record (evtx_dump JSON shape, flattened); also used by the native `.evtx` reader.
+pub(crate) fn map_evtx(flat: FlatObject) -> Result<Record, String> {
     let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
     let mut outcome = None;
     for (k, v) in flat {
