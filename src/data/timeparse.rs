@@ -180,6 +180,46 @@ pub fn format_short(us: i64) -> String {
     }
 }
 
+/// Microseconds since the epoch for date-time parts that a line recogniser found (generic text
+/// logs have shapes no column reader has: `YYYYMMDD.HHMMSS`, `yy/MM/dd`, `dd-Mon-yyyy`, ...).
+/// Unlike [`datetime_to_us`] it checks everything: year 1..=9999, a real calendar day, a real time
+/// of day (second 60 for a leap second), an offset within +-18 h, and checked arithmetic, so a
+/// broken timestamp is refused instead of becoming a wrong instant.
+#[allow(clippy::too_many_arguments)]
+pub fn civil_parts_to_us(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    micros: u32,
+    offset_secs: i32,
+) -> Option<i64> {
+    if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    if micros >= 1_000_000 || offset_secs.unsigned_abs() > 18 * 3600 {
+        return None;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day == 0 || day > days_in_month {
+        return None;
+    }
+    let days = super::record::days_from_civil(year, month, day);
+    let secs = days
+        .checked_mul(86_400)?
+        .checked_add(i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second))?
+        .checked_sub(i64::from(offset_secs))?;
+    secs.checked_mul(1_000_000)?.checked_add(i64::from(micros))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +248,17 @@ mod tests {
         assert_eq!(datetime_to_us(b"2021-13-06 13:59:46", 0), None);
         assert_eq!(datetime_to_us(b"garbage here", 0), None);
         assert_eq!(format_rfc3339(1_364_774_400_000_000), "2013-04-01T00:00:00Z");
+    }
+
+    #[test]
+    fn civil_parts_are_checked() {
+        assert_eq!(civil_parts_to_us(2013, 4, 1, 0, 0, 0, 0, 0), Some(1_364_774_400_000_000));
+        assert_eq!(civil_parts_to_us(2024, 2, 29, 0, 0, 0, 0, 0), civil_parts_to_us(2024, 3, 1, 0, 0, 0, 0, 86_400));
+        assert_eq!(civil_parts_to_us(2023, 2, 29, 0, 0, 0, 0, 0), None);
+        assert_eq!(civil_parts_to_us(2023, 4, 31, 0, 0, 0, 0, 0), None);
+        assert_eq!(civil_parts_to_us(0, 1, 1, 0, 0, 0, 0, 0), None);
+        assert_eq!(civil_parts_to_us(10_000, 1, 1, 0, 0, 0, 0, 0), None);
+        assert_eq!(civil_parts_to_us(2020, 1, 1, 24, 0, 0, 0, 0), None);
+        assert_eq!(civil_parts_to_us(2020, 1, 1, 0, 0, 0, 0, 19 * 3600), None);
     }
 }
