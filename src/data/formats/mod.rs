@@ -311,3 +311,37 @@ pub fn detect(head: &[u8]) -> Result<Detected, String> {
     let preview = String::from_utf8_lossy(&lines[0][..lines[0].len().min(80)]).into_owned();
     Err(format!("unrecognised format (first line: {preview:?})"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_examples_detect_as_their_names() {
+        for f in FORMATS {
+            if f.name == "parquet" {
+                continue;
+            }
+            // Table formats are recognised by their header; the example is that header.
+            let got = detect(format!("{}\n", f.example).as_bytes()).map(|d| d.name());
+            let got = got.unwrap_or_else(|e| panic!("{}: {e}", f.name));
+            assert!(got.starts_with(f.name), "{}: example detected as {got}", f.name);
+        }
+        let names: std::collections::BTreeSet<&str> = FORMATS.iter().map(|f| f.name).collect();
+        assert_eq!(names.len(), FORMATS.len(), "format names are unique");
+    }
+
+    #[test]
+    fn forced_formats() {
+        for f in FORMATS {
+            // Every listed format can be forced onto its own example.
+            let head = if f.name == "parquet" { b"PAR1".to_vec() } else { format!("{}\n", f.example).into_bytes() };
+            assert!(forced(f.name, &head).is_ok(), "{}", f.name);
+        }
+        let err = forced("nope", b"x\n").err().unwrap_or_default();
+        assert!(err.contains("unknown format") && err.contains("logfmt"), "{err}");
+        let err = forced("argus-binetflow", b"hello\n").err().unwrap_or_default();
+        assert!(err.contains("not argus-binetflow") && err.contains("hello"), "{err}");
+        assert_eq!(forced("LOGFMT", b"a=1\n").map(|d| d.name()).ok().as_deref(), Some("logfmt"));
+    }
+}
