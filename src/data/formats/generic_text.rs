@@ -213,8 +213,8 @@ fn ends_number(b: &[u8], i: usize) -> bool {
 }
 
 /// `HH:MM:SS` at `i` (or `HHMMSS` when `compact`), then an optional fraction after `.` or `,`
-/// (also `:` when `colon_frac`, HealthApp's `22:15:29:606`). Returns (h, m, s, µs, end).
-fn hms(b: &[u8], i: usize, compact: bool, colon_frac: bool) -> Option<(u32, u32, u32, u32, usize)> {
+/// Returns (h, m, s, µs, end).
+fn hms(b: &[u8], i: usize, compact: bool) -> Option<(u32, u32, u32, u32, usize)> {
     let (h, m, s, mut j) = if compact {
         (digits(b, i, 2)?, digits(b, i + 2, 2)?, digits(b, i + 4, 2)?, i + 6)
     } else {
@@ -224,7 +224,7 @@ fn hms(b: &[u8], i: usize, compact: bool, colon_frac: bool) -> Option<(u32, u32,
         (digits(b, i, 2)?, digits(b, i + 3, 2)?, digits(b, i + 6, 2)?, i + 8)
     };
     let mut micros = 0u32;
-    let frac_sep = matches!(b.get(j), Some(b'.' | b',')) || (colon_frac && b.get(j) == Some(&b':'));
+    let frac_sep = matches!(b.get(j), Some(b'.' | b','));
     if frac_sep && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
         j += 1;
         let mut n = 0;
@@ -246,6 +246,31 @@ fn hms(b: &[u8], i: usize, compact: bool, colon_frac: bool) -> Option<(u32, u32,
         return None;
     }
     Some((h, m, s, micros, j))
+}
+
+/// HealthApp's `22:15:2:95`: hour, minute and second of one or two digits, then `:` and the
+/// milliseconds as an unpadded number (`:95` is 95 ms, as Java's getMilliseconds prints it).
+fn hms_unpadded(b: &[u8], i: usize) -> Option<(u32, u32, u32, u32, usize)> {
+    let mut parts = [0u32; 4];
+    let mut j = i;
+    let mut n = 0;
+    while n < 4 {
+        let len = b[j.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if len == 0 || len > if n == 3 { 3 } else { 2 } {
+            return None;
+        }
+        parts[n] = digits(b, j, len)?;
+        j += len;
+        n += 1;
+        if b.get(j) != Some(&b':') || !b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+            break;
+        }
+        j += 1;
+    }
+    if n < 3 || !ends_number(b, j) {
+        return None;
+    }
+    Some((parts[0], parts[1], parts[2], parts[3] * 1000, j))
 }
 
 /// A zone right after the time: `Z`, `+02:00`, `+0200`, `-07`, or ` UTC` / ` GMT` / ` +0000`
@@ -332,7 +357,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             if !matches!(b.get(10), Some(b' ' | b'T' | b't' | b'_')) {
                 return None;
             }
-            let (h, mi, sec, us, j) = hms(b, 11, false, false)?;
+            let (h, mi, sec, us, j) = hms(b, 11, false)?;
             let (off, end) = zone(b, j, false, ctx)?;
             let t = timeparse::civil_parts_to_us(i64::from(y), mo, d, h, mi, sec, us, off)?;
             Some(done(t, end, false))
@@ -343,8 +368,11 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             if !matches!(b.get(8), Some(b'.' | b'-' | b'T' | b'_')) {
                 return None;
             }
-            let compact = b.get(11) != Some(&b':');
-            let (h, mi, sec, us, j) = hms(b, 9, compact, true)?;
+            let (h, mi, sec, us, j) = if matches!(b.get(11), Some(b':')) || matches!(b.get(10), Some(b':')) {
+                hms_unpadded(b, 9)?
+            } else {
+                hms(b, 9, true)?
+            };
             let (off, end) = zone(b, j, false, ctx)?;
             let t = timeparse::civil_parts_to_us(i64::from(y), mo, d, h, mi, sec, us, off)?;
             Some(done(t, end, false))
@@ -355,7 +383,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
                 return None;
             }
             let (mo, d) = (digits(b, 3, 2)?, digits(b, 6, 2)?);
-            let (h, mi, sec, us, j) = hms(b, 9, false, false)?;
+            let (h, mi, sec, us, j) = hms(b, 9, false)?;
             let (off, end) = zone(b, j, false, ctx)?;
             let t = timeparse::civil_parts_to_us(2000 + i64::from(y), mo, d, h, mi, sec, us, off)?;
             Some(done(t, end, false))
@@ -366,7 +394,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             if b.get(6) != Some(&b' ') {
                 return None;
             }
-            let (h, mi, sec, us, j) = hms(b, 7, true, false)?;
+            let (h, mi, sec, us, j) = hms(b, 7, true)?;
             let t = timeparse::civil_parts_to_us(
                 2000 + i64::from(y),
                 mo,
@@ -391,7 +419,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             if b.get(i + 9) != Some(&tsep) {
                 return None;
             }
-            let (h, mi, sec, us, j) = hms(b, i + 10, false, false)?;
+            let (h, mi, sec, us, j) = hms(b, i + 10, false)?;
             let (off, end) = zone(b, j, true, ctx)?;
             let t = timeparse::civil_parts_to_us(i64::from(y), mo, d, h, mi, sec, us, off)?;
             Some(done(t, end, false))
@@ -409,7 +437,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             if b.get(i) != Some(&b' ') {
                 return None;
             }
-            let (h, mi, sec, us, j) = hms(b, i + 1, false, false)?;
+            let (h, mi, sec, us, j) = hms(b, i + 1, false)?;
             if b.get(j) != Some(&b' ') {
                 return None;
             }
@@ -435,7 +463,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
                 }
                 _ => None,
             };
-            let (h, mi, sec, us, j) = hms(b, i, false, false)?;
+            let (h, mi, sec, us, j) = hms(b, i, false)?;
             let (off, end) = zone(b, j, false, ctx)?;
             let t = match year {
                 Some(y) => timeparse::civil_parts_to_us(i64::from(y), mo, d, h, mi, sec, us, off)?,
@@ -448,7 +476,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             if b.get(2) != Some(&b'-') || b.get(5) != Some(&b' ') {
                 return None;
             }
-            let (h, mi, sec, us, j) = hms(b, 6, false, false)?;
+            let (h, mi, sec, us, j) = hms(b, 6, false)?;
             let t = assumed_year(mo, d, h, mi, sec, us, ctx.default_tz_offset_secs, ctx)?;
             Some(done(t, j, true))
         }
