@@ -4,7 +4,10 @@ fn main() {
     let cli = brushfire::cli::Cli::parse();
     let result = match cli.command {
         Some(cmd) => brushfire::cli::run(cmd),
-        None => brushfire::app::run_gui(cli.files, cli.properties),
+        None => match cli.format.as_deref().filter(|f| brushfire::data::formats::format_info(f).is_none()) {
+            Some(f) => Err(anyhow::anyhow!("unknown format {f:?}; `brushfire formats` lists them")),
+            None => brushfire::app::run_gui(cli.files, cli.properties, cli.format),
+        },
     };
     if let Err(e) = result {
         // A reader that went away (`brushfire query ... | head`) is not an error.

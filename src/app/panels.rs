@@ -332,6 +332,7 @@ fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                     app.open(files);
                 }
             }
+            super::open_as::open_as_menu_ui(app, ui);
             ui.separator();
             ui.label("Timestamps without a zone: offset");
             ui.add(

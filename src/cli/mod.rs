@@ -32,6 +32,9 @@ pub struct Cli {
     /// AfterGlow property file for the link graph view.
     #[arg(long, value_name = "FILE.properties")]
     pub properties: Option<PathBuf>,
+    /// Read the files as this format instead of detecting it (`brushfire formats` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

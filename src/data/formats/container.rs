@@ -151,9 +151,16 @@ impl LineParser for ContainerParser {
                 }
             }
         } else {
-            match self.inner.parse_line(payload.as_bytes(), ctx)? {
-                Some(r) => r,
-                None => return Ok(None),
+            match self.inner.parse_line(payload.as_bytes(), ctx) {
+                Ok(Some(r)) => r,
+                Ok(None) => return Ok(None),
+                // Services of one compose project write different formats (a config reloader
+                // next to a logfmt server): a payload the detected format refuses may still
+                // start with a timestamp.
+                Err(e) => match GenericTextParser::any().parse_line(payload.as_bytes(), ctx) {
+                    Ok(Some(r)) => r,
+                    _ => return Err(e),
+                },
             }
         };
         rec.fields.retain(|(k, _)| k != "service");

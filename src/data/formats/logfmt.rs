@@ -119,13 +119,13 @@ fn is_logfmt_line(line: &str) -> bool {
     matches!(toks.first(), Some(Token::Pair(k, _)) if plausible_key(k)) && pairs >= 2 && pairs >= 2 * bare
 }
 
-/// logfmt when 80% of the sniffed lines are logfmt lines.
+/// logfmt when 60% of the sniffed lines are logfmt lines (pod logs carry banners and klog lines).
 pub fn detect(lines: &[&[u8]]) -> Option<LogfmtParser> {
     if lines.is_empty() {
         return None;
     }
     let ok = lines.iter().filter(|l| is_logfmt_line(&String::from_utf8_lossy(l))).count();
-    (ok * 5 >= lines.len() * 4).then_some(LogfmtParser)
+    (ok * 10 >= lines.len() * 6).then_some(LogfmtParser)
 }
 
 const TIME_KEYS: [&str; 5] = ["time", "ts", "timestamp", "t", "@timestamp"];
