@@ -251,3 +251,64 @@ fn real_data_keeps_its_formats() {
         assert_eq!(v["rejected_lines"], 0, "{rel}");
     }
 }
+
+mod gui {
+    use super::fixture;
+    use brushfire::app::BrushfireApp;
+    use brushfire::views::common::PresetPicker;
+    use egui_kittest::kittest::Queryable;
+    use egui_kittest::Harness;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Steps frames until `done` holds for the app.
+    fn wait(h: &mut Harness<'static, BrushfireApp>, what: &str, done: impl Fn(&BrushfireApp) -> bool) {
+        let t0 = Instant::now();
+        while !done(h.state()) {
+            h.step();
+            assert!(t0.elapsed() < Duration::from_secs(120), "timed out waiting for {what}: {}", h.state().status);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        h.step();
+        h.step();
+    }
+
+    #[test]
+    fn file_open_as_picks_a_format_and_re_read_as_reports_a_misfit() {
+        let zk = fixture("loghub/Zookeeper_100.log");
+        let picker = PresetPicker::default();
+        picker.open.lock().expect("picker").push(vec![zk]);
+        let app = BrushfireApp::new(Arc::new(picker), Vec::new());
+        let mut h = Harness::builder()
+            .with_size([1600.0, 1000.0])
+            .build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app);
+        h.step();
+
+        h.get_by_label("File").click();
+        h.run_steps(2);
+        h.get_by_label("Open as…").click();
+        h.run_steps(2);
+        h.get_by_label("generic-text").click();
+        h.run_steps(2);
+        wait(&mut h, "the table", |a| a.loaded.is_some());
+        let t = &h.state().loaded.as_ref().expect("loaded").table;
+        assert_eq!(t.format, "generic-text");
+        assert_eq!(t.rows(), 100);
+        assert!(t.df.column("level").is_ok() && t.df.column("msg").is_ok());
+        // The records table shows the parsed message.
+        wait(&mut h, "the views", |a| a.is_current());
+        assert!(h.query_all_by_label_contains("Notification time out: 3200").next().is_some());
+
+        // Re-read as logfmt does not fit: an error that counts the failed lines; the table stays.
+        h.get_by_label("File").click();
+        h.run_steps(2);
+        h.get_by_label("Re-read as…").click();
+        h.run_steps(2);
+        h.get_by_label("logfmt").click();
+        h.run_steps(2);
+        wait(&mut h, "the load to end", |a| a.load.is_none() || a.error.is_some());
+        let err = h.state().error.clone().unwrap_or_default();
+        assert!(err.contains("does not read as logfmt: 100 of 100 lines failed"), "{err}");
+        assert_eq!(h.state().loaded.as_ref().map(|l| l.table.format.clone()).as_deref(), Some("generic-text"));
+    }
+}
