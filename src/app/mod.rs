@@ -362,7 +362,11 @@ pub fn bundled_sample() -> Option<PathBuf> {
 }
 
 /// `format`: read the files as this format (`--format`) instead of detecting it.
-pub fn run_gui(files: Vec<PathBuf>, properties: Option<PathBuf>, format: Option<String>) -> anyhow::Result<()> {
+pub fn run_gui(
+    files: Vec<PathBuf>,
+    properties: Option<PathBuf>,
+    format: Option<String>,
+) -> anyhow::Result<()> {
     let files = if files.is_empty() {
         match bundled_sample() {
             Some(s) => vec![s],

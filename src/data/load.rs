@@ -552,7 +552,9 @@ fn join_continuations(
                 }
                 Err(_) => {
                     let raw = lines[(*line_no - 1) as usize];
-                    let Some(c) = parser.continuation(raw.strip_suffix(b"\r").unwrap_or(raw)) else { continue };
+                    let Some(c) = parser.continuation(raw.strip_suffix(b"\r").unwrap_or(raw)) else {
+                        continue;
+                    };
                     let target = match &c.stream {
                         Some(s) => last_by_stream.get(s).copied(),
                         None => last,

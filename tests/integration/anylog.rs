@@ -28,7 +28,12 @@ fn count(p: &Path, filter: &str, extra: &[&str]) -> u64 {
 }
 
 fn column_names(v: &serde_json::Value) -> Vec<String> {
-    v["columns"].as_array().expect("columns").iter().map(|c| c["name"].as_str().unwrap_or("").to_string()).collect()
+    v["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 #[test]
@@ -63,7 +68,11 @@ fn the_three_examples_of_the_issue_open_with_time_level_and_message() {
         assert_eq!(v["format"], format, "{name}");
         assert_eq!(v["rows"], 2, "{name}");
         assert_eq!(v["rejected_lines"], 0, "{name}");
-        let rows = query(&p, "select strftime(time, '%Y-%m-%d %H:%M:%S%.6f'), level, msg from logs order by time", &[]);
+        let rows = query(
+            &p,
+            "select strftime(time, '%Y-%m-%d %H:%M:%S%.6f'), level, msg from logs order by time",
+            &[],
+        );
         assert_eq!(rows[0], first, "{name}");
     }
     let _ = std::fs::remove_dir_all(&d);
@@ -117,7 +126,8 @@ fn go_pod_logs_with_banners_and_continuations() {
     assert_eq!(v["format"], "generic-text");
     assert_eq!(v["rows"], stamped);
     assert_eq!(v["rejected_lines"], 3, "copyright, licence and START banner lines");
-    let warn = lines.iter().filter(|l| l.starts_with("2022/") && l.get(20..26) == Some("[WARN]")).count() as u64;
+    let warn =
+        lines.iter().filter(|l| l.starts_with("2022/") && l.get(20..26) == Some("[WARN]")).count() as u64;
     assert_eq!(count(&p, "level = 'warn'", &[]), warn);
 
     // Istio's init container prints variables on their own lines: not detected (5% of the lines
@@ -131,7 +141,11 @@ fn go_pod_logs_with_banners_and_continuations() {
     let envs = lines_of(&istio).iter().filter(|l| l.starts_with("ENVOY_PORT=")).count() as u64;
     assert!(envs > 0);
     let joined = "msg like 'Istio iptables environment:%ENVOY_PORT=%'";
-    assert_eq!(count(&istio, joined, &["--input-format", "generic-text"]), envs, "variables join their record");
+    assert_eq!(
+        count(&istio, joined, &["--input-format", "generic-text"]),
+        envs,
+        "variables join their record"
+    );
     assert_eq!(count(&istio, "msg like '%ENVOY_PORT=%'", &["--input-format", "generic-text"]), envs);
 }
 
@@ -181,7 +195,8 @@ fn container_output_keeps_the_service_and_parses_payloads() {
 
     let k = fixture("container/kubectl-prefix-rancher.log");
     let lines = lines_of(&k);
-    let stamped = lines.iter().filter(|l| l.split_once("] ").is_some_and(|(_, p)| p.starts_with("2022/"))).count();
+    let stamped =
+        lines.iter().filter(|l| l.split_once("] ").is_some_and(|(_, p)| p.starts_with("2022/"))).count();
     let v = inspect(&[&k], &[]);
     assert_eq!(v["format"], "container");
     assert_eq!(v["rows"], stamped as u64);
@@ -214,10 +229,14 @@ fn forced_formats_and_the_format_list() {
     // A CSV read as text: every line a record, no header taken.
     let d = temp_dir("anylog-forced");
     let csv = d.join("t.csv");
-    std::fs::write(&csv, "time,src_ip\n2021-01-01 00:00:00,10.0.0.1\n2021-01-01 00:00:01,10.0.0.2\n").expect("write");
+    std::fs::write(&csv, "time,src_ip\n2021-01-01 00:00:00,10.0.0.1\n2021-01-01 00:00:01,10.0.0.2\n")
+        .expect("write");
     assert_eq!(inspect(&[&csv], &[])["format"], "csv");
     let v = inspect(&[&csv], &["--format", "generic-text"]);
-    assert_eq!((v["format"].as_str(), v["rows"].as_u64(), v["rejected_lines"].as_u64()), (Some("generic-text"), Some(2), Some(1)));
+    assert_eq!(
+        (v["format"].as_str(), v["rows"].as_u64(), v["rejected_lines"].as_u64()),
+        (Some("generic-text"), Some(2), Some(1))
+    );
     // query and graph spell it --input-format (their --format is the output).
     assert_eq!(query(&csv, "select count(*) from logs", &["--input-format", "generic-text"]), vec!["2"]);
     let _ = std::fs::remove_dir_all(&d);
@@ -266,7 +285,11 @@ mod gui {
         let t0 = Instant::now();
         while !done(h.state()) {
             h.step();
-            assert!(t0.elapsed() < Duration::from_secs(120), "timed out waiting for {what}: {}", h.state().status);
+            assert!(
+                t0.elapsed() < Duration::from_secs(120),
+                "timed out waiting for {what}: {}",
+                h.state().status
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         h.step();
@@ -309,6 +332,9 @@ mod gui {
         wait(&mut h, "the load to end", |a| a.load.is_none() || a.error.is_some());
         let err = h.state().error.clone().unwrap_or_default();
         assert!(err.contains("does not read as logfmt: 100 of 100 lines failed"), "{err}");
-        assert_eq!(h.state().loaded.as_ref().map(|l| l.table.format.clone()).as_deref(), Some("generic-text"));
+        assert_eq!(
+            h.state().loaded.as_ref().map(|l| l.table.format.clone()).as_deref(),
+            Some("generic-text")
+        );
     }
 }

@@ -15,7 +15,10 @@ pub fn detect(lines: &[&[u8]]) -> Option<u8> {
         // A header alone is still a (empty) table if it clearly is delimited.
         let l = lines.first()?;
         for d in [b'\t', b',', b';', b'|'] {
-            if l.iter().filter(|b| **b == d).count() >= 1 && !l.starts_with(b"{") && header_cells_are_names(l, d) {
+            if l.iter().filter(|b| **b == d).count() >= 1
+                && !l.starts_with(b"{")
+                && header_cells_are_names(l, d)
+            {
                 return Some(d);
             }
         }
@@ -142,7 +145,8 @@ mod tests {
         let table: &[&[u8]] = &[b"time,src_ip,dst_ip", b"2021-01-01 00:00:00,1.2.3.4,5.6.7.8", b"x,y,z"];
         assert_eq!(detect(table), Some(b','));
         // The example: a timestamped log line is not a header.
-        let log: &[&[u8]] = &[b"2012-07-02 10:22:40,672:DEBUG:foo bar baz", b"2012-07-02 10:22:41,001:INFO:next one"];
+        let log: &[&[u8]] =
+            &[b"2012-07-02 10:22:40,672:DEBUG:foo bar baz", b"2012-07-02 10:22:41,001:INFO:next one"];
         assert_eq!(detect(log), None);
         // Column counts that disagree are no table.
         let ragged: &[&[u8]] = &[b"a,b,c", b"1,2", b"1,2,3,4", b"1,2,3"];

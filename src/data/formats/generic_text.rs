@@ -331,7 +331,16 @@ fn day_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
 
 /// The year the context assumes, moved back a year when the date would lie after the file's
 /// modification time (a log written in January holds December's lines).
-fn assumed_year(mo: u32, d: u32, h: u32, mi: u32, s: u32, us: u32, off: i32, ctx: &ParseContext) -> Option<i64> {
+fn assumed_year(
+    mo: u32,
+    d: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    us: u32,
+    off: i32,
+    ctx: &ParseContext,
+) -> Option<i64> {
     let year = i64::from(ctx.default_year);
     let t = timeparse::civil_parts_to_us(year, mo, d, h, mi, s, us, off)?;
     match ctx.latest_us {
@@ -573,7 +582,8 @@ fn level_word(s: &str, numbers: usize) -> Option<(&'static str, &str)> {
     let body = &s[open..];
     let end = body.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(body.len());
     let word = &body[..end];
-    let level = normalize_level(word).or_else(|| (numbers == 2 && open == 0).then(|| letter_level(word)).flatten())?;
+    let level = normalize_level(word)
+        .or_else(|| (numbers == 2 && open == 0).then(|| letter_level(word)).flatten())?;
     let mut rest = &body[end..];
     if let Some(c) = close {
         rest = rest.strip_prefix(c)?;

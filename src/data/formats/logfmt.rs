@@ -167,7 +167,8 @@ impl LineParser for LogfmtParser {
                 continue;
             }
             if rec.get("level").is_none() && LEVEL_KEYS.contains(&lower.as_str()) {
-                let level = generic_text::normalize_level(&v).map(str::to_string).unwrap_or(v.to_ascii_lowercase());
+                let level =
+                    generic_text::normalize_level(&v).map(str::to_string).unwrap_or(v.to_ascii_lowercase());
                 rec.push_str("level", level);
                 continue;
             }
@@ -222,7 +223,9 @@ mod tests {
 
     #[test]
     fn prometheus_and_bare_keys() {
-        let r = parse(r#"level=info ts=2021-09-15T21:17:10.123Z caller=main.go:345 msg="Starting Prometheus" version="(version=2.30.0)""#);
+        let r = parse(
+            r#"level=info ts=2021-09-15T21:17:10.123Z caller=main.go:345 msg="Starting Prometheus" version="(version=2.30.0)""#,
+        );
         assert_eq!(r.get("time"), Some(&Value::TimeUs(civil_to_us(2021, 9, 15, 21, 17, 10, 123_000, 0))));
         assert_eq!(r.get("level"), Some(&Value::Str("info".into())));
         assert_eq!(r.get("caller"), Some(&Value::Str("main.go:345".into())));

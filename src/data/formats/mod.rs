@@ -1,4 +1,6 @@
 //! File formats. Detection looks at content, not names (a name only breaks ties).
+#[cfg(test)]
+mod anylog_proptests;
 pub mod argus;
 pub mod container;
 pub mod delimited;
@@ -210,7 +212,9 @@ pub fn forced(name: &str, head: &[u8]) -> Result<Detected, String> {
     match info.name {
         "parquet" if head.starts_with(b"PAR1") => Ok(Detected::Parquet),
         "parquet" => Err(not_it("no PAR1 magic")),
-        "vast-netflow" => vast::detect(&lines).map(Detected::Vast).ok_or_else(|| not_it("no VAST header or 19/20 VAST columns")),
+        "vast-netflow" => vast::detect(&lines)
+            .map(Detected::Vast)
+            .ok_or_else(|| not_it("no VAST header or 19/20 VAST columns")),
         "argus-binetflow" => lines
             .first()
             .and_then(|l| argus::detect(l))
@@ -335,7 +339,8 @@ mod tests {
     fn forced_formats() {
         for f in FORMATS {
             // Every listed format can be forced onto its own example.
-            let head = if f.name == "parquet" { b"PAR1".to_vec() } else { format!("{}\n", f.example).into_bytes() };
+            let head =
+                if f.name == "parquet" { b"PAR1".to_vec() } else { format!("{}\n", f.example).into_bytes() };
             assert!(forced(f.name, &head).is_ok(), "{}", f.name);
         }
         let err = forced("nope", b"x\n").err().unwrap_or_default();
