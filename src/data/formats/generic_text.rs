@@ -334,10 +334,7 @@ fn day_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
 fn assumed_year(
     mo: u32,
     d: u32,
-    h: u32,
-    mi: u32,
-    s: u32,
-    us: u32,
+    (h, mi, s, us): (u32, u32, u32, u32),
     off: i32,
     ctx: &ParseContext,
 ) -> Option<i64> {
@@ -476,7 +473,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             let (off, end) = zone(b, j, false, ctx)?;
             let t = match year {
                 Some(y) => timeparse::civil_parts_to_us(i64::from(y), mo, d, h, mi, sec, us, off)?,
-                None => assumed_year(mo, d, h, mi, sec, us, off, ctx)?,
+                None => assumed_year(mo, d, (h, mi, sec, us), off, ctx)?,
             };
             Some(done(t, end, year.is_none()))
         }
@@ -486,7 +483,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
                 return None;
             }
             let (h, mi, sec, us, j) = hms(b, 6, false)?;
-            let t = assumed_year(mo, d, h, mi, sec, us, ctx.default_tz_offset_secs, ctx)?;
+            let t = assumed_year(mo, d, (h, mi, sec, us), ctx.default_tz_offset_secs, ctx)?;
             Some(done(t, j, true))
         }
         Shape::Epoch => {
@@ -744,7 +741,9 @@ mod tests {
     #[test]
     fn application_log_shapes() {
         // (line, time, level, msg, extra field and value)
-        let cases: &[(&str, i64, Option<&str>, &str, (&str, &str))] = &[
+        // (line, time, level, msg, another field and its value)
+        type Case<'a> = (&'a str, i64, Option<&'a str>, &'a str, (&'a str, &'a str));
+        let cases: &[Case] = &[
             (
                 "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200",
                 civil_to_us(2015, 7, 29, 17, 41, 44, 747_000, 0),

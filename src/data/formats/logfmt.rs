@@ -177,7 +177,7 @@ impl LineParser for LogfmtParser {
                 continue;
             }
             let value = match v.parse::<i64>() {
-                Ok(n) if !v.starts_with('+') && !(v.len() > 1 && v.starts_with('0')) => Value::Int(n),
+                Ok(n) if !(v.starts_with('+') || v.len() > 1 && v.starts_with('0')) => Value::Int(n),
                 _ => Value::Str(v),
             };
             // logfmt spellings the JSON reader's table does not have.
