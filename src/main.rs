@@ -11,7 +11,10 @@ fn main() {
             brushfire::guard::contain(&what, "failed", || brushfire::cli::run(cmd))
                 .unwrap_or_else(|p| Err(anyhow::anyhow!(p)))
         }
-        None => brushfire::app::run_gui(cli.files, cli.properties),
+        None => match cli.format.as_deref().filter(|f| brushfire::data::formats::format_info(f).is_none()) {
+            Some(f) => Err(anyhow::anyhow!("unknown format {f:?}; `brushfire formats` lists them")),
+            None => brushfire::app::run_gui(cli.files, cli.properties, cli.format),
+        },
     };
     if let Err(e) = result {
         // A reader that went away (`brushfire query ... | head`) is not an error.

@@ -1,6 +1,7 @@
 //! eframe glue: owns the loaded table, the selection and the coordinator; lays out the views and
 //! routes their edits. Loading, linking queries, layout and exports all run off this thread.
 pub mod loader;
+mod open_as;
 mod panels;
 
 use crate::data::Table;
@@ -360,7 +361,12 @@ pub fn bundled_sample() -> Option<PathBuf> {
     candidates.into_iter().flatten().find(|p| p.exists())
 }
 
-pub fn run_gui(files: Vec<PathBuf>, properties: Option<PathBuf>) -> anyhow::Result<()> {
+/// `format`: read the files as this format (`--format`) instead of detecting it.
+pub fn run_gui(
+    files: Vec<PathBuf>,
+    properties: Option<PathBuf>,
+    format: Option<String>,
+) -> anyhow::Result<()> {
     let files = if files.is_empty() {
         match bundled_sample() {
             Some(s) => vec![s],
@@ -380,8 +386,11 @@ pub fn run_gui(files: Vec<PathBuf>, properties: Option<PathBuf>) -> anyhow::Resu
         "Brushfire",
         options,
         Box::new(move |_cc| {
-            let mut app = BrushfireApp::new(Arc::new(RfdPicker), files);
+            let mut app = BrushfireApp::new(Arc::new(RfdPicker), Vec::new());
             app.panels.graph_properties = properties;
+            if !files.is_empty() {
+                app.open_as(files, format);
+            }
             Ok(Box::new(app))
         }),
     )

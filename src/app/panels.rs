@@ -125,7 +125,7 @@ pub struct PanelsState {
 impl PanelsState {
     pub fn load_options(&self) -> LoadOptions {
         let tz = crate::cli::parse_tz_public(&self.tz_text).unwrap_or(0);
-        LoadOptions { tz_offset_secs: tz, default_year: self.year_text.trim().parse().ok() }
+        LoadOptions { tz_offset_secs: tz, default_year: self.year_text.trim().parse().ok(), format: None }
     }
 
     pub fn on_new_table(&mut self, loaded: &Loaded) {
@@ -335,6 +335,7 @@ fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                     app.open(files);
                 }
             }
+            super::open_as::open_as_menu_ui(app, ui);
             ui.separator();
             ui.label("Timestamps without a zone: offset");
             ui.add(

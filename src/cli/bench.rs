@@ -42,6 +42,8 @@ pub enum BenchCmd {
         folder: PathBuf,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        load: super::LoadArgs,
     },
     /// Hostile inputs (the property tests' generators, longer) against every parser and detection:
     /// cases/s and failures per parser. Seed lines come from the logs under DIR.
@@ -173,7 +175,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         }
         BenchCmd::Brush { rows, interactions, json } => brush(rows, interactions, json)?,
         BenchCmd::Layout { json } => layout(json)?,
-        BenchCmd::Parse { folder, json } => parse(&folder, json)?,
+        BenchCmd::Parse { folder, json, load } => parse(&folder, json, &load.options()?)?,
         BenchCmd::Fuzz { dir, cases, seed, long_line_bytes, json } => {
             super::fuzz_cmd::fuzz(&dir, cases, seed, long_line_bytes, json)?
         }
@@ -394,7 +396,7 @@ fn layout(json: bool) -> Result<()> {
     Ok(())
 }
 
-fn parse(folder: &std::path::Path, json: bool) -> Result<()> {
+fn parse(folder: &std::path::Path, json: bool, opts: &LoadOptions) -> Result<()> {
     let mut files = Vec::new();
     fn walk(d: &std::path::Path, out: &mut Vec<PathBuf>) {
         if let Ok(rd) = std::fs::read_dir(d) {
@@ -412,18 +414,19 @@ fn parse(folder: &std::path::Path, json: bool) -> Result<()> {
     files.sort();
     let mut rows = Vec::new();
     for f in files {
-        let Ok(det) = data::load::detect_file(&f) else {
-            continue;
+        let name = match &opts.format {
+            Some(forced) => forced.clone(),
+            None => match data::load::detect_file(&f) {
+                Ok(det) => det.name(),
+                Err(_) => continue,
+            },
         };
-        let name = det.name();
         let bytes = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
         let mut best = f64::MAX;
         let mut n = 0;
         for _ in 0..3 {
             let t0 = Instant::now();
-            let Ok(t) =
-                data::load_paths(std::slice::from_ref(&f), &LoadOptions::default(), &LoadControl::default())
-            else {
+            let Ok(t) = data::load_paths(std::slice::from_ref(&f), opts, &LoadControl::default()) else {
                 break;
             };
             best = best.min(t0.elapsed().as_secs_f64());

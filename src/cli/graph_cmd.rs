@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("input_format", super::input_format_long_only))]
 pub struct GraphArgs {
     /// Log files, or a plain 2- or 3-column CSV (AfterGlow input); none or "-" reads CSV from stdin.
     pub files: Vec<PathBuf>,
@@ -87,6 +88,7 @@ pub fn run(a: GraphArgs) -> Result<()> {
     // and the file is a generic CSV of 2 or 3 columns.
     let plain_csv = stdin
         || (a.fields.is_none()
+            && a.load.input_format.is_none()
             && a.files.len() == 1
             && matches!(
                 data::load::detect_file(&a.files[0]),

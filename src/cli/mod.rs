@@ -34,6 +34,9 @@ pub struct Cli {
     /// AfterGlow property file for the link graph view.
     #[arg(long, value_name = "FILE.properties")]
     pub properties: Option<PathBuf>,
+    /// Read the files as this format instead of detecting it (`brushfire formats` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -44,13 +47,27 @@ pub struct LoadArgs {
     /// Year for timestamps without one (syslog); default: the file's modification year.
     #[arg(long)]
     pub year: Option<i32>,
+    /// Read the files as this format instead of detecting it (`brushfire formats` lists them).
+    /// Spelled --input-format on `query` and `graph`, where --format names the output.
+    #[arg(long = "format", visible_alias = "input-format", value_name = "NAME")]
+    pub input_format: Option<String>,
+}
+
+/// On commands whose --format names the output, the input format is --input-format only.
+pub fn input_format_long_only(a: clap::Arg) -> clap::Arg {
+    a.long("input-format").alias(None::<&str>).visible_alias(None::<&str>)
 }
 
 impl LoadArgs {
     pub fn options(&self) -> Result<LoadOptions> {
         let off = parse_tz(&self.tz)
             .with_context(|| format!("--tz {:?}: expected an offset like +02:00", self.tz))?;
-        Ok(LoadOptions { tz_offset_secs: off, default_year: self.year })
+        if let Some(name) = &self.input_format {
+            if data::formats::format_info(name).is_none() {
+                bail!("unknown format {name:?}; `brushfire formats` lists them");
+            }
+        }
+        Ok(LoadOptions { tz_offset_secs: off, default_year: self.year, format: self.input_format.clone() })
     }
 }
 
@@ -111,12 +128,15 @@ pub enum Command {
     Graph(graph_cmd::GraphArgs),
     /// Print the field dictionary and the per-format mappings (Markdown).
     Fields,
+    /// List the formats --format accepts, each with a description and an example line.
+    Formats,
     /// Print performance figures (never asserted in tests).
     Bench {
         #[command(subcommand)]
         what: bench::BenchCmd,
     },
     /// Run SQL against the files (table `logs`); CSV to stdout by default.
+    #[command(mut_arg("input_format", input_format_long_only))]
     Query {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -244,6 +264,12 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Graph(args) => graph_cmd::run(args)?,
         Command::Bench { what } => bench::run(what)?,
         Command::Fields => outln!("{}", data::dictionary::fields_markdown()),
+        Command::Formats => {
+            for f in data::formats::FORMATS {
+                outln!("{:<18} {}", f.name, f.description);
+                outln!("{:<18} e.g. {}", "", f.example);
+            }
+        }
         Command::Inspect { files, json, all_rejected, load: la } => {
             let t = load(&files, &la)?;
             if json {

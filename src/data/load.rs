@@ -18,6 +18,8 @@ pub struct LoadOptions {
     pub tz_offset_secs: i32,
     /// Year for timestamps without one (RFC 3164 syslog). Default: the file's modification year.
     pub default_year: Option<i32>,
+    /// A format name from `formats::FORMATS` to read every file as, instead of detecting it.
+    pub format: Option<String>,
 }
 
 /// Shared between the loader thread and the UI: progress and cancel.
@@ -82,6 +84,17 @@ pub fn detect_file(path: &Path) -> Result<Detected> {
     formats::detect(&head).map_err(|reason| DataError::format(path, reason))
 }
 
+/// The format of one file: the forced one of `opts.format`, else detected.
+fn format_of(path: &Path, opts: &LoadOptions) -> Result<Detected> {
+    match &opts.format {
+        Some(name) => {
+            let head = head_of(path)?;
+            formats::forced(name, &head).map_err(|reason| DataError::format(path, reason))
+        }
+        None => detect_file(path),
+    }
+}
+
 fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let rd = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
@@ -142,7 +155,7 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
             }
             // In a directory, files that are clearly not logs (READMEs, licences) are skipped and said so.
             for f in listed {
-                match detect_file(&f) {
+                match format_of(&f, opts) {
                     Ok(_) => files.push(f),
                     Err(e) => notes.push(format!("skipped {}: {e}", f.display())),
                 }
@@ -163,7 +176,7 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
 
     let mut detected = Vec::new();
     for f in &files {
-        detected.push((f.clone(), detect_file(f)?));
+        detected.push((f.clone(), format_of(f, opts)?));
     }
     let families: std::collections::BTreeSet<String> = detected.iter().map(|(_, d)| d.family()).collect();
     if families.len() > 1 || (!parquet_dirs.is_empty() && !detected.is_empty()) {
@@ -268,7 +281,11 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
         return Ok(p);
     }
     if let Detected::Lines(parser) = det {
-        return load_lines(path, parser.as_ref(), opts, ctl);
+        let part = load_lines(path, parser.as_ref(), opts, ctl)?;
+        if opts.format.is_some() {
+            forced_fits(path, parser.name(), &part)?;
+        }
+        return Ok(part);
     }
     if let Detected::Native(kind) = det {
         return load_native(path, kind, ctl);
@@ -347,7 +364,39 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
         Detected::Parquet | Detected::Lines(_) | Detected::Native(_) => unreachable!("handled above"),
     };
     let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
-    Ok(Part { df, rejected, aliases, notes })
+    let part = Part { df, rejected, aliases, notes };
+    if opts.format.is_some() {
+        forced_fits(path, &det.name(), &part)?;
+    }
+    Ok(part)
+}
+
+/// A forced format that does not fit (more lines refused than read) is an error that says how
+/// many lines failed and shows the first ones, not a table of a few stray rows.
+fn forced_fits(path: &Path, format: &str, part: &Part) -> Result<()> {
+    let rows = part.df.height() as u64;
+    let failed = part.rejected.total;
+    if failed == 0 || failed <= rows {
+        return Ok(());
+    }
+    let shown: Vec<String> = part
+        .rejected
+        .samples
+        .iter()
+        .take(3)
+        .map(|r| {
+            let text: String = r.text.chars().take(60).collect();
+            format!("line {}: {}: {text:?}", r.line, r.reason)
+        })
+        .collect();
+    Err(DataError::format(
+        path,
+        format!(
+            "does not read as {format}: {failed} of {} lines failed ({})",
+            failed + rows,
+            shown.join("; ")
+        ),
+    ))
 }
 
 /// Zeek's syslog.log carries whole syslog messages (RFC 5424 with CEE JSON from Windows, RFC 3164):
@@ -496,6 +545,8 @@ pub fn parse_lines(
     if cancel.load(Ordering::Relaxed) {
         return Err(DataError::Cancelled);
     }
+    let mut results = results;
+    join_continuations(parser, &mut results, &lines);
     let mut out =
         ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
     for chunk in results {
@@ -536,6 +587,57 @@ fn load_native(path: &Path, kind: formats::native::NativeKind, ctl: &LoadControl
         rejected.push(&label, at, reason, b"");
     }
     Ok(Part { df: table.into_frame()?, rejected, aliases: Vec::new(), notes: read.notes })
+}
+
+/// Longest message continuation lines may grow a record to; later lines stay rejected.
+const MAX_JOINED_MSG_BYTES: usize = 1 << 20;
+
+/// Multi-line records (stack traces, wrapped text): a line the parser refused but calls a
+/// continuation is appended to the message of the previous record of its stream instead of
+/// being rejected. Lines before any record stay rejected.
+fn join_continuations(
+    parser: &dyn LineParser,
+    results: &mut [Vec<(u64, super::record::LineResult)>],
+    lines: &[&[u8]],
+) {
+    use super::record::Value;
+    let mut last: Option<(usize, usize)> = None;
+    let mut last_by_stream: std::collections::HashMap<String, (usize, usize)> = Default::default();
+    for ci in 0..results.len() {
+        for ii in 0..results[ci].len() {
+            let (line_no, r) = &results[ci][ii];
+            match r {
+                Ok(Some(rec)) => {
+                    last = Some((ci, ii));
+                    if let Some(Value::Str(s)) = rec.get("service") {
+                        last_by_stream.insert(s.clone(), (ci, ii));
+                    }
+                }
+                Err(_) => {
+                    let raw = lines[(*line_no - 1) as usize];
+                    let Some(c) = parser.continuation(raw.strip_suffix(b"\r").unwrap_or(raw)) else {
+                        continue;
+                    };
+                    let target = match &c.stream {
+                        Some(s) => last_by_stream.get(s).copied(),
+                        None => last,
+                    };
+                    let Some((tc, ti)) = target else { continue };
+                    let Ok(Some(rec)) = &mut results[tc][ti].1 else { continue };
+                    match rec.fields.iter_mut().find(|(n, _)| n == "msg") {
+                        Some((_, Value::Str(m))) if m.len() + c.text.len() < MAX_JOINED_MSG_BYTES => {
+                            m.push('\n');
+                            m.push_str(&c.text);
+                        }
+                        Some(_) => continue,
+                        None => rec.push_str("msg", c.text),
+                    }
+                    results[ci][ii].1 = Ok(None);
+                }
+                Ok(None) => {}
+            }
+        }
+    }
 }
 
 fn load_parquet(path: &Path, hive: bool) -> Result<Part> {

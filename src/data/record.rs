@@ -68,6 +68,21 @@ pub trait LineParser: Send + Sync {
     /// Short format name shown to the user, e.g. "syslog-rfc3164".
     fn name(&self) -> &'static str;
     fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult;
+    /// For formats whose records may span lines (stack traces, wrapped messages): what a line
+    /// that `parse_line` rejected adds to an earlier record. Default: nothing, the line stays rejected.
+    fn continuation(&self, _line: &[u8]) -> Option<Continuation> {
+        None
+    }
+}
+
+/// A line that continues an earlier record's message instead of being a record of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Continuation {
+    /// The `service` of the record it belongs to, when streams interleave (container output);
+    /// None: the previous record.
+    pub stream: Option<String>,
+    /// Text appended to that record's `msg` after a newline.
+    pub text: String,
 }
 
 // The calendar lives with the rest of time parsing; these names stay for the format parsers.

@@ -1,6 +1,7 @@
 //! One integration-test binary (ripgrep's habit): CLI tests run the real binary, real-data tests
 //! read ../shared/real_data and skip with a printed reason when it is absent.
 mod afterglow_oracle;
+mod anylog;
 mod bad_input;
 mod cli;
 mod gui;

@@ -2,13 +2,23 @@
 //! are mapped onto the field dictionary, everything else keeps its name.
 use super::delimited::{infer_kind, ColSpec, DelimSpec, Kind};
 
-/// Picks the delimiter that splits the header and the sample lines into the same number (>= 2) of fields.
+/// Picks the delimiter that splits the header and the sample lines into the same number (>= 2) of
+/// fields. Only a table is CSV: a first line that is a timestamped log line is no header, header
+/// cells are names (not sentences), and the column count is the same on the sniffed lines (one
+/// line in twenty may differ: a quoted cell with a line break).
 pub fn detect(lines: &[&[u8]]) -> Option<u8> {
+    let first = lines.first()?;
+    if super::generic_text::starts_with_timestamp(first) {
+        return None;
+    }
     if lines.len() < 2 {
         // A header alone is still a (empty) table if it clearly is delimited.
         let l = lines.first()?;
         for d in [b'\t', b',', b';', b'|'] {
-            if l.iter().filter(|b| **b == d).count() >= 1 && !l.starts_with(b"{") {
+            if l.iter().filter(|b| **b == d).count() >= 1
+                && !l.starts_with(b"{")
+                && header_cells_are_names(l, d)
+            {
                 return Some(d);
             }
         }
@@ -18,14 +28,19 @@ pub fn detect(lines: &[&[u8]]) -> Option<u8> {
     for d in [b'\t', b',', b';', b'|'] {
         let counts: Vec<usize> = lines.iter().take(50).map(|l| count_fields(l, d)).collect();
         let n = counts[0];
-        if n >= 2 {
+        if n >= 2 && header_cells_are_names(first, d) {
             let agree = counts.iter().filter(|c| **c == n).count();
-            if agree * 10 >= counts.len() * 9 && best.is_none_or(|(_, bn)| n > bn) {
+            if agree * 20 >= counts.len() * 19 && best.is_none_or(|(_, bn)| n > bn) {
                 best = Some((d, n));
             }
         }
     }
     best.map(|(d, _)| d)
+}
+
+/// Header cells are column names: short, not empty-looking sentences of a log line.
+fn header_cells_are_names(line: &[u8], d: u8) -> bool {
+    line.split(|b| *b == d).all(|c| c.len() <= 64 && c.iter().filter(|b| **b == b' ').count() <= 4)
 }
 
 fn count_fields(line: &[u8], d: u8) -> usize {
@@ -119,4 +134,25 @@ pub fn spec(lines: &[&[u8]], delimiter: u8, tz_offset_secs: i32) -> DelimSpec {
     s.default_tz_offset_secs = tz_offset_secs;
     s.strict = false;
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tables_are_csv() {
+        let table: &[&[u8]] = &[b"time,src_ip,dst_ip", b"2021-01-01 00:00:00,1.2.3.4,5.6.7.8", b"x,y,z"];
+        assert_eq!(detect(table), Some(b','));
+        // The example: a timestamped log line is not a header.
+        let log: &[&[u8]] =
+            &[b"2012-07-02 10:22:40,672:DEBUG:foo bar baz", b"2012-07-02 10:22:41,001:INFO:next one"];
+        assert_eq!(detect(log), None);
+        // Column counts that disagree are no table.
+        let ragged: &[&[u8]] = &[b"a,b,c", b"1,2", b"1,2,3,4", b"1,2,3"];
+        assert_eq!(detect(ragged), None);
+        // A sentence with a comma is not a header.
+        let prose: &[&[u8]] = &[b"Starting the server on port 80, please wait a moment", b"ready, go"];
+        assert_eq!(detect(prose), None);
+    }
 }
