@@ -8,4 +8,6 @@ pub mod cli;
 pub mod data;
 pub mod graph;
 pub mod linking;
+pub mod report;
 pub mod views;
+pub mod workspace;

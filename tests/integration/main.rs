@@ -2,6 +2,7 @@
 //! read ../shared/real_data and skip with a printed reason when it is absent.
 mod bad_input;
 mod cli;
+mod desk;
 mod gui;
 mod linking;
 mod real_data;
