@@ -108,15 +108,17 @@ pub fn bookmark_dialog_ui(app: &mut BrushfireApp, ctx: &egui::Context) {
         for c in app.sel.current().clauses.values() {
             ui.monospace(c.describe());
         }
-        ui.label("Title");
-        ui.add(egui::TextEdit::singleline(&mut d.title).id_salt("bookmark_title").desired_width(360.0));
-        ui.label("Text");
+        let l = ui.label("Title");
+        ui.add(egui::TextEdit::singleline(&mut d.title).id_salt("bookmark_title").desired_width(360.0))
+            .labelled_by(l.id);
+        let l = ui.label("Text");
         ui.add(
             egui::TextEdit::multiline(&mut d.text)
                 .id_salt("bookmark_text")
                 .desired_rows(3)
                 .desired_width(360.0),
-        );
+        )
+        .labelled_by(l.id);
         ui.horizontal(|ui| {
             save = ui.add_enabled(!d.title.trim().is_empty(), egui::Button::new("Save bookmark")).clicked();
             if ui.button("Cancel").clicked() {

@@ -411,10 +411,10 @@ pub fn desk_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 pub fn add_view_menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     ui.menu_button("+ View", |ui| {
         let mut pick = None;
-        if ui.button("Time series").clicked() {
+        if ui.button("New time series").clicked() {
             pick = Some(NewView::TimeSeries);
         }
-        if ui.button("Top-N list").clicked() {
+        if ui.button("New top-N list").clicked() {
             pick = Some(NewView::TopN);
         }
         ui.separator();

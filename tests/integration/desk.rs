@@ -1,7 +1,7 @@
 //! The analyst's desk, driven as a person would (egui_kittest): split tiles by dragging a tab, add
 //! a second time series, save and reopen a workspace, relink a moved source, bookmark and restore.
 //! And the `brushfire report` twin, checked by reading its HTML.
-use brushfire::app::desk::{layout_of, Pane};
+use brushfire::app::desk::{layout_of, LayoutNode, Pane};
 use brushfire::app::{BrushfireApp, VIEW_TABLE, VIEW_TIME, VIEW_TOPN};
 use brushfire::linking::needs::Output;
 use brushfire::views::common::PresetPicker;
@@ -87,10 +87,22 @@ fn dragging_a_tab_beside_the_time_series_splits_the_tile() {
     let visible = h.state().desk.visible_panes();
     assert!(visible.contains(&Pane::Records) && !visible.contains(&Pane::Treemap), "{visible:?}");
     let tab = h.get_by_label("Treemap").rect();
-    let plot = h.get_by_label("Time series plot").rect();
+    let tree = &h.state().desk.tree;
+    let ts_tile = tree.tiles.find_pane(&Pane::TimeSeries { id: VIEW_TIME }).unwrap();
+    let ts_rect = tree.tiles.rect(ts_tile).expect("the time series tile was laid out");
     // Drop on the right edge of the time series tile: egui_tiles splits it there.
-    drag(&mut h, tab.center(), egui::pos2(plot.right() - 20.0, plot.center().y));
+    drag(&mut h, tab.center(), egui::pos2(ts_rect.right() - 15.0, ts_rect.center().y));
     settle(&mut h);
+    let layout = layout_of(&h.state().desk.tree).unwrap();
+    let LayoutNode::Vertical { children, .. } = &layout else { panic!("{layout:?}") };
+    assert!(
+        matches!(&children[0], LayoutNode::Horizontal { children, .. } if children.len() == 2),
+        "the time series row is split in two: {layout:?}"
+    );
+    // Let the treemap lay out in its new, smaller tile.
+    for _ in 0..5 {
+        h.step();
+    }
     let visible = h.state().desk.visible_panes();
     assert!(
         visible.contains(&Pane::Treemap) && visible.contains(&Pane::Records),
@@ -109,8 +121,8 @@ fn a_second_time_series_follows_a_brush_from_a_topn_list() {
     let mut h = harness_with(Arc::new(PresetPicker::default()), vec![crate::util::sample()]);
     settle(&mut h);
     h.get_by_label("+ View").click();
-    h.step();
-    h.get_by_label("Time series").click();
+    h.run_steps(3);
+    h.get_by_label("New time series").click();
     settle(&mut h);
     let ids: Vec<u32> = h.state().ts.keys().copied().collect();
     assert_eq!(ids.len(), 2, "two time series: {ids:?}");
@@ -122,7 +134,7 @@ fn a_second_time_series_follows_a_brush_from_a_topn_list() {
     let measure_boxes = h.get_all_by_label("Measure").count();
     assert_eq!(measure_boxes, 2);
     h.get_all_by_label("Measure").last().unwrap().click();
-    h.step();
+    h.run_steps(3);
     h.get_by_label("bytes").click();
     settle(&mut h);
     assert_eq!(h.state().ts[&second].measure, "bytes");
@@ -141,7 +153,7 @@ fn a_second_time_series_follows_a_brush_from_a_topn_list() {
 fn save_workspace_as(h: &mut Harness<'static, BrushfireApp>, picker: &PresetPicker, to: &Path) {
     picker.save.lock().unwrap().push(to.to_path_buf());
     h.get_by_label("File").click();
-    h.step();
+    h.run_steps(3);
     h.get_by_label("Save workspace as…").click();
     h.step();
     assert!(to.is_file(), "workspace written to {}", to.display());
@@ -158,7 +170,7 @@ fn a_saved_workspace_reopens_with_the_same_selection_layout_and_outputs() {
     h.get_by_label("src_ip 172.10.3.77").click();
     settle(&mut h);
     h.get_by_label("Layout").click();
-    h.step();
+    h.run_steps(3);
     h.get_by_label("Graph and treemap").click();
     settle(&mut h);
     let ws = dir.join("inv.brushfire");
