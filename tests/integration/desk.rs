@@ -90,8 +90,9 @@ fn dragging_a_tab_beside_the_time_series_splits_the_tile() {
     let tree = &h.state().desk.tree;
     let ts_tile = tree.tiles.find_pane(&Pane::TimeSeries { id: VIEW_TIME }).unwrap();
     let ts_rect = tree.tiles.rect(ts_tile).expect("the time series tile was laid out");
-    // Drop on the right edge of the time series tile: egui_tiles splits it there.
-    drag(&mut h, tab.center(), egui::pos2(ts_rect.right() - 15.0, ts_rect.center().y));
+    // Drop on the right half of the time series tile: egui_tiles splits it there.
+    let to = egui::pos2(ts_rect.left() + ts_rect.width() * 0.75, ts_rect.center().y);
+    drag(&mut h, tab.center(), to);
     settle(&mut h);
     let layout = layout_of(&h.state().desk.tree).unwrap();
     let LayoutNode::Vertical { children, .. } = &layout else { panic!("{layout:?}") };
