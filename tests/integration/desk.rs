@@ -243,7 +243,7 @@ fn a_bookmark_restores_its_selection() {
     let sel = h.state().sel.current().clone();
     let p = passing(h.state());
     h.get_by_label("Bookmark this selection").click();
-    h.step();
+    h.run_steps(3);
     // The title field starts with the filters in words; the analyst writes their own.
     h.get_by_label("Title").focus();
     h.step();
