@@ -331,6 +331,7 @@ impl BrushfireApp {
             }
         }
         // Background jobs of panels (export, SQL, cleaning).
+        self.autosave_last_session();
         if self.pump_report() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }

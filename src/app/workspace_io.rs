@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 /// The name of the session saved on exit, in the state folder.
 const LAST_SESSION: &str = "last-session.brushfire";
 const RECENT: &str = "recent.json";
+/// The last session of the previous run, offered at start.
+const PREVIOUS_SESSION: &str = "previous-session.brushfire";
 
 /// A workspace whose sources are being looked for: one missing source at a time is relinked.
 pub struct Relink {
@@ -59,7 +61,12 @@ pub struct WorkspaceState {
     /// A last session found at start, offered until opened or dismissed.
     pub offer_last_session: Option<PathBuf>,
     pub message: Option<String>,
+    /// When the last session was last written, and what, so an unchanged desk is not rewritten.
+    autosaved: Option<(std::time::Instant, String)>,
 }
+
+/// How often at most the last session is written while the analyst works.
+const AUTOSAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
 impl WorkspaceState {
     pub fn recent(&self) -> Vec<PathBuf> {
@@ -321,12 +328,38 @@ impl BrushfireApp {
         }
     }
 
+    /// Writes the last session now and then while the analyst works (so a crash or a killed
+    /// window still leaves it), on a background thread: the frame never waits for the disk.
+    pub(super) fn autosave_last_session(&mut self) {
+        let Some(d) = self.workspace.state_dir.clone() else { return };
+        if self.loaded.is_none() || self.workspace.restoring() {
+            return;
+        }
+        if self.workspace.autosaved.as_ref().is_some_and(|(t, _)| t.elapsed() < AUTOSAVE_EVERY) {
+            return;
+        }
+        let p = d.join(LAST_SESSION);
+        let Some(ws) = self.snapshot_workspace(&p) else { return };
+        let json = ws.to_json();
+        let changed = self.workspace.autosaved.as_ref().is_none_or(|(_, j)| *j != json);
+        self.workspace.autosaved = Some((std::time::Instant::now(), json));
+        if changed {
+            std::thread::spawn(move || {
+                let _ = std::fs::create_dir_all(&d);
+                let _ = ws.write(&p);
+            });
+        }
+    }
+
     /// At start: a last session worth offering.
     pub fn find_last_session(&mut self) {
         let Some(d) = &self.workspace.state_dir else { return };
-        let p = d.join(LAST_SESSION);
-        if p.is_file() {
-            self.workspace.offer_last_session = Some(p);
+        // Moved aside first: this session's autosave must not overwrite the one on offer. Both
+        // live in the same folder, so the relative source paths inside stay right.
+        let last = d.join(LAST_SESSION);
+        let previous = d.join(PREVIOUS_SESSION);
+        if last.is_file() && std::fs::rename(&last, &previous).is_ok() || previous.is_file() {
+            self.workspace.offer_last_session = Some(previous);
         }
     }
 }
@@ -358,7 +391,7 @@ pub fn workspace_banner_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         let mut open = false;
         let mut dismiss = false;
         ui.horizontal(|ui| {
-            ui.label("Your last session was saved when Brushfire closed.");
+            ui.label("Brushfire kept your last session (files, views, selection, bookmarks).");
             open = ui.button("Reopen last session").clicked();
             dismiss = ui.small_button("dismiss").clicked();
         });
