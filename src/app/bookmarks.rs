@@ -16,14 +16,7 @@ pub struct Draft {
 impl BrushfireApp {
     /// Opens the dialog for a bookmark of the current selection.
     pub fn start_bookmark(&mut self) {
-        let title = self
-            .sel
-            .current()
-            .clauses
-            .values()
-            .map(|c| c.describe())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let title = self.sel.current().clauses.values().map(|c| c.describe()).collect::<Vec<_>>().join(", ");
         let title: String = title.chars().take(60).collect();
         self.bookmark_draft = Some(Draft { title, text: String::new() });
     }

@@ -49,8 +49,12 @@ impl Preset {
         let time = pane(Pane::TimeSeries { id: ts.first().copied().unwrap_or(VIEW_TIME) });
         let lists: Vec<LayoutNode> = topn.iter().map(|&id| pane(Pane::TopN { id })).collect();
         let even = |n: usize| vec![1.0; n];
-        let row = |children: Vec<LayoutNode>| LayoutNode::Horizontal { shares: even(children.len()), children };
-        let tabs = |panes: &[Pane]| LayoutNode::Tabs { children: panes.iter().map(|p| pane(*p)).collect(), active: 0 };
+        let row =
+            |children: Vec<LayoutNode>| LayoutNode::Horizontal { shares: even(children.len()), children };
+        let tabs = |panes: &[Pane]| LayoutNode::Tabs {
+            children: panes.iter().map(|p| pane(*p)).collect(),
+            active: 0,
+        };
         match self {
             Preset::Explore => LayoutNode::Vertical {
                 children: vec![
@@ -153,9 +157,9 @@ pub fn layout_of(tree: &Tree<Pane>) -> Option<LayoutNode> {
                     LinearDir::Vertical => LayoutNode::Vertical { children, shares },
                 })
             }
-            Tile::Container(c @ Container::Grid(_)) => Some(LayoutNode::Grid {
-                children: c.children().filter_map(|k| node(tiles, *k)).collect(),
-            }),
+            Tile::Container(c @ Container::Grid(_)) => {
+                Some(LayoutNode::Grid { children: c.children().filter_map(|k| node(tiles, *k)).collect() })
+            }
         }
     }
     node(&tree.tiles, tree.root()?)
@@ -302,14 +306,12 @@ impl BrushfireApp {
                 Pane::TimeSeries { id } => {
                     self.ts.entry(*id).or_default();
                 }
-                Pane::TopN { id } => {
-                    if !self.topn.contains_key(id) {
-                        let f = self.loaded.as_ref().and_then(|l| l.categorical.first().cloned());
-                        self.topn.insert(
-                            *id,
-                            crate::views::topn::topn_ui::TopNState::new(f.as_deref().unwrap_or("src_ip")),
-                        );
-                    }
+                Pane::TopN { id } if !self.topn.contains_key(id) => {
+                    let f = self.loaded.as_ref().and_then(|l| l.categorical.first().cloned());
+                    self.topn.insert(
+                        *id,
+                        crate::views::topn::topn_ui::TopNState::new(f.as_deref().unwrap_or("src_ip")),
+                    );
                 }
                 _ => {}
             }
@@ -399,7 +401,8 @@ pub fn desk_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         app.desk.shown_tab = Some(app.tab);
     }
     let before = app.desk.all_panes().len();
-    let mut tree = std::mem::replace(&mut app.desk.tree, Tree::empty(egui::Id::unique("brushfire_desk_swap")));
+    let mut tree =
+        std::mem::replace(&mut app.desk.tree, Tree::empty(egui::Id::unique("brushfire_desk_swap")));
     tree.ui(&mut DeskBehavior { app }, ui);
     app.desk.tree = tree;
     if app.desk.all_panes().len() != before {

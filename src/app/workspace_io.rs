@@ -191,9 +191,7 @@ impl BrushfireApp {
     pub fn save_workspace_ui_action(&mut self, ask: bool) {
         let path = match (&self.workspace.path, ask) {
             (Some(p), false) => Some(p.clone()),
-            _ => self
-                .picker
-                .save_file("investigation.brushfire", &[("Brushfire workspace", &["brushfire"])]),
+            _ => self.picker.save_file("investigation.brushfire", &[("Brushfire workspace", &["brushfire"])]),
         };
         if let Some(p) = path {
             let p = if p.extension().is_none() { p.with_extension("brushfire") } else { p };
@@ -374,7 +372,10 @@ pub fn workspace_banner_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
                     egui::Color32::from_rgb(200, 120, 30),
-                    format!("Source {stored} of the workspace is missing (looked for {}).", expected.display()),
+                    format!(
+                        "Source {stored} of the workspace is missing (looked for {}).",
+                        expected.display()
+                    ),
                 );
                 relink = ui.button("Relink…").clicked();
                 cancel = ui.button("Cancel opening").clicked();

@@ -4,6 +4,7 @@
 //! The window and `brushfire report` call the same [`compute`] and renderers.
 pub mod render;
 pub mod svg;
+pub mod treemap;
 
 use crate::data::Table;
 use crate::linking::coordinator::{Request, Session};
@@ -20,6 +21,7 @@ pub use render::{to_html, to_markdown};
 /// ViewIds the report asks with: no view has them, so every clause of a bookmark filters them.
 const REPORT_TIME: ViewId = u32::MAX - 1;
 const REPORT_TABLE: ViewId = u32::MAX - 2;
+const REPORT_TREE: ViewId = u32::MAX - 3;
 const REPORT_TOPN_BASE: ViewId = u32::MAX - 100;
 /// Rows in each top-N table.
 pub const TOP_ROWS: usize = 10;
@@ -52,6 +54,8 @@ pub struct BookmarkReport {
     /// First and last time of the selected records (µs), when there are any.
     pub time_range_us: Option<(i64, i64)>,
     pub series: Option<Series>,
+    /// The treemap of the selection as SVG (the workspace's levels, else proto > dst_port).
+    pub treemap_svg: Option<String>,
     pub tops: Vec<TopTable>,
 }
 
@@ -77,7 +81,11 @@ fn top_fields(ws: &Workspace, table: &Table) -> Vec<String> {
         }
     }
     if out.is_empty() {
-        out = ["src_ip", "dst_ip", "dst_port", "proto"].iter().filter(|f| has(f)).map(|s| s.to_string()).collect();
+        out = ["src_ip", "dst_ip", "dst_port", "proto"]
+            .iter()
+            .filter(|f| has(f))
+            .map(|s| s.to_string())
+            .collect();
     }
     out
 }
@@ -93,12 +101,13 @@ pub fn compute(
     let df = Arc::new(table.df.clone());
     let mut session = Session::new(df).map_err(|e| format!("indexing: {e}"))?;
     let fields = top_fields(ws, table);
+    let levels = tree_levels(ws, table);
     let mut bookmarks = Vec::new();
     for (i, b) in ws.bookmarks.iter().enumerate() {
         if cancel.load(Ordering::Relaxed) {
             return Err("report cancelled".into());
         }
-        bookmarks.push(bookmark_report(&mut session, b, &fields, i as u64));
+        bookmarks.push(bookmark_report(&mut session, b, &fields, &levels, i as u64));
         done.store(i as u64 + 1, Ordering::Relaxed);
     }
     let title = format!(
@@ -116,11 +125,29 @@ pub fn compute(
     })
 }
 
-fn bookmark_report(session: &mut Session, b: &Bookmark, fields: &[String], seq: u64) -> BookmarkReport {
+/// Treemap levels: the workspace's, when the data has their fields, else proto > dst_port.
+fn tree_levels(ws: &Workspace, table: &Table) -> Vec<String> {
+    let has = |l: &String| table.df.column(crate::views::treemap::model::level_field(l).0).is_ok();
+    match &ws.views.treemap {
+        Some(t) if !t.levels.is_empty() && t.levels.iter().all(has) => t.levels.clone(),
+        _ => ["proto", "dst_port"].iter().map(|s| s.to_string()).filter(has).collect(),
+    }
+}
+
+fn bookmark_report(
+    session: &mut Session,
+    b: &Bookmark,
+    fields: &[String],
+    levels: &[String],
+    seq: u64,
+) -> BookmarkReport {
     let selection = Selection { clauses: b.selection.clone() };
     let mut needs = BTreeMap::new();
     needs.insert(REPORT_TIME, Need::Time { measure: "count".into(), split: None });
     needs.insert(REPORT_TABLE, Need::Table { offset: 0, limit: 0, sort: None });
+    if !levels.is_empty() {
+        needs.insert(REPORT_TREE, Need::Tree { levels: levels.to_vec(), measure: "count".into() });
+    }
     for (i, f) in fields.iter().enumerate() {
         needs.insert(
             REPORT_TOPN_BASE + i as ViewId,
@@ -164,7 +191,12 @@ fn bookmark_report(session: &mut Session, b: &Bookmark, fields: &[String], seq: 
             _ => None,
         })
         .collect();
+    let treemap_svg = match a.outputs.get(&REPORT_TREE) {
+        Some(Output::Tree { leaves, .. }) => treemap::treemap_svg(levels, leaves, 900.0, 320.0),
+        _ => None,
+    };
     BookmarkReport {
+        treemap_svg,
         title: b.title.clone(),
         text: b.text.clone(),
         filters: b.selection.values().map(|c| c.describe()).collect(),
@@ -177,7 +209,9 @@ fn bookmark_report(session: &mut Session, b: &Bookmark, fields: &[String], seq: 
 
 /// Which renderer a path asks for: `.md`/`.markdown` is Markdown, anything else HTML.
 pub fn is_markdown(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
 }
 
 /// Renders for `out`'s extension and writes atomically (the sources are never overwritten).
@@ -192,25 +226,32 @@ pub fn load_workspace_table(ws: &Workspace, ws_path: &Path) -> Result<Table, Str
     let mut files = Vec::new();
     for (p, ok) in ws.source_paths(ws_path) {
         if !ok {
-            return Err(format!("{}: source of the workspace not found (open the workspace in Brushfire to relink it)", p.display()));
+            return Err(format!(
+                "{}: source of the workspace not found (open the workspace in Brushfire to relink it)",
+                p.display()
+            ));
         }
         files.push(p);
     }
     let tz = if ws.load.tz.trim().is_empty() {
         0
     } else {
-        crate::cli::parse_tz_public(&ws.load.tz)
-            .ok_or_else(|| format!("{}: load.tz {:?} is not an offset like +02:00", ws_path.display(), ws.load.tz))?
+        crate::cli::parse_tz_public(&ws.load.tz).ok_or_else(|| {
+            format!("{}: load.tz {:?} is not an offset like +02:00", ws_path.display(), ws.load.tz)
+        })?
     };
     let year = match ws.load.year.trim() {
         "" => None,
-        y => Some(y.parse::<i32>().map_err(|_| format!("{}: load.year {y:?} is not a year", ws_path.display()))?),
+        y => Some(
+            y.parse::<i32>().map_err(|_| format!("{}: load.year {y:?} is not a year", ws_path.display()))?,
+        ),
     };
     let opts = crate::data::LoadOptions { tz_offset_secs: tz, default_year: year };
     let mut table = crate::data::load_paths(&files, &opts, &crate::data::LoadControl::default())
         .map_err(|e| e.to_string())?;
     if !ws.cleaning.is_empty() {
-        let (df, _) = crate::data::clean::apply::apply_recipe(&table.df, &ws.recipe()).map_err(|e| e.to_string())?;
+        let (df, _) =
+            crate::data::clean::apply::apply_recipe(&table.df, &ws.recipe()).map_err(|e| e.to_string())?;
         table.df = df;
     }
     Ok(table)

@@ -85,6 +85,13 @@ pub fn to_html(d: &ReportData) -> String {
                 escape(&b.title)
             ));
         }
+        if let Some(svg) = &b.treemap_svg {
+            o.push_str(&format!(
+                "<img class=\"treemap\" alt=\"treemap: {}\" src=\"{}\">\n",
+                escape(&b.title),
+                data_uri("image/svg+xml", svg.as_bytes())
+            ));
+        }
         for t in &b.tops {
             o.push_str(&format!(
                 "<table class=\"topn\" data-field=\"{0}\"><tr><th>{0}</th><th>records</th><th>%</th></tr>",
@@ -151,6 +158,9 @@ pub fn to_markdown(d: &ReportData) -> String {
         ));
         if let Some(uri) = series_uri(b) {
             o.push_str(&format!("![records over time]({uri})\n\n"));
+        }
+        if let Some(svg) = &b.treemap_svg {
+            o.push_str(&format!("![treemap]({})\n\n", data_uri("image/svg+xml", svg.as_bytes())));
         }
         for t in &b.tops {
             o.push_str(&format!("| {} | records | % |\n|---|---:|---:|\n", md_cell(&t.field)));

@@ -83,7 +83,12 @@ pub fn time_series_svg(s: &Series, width: f32, height: f32) -> String {
         top + plot_h,
         left + plot_w
     ));
-    o.push_str(&format!(r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, left - 4.0, top + 8.0, max as i64));
+    o.push_str(&format!(
+        r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+        left - 4.0,
+        top + 8.0,
+        max as i64
+    ));
     o.push_str(&format!(r#"<text x="{}" y="{}" text-anchor="end">0</text>"#, left - 4.0, top + plot_h));
     let ty = top + plot_h + 16.0;
     o.push_str(&format!(r#"<text x="{left}" y="{ty}">{}</text>"#, escape(&format_short(s.origin_us))));

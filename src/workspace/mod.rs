@@ -31,8 +31,12 @@ pub enum WorkspaceError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "view", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Pane {
-    TimeSeries { id: ViewId },
-    TopN { id: ViewId },
+    TimeSeries {
+        id: ViewId,
+    },
+    TopN {
+        id: ViewId,
+    },
     Treemap,
     Graph,
     Records,
@@ -257,6 +261,11 @@ impl Workspace {
                     return Err(format!("time series {} has settings but no place in the layout", t.id));
                 }
             }
+            for t in &self.views.top_n {
+                if !panes.contains(&Pane::TopN { id: t.id }) {
+                    return Err(format!("top-N list {} has settings but no place in the layout", t.id));
+                }
+            }
             for (i, p) in panes.iter().enumerate() {
                 if panes[..i].contains(p) {
                     return Err(format!("the layout shows {p:?} twice"));
@@ -315,7 +324,8 @@ pub fn resolve(workspace_path: &Path, stored: &Path) -> PathBuf {
 /// `file` as stored in a workspace at `workspace_path`: relative to its folder when it is inside
 /// it or a sibling folder tree (`../logs/a.csv`), absolute otherwise.
 pub fn relative_to(workspace_path: &Path, file: &Path) -> PathBuf {
-    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.into()));
+    let abs =
+        |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.into()));
     let base = abs(workspace_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
     let file = abs(file);
     let (b, f): (Vec<_>, Vec<_>) = (base.components().collect(), file.components().collect());

@@ -298,30 +298,46 @@ fn the_report_of_the_bundled_investigation_has_every_bookmark_and_its_figures() 
     );
     // The exfiltration's top destination port is 443 with all 126 records.
     let exfil = sections[0];
-    assert!(exfil.contains("<tr><td>443</td><td class=\"n\">126</td><td class=\"n\">100.0%</td></tr>"), "{exfil}");
-    assert!(exfil.contains("<li>src_ip = 172.10.3.77</li>") && exfil.contains("<li>dst_ip = 198.51.100.23</li>"));
+    assert!(
+        exfil.contains("<tr><td>443</td><td class=\"n\">126</td><td class=\"n\">100.0%</td></tr>"),
+        "{exfil}"
+    );
+    assert!(
+        exfil.contains("<li>src_ip = 172.10.3.77</li>") && exfil.contains("<li>dst_ip = 198.51.100.23</li>")
+    );
     // The Markdown twin says the same.
     let md = dir.join("report.md");
     let o = crate::util::brushfire(&["report", ws.to_str().unwrap(), "--out", md.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let md = std::fs::read_to_string(&md).unwrap();
-    assert!(md.contains("### Night exfiltration") && md.contains("**126 records**") && md.contains("**3,600 records**"));
+    assert!(
+        md.contains("### Night exfiltration")
+            && md.contains("**126 records**")
+            && md.contains("**3,600 records**")
+    );
 }
 
 #[test]
 fn a_newer_or_broken_workspace_is_a_clear_error_and_loads_nothing() {
     let dir = temp("broken");
     let ws = dir.join("new.brushfire");
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/investigation.brushfire"))
-        .unwrap()
-        .replacen("\"version\": 1", "\"version\": 7", 1);
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/investigation.brushfire"),
+    )
+    .unwrap()
+    .replacen("\"version\": 1", "\"version\": 7", 1);
     std::fs::write(&ws, text).unwrap();
     let mut h = harness_with(Arc::new(PresetPicker::default()), vec![ws.clone()]);
     h.step();
     let e = h.state().error.clone().unwrap_or_default();
     assert!(e.contains("version 7 is newer"), "{e}");
     assert!(h.state().load.is_none() && h.state().loaded.is_none());
-    let o = crate::util::brushfire(&["report", ws.to_str().unwrap(), "--out", dir.join("r.html").to_str().unwrap()]);
+    let o = crate::util::brushfire(&[
+        "report",
+        ws.to_str().unwrap(),
+        "--out",
+        dir.join("r.html").to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("version 7 is newer"));
     assert!(!dir.join("r.html").exists());

@@ -267,4 +267,3 @@ pub(crate) fn run_recipe(cs: &mut CleanState) {
         apply::apply_recipe(&orig.df, &recipe).map_err(|e| e.to_string())
     }));
 }
-

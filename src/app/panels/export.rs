@@ -72,7 +72,10 @@ pub fn handle_treemap_export(app: &mut BrushfireApp) {
     save_bytes_dialog(app, "treemap", name, ext, &bytes);
 }
 
-pub fn handle_graph_action(app: &mut BrushfireApp, action: Option<crate::views::graph::graph_ui::GraphAction>) {
+pub fn handle_graph_action(
+    app: &mut BrushfireApp,
+    action: Option<crate::views::graph::graph_ui::GraphAction>,
+) {
     use crate::views::graph::graph_ui::GraphAction;
     match action {
         Some(GraphAction::Edit(e)) => app.apply_edit(crate::app::VIEW_GRAPH, e),

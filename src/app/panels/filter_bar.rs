@@ -89,4 +89,3 @@ pub fn status_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         }
     });
 }
-

@@ -39,7 +39,10 @@ pub fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 app.save_workspace_ui_action(true);
             }
             if ui
-                .add_enabled(app.loaded.is_some() && app.report_job.is_none(), egui::Button::new("Export report…"))
+                .add_enabled(
+                    app.loaded.is_some() && app.report_job.is_none(),
+                    egui::Button::new("Export report…"),
+                )
                 .clicked()
             {
                 ui.close();
@@ -97,4 +100,3 @@ pub fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         }
     });
 }
-

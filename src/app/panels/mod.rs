@@ -72,7 +72,10 @@ impl PanelsState {
         if treemap_visible {
             n.insert(
                 super::VIEW_TREEMAP,
-                Need::Tree { levels: self.treemap.levels().to_vec(), measure: self.treemap.measure().to_string() },
+                Need::Tree {
+                    levels: self.treemap.levels().to_vec(),
+                    measure: self.treemap.measure().to_string(),
+                },
             );
         }
         if let (true, Some(g)) = (graph_visible, &self.graph) {
@@ -171,7 +174,6 @@ impl PanelsState {
     }
 }
 
-
 pub fn default_graph_fields(cat: &[String]) -> Vec<String> {
     let has = |f: &str| cat.iter().any(|c| c == f);
     if has("src_ip") && has("dst_port") && has("dst_ip") {
@@ -182,7 +184,6 @@ pub fn default_graph_fields(cat: &[String]) -> Vec<String> {
         cat.iter().take(2).cloned().collect()
     }
 }
-
 
 /// The whole window.
 pub fn root_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
@@ -224,4 +225,3 @@ pub fn root_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     });
     export::drive_export(app);
 }
-

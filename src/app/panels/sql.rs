@@ -175,4 +175,3 @@ pub fn result_table_ui(ui: &mut egui::Ui, df: &DataFrame, id: &str) {
         });
     });
 }
-

@@ -64,4 +64,3 @@ pub fn summary_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         });
     });
 }
-

@@ -24,7 +24,9 @@ pub fn time_series_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: View
     };
     state.marks = marks;
     let data = match app.outputs.get(&view) {
-        Some(Output::Time { origin_us, bucket_us, total, series, measure, .. }) if *measure == state.measure => {
+        Some(Output::Time { origin_us, bucket_us, total, series, measure, .. })
+            if *measure == state.measure =>
+        {
             Some(crate::views::timeseries::timeseries_ui::TimeData {
                 origin_us: *origin_us,
                 bucket_us: *bucket_us,
@@ -34,7 +36,8 @@ pub fn time_series_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: View
         }
         _ => None,
     };
-    let edit = crate::views::timeseries::timeseries_ui::timeseries_ui(ui, state, data, own.as_ref(), &split_fields);
+    let edit =
+        crate::views::timeseries::timeseries_ui::timeseries_ui(ui, state, data, own.as_ref(), &split_fields);
     if let Some(e) = edit {
         app.apply_edit(view, e);
     }
@@ -62,8 +65,15 @@ pub fn topn_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: ViewId) {
     if let Some(Output::Error(e)) = out {
         ui.colored_label(egui::Color32::RED, e);
     }
-    let edit =
-        crate::views::topn::topn_ui::topn_ui(ui, view as usize, state, data, own.as_ref(), &cols, &mut app.hover);
+    let edit = crate::views::topn::topn_ui::topn_ui(
+        ui,
+        view as usize,
+        state,
+        data,
+        own.as_ref(),
+        &cols,
+        &mut app.hover,
+    );
     if let Some(e) = edit {
         app.apply_edit(view, e);
     }
@@ -134,4 +144,3 @@ pub fn graph_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let action = crate::views::graph::graph_ui::graph_ui(ui, g, cols, tuples, own, &mut app.hover);
     handle_graph_action(app, action);
 }
-

@@ -61,7 +61,10 @@ mod tests {
     fn ports_parse_with_clear_errors() {
         assert_eq!(parse_ports("20, 21 53;80").unwrap(), vec![20, 21, 53, 80]);
         assert!(parse_ports("80, http").unwrap_err().contains("'http'"));
-        assert!(parse_ports("70000").unwrap_err().contains("'70000'"), "out of range is an error, not dropped");
+        assert!(
+            parse_ports("70000").unwrap_err().contains("'70000'"),
+            "out of range is an error, not dropped"
+        );
     }
 
     #[test]

@@ -200,7 +200,9 @@ pub fn timeseries_ui(
         for (x, title) in &marks {
             pui.vline(VLine::new("", *x).color(palette::BAR_SELECTED).width(1.0));
             let at = PlotPoint::new(*x, b.max()[1] * 0.97);
-            pui.text(Text::new("", at, egui::RichText::new(title.as_str()).small()).anchor(egui::Align2::LEFT_TOP));
+            pui.text(
+                Text::new("", at, egui::RichText::new(title.as_str()).small()).anchor(egui::Align2::LEFT_TOP),
+            );
         }
         (b.min()[0], b.max()[0])
     });
