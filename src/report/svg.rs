@@ -48,8 +48,13 @@ pub fn time_series_svg(s: &Series, width: f32, height: f32) -> String {
     let (left, right, top, bottom) = (54.0f32, 10.0f32, 10.0f32, 28.0f32);
     let plot_w = (width - left - right).max(10.0);
     let plot_h = (height - top - bottom).max(10.0);
-    // About one bar per 3 px at most.
-    let k = ((s.counts.len() as f32 * 3.0 / plot_w).ceil() as usize).max(1);
+    // About one bar per 3 px at most, each bar a friendly span (minutes, hours, days).
+    let want_us = s.bucket_us as f64 * s.counts.len() as f64 * 3.0 / plot_w as f64;
+    const FRIENDLY_MIN: [i64; 12] = [1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 10080];
+    let friendly_us =
+        FRIENDLY_MIN.iter().map(|m| m * 60_000_000).find(|f| *f as f64 >= want_us).unwrap_or(i64::MAX);
+    let k =
+        ((friendly_us as f64 / s.bucket_us.max(1) as f64).ceil() as usize).clamp(1, s.counts.len().max(1));
     let bars: Vec<i64> = s.counts.chunks(k).map(|c| c.iter().sum()).collect();
     let bucket_us = s.bucket_us * k as i64;
     let span_us = (bars.len() as i64 * bucket_us).max(1);
