@@ -9,4 +9,6 @@ pub mod data;
 pub mod graph;
 pub mod guard;
 pub mod linking;
+pub mod report;
 pub mod views;
+pub mod workspace;

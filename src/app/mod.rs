@@ -1,8 +1,13 @@
-//! eframe glue: owns the loaded table, the selection and the coordinator; lays out the views and
-//! routes their edits. Loading, linking queries, layout and exports all run off this thread.
+//! eframe glue: owns the loaded table, the selection and the coordinator; the desk of tiles lays
+//! out the views and routes their edits. Loading, linking queries, layout and exports all run off
+//! this thread.
+pub mod bookmarks;
+pub mod desk;
+pub mod jobs;
 pub mod loader;
 mod open_as;
-mod panels;
+pub mod panels;
+pub mod workspace_io;
 
 use crate::data::Table;
 use crate::linking::coordinator::{Coordinator, Event};
@@ -12,6 +17,7 @@ use crate::views::common::{FilePicker, Hover, RfdPicker, ViewEdit};
 use crate::views::table::table_ui::TableState;
 use crate::views::timeseries::timeseries_ui::TimeSeriesState;
 use crate::views::topn::topn_ui::TopNState;
+use desk::{Desk, Pane};
 use loader::LoadJob;
 use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
@@ -114,14 +120,24 @@ pub struct BrushfireApp {
     pub outputs: BTreeMap<ViewId, Output>,
     pub last_compute_ms: f64,
     pub last_strategy: &'static str,
-    pub ts: TimeSeriesState,
-    pub topn: Vec<TopNState>,
+    /// Time series instances by ViewId (the first is [`VIEW_TIME`]).
+    pub ts: BTreeMap<ViewId, TimeSeriesState>,
+    /// Top-N list instances by ViewId (the default four are [`VIEW_TOPN`]).
+    pub topn: BTreeMap<ViewId, TopNState>,
     pub table: TableState,
+    /// The tiles on screen.
+    pub desk: Desk,
+    /// Set to bring a workbench view to the front (the desk adds it when it was closed).
     pub tab: Tab,
     pub hover: Option<Hover>,
     pub error: Option<String>,
     pub status: String,
     pub panels: panels::PanelsState,
+    /// The open workspace: its file, notes, bookmarks, and a reopen in progress.
+    pub workspace: workspace_io::WorkspaceState,
+    /// "Bookmark this selection" dialog, while open.
+    pub bookmark_draft: Option<bookmarks::Draft>,
+    pub report_job: Option<jobs::Job<PathBuf>>,
     /// Table rows of the whole selection, when a panel asked for them (export, SQL `selection`).
     pub all_rows: Option<Arc<Vec<u32>>>,
     want_all_rows: bool,
@@ -141,21 +157,32 @@ impl BrushfireApp {
             outputs: BTreeMap::new(),
             last_compute_ms: 0.0,
             last_strategy: "",
-            ts: TimeSeriesState::default(),
-            topn: ["src_ip", "dst_ip", "dst_port", "proto"].iter().map(|f| TopNState::new(f)).collect(),
+            ts: [(VIEW_TIME, TimeSeriesState::default())].into_iter().collect(),
+            topn: VIEW_TOPN
+                .iter()
+                .zip(["src_ip", "dst_ip", "dst_port", "proto"])
+                .map(|(id, f)| (*id, TopNState::new(f)))
+                .collect(),
             table: TableState::default(),
+            desk: Desk::default(),
             tab: Tab::Records,
             hover: None,
             error: None,
             status: String::new(),
             panels: panels::PanelsState::default(),
+            workspace: Default::default(),
+            bookmark_draft: None,
+            report_job: None,
             all_rows: None,
             want_all_rows: false,
             sent_seq: 0,
         };
         app.table.reset();
-        if !files.is_empty() {
-            app.open(files);
+        // A workspace among the files opens as a workspace (its sources come from it).
+        match files.iter().find(|f| is_workspace_file(f)).cloned() {
+            Some(ws) => app.open_workspace(&ws),
+            None if !files.is_empty() => app.open(files),
+            None => {}
         }
         app
     }
@@ -172,11 +199,20 @@ impl BrushfireApp {
     pub fn set_table(&mut self, table: Table, keep_view_config: bool) {
         let loaded = Loaded::new(table);
         if !keep_view_config {
+            // The first four lists get the data's natural fields; a list added later keeps its
+            // field when the new table has it.
             let fields = loaded.default_topn_fields();
-            for (s, f) in self.topn.iter_mut().zip(fields) {
-                *s = TopNState::new(&f);
+            for (i, s) in self.topn.values_mut().enumerate() {
+                let field = match fields.get(i) {
+                    Some(f) => f.clone(),
+                    None if loaded.categorical.contains(&s.field) => s.field.clone(),
+                    None => loaded.categorical.first().cloned().unwrap_or_else(|| "time".into()),
+                };
+                *s = TopNState::new(&field);
             }
-            self.ts.reset();
+            for s in self.ts.values_mut() {
+                s.reset();
+            }
             self.panels.on_new_table(&loaded);
         }
         self.table.reset();
@@ -196,20 +232,32 @@ impl BrushfireApp {
     /// Needs of the views that are visible now.
     fn needs(&self) -> BTreeMap<ViewId, Need> {
         let mut n = BTreeMap::new();
-        n.insert(
-            VIEW_TIME,
-            Need::Time { measure: self.ts.measure.clone(), split: self.ts.split.clone().map(|f| (f, 5)) },
-        );
-        for (i, s) in self.topn.iter().enumerate() {
-            n.insert(
-                VIEW_TOPN[i],
-                Need::TopN {
-                    field: s.field.clone(),
-                    offset: s.offset,
-                    limit: s.limit,
-                    measure: "count".into(),
-                },
-            );
+        let visible = self.desk.visible_panes();
+        for p in &visible {
+            match p {
+                Pane::TimeSeries { id } => {
+                    if let Some(s) = self.ts.get(id) {
+                        n.insert(
+                            *id,
+                            Need::Time { measure: s.measure.clone(), split: s.split.clone().map(|f| (f, 5)) },
+                        );
+                    }
+                }
+                Pane::TopN { id } => {
+                    if let Some(s) = self.topn.get(id) {
+                        n.insert(
+                            *id,
+                            Need::TopN {
+                                field: s.field.clone(),
+                                offset: s.offset,
+                                limit: s.limit,
+                                measure: "count".into(),
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
         }
         // The records count drives the status line, so the table is always asked for.
         n.insert(
@@ -220,7 +268,7 @@ impl BrushfireApp {
                 sort: self.table.sort.clone(),
             },
         );
-        self.panels.needs(self.tab, &mut n);
+        self.panels.needs(visible.contains(&Pane::Treemap), visible.contains(&Pane::Graph), &mut n);
         n
     }
 
@@ -233,6 +281,7 @@ impl BrushfireApp {
                     Ok(table) => {
                         self.status = format!("loaded {} records ({})", table.rows(), table.format);
                         self.set_table(table, false);
+                        self.advance_workspace(false);
                     }
                     Err(e) => self.error = Some(e),
                 }
@@ -265,7 +314,7 @@ impl BrushfireApp {
         }
         if self.loaded.is_some() && self.engine_ready {
             let needs = self.needs();
-            let want_all = self.panels.wants_all_rows(self.tab);
+            let want_all = self.panels.wants_all_rows(self.desk.visible_panes().contains(&Pane::Sql));
             let changed = match &self.last_request {
                 Some((v, n)) => *v != self.sel.version || *n != needs || want_all != self.want_all_rows,
                 None => true,
@@ -283,11 +332,16 @@ impl BrushfireApp {
             }
         }
         // Background jobs of panels (export, SQL, cleaning).
+        self.autosave_last_session();
+        if self.pump_report() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
         if self.panels.pump() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
         if let Some(t) = self.panels.take_new_table() {
             self.set_table(t, true);
+            self.advance_workspace(true);
         }
         if let Some(c) = self.panels.take_clause() {
             self.sel.set(c.0, c.1, false);
@@ -309,6 +363,7 @@ impl BrushfireApp {
         self.pump(&ctx);
         self.handle_input(&ctx);
         panels::root_ui(self, ui);
+        bookmarks::bookmark_dialog_ui(self, &ctx);
         // Pointer left every view: no highlight.
         if !ctx.is_pointer_over_egui() {
             self.hover = None;
@@ -348,6 +403,15 @@ impl eframe::App for BrushfireApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_root(ui);
     }
+
+    fn on_exit(&mut self) {
+        self.save_last_session();
+    }
+}
+
+/// `*.brushfire`: a workspace, not a log.
+pub fn is_workspace_file(p: &std::path::Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("brushfire"))
 }
 
 /// The bundled sample, found beside the sources or the executable.
@@ -367,6 +431,7 @@ pub fn run_gui(
     properties: Option<PathBuf>,
     format: Option<String>,
 ) -> anyhow::Result<()> {
+    let opened_workspace = files.iter().any(|f| is_workspace_file(f));
     let files = if files.is_empty() {
         match bundled_sample() {
             Some(s) => vec![s],
@@ -387,9 +452,15 @@ pub fn run_gui(
         options,
         Box::new(move |_cc| {
             let mut app = BrushfireApp::new(Arc::new(RfdPicker), Vec::new());
+            app.workspace.state_dir = workspace_io::WorkspaceState::default_state_dir();
             app.panels.graph_properties = properties;
-            if !files.is_empty() {
-                app.open_as(files, format);
+            if !opened_workspace {
+                app.find_last_session();
+            }
+            match files.iter().find(|f| is_workspace_file(f)) {
+                Some(ws) => app.open_workspace(ws),
+                None if !files.is_empty() => app.open_as(files, format),
+                None => {}
             }
             Ok(Box::new(app))
         }),

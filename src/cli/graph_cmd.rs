@@ -160,9 +160,7 @@ pub fn run(a: GraphArgs) -> Result<()> {
     };
     match a.out {
         Some(p) => {
-            let tmp = p.with_extension("tmp-graph");
-            std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
-            std::fs::rename(&tmp, &p).with_context(|| format!("{}: cannot write", p.display()))?;
+            crate::data::atomic::write_bytes_atomic(&p, &a.files, text.as_bytes())?;
             eprintln!("{} nodes, {} edges -> {}", g.graph.node_count(), g.graph.edge_count(), p.display());
         }
         None => out!("{text}"),

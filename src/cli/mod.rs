@@ -126,6 +126,13 @@ pub enum Command {
     },
     /// Build an AfterGlow link graph and write DOT, GDF, GraphML or GraphSON.
     Graph(graph_cmd::GraphArgs),
+    /// Write the report of a workspace (every bookmark: filters, counts, time series, top-N
+    /// tables) as self-contained HTML, or Markdown when --out ends in .md.
+    Report {
+        workspace: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the field dictionary and the per-format mappings (Markdown).
     Fields,
     /// List the formats --format accepts, each with a description and an example line.
@@ -217,18 +224,22 @@ pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Generate { rows, seed, days, out, truth } => {
             let opts = data::generate::GenOptions { rows, seed, days, ..Default::default() };
-            let tmp = out.with_extension("tmp-gen");
-            let f =
-                std::fs::File::create(&tmp).with_context(|| format!("{}: cannot create", tmp.display()))?;
             let gz = out.extension().is_some_and(|e| e == "gz");
-            let t = if gz {
-                let enc = flate2::write::GzEncoder::new(f, flate2::Compression::new(6));
-
-                data::generate::generate(&opts, enc)?
-            } else {
-                data::generate::generate(&opts, f)?
-            };
-            std::fs::rename(&tmp, &out).with_context(|| format!("{}: cannot write", out.display()))?;
+            let io = |e: std::io::Error| data::DataError::io(&out, e);
+            let mut truth_out = None;
+            data::atomic::write_atomic(&out, &[], |w| {
+                let t = if gz {
+                    let mut enc = flate2::write::GzEncoder::new(&mut *w, flate2::Compression::new(6));
+                    let t = data::generate::generate(&opts, &mut enc).map_err(io)?;
+                    enc.finish().map_err(io)?;
+                    t
+                } else {
+                    data::generate::generate(&opts, &mut *w).map_err(io)?
+                };
+                truth_out = Some(t);
+                Ok(())
+            })?;
+            let t = truth_out.context("generator wrote no ground truth")?;
             let md = data::generate::ground_truth_markdown(&opts, &t);
             match truth {
                 Some(p) => {
@@ -236,6 +247,10 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
                 None => eprintln!("{md}"),
             }
+        }
+        Command::Report { workspace, out } => {
+            let d = crate::report::report_from_workspace(&workspace, &out).map_err(anyhow::Error::msg)?;
+            eprintln!("{} bookmark(s) -> {}", d.bookmarks.len(), out.display());
         }
         Command::Clean { files, recipe, preset, out, load: la } => {
             let fmt = ExportFormat::from_path(&out).with_context(|| {

@@ -72,26 +72,12 @@ pub fn export_atomic_chunked(
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<()> {
     use std::sync::atomic::Ordering;
-    let canon_target = std::fs::canonicalize(target).ok();
-    for i in inputs {
-        if let (Some(t), Ok(ci)) = (&canon_target, std::fs::canonicalize(i)) {
-            if *t == ci {
-                return Err(DataError::format(target, "refusing to overwrite an input file"));
-            }
-        }
-    }
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name =
-        target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "export".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> Result<()> {
-        let f = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        let mut w = std::io::BufWriter::new(f);
+    super::atomic::write_atomic(target, inputs, |w| {
         let n = df.height();
         let perr = |e: PolarsError| DataError::format(target, e.to_string());
         match format {
             ExportFormat::Parquet => {
-                let mut bw = ParquetWriter::new(&mut w).batched(df.schema()).map_err(perr)?;
+                let mut bw = ParquetWriter::new(&mut *w).batched(df.schema()).map_err(perr)?;
                 let mut off = 0;
                 while off < n || off == 0 {
                     if cancel.load(Ordering::Relaxed) {
@@ -115,11 +101,11 @@ pub fn export_atomic_chunked(
                     }
                     let mut chunk = df.slice(off as i64, CHUNK_ROWS);
                     match format {
-                        ExportFormat::Csv => CsvWriter::new(&mut w)
+                        ExportFormat::Csv => CsvWriter::new(&mut *w)
                             .include_header(off == 0)
                             .finish(&mut chunk)
                             .map_err(perr)?,
-                        _ => JsonWriter::new(&mut w)
+                        _ => JsonWriter::new(&mut *w)
                             .with_json_format(JsonFormat::JsonLines)
                             .finish(&mut chunk)
                             .map_err(perr)?,
@@ -132,12 +118,6 @@ pub fn export_atomic_chunked(
                 }
             }
         }
-        let f = w.into_inner().map_err(|e| DataError::io(&tmp, e.into_error()))?;
-        f.sync_all().map_err(|e| DataError::io(&tmp, e))?;
-        std::fs::rename(&tmp, target).map_err(|e| DataError::io(target, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        Ok(())
+    })
 }

@@ -1,4 +1,5 @@
 //! The data layer: formats, field dictionary, loading, SQL and export. Polars only, no GUI.
+pub mod atomic;
 pub mod builder;
 pub mod clean;
 pub mod dictionary;

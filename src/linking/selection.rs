@@ -205,6 +205,11 @@ impl SelectionHistory {
         self.commit(next, continuing);
     }
 
+    /// Replaces the whole selection as one undoable step (restoring a bookmark).
+    pub fn replace(&mut self, next: Selection) {
+        self.commit(next, false);
+    }
+
     pub fn clear_all(&mut self) {
         self.commit(Selection::default(), false);
     }
@@ -229,6 +234,19 @@ impl SelectionHistory {
             }
             None => false,
         }
+    }
+
+    /// Current selection with its undo and redo stacks (oldest first), for saving.
+    pub fn parts(&self) -> (&Selection, &[Selection], &[Selection]) {
+        (&self.current, &self.undo, &self.redo)
+    }
+
+    /// A history restored from [`Self::parts`]; the version moves on so every view recomputes.
+    pub fn restore(&mut self, current: Selection, undo: Vec<Selection>, redo: Vec<Selection>) {
+        self.current = current;
+        self.undo = undo;
+        self.redo = redo;
+        self.version += 1;
     }
 
     pub fn can_undo(&self) -> bool {

@@ -147,7 +147,15 @@ mod glyph_tests {
         // Characters inside string literals of the UI sources.
         let sources = [
             include_str!("../app/mod.rs"),
-            include_str!("../app/panels.rs"),
+            include_str!("../app/desk.rs"),
+            include_str!("../app/panels/mod.rs"),
+            include_str!("../app/panels/menu.rs"),
+            include_str!("../app/panels/filter_bar.rs"),
+            include_str!("../app/panels/clean.rs"),
+            include_str!("../app/panels/sql.rs"),
+            include_str!("../app/panels/summary.rs"),
+            include_str!("../app/panels/views.rs"),
+            include_str!("../app/panels/export.rs"),
             include_str!("timeseries/timeseries_ui.rs"),
             include_str!("topn/topn_ui.rs"),
             include_str!("table/table_ui.rs"),

@@ -5,3 +5,4 @@ pub mod apply;
 pub mod flow_repair;
 pub mod recipe;
 pub mod scanners;
+pub mod workbench;

@@ -3,7 +3,7 @@
 use super::{as_steps, brush_for, display_bucket_us, gesture_at, rebin, BrushGesture, Compare};
 use crate::linking::selection::Clause;
 use crate::views::common::{compact, palette, ViewEdit};
-use egui_plot::{Legend, Line, LineStyle, Plot, Span};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoint, Span, Text, VLine};
 
 /// The engine's base series for this view.
 pub struct TimeData<'a> {
@@ -24,6 +24,8 @@ pub struct TimeSeriesState {
     visible: Option<(f64, f64)>,
     reset_view: bool,
     width_px: f32,
+    /// Bookmarks to mark on the time axis: (start secs, title). Set by the app every frame.
+    pub marks: Vec<(f64, String)>,
 }
 
 impl Default for TimeSeriesState {
@@ -37,6 +39,7 @@ impl Default for TimeSeriesState {
             visible: None,
             reset_view: true,
             width_px: 800.0,
+            marks: Vec::new(),
         }
     }
 }
@@ -141,6 +144,7 @@ pub fn timeseries_ui(
     let measure = state.measure.clone();
     let bucket_label = human_duration(bucket_secs);
     let compare = state.compare;
+    let marks = state.marks.clone();
     let plot = Plot::new("timeseries_plot")
         .allow_drag(false)
         .allow_boxed_zoom(false)
@@ -193,6 +197,13 @@ pub fn timeseries_ui(
             );
         }
         let b = pui.plot_bounds();
+        for (x, title) in &marks {
+            pui.vline(VLine::new("", *x).color(palette::BAR_SELECTED).width(1.0));
+            let at = PlotPoint::new(*x, b.max()[1] * 0.97);
+            pui.text(
+                Text::new("", at, egui::RichText::new(title.as_str()).small()).anchor(egui::Align2::LEFT_TOP),
+            );
+        }
         (b.min()[0], b.max()[0])
     });
     state.visible = Some(resp.inner);

@@ -112,12 +112,19 @@ pub fn topn_ui(
             };
             painter.rect_filled(bar, 2.0, color);
             let text_color = ui.visuals().text_color();
+            // The label sits on the bar: dark text on the bright selected/hover fills, or the
+            // dark-theme grey would vanish into the orange.
+            let label_color = if b.selected || highlighted || hovered_here {
+                egui::Color32::from_gray(20)
+            } else {
+                text_color
+            };
             painter.text(
                 rect.left_center() + egui::vec2(3.0, 0.0),
                 egui::Align2::LEFT_CENTER,
                 truncate(&b.label, (bar_max / (font.size * 0.55)) as usize),
                 font.clone(),
-                text_color,
+                label_color,
             );
             let x_count = rect.left() + bar_max + 56.0;
             painter.text(egui::pos2(x_count, rect.center().y), egui::Align2::RIGHT_CENTER, compact_count(b.value), font.clone(), text_color);
