@@ -34,10 +34,13 @@ pub enum Shape {
     MonthDay,
     /// `1117838570` or `1117838570.123` epoch seconds, `1117838570123` epoch milliseconds
     Epoch,
+    /// `I0915 21:17:10.123456    1 main.go:12] msg` (Kubernetes klog / glog: level letter, month
+    /// and day; year assumed)
+    Klog,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 10] = [
+    pub const ALL: [Shape; 11] = [
         Shape::Iso,
         Shape::Compact,
         Shape::ShortYear,
@@ -48,6 +51,7 @@ impl Shape {
         Shape::Syslog,
         Shape::MonthDay,
         Shape::Epoch,
+        Shape::Klog,
     ];
 }
 
@@ -133,6 +137,15 @@ impl LineParser for GenericTextParser {
         };
         let mut rec = Record::new();
         rec.push("time", Value::TimeUs(found.time_us));
+        if found.shape == Shape::Klog {
+            let level = match text.as_bytes()[start.time_at] {
+                b'I' => "info",
+                b'W' => "warn",
+                b'E' => "error",
+                _ => "fatal",
+            };
+            rec.push_str("level", level);
+        }
         if found.year_assumed {
             rec.push("year_assumed", Value::Bool(true));
         }
@@ -482,6 +495,15 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
             if b.get(2) != Some(&b'-') || b.get(5) != Some(&b' ') {
                 return None;
             }
+            let (h, mi, sec, us, j) = hms(b, 6, false)?;
+            let t = assumed_year(mo, d, (h, mi, sec, us), ctx.default_tz_offset_secs, ctx)?;
+            Some(done(t, j, true))
+        }
+        Shape::Klog => {
+            if !matches!(b.first(), Some(b'I' | b'W' | b'E' | b'F')) || b.get(5) != Some(&b' ') {
+                return None;
+            }
+            let (mo, d) = (digits(b, 1, 2)?, digits(b, 3, 2)?);
             let (h, mi, sec, us, j) = hms(b, 6, false)?;
             let t = assumed_year(mo, d, (h, mi, sec, us), ctx.default_tz_offset_secs, ctx)?;
             Some(done(t, j, true))
@@ -837,6 +859,18 @@ mod tests {
             assert_eq!(s(&r, "msg"), Some(*msg), "{line}");
             assert_eq!(s(&r, k), Some(*v), "{line}");
         }
+    }
+
+    #[test]
+    fn klog_lines() {
+        let line = "E0616 10:27:23.650303       1 memcache.go:196] couldn't get resource list";
+        let p = detect_one(line);
+        assert_eq!(p.shape, Some(Shape::Klog));
+        let r = parse(&p, line);
+        assert_eq!(t(&r), civil_to_us(2021, 6, 16, 10, 27, 23, 650_303, 0));
+        assert_eq!(s(&r, "level"), Some("error"));
+        assert_eq!(r.get("pid"), Some(&Value::Int(1)));
+        assert_eq!(s(&r, "msg"), Some("memcache.go:196] couldn't get resource list"));
     }
 
     #[test]
