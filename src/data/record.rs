@@ -73,6 +73,12 @@ pub trait LineParser: Send + Sync {
     fn continuation(&self, _line: &[u8]) -> Option<Continuation> {
         None
     }
+    /// True when [`LineParser::continuation`] may return something: the loader then keeps every
+    /// parsed line until the whole file is read, since a continuation may belong to any earlier
+    /// record of its stream. Other formats are parsed and stored batch by batch.
+    fn spans_lines(&self) -> bool {
+        false
+    }
 }
 
 /// A line that continues an earlier record's message instead of being a record of its own.

@@ -168,6 +168,10 @@ impl LineParser for ContainerParser {
         Ok(Some(rec))
     }
 
+    fn spans_lines(&self) -> bool {
+        true
+    }
+
     fn continuation(&self, line: &[u8]) -> Option<Continuation> {
         let text = clean(line);
         let (service, payload) = split_prefix(&text)?;

@@ -158,6 +158,10 @@ impl LineParser for GenericTextParser {
         Ok(Some(rec))
     }
 
+    fn spans_lines(&self) -> bool {
+        true
+    }
+
     fn continuation(&self, line: &[u8]) -> Option<Continuation> {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches(['\r', '\n']);
