@@ -8,7 +8,7 @@ use egui_kittest::Harness;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, BrushfireApp> {
+pub(crate) fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, BrushfireApp> {
     let app = BrushfireApp::new(Arc::new(PresetPicker::default()), files);
     Harness::builder()
         .with_size([1600.0, 1000.0])
@@ -16,7 +16,7 @@ fn harness(files: Vec<std::path::PathBuf>) -> Harness<'static, BrushfireApp> {
 }
 
 /// Steps frames until the views show the answer to the newest request.
-fn settle(h: &mut Harness<'static, BrushfireApp>) {
+pub(crate) fn settle(h: &mut Harness<'static, BrushfireApp>) {
     let t0 = Instant::now();
     loop {
         h.step();
@@ -49,14 +49,14 @@ fn topn_values(app: &BrushfireApp, i: usize) -> Vec<(String, i64)> {
     }
 }
 
-fn passing(app: &BrushfireApp) -> i64 {
+pub(crate) fn passing(app: &BrushfireApp) -> i64 {
     match app.outputs.get(&VIEW_TABLE) {
         Some(Output::Table { passing, .. }) => *passing,
         _ => -1,
     }
 }
 
-fn time_total(app: &BrushfireApp) -> i64 {
+pub(crate) fn time_total(app: &BrushfireApp) -> i64 {
     match app.outputs.get(&brushfire::app::VIEW_TIME) {
         Some(Output::Time { total, .. }) => total.iter().sum(),
         _ => -1,

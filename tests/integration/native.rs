@@ -373,3 +373,18 @@ fn netlogon_year_from_file_time() {
     assert_eq!(v["time_min"], "2020-09-14T14:00:01Z");
     assert!(v["notes"].to_string().contains("2021"), "{}", v["notes"]);
 }
+
+/// The app shows a native file in the linked views like any other log: a Zerologon burst in
+/// netlogon.log, clicked in a top-N list, filters the time series and the table.
+#[test]
+fn app_shows_netlogon_burst_in_linked_views() {
+    use crate::gui::{harness, passing, settle, time_total};
+    use egui_kittest::kittest::Queryable;
+    let mut h = harness(vec![fixture("zerologon-burst-netlogon.log")]);
+    settle(&mut h);
+    assert_eq!((time_total(h.state()), passing(h.state())), (526, 526));
+    h.get_by_label("src_ip 10.0.0.66").click();
+    settle(&mut h);
+    // 256 challenges from the attacker's address and the RPC error naming it.
+    assert_eq!((time_total(h.state()), passing(h.state())), (257, 257));
+}
