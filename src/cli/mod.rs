@@ -216,6 +216,8 @@ impl Command {
             Command::Fields => "fields",
             Command::Bench { .. } => "bench",
             Command::Query { .. } => "query",
+            Command::Report { .. } => "report",
+            Command::Formats => "formats",
         }
     }
 }

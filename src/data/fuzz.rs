@@ -314,13 +314,18 @@ pub fn line_parsers() -> Vec<(&'static str, Box<dyn LineParser>)> {
         ("suricata-eve", Box::new(jsonl::JsonLinesParser::suricata())),
         ("windows-evtx-json", Box::new(windows::WindowsParser::evtx())),
         ("windows-flat-json", Box::new(windows::WindowsParser::flat())),
-        ("nfdump-text", Box::new(nfdump_text::NfdumpTextParser)),
+        ("nfdump-text", Box::new(nfdump_text::NfdumpTextParser::EXTENDED)),
+        ("nfdump-long", Box::new(nfdump_text::NfdumpTextParser::LONG)),
+        ("nfdump-line", Box::new(nfdump_text::NfdumpTextParser::LINE)),
         ("syslog", Box::new(syslog::SyslogParser)),
         ("apache-access", Box::new(web::AccessParser)),
         ("apache-error", Box::new(web::ErrorParser)),
         ("cef", Box::new(cef::CefParser)),
         ("leef", Box::new(cef::LeefParser)),
         ("snare", Box::new(snare::SnareParser)),
+        ("netlogon", Box::new(crate::data::formats::netlogon::NetlogonParser)),
+        ("logfmt", Box::new(crate::data::formats::logfmt::LogfmtParser)),
+        ("generic-text", Box::new(crate::data::formats::generic_text::GenericTextParser::any())),
     ]
 }
 

@@ -15,9 +15,8 @@
 //! fields, so a Zerologon burst (hundreds of failed `NetrServerAuthenticate3` for one DC account,
 //! then a `NetrServerPasswordSet2`) shows in the time series and the top-N lists.
 
-use crate::data::record::{
-    civil_to_us, roll_back_assumed_year, LineParser, LineResult, ParseContext, Record, Value,
-};
+use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::timeparse;
 
 pub struct NetlogonParser;
 
@@ -55,27 +54,22 @@ fn parse_stamp(s: &str) -> Option<(u32, u32, u32, u32, u32)> {
     Some((mo, d, h, mi, sec))
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        4 | 6 | 9 | 11 => 30,
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
 fn parse(line: &str, ctx: &ParseContext) -> Result<Record, String> {
     let stamp = line.get(..14).ok_or("netlogon: line too short for 'MM/DD HH:MM:SS'")?;
     let (mo, d, h, mi, sec) = parse_stamp(stamp).ok_or_else(|| format!("netlogon: bad time {stamp:?}"))?;
+    // No year in the line: the assumed year, or the year before when that puts the line more than
+    // a day after the file's modification time (a January file holding December's lines), the
+    // same rule as syslog. 02/29 must exist in the year the line ends up in.
     let year = ctx.default_year as i64;
-    let assumed = civil_to_us(year, mo, d, h, mi, sec, 0, ctx.default_tz_offset_secs);
-    let rest_us = (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * 1_000_000;
-    let t = roll_back_assumed_year(assumed, year, mo, d, rest_us, ctx);
-    // 02/29 is valid only in the year the line ends up in (a January file may hold last year's).
-    let final_year = if t == assumed { year } else { year - 1 };
-    if d > days_in_month(final_year, mo) {
-        return Err(format!("netlogon: no day {d} in month {mo} of {final_year}"));
+    let in_year = |y: i64| timeparse::civil_us(y, mo, d, h, mi, sec, 0, ctx.default_tz_offset_secs);
+    let after_file = |t: i64| ctx.latest_us.is_some_and(|l| t > l.saturating_add(86_400_000_000));
+    let t = match in_year(year) {
+        Ok(t) if after_file(t) => in_year(year - 1),
+        Ok(t) => Ok(t),
+        Err(_) if ctx.latest_us.is_some() && in_year(year - 1).is_ok_and(|t| !after_file(t)) => in_year(year - 1),
+        Err(e) => Err(e),
     }
+    .map_err(|e| format!("netlogon: {stamp:?}: {e}"))?;
     let rest = line[14..].trim_start();
     let (category, rest) = bracketed(rest).ok_or("netlogon: expected [CATEGORY] after the time")?;
     if category.is_empty() || !category.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
@@ -201,6 +195,7 @@ pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
 
 #[cfg(test)]
 mod tests {
+    use crate::data::timeparse::civil_to_us;
     use super::*;
 
     fn ctx(year: i32) -> ParseContext {
