@@ -401,10 +401,22 @@ pub fn desk_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         app.desk.shown_tab = Some(app.tab);
     }
     let before = app.desk.all_panes().len();
+    let visible_before = app.desk.visible_panes();
     let mut tree =
         std::mem::replace(&mut app.desk.tree, Tree::empty(egui::Id::unique("brushfire_desk_swap")));
     tree.ui(&mut DeskBehavior { app }, ui);
     app.desk.tree = tree;
+    // A workbench tab the analyst brought to the front (by clicking it) becomes `app.tab`, so the
+    // app's idea of the view in front follows the desk instead of a stale request.
+    let visible = app.desk.visible_panes();
+    let fronted = Tab::ALL.into_iter().find(|t| {
+        let p = pane_of_tab(*t);
+        visible.contains(&p) && !visible_before.contains(&p)
+    });
+    if let Some(t) = fronted {
+        app.tab = t;
+        app.desk.shown_tab = Some(t);
+    }
     if app.desk.all_panes().len() != before {
         app.sync_view_states();
     }

@@ -168,6 +168,11 @@ fn parse_3164<'a>(mut rec: Record, s: &'a str, ctx: &ParseContext) -> Result<Env
     let (time_us, rest) = if s.as_bytes().first().is_some_and(|b| b.is_ascii_digit()) {
         // rsyslog high-precision variant: ISO timestamp instead of the BSD one.
         let (ts, rest) = s.split_once(' ').ok_or(EXPECT)?;
+        // A date alone ("2015-07-29 17:41:44,747 - INFO ...") is an application log's time, not
+        // rsyslog's RFC 3339 stamp: leave it to the generic text reader.
+        if !ts.contains('T') {
+            return Err(EXPECT.to_string());
+        }
         (timeparse::iso_us(ts.as_bytes(), ctx.default_tz_offset_secs).map_err(why)?, rest)
     } else {
         let t = timeparse::syslog_prefix_us(s, ctx.default_year, ctx.default_tz_offset_secs, ctx.latest_us)
