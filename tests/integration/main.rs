@@ -7,7 +7,7 @@ mod cli;
 mod desk;
 mod gui;
 mod linking;
-mod proptests;
 mod native;
+mod proptests;
 mod real_data;
 mod util;

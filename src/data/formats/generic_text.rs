@@ -418,16 +418,7 @@ fn at(s: &str, shape: Shape, ctx: &ParseContext) -> Option<Found> {
                 return None;
             }
             let (h, mi, sec, us, j) = hms(b, 7, true)?;
-            let t = civil(
-                2000 + i64::from(y),
-                mo,
-                d,
-                h,
-                mi,
-                sec,
-                us,
-                ctx.default_tz_offset_secs,
-            )?;
+            let t = civil(2000 + i64::from(y), mo, d, h, mi, sec, us, ctx.default_tz_offset_secs)?;
             Some(done(t, j, false))
         }
         Shape::Apache | Shape::DayMonYear => {

@@ -66,7 +66,9 @@ fn parse(line: &str, ctx: &ParseContext) -> Result<Record, String> {
     let t = match in_year(year) {
         Ok(t) if after_file(t) => in_year(year - 1),
         Ok(t) => Ok(t),
-        Err(_) if ctx.latest_us.is_some() && in_year(year - 1).is_ok_and(|t| !after_file(t)) => in_year(year - 1),
+        Err(_) if ctx.latest_us.is_some() && in_year(year - 1).is_ok_and(|t| !after_file(t)) => {
+            in_year(year - 1)
+        }
         Err(e) => Err(e),
     }
     .map_err(|e| format!("netlogon: {stamp:?}: {e}"))?;
@@ -195,8 +197,8 @@ pub fn detect(sample: &[&[u8]]) -> Option<Box<dyn LineParser>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::data::timeparse::civil_to_us;
     use super::*;
+    use crate::data::timeparse::civil_to_us;
 
     fn ctx(year: i32) -> ParseContext {
         ParseContext { default_year: year, ..Default::default() }
