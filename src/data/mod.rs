@@ -7,6 +7,7 @@ pub mod export;
 pub mod formats;
 pub mod generate;
 pub mod load;
+pub mod net;
 pub mod record;
 pub mod sql;
 pub mod table;

@@ -334,19 +334,13 @@ impl Engine {
                         let labels = &self.idx.dims[d].labels;
                         let set: Vec<bool> = match pred {
                             Pred::Eq { value, .. } => labels.iter().map(|l| l == value).collect(),
-                            Pred::InPrefix { prefix, .. }
-                                if prefix == crate::views::treemap::ipgroup::NON_IP =>
-                            {
+                            Pred::InPrefix { prefix, .. } if prefix == crate::data::net::NON_IP => {
                                 // The treemap's "non-IP" group: values that are not addresses.
-                                labels
-                                    .iter()
-                                    .map(|l| crate::views::treemap::ipgroup::parse_ip(l).is_none())
-                                    .collect()
+                                labels.iter().map(|l| crate::data::net::parse_ip(l).is_none()).collect()
                             }
-                            Pred::InPrefix { prefix, .. } => labels
-                                .iter()
-                                .map(|l| crate::views::treemap::ipgroup::ip_in_prefix(l, prefix))
-                                .collect(),
+                            Pred::InPrefix { prefix, .. } => {
+                                labels.iter().map(|l| crate::data::net::ip_in_prefix(l, prefix)).collect()
+                            }
                             Pred::Range { min, max, .. } => labels
                                 .iter()
                                 .map(|l| l.parse::<f64>().is_ok_and(|x| x >= *min && x <= *max))

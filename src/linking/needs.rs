@@ -118,8 +118,8 @@ impl Planner {
             if let Ok(bits) = bits.parse::<u8>() {
                 let name = level.to_string();
                 return e.idx.ensure_derived_dim(field, &name, |ip| {
-                    crate::views::treemap::ipgroup::prefix_key(ip, bits)
-                        .unwrap_or_else(|| crate::views::treemap::ipgroup::NON_IP.to_string())
+                    crate::data::net::prefix_key(ip, bits)
+                        .unwrap_or_else(|| crate::data::net::NON_IP.to_string())
                 });
             }
         }
