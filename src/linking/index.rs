@@ -51,6 +51,13 @@ impl Dim {
     pub fn has_postings(&self) -> bool {
         self.postings.is_some()
     }
+
+    /// Heap bytes held (codes, labels, postings).
+    pub fn heap_bytes(&self) -> usize {
+        let labels: usize = self.labels.iter().map(|l| l.capacity() + size_of::<String>()).sum();
+        let postings = self.postings.as_ref().map_or(0, |(o, p)| (o.capacity() + p.capacity()) * 4);
+        self.codes.capacity() * 4 + labels + postings
+    }
 }
 
 /// Rows in time order plus dims. `order[pos]` is the table row at index position `pos`.
@@ -241,6 +248,15 @@ impl Index {
             self.weights.insert(measure.to_string(), w);
         }
         self.weights.get(measure).map(|v| v.as_slice())
+    }
+
+    /// Heap bytes held by the index (order, times, dims, weights); the table is not counted.
+    pub fn heap_bytes(&self) -> usize {
+        let weights: usize = self.weights.values().map(|w| w.capacity() * 8).sum();
+        self.order.capacity() * 4
+            + self.time_us.capacity() * 8
+            + self.dims.iter().map(Dim::heap_bytes).sum::<usize>()
+            + weights
     }
 
     /// First position with time >= t.

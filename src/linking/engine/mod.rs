@@ -139,6 +139,16 @@ impl Engine {
         self.idx.n
     }
 
+    /// Heap bytes of the engine's own state (row mask, histograms, weights, caches), not the index.
+    pub fn heap_bytes(&self) -> usize {
+        let hist: usize = self.targets.iter().map(|t| t.hist.capacity() * 8).sum();
+        let weights: usize = self.weights.values().map(|w| w.capacity() * 8).sum();
+        let snap = |s: &Snapshot| s.iter().map(|(_, h)| h.capacity() * 8).sum::<usize>();
+        let cache: usize =
+            self.cache.iter().map(|(_, s)| snap(s)).sum::<usize>() + self.base.as_ref().map_or(0, snap);
+        self.mask.capacity() * 4 + hist + weights + cache
+    }
+
     fn win_bits(p: usize, cw: Option<(usize, usize)>, pw: Option<(usize, usize)>) -> u32 {
         let out = |w: Option<(usize, usize)>| w.is_none_or(|(a, b)| p < a || p >= b);
         (if out(cw) { CUR_BIT } else { 0 }) | (if out(pw) { PREV_BIT } else { 0 })
