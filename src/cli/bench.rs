@@ -108,17 +108,17 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             let resident = current_rss_bytes().unwrap_or(0);
             let table_bytes = t.df.estimated_size() as u64;
             let out = serde_json::json!({
-                "rows": t.rows(),
-                "file_bytes": bytes,
-                "seconds": secs,
-                "mb_per_s": bytes as f64 / 1e6 / secs,
-                "rows_per_s": t.rows() as f64 / secs,
-                "peak_rss_bytes": peak,
-                "rss_after_bytes": resident,
-                "rss_before_bytes": base,
-                "table_estimated_bytes": table_bytes,
-                "rejected": t.rejected.total,
-            });
+                    "rows": t.rows(),
+                    "file_bytes": bytes,
+                    "seconds": secs,
+                    "mb_per_s": bytes as f64 / 1e6 / secs,
+                    "rows_per_s": t.rows() as f64 / secs,
+            "peak_rss_bytes": peak,
+                    "rss_after_bytes": resident,
+                    "rss_before_bytes": base,
+                    "table_estimated_bytes": table_bytes,
+                    "rejected": t.rejected.total,
+                });
             if temp {
                 let _ = std::fs::remove_file(&path);
             }
@@ -225,9 +225,11 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     let mut lat: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut strategies: BTreeMap<String, usize> = BTreeMap::new();
     let mut done = 0;
+    let never = std::sync::atomic::AtomicBool::new(false);
     while done < interactions {
-        // (kind, what) of a click-like edit, measured below.
+        // (kind, what) of a click-like edit, measured below, and the view the pointer is over.
         let mut edit: Option<(&str, String)> = None;
+        let mut hovered: Option<u32> = None;
         match rng.below(20) {
             0..=6 => {
                 // A drag: press somewhere, then 12 pointer moves, each a new brush.
@@ -261,6 +263,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                         .and_then(|c| c.as_values())
                         .is_some_and(|(f, vals, neg)| f == field && !neg && vals.contains(&value.as_str()));
                     let kind = if add && selected { "ctrl_click_removal" } else { "topn_click" };
+                    hovered = Some(view);
                     match crate::views::topn::click(&field, own.as_ref(), &value, add) {
                         Some(c) => sel.clauses.insert(view, c),
                         None => sel.clauses.remove(&view),
@@ -288,6 +291,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                         None => sel.clauses.remove(&V_TREEMAP),
                     };
                     edit = Some(("treemap_click", format!("{} add={add}", path.join(" > "))));
+                    hovered = Some(V_TREEMAP);
                 }
             }
             15..=16 => {
@@ -310,6 +314,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                     let what = format!("{conj:?}");
                     sel.clauses.insert(V_GRAPH, Clause::Match { any_of: vec![conj], negate: false });
                     edit = Some(("graph_selection", what));
+                    hovered = Some(V_GRAPH);
                 }
             }
             17..=18 => {
@@ -319,6 +324,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                     let v = keys[rng.below(keys.len() as u64) as usize];
                     sel.clauses.remove(&v);
                     edit = Some(("clause_removal", format!("view {v}")));
+                    hovered = Some(v);
                 }
             }
             _ => {
@@ -327,6 +333,17 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
             }
         }
         if let Some((kind, what)) = edit {
+            // The pointer entered the view (or the chip) before the click: its cube is built
+            // then, off the UI thread; timed on its own.
+            if let Some(v) = hovered {
+                let (ok, ms) = s.prefetch(v, &never);
+                if ms > 0.5 {
+                    lat.entry("hover_prefetch").or_default().push(ms);
+                }
+                if verbose {
+                    eprintln!("hover view {v}: cube {ok} in {ms:.1} ms");
+                }
+            }
             let (ms, ans) = run(&mut s, &sel);
             if verbose {
                 eprintln!("{kind} {what}: {ms:.1} ms ({})", ans.strategy);
@@ -365,6 +382,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
         "index_bytes_per_row": per_row(index_bytes),
         "engine_bytes": engine_bytes,
         "engine_bytes_per_row": per_row(engine_bytes),
+        "cube_bytes_per_row": per_row(s.engine.cube_bytes()),
         "threads": rayon::current_num_threads(),
     });
     if json {

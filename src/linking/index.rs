@@ -12,6 +12,9 @@ pub struct Dim {
     pub name: String,
     pub codes: Vec<u32>,
     pub labels: Vec<String>,
+    /// For a combined dim: the dims it combines, and each code's codes in them.
+    pub parts: Vec<usize>,
+    pub part_codes: Vec<[u32; 3]>,
     /// Rows per code (whole table), and CSR posting lists built on first use.
     postings: Option<(Vec<u32>, Vec<u32>)>,
 }
@@ -50,6 +53,21 @@ impl Dim {
 
     pub fn has_postings(&self) -> bool {
         self.postings.is_some()
+    }
+
+    /// The posting lists if built (see [`Dim::postings`]).
+    pub fn postings_built(&self) -> Option<(&[u32], &[u32])> {
+        self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice()))
+    }
+
+    /// This dim's code in dim `d` for each of its codes: itself, or one part of a combined dim;
+    /// None when the codes of this dim do not determine `d`'s.
+    pub fn part_of(&self, self_id: usize, d: usize) -> Option<Box<dyn Fn(usize) -> u32 + Sync + '_>> {
+        if d == self_id {
+            return Some(Box::new(|c| c as u32));
+        }
+        let i = self.parts.iter().position(|&p| p == d)?;
+        Some(Box::new(move |c| self.part_codes[c][i]))
     }
 
     /// Heap bytes held (codes, labels, postings).
@@ -127,7 +145,14 @@ impl Index {
 
     pub fn add_dim(&mut self, name: String, codes: Vec<u32>, labels: Vec<String>) -> usize {
         let id = self.dims.len();
-        self.dims.push(Dim { name: name.clone(), codes, labels, postings: None });
+        self.dims.push(Dim {
+            name: name.clone(),
+            codes,
+            labels,
+            parts: Vec::new(),
+            part_codes: Vec::new(),
+            postings: None,
+        });
         self.dim_by_name.insert(name, id);
         id
     }
@@ -169,6 +194,7 @@ impl Index {
         }
         let mut map: HashMap<[u32; 3], u32> = HashMap::new();
         let mut labels = Vec::new();
+        let mut part_codes = Vec::new();
         let mut codes = Vec::with_capacity(self.n);
         for p in 0..self.n {
             let mut key = [0u32; 3];
@@ -190,11 +216,15 @@ impl Index {
                     .collect::<Vec<_>>()
                     .join("\u{1f}");
                 labels.push(label);
+                part_codes.push(key);
                 (labels.len() - 1) as u32
             });
             codes.push(c);
         }
-        self.add_dim(name, codes, labels)
+        let id = self.add_dim(name, codes, labels);
+        self.dims[id].parts = parts.iter().take(3).copied().collect();
+        self.dims[id].part_codes = part_codes;
+        id
     }
 
     /// Time buckets of `bucket_us` from `origin_us` as a dim (labels are bucket start µs).

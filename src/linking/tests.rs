@@ -102,7 +102,13 @@ fn engine_matches_brute_force_over_random_interactions() {
     .collect();
     let t0 = 1_364_774_400_000_000i64;
     let hour = 3_600_000_000i64;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let mut strategies = std::collections::BTreeSet::new();
     for step in 0..240 {
+        // The pointer enters a view before most clicks: its cube makes them lookups.
+        if r.below(3) != 0 {
+            session.prefetch([1, 2, 3][r.below(3) as usize], &never);
+        }
         match r.below(10) {
             0 | 1 => {
                 let a = t0 + r.below(300) as i64 * hour;
@@ -211,6 +217,7 @@ fn engine_matches_brute_force_over_random_interactions() {
             needs: needs.clone(),
             want_all_rows: true,
         });
+        strategies.insert(ans.strategy);
         for (view, field) in [(1u32, "src_ip"), (2, "dst_port"), (3, "proto")] {
             let expect = brute_topn(&df, &sel, view, field);
             let Output::TopN { entries, total, .. } = &ans.outputs[&view] else { panic!("not top-n") };
@@ -281,6 +288,17 @@ fn engine_matches_brute_force_over_random_interactions() {
         let expect_time: i64 =
             (0..df.height()).filter(|&row| sel.others(4).all(|(_, c)| passes(&df, row, c))).count() as i64;
         assert_eq!(bins.iter().sum::<i64>(), expect_time, "step {step}");
+    }
+    // The sequence must have exercised the strategies it is the safety net of.
+    for s in [
+        "lookup",
+        "incremental-complement",
+        "incremental-postings",
+        "rebuild-postings",
+        "rebuild-ranges",
+        "base",
+    ] {
+        assert!(strategies.contains(s), "strategy {s} never used: {strategies:?}");
     }
 }
 

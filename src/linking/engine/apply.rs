@@ -216,7 +216,8 @@ impl Engine {
         };
         let changed_rows = new_codes.as_ref().map_or(0, |(d, _, _)| self.rows_of(*d, &differing));
         let excluded_rows = excluded.as_ref().map_or(0, |(d, c)| self.rows_of(*d, c));
-        let inputs = MatchInputs { n, old, new, cache_hit, lookup: false };
+        let lookup = self.lookup_plan(view, self.clauses.get(&view).map(|(_, c)| c), compiled.as_ref());
+        let inputs = MatchInputs { n, old, new, cache_hit, lookup: lookup.is_some() };
         let choice = strategy::choose_match(&inputs, changed_rows, excluded_rows);
 
         let removed = clause.is_none();
@@ -311,7 +312,11 @@ impl Engine {
                     }
                 }
             }
-            Strategy::Lookup | Strategy::TimeCache | Strategy::TimeIncremental | Strategy::TimeRebuild => {
+            Strategy::Lookup => {
+                let (ci, pass_old, pass_new) = lookup.expect("lookup chosen without a cube");
+                self.apply_lookup(ci, &pass_old, &pass_new, bit);
+            }
+            Strategy::TimeCache | Strategy::TimeIncremental | Strategy::TimeRebuild => {
                 unreachable!("not chosen for a value clause")
             }
         }

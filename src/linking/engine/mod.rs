@@ -4,6 +4,7 @@
 //! A brush that moves a little flips few rows, so only those rows are visited (crossfilter);
 //! a click on a value rebuilds from that value's posting list; a full rescan is the last resort.
 mod apply;
+mod cube;
 pub mod strategy;
 
 use super::index::{Index, SKIP};
@@ -103,6 +104,8 @@ pub struct Engine {
     cache: Vec<(String, Snapshot)>,
     /// Every target with no clause at all ("clear all" is a copy, not a rescan).
     base: Option<Snapshot>,
+    /// Cubes of the views the pointer entered last (clicks as lookups).
+    cubes: Vec<cube::Cube>,
     pub last_stats: UpdateStats,
 }
 
@@ -124,6 +127,7 @@ impl Engine {
             prev_win: None,
             cache: Vec::new(),
             base: None,
+            cubes: Vec::new(),
             last_stats: UpdateStats::default(),
         };
         let (cw, pw) = e.cmp_windows(None);
@@ -139,6 +143,11 @@ impl Engine {
         self.idx.n
     }
 
+    /// Heap bytes of the cubes (part of [`Engine::heap_bytes`]).
+    pub fn cube_bytes(&self) -> usize {
+        self.cubes.iter().map(cube::Cube::heap_bytes).sum()
+    }
+
     /// Heap bytes of the engine's own state (row mask, histograms, weights, caches), not the index.
     pub fn heap_bytes(&self) -> usize {
         let hist: usize = self.targets.iter().map(|t| t.hist.capacity() * 8).sum();
@@ -146,7 +155,8 @@ impl Engine {
         let snap = |s: &Snapshot| s.iter().map(|(_, h)| h.capacity() * 8).sum::<usize>();
         let cache: usize =
             self.cache.iter().map(|(_, s)| snap(s)).sum::<usize>() + self.base.as_ref().map_or(0, snap);
-        self.mask.capacity() * 4 + hist + weights + cache
+        let cubes: usize = self.cubes.iter().map(cube::Cube::heap_bytes).sum();
+        self.mask.capacity() * 4 + hist + weights + cache + cubes
     }
 
     fn win_bits(p: usize, cw: Option<(usize, usize)>, pw: Option<(usize, usize)>) -> u32 {
