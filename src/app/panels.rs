@@ -397,7 +397,12 @@ fn filter_bar_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             let chip = egui::Button::new(egui::RichText::new(text).color(egui::Color32::WHITE))
                 .fill(egui::Color32::from_rgb(52, 101, 164))
                 .corner_radius(10.0);
-            if ui.add(chip).on_hover_text("remove this filter").clicked() {
+            let chip = ui.add(chip).on_hover_text("remove this filter");
+            if chip.hovered() {
+                // Removing the clause is then a lookup in the view's cube.
+                app.coord.hover_enter(v);
+            }
+            if chip.clicked() {
                 app.sel.set(v, None, false);
             }
         }
@@ -540,6 +545,10 @@ fn dashboard_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 if let Some(e) = edit {
                     app.sel.set(view, e.clause, e.continuing);
                 }
+                // Clicks as lookups: the list's cube is built while the pointer is over it.
+                if cui.ui_contains_pointer() {
+                    app.coord.hover_enter(view);
+                }
             }
         });
     });
@@ -608,6 +617,9 @@ fn treemap_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     if let Some(e) = edit {
         app.apply_edit(super::VIEW_TREEMAP, e);
     }
+    if ui.ui_contains_pointer() {
+        app.coord.hover_enter(super::VIEW_TREEMAP);
+    }
     handle_treemap_export(app);
 }
 
@@ -624,6 +636,9 @@ fn graph_tab_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         _ => None,
     };
     let action = crate::views::graph::graph_ui::graph_ui(ui, g, cols, tuples, own, &mut app.hover);
+    if ui.ui_contains_pointer() {
+        app.coord.hover_enter(super::VIEW_GRAPH);
+    }
     handle_graph_action(app, action);
 }
 
