@@ -107,7 +107,7 @@ fn engine_matches_brute_force_over_random_interactions() {
     for step in 0..240 {
         // The pointer enters a view before most clicks: its cube makes them lookups.
         if r.below(3) != 0 {
-            session.prefetch([1, 2, 3][r.below(3) as usize], &never);
+            session.prefetch([1, 2, 3, 4][r.below(4) as usize], &never);
         }
         match r.below(10) {
             0 | 1 => {

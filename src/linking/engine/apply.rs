@@ -149,9 +149,7 @@ impl Engine {
             }
             _ => {
                 for &(a, b) in &changed_ranges {
-                    for p in a..b {
-                        self.mask[p] = new_mask(p, self.mask[p]);
-                    }
+                    self.mask[a..b].par_iter_mut().enumerate().for_each(|(i, m)| *m = new_mask(a + i, *m));
                 }
                 if choice == Strategy::TimeCache {
                     self.restore_cache(sig);

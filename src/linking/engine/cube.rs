@@ -9,9 +9,9 @@
 //! Categories too small to be worth a row are summed from their posting lists at click time.
 //! A cube serves only while the other clauses, the targets and the comparison windows are those it
 //! was built under.
-use super::{Compiled, Ctx, Engine, TargetKey};
+use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
 use crate::linking::index::SKIP;
-use crate::linking::selection::ViewId;
+use crate::linking::selection::{Selection, ViewId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -121,6 +121,9 @@ impl Engine {
     /// Builds (or keeps) the cube of `view` under the current state: called when the pointer enters
     /// the view. Returns whether a valid cube is there; `stop` abandons the build (a newer request).
     pub fn prefetch(&mut self, view: ViewId, stop: &AtomicBool) -> bool {
+        if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
+            return self.prefetch_time_removal(view, stop);
+        }
         let Some(dim) = self.category_dim(view) else { return false };
         let key = self.cube_key(view);
         if self.cubes.iter().any(|c| c.view == view && c.dim == dim && c.key == key) {
@@ -222,6 +225,85 @@ impl Engine {
             self.cubes.remove(0);
         }
         self.cubes.push(Cube { view, dim, key, row_of, rows, keys, base, cells });
+        true
+    }
+
+    /// The pointer is on the time brush's chip: compute the histograms of the selection without
+    /// it into the cache, so removing it is a copy. The comparison windows go back to the last
+    /// week of data, so this is one pass per target with the new window bits computed on the fly.
+    fn prefetch_time_removal(&mut self, view: ViewId, stop: &AtomicBool) -> bool {
+        let mut sel = Selection::default();
+        for (v, (c, _)) in &self.clauses {
+            if *v != view {
+                if matches!(c, crate::linking::selection::Clause::Time { .. }) {
+                    return false;
+                }
+                sel.clauses.insert(*v, c.clone());
+            }
+        }
+        let sig = self.cache_key(&sel.signature());
+        if self.cache.iter().any(|(k, _)| *k == sig) {
+            return true;
+        }
+        let n = self.idx.n;
+        let (cw, pw) = self.cmp_windows(None);
+        let tbit = self.bit_of(view);
+        let plans: Vec<(u32, (usize, usize))> = self
+            .targets
+            .iter()
+            .map(|t| {
+                let own = self.bit_of(t.key.view);
+                let clauses = CLAUSE_BITS & !own & !tbit;
+                match t.key.ctx {
+                    Ctx::Main => (clauses, (0, n)),
+                    Ctx::CmpCur => (clauses | CUR_BIT, cw.unwrap_or((0, 0))),
+                    Ctx::CmpPrev => (clauses | PREV_BIT, pw.unwrap_or((0, 0))),
+                }
+            })
+            .collect();
+        let mask = &self.mask;
+        let idx = &self.idx;
+        const CHUNK: usize = 1 << 18;
+        let snap: Vec<Option<(TargetKey, Vec<i64>)>> = self
+            .targets
+            .iter()
+            .zip(&plans)
+            .map(|(t, &(check, (a, b)))| {
+                let codes = &idx.dims[t.key.dim].codes;
+                let w = t.weight.as_deref().map(|v| v.as_slice());
+                let card = t.hist.len();
+                let hist = (a..b)
+                    .into_par_iter()
+                    .step_by(CHUNK)
+                    .map(|s| {
+                        let mut h = vec![0i64; card];
+                        if stop.load(Ordering::Relaxed) {
+                            return None;
+                        }
+                        for p in s..(s + CHUNK).min(b) {
+                            let m = (mask[p] & !(tbit | CUR_BIT | PREV_BIT)) | Engine::win_bits(p, cw, pw);
+                            if m & check == 0 {
+                                let c = codes[p];
+                                if c != SKIP {
+                                    h[c as usize] += w.map_or(1, |w| w[p]);
+                                }
+                            }
+                        }
+                        Some(h)
+                    })
+                    .try_reduce(
+                        || vec![0i64; card],
+                        |mut x, y| {
+                            x.iter_mut().zip(y).for_each(|(a, b)| *a += b);
+                            Some(x)
+                        },
+                    )?;
+                Some((t.key.clone(), hist))
+            })
+            .collect();
+        let Some(snap) = snap.into_iter().collect::<Option<Vec<_>>>() else { return false };
+        self.last_stats.rows_visited += (n * self.targets.len()) as u64;
+        self.push_cache(sig, snap);
         true
     }
 

@@ -400,6 +400,10 @@ impl Engine {
 
     fn store_cache(&mut self, sig: String) {
         let snap = self.targets.iter().map(|t| (t.key.clone(), t.hist.clone())).collect();
+        self.push_cache(sig, snap);
+    }
+
+    fn push_cache(&mut self, sig: String, snap: Snapshot) {
         self.cache.retain(|(k, _)| *k != sig);
         self.cache.push((sig, snap));
         if self.cache.len() > 6 {
