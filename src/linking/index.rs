@@ -86,7 +86,7 @@ pub struct Index {
     pub time_us: Vec<i64>,
     pub dims: Vec<Dim>,
     dim_by_name: HashMap<String, usize>,
-    weights: HashMap<String, Vec<i64>>,
+    weights: HashMap<String, Arc<Vec<i64>>>,
     pub df: Arc<DataFrame>,
 }
 
@@ -252,16 +252,20 @@ impl Index {
         self.add_dim(name, codes, labels)
     }
 
-    /// Per-position weight for a measure: "count" (None), "bytes" (sent + received), "packets".
-    pub fn weights(&mut self, measure: &str) -> Option<&[i64]> {
+    /// Per-position weight for a measure: "count" (None), "bytes" (sent + received), "packets",
+    /// or any numeric column. Shared with the engine, not copied.
+    pub fn weights(&mut self, measure: &str) -> Option<Arc<Vec<i64>>> {
         if measure == "count" {
             return None;
         }
         if !self.weights.contains_key(measure) {
-            let cols: &[&str] = match measure {
-                "bytes" => &["bytes_sent", "bytes_received"],
-                "packets" => &["packets_sent", "packets_received"],
-                other => return self.df.column(other).ok().map(|_| &[] as &[i64]),
+            let cols: Vec<&str> = match measure {
+                "bytes" => vec!["bytes_sent", "bytes_received"],
+                "packets" => vec!["packets_sent", "packets_received"],
+                other => {
+                    self.df.column(other).ok()?;
+                    vec![other]
+                }
             };
             let mut w = vec![0i64; self.n];
             for c in cols {
@@ -275,9 +279,9 @@ impl Index {
                     }
                 }
             }
-            self.weights.insert(measure.to_string(), w);
+            self.weights.insert(measure.to_string(), Arc::new(w));
         }
-        self.weights.get(measure).map(|v| v.as_slice())
+        self.weights.get(measure).cloned()
     }
 
     /// Heap bytes held by the index (order, times, dims, weights); the table is not counted.

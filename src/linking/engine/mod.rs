@@ -148,15 +148,14 @@ impl Engine {
         self.cubes.iter().map(cube::Cube::heap_bytes).sum()
     }
 
-    /// Heap bytes of the engine's own state (row mask, histograms, weights, caches), not the index.
+    /// Heap bytes of the engine's own state (row mask, histograms, caches, cubes); weights are the index's.
     pub fn heap_bytes(&self) -> usize {
         let hist: usize = self.targets.iter().map(|t| t.hist.capacity() * 8).sum();
-        let weights: usize = self.weights.values().map(|w| w.capacity() * 8).sum();
         let snap = |s: &Snapshot| s.iter().map(|(_, h)| h.capacity() * 8).sum::<usize>();
         let cache: usize =
             self.cache.iter().map(|(_, s)| snap(s)).sum::<usize>() + self.base.as_ref().map_or(0, snap);
         let cubes: usize = self.cubes.iter().map(cube::Cube::heap_bytes).sum();
-        self.mask.capacity() * 4 + hist + weights + cache + cubes
+        self.mask.capacity() * 4 + hist + cache + cubes
     }
 
     fn win_bits(p: usize, cw: Option<(usize, usize)>, pw: Option<(usize, usize)>) -> u32 {
@@ -213,7 +212,7 @@ impl Engine {
         if let Some(w) = self.weights.get(measure) {
             return Some(w.clone());
         }
-        let w = Arc::new(self.idx.weights(measure)?.to_vec());
+        let w = self.idx.weights(measure)?;
         self.weights.insert(measure.to_string(), w.clone());
         Some(w)
     }
