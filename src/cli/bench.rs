@@ -223,6 +223,8 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     let (lo, hi) = s.engine.idx.time_bounds_us().unwrap_or((0, 1));
     let mut rng = Rng(7);
     let mut lat: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    // The engine's part of each answer (histograms brought to the selection), without the outputs.
+    let mut engine_lat: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut strategies: BTreeMap<String, usize> = BTreeMap::new();
     let mut done = 0;
     let never = std::sync::atomic::AtomicBool::new(false);
@@ -242,6 +244,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                     sel.clauses.insert(V_TIME, Clause::Time { start_us: a, end_us: b });
                     let (ms, ans) = run(&mut s, &sel);
                     lat.entry("time_brush_drag").or_default().push(ms);
+                    engine_lat.entry("time_brush_drag").or_default().push(s.engine.last_stats.sync_ms);
                     last = ans;
                     done += 1;
                 }
@@ -345,9 +348,14 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                 }
             }
             let (ms, ans) = run(&mut s, &sel);
+            let st = s.engine.last_stats;
             if verbose {
-                eprintln!("{kind} {what}: {ms:.1} ms ({})", ans.strategy);
+                eprintln!(
+                    "{kind} {what}: {ms:.1} ms ({}; engine {:.1} ms, outputs {:.1} ms, slowest {:?})",
+                    ans.strategy, st.sync_ms, st.output_ms, st.slowest_output
+                );
             }
+            engine_lat.entry(kind).or_default().push(st.sync_ms);
             *strategies.entry(format!("{kind}:{}", ans.strategy)).or_default() += 1;
             lat.entry(kind).or_default().push(ms);
             last = ans;
@@ -358,14 +366,22 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     let index_bytes = s.engine.idx.heap_bytes();
     let engine_bytes = s.engine.heap_bytes();
     let per_row = |b: usize| b as f64 / rows.max(1) as f64;
-    let mut kinds = serde_json::Map::new();
-    for (k, v) in lat.iter_mut() {
-        let n = v.len();
-        let p50 = percentile(v, 0.5);
-        let p95 = percentile(v, 0.95);
-        let max = v.iter().copied().fold(0.0, f64::max);
-        kinds.insert(k.to_string(), serde_json::json!({"n": n, "p50_ms": p50, "p95_ms": p95, "max_ms": max}));
-    }
+    let summary = |lat: &mut BTreeMap<&str, Vec<f64>>| {
+        let mut kinds = serde_json::Map::new();
+        for (k, v) in lat.iter_mut() {
+            let n = v.len();
+            let p50 = percentile(v, 0.5);
+            let p95 = percentile(v, 0.95);
+            let max = v.iter().copied().fold(0.0, f64::max);
+            kinds.insert(
+                k.to_string(),
+                serde_json::json!({"n": n, "p50_ms": p50, "p95_ms": p95, "max_ms": max}),
+            );
+        }
+        kinds
+    };
+    let kinds = summary(&mut lat);
+    let engine_kinds = summary(&mut engine_lat);
     let out = serde_json::json!({
         "rows": rows,
         "csv_bytes": csv_bytes,
@@ -373,6 +389,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
         "index_build_ms": index_ms,
         "first_answer_ms": first_ms,
         "interactions": kinds,
+        "engine_only": engine_kinds,
         "strategies": strategies,
         "peak_rss_bytes": peak,
         "peak_rss_over_csv": peak as f64 / csv_bytes.max(1) as f64,
@@ -405,6 +422,16 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
             per_row(engine_bytes)
         );
         for (k, v) in &kinds {
+            outln!(
+                "  {k:<20} n={:<4} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms",
+                v["n"],
+                v["p50_ms"].as_f64().unwrap_or(0.0),
+                v["p95_ms"].as_f64().unwrap_or(0.0),
+                v["max_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        outln!("  engine part only (without building the views' outputs):");
+        for (k, v) in &engine_kinds {
             outln!(
                 "  {k:<20} n={:<4} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms",
                 v["n"],

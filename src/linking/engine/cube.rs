@@ -55,7 +55,7 @@ impl Cube {
 /// How the new histograms are summed: from the current ones plus the categories that changed,
 /// from zero plus the passing categories, or from the base minus the rejected ones.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum From {
+enum SumFrom {
     Current,
     Zero,
     Base,
@@ -339,7 +339,7 @@ impl Engine {
                 r => cube.cells.iter().map(|t| t[r as usize].bins.len()).sum(),
             }
         };
-        let mut costs = [(0usize, From::Current), (0, From::Zero), (0, From::Base)];
+        let mut costs = [(0usize, SumFrom::Current), (0, SumFrom::Zero), (0, SumFrom::Base)];
         for c in 0..card {
             let k = cost(c);
             if pass_old[c] != pass_new[c] {
@@ -351,7 +351,7 @@ impl Engine {
                 costs[2].0 += k;
             }
         }
-        let from = costs.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(From::Base);
+        let from = costs.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(SumFrom::Base);
         // The view's bit: flip the categories that changed (their posting lists), or rewrite it.
         let flipped: Vec<usize> = (0..card).filter(|&c| pass_old[c] != pass_new[c]).collect();
         let flipped_rows: usize = flipped.iter().map(|&c| cube.rows[c]).sum();
@@ -382,7 +382,7 @@ impl Engine {
             let check = t.check & !bit;
             let w = t.weight.as_deref().map(|v| v.as_slice());
             match from {
-                From::Current => {
+                SumFrom::Current => {
                     for &c in &flipped {
                         let sign = if pass_new[c] { 1 } else { -1 };
                         add_category(
@@ -400,7 +400,7 @@ impl Engine {
                         );
                     }
                 }
-                From::Zero => {
+                SumFrom::Zero => {
                     t.hist.iter_mut().for_each(|h| *h = 0);
                     for c in (0..card).filter(|&c| pass_new[c]) {
                         add_category(
@@ -418,7 +418,7 @@ impl Engine {
                         );
                     }
                 }
-                From::Base => {
+                SumFrom::Base => {
                     t.hist.clone_from(&cube.base[ti]);
                     for c in (0..card).filter(|&c| !pass_new[c]) {
                         add_category(

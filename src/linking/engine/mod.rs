@@ -84,6 +84,11 @@ impl Compiled {
 pub struct UpdateStats {
     pub rows_visited: u64,
     pub strategy: &'static str,
+    /// Time to bring the histograms to the selection, and to turn them into the views' outputs.
+    pub sync_ms: f64,
+    pub output_ms: f64,
+    /// Output time of the slowest view, and which.
+    pub slowest_output: Option<(ViewId, f64)>,
 }
 
 /// All target histograms at one selection (cache entry).
