@@ -143,17 +143,17 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             let resident = current_rss_bytes().unwrap_or(0);
             let table_bytes = t.df.estimated_size() as u64;
             let out = serde_json::json!({
-                "rows": t.rows(),
-                "file_bytes": bytes,
-                "seconds": secs,
-                "mb_per_s": bytes as f64 / 1e6 / secs,
-                "rows_per_s": t.rows() as f64 / secs,
-                "peak_rss_bytes": peak,
-                "rss_after_bytes": resident,
-                "rss_before_bytes": base,
-                "table_estimated_bytes": table_bytes,
-                "rejected": t.rejected.total,
-            });
+                    "rows": t.rows(),
+                    "file_bytes": bytes,
+                    "seconds": secs,
+                    "mb_per_s": bytes as f64 / 1e6 / secs,
+                    "rows_per_s": t.rows() as f64 / secs,
+            "peak_rss_bytes": peak,
+                    "rss_after_bytes": resident,
+                    "rss_before_bytes": base,
+                    "table_estimated_bytes": table_bytes,
+                    "rejected": t.rejected.total,
+                });
             if temp {
                 let _ = std::fs::remove_file(&path);
             }
@@ -185,16 +185,27 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
     Ok(())
 }
 
+/// Views of the brush benchmark: a tiled workbench with every linked view visible.
+const V_TIME: u32 = 1;
+const V_TOPN: [u32; 4] = [10, 11, 12, 13];
+const V_TABLE: u32 = 20;
+const V_TREEMAP: u32 = 30;
+const V_GRAPH: u32 = 40;
+const TREE_LEVELS: [&str; 2] = ["proto", "dst_port"];
+const GRAPH_FIELDS: [&str; 2] = ["src_ip", "dst_ip"];
+
 fn needs() -> BTreeMap<u32, Need> {
     let mut n = BTreeMap::new();
-    n.insert(1, Need::Time { measure: "count".into(), split: None });
-    for (i, f) in ["src_ip", "dst_ip", "dst_port", "proto"].iter().enumerate() {
-        n.insert(
-            10 + i as u32,
-            Need::TopN { field: f.to_string(), offset: 0, limit: 10, measure: "count".into() },
-        );
+    n.insert(V_TIME, Need::Time { measure: "count".into(), split: None });
+    for (v, f) in V_TOPN.iter().zip(["src_ip", "dst_ip", "dst_port", "proto"]) {
+        n.insert(*v, Need::TopN { field: f.to_string(), offset: 0, limit: 10, measure: "count".into() });
     }
-    n.insert(20, Need::Table { offset: 0, limit: 100, sort: None });
+    n.insert(V_TABLE, Need::Table { offset: 0, limit: 100, sort: None });
+    n.insert(
+        V_TREEMAP,
+        Need::Tree { levels: TREE_LEVELS.iter().map(|s| s.to_string()).collect(), measure: "count".into() },
+    );
+    n.insert(V_GRAPH, Need::Tuples { fields: GRAPH_FIELDS.iter().map(|s| s.to_string()).collect() });
     n
 }
 
@@ -212,20 +223,35 @@ impl Rng {
     }
 }
 
+/// The `n` largest items by value (ties by position), for picking what a person would click.
+fn largest<T>(items: &[T], n: usize, value: impl Fn(&T) -> i64) -> Vec<&T> {
+    let mut v: Vec<&T> = items.iter().collect();
+    v.sort_by_key(|x| -value(x));
+    v.truncate(n);
+    v
+}
+
 fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
+    use crate::linking::selection::Pred;
+    use crate::views::treemap::model as tm;
     let (path, temp) = gen_file(rows, None)?;
+    let csv_bytes = std::fs::metadata(&path)?.len();
+    let t0 = Instant::now();
     let t = data::load_paths(std::slice::from_ref(&path), &LoadOptions::default(), &LoadControl::default())?;
+    let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
     if temp {
         let _ = std::fs::remove_file(&path);
     }
     let df = Arc::new(t.df.clone());
     drop(t);
+    let table_bytes = df.estimated_size();
     let t0 = Instant::now();
     let mut s = Session::new(df)?;
     let index_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let needs = needs();
     let mut sel = Selection::default();
     let mut seq = 0u64;
+    let verbose = std::env::var_os("BRUSHFIRE_BENCH_VERBOSE").is_some();
     let mut run = |s: &mut Session, sel: &Selection| {
         seq += 1;
         let t0 = Instant::now();
@@ -237,10 +263,17 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     let (lo, hi) = s.engine.idx.time_bounds_us().unwrap_or((0, 1));
     let mut rng = Rng(7);
     let mut lat: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    // The engine's part of each answer (histograms brought to the selection), without the outputs.
+    let mut engine_lat: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut strategies: BTreeMap<String, usize> = BTreeMap::new();
     let mut done = 0;
+    let never = std::sync::atomic::AtomicBool::new(false);
     while done < interactions {
-        match rng.below(10) {
-            0..=4 => {
+        // (kind, what) of a click-like edit, measured below, and the view the pointer is over.
+        let mut edit: Option<(&str, String)> = None;
+        let mut hovered: Option<u32> = None;
+        match rng.below(20) {
+            0..=6 => {
                 // A drag: press somewhere, then 12 pointer moves, each a new brush.
                 let span = (hi - lo) as f64;
                 let a = lo + (rng.below(1000) as f64 / 1000.0 * span * 0.8) as i64;
@@ -248,83 +281,207 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                 let step = (span * (0.002 + rng.below(10) as f64 / 1000.0)) as i64;
                 for _ in 0..12 {
                     b += step;
-                    sel.clauses.insert(1, Clause::Time { start_us: a, end_us: b });
+                    sel.clauses.insert(V_TIME, Clause::Time { start_us: a, end_us: b });
                     let (ms, ans) = run(&mut s, &sel);
                     lat.entry("time_brush_drag").or_default().push(ms);
+                    engine_lat.entry("time_brush_drag").or_default().push(s.engine.last_stats.sync_ms);
                     last = ans;
                     done += 1;
                 }
             }
-            5..=8 => {
-                let view = 10 + rng.below(4) as u32;
-                let entries = match last.outputs.get(&view) {
+            7..=11 => {
+                let view = V_TOPN[rng.below(4) as usize];
+                let pick = match last.outputs.get(&view) {
                     Some(Output::TopN { entries, field, .. }) if !entries.is_empty() => Some((
                         field.clone(),
                         entries[rng.below(entries.len().min(10) as u64) as usize].label.clone(),
                     )),
                     _ => None,
                 };
-                if let Some((field, value)) = entries {
+                if let Some((field, value)) = pick {
                     let add = rng.below(3) == 0;
                     let own = sel.clauses.get(&view).cloned();
-                    let c = crate::views::topn::click(&field, own.as_ref(), &value, add);
-                    match c {
+                    let selected = own
+                        .as_ref()
+                        .and_then(|c| c.as_values())
+                        .is_some_and(|(f, vals, neg)| f == field && !neg && vals.contains(&value.as_str()));
+                    let kind = if add && selected { "ctrl_click_removal" } else { "topn_click" };
+                    hovered = Some(view);
+                    match crate::views::topn::click(&field, own.as_ref(), &value, add) {
                         Some(c) => sel.clauses.insert(view, c),
                         None => sel.clauses.remove(&view),
                     };
-                    let (ms, ans) = run(&mut s, &sel);
-                    if std::env::var_os("BRUSHFIRE_BENCH_VERBOSE").is_some() {
-                        eprintln!("click {field}={value} add={add}: {ms:.1} ms ({})", ans.strategy);
+                    edit = Some((kind, format!("{field}={value} add={add}")));
+                }
+            }
+            12..=14 => {
+                // A treemap tile: a leaf (proto > port) or a whole top-level group (proto=tcp).
+                let levels: Vec<String> = TREE_LEVELS.iter().map(|s| s.to_string()).collect();
+                let pick = match last.outputs.get(&V_TREEMAP) {
+                    Some(Output::Tree { leaves, .. }) if !leaves.is_empty() => {
+                        let top = largest(leaves, 10, |l| l.value);
+                        let leaf = top[rng.below(top.len() as u64) as usize];
+                        let depth = if rng.below(2) == 0 { 1 } else { leaf.path.len() };
+                        Some(leaf.path[..depth.min(leaf.path.len())].to_vec())
                     }
-                    lat.entry("topn_click").or_default().push(ms);
-                    last = ans;
-                    done += 1;
+                    _ => None,
+                };
+                if let Some(path) = pick {
+                    let add = rng.below(4) == 0;
+                    let conj = tm::conjunction(&levels, &path);
+                    match tm::click_clause(sel.clauses.get(&V_TREEMAP), conj, add) {
+                        Some(c) => sel.clauses.insert(V_TREEMAP, c),
+                        None => sel.clauses.remove(&V_TREEMAP),
+                    };
+                    edit = Some(("treemap_click", format!("{} add={add}", path.join(" > "))));
+                    hovered = Some(V_TREEMAP);
+                }
+            }
+            15..=16 => {
+                // Link graph: a node (one address) or an edge (source and destination).
+                let pick = match last.outputs.get(&V_GRAPH) {
+                    Some(Output::Tuples { tuples, .. }) if !tuples.is_empty() => {
+                        let top = largest(tuples, 20, |t| t.1);
+                        Some(top[rng.below(top.len() as u64) as usize].0.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(tuple) = pick {
+                    let eq =
+                        |i: usize| Pred::Eq { field: GRAPH_FIELDS[i].to_string(), value: tuple[i].clone() };
+                    let conj = match rng.below(3) {
+                        0 => vec![eq(0)],
+                        1 => vec![eq(1)],
+                        _ => vec![eq(0), eq(1)],
+                    };
+                    let what = format!("{conj:?}");
+                    sel.clauses.insert(V_GRAPH, Clause::Match { any_of: vec![conj], negate: false });
+                    edit = Some(("graph_selection", what));
+                    hovered = Some(V_GRAPH);
+                }
+            }
+            17..=18 => {
+                // The x on one chip of the selection bar.
+                let keys: Vec<u32> = sel.clauses.keys().copied().collect();
+                if !keys.is_empty() {
+                    let v = keys[rng.below(keys.len() as u64) as usize];
+                    sel.clauses.remove(&v);
+                    edit = Some(("clause_removal", format!("view {v}")));
+                    hovered = Some(v);
                 }
             }
             _ => {
                 sel = Selection::default();
-                let (ms, ans) = run(&mut s, &sel);
-                lat.entry("clear_all").or_default().push(ms);
-                last = ans;
-                done += 1;
+                edit = Some(("clear_all", String::new()));
             }
+        }
+        if let Some((kind, what)) = edit {
+            // The pointer entered the view (or the chip) before the click: its cube is built
+            // then, off the UI thread; timed on its own.
+            if let Some(v) = hovered {
+                let (ok, ms) = s.prefetch(v, &never);
+                if ms > 0.5 {
+                    lat.entry("hover_prefetch").or_default().push(ms);
+                }
+                if verbose {
+                    eprintln!("hover view {v}: cube {ok} in {ms:.1} ms");
+                }
+            }
+            let (ms, ans) = run(&mut s, &sel);
+            let st = s.engine.last_stats;
+            if verbose {
+                eprintln!(
+                    "{kind} {what}: {ms:.1} ms ({}; engine {:.1} ms, outputs {:.1} ms, slowest {:?})",
+                    ans.strategy, st.sync_ms, st.output_ms, st.slowest_output
+                );
+            }
+            engine_lat.entry(kind).or_default().push(st.sync_ms);
+            *strategies.entry(format!("{kind}:{}", ans.strategy)).or_default() += 1;
+            lat.entry(kind).or_default().push(ms);
+            last = ans;
+            done += 1;
         }
     }
     let peak = peak_rss_bytes().unwrap_or(0);
-    let mut kinds = serde_json::Map::new();
-    for (k, v) in lat.iter_mut() {
-        let n = v.len();
-        let p50 = percentile(v, 0.5);
-        let p95 = percentile(v, 0.95);
-        let max = v.iter().copied().fold(0.0, f64::max);
-        kinds.insert(k.to_string(), serde_json::json!({"n": n, "p50_ms": p50, "p95_ms": p95, "max_ms": max}));
-    }
+    let index_bytes = s.engine.idx.heap_bytes();
+    let engine_bytes = s.engine.heap_bytes();
+    let per_row = |b: usize| b as f64 / rows.max(1) as f64;
+    let summary = |lat: &mut BTreeMap<&str, Vec<f64>>| {
+        let mut kinds = serde_json::Map::new();
+        for (k, v) in lat.iter_mut() {
+            let n = v.len();
+            let p50 = percentile(v, 0.5);
+            let p95 = percentile(v, 0.95);
+            let max = v.iter().copied().fold(0.0, f64::max);
+            kinds.insert(
+                k.to_string(),
+                serde_json::json!({"n": n, "p50_ms": p50, "p95_ms": p95, "max_ms": max}),
+            );
+        }
+        kinds
+    };
+    let kinds = summary(&mut lat);
+    let engine_kinds = summary(&mut engine_lat);
     let out = serde_json::json!({
         "rows": rows,
+        "csv_bytes": csv_bytes,
+        "load_ms": load_ms,
         "index_build_ms": index_ms,
         "first_answer_ms": first_ms,
         "interactions": kinds,
+        "engine_only": engine_kinds,
+        "strategies": strategies,
         "peak_rss_bytes": peak,
+        "peak_rss_over_csv": peak as f64 / csv_bytes.max(1) as f64,
+        "table_bytes": table_bytes,
+        "table_bytes_per_row": per_row(table_bytes),
+        "index_bytes": index_bytes,
+        "index_bytes_per_row": per_row(index_bytes),
+        "engine_bytes": engine_bytes,
+        "engine_bytes_per_row": per_row(engine_bytes),
+        "cube_bytes_per_row": per_row(s.engine.cube_bytes()),
         "threads": rayon::current_num_threads(),
     });
     if json {
         outln!("{out}");
     } else {
         outln!(
-            "brush bench, {rows} rows, {} threads: index {:.0} ms, first answer {:.0} ms, peak RSS {:.0} MB",
+            "brush bench, {rows} rows ({:.0} MB CSV), {} threads: load {:.0} ms, index {:.0} ms, first answer {:.0} ms",
+            csv_bytes as f64 / 1e6,
             rayon::current_num_threads(),
+            load_ms,
             index_ms,
             first_ms,
-            peak as f64 / 1e6
+        );
+        outln!(
+            "  peak RSS {:.0} MB ({:.2}x the CSV); bytes/row: table {:.1}, index {:.1}, engine {:.1}",
+            peak as f64 / 1e6,
+            peak as f64 / csv_bytes.max(1) as f64,
+            per_row(table_bytes),
+            per_row(index_bytes),
+            per_row(engine_bytes)
         );
         for (k, v) in &kinds {
             outln!(
-                "  {k:<16} n={:<4} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms",
+                "  {k:<20} n={:<4} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms",
                 v["n"],
                 v["p50_ms"].as_f64().unwrap_or(0.0),
                 v["p95_ms"].as_f64().unwrap_or(0.0),
                 v["max_ms"].as_f64().unwrap_or(0.0)
             );
+        }
+        outln!("  engine part only (without building the views' outputs):");
+        for (k, v) in &engine_kinds {
+            outln!(
+                "  {k:<20} n={:<4} p50 {:>7.2} ms  p95 {:>7.2} ms  max {:>7.2} ms",
+                v["n"],
+                v["p50_ms"].as_f64().unwrap_or(0.0),
+                v["p95_ms"].as_f64().unwrap_or(0.0),
+                v["max_ms"].as_f64().unwrap_or(0.0)
+            );
+        }
+        for (k, n) in &strategies {
+            outln!("  strategy {k}: {n}");
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ pub mod formats;
 pub mod fuzz;
 pub mod generate;
 pub mod load;
+pub mod net;
 pub mod record;
 pub mod sql;
 pub mod table;

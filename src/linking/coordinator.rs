@@ -8,6 +8,7 @@ use super::selection::{Selection, ViewId};
 use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
 use polars::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,6 +32,8 @@ pub struct Answer {
 enum Msg {
     Data(Arc<DataFrame>),
     Update(Request),
+    /// The pointer entered this view: build its cube so a click there is a lookup.
+    HoverEnter(ViewId),
 }
 
 pub enum Event {
@@ -64,6 +67,13 @@ impl Session {
             all_rows,
         }
     }
+
+    /// Builds the cube of `view` (see [`Engine::prefetch`]); whether one is ready, and the time spent.
+    pub fn prefetch(&mut self, view: ViewId, stop: &AtomicBool) -> (bool, f64) {
+        let t0 = Instant::now();
+        let ok = self.engine.prefetch(view, stop);
+        (ok, t0.elapsed().as_secs_f64() * 1000.0)
+    }
 }
 
 pub struct Coordinator {
@@ -72,6 +82,10 @@ pub struct Coordinator {
     next_seq: u64,
     /// Newest answer shown so far.
     pub shown_seq: u64,
+    /// Set by every request so a cube build in progress gives way to it.
+    stop: Arc<AtomicBool>,
+    /// The view last reported entered, and the request it was reported after.
+    hovered: Option<(ViewId, u64)>,
 }
 
 impl Default for Coordinator {
@@ -84,11 +98,24 @@ impl Coordinator {
     pub fn new() -> Self {
         let (tx, wrx) = unbounded::<Msg>();
         let (wtx, rx) = unbounded::<Event>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker_stop = stop.clone();
         std::thread::Builder::new()
             .name("brushfire-linking".into())
-            .spawn(move || worker(wrx, wtx))
+            .spawn(move || worker(wrx, wtx, worker_stop))
             .expect("spawning the linking worker thread");
-        Self { tx, rx, next_seq: 0, shown_seq: 0 }
+        Self { tx, rx, next_seq: 0, shown_seq: 0, stop, hovered: None }
+    }
+
+    /// The pointer entered `view` (a list, the treemap, the graph): the worker builds its cube
+    /// between requests, so the click that usually follows is a lookup. Repeated hints for the
+    /// same view and selection are dropped here.
+    pub fn hover_enter(&mut self, view: ViewId) {
+        if self.hovered == Some((view, self.next_seq)) {
+            return;
+        }
+        self.hovered = Some((view, self.next_seq));
+        let _ = self.tx.send(Msg::HoverEnter(view));
     }
 
     pub fn set_data(&self, df: Arc<DataFrame>) {
@@ -105,6 +132,7 @@ impl Coordinator {
         self.next_seq += 1;
         let seq = self.next_seq;
         let _ = self.tx.send(Msg::Update(Request { seq, selection, needs, want_all_rows }));
+        self.stop.store(true, Ordering::Relaxed);
         seq
     }
 
@@ -139,7 +167,7 @@ impl Coordinator {
     }
 }
 
-fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
+fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
     let mut session: Option<Session> = None;
     // Kept to rebuild the engine if a query panics (its bit sets may be half updated).
     let mut data: Option<Arc<DataFrame>> = None;
@@ -170,6 +198,14 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>) {
                         session = None;
                         let _ = tx.send(Event::Failed(e));
                     }
+                }
+            }
+            Msg::HoverEnter(view) => {
+                // Only when idle: a queued request comes first, and one posted during the build
+                // stops it.
+                stop.store(false, Ordering::Relaxed);
+                if let (Some(s), true) = (session.as_mut(), rx.is_empty()) {
+                    s.prefetch(view, &stop);
                 }
             }
             Msg::Update(mut req) => {

@@ -12,6 +12,9 @@ pub struct Dim {
     pub name: String,
     pub codes: Vec<u32>,
     pub labels: Vec<String>,
+    /// For a combined dim: the dims it combines, and each code's codes in them.
+    pub parts: Vec<usize>,
+    pub part_codes: Vec<[u32; 3]>,
     /// Rows per code (whole table), and CSR posting lists built on first use.
     postings: Option<(Vec<u32>, Vec<u32>)>,
 }
@@ -51,6 +54,28 @@ impl Dim {
     pub fn has_postings(&self) -> bool {
         self.postings.is_some()
     }
+
+    /// The posting lists if built (see [`Dim::postings`]).
+    pub fn postings_built(&self) -> Option<(&[u32], &[u32])> {
+        self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice()))
+    }
+
+    /// This dim's code in dim `d` for each of its codes: itself, or one part of a combined dim;
+    /// None when the codes of this dim do not determine `d`'s.
+    pub fn part_of(&self, self_id: usize, d: usize) -> Option<Box<dyn Fn(usize) -> u32 + Sync + '_>> {
+        if d == self_id {
+            return Some(Box::new(|c| c as u32));
+        }
+        let i = self.parts.iter().position(|&p| p == d)?;
+        Some(Box::new(move |c| self.part_codes[c][i]))
+    }
+
+    /// Heap bytes held (codes, labels, postings).
+    pub fn heap_bytes(&self) -> usize {
+        let labels: usize = self.labels.iter().map(|l| l.capacity() + size_of::<String>()).sum();
+        let postings = self.postings.as_ref().map_or(0, |(o, p)| (o.capacity() + p.capacity()) * 4);
+        self.codes.capacity() * 4 + labels + postings
+    }
 }
 
 /// Rows in time order plus dims. `order[pos]` is the table row at index position `pos`.
@@ -61,7 +86,7 @@ pub struct Index {
     pub time_us: Vec<i64>,
     pub dims: Vec<Dim>,
     dim_by_name: HashMap<String, usize>,
-    weights: HashMap<String, Vec<i64>>,
+    weights: HashMap<String, Arc<Vec<i64>>>,
     pub df: Arc<DataFrame>,
 }
 
@@ -120,7 +145,14 @@ impl Index {
 
     pub fn add_dim(&mut self, name: String, codes: Vec<u32>, labels: Vec<String>) -> usize {
         let id = self.dims.len();
-        self.dims.push(Dim { name: name.clone(), codes, labels, postings: None });
+        self.dims.push(Dim {
+            name: name.clone(),
+            codes,
+            labels,
+            parts: Vec::new(),
+            part_codes: Vec::new(),
+            postings: None,
+        });
         self.dim_by_name.insert(name, id);
         id
     }
@@ -162,6 +194,7 @@ impl Index {
         }
         let mut map: HashMap<[u32; 3], u32> = HashMap::new();
         let mut labels = Vec::new();
+        let mut part_codes = Vec::new();
         let mut codes = Vec::with_capacity(self.n);
         for p in 0..self.n {
             let mut key = [0u32; 3];
@@ -183,11 +216,15 @@ impl Index {
                     .collect::<Vec<_>>()
                     .join("\u{1f}");
                 labels.push(label);
+                part_codes.push(key);
                 (labels.len() - 1) as u32
             });
             codes.push(c);
         }
-        self.add_dim(name, codes, labels)
+        let id = self.add_dim(name, codes, labels);
+        self.dims[id].parts = parts.iter().take(3).copied().collect();
+        self.dims[id].part_codes = part_codes;
+        id
     }
 
     /// Time buckets of `bucket_us` from `origin_us` as a dim (labels are bucket start µs).
@@ -215,16 +252,20 @@ impl Index {
         self.add_dim(name, codes, labels)
     }
 
-    /// Per-position weight for a measure: "count" (None), "bytes" (sent + received), "packets".
-    pub fn weights(&mut self, measure: &str) -> Option<&[i64]> {
+    /// Per-position weight for a measure: "count" (None), "bytes" (sent + received), "packets",
+    /// or any numeric column. Shared with the engine, not copied.
+    pub fn weights(&mut self, measure: &str) -> Option<Arc<Vec<i64>>> {
         if measure == "count" {
             return None;
         }
         if !self.weights.contains_key(measure) {
-            let cols: &[&str] = match measure {
-                "bytes" => &["bytes_sent", "bytes_received"],
-                "packets" => &["packets_sent", "packets_received"],
-                other => return self.df.column(other).ok().map(|_| &[] as &[i64]),
+            let cols: Vec<&str> = match measure {
+                "bytes" => vec!["bytes_sent", "bytes_received"],
+                "packets" => vec!["packets_sent", "packets_received"],
+                other => {
+                    self.df.column(other).ok()?;
+                    vec![other]
+                }
             };
             let mut w = vec![0i64; self.n];
             for c in cols {
@@ -238,9 +279,18 @@ impl Index {
                     }
                 }
             }
-            self.weights.insert(measure.to_string(), w);
+            self.weights.insert(measure.to_string(), Arc::new(w));
         }
-        self.weights.get(measure).map(|v| v.as_slice())
+        self.weights.get(measure).cloned()
+    }
+
+    /// Heap bytes held by the index (order, times, dims, weights); the table is not counted.
+    pub fn heap_bytes(&self) -> usize {
+        let weights: usize = self.weights.values().map(|w| w.capacity() * 8).sum();
+        self.order.capacity() * 4
+            + self.time_us.capacity() * 8
+            + self.dims.iter().map(Dim::heap_bytes).sum::<usize>()
+            + weights
     }
 
     /// First position with time >= t.

@@ -118,8 +118,8 @@ impl Planner {
             if let Ok(bits) = bits.parse::<u8>() {
                 let name = level.to_string();
                 return e.idx.ensure_derived_dim(field, &name, |ip| {
-                    crate::views::treemap::ipgroup::prefix_key(ip, bits)
-                        .unwrap_or_else(|| crate::views::treemap::ipgroup::NON_IP.to_string())
+                    crate::data::net::prefix_key(ip, bits)
+                        .unwrap_or_else(|| crate::data::net::NON_IP.to_string())
                 });
             }
         }
@@ -229,6 +229,7 @@ impl Planner {
                 }
             }
         }
+        let t0 = std::time::Instant::now();
         e.set_targets(&all_keys);
         if let Err(err) = e.sync(sel) {
             for v in needs.keys() {
@@ -236,10 +237,19 @@ impl Planner {
             }
             return out;
         }
+        e.last_stats.sync_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let mut slowest: Option<(ViewId, f64)> = None;
         for (v, need) in needs {
             let Some(plan) = plans.get(v) else { continue };
+            let t1 = std::time::Instant::now();
             out.insert(*v, self.output(e, need, plan));
+            let ms = t1.elapsed().as_secs_f64() * 1000.0;
+            e.last_stats.output_ms += ms;
+            if slowest.is_none_or(|(_, m)| ms > m) {
+                slowest = Some((*v, ms));
+            }
         }
+        e.last_stats.slowest_output = slowest;
         out
     }
 

@@ -60,7 +60,8 @@ fn passes(df: &DataFrame, row: usize, c: &Clause) -> bool {
             let hit = any_of.iter().any(|conj| {
                 conj.iter().all(|p| match p {
                     Pred::Eq { field, value } => val(field) == *value,
-                    _ => unreachable!(),
+                    Pred::InPrefix { field, prefix } => crate::data::net::ip_in_prefix(&val(field), prefix),
+                    Pred::Range { .. } => unreachable!(),
                 })
             });
             hit != *negate
@@ -101,8 +102,14 @@ fn engine_matches_brute_force_over_random_interactions() {
     .collect();
     let t0 = 1_364_774_400_000_000i64;
     let hour = 3_600_000_000i64;
-    for step in 0..120 {
-        match r.below(7) {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let mut strategies = std::collections::BTreeSet::new();
+    for step in 0..240 {
+        // The pointer enters a view before most clicks: its cube makes them lookups.
+        if r.below(3) != 0 {
+            session.prefetch([1, 2, 3, 4][r.below(4) as usize], &never);
+        }
+        match r.below(10) {
             0 | 1 => {
                 let a = t0 + r.below(300) as i64 * hour;
                 let b = a + (1 + r.below(100)) as i64 * hour;
@@ -129,6 +136,67 @@ fn engine_matches_brute_force_over_random_interactions() {
                     sel.clauses.remove(&keys[r.below(keys.len() as u64) as usize]);
                 }
             }
+            7 => {
+                // Top-N style clicks on view 1 (same view that also holds treemap-like paths):
+                // include or exclude addresses, and Ctrl-click removal of one value.
+                let v = format!("10.0.{}.{}", r.below(3), r.below(5));
+                let c = match (sel.clauses.get(&1).and_then(|c| c.as_values()), r.below(3)) {
+                    (Some((_, vals, neg)), 0) if vals.len() > 1 => {
+                        let keep: Vec<String> = vals.iter().skip(1).map(|s| s.to_string()).collect();
+                        Clause::values("src_ip", keep, neg)
+                    }
+                    (Some((_, vals, neg)), 1) => {
+                        let mut vals: Vec<String> = vals.iter().map(|s| s.to_string()).collect();
+                        vals.push(v);
+                        Clause::values("src_ip", vals, neg)
+                    }
+                    _ => Clause::values("src_ip", [v], r.below(2) == 0),
+                };
+                sel.clauses.insert(1, c);
+            }
+            8 => {
+                // Link-graph style: several conjunctions over two fields, or a treemap prefix.
+                let c = if r.below(2) == 0 {
+                    Clause::Match {
+                        any_of: (0..1 + r.below(3))
+                            .map(|_| {
+                                vec![
+                                    Pred::Eq {
+                                        field: "src_ip".into(),
+                                        value: format!("10.0.{}.{}", r.below(3), r.below(5)),
+                                    },
+                                    Pred::Eq {
+                                        field: "dst_port".into(),
+                                        value: ["80", "443", "53"][r.below(3) as usize].into(),
+                                    },
+                                ]
+                            })
+                            .collect(),
+                        negate: false,
+                    }
+                } else {
+                    Clause::Match {
+                        any_of: vec![vec![Pred::InPrefix {
+                            field: "src_ip".into(),
+                            prefix: format!("10.0.{}.0/24", r.below(3)),
+                        }]],
+                        negate: r.below(4) == 0,
+                    }
+                };
+                sel.clauses.insert(1 + 2 * r.below(2) as u32, c);
+            }
+            9 => {
+                // Exclusion added and removed on the port list (Ctrl-click removal of the last value).
+                match sel.clauses.get(&2).and_then(|c| c.as_values()) {
+                    Some((_, vals, true)) if vals.len() == 1 => {
+                        sel.clauses.remove(&2);
+                    }
+                    _ => {
+                        let v = ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
+                        sel.clauses.insert(2, Clause::values("dst_port", [v], true));
+                    }
+                }
+            }
             _ => {
                 // A two-field conjunction (treemap-like) from view 1.
                 sel.clauses.insert(
@@ -149,6 +217,7 @@ fn engine_matches_brute_force_over_random_interactions() {
             needs: needs.clone(),
             want_all_rows: true,
         });
+        strategies.insert(ans.strategy);
         for (view, field) in [(1u32, "src_ip"), (2, "dst_port"), (3, "proto")] {
             let expect = brute_topn(&df, &sel, view, field);
             let Output::TopN { entries, total, .. } = &ans.outputs[&view] else { panic!("not top-n") };
@@ -219,6 +288,17 @@ fn engine_matches_brute_force_over_random_interactions() {
         let expect_time: i64 =
             (0..df.height()).filter(|&row| sel.others(4).all(|(_, c)| passes(&df, row, c))).count() as i64;
         assert_eq!(bins.iter().sum::<i64>(), expect_time, "step {step}");
+    }
+    // The sequence must have exercised the strategies it is the safety net of.
+    for s in [
+        "lookup",
+        "incremental-complement",
+        "incremental-postings",
+        "rebuild-postings",
+        "rebuild-ranges",
+        "base",
+    ] {
+        assert!(strategies.contains(s), "strategy {s} never used: {strategies:?}");
     }
 }
 

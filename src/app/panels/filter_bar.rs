@@ -17,7 +17,12 @@ pub fn filter_bar_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             let chip = egui::Button::new(egui::RichText::new(text).color(egui::Color32::WHITE))
                 .fill(egui::Color32::from_rgb(52, 101, 164))
                 .corner_radius(10.0);
-            if ui.add(chip).on_hover_text("remove this filter").clicked() {
+            let chip = ui.add(chip).on_hover_text("remove this filter");
+            if chip.hovered() {
+                // Removing the clause is then a lookup in the view's cube.
+                app.coord.hover_enter(v);
+            }
+            if chip.clicked() {
                 app.sel.set(v, None, false);
             }
         }

@@ -77,6 +77,10 @@ pub fn topn_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: ViewId) {
     if let Some(e) = edit {
         app.apply_edit(view, e);
     }
+    // Clicks as lookups: the list's cube is built while the pointer is over it.
+    if ui.ui_contains_pointer() {
+        app.coord.hover_enter(view);
+    }
 }
 
 pub fn records_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
@@ -126,6 +130,9 @@ pub fn treemap_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     if let Some(e) = edit {
         app.apply_edit(VIEW_TREEMAP, e);
     }
+    if ui.ui_contains_pointer() {
+        app.coord.hover_enter(VIEW_TREEMAP);
+    }
     handle_treemap_export(app);
 }
 
@@ -142,5 +149,8 @@ pub fn graph_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         _ => None,
     };
     let action = crate::views::graph::graph_ui::graph_ui(ui, g, cols, tuples, own, &mut app.hover);
+    if ui.ui_contains_pointer() {
+        app.coord.hover_enter(VIEW_GRAPH);
+    }
     handle_graph_action(app, action);
 }

@@ -1,5 +1,4 @@
 //! Treemap view.
-pub mod ipgroup;
 pub mod layout;
 pub mod model;
 pub mod treemap_ui;

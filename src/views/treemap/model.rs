@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 
 use egui::Color32;
 
-use super::ipgroup;
 use super::layout::{Tile, TreeNode, OTHER_KEY};
+use crate::data::net as ipgroup;
 use crate::linking::needs::TreeLeaf;
 use crate::linking::selection::{Clause, Pred};
 use crate::views::common::{compact, palette, thousands, Hover};

@@ -3,6 +3,10 @@
 //! and a target counts the rows whose bits are clear for every clause except its own view's.
 //! A brush that moves a little flips few rows, so only those rows are visited (crossfilter);
 //! a click on a value rebuilds from that value's posting list; a full rescan is the last resort.
+mod apply;
+mod cube;
+pub mod strategy;
+
 use super::index::{Index, SKIP};
 use super::selection::{Clause, Pred, Selection, ViewId};
 use polars::prelude::*;
@@ -80,6 +84,11 @@ impl Compiled {
 pub struct UpdateStats {
     pub rows_visited: u64,
     pub strategy: &'static str,
+    /// Time to bring the histograms to the selection, and to turn them into the views' outputs.
+    pub sync_ms: f64,
+    pub output_ms: f64,
+    /// Output time of the slowest view, and which.
+    pub slowest_output: Option<(ViewId, f64)>,
 }
 
 /// All target histograms at one selection (cache entry).
@@ -100,6 +109,8 @@ pub struct Engine {
     cache: Vec<(String, Snapshot)>,
     /// Every target with no clause at all ("clear all" is a copy, not a rescan).
     base: Option<Snapshot>,
+    /// Cubes of the views the pointer entered last (clicks as lookups).
+    cubes: Vec<cube::Cube>,
     pub last_stats: UpdateStats,
 }
 
@@ -121,6 +132,7 @@ impl Engine {
             prev_win: None,
             cache: Vec::new(),
             base: None,
+            cubes: Vec::new(),
             last_stats: UpdateStats::default(),
         };
         let (cw, pw) = e.cmp_windows(None);
@@ -134,6 +146,21 @@ impl Engine {
 
     pub fn n(&self) -> usize {
         self.idx.n
+    }
+
+    /// Heap bytes of the cubes (part of [`Engine::heap_bytes`]).
+    pub fn cube_bytes(&self) -> usize {
+        self.cubes.iter().map(cube::Cube::heap_bytes).sum()
+    }
+
+    /// Heap bytes of the engine's own state (row mask, histograms, caches, cubes); weights are the index's.
+    pub fn heap_bytes(&self) -> usize {
+        let hist: usize = self.targets.iter().map(|t| t.hist.capacity() * 8).sum();
+        let snap = |s: &Snapshot| s.iter().map(|(_, h)| h.capacity() * 8).sum::<usize>();
+        let cache: usize =
+            self.cache.iter().map(|(_, s)| snap(s)).sum::<usize>() + self.base.as_ref().map_or(0, snap);
+        let cubes: usize = self.cubes.iter().map(cube::Cube::heap_bytes).sum();
+        self.mask.capacity() * 4 + hist + cache + cubes
     }
 
     fn win_bits(p: usize, cw: Option<(usize, usize)>, pw: Option<(usize, usize)>) -> u32 {
@@ -190,7 +217,7 @@ impl Engine {
         if let Some(w) = self.weights.get(measure) {
             return Some(w.clone());
         }
-        let w = Arc::new(self.idx.weights(measure)?.to_vec());
+        let w = self.idx.weights(measure)?;
         self.weights.insert(measure.to_string(), w.clone());
         Some(w)
     }
@@ -334,19 +361,13 @@ impl Engine {
                         let labels = &self.idx.dims[d].labels;
                         let set: Vec<bool> = match pred {
                             Pred::Eq { value, .. } => labels.iter().map(|l| l == value).collect(),
-                            Pred::InPrefix { prefix, .. }
-                                if prefix == crate::views::treemap::ipgroup::NON_IP =>
-                            {
+                            Pred::InPrefix { prefix, .. } if prefix == crate::data::net::NON_IP => {
                                 // The treemap's "non-IP" group: values that are not addresses.
-                                labels
-                                    .iter()
-                                    .map(|l| crate::views::treemap::ipgroup::parse_ip(l).is_none())
-                                    .collect()
+                                labels.iter().map(|l| crate::data::net::parse_ip(l).is_none()).collect()
                             }
-                            Pred::InPrefix { prefix, .. } => labels
-                                .iter()
-                                .map(|l| crate::views::treemap::ipgroup::ip_in_prefix(l, prefix))
-                                .collect(),
+                            Pred::InPrefix { prefix, .. } => {
+                                labels.iter().map(|l| crate::data::net::ip_in_prefix(l, prefix)).collect()
+                            }
                             Pred::Range { min, max, .. } => labels
                                 .iter()
                                 .map(|l| l.parse::<f64>().is_ok_and(|x| x >= *min && x <= *max))
@@ -383,6 +404,10 @@ impl Engine {
 
     fn store_cache(&mut self, sig: String) {
         let snap = self.targets.iter().map(|t| (t.key.clone(), t.hist.clone())).collect();
+        self.push_cache(sig, snap);
+    }
+
+    fn push_cache(&mut self, sig: String, snap: Snapshot) {
         self.cache.retain(|(k, _)| *k != sig);
         self.cache.push((sig, snap));
         if self.cache.len() > 6 {
@@ -453,328 +478,6 @@ impl Engine {
             if self.clauses.get(v).map(|(old, _)| old) != Some(c) {
                 self.set_clause(*v, Some(c.clone()), sel)?;
             }
-        }
-        Ok(())
-    }
-
-    fn set_clause(
-        &mut self,
-        view: ViewId,
-        clause: Option<Clause>,
-        final_sel: &Selection,
-    ) -> PolarsResult<()> {
-        let n = self.idx.n;
-        let old_time = matches!(self.clauses.get(&view), Some((Clause::Time { .. }, _)));
-        let new_time = matches!(clause, Some(Clause::Time { .. }));
-        if clause.is_some() && !self.slots.contains_key(&view) {
-            let used: Vec<u8> = self.slots.values().copied().collect();
-            let Some(free) = (0..30u8).find(|s| !used.contains(s)) else {
-                return Err(PolarsError::ComputeError("too many clauses (30 at most)".into()));
-            };
-            self.slots.insert(view, free);
-        }
-        let bit = self.bit_of(view);
-        let compiled = match &clause {
-            Some(c) => Some(self.compile(c)?),
-            None => None,
-        };
-        // Whether this change ends in a selection we have seen (e.g. a clear after a click).
-        let sig = self.cache_key(&final_sel.signature());
-        let is_final = {
-            let mut after: BTreeMap<ViewId, &Clause> =
-                self.clauses.iter().map(|(v, (c, _))| (*v, c)).collect();
-            match &clause {
-                Some(c) => {
-                    after.insert(view, c);
-                }
-                None => {
-                    after.remove(&view);
-                }
-            }
-            after.len() == final_sel.clauses.len()
-                && after.iter().all(|(v, c)| final_sel.clauses.get(v) == Some(*c))
-        };
-
-        if old_time || new_time {
-            // Time clause: bit of this view plus both comparison-window bits move together.
-            let (lo, hi) = match &compiled {
-                Some(Compiled::Time { lo, hi }) => (*lo, *hi),
-                _ => (0, n),
-            };
-            let (old_lo, old_hi) = match self.clauses.get(&view) {
-                Some((_, Compiled::Time { lo, hi })) => (*lo, *hi),
-                _ => (0, n),
-            };
-            let time_us = match &clause {
-                Some(Clause::Time { start_us, end_us }) => Some((*start_us, *end_us)),
-                _ => None,
-            };
-            let (cw, pw) = self.cmp_windows(time_us);
-            let mut ranges = vec![(old_lo, old_hi), (lo, hi)];
-            for w in [self.cur_win, cw, self.prev_win, pw] {
-                ranges.push(w.unwrap_or((0, 0)));
-            }
-            // Positions whose membership may change: the symmetric differences, as sorted ranges.
-            let mut cuts: Vec<usize> = ranges.iter().flat_map(|r| [r.0, r.1]).collect();
-            cuts.push(0);
-            cuts.push(n);
-            cuts.sort_unstable();
-            cuts.dedup();
-            let inside = |r: (usize, usize), p: usize| p >= r.0 && p < r.1;
-            let mut changed_ranges = Vec::new();
-            for w in cuts.windows(2) {
-                let p = w[0];
-                if p >= n {
-                    continue;
-                }
-                let differs = inside((old_lo, old_hi), p) != inside((lo, hi), p)
-                    || inside(self.cur_win.unwrap_or((0, 0)), p) != inside(cw.unwrap_or((0, 0)), p)
-                    || inside(self.prev_win.unwrap_or((0, 0)), p) != inside(pw.unwrap_or((0, 0)), p);
-                if differs {
-                    changed_ranges.push((w[0], w[1]));
-                }
-            }
-            let changed: usize = changed_ranges.iter().map(|r| range_len(*r)).sum();
-            // Incremental visits each changed row once per target; a rebuild visits each target's
-            // candidate range. Pick the cheaper.
-            let new_main = if clause.is_some() { range_len((lo, hi)) } else { n };
-            let rebuild_cost = new_main * self.targets.len().max(1) / 2
-                + range_len(cw.unwrap_or((0, 0)))
-                + range_len(pw.unwrap_or((0, 0)));
-            self.cur_win = cw;
-            self.prev_win = pw;
-            match (&clause, compiled) {
-                (Some(c), Some(comp)) => {
-                    self.clauses.insert(view, (c.clone(), comp));
-                }
-                _ => {
-                    self.clauses.remove(&view);
-                }
-            }
-            // On removal the old checks stay until the rows are updated: they judge the old mask.
-            if clause.is_some() {
-                self.refresh_checks();
-            }
-            let new_mask = |p: usize, m: u32| -> u32 {
-                let mut m = m & !(bit | CUR_BIT | PREV_BIT);
-                if clause.is_some() && !inside((lo, hi), p) {
-                    m |= bit;
-                }
-                m | Self::win_bits(p, cw, pw)
-            };
-            if is_final && changed > 4096 && self.restore_cache(&sig) {
-                for &(a, b) in &changed_ranges {
-                    for p in a..b {
-                        self.mask[p] = new_mask(p, self.mask[p]);
-                    }
-                }
-                self.last_stats.strategy = "cache";
-            } else if changed * self.targets.len().max(1) <= rebuild_cost {
-                let mut changes = Vec::with_capacity(changed);
-                for &(a, b) in &changed_ranges {
-                    for p in a..b {
-                        changes.push((p as u32, new_mask(p, self.mask[p])));
-                    }
-                }
-                self.apply_changes(&changes);
-                self.last_stats.strategy = "incremental";
-            } else {
-                for &(a, b) in &changed_ranges {
-                    for p in a..b {
-                        self.mask[p] = new_mask(p, self.mask[p]);
-                    }
-                }
-                // The time view's own main targets do not depend on its clause.
-                self.rebuild_where(|k| !(k.view == view && k.ctx == Ctx::Main));
-                self.last_stats.strategy = "rebuild-ranges";
-            }
-            if clause.is_none() {
-                self.slots.remove(&view);
-                self.refresh_checks();
-            }
-            if is_final {
-                self.store_cache(sig);
-            }
-            return Ok(());
-        }
-
-        // Match clauses.
-        let had_clause = self.clauses.contains_key(&view);
-        let old_codes = match self.clauses.get(&view) {
-            Some((_, Compiled::Codes { dim, set, negate })) => Some((*dim, set.clone(), *negate)),
-            _ => None,
-        };
-        let new_codes = match &compiled {
-            Some(Compiled::Codes { dim, set, negate }) => Some((*dim, set.clone(), *negate)),
-            _ => None,
-        };
-        match (&clause, compiled) {
-            (Some(c), Some(comp)) => {
-                self.clauses.insert(view, (c.clone(), comp));
-            }
-            _ => {
-                self.clauses.remove(&view);
-            }
-        }
-        if clause.is_some() {
-            self.refresh_checks();
-        }
-        let rejects_new = |e: &Engine, p: usize| -> bool {
-            match e.clauses.get(&view) {
-                Some((_, comp)) => comp.rejects(&e.idx, p),
-                None => false,
-            }
-        };
-        // A set of included values of one field: the bit is "not in the set". Set it everywhere and
-        // clear it on the set's postings, then rebuild the other views from those rows only -
-        // no scan of every row, and the work is proportional to the selected records.
-        if let Some((d, set, false)) = &new_codes {
-            let codes: Vec<usize> = (0..set.len()).filter(|&i| set[i]).collect();
-            let included: usize = {
-                let (offs, _) = self.idx.dims[*d].postings();
-                codes.iter().map(|&c| (offs[c + 1] - offs[c]) as usize).sum()
-            };
-            let same_field_include = matches!(&old_codes, Some((od, _, false)) if od == d);
-            if included > n / 2 && old_codes.is_none() && self.clauses.contains_key(&view) && !had_clause {
-                // Most rows stay: only the rows of the other values lose this view's bit.
-                let others: Vec<usize> = (0..set.len()).filter(|&i| !set[i]).collect();
-                let pos = self.positions_of(*d, &others);
-                let changes: Vec<(u32, u32)> =
-                    pos.iter().map(|&p| (p, self.mask[p as usize] | bit)).collect();
-                self.apply_changes(&changes);
-                self.last_stats.strategy = "incremental-complement";
-                if is_final {
-                    self.store_cache(sig);
-                }
-                return Ok(());
-            }
-            if included <= n / 2 || same_field_include && included <= n * 2 / 3 {
-                let cached = is_final && self.restore_cache(&sig);
-                let pos = self.positions_of(*d, &codes);
-                self.mask.par_iter_mut().for_each(|m| *m |= bit);
-                for &p in &pos {
-                    self.mask[p as usize] &= !bit;
-                }
-                if cached {
-                    self.last_stats.strategy = "cache";
-                } else {
-                    self.rebuild_from_positions(&pos, view);
-                    self.last_stats.strategy = "rebuild-postings";
-                }
-                if is_final {
-                    self.store_cache(sig);
-                }
-                return Ok(());
-            }
-        }
-        // Removing a clause clears its bit everywhere (a parallel fill); when this selection was
-        // seen recently its histograms come from the cache instead of a rescan.
-        if clause.is_none() && is_final && self.cache.iter().any(|(k, _)| *k == sig) {
-            self.mask.par_iter_mut().for_each(|m| *m &= !bit);
-            self.restore_cache(&sig);
-            self.slots.remove(&view);
-            self.refresh_checks();
-            self.store_cache(sig);
-            self.last_stats.strategy = "cache";
-            return Ok(());
-        }
-        // Rows whose bit may flip, from postings where both sides are code sets of one field.
-        let posting_changes: Option<Vec<u32>> = match (&old_codes, &new_codes) {
-            (Some((d0, s0, n0)), Some((d1, s1, n1))) if d0 == d1 && n0 == n1 => {
-                let d = *d0;
-                let codes: Vec<usize> = (0..s0.len()).filter(|&i| s0[i] != s1[i]).collect();
-                Some(self.positions_of(d, &codes))
-            }
-            (None, Some((d, s, true))) if clause.is_some() => {
-                // A new exclusion flips exactly the excluded rows.
-                let codes: Vec<usize> = (0..s.len()).filter(|&i| s[i]).collect();
-                Some(self.positions_of(*d, &codes))
-            }
-            (Some((d, s, true)), None) => {
-                let codes: Vec<usize> = (0..s.len()).filter(|&i| s[i]).collect();
-                Some(self.positions_of(*d, &codes))
-            }
-            _ => None,
-        };
-        match posting_changes {
-            Some(pos) if pos.len() <= n / 3 => {
-                let changes: Vec<(u32, u32)> = pos
-                    .iter()
-                    .map(|&p| {
-                        let m = self.mask[p as usize] & !bit;
-                        (p, if rejects_new(self, p as usize) { m | bit } else { m })
-                    })
-                    .collect();
-                self.apply_changes(&changes);
-                self.last_stats.strategy = "incremental-postings";
-            }
-            _ => {
-                let cached = is_final && self.restore_cache(&sig);
-                // New mask bit for every row (parallel), counting what flipped.
-                let clauses = &self.clauses;
-                let idx = &self.idx;
-                let comp = clauses.get(&view).map(|(_, c)| c);
-                let mut flipped = Vec::new();
-                let chunks: Vec<Vec<u32>> = self
-                    .mask
-                    .par_chunks_mut(1 << 16)
-                    .enumerate()
-                    .map(|(ci, ch)| {
-                        let mut f = Vec::new();
-                        let base = ci << 16;
-                        for (i, m) in ch.iter_mut().enumerate() {
-                            let p = base + i;
-                            let rej = comp.is_some_and(|c| c.rejects(idx, p));
-                            let nm = if rej { *m | bit } else { *m & !bit };
-                            if nm != *m {
-                                f.push(p as u32);
-                            }
-                            // Leave the mask as it was: incremental updates need the old value.
-                            let _ = nm;
-                        }
-                        f
-                    })
-                    .collect();
-                for c in chunks {
-                    flipped.extend(c);
-                }
-                self.last_stats.rows_visited += n as u64;
-                if cached {
-                    for &p in &flipped {
-                        self.mask[p as usize] ^= bit;
-                    }
-                    self.last_stats.strategy = "cache";
-                } else if flipped.len() * self.targets.len().max(1) <= n {
-                    let changes: Vec<(u32, u32)> =
-                        flipped.iter().map(|&p| (p, self.mask[p as usize] ^ bit)).collect();
-                    self.apply_changes(&changes);
-                    self.last_stats.strategy = "incremental-scan";
-                } else {
-                    for &p in &flipped {
-                        self.mask[p as usize] ^= bit;
-                    }
-                    // Included set of a fresh single-field include is usually small: rebuild from it.
-                    match &new_codes {
-                        Some((d, s, false)) => {
-                            let codes: Vec<usize> = (0..s.len()).filter(|&i| s[i]).collect();
-                            let pos = self.positions_of(*d, &codes);
-                            self.rebuild_from_positions(&pos, view);
-                            self.last_stats.strategy = "rebuild-postings";
-                        }
-                        _ => {
-                            self.rebuild_where(|k| k.view != view);
-                            self.last_stats.strategy = "rebuild-ranges";
-                        }
-                    }
-                }
-            }
-        }
-        if clause.is_none() {
-            self.slots.remove(&view);
-            self.refresh_checks();
-        }
-        if is_final {
-            self.store_cache(sig);
         }
         Ok(())
     }

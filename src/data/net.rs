@@ -1,4 +1,5 @@
-//! IP-prefix grouping for the address-space treemap preset (`dst_ip` /16 > /24 > host).
+//! IP-prefix grouping (used by the address-space treemap preset, `dst_ip` /16 > /24 > host, and by
+//! the linking engine to evaluate prefix clauses). Lives in `data/` so `linking/` never imports a view.
 //!
 //! Levels:
 //! - IPv4: `/16` > `/24` > host, e.g. `["10.1.0.0/16", "10.1.2.0/24", "10.1.2.3"]`.

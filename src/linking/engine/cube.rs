@@ -1,0 +1,481 @@
+//! Clicks as lookups (after Falcon): when the pointer enters a list, treemap or graph, the view's
+//! cube is built off the UI thread - for each of its categories, every other view's histogram
+//! over the rows of that category, under all the other clauses. A click, Ctrl-click or removal on
+//! that view then sets each other histogram to a sum of cube rows instead of visiting records.
+//!
+//! Exact by construction: a cube row is the category's contribution to a histogram with the
+//! view's own clause ignored, so any clause that is a function of the view's category (top-N
+//! values, treemap paths over its levels, graph nodes and edges over its fields) is a sum of rows.
+//! Categories too small to be worth a row are summed from their posting lists at click time.
+//! A cube serves only while the other clauses, the targets and the comparison windows are those it
+//! was built under.
+use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
+use crate::linking::index::SKIP;
+use crate::linking::selection::{Selection, ViewId};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Categories with fewer rows than this (or past the budget) are summed from postings on a click.
+const MIN_CUBED_ROWS: usize = 2048;
+/// Cube entries (bin, value) kept at most, summed over targets: 12 bytes each.
+const MAX_ENTRIES: usize = 12_000_000;
+
+/// One category's contribution to one target: sparse bins and values.
+#[derive(Default)]
+struct Cell {
+    bins: Vec<u32>,
+    values: Vec<i64>,
+}
+
+pub(super) struct Cube {
+    pub view: ViewId,
+    pub dim: usize,
+    key: String,
+    /// Per category of `dim`: index of its cube row, or `u32::MAX` when summed from postings.
+    row_of: Vec<u32>,
+    /// Rows (records) per category.
+    rows: Vec<usize>,
+    /// Targets of the other views, in the engine's order at build time.
+    keys: Vec<TargetKey>,
+    /// Per target: its histogram with this view's clause ignored.
+    base: Vec<Vec<i64>>,
+    /// Per target, per cube row.
+    cells: Vec<Vec<Cell>>,
+}
+
+impl Cube {
+    pub fn heap_bytes(&self) -> usize {
+        let cells: usize =
+            self.cells.iter().flatten().map(|c| c.bins.capacity() * 4 + c.values.capacity() * 8).sum();
+        let base: usize = self.base.iter().map(|b| b.capacity() * 8).sum();
+        cells + base + self.row_of.capacity() * 4 + self.rows.capacity() * 8
+    }
+}
+
+/// How the new histograms are summed: from the current ones plus the categories that changed,
+/// from zero plus the passing categories, or from the base minus the rejected ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SumFrom {
+    Current,
+    Zero,
+    Base,
+}
+
+impl Engine {
+    /// What a cube of `view` depends on besides its own clause.
+    fn cube_key(&self, view: ViewId) -> String {
+        let mut keys: Vec<&TargetKey> = self.targets.iter().map(|t| &t.key).collect();
+        keys.sort();
+        let others: Vec<String> = self
+            .clauses
+            .iter()
+            .filter(|(v, _)| **v != view)
+            .map(|(v, (c, _))| format!("{v}:{c:?}"))
+            .collect();
+        format!("{others:?}#{keys:?}#{:?}#{:?}", self.cur_win, self.prev_win)
+    }
+
+    /// Which categories of `dim` pass a compiled clause, if the clause is a function of them.
+    pub(super) fn category_pass(&self, comp: Option<&Compiled>, dim: usize) -> Option<Vec<bool>> {
+        let d = &self.idx.dims[dim];
+        let card = d.cardinality();
+        let eval = |conjs: &[Vec<(usize, Vec<bool>)>], negate: bool| -> Option<Vec<bool>> {
+            let parts: Vec<Vec<_>> = conjs
+                .iter()
+                .map(|conj| conj.iter().map(|(pd, set)| d.part_of(dim, *pd).map(|f| (f, set))).collect())
+                .collect::<Option<Vec<Vec<_>>>>()?;
+            Some(
+                (0..card)
+                    .map(|c| {
+                        let hit = parts.iter().any(|conj| {
+                            conj.iter().all(|(f, set)| {
+                                let pc = f(c);
+                                pc != SKIP && set[pc as usize]
+                            })
+                        });
+                        hit != negate
+                    })
+                    .collect(),
+            )
+        };
+        match comp {
+            None => Some(vec![true; card]),
+            Some(Compiled::Time { .. }) => None,
+            Some(Compiled::Codes { dim: cd, set, negate }) => eval(&[vec![(*cd, set.clone())]], *negate),
+            Some(Compiled::General { any_of, negate }) => eval(any_of, *negate),
+        }
+    }
+
+    /// The dim a view's categories live in (its main histogram's), if it may have a cube.
+    fn category_dim(&self, view: ViewId) -> Option<usize> {
+        let dim = self.targets.iter().find(|t| t.key.view == view && t.key.ctx == Ctx::Main)?.key.dim;
+        if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
+            return None;
+        }
+        if self.idx.dims[dim].name.starts_with("time:") || self.idx.dims[dim].name.starts_with("block:") {
+            return None;
+        }
+        Some(dim)
+    }
+
+    /// Builds (or keeps) the cube of `view` under the current state: called when the pointer enters
+    /// the view. Returns whether a valid cube is there; `stop` abandons the build (a newer request).
+    pub fn prefetch(&mut self, view: ViewId, stop: &AtomicBool) -> bool {
+        if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
+            return self.prefetch_time_removal(view, stop);
+        }
+        let Some(dim) = self.category_dim(view) else { return false };
+        let key = self.cube_key(view);
+        if self.cubes.iter().any(|c| c.view == view && c.dim == dim && c.key == key) {
+            return true;
+        }
+        self.cubes.retain(|c| c.view != view);
+        let n = self.idx.n;
+        let card = self.idx.dims[dim].cardinality();
+        let rows: Vec<usize> = {
+            let (offs, _) = self.idx.dims[dim].postings();
+            // Rows without a category cannot be told apart by the clause: no cube.
+            if offs.last().copied().unwrap_or(0) as usize != n {
+                return false;
+            }
+            (0..card).map(|c| (offs[c + 1] - offs[c]) as usize).collect()
+        };
+        let Some(pass_old) = self.category_pass(self.clauses.get(&view).map(|(_, c)| c), dim) else {
+            return false;
+        };
+        let others: Vec<usize> =
+            (0..self.targets.len()).filter(|&i| self.targets[i].key.view != view).collect();
+        // Heaviest categories first, while the budget lasts.
+        let mut order: Vec<usize> = (0..card).filter(|&c| rows[c] >= MIN_CUBED_ROWS).collect();
+        order.sort_by_key(|&c| std::cmp::Reverse(rows[c]));
+        let mut row_of = vec![u32::MAX; card];
+        let mut cubed = Vec::new();
+        let mut entries = 0usize;
+        for c in order {
+            let e: usize = others.iter().map(|&i| rows[c].min(self.targets[i].hist.len())).sum();
+            if entries + e > MAX_ENTRIES {
+                continue;
+            }
+            entries += e;
+            row_of[c] = cubed.len() as u32;
+            cubed.push(c);
+        }
+        let bit = self.bit_of(view);
+        let (offs, pos) = self.idx.dims[dim].postings_built().expect("postings built above");
+        let mask = &self.mask;
+        let idx = &self.idx;
+        let targets = &self.targets;
+        let built: Vec<Option<(Vec<i64>, Vec<Cell>)>> = others
+            .par_iter()
+            .map(|&ti| {
+                let t = &targets[ti];
+                let codes = &idx.dims[t.key.dim].codes;
+                let check = t.check & !bit;
+                let w = t.weight.as_deref().map(|v| v.as_slice());
+                let mut scratch = vec![0i64; t.hist.len()];
+                let mut seen = vec![false; t.hist.len()];
+                let mut cells = Vec::with_capacity(cubed.len());
+                for &c in &cubed {
+                    if stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    let mut bins = Vec::new();
+                    for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
+                        let p = p as usize;
+                        if mask[p] & check == 0 {
+                            let b = codes[p];
+                            if b != SKIP {
+                                if !seen[b as usize] {
+                                    seen[b as usize] = true;
+                                    bins.push(b);
+                                }
+                                scratch[b as usize] += w.map_or(1, |w| w[p]);
+                            }
+                        }
+                    }
+                    bins.sort_unstable();
+                    let values = bins
+                        .iter()
+                        .map(|&b| {
+                            seen[b as usize] = false;
+                            std::mem::take(&mut scratch[b as usize])
+                        })
+                        .collect();
+                    cells.push(Cell { bins, values });
+                }
+                // Base: the current histogram plus what the view's clause rejects now.
+                let mut base = t.hist.clone();
+                for c in (0..card).filter(|&c| !pass_old[c]) {
+                    add_category(&mut base, c, 1, &row_of, &cells, offs, pos, codes, mask, check, w);
+                }
+                Some((base, cells))
+            })
+            .collect();
+        let mut base = Vec::with_capacity(others.len());
+        let mut cells = Vec::with_capacity(others.len());
+        for b in built {
+            let Some((b, c)) = b else { return false };
+            base.push(b);
+            cells.push(c);
+        }
+        self.last_stats.rows_visited += (n * others.len()) as u64;
+        let keys = others.iter().map(|&i| self.targets[i].key.clone()).collect();
+        // One cube per view, at most three views (the last ones entered).
+        if self.cubes.len() >= 3 {
+            self.cubes.remove(0);
+        }
+        self.cubes.push(Cube { view, dim, key, row_of, rows, keys, base, cells });
+        true
+    }
+
+    /// The pointer is on the time brush's chip: compute the histograms of the selection without
+    /// it into the cache, so removing it is a copy. The comparison windows go back to the last
+    /// week of data, so this is one pass per target with the new window bits computed on the fly.
+    fn prefetch_time_removal(&mut self, view: ViewId, stop: &AtomicBool) -> bool {
+        let mut sel = Selection::default();
+        for (v, (c, _)) in &self.clauses {
+            if *v != view {
+                if matches!(c, crate::linking::selection::Clause::Time { .. }) {
+                    return false;
+                }
+                sel.clauses.insert(*v, c.clone());
+            }
+        }
+        let sig = self.cache_key(&sel.signature());
+        if self.cache.iter().any(|(k, _)| *k == sig) {
+            return true;
+        }
+        let n = self.idx.n;
+        let (cw, pw) = self.cmp_windows(None);
+        let tbit = self.bit_of(view);
+        let plans: Vec<(u32, (usize, usize))> = self
+            .targets
+            .iter()
+            .map(|t| {
+                let own = self.bit_of(t.key.view);
+                let clauses = CLAUSE_BITS & !own & !tbit;
+                match t.key.ctx {
+                    Ctx::Main => (clauses, (0, n)),
+                    Ctx::CmpCur => (clauses | CUR_BIT, cw.unwrap_or((0, 0))),
+                    Ctx::CmpPrev => (clauses | PREV_BIT, pw.unwrap_or((0, 0))),
+                }
+            })
+            .collect();
+        let mask = &self.mask;
+        let idx = &self.idx;
+        const CHUNK: usize = 1 << 18;
+        let snap: Vec<Option<(TargetKey, Vec<i64>)>> = self
+            .targets
+            .iter()
+            .zip(&plans)
+            .map(|(t, &(check, (a, b)))| {
+                let codes = &idx.dims[t.key.dim].codes;
+                let w = t.weight.as_deref().map(|v| v.as_slice());
+                let card = t.hist.len();
+                let hist = (a..b)
+                    .into_par_iter()
+                    .step_by(CHUNK)
+                    .map(|s| {
+                        let mut h = vec![0i64; card];
+                        if stop.load(Ordering::Relaxed) {
+                            return None;
+                        }
+                        for p in s..(s + CHUNK).min(b) {
+                            let m = (mask[p] & !(tbit | CUR_BIT | PREV_BIT)) | Engine::win_bits(p, cw, pw);
+                            if m & check == 0 {
+                                let c = codes[p];
+                                if c != SKIP {
+                                    h[c as usize] += w.map_or(1, |w| w[p]);
+                                }
+                            }
+                        }
+                        Some(h)
+                    })
+                    .try_reduce(
+                        || vec![0i64; card],
+                        |mut x, y| {
+                            x.iter_mut().zip(y).for_each(|(a, b)| *a += b);
+                            Some(x)
+                        },
+                    )?;
+                Some((t.key.clone(), hist))
+            })
+            .collect();
+        let Some(snap) = snap.into_iter().collect::<Option<Vec<_>>>() else { return false };
+        self.last_stats.rows_visited += (n * self.targets.len()) as u64;
+        self.push_cache(sig, snap);
+        true
+    }
+
+    /// The cube of `view` if it is valid now and both the old and the new clause are functions of
+    /// its categories: (cube index, old pass, new pass).
+    pub(super) fn lookup_plan(
+        &self,
+        view: ViewId,
+        old: Option<&Compiled>,
+        new: Option<&Compiled>,
+    ) -> Option<(usize, Vec<bool>, Vec<bool>)> {
+        let ci = self.cubes.iter().position(|c| c.view == view)?;
+        let cube = &self.cubes[ci];
+        if cube.key != self.cube_key(view) {
+            return None;
+        }
+        let old = self.category_pass(old, cube.dim)?;
+        let new = self.category_pass(new, cube.dim)?;
+        Some((ci, old, new))
+    }
+
+    /// Applies a lookup: the view's bit follows `pass_new`, every other target becomes a sum of
+    /// cube rows (and posting lists of small categories). `bit` is the view's (new) slot bit.
+    pub(super) fn apply_lookup(&mut self, ci: usize, pass_old: &[bool], pass_new: &[bool], bit: u32) {
+        let n = self.idx.n;
+        let cube = &self.cubes[ci];
+        let dim = cube.dim;
+        let card = pass_new.len();
+        // Cost of a category: its cube row entries, or its records once per target.
+        let cost = |c: usize| -> usize {
+            match cube.row_of[c] {
+                u32::MAX => cube.rows[c] * cube.keys.len(),
+                r => cube.cells.iter().map(|t| t[r as usize].bins.len()).sum(),
+            }
+        };
+        let mut costs = [(0usize, SumFrom::Current), (0, SumFrom::Zero), (0, SumFrom::Base)];
+        for c in 0..card {
+            let k = cost(c);
+            if pass_old[c] != pass_new[c] {
+                costs[0].0 += k;
+            }
+            if pass_new[c] {
+                costs[1].0 += k;
+            } else {
+                costs[2].0 += k;
+            }
+        }
+        let from = costs.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(SumFrom::Base);
+        // The view's bit: flip the categories that changed (their posting lists), or rewrite it.
+        let flipped: Vec<usize> = (0..card).filter(|&c| pass_old[c] != pass_new[c]).collect();
+        let flipped_rows: usize = flipped.iter().map(|&c| cube.rows[c]).sum();
+        let (offs, pos) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
+        if flipped_rows <= n / 4 {
+            for &c in &flipped {
+                for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
+                    self.mask[p as usize] ^= bit;
+                }
+            }
+        } else {
+            let codes = &self.idx.dims[dim].codes;
+            self.mask.par_chunks_mut(1 << 16).enumerate().for_each(|(ci, ch)| {
+                let base = ci << 16;
+                for (i, m) in ch.iter_mut().enumerate() {
+                    *m = if pass_new[codes[base + i] as usize] { *m & !bit } else { *m | bit };
+                }
+            });
+        }
+        let mask = &self.mask;
+        let idx = &self.idx;
+        let cube = &self.cubes[ci];
+        let mut visited = 0usize;
+        self.targets.par_iter_mut().filter(|t| t.key.view != cube.view).for_each(|t| {
+            let Some(ti) = cube.keys.iter().position(|k| *k == t.key) else { return };
+            let cells = &cube.cells[ti];
+            let codes = &idx.dims[t.key.dim].codes;
+            let check = t.check & !bit;
+            let w = t.weight.as_deref().map(|v| v.as_slice());
+            match from {
+                SumFrom::Current => {
+                    for &c in &flipped {
+                        let sign = if pass_new[c] { 1 } else { -1 };
+                        add_category(
+                            &mut t.hist,
+                            c,
+                            sign,
+                            &cube.row_of,
+                            cells,
+                            offs,
+                            pos,
+                            codes,
+                            mask,
+                            check,
+                            w,
+                        );
+                    }
+                }
+                SumFrom::Zero => {
+                    t.hist.iter_mut().for_each(|h| *h = 0);
+                    for c in (0..card).filter(|&c| pass_new[c]) {
+                        add_category(
+                            &mut t.hist,
+                            c,
+                            1,
+                            &cube.row_of,
+                            cells,
+                            offs,
+                            pos,
+                            codes,
+                            mask,
+                            check,
+                            w,
+                        );
+                    }
+                }
+                SumFrom::Base => {
+                    t.hist.clone_from(&cube.base[ti]);
+                    for c in (0..card).filter(|&c| !pass_new[c]) {
+                        add_category(
+                            &mut t.hist,
+                            c,
+                            -1,
+                            &cube.row_of,
+                            cells,
+                            offs,
+                            pos,
+                            codes,
+                            mask,
+                            check,
+                            w,
+                        );
+                    }
+                }
+            }
+        });
+        visited += flipped_rows;
+        self.last_stats.rows_visited += visited as u64;
+    }
+}
+
+/// Adds (`sign` 1) or subtracts (-1) category `c`'s contribution to a target's histogram: its cube
+/// row, or its records that pass `check`.
+#[allow(clippy::too_many_arguments)]
+fn add_category(
+    hist: &mut [i64],
+    c: usize,
+    sign: i64,
+    row_of: &[u32],
+    cells: &[Cell],
+    offs: &[u32],
+    pos: &[u32],
+    codes: &[u32],
+    mask: &[u32],
+    check: u32,
+    w: Option<&[i64]>,
+) {
+    match row_of[c] {
+        u32::MAX => {
+            for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
+                let p = p as usize;
+                if mask[p] & check == 0 {
+                    let b = codes[p];
+                    if b != SKIP {
+                        hist[b as usize] += sign * w.map_or(1, |w| w[p]);
+                    }
+                }
+            }
+        }
+        r => {
+            let cell = &cells[r as usize];
+            for (&b, &v) in cell.bins.iter().zip(&cell.values) {
+                hist[b as usize] += sign * v;
+            }
+        }
+    }
+}
