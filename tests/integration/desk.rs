@@ -1,6 +1,7 @@
 //! The analyst's desk, driven as a person would (egui_kittest): split tiles by dragging a tab, add
 //! a second time series, save and reopen a workspace, relink a moved source, bookmark and restore.
 //! And the `brushfire report` twin, checked by reading its HTML.
+use super::gui::passing;
 use brushfire::app::desk::{layout_of, LayoutNode, Pane};
 use brushfire::app::{BrushfireApp, VIEW_TABLE, VIEW_TIME, VIEW_TOPN};
 use brushfire::linking::needs::Output;
@@ -44,35 +45,9 @@ fn time_total(app: &BrushfireApp, view: u32) -> i64 {
     }
 }
 
-fn passing(app: &BrushfireApp) -> i64 {
-    match app.outputs.get(&VIEW_TABLE) {
-        Some(Output::Table { passing, .. }) => *passing,
-        _ => -1,
-    }
-}
-
+/// A tab drag needs more frames than a brush: egui_tiles decides the drop zone while moving.
 fn drag(h: &mut Harness<'static, BrushfireApp>, from: egui::Pos2, to: egui::Pos2) {
-    h.event(egui::Event::PointerMoved(from));
-    h.step();
-    h.event(egui::Event::PointerButton {
-        pos: from,
-        button: egui::PointerButton::Primary,
-        pressed: true,
-        modifiers: Default::default(),
-    });
-    h.step();
-    for i in 1..=20 {
-        let p = from + (to - from) * (i as f32 / 20.0);
-        h.event(egui::Event::PointerMoved(p));
-        h.step();
-    }
-    h.event(egui::Event::PointerButton {
-        pos: to,
-        button: egui::PointerButton::Primary,
-        pressed: false,
-        modifiers: Default::default(),
-    });
-    h.step();
+    super::gui::drag_in_steps(h, from, to, 20);
     h.step();
 }
 

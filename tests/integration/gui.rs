@@ -64,6 +64,16 @@ pub(crate) fn time_total(app: &BrushfireApp) -> i64 {
 }
 
 fn drag(h: &mut Harness<'static, BrushfireApp>, from: egui::Pos2, to: egui::Pos2) {
+    drag_in_steps(h, from, to, 10);
+}
+
+/// Presses at `from`, moves to `to` in `steps` frames and releases, as a hand on a mouse does.
+pub(crate) fn drag_in_steps(
+    h: &mut Harness<'static, BrushfireApp>,
+    from: egui::Pos2,
+    to: egui::Pos2,
+    steps: usize,
+) {
     h.event(egui::Event::PointerMoved(from));
     h.step();
     h.event(egui::Event::PointerButton {
@@ -73,8 +83,8 @@ fn drag(h: &mut Harness<'static, BrushfireApp>, from: egui::Pos2, to: egui::Pos2
         modifiers: Default::default(),
     });
     h.step();
-    for i in 1..=10 {
-        let p = from + (to - from) * (i as f32 / 10.0);
+    for i in 1..=steps {
+        let p = from + (to - from) * (i as f32 / steps as f32);
         h.event(egui::Event::PointerMoved(p));
         h.step();
     }
