@@ -1,0 +1,53 @@
+//! The seam between the linked views and whatever holds the data (issue #12).
+//!
+//! The in-memory engine (`linking::engine`) answers needs from one table in RAM. A lake backend
+//! instead sends each need, plus the other views' clauses, to a SQL engine that already holds the
+//! data (polars lazy scans over Parquet, Apache Spark via Spark Connect), and only aggregates come
+//! back. [`SqlEngine`] is what such an engine must offer; the pushdown planner writes the SQL.
+
+use polars::prelude::{DataFrame, Schema};
+use std::path::Path;
+
+/// The few places where the SQL the planner writes differs between engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// polars' SQL (`polars::sql::SQLContext`).
+    Polars,
+    /// Spark SQL, as spoken by Apache Spark and by Sail over Spark Connect.
+    Spark,
+}
+
+/// Why a backend could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error("query failed on {engine}: {reason}\n  query: {sql}")]
+    Query { engine: String, sql: String, reason: String },
+    #[error("cancelled")]
+    Cancelled,
+    #[error(transparent)]
+    Polars(#[from] polars::prelude::PolarsError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A SQL engine holding the table `logs`. Implementations must be callable from plain worker
+/// threads (never the UI thread) and answer with small tables: the planner only sends aggregates
+/// and bounded record pages.
+pub trait SqlEngine: Send + Sync {
+    /// For messages and the status line, e.g. `parquet /data/flows` or `spark sc://127.0.0.1:15002`.
+    fn describe(&self) -> String;
+    fn dialect(&self) -> Dialect;
+    /// Column names and types of `logs`.
+    fn schema(&self) -> Result<Schema, BackendError>;
+    /// Runs one query over `logs`. `tag` names the operation so that [`SqlEngine::cancel`] from
+    /// another thread can stop it (Spark Connect operation tags); the call then returns
+    /// [`BackendError::Cancelled`].
+    fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError>;
+    /// Stops every running query with this tag; a no-op when none runs.
+    fn cancel(&self, tag: &str);
+    /// Writes the result of `sql` as a new Parquet dataset at `out_dir`, hive-partitioned by the
+    /// given columns, where the data lives (never over the source). Returns the rows written.
+    fn write_parquet(&self, sql: &str, out_dir: &Path, partition_by: &[&str]) -> Result<u64, BackendError>;
+}
