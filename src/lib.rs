@@ -5,6 +5,7 @@
 //! + `_ui` drawing), `app` (eframe glue), `cli`.
 pub mod app;
 pub mod cli;
+pub mod dashboard;
 pub mod data;
 pub mod graph;
 pub mod guard;
