@@ -95,7 +95,7 @@ fn format_of(path: &Path, opts: &LoadOptions) -> Result<Detected> {
     }
 }
 
-fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let rd = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
     for e in rd {
@@ -251,6 +251,63 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
     })
 }
 
+/// New rows of a followed file (`data::live`): `bytes` are complete lines, read from the start
+/// of the file when `from_start` (a header is then skipped as in a whole-file load) or appended
+/// after what was read before. Same parsers and derived fields as [`load_paths`]; rejected lines
+/// are numbered from `first_line` (1-based line of the file where `bytes` begin).
+pub fn parse_appended(
+    path: &Path,
+    bytes: &[u8],
+    from_start: bool,
+    first_line: u64,
+    opts: &LoadOptions,
+) -> Result<(DataFrame, Rejected, Vec<String>)> {
+    let label = path.display().to_string();
+    let det = format_of(path, opts)?;
+    let cancel = AtomicBool::new(false);
+    let mut notes = Vec::new();
+    let (mut df, mut rejected) = match &det {
+        Detected::Lines(parser) => {
+            let ctx = ParseContext {
+                default_year: opts.default_year.unwrap_or_else(|| file_year(path)),
+                default_tz_offset_secs: opts.tz_offset_secs,
+                file_name: label.clone(),
+                latest_us: if opts.default_year.is_none() { file_mtime_us(path) } else { None },
+            };
+            let parsed = parse_lines(bytes, parser.as_ref(), &ctx, &cancel)?;
+            (parsed.table.into_frame()?, parsed.rejected)
+        }
+        Detected::Parquet | Detected::Native(_) => {
+            return Err(DataError::format(path, format!("{} files cannot be followed as they grow", det.name())))
+        }
+        _ => {
+            let head = head_of(path)?;
+            let head_str = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
+            let head_lines: Vec<&[u8]> = head_str
+                .split(|b| *b == b'\n')
+                .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+                .filter(|l| !l.is_empty())
+                .take(1000)
+                .collect();
+            let infer_lines = if head.len() >= SNIFF_BYTES && head_lines.len() > 2 {
+                &head_lines[..head_lines.len() - 1]
+            } else {
+                &head_lines[..]
+            };
+            let (mut spec, _) = delim_spec(path, &det, &head_lines, infer_lines, opts, &mut notes)?;
+            if !from_start {
+                spec.skip_lines = 0;
+            }
+            delimited::read_delimited(bytes, &spec, &label, &cancel, &|_| {})?
+        }
+    };
+    for r in &mut rejected.samples {
+        r.line += first_line.saturating_sub(1);
+    }
+    postprocess(&mut df, &mut notes)?;
+    Ok((df, rejected, notes))
+}
+
 fn dir_size(dir: &Path) -> u64 {
     list_dir(dir)
         .map(|v| v.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum())
@@ -304,8 +361,61 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
     } else {
         &head_lines[..]
     };
+    if let Detected::ZeekTsv = det {
+        let h = formats::zeek_tsv::parse_header(&head_lines).map_err(|r| DataError::format(path, r))?;
+        let aliases = formats::zeek_tsv::aliases(&h)
+            .into_iter()
+            .map(|(original, column)| Alias::Same { original, column })
+            .collect();
+        if let Some(p) = &h.path {
+            notes.push(format!("{}: Zeek log type '{p}'", file_name(path)));
+        }
+        let mut s = formats::zeek_tsv::spec(&h);
+        s.default_tz_offset_secs = opts.tz_offset_secs;
+        let mut part = read_spec(path, &s, &label, ctl)?;
+        if h.path.as_deref() == Some("syslog") {
+            enrich_syslog_messages(&mut part.0, opts)?;
+            notes.push(format!(
+                "{}: syslog messages parsed into msg_* / dictionary fields",
+                file_name(path)
+            ));
+        }
+        if let Some(p) = h.path {
+            let height = part.0.height();
+            if part.0.column("event_type").is_err() {
+                part.0.with_column(Column::new_scalar(
+                    "event_type".into(),
+                    Scalar::from(PlSmallStr::from(p)),
+                    height,
+                ))?;
+            }
+        }
+        return Ok(Part { df: part.0, rejected: part.1, aliases, notes });
+    }
+    let (spec, aliases) = delim_spec(path, &det, &head_lines, infer_lines, opts, &mut notes)?;
+    let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
+    let part = Part { df, rejected, aliases, notes };
+    if opts.format.is_some() {
+        forced_fits(path, &det.name(), &part)?;
+    }
+    Ok(part)
+}
+
+/// The column layout of a delimited file, from its first lines (shared by whole-file loads and
+/// by `parse_appended`).
+fn delim_spec(
+    path: &Path,
+    det: &Detected,
+    head_lines: &[&[u8]],
+    infer_lines: &[&[u8]],
+    opts: &LoadOptions,
+    notes: &mut Vec<String>,
+) -> Result<(delimited::DelimSpec, Vec<Alias>)> {
+    if head_lines.is_empty() {
+        return Err(DataError::format(path, "no header line"));
+    }
     let aliases;
-    let spec = match &det {
+    let spec = match det {
         Detected::Vast(v) => {
             aliases = formats::vast::aliases(*v);
             formats::vast::spec(*v)
@@ -323,35 +433,11 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
             s
         }
         Detected::ZeekTsv => {
-            let h = formats::zeek_tsv::parse_header(&head_lines).map_err(|r| DataError::format(path, r))?;
-            aliases = formats::zeek_tsv::aliases(&h)
-                .into_iter()
-                .map(|(original, column)| Alias::Same { original, column })
-                .collect();
-            if let Some(p) = &h.path {
-                notes.push(format!("{}: Zeek log type '{p}'", file_name(path)));
-            }
+            let h = formats::zeek_tsv::parse_header(head_lines).map_err(|r| DataError::format(path, r))?;
+            aliases = Vec::new();
             let mut s = formats::zeek_tsv::spec(&h);
             s.default_tz_offset_secs = opts.tz_offset_secs;
-            let mut part = read_spec(path, &s, &label, ctl)?;
-            if h.path.as_deref() == Some("syslog") {
-                enrich_syslog_messages(&mut part.0, opts)?;
-                notes.push(format!(
-                    "{}: syslog messages parsed into msg_* / dictionary fields",
-                    file_name(path)
-                ));
-            }
-            if let Some(p) = h.path {
-                let height = part.0.height();
-                if part.0.column("event_type").is_err() {
-                    part.0.with_column(Column::new_scalar(
-                        "event_type".into(),
-                        Scalar::from(PlSmallStr::from(p)),
-                        height,
-                    ))?;
-                }
-            }
-            return Ok(Part { df: part.0, rejected: part.1, aliases, notes });
+            s
         }
         Detected::GenericDelimited(d) => {
             let s = formats::generic_csv::spec(infer_lines, *d, opts.tz_offset_secs);
@@ -361,14 +447,11 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
             }
             s
         }
-        Detected::Parquet | Detected::Lines(_) | Detected::Native(_) => unreachable!("handled above"),
+        Detected::Parquet | Detected::Lines(_) | Detected::Native(_) => {
+            return Err(DataError::format(path, format!("{} is not a delimited format", det.name())))
+        }
     };
-    let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
-    let part = Part { df, rejected, aliases, notes };
-    if opts.format.is_some() {
-        forced_fits(path, &det.name(), &part)?;
-    }
-    Ok(part)
+    Ok((spec, aliases))
 }
 
 /// A forced format that does not fit (more lines refused than read) is an error that says how
