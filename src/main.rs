@@ -13,6 +13,14 @@ fn main() {
         }
         None => match cli.format.as_deref().filter(|f| brushfire::data::formats::format_info(f).is_none()) {
             Some(f) => Err(anyhow::anyhow!("unknown format {f:?}; `brushfire formats` lists them")),
+            None if cli.dashboard => {
+                let files = if cli.files.is_empty() {
+                    brushfire::app::bundled_sample().into_iter().collect()
+                } else {
+                    cli.files
+                };
+                brushfire::app::dashboard::run_wall(files, cli.local_nets, None)
+            }
             None => brushfire::app::run_gui(cli.files, cli.properties, cli.format),
         },
     };

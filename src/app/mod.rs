@@ -2,6 +2,7 @@
 //! out the views and routes their edits. Loading, linking queries, layout and exports all run off
 //! this thread.
 pub mod bookmarks;
+pub mod dashboard;
 pub mod desk;
 pub mod jobs;
 pub mod loader;

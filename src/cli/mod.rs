@@ -37,6 +37,12 @@ pub struct Cli {
     /// Read the files as this format instead of detecting it (`brushfire formats` lists them).
     #[arg(long, value_name = "NAME")]
     pub format: Option<String>,
+    /// Show the files, folder or workspace as a full-screen SOC wall that follows the logs.
+    #[arg(long)]
+    pub dashboard: bool,
+    /// Inside networks for the wall's outbound lists (default: the private ranges).
+    #[arg(long = "local-net", value_delimiter = ',', value_name = "PREFIX")]
+    pub local_nets: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -142,6 +148,8 @@ pub enum Command {
         #[command(subcommand)]
         what: bench::BenchCmd,
     },
+    /// The SOC wall for one refresh, without a window: every tile as JSON, and/or a PNG.
+    Dashboard(DashboardArgs),
     /// Run SQL against the files (table `logs`); CSV to stdout by default.
     #[command(mut_arg("input_format", input_format_long_only))]
     Query {
@@ -158,6 +166,104 @@ pub enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct DashboardArgs {
+    /// Log files, folders, or one workspace (`*.brushfire`, which brings its wall settings).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the wall as a PNG picture.
+    #[arg(long, value_name = "FILE.png")]
+    pub snapshot: Option<PathBuf>,
+    /// Picture size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub size: String,
+    /// Print every tile's value, week-earlier value, percent and band, and the outbound lists.
+    #[arg(long)]
+    pub json: bool,
+    /// Inside networks (default: the private ranges, or the workspace's list).
+    #[arg(long = "local-net", value_delimiter = ',', value_name = "PREFIX")]
+    pub local_nets: Vec<String>,
+    /// "last24h" (default) or "today".
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Outbound positions 11-20 instead of 1-10 in the picture.
+    #[arg(long)]
+    pub second_page: bool,
+    /// The clock, RFC 3339 (default: now); a file that ends more than a day before it is shown
+    /// as of its end.
+    #[arg(long)]
+    pub now: Option<String>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+fn run_dashboard(a: DashboardArgs) -> Result<()> {
+    use crate::dashboard::{source::resolve_args, WindowKind};
+    let (paths, ws_cfg, _) = resolve_args(&a.files).map_err(anyhow::Error::msg)?;
+    let mut cfg = ws_cfg.unwrap_or_default();
+    if !a.local_nets.is_empty() {
+        cfg.local_networks = a.local_nets.clone();
+    }
+    match a.window.as_deref() {
+        None => {}
+        Some("last24h") => cfg.window = WindowKind::Last24h,
+        Some("today") => cfg.window = WindowKind::Today,
+        Some(w) => bail!("--window {w:?}: expected last24h or today"),
+    }
+    cfg.second_page |= a.second_page;
+    let clock_us = match &a.now {
+        Some(n) => data::timeparse::datetime_to_us(n.as_bytes(), 0)
+            .with_context(|| format!("--now {n:?}: expected a time like 2013-04-15T00:00:00Z"))?,
+        None => crate::app::dashboard::Clock::now_us(&crate::app::dashboard::SystemClock),
+    };
+    let size = a
+        .size
+        .split_once('x')
+        .and_then(|(w, h)| Some([w.trim().parse::<f32>().ok()?, h.trim().parse::<f32>().ok()?]))
+        .filter(|[w, h]| (320.0..=8192.0).contains(w) && (200.0..=8192.0).contains(h))
+        .with_context(|| format!("--size {:?}: expected WIDTHxHEIGHT like 1920x1080", a.size))?;
+    let opts = a.load.options()?;
+    let (r, fits, picture) = if a.snapshot.is_some() {
+        crate::app::dashboard::snapshot(paths, opts, cfg, clock_us, size).map_err(anyhow::Error::msg)?
+    } else {
+        let mut src = crate::dashboard::source::Source::open(paths, opts);
+        (src.refresh(&cfg, clock_us).map_err(anyhow::Error::msg)?, Vec::new(), None)
+    };
+    if let Some(out) = &a.snapshot {
+        let pic = picture.context("the wall could not be rendered without a window (no wgpu adapter)")?;
+        crate::app::dashboard::write_png(out, &pic).map_err(anyhow::Error::msg)?;
+        let cut = fits.iter().filter(|f| !f.allotted.expand(0.5).contains_rect(f.content)).count();
+        eprintln!("wall {}x{} -> {} ({} panels, {cut} not fitting)", pic.width, pic.height, out.display(), fits.len());
+    }
+    let w = &r.wall;
+    if a.json {
+        let t = |us: i64| serde_json::json!(format_rfc3339(us));
+        let mut v = serde_json::to_value(w)?;
+        v["now"] = t(w.now_us);
+        v["window_start"] = t(w.window.start_us);
+        v["window_end"] = t(w.window.end_us);
+        v["data_as_of"] = w.data_end_us.map(t).unwrap_or_default();
+        v["following"] = serde_json::json!(r.following);
+        v["format"] = serde_json::json!(r.format);
+        v["rejected_lines"] = serde_json::json!(r.rejected);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+    } else if a.snapshot.is_none() {
+        outln!("now {} ({})", format_rfc3339(w.now_us), if w.now_is_data_end { "end of data" } else { "clock" });
+        for tile in &w.tiles {
+            outln!(
+                "{:<18} {:>14} week earlier {:>14} {:>6} {} band {}",
+                tile.label,
+                tile.value,
+                tile.week_earlier.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                tile.percent.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "-".into()),
+                tile.whole_label,
+                tile.band.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    Ok(())
 }
 
 pub fn load(files: &[PathBuf], args: &LoadArgs) -> Result<Table> {
@@ -218,6 +324,7 @@ impl Command {
             Command::Query { .. } => "query",
             Command::Report { .. } => "report",
             Command::Formats => "formats",
+            Command::Dashboard(_) => "dashboard",
         }
     }
 }
@@ -250,6 +357,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 None => eprintln!("{md}"),
             }
         }
+        Command::Dashboard(a) => run_dashboard(a)?,
         Command::Report { workspace, out } => {
             let d = crate::report::report_from_workspace(&workspace, &out).map_err(anyhow::Error::msg)?;
             eprintln!("{} bookmark(s) -> {}", d.bookmarks.len(), out.display());

@@ -4,6 +4,7 @@
 pub mod config;
 mod inside;
 mod outbound;
+pub mod source;
 
 pub use config::{DashboardConfig, MetricKind, PanelKind, WindowKind};
 pub use inside::Inside;

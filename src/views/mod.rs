@@ -1,5 +1,6 @@
 //! Views: one folder each, a pure part that turns engine outputs into what is drawn, and a `_ui`
 //! part that draws it and returns the user's edits.
+pub mod bullet;
 pub mod common;
 pub mod graph;
 pub mod table;

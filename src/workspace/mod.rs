@@ -200,6 +200,9 @@ pub struct Workspace {
     pub notes: String,
     #[serde(default)]
     pub bookmarks: Vec<Bookmark>,
+    /// The SOC wall's panels, metrics, refresh and local networks (`brushfire --dashboard`).
+    #[serde(default)]
+    pub dashboard: crate::dashboard::DashboardConfig,
 }
 
 impl Workspace {
@@ -217,6 +220,7 @@ impl Workspace {
             sql: Default::default(),
             notes: String::new(),
             bookmarks: Vec::new(),
+            dashboard: Default::default(),
         }
     }
 
