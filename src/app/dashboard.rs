@@ -128,6 +128,13 @@ impl WallState {
         }
     }
 
+    /// The followed logs brought nothing new for longer than the chosen quiet time.
+    pub fn quiet_warning(&self, now_us: i64) -> Option<i64> {
+        let following = self.last.as_ref().is_some_and(|r| r.following);
+        let quiet_for = now_us - self.last_arrival_us?;
+        (following && quiet_for > i64::from(self.cfg.quiet_secs) * 1_000_000).then_some(quiet_for)
+    }
+
     /// Runs one refresh on this thread (the CLI twin; the window never calls this).
     pub fn refresh_blocking(&mut self) {
         let now = self.clock.now_us();
@@ -289,15 +296,12 @@ fn header(p: &egui::Painter, r: Rect, s: f32, st: &WallState, now_us: i64) -> Re
                 rf.format
             );
             let as_of = wall.data_end_us.map(clock_text).unwrap_or_else(|| "no timed records".into());
-            let quiet_us = i64::from(st.cfg.quiet_secs) * 1_000_000;
-            let quiet_for = st.last_arrival_us.map(|t| now_us - t);
             let (right, warn) = if !rf.following {
                 (format!("data as of {as_of} (a finished file: now = end of data)"), false)
-            } else if quiet_for.is_none_or(|q| q > quiet_us) {
-                let mins = quiet_for.map(|q| q / 60_000_000).unwrap_or(0);
-                (format!("NO NEW DATA for {mins} min · data as of {as_of}"), true)
+            } else if let Some(q) = st.quiet_warning(now_us) {
+                (format!("NO NEW DATA for {} min · data as of {as_of}", q / 60_000_000), true)
             } else {
-                (format!("data as of {as_of} · following {} file(s)", rf.wall.rows.min(1).max(1)), false)
+                (format!("data as of {as_of} · following, refresh every {} s", st.cfg.refresh_secs), false)
             };
             (left, right, warn)
         }

@@ -237,6 +237,9 @@ fn run_dashboard(a: DashboardArgs) -> Result<()> {
         let cut = fits.iter().filter(|f| !f.allotted.expand(0.5).contains_rect(f.content)).count();
         eprintln!("wall {}x{} -> {} ({} panels, {cut} not fitting)", pic.width, pic.height, out.display(), fits.len());
     }
+    for why in &r.skipped {
+        eprintln!("brushfire: left out: {why}");
+    }
     let w = &r.wall;
     if a.json {
         let t = |us: i64| serde_json::json!(format_rfc3339(us));
@@ -248,6 +251,7 @@ fn run_dashboard(a: DashboardArgs) -> Result<()> {
         v["following"] = serde_json::json!(r.following);
         v["format"] = serde_json::json!(r.format);
         v["rejected_lines"] = serde_json::json!(r.rejected);
+        v["skipped"] = serde_json::json!(r.skipped);
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else if a.snapshot.is_none() {
         outln!("now {} ({})", format_rfc3339(w.now_us), if w.now_is_data_end { "end of data" } else { "clock" });

@@ -75,6 +75,9 @@ pub struct Follower {
     dirs: Vec<PathBuf>,
     /// Files in watched directories that are not followed (not a log, another format), with why.
     pub skipped: BTreeMap<PathBuf, String>,
+    /// Format family of the first file read: files of another family are not mixed into the table
+    /// (as `load_paths` refuses to).
+    family: Option<(String, PathBuf)>,
 }
 
 impl Follower {
@@ -219,6 +222,28 @@ pub fn apply(
 ) -> Result<Applied> {
     let mut applied = Applied::default();
     for b in batches {
+        if !follower.skipped.contains_key(&b.path) {
+            if let Ok(det) = super::load::detect_file(&b.path) {
+                match &follower.family {
+                    None => follower.family = Some((det.family(), b.path.clone())),
+                    Some((fam, first)) if *fam != det.family() => {
+                        let why = format!(
+                            "{} is {} but {} is {}: open files of one kind together",
+                            b.path.display(),
+                            det.name(),
+                            first.display(),
+                            fam
+                        );
+                        applied.skipped.push(why.clone());
+                        follower.skip(&b.path, why);
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if follower.skipped.contains_key(&b.path) {
+            continue;
+        }
         let parsed = parse_appended(&b.path, &b.bytes, b.from_start, b.first_line, opts);
         let (df, rejected, notes) = match parsed {
             Ok(p) => p,

@@ -4,6 +4,7 @@ mod afterglow_oracle;
 mod anylog;
 mod bad_input;
 mod cli;
+mod dashboard;
 mod desk;
 mod gui;
 mod linking;
