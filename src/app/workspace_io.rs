@@ -54,6 +54,8 @@ pub struct WorkspaceState {
     pub path: Option<PathBuf>,
     pub notes: String,
     pub bookmarks: Vec<Bookmark>,
+    /// The SOC wall's settings (View › Dashboard settings).
+    pub dashboard: crate::dashboard::DashboardConfig,
     pub relink: Option<Relink>,
     pending: Option<Pending>,
     /// Folder for the recent list and the last session; `None` keeps nothing (tests).
@@ -174,6 +176,7 @@ impl BrushfireApp {
         ws.sql = SqlSettings { text: self.panels.sql.text.clone(), history: self.panels.sql.history.clone() };
         ws.notes = self.workspace.notes.clone();
         ws.bookmarks = self.workspace.bookmarks.clone();
+        ws.dashboard = self.workspace.dashboard.clone();
         Some(ws)
     }
 
@@ -242,6 +245,7 @@ impl BrushfireApp {
         self.workspace.path = Some(ws_path.clone());
         self.workspace.notes = ws.notes.clone();
         self.workspace.bookmarks = ws.bookmarks.clone();
+        self.workspace.dashboard = ws.dashboard.clone();
         self.workspace.remember(&ws_path);
         self.workspace.pending = Some(Pending { ws, stage: Stage::Loading });
         self.open(files);

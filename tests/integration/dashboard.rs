@@ -287,3 +287,42 @@ fn no_panel_overflows_its_rectangle_from_1280x720_to_3840x2160() {
         }
     }
 }
+
+#[test]
+fn view_dashboard_opens_the_wall_in_the_normal_window_and_esc_leaves() {
+    use egui_kittest::kittest::Queryable;
+    let mut h = crate::gui::harness(vec![sample()]);
+    crate::gui::settle(&mut h);
+    h.get_by_label("View").click();
+    h.run_steps(3);
+    h.get_by_label("Dashboard (wall mode, Esc leaves)").click();
+    h.step();
+    let t0 = Instant::now();
+    while h.state().panels.wall.wall.as_ref().is_none_or(|w| w.refreshes == 0) {
+        h.step();
+        assert!(t0.elapsed() < Duration::from_secs(120), "the wall never refreshed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.step();
+    let w = h.state().panels.wall.wall.as_ref().unwrap();
+    assert_eq!(w.last.as_ref().unwrap().rows, 270_000);
+    assert!(w.fits.iter().any(|f| f.name == "Distinct sources"));
+    h.key_press(egui::Key::Escape);
+    h.step();
+    assert!(h.state().panels.wall.wall.is_none(), "Esc returns to the desk");
+}
+
+#[test]
+fn wall_settings_live_in_the_workspace_and_old_workspaces_still_load() {
+    use brushfire::workspace::Workspace;
+    let mut ws = Workspace::new(vec![brushfire::workspace::Source { path: "flows.csv".into(), format: "csv".into() }]);
+    ws.dashboard.refresh_secs = 5;
+    ws.dashboard.local_networks = vec!["172.10.0.0/16".into()];
+    ws.dashboard.metrics = vec![brushfire::dashboard::MetricKind::IdsAlerts];
+    let back = Workspace::parse(std::path::Path::new("w.brushfire"), &ws.to_json()).unwrap();
+    assert_eq!(back.dashboard, ws.dashboard);
+    let mut old: serde_json::Value = serde_json::from_str(&ws.to_json()).unwrap();
+    old.as_object_mut().unwrap().remove("dashboard");
+    let back = Workspace::parse(std::path::Path::new("w.brushfire"), &old.to_string()).unwrap();
+    assert_eq!(back.dashboard, DashboardConfig::default());
+}

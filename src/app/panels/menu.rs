@@ -88,6 +88,7 @@ pub fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             }
         });
         crate::app::desk::add_view_menu_ui(app, ui);
+        super::wall::view_menu_ui(app, ui);
         ui.menu_button("Help", |ui| {
             ui.label("Drag on the time series to brush; click a bar to select, Ctrl-click to add,");
             ui.label("right-click for only/exclude/copy. Every view is filtered by the others.");

@@ -8,6 +8,7 @@ pub mod menu;
 pub mod sql;
 pub mod summary;
 pub mod views;
+pub mod wall;
 
 use super::jobs::Job;
 use super::{BrushfireApp, Loaded};
@@ -36,6 +37,8 @@ pub struct PanelsState {
     pub graph: Option<crate::views::graph::graph_ui::GraphViewState>,
     /// Property file to apply to the link graph once data is loaded (command line `--properties`).
     pub graph_properties: Option<PathBuf>,
+    /// View › Dashboard: wall mode and its settings window.
+    pub wall: wall::WallPanel,
 }
 
 impl PanelsState {
@@ -187,6 +190,10 @@ pub fn default_graph_fields(cat: &[String]) -> Vec<String> {
 
 /// The whole window.
 pub fn root_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
+    if wall::wall_mode_ui(app, ui) {
+        return;
+    }
+    wall::settings_ui(app, ui.ctx());
     egui::Panel::top("menu").show(ui, |ui| {
         menu::menu_ui(app, ui);
         crate::app::workspace_io::workspace_banner_ui(app, ui);
