@@ -184,8 +184,13 @@ pub fn wall_rects(rect: Rect, n_tiles: usize, n_lists: usize) -> WallRects {
     let header_h = inner.height() * 0.10;
     let header = Rect::from_min_size(inner.min, Vec2::new(inner.width(), header_h));
     let body_top = header.bottom() + m;
-    let tiles_h = if n_lists == 0 { inner.bottom() - body_top } else { (inner.height() - header_h - m) * 0.40 };
-    let tiles = grid(Rect::from_min_max(Pos2::new(inner.left(), body_top), Pos2::new(inner.right(), body_top + tiles_h)), n_tiles, m);
+    let tiles_h =
+        if n_lists == 0 { inner.bottom() - body_top } else { (inner.height() - header_h - m) * 0.40 };
+    let tiles = grid(
+        Rect::from_min_max(Pos2::new(inner.left(), body_top), Pos2::new(inner.right(), body_top + tiles_h)),
+        n_tiles,
+        m,
+    );
     let lists_top = if n_tiles == 0 { body_top } else { body_top + tiles_h + m };
     let lists = grid(Rect::from_min_max(Pos2::new(inner.left(), lists_top), inner.max), n_lists, m);
     WallRects { scale, header, tiles, lists }
@@ -213,7 +218,15 @@ fn grid(area: Rect, n: usize, gap: f32) -> Vec<Rect> {
 
 /// Paints `text` with its `anchor` at `pos`, shrunk until it is at most `max_w` wide; returns
 /// the rectangle it took.
-fn fit_text(p: &egui::Painter, pos: Pos2, anchor: Align2, text: &str, size: f32, max_w: f32, color: Color32) -> Rect {
+fn fit_text(
+    p: &egui::Painter,
+    pos: Pos2,
+    anchor: Align2,
+    text: &str,
+    size: f32,
+    max_w: f32,
+    color: Color32,
+) -> Rect {
     let mut size = size.max(4.0);
     let mut galley = p.layout_no_wrap(text.to_string(), FontId::proportional(size), color);
     if galley.size().x > max_w && max_w > 0.0 {
@@ -245,17 +258,30 @@ fn paint_wall(p: &egui::Painter, rect: Rect, st: &WallState, now_us: i64) -> Vec
     };
     let rects = wall_rects(rect, tiles.len(), lists.len());
     let s = rects.scale;
-    let mut fits = vec![PanelFit { name: "header".into(), allotted: rects.header, content: header(p, rects.header, s, st, now_us) }];
+    let mut fits = vec![PanelFit {
+        name: "header".into(),
+        allotted: rects.header,
+        content: header(p, rects.header, s, st, now_us),
+    }];
     let Some(r) = &st.last else {
         let msg = match &st.error {
             Some(e) => format!("cannot show the wall: {e}"),
             None => "reading the logs…".into(),
         };
-        fit_text(p, rect.center(), Align2::CENTER_CENTER, &msg, 40.0 * s, rect.width() * 0.9, if st.error.is_some() { WARN } else { DIM });
+        fit_text(
+            p,
+            rect.center(),
+            Align2::CENTER_CENTER,
+            &msg,
+            40.0 * s,
+            rect.width() * 0.9,
+            if st.error.is_some() { WARN } else { DIM },
+        );
         return fits;
     };
     if r.wall.tiles.is_empty() {
-        let msg = "none of the wall's metrics has its fields in these logs (action, event_type, src_ip, bytes)";
+        let msg =
+            "none of the wall's metrics has its fields in these logs (action, event_type, src_ip, bytes)";
         let c = Rect::from_min_max(Pos2::new(rect.left(), rects.header.bottom()), rect.max).center();
         fits.push(PanelFit {
             name: "no metrics".into(),
@@ -279,7 +305,8 @@ fn paint_wall(p: &egui::Painter, rect: Rect, st: &WallState, now_us: i64) -> Vec
 fn header(p: &egui::Painter, r: Rect, s: f32, st: &WallState, now_us: i64) -> Rect {
     let w = r.width();
     let line = r.height() / 2.0;
-    let mut c = fit_text(p, r.left_top(), Align2::LEFT_TOP, "Brushfire · SOC wall", line * 0.75, w * 0.5, TEXT);
+    let mut c =
+        fit_text(p, r.left_top(), Align2::LEFT_TOP, "Brushfire · SOC wall", line * 0.75, w * 0.5, TEXT);
     let clock = clock_text(now_us);
     c = c.union(fit_text(p, r.right_top(), Align2::RIGHT_TOP, &clock, line * 0.75, w * 0.45, TEXT));
     let (left2, right2, warn) = match &st.last {
@@ -310,10 +337,26 @@ fn header(p: &egui::Painter, r: Rect, s: f32, st: &WallState, now_us: i64) -> Re
     let y = r.top() + line;
     c = c.union(fit_text(p, Pos2::new(r.left(), y), Align2::LEFT_TOP, &left2, line * 0.45, w * 0.52, DIM));
     if !right2.is_empty() {
-        c = c.union(fit_text(p, Pos2::new(r.right(), y), Align2::RIGHT_TOP, &right2, line * 0.45, w * 0.46, if warn { WARN } else { DIM }));
+        c = c.union(fit_text(
+            p,
+            Pos2::new(r.right(), y),
+            Align2::RIGHT_TOP,
+            &right2,
+            line * 0.45,
+            w * 0.46,
+            if warn { WARN } else { DIM },
+        ));
     }
     if let Some(e) = &st.error {
-        c = c.union(fit_text(p, Pos2::new(r.center().x, r.top()), Align2::CENTER_TOP, &format!("refresh failed: {e}"), line * 0.4, w * 0.3, WARN));
+        c = c.union(fit_text(
+            p,
+            Pos2::new(r.center().x, r.top()),
+            Align2::CENTER_TOP,
+            &format!("refresh failed: {e}"),
+            line * 0.4,
+            w * 0.3,
+            WARN,
+        ));
     }
     let _ = s;
     c
@@ -342,9 +385,25 @@ fn tile(p: &egui::Painter, r: Rect, s: f32, t: &Tile) -> Rect {
     };
     let y_value = inner.top() + label_h;
     let value = bullet::human(t.value, is_bytes(t));
-    c = c.union(fit_text(p, Pos2::new(inner.left(), y_value), Align2::LEFT_TOP, &value, value_h * 0.9, w * 0.55, color));
+    c = c.union(fit_text(
+        p,
+        Pos2::new(inner.left(), y_value),
+        Align2::LEFT_TOP,
+        &value,
+        value_h * 0.9,
+        w * 0.55,
+        color,
+    ));
     let pct = t.percent.map(|x| format!("{x:.1} %")).unwrap_or_else(|| "– %".into());
-    c = c.union(fit_text(p, Pos2::new(inner.right(), y_value), Align2::RIGHT_TOP, &pct, value_h * 0.5, w * 0.42, TEXT));
+    c = c.union(fit_text(
+        p,
+        Pos2::new(inner.right(), y_value),
+        Align2::RIGHT_TOP,
+        &pct,
+        value_h * 0.5,
+        w * 0.42,
+        TEXT,
+    ));
     c = c.union(fit_text(
         p,
         Pos2::new(inner.right(), y_value + value_h * 0.55),
@@ -360,7 +419,11 @@ fn tile(p: &egui::Painter, r: Rect, s: f32, t: &Tile) -> Rect {
     c = c.union(brect);
     let y1 = by + bullet_h + h * 0.04;
     let week = match t.week_earlier {
-        Some(v) => format!("week earlier {} · {}", bullet::human(v, is_bytes(t)), bullet::change_text(t.value, Some(v))),
+        Some(v) => format!(
+            "week earlier {} · {}",
+            bullet::human(v, is_bytes(t)),
+            bullet::change_text(t.value, Some(v))
+        ),
         None => bullet::change_text(t.value, None),
     };
     c = c.union(fit_text(p, Pos2::new(inner.left(), y1), Align2::LEFT_TOP, &week, line_h * 0.8, w, TEXT));
@@ -419,7 +482,15 @@ fn outbound(p: &egui::Painter, r: Rect, s: f32, l: &OutboundList, second_page: b
             let hl = Rect::from_min_size(Pos2::new(inner.left(), y), Vec2::new(w, row_h * 0.92));
             p.rect_filled(hl, 3.0 * s, Color32::from_rgba_unmultiplied(255, 220, 90, 28));
         }
-        c = c.union(fit_text(p, Pos2::new(x_rank, y), Align2::LEFT_TOP, &e.rank.to_string(), font, w * 0.07, DIM));
+        c = c.union(fit_text(
+            p,
+            Pos2::new(x_rank, y),
+            Align2::LEFT_TOP,
+            &e.rank.to_string(),
+            font,
+            w * 0.07,
+            DIM,
+        ));
         c = c.union(fit_text(p, Pos2::new(x_src, y), Align2::LEFT_TOP, &e.src_ip, font, w * 0.34, color));
         c = c.union(fit_text(
             p,
@@ -456,7 +527,15 @@ fn outbound(p: &egui::Painter, r: Rect, s: f32, l: &OutboundList, second_page: b
         c = c.union(fit_text(p, Pos2::new(x_chg, y), Align2::RIGHT_TOP, &chg, font, w * 0.11, col));
     }
     if l.entries.len() <= from {
-        c = c.union(fit_text(p, Pos2::new(inner.left(), y_head + row_h), Align2::LEFT_TOP, "no outbound traffic in these positions", font, w, DIM));
+        c = c.union(fit_text(
+            p,
+            Pos2::new(inner.left(), y_head + row_h),
+            Align2::LEFT_TOP,
+            "no outbound traffic in these positions",
+            font,
+            w,
+            DIM,
+        ));
     }
     c
 }
@@ -544,7 +623,13 @@ pub fn run_wall(args: Vec<PathBuf>, local_networks: Vec<String>, tz: Option<i32>
     };
     let state = WallState::new(paths, opts, cfg, Arc::new(SystemClock));
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Brushfire wall").with_fullscreen(true),
+        // Full screen; where that is not granted (an X session without a window manager) a
+        // 1920x1080 window, the usual wall screen.
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Brushfire wall")
+            .with_inner_size([1920.0, 1080.0])
+            .with_position([0.0, 0.0])
+            .with_fullscreen(true),
         ..Default::default()
     };
     eframe::run_native("Brushfire wall", options, Box::new(move |_cc| Ok(Box::new(WallApp { state }))))
@@ -560,7 +645,8 @@ mod tests {
         for size in [[1280.0, 720.0], [3840.0, 2160.0], [1920.0, 1080.0]] {
             let screen = Rect::from_min_size(Pos2::ZERO, size.into());
             let r = wall_rects(screen, 5, 2);
-            let all: Vec<Rect> = std::iter::once(r.header).chain(r.tiles.clone()).chain(r.lists.clone()).collect();
+            let all: Vec<Rect> =
+                std::iter::once(r.header).chain(r.tiles.clone()).chain(r.lists.clone()).collect();
             for (i, a) in all.iter().enumerate() {
                 assert!(screen.contains_rect(*a), "{a:?} outside {screen:?}");
                 for b in &all[i + 1..] {

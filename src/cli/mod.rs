@@ -235,7 +235,13 @@ fn run_dashboard(a: DashboardArgs) -> Result<()> {
         let pic = picture.context("the wall could not be rendered without a window (no wgpu adapter)")?;
         crate::app::dashboard::write_png(out, &pic).map_err(anyhow::Error::msg)?;
         let cut = fits.iter().filter(|f| !f.allotted.expand(0.5).contains_rect(f.content)).count();
-        eprintln!("wall {}x{} -> {} ({} panels, {cut} not fitting)", pic.width, pic.height, out.display(), fits.len());
+        eprintln!(
+            "wall {}x{} -> {} ({} panels, {cut} not fitting)",
+            pic.width,
+            pic.height,
+            out.display(),
+            fits.len()
+        );
     }
     for why in &r.skipped {
         eprintln!("brushfire: left out: {why}");
@@ -254,7 +260,11 @@ fn run_dashboard(a: DashboardArgs) -> Result<()> {
         v["skipped"] = serde_json::json!(r.skipped);
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else if a.snapshot.is_none() {
-        outln!("now {} ({})", format_rfc3339(w.now_us), if w.now_is_data_end { "end of data" } else { "clock" });
+        outln!(
+            "now {} ({})",
+            format_rfc3339(w.now_us),
+            if w.now_is_data_end { "end of data" } else { "clock" }
+        );
         for tile in &w.tiles {
             outln!(
                 "{:<18} {:>14} week earlier {:>14} {:>6} {} band {}",

@@ -5,8 +5,15 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// RFC 1918, unique-local v6, loopback and link-local: a site's own addresses by default.
-const PRIVATE: [&str; 7] =
-    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "fc00::/7", "fe80::/10"];
+const PRIVATE: [&str; 7] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+];
 
 #[derive(Debug, Clone)]
 pub struct Inside {
@@ -85,9 +92,15 @@ mod tests {
     fn private_ranges_and_configured_lists() {
         let p = Inside::private();
         let ip = |s: &str| parse_ip(s).unwrap();
-        assert!(p.is_inside(ip("10.1.2.3")) && p.is_inside(ip("172.31.0.1")) && p.is_inside(ip("192.168.1.129")));
+        assert!(
+            p.is_inside(ip("10.1.2.3")) && p.is_inside(ip("172.31.0.1")) && p.is_inside(ip("192.168.1.129"))
+        );
         assert!(!p.is_inside(ip("172.10.1.1")) && !p.is_inside(ip("172.32.0.1")));
-        assert!(p.is_outside(ip("8.8.8.8")) && !p.is_outside(ip("239.255.255.250")) && !p.is_outside(ip("ff02::1")));
+        assert!(
+            p.is_outside(ip("8.8.8.8"))
+                && !p.is_outside(ip("239.255.255.250"))
+                && !p.is_outside(ip("ff02::1"))
+        );
         assert!(p.is_inside(ip("::ffff:10.0.0.1")), "a mapped v4 address is the v4 address");
         let c = Inside::from_config(&["172.10.0.0/16".into(), "10.0.0.0/8".into()]).unwrap();
         assert!(c.is_inside(ip("172.10.3.77")) && !c.is_inside(ip("192.168.1.1")));

@@ -57,7 +57,14 @@ impl Bands {
             let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
             v[lo] + (v[hi] - v[lo]) * (x - lo as f64)
         };
-        Some(Bands { samples: v.len(), min: v[0], p25: q(0.25), median: q(0.5), p75: q(0.75), max: v[v.len() - 1] })
+        Some(Bands {
+            samples: v.len(),
+            min: v[0],
+            p25: q(0.25),
+            median: q(0.5),
+            p75: q(0.75),
+            max: v[v.len() - 1],
+        })
     }
 
     /// Where a value lies: below / low / normal / high / above.
@@ -140,9 +147,13 @@ fn str_col(df: &DataFrame, name: &str) -> PolarsResult<Option<StringChunked>> {
 fn int_col(df: &DataFrame, name: &str) -> PolarsResult<Option<Int64Chunked>> {
     match df.column(name) {
         // A non-numeric value (a text column) becomes null rather than failing the whole wall.
-        Ok(c) => Ok(Some(c.as_materialized_series().strict_cast(&DataType::Int64).or_else(|_| {
-            c.as_materialized_series().cast(&DataType::Int64)
-        })?.i64()?.clone())),
+        Ok(c) => Ok(Some(
+            c.as_materialized_series()
+                .strict_cast(&DataType::Int64)
+                .or_else(|_| c.as_materialized_series().cast(&DataType::Int64))?
+                .i64()?
+                .clone(),
+        )),
         Err(_) => Ok(None),
     }
 }
@@ -169,7 +180,8 @@ impl Cols {
     }
 }
 
-const BLOCK_WORDS: [&str; 8] = ["block", "blocked", "drop", "dropped", "deny", "denied", "reject", "rejected"];
+const BLOCK_WORDS: [&str; 8] =
+    ["block", "blocked", "drop", "dropped", "deny", "denied", "reject", "rejected"];
 const FAILED_WORDS: [&str; 4] = ["failed", "failure", "logon-failed", "fail"];
 /// Windows Security events that are failed logons: 4625 (logon failure), 4771 (Kerberos
 /// pre-authentication failed).
@@ -235,8 +247,10 @@ impl<'a> RowTest<'a> {
         if self.kind == MetricKind::DistinctSources {
             let src = self.c.src_ip.as_ref().expect("checked in new");
             let distinct = |rows: &[u32]| {
-                rows.iter().filter_map(|&i| src.get(i as usize)).collect::<std::collections::HashSet<_>>().len()
-                    as f64
+                rows.iter()
+                    .filter_map(|&i| src.get(i as usize))
+                    .collect::<std::collections::HashSet<_>>()
+                    .len() as f64
             };
             return (distinct(rows), distinct(all_rows));
         }
@@ -392,9 +406,7 @@ mod tests {
 
     fn frame(rows: &[(i64, &str, &str, &str, i64, &str)]) -> DataFrame {
         let t: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        let s = Series::new("time".into(), t)
-            .cast(&crate::data::table::time_dtype())
-            .unwrap();
+        let s = Series::new("time".into(), t).cast(&crate::data::table::time_dtype()).unwrap();
         df!(
             "time" => s,
             "src_ip" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),

@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(l.total, 11.0);
         let e = &l.entries;
         assert_eq!((e[0].src_ip.as_str(), e[0].value, e[0].new_in_top10), ("10.0.0.3", 9.0, true));
-        assert_eq!((e[1].src_ip.as_str(), e[1].rank_week_earlier, e[1].rank_change), ("10.0.0.1", Some(1), Some(-1)));
+        assert_eq!(
+            (e[1].src_ip.as_str(), e[1].rank_week_earlier, e[1].rank_change),
+            ("10.0.0.1", Some(1), Some(-1))
+        );
         let n = top(&c, &out, &[3, 4, 5], None, By::Connections);
         assert_eq!((n.entries[0].src_ip.as_str(), n.entries[0].value), ("10.0.0.1", 2.0));
         assert!(!n.entries[0].new_in_top10, "nothing to compare with: nothing is new");

@@ -84,12 +84,13 @@ impl Source {
         match &mut self.follower {
             Some(f) => {
                 let batches = f.poll().map_err(|e| e.to_string())?;
-                let applied = live::apply(&mut self.table, f, batches, &self.opts).map_err(|e| e.to_string())?;
+                let applied =
+                    live::apply(&mut self.table, f, batches, &self.opts).map_err(|e| e.to_string())?;
                 skipped = applied.skipped;
             }
             None if !self.loaded => {
-                self.table =
-                    load_paths(&self.paths, &self.opts, &LoadControl::default()).map_err(|e| e.to_string())?;
+                self.table = load_paths(&self.paths, &self.opts, &LoadControl::default())
+                    .map_err(|e| e.to_string())?;
             }
             None => {}
         }

@@ -305,7 +305,13 @@ mod tests {
     }
 
     fn append(p: &Path, s: &str) {
-        std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap().write_all(s.as_bytes()).unwrap();
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .unwrap()
+            .write_all(s.as_bytes())
+            .unwrap();
     }
 
     fn text(b: &[Batch]) -> Vec<String> {
@@ -339,7 +345,10 @@ mod tests {
         // logrotate: the writer adds a last line, the file is renamed, a new one is created.
         append(&p, "2\n");
         std::fs::rename(&p, d.join("a.log.1")).unwrap();
-        assert!(f.poll().unwrap().iter().all(|b| b.event == Event::Appended), "gone for now: only the old rest");
+        assert!(
+            f.poll().unwrap().iter().all(|b| b.event == Event::Appended),
+            "gone for now: only the old rest"
+        );
         append(&p, "h\n3\n");
         let b = f.poll().unwrap();
         assert_eq!(text(&b), ["h\n3\n"]);
@@ -396,7 +405,9 @@ mod tests {
         let d = dir("csv");
         let p = d.join("flows.csv");
         let header = "TimeSeconds,parsedDate,dateTimeStr,ipLayerProtocol,ipLayerProtocolCode,firstSeenSrcIp,firstSeenDestIp,firstSeenSrcPort,firstSeenDestPort,moreFragments,contFragments,durationSeconds,firstSeenSrcPayloadBytes,firstSeenDestPayloadBytes,firstSeenSrcTotalBytes,firstSeenDestTotalBytes,firstSeenSrcPacketCount,firstSeenDestPacketCount,recordForceOut\n";
-        let row = |t: u32| format!("13647744{t:02}.0,2013-04-01 00:00:{t:02},201304010000{t:02},6,TCP,172.10.8.90,171.106.152.177,54958,443,0,0,1,10177,922,10497,962,8,1,0\n");
+        let row = |t: u32| {
+            format!("13647744{t:02}.0,2013-04-01 00:00:{t:02},201304010000{t:02},6,TCP,172.10.8.90,171.106.152.177,54958,443,0,0,1,10177,922,10497,962,8,1,0\n")
+        };
         append(&p, &(header.to_string() + &row(10) + &row(11)));
         let opts = LoadOptions::default();
         let mut f = Follower::new(std::slice::from_ref(&p));

@@ -278,7 +278,10 @@ pub fn parse_appended(
             (parsed.table.into_frame()?, parsed.rejected)
         }
         Detected::Parquet | Detected::Native(_) => {
-            return Err(DataError::format(path, format!("{} files cannot be followed as they grow", det.name())))
+            return Err(DataError::format(
+                path,
+                format!("{} files cannot be followed as they grow", det.name()),
+            ))
         }
         _ => {
             let head = head_of(path)?;
@@ -375,10 +378,7 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
         let mut part = read_spec(path, &s, &label, ctl)?;
         if h.path.as_deref() == Some("syslog") {
             enrich_syslog_messages(&mut part.0, opts)?;
-            notes.push(format!(
-                "{}: syslog messages parsed into msg_* / dictionary fields",
-                file_name(path)
-            ));
+            notes.push(format!("{}: syslog messages parsed into msg_* / dictionary fields", file_name(path)));
         }
         if let Some(p) = h.path {
             let height = part.0.height();

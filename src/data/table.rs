@@ -91,11 +91,20 @@ impl Table {
     /// Appends rows read after the table was built (a followed file, `data::live`): the new
     /// frame's columns are lined up with the table's (missing ones null, a type clash becomes
     /// text) and its chunks are added, nothing already loaded is parsed again.
-    pub fn append(&mut self, df: DataFrame, rejected: Rejected, source_file: Option<&str>) -> super::Result<()> {
+    pub fn append(
+        &mut self,
+        df: DataFrame,
+        rejected: Rejected,
+        source_file: Option<&str>,
+    ) -> super::Result<()> {
         let mut df = df;
         if let Some(name) = source_file {
             let h = df.height();
-            df.with_column(Column::new_scalar("source_file".into(), Scalar::from(PlSmallStr::from(name)), h))?;
+            df.with_column(Column::new_scalar(
+                "source_file".into(),
+                Scalar::from(PlSmallStr::from(name)),
+                h,
+            ))?;
         }
         self.rejected.merge(rejected);
         if df.height() == 0 {

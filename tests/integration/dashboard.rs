@@ -38,7 +38,8 @@ fn inside(ip: Ipv4Addr) -> bool {
 #[test]
 fn every_tile_on_the_sample_equals_an_independent_count() {
     let s = sample();
-    let v = wall_json(&["dashboard", s.to_str().unwrap(), "--json", "--local-net", "172.10.0.0/16,10.0.0.0/8"]);
+    let v =
+        wall_json(&["dashboard", s.to_str().unwrap(), "--json", "--local-net", "172.10.0.0/16,10.0.0.0/8"]);
     // The plain loop: decompress, split lines, read the columns by position.
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(&s).unwrap()).read_to_string(&mut text).unwrap();
@@ -66,7 +67,8 @@ fn every_tile_on_the_sample_equals_an_independent_count() {
         let (s, d): (Ipv4Addr, Ipv4Addr) = (r.src.parse().unwrap(), r.dst.parse().unwrap());
         inside(s) && !inside(d) && !d.is_multicast() && !d.is_broadcast()
     };
-    let distinct = |w| rows.iter().filter(|r| in_win(r, w)).map(|r| r.src.as_str()).collect::<HashSet<_>>().len();
+    let distinct =
+        |w| rows.iter().filter(|r| in_win(r, w)).map(|r| r.src.as_str()).collect::<HashSet<_>>().len();
     let bytes_out = |w| rows.iter().filter(|r| in_win(r, w) && outbound(r)).map(|r| r.bytes).sum::<i64>();
     let all_bytes = |w| rows.iter().filter(|r| in_win(r, w)).map(|r| r.bytes).sum::<i64>();
 
@@ -106,7 +108,8 @@ fn every_tile_on_the_sample_equals_an_independent_count() {
             .iter()
             .map(|e| (e["src_ip"].as_str().unwrap().to_string(), e["value"].as_f64().unwrap()))
             .collect();
-        let want: Vec<(String, f64)> = ranked.iter().take(20).map(|(k, v)| (k.to_string(), *v as f64)).collect();
+        let want: Vec<(String, f64)> =
+            ranked.iter().take(20).map(|(k, v)| (k.to_string(), *v as f64)).collect();
         assert_eq!(got, want, "{key}");
         assert_eq!(v[key]["sources"].as_u64().unwrap(), ranked.len() as u64);
     }
@@ -123,7 +126,8 @@ fn suricata_alerts_and_ssh_failed_logins_are_tiles_on_real_logs() {
     let mut events = Vec::new();
     for l in text.lines().filter(|l| !l.trim().is_empty()) {
         let j: serde_json::Value = serde_json::from_str(l).unwrap();
-        let t = chrono::DateTime::parse_from_str(j["timestamp"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.f%z").unwrap();
+        let t = chrono::DateTime::parse_from_str(j["timestamp"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.f%z")
+            .unwrap();
         events.push((t.timestamp_micros(), j["event_type"].as_str().unwrap().to_string()));
     }
     let tmax = events.iter().map(|e| e.0).max().unwrap();
@@ -177,13 +181,27 @@ fn the_snapshot_writes_a_png_of_the_requested_size() {
     let d = temp_dir("wall-png");
     let png = d.join("wall.png");
     let s = sample();
-    let out = brushfire(&["dashboard", s.to_str().unwrap(), "--snapshot", png.to_str().unwrap(), "--size", "1280x720"]);
+    let out = brushfire(&[
+        "dashboard",
+        s.to_str().unwrap(),
+        "--snapshot",
+        png.to_str().unwrap(),
+        "--size",
+        "1280x720",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let (w, h) = (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()));
+    let (w, h) = (
+        u32::from_be_bytes(bytes[16..20].try_into().unwrap()),
+        u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+    );
     assert_eq!((w, h), (1280, 720));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("0 not fitting"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("0 not fitting"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -252,14 +270,20 @@ fn rows_appended_while_the_wall_runs_show_within_one_refresh() {
     assert_eq!(st.lock().unwrap().quiet_warning(now(&clock)), None, "quiet, but not for long enough");
     clock.advance_secs(2 * refresh);
     step_until(&mut h, &st, 5);
-    assert!(st.lock().unwrap().quiet_warning(now(&clock)).is_some(), "nothing new for longer than the quiet time");
+    assert!(
+        st.lock().unwrap().quiet_warning(now(&clock)).is_some(),
+        "nothing new for longer than the quiet time"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn no_panel_overflows_its_rectangle_from_1280x720_to_3840x2160() {
     let clock = Arc::new(ManualClock::new(0));
-    let cfg = DashboardConfig { local_networks: vec!["172.10.0.0/16".into(), "10.0.0.0/8".into()], ..Default::default() };
+    let cfg = DashboardConfig {
+        local_networks: vec!["172.10.0.0/16".into(), "10.0.0.0/8".into()],
+        ..Default::default()
+    };
     let mut st = WallState::new(vec![sample()], Default::default(), cfg, clock);
     st.auto_refresh = false;
     st.refresh_blocking();
@@ -275,7 +299,12 @@ fn no_panel_overflows_its_rectangle_from_1280x720_to_3840x2160() {
             let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, size.into());
             assert_eq!(s.fits.len(), 5, "header, two tiles, two lists at {size:?}");
             for f in &s.fits {
-                assert!(screen.contains_rect(f.allotted), "{} allotted {:?} off screen {size:?}", f.name, f.allotted);
+                assert!(
+                    screen.contains_rect(f.allotted),
+                    "{} allotted {:?} off screen {size:?}",
+                    f.name,
+                    f.allotted
+                );
                 assert!(
                     f.allotted.expand(0.5).contains_rect(f.content),
                     "{} content {:?} outside its rect {:?} at {size:?}",
@@ -315,7 +344,8 @@ fn view_dashboard_opens_the_wall_in_the_normal_window_and_esc_leaves() {
 #[test]
 fn wall_settings_live_in_the_workspace_and_old_workspaces_still_load() {
     use brushfire::workspace::Workspace;
-    let mut ws = Workspace::new(vec![brushfire::workspace::Source { path: "flows.csv".into(), format: "csv".into() }]);
+    let mut ws =
+        Workspace::new(vec![brushfire::workspace::Source { path: "flows.csv".into(), format: "csv".into() }]);
     ws.dashboard.refresh_secs = 5;
     ws.dashboard.local_networks = vec!["172.10.0.0/16".into()];
     ws.dashboard.metrics = vec![brushfire::dashboard::MetricKind::IdsAlerts];

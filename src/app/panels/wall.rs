@@ -18,7 +18,8 @@ pub struct WallPanel {
 pub fn view_menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     ui.menu_button("View", |ui| {
         let files = app.loaded.as_ref().map(|l| l.table.files.clone()).unwrap_or_default();
-        if ui.add_enabled(!files.is_empty(), egui::Button::new("Dashboard (wall mode, Esc leaves)")).clicked() {
+        if ui.add_enabled(!files.is_empty(), egui::Button::new("Dashboard (wall mode, Esc leaves)")).clicked()
+        {
             ui.close();
             start_wall(app, files);
         }
@@ -103,8 +104,12 @@ pub fn settings_ui(app: &mut BrushfireApp, ctx: &egui::Context) {
         });
         ui.label("Local networks (inside; empty = the private ranges)");
         if ui.add(egui::TextEdit::singleline(nets).hint_text("172.10.0.0/16, 10.0.0.0/8")).changed() {
-            cfg.local_networks =
-                nets.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+            cfg.local_networks = nets
+                .split([',', ' ', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
         }
         if let Err(e) = crate::dashboard::Inside::from_config(&cfg.local_networks) {
             ui.colored_label(egui::Color32::from_rgb(220, 90, 60), e.to_string());
