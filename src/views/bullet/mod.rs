@@ -65,18 +65,15 @@ pub fn human(v: f64, bytes: bool) -> String {
 
 /// "+12 %" / "-3 %" against the week earlier, or what is missing.
 pub fn change_text(value: f64, earlier: Option<f64>) -> String {
-    match earlier {
-        None => "no data a week earlier".into(),
-        Some(e) if e == 0.0 && value == 0.0 => "same as a week earlier".into(),
-        Some(e) if e == 0.0 => "new (0 a week earlier)".into(),
-        Some(e) => {
-            let pct = 100.0 * (value - e) / e;
-            if pct.abs() < 0.5 {
-                "±0 % vs a week earlier".into()
-            } else {
-                format!("{pct:+.0} % vs a week earlier")
-            }
-        }
+    let Some(e) = earlier else { return "no data a week earlier".into() };
+    if e == 0.0 {
+        return if value == 0.0 { "same as a week earlier".into() } else { "new (0 a week earlier)".into() };
+    }
+    let pct = 100.0 * (value - e) / e;
+    if pct.abs() < 0.5 {
+        "±0 % vs a week earlier".into()
+    } else {
+        format!("{pct:+.0} % vs a week earlier")
     }
 }
 
