@@ -202,9 +202,12 @@ impl ColBuilder {
 #[derive(Default)]
 pub struct ColumnChunk {
     names: Vec<String>,
-    index: HashMap<String, usize>,
+    index: PlHashMap<String, usize>,
     cols: Vec<ColBuilder>,
     rows: usize,
+    /// Column of each field position in the previous record: lines of one log repeat their field
+    /// order, so a name compare usually finds the column without hashing.
+    last_order: Vec<usize>,
 }
 
 impl ColumnChunk {
@@ -218,9 +221,10 @@ impl ColumnChunk {
 
     pub fn push(&mut self, rec: Record) {
         let row = self.rows;
-        for (name, v) in rec.fields {
-            let idx = match self.index.get(name.as_str()) {
-                Some(&i) => i,
+        for (pos, (name, v)) in rec.fields.into_iter().enumerate() {
+            let hinted = self.last_order.get(pos).copied().filter(|&i| self.names[i] == name);
+            let idx = match hinted.or_else(|| self.index.get(name.as_str()).copied()) {
+                Some(i) => i,
                 None => {
                     let i = self.names.len();
                     self.index.insert(name.clone(), i);
@@ -229,6 +233,10 @@ impl ColumnChunk {
                     i
                 }
             };
+            match self.last_order.get_mut(pos) {
+                Some(o) => *o = idx,
+                None => self.last_order.push(idx),
+            }
             let col = &mut self.cols[idx];
             col.pad_to(row);
             // A repeated key within one record keeps its first value (the later one is usually a
