@@ -119,12 +119,24 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
 struct Counting<'a, R> {
     inner: R,
     ctl: &'a LoadControl,
+    /// Count half of each byte: line formats count the other half as lines are parsed.
+    half: bool,
+    read: u64,
+}
+
+impl<'a, R> Counting<'a, R> {
+    fn new(inner: R, ctl: &'a LoadControl) -> Self {
+        Self { inner, ctl, half: false, read: 0 }
+    }
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.ctl.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+        let before = self.read;
+        self.read += n as u64;
+        let add = if self.half { self.read / 2 - before / 2 } else { n as u64 };
+        self.ctl.bytes_done.fetch_add(add, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -462,7 +474,7 @@ fn read_spec(
     ctl: &LoadControl,
 ) -> Result<(DataFrame, Rejected)> {
     let r = open_reader(path)?;
-    let counting = Counting { inner: r, ctl };
+    let counting = Counting::new(r, ctl);
     // Progress is counted on decompressed bytes for gzip; close enough for a progress bar.
     delimited::read_delimited(counting, spec, label, &ctl.cancel, &|_| {})
 }
@@ -476,7 +488,9 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
     } else {
         std::fs::metadata(path).map_or(0, |m| m.len() as usize)
     });
-    Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
+    // Reading is half the work shown, parsing the other half (see `parse_lines_counted`).
+    let mut reader = Counting { half: true, ..Counting::new(open_reader(path)?, ctl) };
+    reader.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
     let year = opts.default_year.unwrap_or_else(|| file_year(path));
     let latest_us = if opts.default_year.is_none() { file_mtime_us(path) } else { None };
     let ctx = ParseContext {
@@ -485,7 +499,7 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         file_name: label.clone(),
         latest_us,
     };
-    let parsed = parse_lines(&data, parser, &ctx, &ctl.cancel)?;
+    let parsed = parse_lines_counted(&data, parser, &ctx, &ctl.cancel, &ctl.bytes_done)?;
     // The text is in the columns now: free it before the columns are joined into the frame.
     drop(data);
     let (table, rejected) = (parsed.table, parsed.rejected);
@@ -524,6 +538,18 @@ pub fn parse_lines(
     ctx: &ParseContext,
     cancel: &AtomicBool,
 ) -> Result<ParsedLines> {
+    parse_lines_counted(data, parser, ctx, cancel, &AtomicU64::new(0))
+}
+
+/// [`parse_lines`], adding half the bytes of each block of lines to `progress` once it is parsed
+/// (the other half is counted as the file is read), so a progress bar moves during parsing too.
+pub fn parse_lines_counted(
+    data: &[u8],
+    parser: &dyn LineParser,
+    ctx: &ParseContext,
+    cancel: &AtomicBool,
+    progress: &AtomicU64,
+) -> Result<ParsedLines> {
     let label = ctx.file_name.as_str();
     let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
     let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
@@ -539,6 +565,10 @@ pub fn parse_lines(
     for (bi, batch) in lines[..n_lines].chunks(batch_lines).enumerate() {
         let first_line = bi * batch_lines;
         let line_no = |ci: usize, i: usize| (first_line + ci * CHUNK + i + 1) as u64;
+        let parsed = |chunk: &[&[u8]]| {
+            let bytes: usize = chunk.iter().map(|l| l.len() + 1).sum();
+            progress.fetch_add(bytes as u64 / 2, Ordering::Relaxed);
+        };
         let blocks: Vec<Block> = if parser.spans_lines() {
             let mut results: Vec<Vec<(u64, super::record::LineResult)>> = batch
                 .par_chunks(CHUNK)
@@ -547,11 +577,13 @@ pub fn parse_lines(
                     if cancel.load(Ordering::Relaxed) {
                         return Vec::new();
                     }
-                    chunk
+                    let results = chunk
                         .iter()
                         .enumerate()
                         .filter_map(|(i, l)| Some((line_no(ci, i), parser.parse_line(data_line(l)?, ctx))))
-                        .collect()
+                        .collect();
+                    parsed(chunk);
+                    results
                 })
                 .collect();
             if cancel.load(Ordering::Relaxed) {
@@ -580,10 +612,15 @@ pub fn parse_lines(
                         return block;
                     }
                     for (i, l) in chunk.iter().enumerate() {
+                        // Cancel answers within a thousand lines, whatever the block size.
+                        if i % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+                            return block;
+                        }
                         if let Some(l) = data_line(l) {
                             block.take(line_no(ci, i), parser.parse_line(l, ctx), label, &lines);
                         }
                     }
+                    parsed(chunk);
                     block
                 })
                 .collect()
@@ -630,7 +667,7 @@ impl Block {
 fn load_native(path: &Path, kind: formats::native::NativeKind, ctl: &LoadControl) -> Result<Part> {
     let label = path.display().to_string();
     let mut data = Vec::new();
-    Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
+    Counting::new(open_reader(path)?, ctl).read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
     let read = formats::native::read(kind, data, &file_name(path), &ctl.cancel)
         .map_err(|reason| DataError::format(path, reason))?;
     if ctl.cancel.load(Ordering::Relaxed) {
@@ -935,5 +972,72 @@ mod tests {
         }
         assert_eq!(got, first);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Syslog that notes the progress counter at every line and can cancel the load at a line.
+    struct Watching {
+        ctl: std::sync::Arc<LoadControl>,
+        seen: std::sync::Mutex<Vec<u64>>,
+        cancel_at: Option<usize>,
+    }
+
+    impl LineParser for Watching {
+        fn name(&self) -> &'static str {
+            "syslog"
+        }
+        fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> super::super::record::LineResult {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.push(self.ctl.bytes_done.load(Ordering::Relaxed));
+            if Some(seen.len()) == self.cancel_at {
+                self.ctl.cancel.store(true, Ordering::Relaxed);
+            }
+            drop(seen);
+            formats::text::syslog::SyslogParser.parse_line(line, ctx)
+        }
+    }
+
+    fn syslog_file(lines: usize) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        let mut text = String::new();
+        for i in 0..lines {
+            text.push_str(&format!(
+                "Jun 14 15:16:{:02} combo sshd[{i}]: Accepted password for u{}\n",
+                i % 60,
+                i % 7
+            ));
+        }
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn progress_moves_while_lines_are_parsed_and_ends_at_the_file_size() {
+        let (_dir, p) = syslog_file(100_000);
+        let size = std::fs::metadata(&p).unwrap().len();
+        let ctl = std::sync::Arc::new(LoadControl::default());
+        ctl.bytes_total.store(size, Ordering::Relaxed);
+        let parser = Watching { ctl: ctl.clone(), seen: Default::default(), cancel_at: None };
+        let part = load_lines(&p, &parser, &LoadOptions::default(), &ctl).unwrap();
+        assert_eq!(part.df.height(), 100_000);
+        let seen = parser.seen.into_inner().unwrap();
+        // Reading shows half, each parsed block adds to the other half.
+        assert!(seen.iter().all(|&b| b >= size / 2 - 1), "parsing starts once the file is read");
+        let (first, last) = (seen.iter().min().copied().unwrap(), seen.iter().max().copied().unwrap());
+        assert!(last > first, "progress moved while parsing: {first}..{last} of {size}");
+        let done = ctl.bytes_done.load(Ordering::Relaxed);
+        assert!(done <= size && done + 16 >= size, "ends at the file size: {done} of {size}");
+        assert!(ctl.fraction() > 0.99);
+    }
+
+    #[test]
+    fn cancel_during_parsing_stops_the_load() {
+        let (_dir, p) = syslog_file(100_000);
+        let ctl = std::sync::Arc::new(LoadControl::default());
+        let parser = Watching { ctl: ctl.clone(), seen: Default::default(), cancel_at: Some(10) };
+        let r = load_lines(&p, &parser, &LoadOptions::default(), &ctl);
+        assert!(matches!(r, Err(DataError::Cancelled)), "cancelled load: {:?}", r.err());
+        let parsed = parser.seen.into_inner().unwrap().len();
+        assert!(parsed < 100_000, "parsing stopped early ({parsed} lines parsed)");
     }
 }
