@@ -552,7 +552,13 @@ pub fn parse_lines_counted(
 ) -> Result<ParsedLines> {
     let label = ctx.file_name.as_str();
     let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-    let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
+    let mut lines: Vec<&[u8]> = Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1);
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', body) {
+        lines.push(&body[start..nl]);
+        start = nl + 1;
+    }
+    lines.push(&body[start..]);
     let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
     // Lines per block: one core parses a block into its own typed columns.
     const CHUNK: usize = 16 * 1024;
