@@ -482,15 +482,6 @@ fn read_spec(
 /// Line formats: the whole (decompressed) file is split into lines and parsed on all cores.
 fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &LoadControl) -> Result<Part> {
     let label = path.display().to_string();
-    // The size on disk is the size read for a plain file: one allocation, no doubling.
-    let mut data = Vec::with_capacity(if is_gzip(path).unwrap_or(true) {
-        0
-    } else {
-        std::fs::metadata(path).map_or(0, |m| m.len() as usize)
-    });
-    // Reading is half the work shown, parsing the other half (see `parse_lines_counted`).
-    let mut reader = Counting { half: true, ..Counting::new(open_reader(path)?, ctl) };
-    reader.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
     let year = opts.default_year.unwrap_or_else(|| file_year(path));
     let latest_us = if opts.default_year.is_none() { file_mtime_us(path) } else { None };
     let ctx = ParseContext {
@@ -499,9 +490,24 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         file_name: label.clone(),
         latest_us,
     };
-    let parsed = parse_lines_counted(&data, parser, &ctx, &ctl.cancel, &ctl.bytes_done)?;
-    // The text is in the columns now: free it before the columns are joined into the frame.
-    drop(data);
+    // Reading is half the work shown, parsing the other half (see `parse_lines_counted`).
+    let mut reader = Counting { half: true, ..Counting::new(open_reader(path)?, ctl) };
+    let parsed = if parser.spans_lines() {
+        // A continuation may belong to any earlier record: the whole file is one piece. The size
+        // on disk is the size read for a plain file: one allocation, no doubling.
+        let mut data = Vec::with_capacity(if is_gzip(path).unwrap_or(true) {
+            0
+        } else {
+            std::fs::metadata(path).map_or(0, |m| m.len() as usize)
+        });
+        reader.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
+        parse_lines_counted(&data, parser, &ctx, &ctl.cancel, &ctl.bytes_done)?
+    } else {
+        parse_stream(&mut reader, PIECE_BYTES, parser, &ctx, ctl).map_err(|e| match e {
+            StreamError::Io(e) => DataError::io(path, e),
+            StreamError::Data(e) => e,
+        })?
+    };
     let (table, rejected) = (parsed.table, parsed.rejected);
     let df = table.into_frame()?;
     let mut notes = Vec::new();
@@ -519,6 +525,57 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         ));
     }
     Ok(Part { df, rejected, aliases: Vec::new(), notes })
+}
+
+/// Bytes of text read and parsed at a time: the file's text is never held whole, only its columns.
+const PIECE_BYTES: usize = 64 << 20;
+
+enum StreamError {
+    Io(std::io::Error),
+    Data(DataError),
+}
+
+/// Line formats whose records are one line each: the text is read and parsed piece by piece
+/// (whole lines; a line longer than a piece makes its piece longer), numbering lines over the file.
+fn parse_stream(
+    reader: &mut dyn Read,
+    piece_bytes: usize,
+    parser: &dyn LineParser,
+    ctx: &ParseContext,
+    ctl: &LoadControl,
+) -> std::result::Result<ParsedLines, StreamError> {
+    let mut out =
+        ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut line_offset = 0;
+    let mut first = true;
+    let mut eof = false;
+    while !eof {
+        let target = buf.len() + piece_bytes;
+        while buf.len() < target {
+            let want = (target - buf.len()) as u64;
+            let n = reader.take(want).read_to_end(&mut buf).map_err(StreamError::Io)?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+        }
+        let cut = match memchr::memrchr(b'\n', &buf) {
+            _ if eof => buf.len(),
+            Some(p) => p + 1,
+            // One line longer than the piece so far: read on.
+            None => continue,
+        };
+        let mut body = &buf[..cut];
+        if first {
+            body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+            first = false;
+        }
+        line_offset += parse_piece(body, line_offset, parser, ctx, &ctl.cancel, &ctl.bytes_done, &mut out)
+            .map_err(StreamError::Data)?;
+        buf.drain(..cut);
+    }
+    Ok(out)
 }
 
 /// What [`parse_lines`] made of a buffer: every non-blank line is a record, a skipped line (a
@@ -550,8 +607,25 @@ pub fn parse_lines_counted(
     cancel: &AtomicBool,
     progress: &AtomicU64,
 ) -> Result<ParsedLines> {
-    let label = ctx.file_name.as_str();
+    let mut out =
+        ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
     let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+    parse_piece(body, 0, parser, ctx, cancel, progress, &mut out)?;
+    Ok(out)
+}
+
+/// Parses the lines of `body`, lines `line_offset + 1 ..` of the file, into `out`; returns how
+/// many lines it held (a last line without its newline included).
+fn parse_piece(
+    body: &[u8],
+    line_offset: usize,
+    parser: &dyn LineParser,
+    ctx: &ParseContext,
+    cancel: &AtomicBool,
+    progress: &AtomicU64,
+    out: &mut ParsedLines,
+) -> Result<usize> {
+    let label = ctx.file_name.as_str();
     let mut lines: Vec<&[u8]> = Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1);
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', body) {
@@ -566,10 +640,8 @@ pub fn parse_lines_counted(
     // once need over 20 GB), so records never outlive their block. Formats whose records span lines
     // keep the whole file in one batch of records: a continuation may belong to any earlier record.
     let batch_lines = if parser.spans_lines() { n_lines.max(1) } else { 16 * CHUNK };
-    let mut out =
-        ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
     for (bi, batch) in lines[..n_lines].chunks(batch_lines).enumerate() {
-        let first_line = bi * batch_lines;
+        let first_line = line_offset + bi * batch_lines;
         let line_no = |ci: usize, i: usize| (first_line + ci * CHUNK + i + 1) as u64;
         let parsed = |chunk: &[&[u8]]| {
             let bytes: usize = chunk.iter().map(|l| l.len() + 1).sum();
@@ -595,13 +667,14 @@ pub fn parse_lines_counted(
             if cancel.load(Ordering::Relaxed) {
                 return Err(DataError::Cancelled);
             }
-            join_continuations(parser, &mut results, &lines);
+            let raw = |line_no: u64| lines[line_no as usize - line_offset - 1];
+            join_continuations(parser, &mut results, &raw);
             results
                 .into_par_iter()
                 .map(|chunk| {
                     let mut block = Block::default();
                     for (no, r) in chunk {
-                        block.take(no, r, label, &lines);
+                        block.take(no, r, label, raw(no));
                     }
                     block
                 })
@@ -622,8 +695,8 @@ pub fn parse_lines_counted(
                         if i % 1024 == 0 && cancel.load(Ordering::Relaxed) {
                             return block;
                         }
-                        if let Some(l) = data_line(l) {
-                            block.take(line_no(ci, i), parser.parse_line(l, ctx), label, &lines);
+                        if let Some(d) = data_line(l) {
+                            block.take(line_no(ci, i), parser.parse_line(d, ctx), label, l);
                         }
                     }
                     parsed(chunk);
@@ -641,7 +714,7 @@ pub fn parse_lines_counted(
             out.table.append(b.columns);
         }
     }
-    Ok(out)
+    Ok(n_lines)
 }
 
 /// A line without its CR (of CRLF); None for a blank line, which is no data at all.
@@ -659,11 +732,11 @@ struct Block {
 }
 
 impl Block {
-    fn take(&mut self, line_no: u64, r: super::record::LineResult, label: &str, lines: &[&[u8]]) {
+    fn take(&mut self, line_no: u64, r: super::record::LineResult, label: &str, raw: &[u8]) {
         match r {
             Ok(Some(rec)) => self.columns.push(rec),
             Ok(None) => self.skipped += 1,
-            Err(reason) => self.rejected.push(label, line_no, reason, lines[(line_no - 1) as usize]),
+            Err(reason) => self.rejected.push(label, line_no, reason, raw),
         }
     }
 }
@@ -696,10 +769,10 @@ const MAX_JOINED_MSG_BYTES: usize = 1 << 20;
 /// Multi-line records (stack traces, wrapped text): a line the parser refused but calls a
 /// continuation is appended to the message of the previous record of its stream instead of
 /// being rejected. Lines before any record stay rejected.
-fn join_continuations(
+fn join_continuations<'a>(
     parser: &dyn LineParser,
     results: &mut [Vec<(u64, super::record::LineResult)>],
-    lines: &[&[u8]],
+    raw: &dyn Fn(u64) -> &'a [u8],
 ) {
     use super::record::Value;
     let mut last: Option<(usize, usize)> = None;
@@ -715,7 +788,7 @@ fn join_continuations(
                     }
                 }
                 Err(_) => {
-                    let raw = lines[(*line_no - 1) as usize];
+                    let raw = raw(*line_no);
                     let Some(c) = parser.continuation(raw.strip_suffix(b"\r").unwrap_or(raw)) else {
                         continue;
                     };
@@ -1045,5 +1118,39 @@ mod tests {
         assert!(matches!(r, Err(DataError::Cancelled)), "cancelled load: {:?}", r.err());
         let parsed = parser.seen.into_inner().unwrap().len();
         assert!(parsed < 100_000, "parsing stopped early ({parsed} lines parsed)");
+    }
+
+    #[test]
+    fn reading_in_pieces_numbers_and_types_lines_as_the_whole_file() {
+        let mut text =
+            b"\xef\xbb\xbfJun 14 15:16:01 combo sshd[1]: one\r\n\n   \nnot syslog at all\n".to_vec();
+        for i in 0..300 {
+            text.extend_from_slice(
+                format!("Jun 14 15:16:{:02} combo sshd[{i}]: Failed password for u{i}\n", i % 60).as_bytes(),
+            );
+            if i % 37 == 0 {
+                text.extend_from_slice(b"\x90\x90\x90 broken\n");
+            }
+        }
+        // One line longer than a piece, and a last line without its newline.
+        text.extend_from_slice(format!("Jun 14 15:17:00 combo app[9]: {}\n", "x".repeat(700)).as_bytes());
+        text.extend_from_slice(b"Jun 14 15:17:01 combo sshd[2]: last");
+        let ctx = ParseContext { default_year: 2020, file_name: "t.log".into(), ..Default::default() };
+        let parser = formats::text::syslog::SyslogParser;
+        let whole = parse_lines(&text, &parser, &ctx, &AtomicBool::new(false)).unwrap();
+        let ctl = LoadControl::default();
+        let pieces = parse_stream(&mut &text[..], 256, &parser, &ctx, &ctl).ok().unwrap();
+        assert_eq!((pieces.records, pieces.skipped), (whole.records, whole.skipped));
+        assert_eq!(pieces.records, 303);
+        assert_eq!(pieces.rejected.total, whole.rejected.total);
+        assert!(pieces.rejected.total >= 9, "{}", pieces.rejected.total);
+        let at = |r: &Rejected| r.samples.iter().map(|s| (s.line, s.text.clone())).collect::<Vec<_>>();
+        assert_eq!(at(&pieces.rejected), at(&whole.rejected));
+        assert_eq!(pieces.rejected.samples[0].line, 4);
+        let (a, b) = (pieces.table.into_frame().unwrap(), whole.table.into_frame().unwrap());
+        assert!(a.equals_missing(&b), "{a:?} vs {b:?}");
+        // Parsing adds about half the bytes (rounded down per block; the BOM is not a line's).
+        let done = ctl.bytes_done.load(Ordering::Relaxed) as f64;
+        assert!((done / (text.len() as f64 / 2.0) - 1.0).abs() < 0.01, "{done} of {}", text.len());
     }
 }
