@@ -279,3 +279,24 @@ fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
 fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
     Ok((child.wait()?.success(), 0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_files_repeat_the_real_lines_in_order_to_exactly_n() {
+        let dir = std::env::temp_dir().join(format!("brushfire-bench-lines-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("src.log");
+        std::fs::write(&src, "a 1\r\n\n  \nb 2\nc 3").unwrap();
+        let dest = dir.join("out.log");
+        let bytes = repeat_lines(&src, &dest, 7).unwrap();
+        let text = std::fs::read_to_string(&dest).unwrap();
+        assert_eq!(text, "a 1\nb 2\nc 3\na 1\nb 2\nc 3\na 1\n");
+        assert_eq!(bytes, text.len() as u64);
+        std::fs::write(&src, "\n \n").unwrap();
+        assert!(repeat_lines(&src, &dest, 3).is_err(), "no lines to repeat is an error");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
