@@ -78,6 +78,26 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Line formats at scale: real Zeek JSON, Suricata eve, syslog, Apache access and Windows JSON
+    /// lines repeated to N; load and group-by time and peak memory, beside DuckDB and lnav.
+    Lines {
+        #[arg(long, default_value_t = 1_000_000)]
+        scale: u64,
+        /// The real-data folder the lines come from.
+        #[arg(long, default_value = "../shared/real_data")]
+        data: PathBuf,
+        /// Only these families (zeek-json, suricata-eve, windows-json, syslog, apache-access).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Keep the scaled files here (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The duckdb CLI, or a python that imports duckdb (default: found on PATH).
+        #[arg(long)]
+        duckdb: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory of this process, in bytes (Linux VmHWM).
@@ -181,6 +201,9 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         }
         BenchCmd::Volume { kind, lines, file, json } => super::fuzz_cmd::volume(&kind, lines, file, json)?,
         BenchCmd::Native { folder, json } => super::bench_native::run(&folder, json)?,
+        BenchCmd::Lines { scale, data, only, dir, duckdb, json } => {
+            super::bench_lines::run(super::bench_lines::LinesArgs { scale, data, only, dir, duckdb, json })?
+        }
     }
     Ok(())
 }

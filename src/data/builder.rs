@@ -1,16 +1,262 @@
-//! Turns a stream of [`Record`]s (line formats) into one typed polars table.
-//! Column types are decided after all rows are seen, so a field that is a number on one line and
-//! text on another becomes text without losing either value.
+//! Turns records (line formats) into one typed polars table, column by column.
+//!
+//! Records go into typed column builders as soon as they are parsed, one [`ColumnChunk`] per block
+//! of lines (each block on its own core, see `data::load::parse_lines`); the chunks are joined in
+//! order at the end. A parsed record is never held longer than it takes to write its values, so
+//! memory follows the typed columns, not the records (a `Value` costs 32 bytes plus its text).
+//!
+//! Column types follow from every value seen in any chunk, so a field that is a number on one
+//! line and text on another becomes text without losing either value:
+//! only times: Datetime; only booleans: Boolean; only integers: Int64 (Int32 for `src_port`,
+//! `dst_port`, `ip_proto`); integers and floats: Float64; no value at all: an all-null String;
+//! anything else: String, with other values written as text (times as RFC 3339).
+//! A builder widens while it fills (integer to integer-and-float to text), so what it holds is
+//! always the narrowest form that keeps every value exactly.
 use super::record::{Record, Value};
 use super::table::time_dtype;
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::HashMap;
 
+const TIME: u8 = 1;
+const BOOL: u8 = 2;
+const INT: u8 = 4;
+const FLOAT: u8 = 8;
+const STR: u8 = 16;
+
+fn kind_of(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::TimeUs(_) => TIME,
+        Value::Bool(_) => BOOL,
+        Value::Int(_) => INT,
+        Value::Float(_) => FLOAT,
+        Value::Str(_) => STR,
+    }
+}
+
+/// How a column with the given kinds of values is stored (and typed in the frame).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Repr {
+    Null,
+    Time,
+    Bool,
+    Int,
+    Float,
+    /// Integers and floats: kept apart so that text made of them later is exact.
+    Num,
+    Str,
+}
+
+fn repr_of(kinds: u8) -> Repr {
+    match kinds {
+        0 => Repr::Null,
+        TIME => Repr::Time,
+        BOOL => Repr::Bool,
+        INT => Repr::Int,
+        FLOAT => Repr::Float,
+        k if k == INT | FLOAT => Repr::Num,
+        _ => Repr::Str,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Num {
+    I(i64),
+    F(f64),
+}
+
+/// Values of one column within one chunk. Non-text forms keep a placeholder at null rows (the
+/// validity says which); text keeps its nulls itself.
+enum Data {
+    Null,
+    Time(Vec<i64>),
+    Bool(Vec<bool>),
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Num(Vec<Num>),
+    Str(StringChunkedBuilder),
+}
+
+impl Data {
+    fn new(repr: Repr, capacity: usize) -> Self {
+        match repr {
+            Repr::Null => Data::Null,
+            Repr::Time => Data::Time(Vec::with_capacity(capacity)),
+            Repr::Bool => Data::Bool(Vec::with_capacity(capacity)),
+            Repr::Int => Data::Int(Vec::with_capacity(capacity)),
+            Repr::Float => Data::Float(Vec::with_capacity(capacity)),
+            Repr::Num => Data::Num(Vec::with_capacity(capacity)),
+            Repr::Str => Data::Str(StringChunkedBuilder::new(PlSmallStr::EMPTY, capacity)),
+        }
+    }
+}
+
+/// The text a non-text value takes in a text column.
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Str(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
+        Value::TimeUs(t) => super::timeparse::format_rfc3339(*t),
+    }
+}
+
+/// One column of one chunk.
+struct ColBuilder {
+    kinds: u8,
+    data: Data,
+    /// Per row: has a value. Unused (empty) once the column is text.
+    valid: Vec<bool>,
+    len: usize,
+}
+
+impl ColBuilder {
+    fn new() -> Self {
+        Self { kinds: 0, data: Data::Null, valid: Vec::new(), len: 0 }
+    }
+
+    fn push_null(&mut self) {
+        match &mut self.data {
+            Data::Null => {}
+            Data::Time(d) | Data::Int(d) => d.push(0),
+            Data::Bool(d) => d.push(false),
+            Data::Float(d) => d.push(0.0),
+            Data::Num(d) => d.push(Num::I(0)),
+            Data::Str(b) => b.append_null(),
+        }
+        if !matches!(self.data, Data::Str(_)) {
+            self.valid.push(false);
+        }
+        self.len += 1;
+    }
+
+    fn pad_to(&mut self, len: usize) {
+        while self.len < len {
+            self.push_null();
+        }
+    }
+
+    fn push(&mut self, v: Value) {
+        let kinds = self.kinds | kind_of(&v);
+        if repr_of(kinds) != repr_of(self.kinds) {
+            self.widen(repr_of(kinds));
+        }
+        self.kinds = kinds;
+        self.push_fitting(v);
+    }
+
+    /// Writes a value the storage already fits (see [`ColBuilder::widen`]).
+    fn push_fitting(&mut self, v: Value) {
+        match (&mut self.data, v) {
+            (_, Value::Null) => return self.push_null(),
+            (Data::Time(d), Value::TimeUs(t)) => d.push(t),
+            (Data::Bool(d), Value::Bool(b)) => d.push(b),
+            (Data::Int(d), Value::Int(i)) => d.push(i),
+            (Data::Float(d), Value::Float(f)) => d.push(f),
+            (Data::Num(d), Value::Int(i)) => d.push(Num::I(i)),
+            (Data::Num(d), Value::Float(f)) => d.push(Num::F(f)),
+            (Data::Str(b), Value::Str(s)) => b.append_value(s.as_str()),
+            (Data::Str(b), v) => b.append_value(text_of(&v).as_str()),
+            // `push` widened the storage to fit every kind seen, this one included.
+            (_, v) => unreachable!("column storage does not fit {v:?}"),
+        }
+        if !matches!(self.data, Data::Str(_)) {
+            self.valid.push(true);
+        }
+        self.len += 1;
+    }
+
+    /// Value of row `i` of a non-text column (text columns never widen again).
+    fn get(&self, i: usize) -> Value {
+        if !self.valid.get(i).copied().unwrap_or(false) {
+            return Value::Null;
+        }
+        match &self.data {
+            Data::Null | Data::Str(_) => Value::Null,
+            Data::Time(d) => Value::TimeUs(d[i]),
+            Data::Bool(d) => Value::Bool(d[i]),
+            Data::Int(d) => Value::Int(d[i]),
+            Data::Float(d) => Value::Float(d[i]),
+            Data::Num(d) => match d[i] {
+                Num::I(x) => Value::Int(x),
+                Num::F(x) => Value::Float(x),
+            },
+        }
+    }
+
+    /// Rewrites the values seen so far into the storage `repr` (rare: a few times per column).
+    fn widen(&mut self, repr: Repr) {
+        let old = std::mem::replace(self, ColBuilder::new());
+        self.data = Data::new(repr, old.len.max(16));
+        self.kinds = old.kinds;
+        for i in 0..old.len {
+            self.push_fitting(old.get(i));
+        }
+    }
+}
+
+/// Typed columns of one block of records, in the order their fields were first seen.
+#[derive(Default)]
+pub struct ColumnChunk {
+    names: Vec<String>,
+    index: PlHashMap<String, usize>,
+    cols: Vec<ColBuilder>,
+    rows: usize,
+    /// Column of each field position in the previous record: lines of one log repeat their field
+    /// order, so a name compare usually finds the column without hashing.
+    last_order: Vec<usize>,
+}
+
+impl ColumnChunk {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn push(&mut self, rec: Record) {
+        let row = self.rows;
+        for (pos, (name, v)) in rec.fields.into_iter().enumerate() {
+            let hinted = self.last_order.get(pos).copied().filter(|&i| self.names[i] == name);
+            let idx = match hinted.or_else(|| self.index.get(name.as_str()).copied()) {
+                Some(i) => i,
+                None => {
+                    let i = self.names.len();
+                    self.index.insert(name.clone(), i);
+                    self.names.push(name);
+                    self.cols.push(ColBuilder::new());
+                    i
+                }
+            };
+            match self.last_order.get_mut(pos) {
+                Some(o) => *o = idx,
+                None => self.last_order.push(idx),
+            }
+            let col = &mut self.cols[idx];
+            col.pad_to(row);
+            // A repeated key within one record keeps its first value (the later one is usually a
+            // sub-header, e.g. iptables' second LEN=).
+            if col.len == row {
+                col.push(v);
+            }
+        }
+        self.rows += 1;
+    }
+}
+
+/// Rows a [`RecordTable`] fills one chunk with before starting the next.
+const CHUNK_ROWS: usize = 1 << 16;
+
+/// Records in arrival order, as typed column chunks; [`RecordTable::into_frame`] joins them.
 #[derive(Default)]
 pub struct RecordTable {
-    names: Vec<String>,
-    index: HashMap<String, usize>,
-    cols: Vec<Vec<Value>>,
+    chunks: Vec<ColumnChunk>,
+    current: ColumnChunk,
     rows: usize,
 }
 
@@ -24,45 +270,61 @@ impl RecordTable {
     }
 
     pub fn push(&mut self, rec: Record) {
-        let row = self.rows;
-        for (name, v) in rec.fields {
-            let idx = match self.index.get(&name) {
-                Some(&i) => i,
-                None => {
-                    let i = self.names.len();
-                    self.index.insert(name.clone(), i);
-                    self.names.push(name);
-                    let mut col = Vec::with_capacity(row + 1);
-                    col.resize(row, Value::Null);
-                    self.cols.push(col);
-                    i
-                }
-            };
-            let col = &mut self.cols[idx];
-            // A repeated key within one record keeps its first value (the later one is usually a
-            // sub-header, e.g. iptables' second LEN=).
-            if col.len() == row {
-                col.push(v);
-            }
-        }
+        self.current.push(rec);
         self.rows += 1;
-        for col in &mut self.cols {
-            if col.len() < self.rows {
-                col.push(Value::Null);
-            }
+        if self.current.rows >= CHUNK_ROWS {
+            self.chunks.push(std::mem::take(&mut self.current));
+        }
+    }
+
+    /// Adds a chunk built elsewhere (on another core) after the rows already here.
+    pub fn append(&mut self, chunk: ColumnChunk) {
+        if self.current.rows > 0 {
+            self.chunks.push(std::mem::take(&mut self.current));
+        }
+        self.rows += chunk.rows;
+        if chunk.rows > 0 {
+            self.chunks.push(chunk);
         }
     }
 
     pub fn into_frame(self) -> PolarsResult<DataFrame> {
-        let height = self.rows;
-        let mut columns = Vec::with_capacity(self.names.len() + 1);
-        let mut has_time = false;
-        for (name, vals) in self.names.into_iter().zip(self.cols) {
-            if name == "time" {
-                has_time = true;
-            }
-            columns.push(to_column(&name, vals)?);
+        let mut chunks = self.chunks;
+        if self.current.rows > 0 {
+            chunks.push(self.current);
         }
+        let height = self.rows;
+        let rows: Vec<usize> = chunks.iter().map(|c| c.rows).collect();
+        // Each column's part of every chunk (None: the chunk never saw the field), names in the
+        // order first seen over all chunks.
+        let mut names: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut parts: Vec<Vec<Option<ColBuilder>>> = Vec::new();
+        for (ci, chunk) in chunks.into_iter().enumerate() {
+            for (name, mut col) in chunk.names.into_iter().zip(chunk.cols) {
+                col.pad_to(chunk.rows);
+                let j = match index.get(name.as_str()) {
+                    Some(&j) => j,
+                    None => {
+                        index.insert(name.clone(), names.len());
+                        names.push(name);
+                        parts.push(Vec::new());
+                        names.len() - 1
+                    }
+                };
+                parts[j].resize_with(ci, || None);
+                parts[j].push(Some(col));
+            }
+        }
+        for p in &mut parts {
+            p.resize_with(rows.len(), || None);
+        }
+        let has_time = index.contains_key("time");
+        let mut columns = names
+            .into_par_iter()
+            .zip(parts)
+            .map(|(name, parts)| finish_column(&name, parts, &rows, height))
+            .collect::<PolarsResult<Vec<Column>>>()?;
         if !has_time {
             columns.insert(0, Column::full_null("time".into(), height, &time_dtype()));
         }
@@ -75,69 +337,89 @@ impl RecordTable {
     }
 }
 
-fn to_column(name: &str, vals: Vec<Value>) -> PolarsResult<Column> {
-    let (mut ints, mut floats, mut strs, mut bools, mut times) = (0usize, 0usize, 0usize, 0usize, 0usize);
-    for v in &vals {
-        match v {
-            Value::Null => {}
-            Value::Int(_) => ints += 1,
-            Value::Float(_) => floats += 1,
-            Value::Str(_) => strs += 1,
-            Value::Bool(_) => bools += 1,
-            Value::TimeUs(_) => times += 1,
-        }
-    }
+/// Every row of a column's parts, nulls where a chunk lacks the column.
+fn values<'a>(parts: &'a [Option<ColBuilder>], rows: &'a [usize]) -> impl Iterator<Item = Value> + 'a {
+    parts
+        .iter()
+        .zip(rows)
+        .flat_map(|(p, &r)| (0..r).map(move |i| p.as_ref().map_or(Value::Null, |c| c.get(i))))
+}
+
+fn finish_column(
+    name: &str,
+    parts: Vec<Option<ColBuilder>>,
+    rows: &[usize],
+    height: usize,
+) -> PolarsResult<Column> {
+    let kinds = parts.iter().flatten().fold(0, |k, c| k | c.kinds);
     let n = PlSmallStr::from(name);
-    let nonnull = ints + floats + strs + bools + times;
-    let s: Series = if nonnull > 0 && times == nonnull {
-        let ca: Int64Chunked =
-            vals.iter().map(|v| if let Value::TimeUs(t) = v { Some(*t) } else { None }).collect();
-        ca.with_name(n).into_series().cast(&time_dtype())?
-    } else if nonnull > 0 && bools == nonnull {
-        let ca: BooleanChunked =
-            vals.iter().map(|v| if let Value::Bool(b) = v { Some(*b) } else { None }).collect();
-        ca.with_name(n).into_series()
-    } else if nonnull > 0 && ints == nonnull {
-        let ca: Int64Chunked =
-            vals.iter().map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect();
-        let s = ca.with_name(n).into_series();
-        if matches!(name, "src_port" | "dst_port" | "ip_proto") {
-            s.cast(&DataType::Int32)?
-        } else {
-            s
+    let s: Series = match repr_of(kinds) {
+        Repr::Null => Series::full_null(n, height, &DataType::String),
+        Repr::Time => {
+            let ca: Int64Chunked =
+                values(&parts, rows).map(|v| if let Value::TimeUs(t) = v { Some(t) } else { None }).collect();
+            ca.with_name(n).into_series().cast(&time_dtype())?
         }
-    } else if nonnull > 0 && ints + floats == nonnull {
-        let ca: Float64Chunked = vals
-            .iter()
-            .map(|v| match v {
-                Value::Int(i) => Some(*i as f64),
-                Value::Float(f) => Some(*f),
-                _ => None,
-            })
-            .collect();
-        ca.with_name(n).into_series()
-    } else if nonnull == 0 {
-        Series::full_null(n, vals.len(), &DataType::String)
-    } else {
-        let ca: StringChunked = vals
-            .into_iter()
-            .map(|v| match v {
-                Value::Null => None,
-                Value::Str(s) => Some(s),
-                Value::Int(i) => Some(i.to_string()),
-                Value::Float(f) => Some(f.to_string()),
-                Value::Bool(b) => Some(if b { "true".into() } else { "false".into() }),
-                Value::TimeUs(t) => Some(super::timeparse::format_rfc3339(t)),
-            })
-            .collect();
-        ca.with_name(n).into_series()
+        Repr::Bool => {
+            let ca: BooleanChunked =
+                values(&parts, rows).map(|v| if let Value::Bool(b) = v { Some(b) } else { None }).collect();
+            ca.with_name(n).into_series()
+        }
+        Repr::Int => {
+            let ca: Int64Chunked =
+                values(&parts, rows).map(|v| if let Value::Int(i) = v { Some(i) } else { None }).collect();
+            let s = ca.with_name(n).into_series();
+            if matches!(name, "src_port" | "dst_port" | "ip_proto") {
+                s.cast(&DataType::Int32)?
+            } else {
+                s
+            }
+        }
+        Repr::Float | Repr::Num => {
+            let ca: Float64Chunked = values(&parts, rows)
+                .map(|v| match v {
+                    Value::Int(i) => Some(i as f64),
+                    Value::Float(f) => Some(f),
+                    _ => None,
+                })
+                .collect();
+            ca.with_name(n).into_series()
+        }
+        Repr::Str => {
+            let mut out = StringChunked::full_null(n.clone(), 0);
+            let mut pending: Option<StringChunkedBuilder> = None;
+            for (part, &r) in parts.into_iter().zip(rows) {
+                match part {
+                    Some(ColBuilder { data: Data::Str(b), .. }) => {
+                        if let Some(p) = pending.take() {
+                            out.append_owned(p.finish())?;
+                        }
+                        out.append_owned(b.finish())?;
+                    }
+                    other => {
+                        let p =
+                            pending.get_or_insert_with(|| StringChunkedBuilder::new(PlSmallStr::EMPTY, r));
+                        for i in 0..r {
+                            match other.as_ref().map_or(Value::Null, |c| c.get(i)) {
+                                Value::Null => p.append_null(),
+                                v => p.append_value(text_of(&v).as_str()),
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(p) = pending.take() {
+                out.append_owned(p.finish())?;
+            }
+            out.rechunk().into_owned().with_name(n).into_series()
+        }
     };
     Ok(s.into_column())
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn mixed_types_become_text_and_missing_fields_null() {
@@ -158,5 +440,142 @@ mod tests {
         assert_eq!(df.column("src_port").unwrap().dtype(), &DataType::Int32);
         assert_eq!(df.column("time").unwrap().dtype(), &time_dtype());
         assert_eq!(df.get_column_names()[0].as_str(), "time");
+    }
+
+    /// Today's rule written plainly over whole columns of values: the model the chunked,
+    /// widening builders must match exactly.
+    fn model_frame(records: &[Record]) -> DataFrame {
+        let mut names: Vec<String> = Vec::new();
+        let mut cols: Vec<Vec<Value>> = Vec::new();
+        for (row, rec) in records.iter().enumerate() {
+            for (name, v) in &rec.fields {
+                let j = match names.iter().position(|n| n == name) {
+                    Some(j) => j,
+                    None => {
+                        names.push(name.clone());
+                        cols.push(vec![Value::Null; row]);
+                        names.len() - 1
+                    }
+                };
+                if cols[j].len() == row {
+                    cols[j].push(v.clone());
+                }
+            }
+            for c in &mut cols {
+                c.resize(row + 1, Value::Null);
+            }
+        }
+        let mut columns = Vec::new();
+        for (name, vals) in names.iter().zip(cols) {
+            let kinds = vals.iter().fold(0, |k, v| k | kind_of(v));
+            let n = PlSmallStr::from(name.as_str());
+            let s = match kinds {
+                0 => Series::full_null(n, vals.len(), &DataType::String),
+                TIME => vals
+                    .iter()
+                    .map(|v| if let Value::TimeUs(t) = v { Some(*t) } else { None })
+                    .collect::<Int64Chunked>()
+                    .with_name(n)
+                    .into_series()
+                    .cast(&time_dtype())
+                    .unwrap(),
+                BOOL => vals
+                    .iter()
+                    .map(|v| if let Value::Bool(b) = v { Some(*b) } else { None })
+                    .collect::<BooleanChunked>()
+                    .with_name(n)
+                    .into_series(),
+                INT => {
+                    let s = vals
+                        .iter()
+                        .map(|v| if let Value::Int(i) = v { Some(*i) } else { None })
+                        .collect::<Int64Chunked>()
+                        .with_name(n)
+                        .into_series();
+                    if matches!(name.as_str(), "src_port" | "dst_port" | "ip_proto") {
+                        s.cast(&DataType::Int32).unwrap()
+                    } else {
+                        s
+                    }
+                }
+                k if k & (STR | TIME | BOOL) == 0 => vals
+                    .iter()
+                    .map(|v| match v {
+                        Value::Int(i) => Some(*i as f64),
+                        Value::Float(f) => Some(*f),
+                        _ => None,
+                    })
+                    .collect::<Float64Chunked>()
+                    .with_name(n)
+                    .into_series(),
+                _ => vals
+                    .iter()
+                    .map(|v| (!matches!(v, Value::Null)).then(|| text_of(v)))
+                    .collect::<StringChunked>()
+                    .with_name(n)
+                    .into_series(),
+            };
+            columns.push(s.into_column());
+        }
+        let h = records.len();
+        if !names.iter().any(|n| n == "time") {
+            columns.insert(0, Column::full_null("time".into(), h, &time_dtype()));
+        }
+        if let Some(p) = columns.iter().position(|c| c.name() == "time") {
+            let c = columns.remove(p);
+            columns.insert(0, c);
+        }
+        DataFrame::new(h, columns).unwrap()
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            prop_oneof![any::<i64>(), -5i64..5].prop_map(Value::Int),
+            prop_oneof![any::<f64>().prop_filter("NaN never equals itself", |f| !f.is_nan()), Just(2.5)]
+                .prop_map(Value::Float),
+            "[a-c]{0,14}".prop_map(Value::Str),
+            (-10_000_000_000_000_000i64..10_000_000_000_000_000).prop_map(Value::TimeUs),
+        ]
+    }
+
+    fn records() -> impl Strategy<Value = Vec<Record>> {
+        let field = (prop::sample::select(vec!["time", "x", "y", "src_port", "msg"]), value());
+        prop::collection::vec(prop::collection::vec(field, 0..5), 0..60).prop_map(|rows| {
+            rows.into_iter()
+                .map(|f| Record { fields: f.into_iter().map(|(n, v)| (n.to_string(), v)).collect() })
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// However the records are cut into chunks (one core each), the table is the one the
+        /// whole-column rule gives: same names, order, types and values.
+        #[test]
+        fn chunked_widening_builders_match_the_whole_column_rule(
+            recs in records(),
+            cuts in prop::collection::vec(0usize..60, 0..6),
+        ) {
+            let want = model_frame(&recs);
+            let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c <= recs.len()).collect();
+            cuts.push(0);
+            cuts.push(recs.len());
+            cuts.sort_unstable();
+            let mut t = RecordTable::new();
+            for w in cuts.windows(2) {
+                let mut chunk = ColumnChunk::new();
+                for r in &recs[w[0]..w[1]] {
+                    chunk.push(r.clone());
+                }
+                t.append(chunk);
+            }
+            let got = t.into_frame().unwrap();
+            prop_assert_eq!(got.get_column_names(), want.get_column_names());
+            for (g, w) in got.columns().iter().zip(want.columns()) {
+                prop_assert_eq!(g.dtype(), w.dtype(), "{}", g.name());
+                prop_assert!(g.as_materialized_series().equals_missing(w.as_materialized_series()), "{}: {:?} vs {:?}", g.name(), g, w);
+            }
+        }
     }
 }

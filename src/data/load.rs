@@ -1,6 +1,6 @@
 //! Opening files: expand directories, detect formats, decompress gzip, parse in the background
 //! (cancellable, with progress), stack several files of one kind into one table with `source_file`.
-use super::builder::RecordTable;
+use super::builder::{ColumnChunk, RecordTable};
 use super::error::{DataError, Result};
 use super::formats::{self, delimited, Detected};
 use super::record::{LineParser, ParseContext};
@@ -119,12 +119,24 @@ pub(crate) fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
 struct Counting<'a, R> {
     inner: R,
     ctl: &'a LoadControl,
+    /// Count half of each byte: line formats count the other half as lines are parsed.
+    half: bool,
+    read: u64,
+}
+
+impl<'a, R> Counting<'a, R> {
+    fn new(inner: R, ctl: &'a LoadControl) -> Self {
+        Self { inner, ctl, half: false, read: 0 }
+    }
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.ctl.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+        let before = self.read;
+        self.read += n as u64;
+        let add = if self.half { self.read / 2 - before / 2 } else { n as u64 };
+        self.ctl.bytes_done.fetch_add(add, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -545,7 +557,7 @@ fn read_spec(
     ctl: &LoadControl,
 ) -> Result<(DataFrame, Rejected)> {
     let r = open_reader(path)?;
-    let counting = Counting { inner: r, ctl };
+    let counting = Counting::new(r, ctl);
     // Progress is counted on decompressed bytes for gzip; close enough for a progress bar.
     delimited::read_delimited(counting, spec, label, &ctl.cancel, &|_| {})
 }
@@ -553,8 +565,6 @@ fn read_spec(
 /// Line formats: the whole (decompressed) file is split into lines and parsed on all cores.
 fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &LoadControl) -> Result<Part> {
     let label = path.display().to_string();
-    let mut data = Vec::new();
-    Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
     let year = opts.default_year.unwrap_or_else(|| file_year(path));
     let latest_us = if opts.default_year.is_none() { file_mtime_us(path) } else { None };
     let ctx = ParseContext {
@@ -563,7 +573,24 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         file_name: label.clone(),
         latest_us,
     };
-    let parsed = parse_lines(&data, parser, &ctx, &ctl.cancel)?;
+    // Reading is half the work shown, parsing the other half (see `parse_lines_counted`).
+    let mut reader = Counting { half: true, ..Counting::new(open_reader(path)?, ctl) };
+    let parsed = if parser.spans_lines() {
+        // A continuation may belong to any earlier record: the whole file is one piece. The size
+        // on disk is the size read for a plain file: one allocation, no doubling.
+        let mut data = Vec::with_capacity(if is_gzip(path).unwrap_or(true) {
+            0
+        } else {
+            std::fs::metadata(path).map_or(0, |m| m.len() as usize)
+        });
+        reader.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
+        parse_lines_counted(&data, parser, &ctx, &ctl.cancel, &ctl.bytes_done)?
+    } else {
+        parse_stream(&mut reader, PIECE_BYTES, parser, &ctx, ctl).map_err(|e| match e {
+            StreamError::Io(e) => DataError::io(path, e),
+            StreamError::Data(e) => e,
+        })?
+    };
     let (table, rejected) = (parsed.table, parsed.rejected);
     let df = table.into_frame()?;
     let mut notes = Vec::new();
@@ -583,6 +610,57 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
     Ok(Part { df, rejected, aliases: Vec::new(), notes })
 }
 
+/// Bytes of text read and parsed at a time: the file's text is never held whole, only its columns.
+const PIECE_BYTES: usize = 64 << 20;
+
+enum StreamError {
+    Io(std::io::Error),
+    Data(DataError),
+}
+
+/// Line formats whose records are one line each: the text is read and parsed piece by piece
+/// (whole lines; a line longer than a piece makes its piece longer), numbering lines over the file.
+fn parse_stream(
+    reader: &mut dyn Read,
+    piece_bytes: usize,
+    parser: &dyn LineParser,
+    ctx: &ParseContext,
+    ctl: &LoadControl,
+) -> std::result::Result<ParsedLines, StreamError> {
+    let mut out =
+        ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut line_offset = 0;
+    let mut first = true;
+    let mut eof = false;
+    while !eof {
+        let target = buf.len() + piece_bytes;
+        while buf.len() < target {
+            let want = (target - buf.len()) as u64;
+            let n = reader.take(want).read_to_end(&mut buf).map_err(StreamError::Io)?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+        }
+        let cut = match memchr::memrchr(b'\n', &buf) {
+            _ if eof => buf.len(),
+            Some(p) => p + 1,
+            // One line longer than the piece so far: read on.
+            None => continue,
+        };
+        let mut body = &buf[..cut];
+        if first {
+            body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+            first = false;
+        }
+        line_offset += parse_piece(body, line_offset, parser, ctx, &ctl.cancel, &ctl.bytes_done, &mut out)
+            .map_err(StreamError::Data)?;
+        buf.drain(..cut);
+    }
+    Ok(out)
+}
+
 /// What [`parse_lines`] made of a buffer: every non-blank line is a record, a skipped line (a
 /// comment or header the parser recognises) or a rejected line.
 pub struct ParsedLines {
@@ -600,62 +678,150 @@ pub fn parse_lines(
     ctx: &ParseContext,
     cancel: &AtomicBool,
 ) -> Result<ParsedLines> {
-    let label = ctx.file_name.as_str();
-    let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-    let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
-    let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
-    const CHUNK: usize = 4096;
-    // A parsed record costs far more than its column values, so records go into the table batch
-    // by batch (10 M syslog lines held as records at once need over 20 GB). Formats whose records
-    // span lines keep the whole file in one batch: a continuation may belong to any earlier record.
-    let batch_lines = if parser.spans_lines() { n_lines.max(1) } else { 64 * CHUNK };
+    parse_lines_counted(data, parser, ctx, cancel, &AtomicU64::new(0))
+}
+
+/// [`parse_lines`], adding half the bytes of each block of lines to `progress` once it is parsed
+/// (the other half is counted as the file is read), so a progress bar moves during parsing too.
+pub fn parse_lines_counted(
+    data: &[u8],
+    parser: &dyn LineParser,
+    ctx: &ParseContext,
+    cancel: &AtomicBool,
+    progress: &AtomicU64,
+) -> Result<ParsedLines> {
     let mut out =
         ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
+    let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+    parse_piece(body, 0, parser, ctx, cancel, progress, &mut out)?;
+    Ok(out)
+}
+
+/// Parses the lines of `body`, lines `line_offset + 1 ..` of the file, into `out`; returns how
+/// many lines it held (a last line without its newline included).
+fn parse_piece(
+    body: &[u8],
+    line_offset: usize,
+    parser: &dyn LineParser,
+    ctx: &ParseContext,
+    cancel: &AtomicBool,
+    progress: &AtomicU64,
+    out: &mut ParsedLines,
+) -> Result<usize> {
+    let label = ctx.file_name.as_str();
+    let mut lines: Vec<&[u8]> = Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1);
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', body) {
+        lines.push(&body[start..nl]);
+        start = nl + 1;
+    }
+    lines.push(&body[start..]);
+    let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
+    // Lines per block: one core parses a block into its own typed columns.
+    const CHUNK: usize = 16 * 1024;
+    // A parsed record costs far more than its column values (10 M syslog lines held as records at
+    // once need over 20 GB), so records never outlive their block. Formats whose records span lines
+    // keep the whole file in one batch of records: a continuation may belong to any earlier record.
+    let batch_lines = if parser.spans_lines() { n_lines.max(1) } else { 16 * CHUNK };
     for (bi, batch) in lines[..n_lines].chunks(batch_lines).enumerate() {
-        let first_line = bi * batch_lines;
-        let mut results: Vec<Vec<(u64, super::record::LineResult)>> = batch
-            .par_chunks(CHUNK)
-            .enumerate()
-            .map(|(ci, chunk)| {
-                if cancel.load(Ordering::Relaxed) {
-                    return Vec::new();
-                }
-                chunk
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, l)| {
-                        let l = l.strip_suffix(b"\r").unwrap_or(l);
-                        if l.iter().all(u8::is_ascii_whitespace) {
-                            return None;
+        let first_line = line_offset + bi * batch_lines;
+        let line_no = |ci: usize, i: usize| (first_line + ci * CHUNK + i + 1) as u64;
+        let parsed = |chunk: &[&[u8]]| {
+            let bytes: usize = chunk.iter().map(|l| l.len() + 1).sum();
+            progress.fetch_add(bytes as u64 / 2, Ordering::Relaxed);
+        };
+        let blocks: Vec<Block> = if parser.spans_lines() {
+            let mut results: Vec<Vec<(u64, super::record::LineResult)>> = batch
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(ci, chunk)| {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Vec::new();
+                    }
+                    let results = chunk
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, l)| Some((line_no(ci, i), parser.parse_line(data_line(l)?, ctx))))
+                        .collect();
+                    parsed(chunk);
+                    results
+                })
+                .collect();
+            if cancel.load(Ordering::Relaxed) {
+                return Err(DataError::Cancelled);
+            }
+            let raw = |line_no: u64| lines[line_no as usize - line_offset - 1];
+            join_continuations(parser, &mut results, &raw);
+            results
+                .into_par_iter()
+                .map(|chunk| {
+                    let mut block = Block::default();
+                    for (no, r) in chunk {
+                        block.take(no, r, label, raw(no));
+                    }
+                    block
+                })
+                .collect()
+        } else {
+            // Each block of lines is parsed straight into its own typed columns: a record lives
+            // only until its values are written.
+            batch
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(ci, chunk)| {
+                    let mut block = Block::default();
+                    if cancel.load(Ordering::Relaxed) {
+                        return block;
+                    }
+                    for (i, l) in chunk.iter().enumerate() {
+                        // Cancel answers within a thousand lines, whatever the block size.
+                        if i % 1024 == 0 && cancel.load(Ordering::Relaxed) {
+                            return block;
                         }
-                        Some(((first_line + ci * CHUNK + i + 1) as u64, parser.parse_line(l, ctx)))
-                    })
-                    .collect()
-            })
-            .collect();
+                        if let Some(d) = data_line(l) {
+                            block.take(line_no(ci, i), parser.parse_line(d, ctx), label, l);
+                        }
+                    }
+                    parsed(chunk);
+                    block
+                })
+                .collect()
+        };
         if cancel.load(Ordering::Relaxed) {
             return Err(DataError::Cancelled);
         }
-        if parser.spans_lines() {
-            join_continuations(parser, &mut results, &lines);
-        }
-        for chunk in results {
-            for (line_no, r) in chunk {
-                match r {
-                    Ok(Some(rec)) => {
-                        out.records += 1;
-                        out.table.push(rec);
-                    }
-                    Ok(None) => out.skipped += 1,
-                    Err(reason) => {
-                        let raw = lines[(line_no - 1) as usize];
-                        out.rejected.push(label, line_no, reason, raw);
-                    }
-                }
-            }
+        for b in blocks {
+            out.records += b.columns.rows() as u64;
+            out.skipped += b.skipped;
+            out.rejected.merge(b.rejected);
+            out.table.append(b.columns);
         }
     }
-    Ok(out)
+    Ok(n_lines)
+}
+
+/// A line without its CR (of CRLF); None for a blank line, which is no data at all.
+fn data_line(l: &[u8]) -> Option<&[u8]> {
+    let l = l.strip_suffix(b"\r").unwrap_or(l);
+    (!l.iter().all(u8::is_ascii_whitespace)).then_some(l)
+}
+
+/// What one block of lines became, in line order.
+#[derive(Default)]
+struct Block {
+    columns: ColumnChunk,
+    skipped: u64,
+    rejected: Rejected,
+}
+
+impl Block {
+    fn take(&mut self, line_no: u64, r: super::record::LineResult, label: &str, raw: &[u8]) {
+        match r {
+            Ok(Some(rec)) => self.columns.push(rec),
+            Ok(None) => self.skipped += 1,
+            Err(reason) => self.rejected.push(label, line_no, reason, raw),
+        }
+    }
 }
 
 /// Binary formats (evtx, nfcapd) are read whole by their own reader; damage is counted per
@@ -663,7 +829,7 @@ pub fn parse_lines(
 fn load_native(path: &Path, kind: formats::native::NativeKind, ctl: &LoadControl) -> Result<Part> {
     let label = path.display().to_string();
     let mut data = Vec::new();
-    Counting { inner: open_reader(path)?, ctl }.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
+    Counting::new(open_reader(path)?, ctl).read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
     let read = formats::native::read(kind, data, &file_name(path), &ctl.cancel)
         .map_err(|reason| DataError::format(path, reason))?;
     if ctl.cancel.load(Ordering::Relaxed) {
@@ -686,10 +852,10 @@ const MAX_JOINED_MSG_BYTES: usize = 1 << 20;
 /// Multi-line records (stack traces, wrapped text): a line the parser refused but calls a
 /// continuation is appended to the message of the previous record of its stream instead of
 /// being rejected. Lines before any record stay rejected.
-fn join_continuations(
+fn join_continuations<'a>(
     parser: &dyn LineParser,
     results: &mut [Vec<(u64, super::record::LineResult)>],
-    lines: &[&[u8]],
+    raw: &dyn Fn(u64) -> &'a [u8],
 ) {
     use super::record::Value;
     let mut last: Option<(usize, usize)> = None;
@@ -705,7 +871,7 @@ fn join_continuations(
                     }
                 }
                 Err(_) => {
-                    let raw = lines[(*line_no - 1) as usize];
+                    let raw = raw(*line_no);
                     let Some(c) = parser.continuation(raw.strip_suffix(b"\r").unwrap_or(raw)) else {
                         continue;
                     };
@@ -968,5 +1134,106 @@ mod tests {
         }
         assert_eq!(got, first);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Syslog that notes the progress counter at every line and can cancel the load at a line.
+    struct Watching {
+        ctl: std::sync::Arc<LoadControl>,
+        seen: std::sync::Mutex<Vec<u64>>,
+        cancel_at: Option<usize>,
+    }
+
+    impl LineParser for Watching {
+        fn name(&self) -> &'static str {
+            "syslog"
+        }
+        fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> super::super::record::LineResult {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            seen.push(self.ctl.bytes_done.load(Ordering::Relaxed));
+            if Some(seen.len()) == self.cancel_at {
+                self.ctl.cancel.store(true, Ordering::Relaxed);
+            }
+            drop(seen);
+            formats::text::syslog::SyslogParser.parse_line(line, ctx)
+        }
+    }
+
+    fn syslog_file(lines: usize) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.log");
+        let mut text = String::new();
+        for i in 0..lines {
+            text.push_str(&format!(
+                "Jun 14 15:16:{:02} combo sshd[{i}]: Accepted password for u{}\n",
+                i % 60,
+                i % 7
+            ));
+        }
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn progress_moves_while_lines_are_parsed_and_ends_at_the_file_size() {
+        let (_dir, p) = syslog_file(100_000);
+        let size = std::fs::metadata(&p).unwrap().len();
+        let ctl = std::sync::Arc::new(LoadControl::default());
+        ctl.bytes_total.store(size, Ordering::Relaxed);
+        let parser = Watching { ctl: ctl.clone(), seen: Default::default(), cancel_at: None };
+        let part = load_lines(&p, &parser, &LoadOptions::default(), &ctl).unwrap();
+        assert_eq!(part.df.height(), 100_000);
+        let seen = parser.seen.into_inner().unwrap();
+        // Reading shows half, each parsed block adds to the other half.
+        assert!(seen.iter().all(|&b| b >= size / 2 - 1), "parsing starts once the file is read");
+        let (first, last) = (seen.iter().min().copied().unwrap(), seen.iter().max().copied().unwrap());
+        assert!(last > first, "progress moved while parsing: {first}..{last} of {size}");
+        let done = ctl.bytes_done.load(Ordering::Relaxed);
+        assert!(done <= size && done + 16 >= size, "ends at the file size: {done} of {size}");
+        assert!(ctl.fraction() > 0.99);
+    }
+
+    #[test]
+    fn cancel_during_parsing_stops_the_load() {
+        let (_dir, p) = syslog_file(100_000);
+        let ctl = std::sync::Arc::new(LoadControl::default());
+        let parser = Watching { ctl: ctl.clone(), seen: Default::default(), cancel_at: Some(10) };
+        let r = load_lines(&p, &parser, &LoadOptions::default(), &ctl);
+        assert!(matches!(r, Err(DataError::Cancelled)), "cancelled load: {:?}", r.err());
+        let parsed = parser.seen.into_inner().unwrap().len();
+        assert!(parsed < 100_000, "parsing stopped early ({parsed} lines parsed)");
+    }
+
+    #[test]
+    fn reading_in_pieces_numbers_and_types_lines_as_the_whole_file() {
+        let mut text =
+            b"\xef\xbb\xbfJun 14 15:16:01 combo sshd[1]: one\r\n\n   \nnot syslog at all\n".to_vec();
+        for i in 0..300 {
+            text.extend_from_slice(
+                format!("Jun 14 15:16:{:02} combo sshd[{i}]: Failed password for u{i}\n", i % 60).as_bytes(),
+            );
+            if i % 37 == 0 {
+                text.extend_from_slice(b"\x90\x90\x90 broken\n");
+            }
+        }
+        // One line longer than a piece, and a last line without its newline.
+        text.extend_from_slice(format!("Jun 14 15:17:00 combo app[9]: {}\n", "x".repeat(700)).as_bytes());
+        text.extend_from_slice(b"Jun 14 15:17:01 combo sshd[2]: last");
+        let ctx = ParseContext { default_year: 2020, file_name: "t.log".into(), ..Default::default() };
+        let parser = formats::text::syslog::SyslogParser;
+        let whole = parse_lines(&text, &parser, &ctx, &AtomicBool::new(false)).unwrap();
+        let ctl = LoadControl::default();
+        let pieces = parse_stream(&mut &text[..], 256, &parser, &ctx, &ctl).ok().unwrap();
+        assert_eq!((pieces.records, pieces.skipped), (whole.records, whole.skipped));
+        assert_eq!(pieces.records, 303);
+        assert_eq!(pieces.rejected.total, whole.rejected.total);
+        assert!(pieces.rejected.total >= 9, "{}", pieces.rejected.total);
+        let at = |r: &Rejected| r.samples.iter().map(|s| (s.line, s.text.clone())).collect::<Vec<_>>();
+        assert_eq!(at(&pieces.rejected), at(&whole.rejected));
+        assert_eq!(pieces.rejected.samples[0].line, 4);
+        let (a, b) = (pieces.table.into_frame().unwrap(), whole.table.into_frame().unwrap());
+        assert!(a.equals_missing(&b), "{a:?} vs {b:?}");
+        // Parsing adds about half the bytes (rounded down per block; the BOM is not a line's).
+        let done = ctl.bytes_done.load(Ordering::Relaxed) as f64;
+        assert!((done / (text.len() as f64 / 2.0) - 1.0).abs() < 0.01, "{done} of {}", text.len());
     }
 }

@@ -1,0 +1,302 @@
+//! `brushfire bench lines --scale N`: line formats at scale against the tools analysts compare
+//! with. Real lines (Zeek JSON, Suricata eve, syslog, Apache access, Windows JSON) are repeated to
+//! N lines; Brushfire, DuckDB and lnav each run as a child process on the same file in the same
+//! run, measured the same way: wall time and peak resident memory (the child's `ru_maxrss`).
+use anyhow::{bail, Context, Result};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// One family of line logs: where its real lines come from and the grouped query each tool runs.
+struct Family {
+    name: &'static str,
+    /// Under the real-data folder.
+    source: &'static str,
+    /// `{}` is the table (`logs`).
+    brushfire_group_by: &'static str,
+    peer: Peer,
+}
+
+enum Peer {
+    /// `read_json_auto('{file}')` + this column, grouped.
+    DuckDb { column: &'static str },
+    /// lnav's SQL over its log table.
+    Lnav { table: &'static str, column: &'static str },
+}
+
+const FAMILIES: &[Family] = &[
+    Family {
+        name: "zeek-json",
+        source: "zeek-wrccdc2018/zeek-json/dns.json.gz",
+        brushfire_group_by: "dst_port",
+        peer: Peer::DuckDb { column: "\"id.resp_p\"" },
+    },
+    Family {
+        name: "suricata-eve",
+        source: "suricata-eve/test6-malicious.suricata.json",
+        brushfire_group_by: "event_type",
+        peer: Peer::DuckDb { column: "event_type" },
+    },
+    Family {
+        name: "windows-json",
+        source: "windows-evtx-json/LM_5145_Remote_FileCopy.jsonl",
+        brushfire_group_by: "subject_user_name",
+        peer: Peer::DuckDb { column: "Event.EventData.SubjectUserName" },
+    },
+    Family {
+        name: "syslog",
+        source: "syslog-loghub/OpenSSH_2k.log",
+        brushfire_group_by: "app_name",
+        peer: Peer::Lnav { table: "syslog_log", column: "log_procname" },
+    },
+    Family {
+        name: "apache-access",
+        source: "apache-access/apache_logs",
+        brushfire_group_by: "http_status",
+        peer: Peer::Lnav { table: "access_log", column: "sc_status" },
+    },
+];
+
+pub struct LinesArgs {
+    pub scale: u64,
+    pub data: PathBuf,
+    pub only: Vec<String>,
+    pub dir: Option<PathBuf>,
+    pub duckdb: Option<String>,
+    pub json: bool,
+}
+
+/// What one child process took.
+#[derive(Clone)]
+struct Run {
+    seconds: f64,
+    peak_rss_bytes: u64,
+    /// The start of what it printed: shows the tools grouped the same rows.
+    output: String,
+}
+
+pub fn run(a: LinesArgs) -> Result<()> {
+    let exe = std::env::current_exe().context("path of this brushfire")?;
+    let dir = match &a.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("brushfire-bench-lines-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let duckdb = a.duckdb.clone().or_else(find_duckdb);
+    let lnav = which("lnav");
+    let mut out = Vec::new();
+    for fam in FAMILIES {
+        if !a.only.is_empty() && !a.only.iter().any(|o| o == fam.name) {
+            continue;
+        }
+        let src = a.data.join(fam.source);
+        let file = dir.join(format!("{}-{}.log", fam.name, a.scale));
+        let _remove = (a.dir.is_none()).then(|| RemoveOnDrop(file.clone()));
+        let bytes = repeat_lines(&src, &file, a.scale)?;
+        let load = run_child(
+            Command::new(&exe).arg("query").arg(&file).args(["--sql", "SELECT count(*) AS n FROM logs"]),
+        )?;
+        let group_sql = format!(
+            "SELECT {c}, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+            c = fam.brushfire_group_by
+        );
+        let query = run_child(Command::new(&exe).arg("query").arg(&file).args(["--sql", &group_sql]))?;
+        let (peer_name, peer) = match &fam.peer {
+            Peer::DuckDb { column } => {
+                let sql = format!(
+                    "SELECT {column}, count(*) AS n FROM read_json_auto('{}', maximum_object_size=16777216) GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+                    file.display()
+                );
+                ("duckdb", duckdb.as_deref().map(|d| run_child(&mut duckdb_command(d, &sql))).transpose()?)
+            }
+            Peer::Lnav { table, column } => {
+                let sql = format!(
+                    ";SELECT {column}, count(*) AS n FROM {table} GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+                );
+                let run = lnav
+                    .as_ref()
+                    .map(|l| run_child(Command::new(l).arg("-n").arg("-c").arg(&sql).arg(&file)));
+                ("lnav", run.transpose()?)
+            }
+        };
+        let ratio = |b: &Run| peer.as_ref().map(|p| b.seconds / p.seconds);
+        let row = serde_json::json!({
+            "family": fam.name,
+            "lines": a.scale,
+            "file_bytes": bytes,
+            "brushfire_load_s": load.seconds,
+            "brushfire_load_peak_rss_bytes": load.peak_rss_bytes,
+            "brushfire_load_peak_per_file_byte": load.peak_rss_bytes as f64 / bytes as f64,
+            "brushfire_query_s": query.seconds,
+            "brushfire_query_peak_rss_bytes": query.peak_rss_bytes,
+            "peer": peer_name,
+            "peer_s": peer.as_ref().map(|p| p.seconds),
+            "peer_peak_rss_bytes": peer.as_ref().map(|p| p.peak_rss_bytes),
+            "query_time_ratio": ratio(&query),
+            "brushfire_group_by": group_sql,
+            "brushfire_output": query.output,
+            "peer_output": peer.as_ref().map(|p| p.output.clone()),
+        });
+        if !a.json {
+            let peer_text = match &peer {
+                Some(p) => format!(
+                    "{peer_name} {:.2} s {:.0} MB; ratio {:.2}x",
+                    p.seconds,
+                    p.peak_rss_bytes as f64 / 1e6,
+                    query.seconds / p.seconds
+                ),
+                None => format!("{peer_name} not found"),
+            };
+            outln!(
+                "{:<14} {:>9} lines {:>6.0} MB | load {:.2} s peak {:.0} MB ({:.2}x file) | group by {:.2} s peak {:.0} MB | {peer_text}",
+                fam.name,
+                a.scale,
+                bytes as f64 / 1e6,
+                load.seconds,
+                load.peak_rss_bytes as f64 / 1e6,
+                load.peak_rss_bytes as f64 / bytes as f64,
+                query.seconds,
+                query.peak_rss_bytes as f64 / 1e6,
+            );
+        }
+        out.push(row);
+    }
+    if a.dir.is_none() {
+        let _ = std::fs::remove_dir(&dir);
+    }
+    if a.json {
+        outln!("{}", serde_json::Value::Array(out));
+    }
+    Ok(())
+}
+
+/// A scaled file is gigabytes: it goes when its family is measured, or when a tool failed.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes the source's non-blank lines (gzip read transparently) over and over into `dest` until
+/// it holds `n` lines; returns its size in bytes.
+fn repeat_lines(src: &Path, dest: &Path, n: u64) -> Result<u64> {
+    let mut text = Vec::new();
+    crate::data::load::open_reader(src)?
+        .read_to_end(&mut text)
+        .with_context(|| format!("reading {}", src.display()))?;
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    if lines.is_empty() {
+        bail!("{}: no lines to repeat", src.display());
+    }
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(dest)?);
+    for l in lines.iter().cycle().take(n as usize) {
+        w.write_all(l)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    Ok(std::fs::metadata(dest)?.len())
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+/// The duckdb CLI on PATH, else a python on PATH that can import duckdb.
+fn find_duckdb() -> Option<String> {
+    if let Some(p) = which("duckdb") {
+        return Some(p.display().to_string());
+    }
+    let py = which("python3")?;
+    let ok = Command::new(&py).args(["-c", "import duckdb"]).stderr(Stdio::null()).status().ok()?.success();
+    ok.then(|| py.display().to_string())
+}
+
+fn duckdb_command(program: &str, sql: &str) -> Command {
+    let mut c = Command::new(program);
+    if program.contains("python") {
+        c.args(["-c", "import duckdb, sys; print(duckdb.sql(sys.argv[1]).fetchall())", sql]);
+    } else {
+        c.args(["-c", sql]);
+    }
+    c
+}
+
+/// Runs a child to its end: wall time and its own peak resident memory. A failing child is an
+/// error with its stderr (a figure from a failed run would be no figure).
+fn run_child(cmd: &mut Command) -> Result<Run> {
+    let t0 = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    let stderr = child.stderr.take();
+    let err_reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        if let Some(mut e) = stderr {
+            let _ = e.read_to_string(&mut err);
+        }
+        err
+    });
+    let mut output = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut output);
+    }
+    let (ok, peak) = wait_with_peak(&mut child)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let err = err_reader.join().unwrap_or_default();
+    if !ok {
+        bail!("{cmd:?} failed: {}", err.trim());
+    }
+    output.truncate(output.char_indices().nth(400).map_or(output.len(), |(i, _)| i));
+    Ok(Run { seconds, peak_rss_bytes: peak, output })
+}
+
+#[cfg(target_os = "linux")]
+fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child by its id; status and usage point at live locals.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error()).context("waiting for the child");
+    }
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    // ru_maxrss is in KiB on Linux.
+    Ok((ok, usage.ru_maxrss as u64 * 1024))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
+    Ok((child.wait()?.success(), 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_files_repeat_the_real_lines_in_order_to_exactly_n() {
+        let dir = std::env::temp_dir().join(format!("brushfire-bench-lines-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("src.log");
+        std::fs::write(&src, "a 1\r\n\n  \nb 2\nc 3").unwrap();
+        let dest = dir.join("out.log");
+        let bytes = repeat_lines(&src, &dest, 7).unwrap();
+        let text = std::fs::read_to_string(&dest).unwrap();
+        assert_eq!(text, "a 1\nb 2\nc 3\na 1\nb 2\nc 3\na 1\n");
+        assert_eq!(bytes, text.len() as u64);
+        std::fs::write(&src, "\n \n").unwrap();
+        assert!(repeat_lines(&src, &dest, 3).is_err(), "no lines to repeat is an error");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
