@@ -8,6 +8,7 @@ pub mod cli;
 pub mod data;
 pub mod graph;
 pub mod guard;
+pub mod lesson;
 pub mod linking;
 pub mod report;
 pub mod views;

@@ -174,6 +174,7 @@ impl BrushfireApp {
         ws.sql = SqlSettings { text: self.panels.sql.text.clone(), history: self.panels.sql.history.clone() };
         ws.notes = self.workspace.notes.clone();
         ws.bookmarks = self.workspace.bookmarks.clone();
+        ws.lesson = self.lesson.as_ref().map(|s| s.progress(path));
         Some(ws)
     }
 
@@ -242,6 +243,9 @@ impl BrushfireApp {
         self.workspace.path = Some(ws_path.clone());
         self.workspace.notes = ws.notes.clone();
         self.workspace.bookmarks = ws.bookmarks.clone();
+        if let Some(lp) = &ws.lesson {
+            self.restore_lesson(&ws_path, lp);
+        }
         self.workspace.remember(&ws_path);
         self.workspace.pending = Some(Pending { ws, stage: Stage::Loading });
         self.open(files);

@@ -22,6 +22,7 @@ pub mod bench;
 mod bench_native;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
+mod lesson_cmd;
 
 #[derive(Parser, Debug)]
 #[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
@@ -37,6 +38,9 @@ pub struct Cli {
     /// Read the files as this format instead of detecting it (`brushfire formats` lists them).
     #[arg(long, value_name = "NAME")]
     pub format: Option<String>,
+    /// Open the GUI on a workshop lesson: a bundled one by name (`noon-spike`) or a lesson file.
+    #[arg(long, value_name = "NAME")]
+    pub lesson: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -158,6 +162,17 @@ pub enum Command {
         #[command(flatten)]
         load: LoadArgs,
     },
+    /// Workshop lessons: validate them (--check) or print them as Markdown handouts (--print).
+    Lesson {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Parse, find the data, apply every solution and check it (and that none holds at the start).
+        #[arg(long, required_unless_present = "print")]
+        check: bool,
+        /// Print the lesson as a Markdown handout.
+        #[arg(long)]
+        print: bool,
+    },
 }
 
 pub fn load(files: &[PathBuf], args: &LoadArgs) -> Result<Table> {
@@ -218,6 +233,7 @@ impl Command {
             Command::Query { .. } => "query",
             Command::Report { .. } => "report",
             Command::Formats => "formats",
+            Command::Lesson { .. } => "lesson",
         }
     }
 }
@@ -250,6 +266,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 None => eprintln!("{md}"),
             }
         }
+        Command::Lesson { files, check, print } => lesson_cmd::run(&files, check, print)?,
         Command::Report { workspace, out } => {
             let d = crate::report::report_from_workspace(&workspace, &out).map_err(anyhow::Error::msg)?;
             eprintln!("{} bookmark(s) -> {}", d.bookmarks.len(), out.display());

@@ -2,6 +2,7 @@
 //! part that draws it and returns the user's edits.
 pub mod common;
 pub mod graph;
+pub mod lesson;
 pub mod table;
 pub mod timeseries;
 pub mod topn;
