@@ -113,6 +113,10 @@ pub enum Command {
         /// Write the ground truth (Markdown) here.
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// Write the small botnet sample of the "Draw the botnet" lesson instead (2 days, fixed
+        /// size: --rows and --days do not apply).
+        #[arg(long)]
+        botnet: bool,
     },
     /// Apply a cleaning recipe (or a built-in preset) and write the result (.csv, .parquet, .ndjson).
     Clean {
@@ -240,7 +244,32 @@ impl Command {
 
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
-        Command::Generate { rows, seed, days, out, truth } => {
+        Command::Generate { seed, out, botnet: true, .. } => {
+            let gz = out.extension().is_some_and(|e| e == "gz");
+            let io = |e: std::io::Error| data::DataError::io(&out, e);
+            let mut t = None;
+            data::atomic::write_atomic(&out, &[], |w| {
+                t = Some(if gz {
+                    let mut enc = flate2::write::GzEncoder::new(&mut *w, flate2::Compression::new(6));
+                    let t = data::generate_botnet::generate_botnet(seed, &mut enc).map_err(io)?;
+                    enc.finish().map_err(io)?;
+                    t
+                } else {
+                    data::generate_botnet::generate_botnet(seed, &mut *w).map_err(io)?
+                });
+                Ok(())
+            })?;
+            let t = t.context("generator wrote nothing")?;
+            eprintln!(
+                "{} rows, {} beacons from {} bots to {}:{}",
+                t.rows,
+                t.beacon_rows,
+                data::generate_botnet::BOTNET_BOTS.len(),
+                data::generate_botnet::BOTNET_CNC_IP,
+                data::generate_botnet::BOTNET_CNC_PORT
+            );
+        }
+        Command::Generate { rows, seed, days, out, truth, botnet: false } => {
             let opts = data::generate::GenOptions { rows, seed, days, ..Default::default() };
             let gz = out.extension().is_some_and(|e| e == "gz");
             let io = |e: std::io::Error| data::DataError::io(&out, e);

@@ -8,6 +8,7 @@ pub mod export;
 pub mod formats;
 pub mod fuzz;
 pub mod generate;
+pub mod generate_botnet;
 pub mod load;
 pub mod net;
 pub mod record;

@@ -21,13 +21,15 @@ pub enum Check {
         exclude: bool,
     },
     /// A time brush covers `from_hour`:00 to `to_hour`:00 UTC of one day (a weekday when
-    /// `weekday`) and is at most `max_hours` long.
+    /// `weekday`, on or after `not_before` when given) and is at most `max_hours` long.
     Time {
         from_hour: u32,
         to_hour: u32,
         max_hours: f64,
         #[serde(default)]
         weekday: bool,
+        #[serde(default)]
+        not_before: Option<String>,
     },
     /// The lesson's own query over `logs` (the current, cleaned table) or `selection` gives
     /// exactly these rows (cells as text).
@@ -66,6 +68,7 @@ impl Check {
             {
                 Err("time needs from_hour < to_hour <= 24 and max_hours > 0".into())
             }
+            Check::Time { not_before: Some(t), .. } => parse_time_us(t).map(|_| ()),
             Check::Sql { query, expect } if query.trim().is_empty() || expect.is_empty() => {
                 Err("sql needs a query and its expected rows".into())
             }
@@ -95,10 +98,16 @@ impl Check {
             Check::Selection { field, values, exclude } => {
                 s.selection.clauses.values().any(|c| clause_selects(c, field, values, *exclude))
             }
-            Check::Time { from_hour, to_hour, max_hours, weekday } => s.selection.clauses.values().any(|c| {
-                matches!(c, Clause::Time { start_us, end_us }
-                    if brush_covers(*start_us, *end_us, *from_hour, *to_hour, *max_hours, *weekday))
-            }),
+            Check::Time { from_hour, to_hour, max_hours, weekday, not_before } => {
+                let from_us = match not_before {
+                    Some(t) => parse_time_us(t)?,
+                    None => i64::MIN,
+                };
+                s.selection.clauses.values().any(|c| {
+                    matches!(c, Clause::Time { start_us, end_us } if *start_us >= from_us
+                        && brush_covers(*start_us, *end_us, *from_hour, *to_hour, *max_hours, *weekday))
+                })
+            }
             Check::Sql { query, expect } => {
                 let sel = if self.needs_selection_rows() {
                     match s.selection_frame() {

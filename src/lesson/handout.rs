@@ -33,9 +33,10 @@ pub fn describe_check(c: &Check) -> String {
         Check::Selection { field, values, exclude } => {
             format!("{} {field} {}", if *exclude { "the filter excludes" } else { "the filter selects" }, values.join(", "))
         }
-        Check::Time { from_hour, to_hour, max_hours, weekday } => format!(
-            "a time brush covers {from_hour:02}:00-{to_hour:02}:00 UTC of one {} (at most {max_hours} h)",
-            if *weekday { "weekday" } else { "day" }
+        Check::Time { from_hour, to_hour, max_hours, weekday, not_before } => format!(
+            "a time brush covers {from_hour:02}:00-{to_hour:02}:00 UTC of one {}{} (at most {max_hours} h)",
+            if *weekday { "weekday" } else { "day" },
+            not_before.as_ref().map(|t| format!(" from {t} on")).unwrap_or_default()
         ),
         Check::Sql { query, expect } => {
             format!("`{query}` answers {}", expect.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("; "))
