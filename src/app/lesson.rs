@@ -180,6 +180,12 @@ impl BrushfireApp {
         st.job.is_some()
     }
 
+    /// The tick shows the check of the state as it is now (nothing pending).
+    pub fn lesson_checked(&self) -> bool {
+        let key = self.lesson_key();
+        self.lesson.as_ref().is_some_and(|s| s.job.is_none() && s.evaluated.as_deref() == Some(key.as_str()))
+    }
+
     /// "Show me": the step's solution, applied as the student would apply it.
     pub fn apply_lesson_solution(&mut self) {
         let Some(st) = &self.lesson else { return };

@@ -45,6 +45,11 @@ impl Default for TimeSeriesState {
 }
 
 impl TimeSeriesState {
+    /// The x range shown (epoch seconds) as of the last frame.
+    pub fn visible_secs(&self) -> Option<(f64, f64)> {
+        self.visible
+    }
+
     /// Call when new data is loaded: the view fits the whole range again.
     pub fn reset(&mut self) {
         self.reset_view = true;
