@@ -328,6 +328,8 @@ pub fn lesson_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         Some(LessonEdit::ShowMe) => app.apply_lesson_solution(),
         Some(LessonEdit::ResetStep) => app.reset_lesson_step(),
         Some(LessonEdit::StepChanged) => {
+            // The step's text changes length: draw again at once with the new layout.
+            ui.ctx().request_repaint();
             st.tick = Tick::Checking;
             st.evaluated = None;
         }

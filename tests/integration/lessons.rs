@@ -39,7 +39,8 @@ fn settle_lesson(h: &mut H) {
     let t0 = Instant::now();
     loop {
         settle(h);
-        if h.state().lesson_checked() && h.state().panels_idle() {
+        // A "show me" query waits for the console to be on screen and ready.
+        if h.state().lesson_checked() && h.state().panels_idle() && !h.state().panels.sql.run_when_ready {
             h.step();
             if h.state().lesson_checked() {
                 return;
@@ -56,7 +57,16 @@ fn assert_tick(h: &mut H, passed: bool, what: &str) {
     settle_lesson(h);
     let step = h.state().lesson.as_ref().map(|s| s.model.step + 1).unwrap_or(0);
     if passed {
-        assert!(h.query_by_label(TICK_PASSED).is_some(), "step {step}: {what}: the tick should be green");
+        let st = h.state();
+        assert!(
+            h.query_by_label(TICK_PASSED).is_some(),
+            "step {step}: {what}: the tick should be green (tick {:?}, SQL {:?} -> {:?} {:?}, selection {:?})",
+            st.lesson.as_ref().map(|s| &s.tick),
+            st.panels.sql.history.last(),
+            st.panels.sql.result.as_ref().map(|r| brushfire::lesson::check::rows_text(r, 3)),
+            st.panels.sql.error,
+            st.sel.current().clauses.values().map(|c| c.describe()).collect::<Vec<_>>()
+        );
     } else {
         assert!(h.query_by_label(TICK_NOT_YET).is_some(), "step {step}: {what}: the tick should stay grey");
     }
@@ -99,7 +109,7 @@ fn run_sql(h: &mut H, sql: &str) {
 
 fn click(h: &mut H, label: &str) {
     h.get_by_label(label).click();
-    h.step();
+    h.run_steps(2);
 }
 
 /// Picks `option` in the combo box labelled `combo`.
@@ -404,7 +414,7 @@ fn show_me_hints_reset_presenter_and_progress_in_the_workspace() {
         assert_tick(&mut h, true, "show me");
         if step < 4 {
             h.get_by_label("Next >").click();
-            h.step();
+            h.run_steps(3);
         }
     }
     // Reset step: the six bots selected by show me go, the tick turns grey again.
