@@ -3,7 +3,6 @@
 //! after the right action and staying grey after a wrong one; and `brushfire lesson --check`.
 use crate::gui::{drag_in_steps, settle};
 use brushfire::app::{BrushfireApp, VIEW_TIME};
-use brushfire::linking::needs::Output;
 use brushfire::views::common::PresetPicker;
 use brushfire::views::lesson::lesson_ui::{TICK_NOT_YET, TICK_PASSED};
 use egui::accesskit::Role;
@@ -138,26 +137,39 @@ fn wait_clean(h: &mut H) {
 fn brush(h: &mut H, start: &str, end: &str) {
     let t = |s: &str| brushfire::lesson::check::parse_time_us(s).unwrap() as f64 / 1e6;
     let (a, b) = (t(start), t(end));
-    let full = match h.state().outputs.get(&VIEW_TIME) {
-        Some(Output::Time { origin_us, bucket_us, total, .. }) => {
-            (*origin_us as f64 / 1e6, (*origin_us + *bucket_us * total.len() as i64) as f64 / 1e6)
-        }
-        _ => panic!("no time series output"),
+    // Start from the whole range and no brush, as a person would: Fit, Clear brush.
+    h.query_all_by_label("Fit").next().expect("the time series' Fit button").click();
+    h.run_steps(3);
+    if let Some(btn) = h.query_by_label("Clear brush") {
+        btn.click();
+        h.run_steps(2);
+    }
+    settle(h);
+    let map = |h: &H| h.state().ts.get(&VIEW_TIME).and_then(|s| s.x_screen_map()).expect("the plot was drawn");
+    let x_of = |(rect, (lo, hi)): (egui::Rect, (f64, f64)), secs: f64| {
+        rect.left() + ((secs - lo) / (hi - lo)) as f32 * rect.width()
     };
-    let rect = h.get_by_label("Time series plot").rect();
-    let range = |h: &H| h.state().ts.get(&VIEW_TIME).and_then(|s| s.visible_secs()).unwrap_or(full);
-    let x_of = |(lo, hi): (f64, f64), secs: f64| rect.left() + ((secs - lo) / (hi - lo)) as f32 * rect.width();
-    let y = rect.center().y;
-    for _ in 0..3 {
-        let at = egui::pos2(x_of(range(h), (a + b) / 2.0), y);
+    let (full_rect, full) = map(h);
+    let y = full_rect.center().y;
+    for _ in 0..4 {
+        let at = egui::pos2(x_of(map(h), (a + b) / 2.0), y);
         h.event(egui::Event::PointerMoved(at));
         h.step();
         h.event(egui::Event::Zoom(2.0));
         h.run_steps(2);
     }
-    let r = range(h);
-    assert!(r.1 - r.0 < (full.1 - full.0) / 4.0, "zoomed in: {r:?} of {full:?}");
-    drag_in_steps(h, egui::pos2(x_of(r, a), y), egui::pos2(x_of(r, b), y), 10);
+    // Let the layout come to rest before pointing at a time.
+    let mut m = map(h);
+    for _ in 0..20 {
+        settle(h);
+        let now = map(h);
+        if now == m {
+            break;
+        }
+        m = now;
+    }
+    assert!(m.1 .1 - m.1 .0 < (full.1 - full.0) / 8.0, "zoomed in: {:?} of {full:?}", m.1);
+    drag_in_steps(h, egui::pos2(x_of(m, a), y), egui::pos2(x_of(m, b), y), 40);
     settle(h);
 }
 
@@ -177,15 +189,15 @@ fn noon_spike_through_the_ui() {
     assert_tick(&mut h, true, "weekday hours, busiest first");
     next_step(&mut h);
     // 2: brush the noon hour of a weekday.
-    brush(&mut h, "2013-04-06T11:40:00Z", "2013-04-06T13:20:00Z");
+    brush(&mut h, "2013-04-06T11:15:00Z", "2013-04-06T13:45:00Z");
     assert_tick(&mut h, false, "a Saturday");
-    brush(&mut h, "2013-04-02T11:40:00Z", "2013-04-02T13:20:00Z");
+    brush(&mut h, "2013-04-02T11:15:00Z", "2013-04-02T13:45:00Z");
     assert_tick(&mut h, true, "Tuesday noon");
     next_step(&mut h);
     // 3: the second week, so the week-earlier line has something to show.
-    brush(&mut h, "2013-04-03T11:40:00Z", "2013-04-03T13:20:00Z");
+    brush(&mut h, "2013-04-03T11:15:00Z", "2013-04-03T13:45:00Z");
     assert_tick(&mut h, false, "still the first week");
-    brush(&mut h, "2013-04-09T11:40:00Z", "2013-04-09T13:20:00Z");
+    brush(&mut h, "2013-04-09T11:15:00Z", "2013-04-09T13:45:00Z");
     assert_tick(&mut h, true, "Tuesday of the second week");
     next_step(&mut h);
     // 4: the busiest port in the brush.
