@@ -34,8 +34,13 @@ pub enum Check {
     /// The lesson's own query over `logs` (the current, cleaned table) or `selection` gives
     /// exactly these rows (cells as text).
     Sql { query: String, expect: Vec<Vec<String>> },
-    /// The student's last result in the SQL console starts with these rows (first columns, as text).
-    SqlResult { expect: Vec<Vec<String>> },
+    /// The student's last result in the SQL console starts with these rows (first columns, as
+    /// text); with `exact`, it is exactly these rows and columns.
+    SqlResult {
+        expect: Vec<Vec<String>>,
+        #[serde(default)]
+        exact: bool,
+    },
     /// The cleaning recipe holds a step of this kind.
     Cleaned { step: String },
     /// The link graph shows these fields (source, [event,] target), with a property file whose
@@ -72,7 +77,7 @@ impl Check {
             Check::Sql { query, expect } if query.trim().is_empty() || expect.is_empty() => {
                 Err("sql needs a query and its expected rows".into())
             }
-            Check::SqlResult { expect } if expect.is_empty() => Err("sql_result needs expected rows".into()),
+            Check::SqlResult { expect, .. } if expect.is_empty() => Err("sql_result needs expected rows".into()),
             Check::Cleaned { step } if !super::CLEAN_STEPS.contains(&step.as_str()) => {
                 Err(format!("unknown cleaning step {step:?} (one of {})", super::CLEAN_STEPS.join(", ")))
             }
@@ -122,7 +127,8 @@ impl Check {
                 let got = rows_text(&df, usize::MAX);
                 got == *expect
             }
-            Check::SqlResult { expect } => match &s.sql_result {
+            Check::SqlResult { expect, exact } => match &s.sql_result {
+                Some(df) if *exact => rows_text(df, usize::MAX) == *expect,
                 Some(df) => starts_with_rows(&rows_text(df, expect.len()), expect),
                 None => false,
             },

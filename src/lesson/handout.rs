@@ -36,13 +36,14 @@ pub fn describe_check(c: &Check) -> String {
         Check::Time { from_hour, to_hour, max_hours, weekday, not_before } => format!(
             "a time brush covers {from_hour:02}:00-{to_hour:02}:00 UTC of one {}{} (at most {max_hours} h)",
             if *weekday { "weekday" } else { "day" },
-            not_before.as_ref().map(|t| format!(" from {t} on")).unwrap_or_default()
+            not_before.as_ref().map(|t| format!(" from {} on", t.get(..10).unwrap_or(t))).unwrap_or_default()
         ),
         Check::Sql { query, expect } => {
             format!("`{query}` answers {}", expect.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("; "))
         }
-        Check::SqlResult { expect } => format!(
-            "your SQL result starts with {}",
+        Check::SqlResult { expect, exact } => format!(
+            "your SQL result {} {}",
+            if *exact { "is" } else { "starts with" },
             expect.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("; ")
         ),
         Check::Cleaned { step } => format!("the cleaning recipe has a {step} step"),

@@ -178,6 +178,10 @@ pub fn check_lesson(lesson: &Lesson) -> Result<(), LessonError> {
     }
     for (i, s) in lesson.steps.iter().enumerate() {
         let at = |e: String| fail(s.line, format!("step {} ({}): {e}", i + 1, s.title));
+        // A step that is done before the student does anything teaches nothing.
+        if i > 0 && s.check.satisfied(&sim.snap).map_err(at)? {
+            return Err(at("the state after the steps before it already satisfies its check".into()));
+        }
         for a in &s.solution {
             sim.apply(a, lesson).map_err(at)?;
         }
