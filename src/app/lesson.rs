@@ -36,7 +36,14 @@ pub struct LessonState {
 impl LessonState {
     pub fn new(lesson: Lesson) -> Self {
         let model = StepModel::new(lesson.steps.len());
-        LessonState { lesson: Arc::new(lesson), model, tick: Tick::Checking, job: None, evaluated: None, entry: None }
+        LessonState {
+            lesson: Arc::new(lesson),
+            model,
+            tick: Tick::Checking,
+            job: None,
+            evaluated: None,
+            entry: None,
+        }
     }
 
     /// The student's place, for the workspace (the lesson file relative to it).
@@ -63,9 +70,14 @@ impl BrushfireApp {
                 let data = l.dataset.clone();
                 self.lesson = Some(LessonState::new(l));
                 self.desk.add_side(Pane::Lesson);
-                let same = self.loaded.as_ref().is_some_and(|x| {
-                    x.table.files.len() == 1 && same_file(&x.table.files[0], &data)
-                }) || self.load.as_ref().is_some_and(|j| j.files.len() == 1 && same_file(&j.files[0], &data));
+                let same = self
+                    .loaded
+                    .as_ref()
+                    .is_some_and(|x| x.table.files.len() == 1 && same_file(&x.table.files[0], &data))
+                    || self
+                        .load
+                        .as_ref()
+                        .is_some_and(|j| j.files.len() == 1 && same_file(&j.files[0], &data));
                 if !same {
                     self.open(vec![data]);
                 }
@@ -174,7 +186,10 @@ impl BrushfireApp {
             if let (Some(step), Some(snap)) = (st.current_step(), snap) {
                 let check = step.check.clone();
                 st.tick = Tick::Checking;
-                st.job = Some((key, Job::spawn("checking the step".into(), 0, move |_, _| check.satisfied(&snap))));
+                st.job = Some((
+                    key,
+                    Job::spawn("checking the step".into(), 0, move |_, _| check.satisfied(&snap)),
+                ));
             }
         }
         st.job.is_some()
@@ -201,7 +216,8 @@ impl BrushfireApp {
         use crate::data::clean::{recipe::Step, workbench};
         match a {
             Action::Select { field, values, exclude } => {
-                let lists: Vec<(ViewId, String)> = self.topn.iter().map(|(id, s)| (*id, s.field.clone())).collect();
+                let lists: Vec<(ViewId, String)> =
+                    self.topn.iter().map(|(id, s)| (*id, s.field.clone())).collect();
                 let view = lesson::sim::select_view(&lists, field);
                 self.sel.set(view, Some(Clause::values(field, values.iter().cloned(), *exclude)), false);
             }
@@ -219,7 +235,8 @@ impl BrushfireApp {
                 self.panels.sql.run_when_ready = true;
             }
             Action::PreviewInverted { ports } => {
-                self.panels.clean.ports_text = ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+                self.panels.clean.ports_text =
+                    ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
                 self.panels.clean.min_dst = 1024;
                 self.panels.clean.previewing = true;
                 self.sel.set(super::VIEW_CLEAN, Some(workbench::inverted_preview_clause(ports, 1024)), false);
@@ -319,7 +336,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// The lesson tile.
 pub fn lesson_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let Some(st) = app.lesson.as_mut() else {
-        ui.weak("No lesson is open. Start one with `brushfire --lesson NAME` (bundled: sample_data/lessons).");
+        ui.weak(
+            "No lesson is open. Start one with `brushfire --lesson NAME` (bundled: sample_data/lessons).",
+        );
         return;
     };
     let lesson = st.lesson.clone();

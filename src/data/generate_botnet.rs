@@ -11,7 +11,8 @@ pub const BOTNET_CNC_IP: &str = "203.0.113.200";
 /// The port of the beacons (IRC, as the Neris bot of CTU-13 uses).
 pub const BOTNET_CNC_PORT: u16 = 6667;
 /// The infected clients.
-pub const BOTNET_BOTS: [&str; 6] = ["172.10.1.13", "172.10.1.21", "172.10.1.34", "172.10.1.42", "172.10.1.47", "172.10.1.55"];
+pub const BOTNET_BOTS: [&str; 6] =
+    ["172.10.1.13", "172.10.1.21", "172.10.1.34", "172.10.1.42", "172.10.1.47", "172.10.1.55"];
 const CLIENTS: u32 = 50;
 const EXT_WEB: u32 = 25;
 const DAYS: i64 = 2;
@@ -59,7 +60,8 @@ pub fn generate_botnet<W: Write>(seed: u64, mut out: W) -> io::Result<BotnetTrut
     for day in 0..DAYS {
         for c in 0..CLIENTS {
             for _ in 0..rng.range(20, 60) {
-                let t = start_us + (day * 86_400 + 8 * 3600) * 1_000_000 + rng.below(10 * 3_600_000_000) as i64;
+                let t =
+                    start_us + (day * 86_400 + 8 * 3600) * 1_000_000 + rng.below(10 * 3_600_000_000) as i64;
                 let mut q = blank;
                 q.time_us = t;
                 q.proto = 17;
@@ -117,7 +119,12 @@ pub fn generate_botnet<W: Write>(seed: u64, mut out: W) -> io::Result<BotnetTrut
     }
     out.write_all(&line)?;
     out.flush()?;
-    Ok(BotnetTruth { rows: flows.len() as u64, beacon_rows, start_epoch_secs: DEFAULT_START_EPOCH_SECS, days: DAYS })
+    Ok(BotnetTruth {
+        rows: flows.len() as u64,
+        beacon_rows,
+        start_epoch_secs: DEFAULT_START_EPOCH_SECS,
+        days: DAYS,
+    })
 }
 
 #[cfg(test)]

@@ -77,7 +77,9 @@ impl Check {
             Check::Sql { query, expect } if query.trim().is_empty() || expect.is_empty() => {
                 Err("sql needs a query and its expected rows".into())
             }
-            Check::SqlResult { expect, .. } if expect.is_empty() => Err("sql_result needs expected rows".into()),
+            Check::SqlResult { expect, .. } if expect.is_empty() => {
+                Err("sql_result needs expected rows".into())
+            }
             Check::Cleaned { step } if !super::CLEAN_STEPS.contains(&step.as_str()) => {
                 Err(format!("unknown cleaning step {step:?} (one of {})", super::CLEAN_STEPS.join(", ")))
             }
@@ -136,7 +138,9 @@ impl Check {
             Check::Graph { fields, properties } => {
                 s.graph_fields == *fields
                     && properties.as_ref().is_none_or(|want| {
-                        s.graph_properties.as_ref().is_some_and(|p| p.to_string_lossy().ends_with(want.as_str()))
+                        s.graph_properties
+                            .as_ref()
+                            .is_some_and(|p| p.to_string_lossy().ends_with(want.as_str()))
                     })
             }
             Check::Treemap { levels } => s.treemap_levels == *levels,

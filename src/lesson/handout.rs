@@ -31,7 +31,11 @@ pub fn markdown(l: &Lesson) -> String {
 pub fn describe_check(c: &Check) -> String {
     match c {
         Check::Selection { field, values, exclude } => {
-            format!("{} {field} {}", if *exclude { "the filter excludes" } else { "the filter selects" }, values.join(", "))
+            format!(
+                "{} {field} {}",
+                if *exclude { "the filter excludes" } else { "the filter selects" },
+                values.join(", ")
+            )
         }
         Check::Time { from_hour, to_hour, max_hours, weekday, not_before } => format!(
             "a time brush covers {from_hour:02}:00-{to_hour:02}:00 UTC of one {}{} (at most {max_hours} h)",
@@ -39,7 +43,10 @@ pub fn describe_check(c: &Check) -> String {
             not_before.as_ref().map(|t| format!(" from {} on", t.get(..10).unwrap_or(t))).unwrap_or_default()
         ),
         Check::Sql { query, expect } => {
-            format!("`{query}` answers {}", expect.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("; "))
+            format!(
+                "`{query}` answers {}",
+                expect.iter().map(|r| r.join(" | ")).collect::<Vec<_>>().join("; ")
+            )
         }
         Check::SqlResult { expect, exact } => format!(
             "your SQL result {} {}",

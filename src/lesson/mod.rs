@@ -151,8 +151,8 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 pub fn load(path: &Path) -> Result<Lesson, LessonError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| LessonError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| LessonError::Io { path: path.to_path_buf(), source })?;
     parse(&text, path)
 }
 
@@ -163,7 +163,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Lesson, LessonError> {
         line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
         message: e.message().trim().to_string(),
     })?;
-    let invalid = |line: usize, message: String| LessonError::Invalid { path: path.to_path_buf(), line, message };
+    let invalid =
+        |line: usize, message: String| LessonError::Invalid { path: path.to_path_buf(), line, message };
     if f.title.trim().is_empty() {
         return Err(invalid(1, "the lesson has no title".into()));
     }
@@ -183,9 +184,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Lesson, LessonError> {
         }
         s.check.validate().map_err(|m| invalid(line, format!("step {n} ({}): check: {m}", s.title)))?;
         for a in &s.solution {
-            validate_action(a).map_err(|m| invalid(line, format!("step {n} ({}): solution: {m}", s.title)))?;
+            validate_action(a)
+                .map_err(|m| invalid(line, format!("step {n} ({}): solution: {m}", s.title)))?;
         }
-        steps.push(Step { title: s.title, text: s.text, hints: s.hints, check: s.check, solution: s.solution, line });
+        steps.push(Step {
+            title: s.title,
+            text: s.text,
+            hints: s.hints,
+            check: s.check,
+            solution: s.solution,
+            line,
+        });
     }
     let dataset_line = line_of(text, f.dataset.span().start);
     Ok(Lesson {
@@ -304,7 +313,10 @@ solution = [{ do = "select", field = "src_ip", values = ["1.2.3.4"] }]
 
     #[test]
     fn semantic_errors_name_the_step_line() {
-        let bad = OK.replace("do = \"select\", field = \"src_ip\", values = [\"1.2.3.4\"]", "do = \"clean\", step = \"x\"");
+        let bad = OK.replace(
+            "do = \"select\", field = \"src_ip\", values = [\"1.2.3.4\"]",
+            "do = \"clean\", step = \"x\"",
+        );
         let e = parse(&bad, Path::new("a.toml")).unwrap_err().to_string();
         assert!(e.starts_with("a.toml:5:") && e.contains("unknown cleaning step"), "{e}");
         let e = parse("title = \"T\"\ndataset = \"d\"\n", Path::new("c.toml")).unwrap_err().to_string();

@@ -66,8 +66,12 @@ impl Sim {
             self.session = Some(Session::new(df).map_err(|e| e.to_string())?);
         }
         let s = self.session.as_mut().expect("built above");
-        let req =
-            Request { seq: 1, selection: self.snap.selection.clone(), needs: BTreeMap::new(), want_all_rows: true };
+        let req = Request {
+            seq: 1,
+            selection: self.snap.selection.clone(),
+            needs: BTreeMap::new(),
+            want_all_rows: true,
+        };
         self.snap.selection_rows = s.run(&req).all_rows;
         Ok(())
     }
@@ -91,7 +95,11 @@ impl Sim {
                 self.refresh_rows()?;
             }
             Action::Sql { query } => {
-                let sel = if query.to_lowercase().contains("selection") { self.snap.selection_frame() } else { None };
+                let sel = if query.to_lowercase().contains("selection") {
+                    self.snap.selection_frame()
+                } else {
+                    None
+                };
                 let df = crate::data::sql::run_sql(&self.snap.table, sel.as_ref(), query)
                     .map_err(|e| format!("the solution's query failed: {e}"))?;
                 self.snap.sql_result = Some(Arc::new(df));
@@ -112,7 +120,11 @@ impl Sim {
                     }
                 };
                 self.snap.cleaning.push(s);
-                let r = recipe::Recipe { version: recipe::RECIPE_VERSION, name: None, steps: self.snap.cleaning.clone() };
+                let r = recipe::Recipe {
+                    version: recipe::RECIPE_VERSION,
+                    name: None,
+                    steps: self.snap.cleaning.clone(),
+                };
                 let (df, _) = apply::apply_recipe(&self.original.df, &r).map_err(|e| e.to_string())?;
                 let mut t = (*self.original).clone();
                 t.df = df;
@@ -157,9 +169,13 @@ pub fn load_dataset(lesson: &Lesson) -> Result<Table, LessonError> {
             message: format!("dataset {} does not exist", lesson.dataset.display()),
         });
     }
-    crate::data::load_paths(&[lesson.dataset.clone()], &Default::default(), &Default::default()).map_err(|e| {
-        LessonError::Invalid { path: lesson.path.clone(), line: lesson.dataset_line, message: e.to_string() }
-    })
+    crate::data::load_paths(&[lesson.dataset.clone()], &Default::default(), &Default::default()).map_err(
+        |e| LessonError::Invalid {
+            path: lesson.path.clone(),
+            line: lesson.dataset_line,
+            message: e.to_string(),
+        },
+    )
 }
 
 /// `brushfire lesson --check`: the data is there, the starting state satisfies no step, and each
@@ -167,9 +183,13 @@ pub fn load_dataset(lesson: &Lesson) -> Result<Table, LessonError> {
 pub fn check_lesson(lesson: &Lesson) -> Result<(), LessonError> {
     let table = load_dataset(lesson)?;
     let mut sim = Sim::new(table);
-    let fail = |line: usize, message: String| LessonError::Invalid { path: lesson.path.clone(), line, message };
+    let fail =
+        |line: usize, message: String| LessonError::Invalid { path: lesson.path.clone(), line, message };
     for (i, s) in lesson.steps.iter().enumerate() {
-        if s.check.satisfied(&sim.snap).map_err(|e| fail(s.line, format!("step {} ({}): {e}", i + 1, s.title)))? {
+        if s.check
+            .satisfied(&sim.snap)
+            .map_err(|e| fail(s.line, format!("step {} ({}): {e}", i + 1, s.title)))?
+        {
             return Err(fail(
                 s.line,
                 format!("step {} ({}): the starting state already satisfies its check", i + 1, s.title),

@@ -97,8 +97,14 @@ fn run_sql(h: &mut H, sql: &str) {
     settle(h);
     h.get_by_label("Run").click();
     let t0 = Instant::now();
-    while h.state().panels.sql.job.is_some() || h.state().panels.sql.history.last().map(|s| s.as_str()) != Some(sql) {
-        assert!(t0.elapsed() < Duration::from_secs(60), "the query did not run: {:?}", h.state().panels.sql.error);
+    while h.state().panels.sql.job.is_some()
+        || h.state().panels.sql.history.last().map(|s| s.as_str()) != Some(sql)
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the query did not run: {:?}",
+            h.state().panels.sql.error
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -116,7 +122,8 @@ fn choose(h: &mut H, combo: &str, option: &str) {
     h.get_by_role_and_label(Role::ComboBox, combo).click();
     h.run_steps(2);
     // The popup is drawn last: its entry is the last node with that label.
-    let n = h.query_all_by_label(option).last().unwrap_or_else(|| panic!("no option {option:?} in {combo:?}"));
+    let n =
+        h.query_all_by_label(option).last().unwrap_or_else(|| panic!("no option {option:?} in {combo:?}"));
     n.click();
     h.run_steps(2);
 }
@@ -145,7 +152,8 @@ fn brush(h: &mut H, start: &str, end: &str) {
         h.run_steps(2);
     }
     settle(h);
-    let map = |h: &H| h.state().ts.get(&VIEW_TIME).and_then(|s| s.x_screen_map()).expect("the plot was drawn");
+    let map =
+        |h: &H| h.state().ts.get(&VIEW_TIME).and_then(|s| s.x_screen_map()).expect("the plot was drawn");
     let x_of = |(rect, (lo, hi)): (egui::Rect, (f64, f64)), secs: f64| {
         rect.left() + ((secs - lo) / (hi - lo)) as f32 * rect.width()
     };
@@ -252,7 +260,10 @@ fn flows_around_through_the_ui() {
     let mut h = lesson_harness("flows-around", Arc::new(PresetPicker::default()));
     run_sql(&mut h, "select src_port, count(*) c from logs group by src_port order by c desc limit 20");
     assert_tick(&mut h, false, "source ports first");
-    run_sql(&mut h, "select firstseendestport, count(*) c from logs group by firstseendestport order by c desc limit 20");
+    run_sql(
+        &mut h,
+        "select firstseendestport, count(*) c from logs group by firstseendestport order by c desc limit 20",
+    );
     assert_tick(&mut h, true, "Marty's query with the VAST names");
     next_step(&mut h);
     run_sql(&mut h, "select src_port, count(*) c from logs group by src_port order by c desc limit 20");
@@ -350,10 +361,7 @@ fn botnet_through_the_ui() {
     let t0 = Instant::now();
     loop {
         let red = h.state().panels.graph.as_ref().and_then(|g| g.graph()).map(|g| {
-            g.nodes
-                .iter()
-                .filter(|n| n.color_name == "red" && n.label.starts_with("172.10.1."))
-                .count()
+            g.nodes.iter().filter(|n| n.color_name == "red" && n.label.starts_with("172.10.1.")).count()
         });
         if red == Some(6) {
             break;
@@ -380,7 +388,12 @@ fn botnet_through_the_ui() {
 fn outside_through_the_ui() {
     let mut h = lesson_harness("outside", Arc::new(PresetPicker::default()));
     let outbound = "from logs where src_ip like '172.10.%' and dst_ip not like '172.10.%' and dst_ip not like '10.%' group by src_ip";
-    run_sql(&mut h, &format!("select src_ip, sum(src_payload_bytes) b from logs group by src_ip order by b desc limit 10"));
+    run_sql(
+        &mut h,
+        &format!(
+            "select src_ip, sum(src_payload_bytes) b from logs group by src_ip order by b desc limit 10"
+        ),
+    );
     assert_tick(&mut h, false, "all sources");
     run_sql(&mut h, &format!("select src_ip, sum(src_payload_bytes) b {outbound} order by b desc limit 10"));
     assert_tick(&mut h, true, "outbound by bytes");
@@ -388,7 +401,10 @@ fn outside_through_the_ui() {
     run_sql(&mut h, &format!("select src_ip, count(*) c {outbound} order by c desc, src_ip limit 10"));
     assert_tick(&mut h, true, "outbound by connections");
     next_step(&mut h);
-    run_sql(&mut h, &format!("select src_ip, sum(src_payload_bytes) b {outbound} order by b desc limit 10 offset 10"));
+    run_sql(
+        &mut h,
+        &format!("select src_ip, sum(src_payload_bytes) b {outbound} order by b desc limit 10 offset 10"),
+    );
     assert_tick(&mut h, true, "positions 11-20");
     next_step(&mut h);
     click_tab(&mut h, "Records");
@@ -483,7 +499,8 @@ fn lesson_check_passes_on_every_bundled_lesson_and_names_the_line_of_a_broken_on
     assert_ne!(text, broken);
     let line = broken[..broken.find("title = \"Count what is missing now\"").unwrap()].lines().count();
     let bad = d.join("port-zero.toml");
-    std::fs::write(&bad, broken.replace("../vast-netflow", &format!("{}/../vast-netflow", dir.display()))).unwrap();
+    std::fs::write(&bad, broken.replace("../vast-netflow", &format!("{}/../vast-netflow", dir.display())))
+        .unwrap();
     let out = bin().args(["lesson", bad.to_str().unwrap(), "--check"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -491,7 +508,8 @@ fn lesson_check_passes_on_every_bundled_lesson_and_names_the_line_of_a_broken_on
     assert!(err.contains("does not satisfy its check"), "{err}");
 
     // A syntax error names its line too; a missing dataset names the dataset line.
-    std::fs::write(d.join("syntax.toml"), "title = \"T\"\ndataset = \"x.csv\"\n[[step]]\ntitle = 3 3\n").unwrap();
+    std::fs::write(d.join("syntax.toml"), "title = \"T\"\ndataset = \"x.csv\"\n[[step]]\ntitle = 3 3\n")
+        .unwrap();
     let out = bin().args(["lesson", d.join("syntax.toml").to_str().unwrap(), "--check"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("syntax.toml:4:"), "{err}");
@@ -499,7 +517,10 @@ fn lesson_check_passes_on_every_bundled_lesson_and_names_the_line_of_a_broken_on
     std::fs::write(d.join("missing.toml"), missing).unwrap();
     let out = bin().args(["lesson", d.join("missing.toml").to_str().unwrap(), "--check"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("missing.toml:3:") && err.contains("does not exist"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("missing.toml:3:") && err.contains("does not exist"),
+        "{err}"
+    );
 
     // The handout.
     let out = bin().args(["lesson", files[0].to_str().unwrap(), "--print"]).output().unwrap();

@@ -95,7 +95,10 @@ pub fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             app.panels.sql.run_when_ready = true;
         }
         let asked = asked && ready && app.panels.sql.job.is_none();
-        if run.clicked() || asked || ui.input(|i| i.modifiers.ctrl && i.key_pressed(egui::Key::Enter)) && ready {
+        if run.clicked()
+            || asked
+            || ui.input(|i| i.modifiers.ctrl && i.key_pressed(egui::Key::Enter)) && ready
+        {
             let sel = if wants_sel { selection_frame(app) } else { None };
             let sql = app.panels.sql.text.clone();
             app.panels.sql.remember(&sql);

@@ -67,7 +67,10 @@ pub fn lesson_ui(ui: &mut egui::Ui, lesson: &Lesson, m: &mut StepModel, tick: &T
             ui.horizontal(|ui| {
                 ui.label(RichText::new(&lesson.title).size(lk.heading).strong().color(lk.text));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.checkbox(&mut m.presenter, RichText::new("Presenter").size(lk.body * 0.8).color(lk.text));
+                    ui.checkbox(
+                        &mut m.presenter,
+                        RichText::new("Presenter").size(lk.body * 0.8).color(lk.text),
+                    );
                 });
             });
             let Some(step) = lesson.steps.get(m.step) else {
@@ -76,7 +79,9 @@ pub fn lesson_ui(ui: &mut egui::Ui, lesson: &Lesson, m: &mut StepModel, tick: &T
             ui.horizontal(|ui| {
                 ui.label(RichText::new(m.progress_text()).size(lk.body).strong().color(lk.accent));
                 ui.label(
-                    RichText::new(format!("· {} of {} done", m.passed.len(), m.steps)).size(lk.body * 0.85).color(lk.weak),
+                    RichText::new(format!("· {} of {} done", m.passed.len(), m.steps))
+                        .size(lk.body * 0.85)
+                        .color(lk.weak),
                 );
             });
             ui.add(
@@ -87,7 +92,11 @@ pub fn lesson_ui(ui: &mut egui::Ui, lesson: &Lesson, m: &mut StepModel, tick: &T
             ui.label(RichText::new(&step.title).size(lk.heading * 0.9).strong().color(lk.text));
             ui.add_space(4.0);
             for para in step.text.trim().split("\n\n") {
-                ui.label(RichText::new(para.split_whitespace().collect::<Vec<_>>().join(" ")).size(lk.body).color(lk.text));
+                ui.label(
+                    RichText::new(para.split_whitespace().collect::<Vec<_>>().join(" "))
+                        .size(lk.body)
+                        .color(lk.text),
+                );
                 ui.add_space(3.0);
             }
             ui.add_space(4.0);
@@ -100,12 +109,25 @@ pub fn lesson_ui(ui: &mut egui::Ui, lesson: &Lesson, m: &mut StepModel, tick: &T
                 };
                 tick_mark_ui(ui, *tick == Tick::Passed, color, lk.body * 1.3);
                 let big = RichText::new(text).size(lk.body * 1.15).strong().color(color);
-                let big = if *tick == Tick::Passed && m.presenter { big.background_color(Color32::from_rgb(0, 60, 0)) } else { big };
+                let big = if *tick == Tick::Passed && m.presenter {
+                    big.background_color(Color32::from_rgb(0, 60, 0))
+                } else {
+                    big
+                };
                 ui.label(big);
-                ui.label(RichText::new(format!("when {}", describe_check(&step.check))).size(lk.body * 0.8).color(lk.weak));
+                ui.label(
+                    RichText::new(format!("when {}", describe_check(&step.check)))
+                        .size(lk.body * 0.8)
+                        .color(lk.weak),
+                );
             });
             for (i, h) in step.hints.iter().take(m.hints_shown).enumerate() {
-                ui.label(RichText::new(format!("Hint {}: {h}", i + 1)).size(lk.body * 0.9).italics().color(lk.accent));
+                ui.label(
+                    RichText::new(format!("Hint {}: {h}", i + 1))
+                        .size(lk.body * 0.9)
+                        .italics()
+                        .color(lk.accent),
+                );
             }
             ui.add_space(6.0);
             let button = |t: &str| egui::Button::new(RichText::new(t).size(lk.body * 0.9));
@@ -122,7 +144,11 @@ pub fn lesson_ui(ui: &mut egui::Ui, lesson: &Lesson, m: &mut StepModel, tick: &T
                 if ui.add(button("Show me")).on_hover_text("apply this step's solution").clicked() {
                     edit = Some(LessonEdit::ShowMe);
                 }
-                if ui.add(button("Reset step")).on_hover_text("put the filters and views back to how they were when this step began").clicked() {
+                if ui
+                    .add(button("Reset step"))
+                    .on_hover_text("put the filters and views back to how they were when this step began")
+                    .clicked()
+                {
                     edit = Some(LessonEdit::ResetStep);
                 }
             });
