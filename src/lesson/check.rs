@@ -69,7 +69,7 @@ impl Check {
                 Err("selection needs a field and at least one value".into())
             }
             Check::Time { from_hour, to_hour, max_hours, .. }
-                if *from_hour >= *to_hour || *to_hour > 24 || !(*max_hours > 0.0) =>
+                if *from_hour >= *to_hour || *to_hour > 24 || max_hours.is_nan() || *max_hours <= 0.0 =>
             {
                 Err("time needs from_hour < to_hour <= 24 and max_hours > 0".into())
             }

@@ -169,13 +169,12 @@ pub fn load_dataset(lesson: &Lesson) -> Result<Table, LessonError> {
             message: format!("dataset {} does not exist", lesson.dataset.display()),
         });
     }
-    crate::data::load_paths(&[lesson.dataset.clone()], &Default::default(), &Default::default()).map_err(
-        |e| LessonError::Invalid {
+    crate::data::load_paths(std::slice::from_ref(&lesson.dataset), &Default::default(), &Default::default())
+        .map_err(|e| LessonError::Invalid {
             path: lesson.path.clone(),
             line: lesson.dataset_line,
             message: e.to_string(),
-        },
-    )
+        })
 }
 
 /// `brushfire lesson --check`: the data is there, the starting state satisfies no step, and each

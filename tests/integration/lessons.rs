@@ -390,9 +390,7 @@ fn outside_through_the_ui() {
     let outbound = "from logs where src_ip like '172.10.%' and dst_ip not like '172.10.%' and dst_ip not like '10.%' group by src_ip";
     run_sql(
         &mut h,
-        &format!(
-            "select src_ip, sum(src_payload_bytes) b from logs group by src_ip order by b desc limit 10"
-        ),
+        "select src_ip, sum(src_payload_bytes) b from logs group by src_ip order by b desc limit 10",
     );
     assert_tick(&mut h, false, "all sources");
     run_sql(&mut h, &format!("select src_ip, sum(src_payload_bytes) b {outbound} order by b desc limit 10"));
