@@ -306,7 +306,7 @@ solution = [{ do = "select", field = "src_ip", values = ["1.2.3.4"] }]
     fn syntax_errors_carry_the_line() {
         let bad = OK.replace("values = [\"1.2.3.4\"] }\nsolution", "valuez = [\"1.2.3.4\"] }\nsolution");
         let e = parse(&bad, Path::new("a.toml")).unwrap_err().to_string();
-        assert!(e.starts_with("a.toml:10:"), "{e}");
+        assert!(e.starts_with("a.toml:9:"), "{e}");
         let e = parse("title = \"T\"\ndataset = \n", Path::new("b.toml")).unwrap_err().to_string();
         assert!(e.starts_with("b.toml:2:"), "{e}");
     }
