@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod data;
 pub mod graph;
 pub mod guard;
+pub mod lesson;
 pub mod linking;
 pub mod report;
 pub mod views;

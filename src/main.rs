@@ -21,7 +21,10 @@ fn main() {
                 };
                 brushfire::app::dashboard::run_wall(files, cli.local_nets, None)
             }
-            None => brushfire::app::run_gui(cli.files, cli.properties, cli.format),
+            None => match cli.lesson.as_deref() {
+                Some(name) => brushfire::app::run_gui_lesson(name, cli.properties),
+                None => brushfire::app::run_gui(cli.files, cli.properties, cli.format),
+            },
         },
     };
     if let Err(e) = result {

@@ -229,6 +229,24 @@ impl Desk {
         self.tree.make_active(|_, t| matches!(t, Tile::Pane(p) if *p == pane));
     }
 
+    /// Puts a pane in a column left of everything else (the lesson beside the views it talks about).
+    pub fn add_side(&mut self, pane: Pane) {
+        if self.contains(pane) {
+            self.show(pane);
+            return;
+        }
+        let id = self.tree.tiles.insert_pane(pane);
+        match self.tree.root() {
+            Some(old_root) => {
+                let mut l = Linear::new(LinearDir::Horizontal, vec![id, old_root]);
+                l.shares.set_share(id, 0.27);
+                l.shares.set_share(old_root, 0.73);
+                self.tree.root = Some(self.tree.tiles.insert_container(l));
+            }
+            None => self.tree.root = Some(id),
+        }
+    }
+
     /// Adds a pane: as a tab in the group that holds the records (or any tab group), else as a new
     /// column of the root. The analyst drags it anywhere from there.
     pub fn add(&mut self, pane: Pane) {
@@ -349,6 +367,7 @@ impl egui_tiles::Behavior<Pane> for DeskBehavior<'_> {
                 Pane::Clean => panels::clean::clean_ui(app, ui),
                 Pane::Summary => panels::summary::summary_ui(app, ui),
                 Pane::Bookmarks => super::bookmarks::bookmarks_pane_ui(app, ui),
+                Pane::Lesson => super::lesson::lesson_pane_ui(app, ui),
             });
         });
         egui_tiles::UiResponse::None
@@ -371,6 +390,7 @@ impl egui_tiles::Behavior<Pane> for DeskBehavior<'_> {
             Pane::Clean => Tab::Clean.label().into(),
             Pane::Summary => Tab::Summary.label().into(),
             Pane::Bookmarks => "Bookmarks & notes".into(),
+            Pane::Lesson => "Lesson".into(),
         }
     }
 

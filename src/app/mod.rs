@@ -5,6 +5,7 @@ pub mod bookmarks;
 pub mod dashboard;
 pub mod desk;
 pub mod jobs;
+pub mod lesson;
 pub mod loader;
 mod open_as;
 pub mod panels;
@@ -32,6 +33,8 @@ pub const VIEW_TREEMAP: ViewId = 30;
 pub const VIEW_GRAPH: ViewId = 40;
 pub const VIEW_SQL: ViewId = 50;
 pub const VIEW_CLEAN: ViewId = 60;
+/// Clause source of a lesson's "show me" when no top-N list shows the field.
+pub const VIEW_LESSON: ViewId = 70;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -143,6 +146,8 @@ pub struct BrushfireApp {
     pub all_rows: Option<Arc<Vec<u32>>>,
     want_all_rows: bool,
     sent_seq: u64,
+    /// The workshop lesson, when one is open.
+    pub lesson: Option<lesson::LessonState>,
 }
 
 impl BrushfireApp {
@@ -177,6 +182,7 @@ impl BrushfireApp {
             all_rows: None,
             want_all_rows: false,
             sent_seq: 0,
+            lesson: None,
         };
         app.table.reset();
         // A workspace among the files opens as a workspace (its sources come from it).
@@ -315,7 +321,8 @@ impl BrushfireApp {
         }
         if self.loaded.is_some() && self.engine_ready {
             let needs = self.needs();
-            let want_all = self.panels.wants_all_rows(self.desk.visible_panes().contains(&Pane::Sql));
+            let want_all = self.panels.wants_all_rows(self.desk.visible_panes().contains(&Pane::Sql))
+                || self.lesson_wants_all_rows();
             let changed = match &self.last_request {
                 Some((v, n)) => *v != self.sel.version || *n != needs || want_all != self.want_all_rows,
                 None => true,
@@ -339,6 +346,9 @@ impl BrushfireApp {
         }
         if self.panels.pump() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+        if self.pump_lesson() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(30));
         }
         if let Some(t) = self.panels.take_new_table() {
             self.set_table(t, true);
@@ -432,8 +442,25 @@ pub fn run_gui(
     properties: Option<PathBuf>,
     format: Option<String>,
 ) -> anyhow::Result<()> {
-    let opened_workspace = files.iter().any(|f| is_workspace_file(f));
-    let files = if files.is_empty() {
+    run_gui_with(files, properties, format, None)
+}
+
+/// `brushfire --lesson NAME`: the window on a workshop lesson and its data.
+pub fn run_gui_lesson(name: &str, properties: Option<PathBuf>) -> anyhow::Result<()> {
+    let path = lesson::lesson_path(name)?;
+    // Parse now, so a broken lesson is an error line before any window opens.
+    crate::lesson::load(&path)?;
+    run_gui_with(Vec::new(), properties, None, Some(path))
+}
+
+fn run_gui_with(
+    files: Vec<PathBuf>,
+    properties: Option<PathBuf>,
+    format: Option<String>,
+    lesson: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let opened_workspace = files.iter().any(|f| is_workspace_file(f)) || lesson.is_some();
+    let files = if files.is_empty() && lesson.is_none() {
         match bundled_sample() {
             Some(s) => vec![s],
             None => Vec::new(),
@@ -457,6 +484,9 @@ pub fn run_gui(
             app.panels.graph_properties = properties;
             if !opened_workspace {
                 app.find_last_session();
+            }
+            if let Some(l) = &lesson {
+                app.open_lesson(l);
             }
             match files.iter().find(|f| is_workspace_file(f)) {
                 Some(ws) => app.open_workspace(ws),

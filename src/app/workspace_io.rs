@@ -177,6 +177,7 @@ impl BrushfireApp {
         ws.notes = self.workspace.notes.clone();
         ws.bookmarks = self.workspace.bookmarks.clone();
         ws.dashboard = self.workspace.dashboard.clone();
+        ws.lesson = self.lesson.as_ref().map(|s| s.progress(path));
         Some(ws)
     }
 
@@ -246,6 +247,9 @@ impl BrushfireApp {
         self.workspace.notes = ws.notes.clone();
         self.workspace.bookmarks = ws.bookmarks.clone();
         self.workspace.dashboard = ws.dashboard.clone();
+        if let Some(lp) = &ws.lesson {
+            self.restore_lesson(&ws_path, lp);
+        }
         self.workspace.remember(&ws_path);
         self.workspace.pending = Some(Pending { ws, stage: Stage::Loading });
         self.open(files);

@@ -23,6 +23,7 @@ mod bench_lines;
 mod bench_native;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
+mod lesson_cmd;
 
 #[derive(Parser, Debug)]
 #[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
@@ -44,6 +45,9 @@ pub struct Cli {
     /// Inside networks for the wall's outbound lists (default: the private ranges).
     #[arg(long = "local-net", value_delimiter = ',', value_name = "PREFIX")]
     pub local_nets: Vec<String>,
+    /// Open the GUI on a workshop lesson: a bundled one by name (`noon-spike`) or a lesson file.
+    #[arg(long, value_name = "NAME")]
+    pub lesson: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -116,6 +120,10 @@ pub enum Command {
         /// Write the ground truth (Markdown) here.
         #[arg(long)]
         truth: Option<PathBuf>,
+        /// Write the small botnet sample of the "Draw the botnet" lesson instead (2 days, fixed
+        /// size: --rows and --days do not apply).
+        #[arg(long)]
+        botnet: bool,
     },
     /// Apply a cleaning recipe (or a built-in preset) and write the result (.csv, .parquet, .ndjson).
     Clean {
@@ -166,6 +174,17 @@ pub enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         load: LoadArgs,
+    },
+    /// Workshop lessons: validate them (--check) or print them as Markdown handouts (--print).
+    Lesson {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Parse, find the data, apply every solution and check it (and that none holds at the start).
+        #[arg(long, required_unless_present = "print")]
+        check: bool,
+        /// Print the lesson as a Markdown handout.
+        #[arg(long)]
+        print: bool,
     },
 }
 
@@ -340,13 +359,39 @@ impl Command {
             Command::Report { .. } => "report",
             Command::Formats => "formats",
             Command::Dashboard(_) => "dashboard",
+            Command::Lesson { .. } => "lesson",
         }
     }
 }
 
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
-        Command::Generate { rows, seed, days, out, truth } => {
+        Command::Generate { seed, out, botnet: true, .. } => {
+            let gz = out.extension().is_some_and(|e| e == "gz");
+            let io = |e: std::io::Error| data::DataError::io(&out, e);
+            let mut t = None;
+            data::atomic::write_atomic(&out, &[], |w| {
+                t = Some(if gz {
+                    let mut enc = flate2::write::GzEncoder::new(&mut *w, flate2::Compression::new(6));
+                    let t = data::generate_botnet::generate_botnet(seed, &mut enc).map_err(io)?;
+                    enc.finish().map_err(io)?;
+                    t
+                } else {
+                    data::generate_botnet::generate_botnet(seed, &mut *w).map_err(io)?
+                });
+                Ok(())
+            })?;
+            let t = t.context("generator wrote nothing")?;
+            eprintln!(
+                "{} rows, {} beacons from {} bots to {}:{}",
+                t.rows,
+                t.beacon_rows,
+                data::generate_botnet::BOTNET_BOTS.len(),
+                data::generate_botnet::BOTNET_CNC_IP,
+                data::generate_botnet::BOTNET_CNC_PORT
+            );
+        }
+        Command::Generate { rows, seed, days, out, truth, botnet: false } => {
             let opts = data::generate::GenOptions { rows, seed, days, ..Default::default() };
             let gz = out.extension().is_some_and(|e| e == "gz");
             let io = |e: std::io::Error| data::DataError::io(&out, e);
@@ -373,6 +418,7 @@ pub fn run(cmd: Command) -> Result<()> {
             }
         }
         Command::Dashboard(a) => run_dashboard(a)?,
+        Command::Lesson { files, check, print } => lesson_cmd::run(&files, check, print)?,
         Command::Report { workspace, out } => {
             let d = crate::report::report_from_workspace(&workspace, &out).map_err(anyhow::Error::msg)?;
             eprintln!("{} bookmark(s) -> {}", d.bookmarks.len(), out.display());

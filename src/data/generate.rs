@@ -131,7 +131,7 @@ impl Rng {
 
     /// Uniform in `[lo, hi]`.
     #[inline]
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.below(hi - lo + 1)
     }
 
@@ -168,18 +168,18 @@ impl Rng {
 
 /// One record before formatting; IPs are indices into the address table.
 #[derive(Clone, Copy, Debug)]
-struct Flow {
-    time_us: i64,
-    proto: u8,
-    src: u32,
-    dst: u32,
-    sport: u16,
-    dport: u16,
-    duration_secs: u32,
-    src_payload: u64,
-    dst_payload: u64,
-    src_pkts: u64,
-    dst_pkts: u64,
+pub(crate) struct Flow {
+    pub(crate) time_us: i64,
+    pub(crate) proto: u8,
+    pub(crate) src: u32,
+    pub(crate) dst: u32,
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
+    pub(crate) duration_secs: u32,
+    pub(crate) src_payload: u64,
+    pub(crate) dst_payload: u64,
+    pub(crate) src_pkts: u64,
+    pub(crate) dst_pkts: u64,
 }
 
 impl Flow {
@@ -680,14 +680,14 @@ fn push_padded(buf: &mut Vec<u8>, mut v: u64, width: usize) {
 }
 
 /// Formats timestamps, caching the calendar date of the current day.
-struct Clock {
+pub(crate) struct Clock {
     day: i64,
     date_dash: Vec<u8>,
     date_compact: Vec<u8>,
 }
 
 impl Clock {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Clock { day: i64::MIN, date_dash: Vec::new(), date_compact: Vec::new() }
     }
 
@@ -738,7 +738,7 @@ fn header_bytes(proto: u8) -> u64 {
     }
 }
 
-fn write_flow(buf: &mut Vec<u8>, clock: &mut Clock, net: &Net, f: &Flow) {
+pub(crate) fn write_flow(buf: &mut Vec<u8>, clock: &mut Clock, ips: &[Vec<u8>], f: &Flow) {
     clock.write(buf, f.time_us);
     buf.push(b',');
     push_u64(buf, f.proto as u64);
@@ -748,9 +748,9 @@ fn write_flow(buf: &mut Vec<u8>, clock: &mut Clock, net: &Net, f: &Flow) {
         ICMP => b",ICMP,",
         _ => b",OTHER,",
     });
-    buf.extend_from_slice(&net.ips[f.src as usize]);
+    buf.extend_from_slice(&ips[f.src as usize]);
     buf.push(b',');
-    buf.extend_from_slice(&net.ips[f.dst as usize]);
+    buf.extend_from_slice(&ips[f.dst as usize]);
     buf.push(b',');
     push_u64(buf, f.sport as u64);
     buf.push(b',');
@@ -964,7 +964,7 @@ pub fn generate<W: Write>(opts: &GenOptions, out: W) -> io::Result<GroundTruth> 
             truth.weekend_rows += hour_rows.len() as u64;
         }
         for f in &hour_rows {
-            write_flow(&mut line, &mut clock, &net, f);
+            write_flow(&mut line, &mut clock, &net.ips, f);
             if line.len() > (1 << 16) - 512 {
                 out.write_all(&line)?;
                 line.clear();

@@ -9,6 +9,7 @@ pub mod formats;
 pub mod fuzz;
 pub mod generate;
 pub mod live;
+pub mod generate_botnet;
 pub mod load;
 pub mod net;
 pub mod record;

@@ -3,6 +3,7 @@
 pub mod bullet;
 pub mod common;
 pub mod graph;
+pub mod lesson;
 pub mod table;
 pub mod timeseries;
 pub mod topn;

@@ -45,6 +45,8 @@ pub enum Pane {
     Summary,
     /// Notes and bookmarks of the investigation.
     Bookmarks,
+    /// The open workshop lesson (issue #15).
+    Lesson,
 }
 
 /// A layout: the tile tree as nested containers. Shares are relative sizes of the children.
@@ -203,6 +205,24 @@ pub struct Workspace {
     /// The SOC wall's panels, metrics, refresh and local networks (`brushfire --dashboard`).
     #[serde(default)]
     pub dashboard: crate::dashboard::DashboardConfig,
+    /// The workshop lesson open in this investigation and the student's progress.
+    #[serde(default)]
+    pub lesson: Option<LessonProgress>,
+}
+
+/// A student's place in a lesson.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LessonProgress {
+    /// The lesson file, relative like the sources.
+    pub file: PathBuf,
+    /// 0-based step shown.
+    pub step: usize,
+    /// 0-based steps the student has passed.
+    #[serde(default)]
+    pub passed: Vec<usize>,
+    #[serde(default)]
+    pub presenter: bool,
 }
 
 impl Workspace {
@@ -221,6 +241,7 @@ impl Workspace {
             notes: String::new(),
             bookmarks: Vec::new(),
             dashboard: Default::default(),
+            lesson: None,
         }
     }
 

@@ -7,6 +7,7 @@ mod cli;
 mod dashboard;
 mod desk;
 mod gui;
+mod lessons;
 mod linking;
 mod native;
 mod proptests;

@@ -15,6 +15,8 @@ pub struct SqlState {
     pub ms: f64,
     /// Queries that ran, newest last (the workspace keeps them).
     pub history: Vec<String>,
+    /// Run the text as soon as the console can (a lesson's "show me").
+    pub run_when_ready: bool,
     pub(super) started: Option<std::time::Instant>,
 }
 
@@ -27,6 +29,7 @@ impl Default for SqlState {
             job: None,
             ms: 0.0,
             history: Vec::new(),
+            run_when_ready: false,
             started: None,
         }
     }
@@ -87,7 +90,15 @@ pub fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         let ready = !wants_sel || (app.all_rows.is_some() && app.is_current());
         let run = ui.add_enabled(app.panels.sql.job.is_none() && ready, egui::Button::new("Run"));
-        if run.clicked() || ui.input(|i| i.modifiers.ctrl && i.key_pressed(egui::Key::Enter)) && ready {
+        let asked = std::mem::take(&mut app.panels.sql.run_when_ready);
+        if asked && !(ready && app.panels.sql.job.is_none()) {
+            app.panels.sql.run_when_ready = true;
+        }
+        let asked = asked && ready && app.panels.sql.job.is_none();
+        if run.clicked()
+            || asked
+            || ui.input(|i| i.modifiers.ctrl && i.key_pressed(egui::Key::Enter)) && ready
+        {
             let sel = if wants_sel { selection_frame(app) } else { None };
             let sql = app.panels.sql.text.clone();
             app.panels.sql.remember(&sql);

@@ -137,6 +137,10 @@ impl GraphViewState {
         Ok(())
     }
 
+    pub fn drop_properties(&mut self) {
+        self.config.properties = None;
+    }
+
     /// The last built graph (None before the first build).
     pub fn graph(&self) -> Option<&ViewGraph> {
         self.graph.as_ref()

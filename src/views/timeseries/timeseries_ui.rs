@@ -26,6 +26,8 @@ pub struct TimeSeriesState {
     width_px: f32,
     /// Bookmarks to mark on the time axis: (start secs, title). Set by the app every frame.
     pub marks: Vec<(f64, String)>,
+    /// The plot's data frame on screen and the x range (secs) it shows, as of the last frame.
+    screen_map: Option<(egui::Rect, (f64, f64))>,
 }
 
 impl Default for TimeSeriesState {
@@ -40,11 +42,18 @@ impl Default for TimeSeriesState {
             reset_view: true,
             width_px: 800.0,
             marks: Vec::new(),
+            screen_map: None,
         }
     }
 }
 
 impl TimeSeriesState {
+    /// Where time lies on screen as of the last frame: the plot's data frame and the x range
+    /// (epoch seconds) it spans (for pointing at a time, as tests do).
+    pub fn x_screen_map(&self) -> Option<(egui::Rect, (f64, f64))> {
+        self.screen_map
+    }
+
     /// Call when new data is loaded: the view fits the whole range again.
     pub fn reset(&mut self) {
         self.reset_view = true;
@@ -80,7 +89,8 @@ pub fn timeseries_ui(
     split_fields: &[String],
 ) -> Option<ViewEdit> {
     let mut edit = None;
-    ui.horizontal(|ui| {
+    // Wraps in a narrow tile (beside a lesson) instead of pushing the plot past the window.
+    ui.horizontal_wrapped(|ui| {
         ui.strong("Time series");
         crate::views::common::labeled_combo(ui, "Measure", state.measure.clone(), |ui| {
             for m in MEASURES {
@@ -211,6 +221,7 @@ pub fn timeseries_ui(
     let response = resp.response.clone();
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Figure, true, "Time series plot"));
     let transform = resp.transform;
+    state.screen_map = Some((*transform.frame(), (transform.bounds().min()[0], transform.bounds().max()[0])));
     let x_at = |pos: egui::Pos2| transform.value_from_position(pos).x;
     let tol_secs = 6.0 / transform.dpos_dvalue_x().abs().max(1e-12);
     let to_clause = |(a, b): (f64, f64)| -> Option<Clause> {
