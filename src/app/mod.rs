@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod loader;
 mod open_as;
 pub mod panels;
+pub mod spark_dialog;
 pub mod workspace_io;
 
 use crate::data::Table;
@@ -142,6 +143,8 @@ pub struct BrushfireApp {
     pub all_rows: Option<Arc<Vec<u32>>>,
     want_all_rows: bool,
     sent_seq: u64,
+    /// File > Connect to Spark...: the dialog and the engine it connected (issue #12).
+    pub spark_dialog: spark_dialog::SparkDialog,
 }
 
 impl BrushfireApp {
@@ -176,6 +179,7 @@ impl BrushfireApp {
             all_rows: None,
             want_all_rows: false,
             sent_seq: 0,
+            spark_dialog: Default::default(),
         };
         app.table.reset();
         // A workspace among the files opens as a workspace (its sources come from it).
@@ -364,6 +368,7 @@ impl BrushfireApp {
         self.handle_input(&ctx);
         panels::root_ui(self, ui);
         bookmarks::bookmark_dialog_ui(self, &ctx);
+        spark_dialog::spark_dialog_ui(self, &ctx);
         // Pointer left every view: no highlight.
         if !ctx.is_pointer_over_egui() {
             self.hover = None;

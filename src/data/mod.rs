@@ -11,6 +11,7 @@ pub mod generate;
 pub mod load;
 pub mod net;
 pub mod record;
+pub mod spark;
 pub mod sql;
 pub mod table;
 pub mod text_escape;

@@ -10,4 +10,5 @@ mod linking;
 mod native;
 mod proptests;
 mod real_data;
+mod spark;
 mod util;
