@@ -106,7 +106,7 @@ fn check_write_parquet(url: &str, name: &str) {
         .unwrap()
         .str()
         .unwrap()
-        .into_iter()
+        .iter()
         .flatten()
         .map(|p| format!("proto={p}"))
         .collect();

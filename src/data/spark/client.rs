@@ -98,7 +98,18 @@ impl SparkClient {
         };
         self.execute(command(CommandType::CreateDataframeView(view)), "brushfire-view")?;
         // Spark resolves a view lazily; reading its schema makes a missing table fail here, now.
-        self.sql(&format!("SELECT * FROM {name} LIMIT 0"), "brushfire-view")?;
+        let probe = self.sql(&format!("SELECT * FROM {name} LIMIT 0"), "brushfire-view")?;
+        // Sail reads a path with no Parquet files as a table without columns instead of failing.
+        if probe.width() == 0 {
+            let what = match source {
+                TableSource::Named(t) => t.clone(),
+                TableSource::Parquet(p) => format!("parquet.`{p}`"),
+            };
+            return Err(SparkError::Table {
+                table: what,
+                reason: format!("{} reads no columns there (no such table, or no Parquet files at that path)", self.target()),
+            });
+        }
         Ok(())
     }
 
@@ -131,7 +142,12 @@ impl SparkClient {
         };
         let df = self.execute(root(RelType::Catalog(list)), "brushfire-catalog")?;
         let decode = |reason: String| SparkError::Decode { target: self.target(), reason };
-        let names = df.column("name").and_then(|c| c.str().cloned()).map_err(|e| decode(e.to_string()))?;
+        // Spark calls the column `name`; Sail 0.7 calls it `tableName`.
+        let names = df
+            .column("name")
+            .or_else(|_| df.column("tableName"))
+            .and_then(|c| c.str().cloned())
+            .map_err(|e| decode(format!("catalog listing: {e}; columns: {:?}", df.schema())))?;
         // `namespace` is a list of parts; older servers send it as one string.
         let namespace = df.column("namespace").ok();
         let namespace_of = |i: usize| -> Option<String> {
