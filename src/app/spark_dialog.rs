@@ -157,14 +157,16 @@ impl SparkDialog {
     fn form_ui(&mut self, ui: &mut egui::Ui) {
         let busy = self.busy();
         egui::Grid::new("spark_connect_grid").num_columns(2).show(ui, |ui| {
-            ui.label("Server");
-            ui.add_enabled(!busy, egui::TextEdit::singleline(&mut self.url).hint_text("sc://host:15002"));
+            let label = ui.label("Server");
+            ui.add_enabled(!busy, egui::TextEdit::singleline(&mut self.url).hint_text("sc://host:15002"))
+                .labelled_by(label.id);
             ui.end_row();
-            ui.label("Token");
+            let label = ui.label("Token");
             ui.add_enabled(
                 !busy,
                 egui::TextEdit::singleline(&mut self.token).password(true).hint_text("optional"),
-            );
+            )
+            .labelled_by(label.id);
             ui.end_row();
         });
         ui.horizontal(|ui| {
@@ -174,7 +176,9 @@ impl SparkDialog {
         match self.kind {
             SourceKind::CatalogTable => {
                 ui.horizontal(|ui| {
-                    ui.add_enabled(!busy, egui::TextEdit::singleline(&mut self.table).hint_text("db.table"));
+                    let label = ui.label("Table");
+                    ui.add_enabled(!busy, egui::TextEdit::singleline(&mut self.table).hint_text("db.table"))
+                        .labelled_by(label.id);
                     if ui.add_enabled(!busy, egui::Button::new("List tables")).clicked() {
                         self.start_listing();
                     }
@@ -190,11 +194,15 @@ impl SparkDialog {
                 }
             }
             SourceKind::ParquetPath => {
-                ui.add_enabled(
-                    !busy,
-                    egui::TextEdit::singleline(&mut self.parquet_path)
-                        .hint_text("/data/flows (file or hive directory)"),
-                );
+                ui.horizontal(|ui| {
+                    let label = ui.label("Parquet path");
+                    ui.add_enabled(
+                        !busy,
+                        egui::TextEdit::singleline(&mut self.parquet_path)
+                            .hint_text("/data/flows (file or hive directory)"),
+                    )
+                    .labelled_by(label.id);
+                });
             }
         }
         let running = [

@@ -101,15 +101,8 @@ fn check_write_parquet(url: &str, name: &str) {
         .filter(|n| n.starts_with("proto="))
         .collect();
     parts.sort();
-    let mut protos: Vec<String> = want
-        .column("proto")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .map(|p| format!("proto={p}"))
-        .collect();
+    let mut protos: Vec<String> =
+        want.column("proto").unwrap().str().unwrap().iter().flatten().map(|p| format!("proto={p}")).collect();
     protos.sort();
     protos.dedup();
     assert_eq!(parts, protos);
@@ -252,4 +245,60 @@ fn cli_query_on_sail_prints_the_local_top_10() {
     assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
     assert_eq!(String::from_utf8_lossy(&remote.stdout), String::from_utf8_lossy(&local.stdout));
     assert_eq!(String::from_utf8_lossy(&remote.stdout).lines().count(), 11, "header and ten rows");
+}
+
+/// File > Connect to Spark...: type the server and a Parquet path, click Connect; the dialog
+/// connects on a worker thread and hands over an engine that answers over the sample.
+#[test]
+fn gui_connect_to_spark_dialog_yields_an_engine() {
+    use brushfire::app::BrushfireApp;
+    use egui_kittest::kittest::Queryable;
+    let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
+    let (parquet, local) = sample_parquet("sail-gui");
+    let app =
+        BrushfireApp::new(std::sync::Arc::new(brushfire::views::common::PresetPicker::default()), Vec::new());
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1600.0, 1000.0])
+        .build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app);
+    h.step();
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Connect to Spark…").click();
+    h.run_steps(2);
+    h.get_by_label("Server").focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Server").type_text(&url);
+    h.step();
+    h.get_by_label("Parquet path on the server").click();
+    h.run_steps(2);
+    h.get_by_label("Parquet path").focus();
+    h.step();
+    h.get_by_label("Parquet path").type_text(&parquet.display().to_string());
+    h.step();
+    h.get_by_label("Connect").click();
+    let t0 = Instant::now();
+    while h.state().spark_dialog.connected_to.is_none() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no connection: {:?}", h.state().spark_dialog.error);
+        h.step();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    h.step();
+    assert!(h.state().status.starts_with("Connected to spark sc://"), "{}", h.state().status);
+    let engine = h.state_mut().spark_dialog.take_engine().expect("the dialog hands over its engine");
+    let n = engine.query("select count(*) n from logs", "gui-test").unwrap();
+    let n = n.column("n").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0);
+    assert_eq!(n, Some(local.height() as i64));
+}
+
+#[test]
+fn spark_catalog_lists_registered_views() {
+    let Some(url) = server("BRUSHFIRE_TEST_SPARK") else { return };
+    let client = SparkClient::connect(&ConnectUrl::parse(&url).unwrap()).unwrap();
+    let (parquet, _) = sample_parquet("spark-catalog");
+    client
+        .create_view("brushfire_picker_probe", &TableSource::Parquet(parquet.display().to_string()))
+        .unwrap();
+    let tables = client.list_tables().expect("catalog");
+    assert!(tables.iter().any(|t| t.ends_with("brushfire_picker_probe")), "{tables:?}");
 }

@@ -107,7 +107,10 @@ impl SparkClient {
             };
             return Err(SparkError::Table {
                 table: what,
-                reason: format!("{} reads no columns there (no such table, or no Parquet files at that path)", self.target()),
+                reason: format!(
+                    "{} reads no columns there (no such table, or no Parquet files at that path)",
+                    self.target()
+                ),
             });
         }
         Ok(())
