@@ -12,6 +12,9 @@ pub enum SourceKind {
     ParquetPath,
 }
 
+/// A connected engine and the number of columns its `logs` has.
+type Connected = (Box<dyn SqlEngine>, usize);
+
 /// The dialog's state; `open` shows it.
 pub struct SparkDialog {
     pub open: bool,
@@ -25,7 +28,7 @@ pub struct SparkDialog {
     /// What the last successful connection reached, for the dialog and the status line.
     pub connected_to: Option<String>,
     list_job: Option<(Job<Vec<String>>, Instant)>,
-    connect_job: Option<(Job<(Box<dyn SqlEngine>, usize)>, Instant)>,
+    connect_job: Option<(Job<Connected>, Instant)>,
     engine: Option<Box<dyn SqlEngine>>,
 }
 
