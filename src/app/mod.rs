@@ -9,6 +9,7 @@ pub mod lesson;
 pub mod loader;
 mod open_as;
 pub mod panels;
+pub mod spark_dialog;
 pub mod workspace_io;
 
 use crate::data::Table;
@@ -148,6 +149,8 @@ pub struct BrushfireApp {
     sent_seq: u64,
     /// The workshop lesson, when one is open.
     pub lesson: Option<lesson::LessonState>,
+    /// File > Connect to Spark...: the dialog and the engine it connected (issue #12).
+    pub spark_dialog: spark_dialog::SparkDialog,
 }
 
 impl BrushfireApp {
@@ -183,6 +186,7 @@ impl BrushfireApp {
             want_all_rows: false,
             sent_seq: 0,
             lesson: None,
+            spark_dialog: Default::default(),
         };
         app.table.reset();
         // A workspace among the files opens as a workspace (its sources come from it).
@@ -375,6 +379,7 @@ impl BrushfireApp {
         self.handle_input(&ctx);
         panels::root_ui(self, ui);
         bookmarks::bookmark_dialog_ui(self, &ctx);
+        spark_dialog::spark_dialog_ui(self, &ctx);
         // Pointer left every view: no highlight.
         if !ctx.is_pointer_over_egui() {
             self.hover = None;

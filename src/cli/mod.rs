@@ -24,6 +24,7 @@ mod bench_native;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
 mod lesson_cmd;
+pub mod spark_args;
 
 #[derive(Parser, Debug)]
 #[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
@@ -162,7 +163,7 @@ pub enum Command {
     /// Run SQL against the files (table `logs`); CSV to stdout by default.
     #[command(mut_arg("input_format", input_format_long_only))]
     Query {
-        #[arg(required = true)]
+        #[arg(required_unless_present = "spark")]
         files: Vec<PathBuf>,
         #[arg(long)]
         sql: String,
@@ -174,6 +175,8 @@ pub enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         load: LoadArgs,
+        #[command(flatten)]
+        spark: spark_args::SparkArgs,
     },
     /// Workshop lessons: validate them (--check) or print them as Markdown handouts (--print).
     Lesson {
@@ -479,13 +482,18 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
             }
         }
-        Command::Query { files, sql, format, out, load: la } => {
+        Command::Query { files, sql, format, out, load: la, spark } => {
             let fmt = ExportFormat::from_name(&format)
                 .with_context(|| format!("--format {format:?}: expected csv, json or parquet"))?;
-            let t = load(&files, &la)?;
-            let mut df = data::sql::run_sql(&t, None, &sql)?;
+            let (mut df, sources) = match spark_args::spark_engine_from_args(&spark)? {
+                Some(engine) => (engine.query(&sql, "cli-query")?, Vec::new()),
+                None => {
+                    let t = load(&files, &la)?;
+                    (data::sql::run_sql(&t, None, &sql)?, t.files)
+                }
+            };
             match out {
-                Some(p) => data::export::export_atomic(&mut df, fmt, &p, &t.files)?,
+                Some(p) => data::export::export_atomic(&mut df, fmt, &p, &sources)?,
                 None => {
                     if fmt == ExportFormat::Parquet {
                         bail!("--format parquet needs --out PATH");

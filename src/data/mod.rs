@@ -13,6 +13,7 @@ pub mod generate_botnet;
 pub mod load;
 pub mod net;
 pub mod record;
+pub mod spark;
 pub mod sql;
 pub mod table;
 pub mod text_escape;

@@ -12,4 +12,5 @@ mod linking;
 mod native;
 mod proptests;
 mod real_data;
+mod spark;
 mod util;

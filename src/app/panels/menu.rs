@@ -13,6 +13,10 @@ pub fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 }
             }
             crate::app::open_as::open_as_menu_ui(app, ui);
+            if ui.button("Connect to Spark…").clicked() {
+                ui.close();
+                app.spark_dialog.open = true;
+            }
             ui.separator();
             if ui.button("Open workspace…").clicked() {
                 ui.close();

@@ -8,6 +8,8 @@
 use polars::prelude::{DataFrame, Schema};
 use std::path::Path;
 
+pub mod spark;
+
 /// The few places where the SQL the planner writes differs between engines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
