@@ -270,7 +270,15 @@ impl Planner {
                 let prev = hist(&plan.keys[2]);
                 let has_cmp =
                     e.prev_window_has_rows() && (cur.iter().any(|&x| x != 0) || prev.iter().any(|&x| x != 0));
-                topn_output(field, measure, *offset, *limit, &e.idx.dims[d].labels, [&main, &cur, &prev], has_cmp)
+                topn_output(
+                    field,
+                    measure,
+                    *offset,
+                    *limit,
+                    &e.idx.dims[d].labels,
+                    [&main, &cur, &prev],
+                    has_cmp,
+                )
             }
             Need::Time { measure, split } => {
                 let td = plan.dims[0];

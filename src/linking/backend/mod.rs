@@ -8,6 +8,7 @@
 pub mod parquet;
 pub mod pushdown;
 pub mod sql;
+pub mod testing;
 
 use polars::prelude::{DataFrame, Schema};
 use std::path::Path;

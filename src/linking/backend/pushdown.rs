@@ -86,7 +86,8 @@ impl Grouped {
     fn sql(&self) -> String {
         let n = self.keys.len();
         let key_names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
-        let mut inner: Vec<String> = self.keys.iter().zip(&key_names).map(|(k, a)| format!("{k} AS {a}")).collect();
+        let mut inner: Vec<String> =
+            self.keys.iter().zip(&key_names).map(|(k, a)| format!("{k} AS {a}")).collect();
         inner.push(format!("{} AS w", self.weight));
         inner.push(format!("{} AS m", self.main));
         let mut outer = key_names.clone();
@@ -122,7 +123,8 @@ fn group_rows(df: &DataFrame, n_keys: usize) -> PolarsResult<GroupRows> {
     let h = df.height();
     let keys = (0..h).map(|r| cols.iter().map(|c| c[r].clone()).collect()).collect();
     let v = ints(df, "v")?;
-    let (c, p) = if df.column("c").is_ok() { (ints(df, "c")?, ints(df, "p")?) } else { (vec![0; h], vec![0; h]) };
+    let (c, p) =
+        if df.column("c").is_ok() { (ints(df, "c")?, ints(df, "p")?) } else { (vec![0; h], vec![0; h]) };
     Ok(GroupRows { keys, v, c, p })
 }
 
@@ -181,13 +183,19 @@ impl LakeSession {
     }
 
     /// Fetches what the needs of `req` depend on beyond their own query (once per table).
-    fn prepare(&mut self, sel: &Selection, needs: &BTreeMap<ViewId, Need>, tag: &str) -> Result<(), BackendError> {
+    fn prepare(
+        &mut self,
+        sel: &Selection,
+        needs: &BTreeMap<ViewId, Need>,
+        tag: &str,
+    ) -> Result<(), BackendError> {
         let d = self.engine.dialect();
         for f in sql::prefix_fields(sel) {
             if self.distinct.contains_key(&f) || self.schema.get(&f).is_none() {
                 continue;
             }
-            let df = self.engine.query(&format!("SELECT DISTINCT {} AS k0 FROM logs", sql::ident(d, &f)), tag)?;
+            let df =
+                self.engine.query(&format!("SELECT DISTINCT {} AS k0 FROM logs", sql::ident(d, &f)), tag)?;
             self.distinct.insert(f, labels_of(df.column("k0")?)?);
         }
         for need in needs.values() {
@@ -195,7 +203,8 @@ impl LakeSession {
                 if self.split_counts.contains_key(field) || self.schema.get(field).is_none() {
                     continue;
                 }
-                let timed = if self.has_time() { format!("{} IS NOT NULL", sql::time_us(d)) } else { "FALSE".into() };
+                let timed =
+                    if self.has_time() { format!("{} IS NOT NULL", sql::time_us(d)) } else { "FALSE".into() };
                 let q = format!(
                     "SELECT {} AS k0, COUNT(*) AS n, SUM(CASE WHEN {timed} THEN 1 ELSE 0 END) AS nt FROM logs GROUP BY {}",
                     sql::ident(d, field),
@@ -210,7 +219,10 @@ impl LakeSession {
         }
         if let Some((_, prev)) = cmp_windows(sel, self.stats.time_bounds_us) {
             if !self.window_rows.contains_key(&prev) && self.has_time() {
-                let q = format!("SELECT COUNT(*) AS n FROM logs WHERE {}", self.conditions().time_window(prev.0, prev.1));
+                let q = format!(
+                    "SELECT COUNT(*) AS n FROM logs WHERE {}",
+                    self.conditions().time_window(prev.0, prev.1)
+                );
                 let df = self.engine.query(&q, tag)?;
                 let n = ints(&df, "n")?.first().copied().unwrap_or(0);
                 self.window_rows.insert(prev, n > 0);
@@ -304,7 +316,13 @@ impl LakeSession {
     }
 
     /// Answers one need (the records page takes a count and a page query).
-    pub fn answer(&self, sel: &Selection, view: ViewId, need: &Need, tag: &str) -> Result<Output, BackendError> {
+    pub fn answer(
+        &self,
+        sel: &Selection,
+        view: ViewId,
+        need: &Need,
+        tag: &str,
+    ) -> Result<Output, BackendError> {
         self.check_fields(need)?;
         if let Need::Table { offset, limit, sort } = need {
             return self.records(sel, view, *offset, *limit, sort.as_ref(), tag);
@@ -316,8 +334,7 @@ impl LakeSession {
         let rows = group_rows(&df, g.keys.len())?;
         let prev_has_rows = cmp_windows(sel, self.stats.time_bounds_us)
             .is_some_and(|(_, p)| self.window_rows.get(&p).copied().unwrap_or(false));
-        let has_cmp =
-            prev_has_rows && (rows.c.iter().any(|&x| x != 0) || rows.p.iter().any(|&x| x != 0));
+        let has_cmp = prev_has_rows && (rows.c.iter().any(|&x| x != 0) || rows.p.iter().any(|&x| x != 0));
         Ok(match need {
             Need::TopN { field, offset, limit, measure } => {
                 // Two raw values with one label (rare: "(null)" text and a null) are one entry.
@@ -373,7 +390,10 @@ impl LakeSession {
                 for (i, k) in rows.keys.iter().enumerate() {
                     *by.entry(k.clone()).or_default() += rows.v[i];
                 }
-                Output::Tuples { fields: fields.clone(), tuples: by.into_iter().filter(|(_, v)| *v != 0).collect() }
+                Output::Tuples {
+                    fields: fields.clone(),
+                    tuples: by.into_iter().filter(|(_, v)| *v != 0).collect(),
+                }
             }
             Need::Table { .. } => unreachable!("answered above"),
         })
@@ -432,11 +452,9 @@ impl LakeSession {
         let n = self.engine.query(&format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
         let passing = ints(&n, "n")?.first().copied().unwrap_or(0);
         let order = match sort {
-            Some((c, desc)) => format!(
-                "{} {} NULLS LAST",
-                sql::ident(d, c),
-                if *desc { "DESC" } else { "ASC" }
-            ),
+            Some((c, desc)) => {
+                format!("{} {} NULLS LAST", sql::ident(d, c), if *desc { "DESC" } else { "ASC" })
+            }
             None if self.has_time() => format!("{} ASC NULLS FIRST", sql::ident(d, "time")),
             None => "1".into(),
         };

@@ -139,11 +139,15 @@ impl Conditions<'_> {
                         if conj.is_empty() {
                             "TRUE".to_string()
                         } else {
-                            format!("({})", conj.iter().map(|p| self.pred(p)).collect::<Vec<_>>().join(" AND "))
+                            format!(
+                                "({})",
+                                conj.iter().map(|p| self.pred(p)).collect::<Vec<_>>().join(" AND ")
+                            )
                         }
                     })
                     .collect();
-                let hit = if alts.is_empty() { "FALSE".to_string() } else { format!("({})", alts.join(" OR ")) };
+                let hit =
+                    if alts.is_empty() { "FALSE".to_string() } else { format!("({})", alts.join(" OR ")) };
                 if *negate {
                     format!("(NOT {hit})")
                 } else {
@@ -167,7 +171,9 @@ impl Conditions<'_> {
     /// The filter of a comparison window: every clause but the view's own and the time brush,
     /// which the window replaces.
     pub fn others_but_time(&self, sel: &Selection, view: ViewId) -> String {
-        and_all(sel.others(view).filter(|(_, c)| !matches!(c, Clause::Time { .. })).map(|(_, c)| self.clause(c)))
+        and_all(
+            sel.others(view).filter(|(_, c)| !matches!(c, Clause::Time { .. })).map(|(_, c)| self.clause(c)),
+        )
     }
 }
 
