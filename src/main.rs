@@ -13,7 +13,7 @@ fn main() {
         }
         None => match cli.format.as_deref().filter(|f| brushfire::data::formats::format_info(f).is_none()) {
             Some(f) => Err(anyhow::anyhow!("unknown format {f:?}; `brushfire formats` lists them")),
-            None => brushfire::app::run_gui(cli.files, cli.properties, cli.format),
+            None => brushfire::app::run_gui(cli.files, cli.properties, cli.format, cli.parquet),
         },
     };
     if let Err(e) = result {

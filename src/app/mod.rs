@@ -4,6 +4,7 @@
 pub mod bookmarks;
 pub mod desk;
 pub mod jobs;
+pub mod lake;
 pub mod loader;
 mod open_as;
 pub mod panels;
@@ -142,6 +143,8 @@ pub struct BrushfireApp {
     pub all_rows: Option<Arc<Vec<u32>>>,
     want_all_rows: bool,
     sent_seq: u64,
+    /// The lake the views read instead of a table in memory, if one is open.
+    pub lake: lake::LakeState,
 }
 
 impl BrushfireApp {
@@ -176,6 +179,7 @@ impl BrushfireApp {
             all_rows: None,
             want_all_rows: false,
             sent_seq: 0,
+            lake: Default::default(),
         };
         app.table.reset();
         // A workspace among the files opens as a workspace (its sources come from it).
@@ -198,6 +202,7 @@ impl BrushfireApp {
     /// Replaces the table (after loading or cleaning) and resets linked state.
     pub fn set_table(&mut self, table: Table, keep_view_config: bool) {
         let loaded = Loaded::new(table);
+        self.lake.engine = None;
         if !keep_view_config {
             // The first four lists get the data's natural fields; a list added later keeps its
             // field when the new table has it.
@@ -300,8 +305,16 @@ impl BrushfireApp {
                         index_ms
                     );
                     self.last_request = None;
+                    self.lake.rows = rows;
+                }
+                Event::Partial { seq, view, output } => {
+                    self.outputs.insert(view, output);
+                    self.lake.view_seq.insert(view, seq);
                 }
                 Event::Answer(a) => {
+                    for v in a.outputs.keys() {
+                        self.lake.view_seq.insert(*v, a.seq);
+                    }
                     self.last_compute_ms = a.compute_ms;
                     self.last_strategy = a.strategy;
                     if a.all_rows.is_some() {
@@ -330,6 +343,9 @@ impl BrushfireApp {
             if self.coord.shown_seq < self.sent_seq {
                 ctx.request_repaint_after(std::time::Duration::from_millis(8));
             }
+        }
+        if self.pump_lake() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
         // Background jobs of panels (export, SQL, cleaning).
         self.autosave_last_session();
@@ -364,6 +380,7 @@ impl BrushfireApp {
         self.handle_input(&ctx);
         panels::root_ui(self, ui);
         bookmarks::bookmark_dialog_ui(self, &ctx);
+        lake::open_lake_dialog_ui(self, &ctx);
         // Pointer left every view: no highlight.
         if !ctx.is_pointer_over_egui() {
             self.hover = None;
@@ -430,9 +447,10 @@ pub fn run_gui(
     files: Vec<PathBuf>,
     properties: Option<PathBuf>,
     format: Option<String>,
+    lake: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let opened_workspace = files.iter().any(|f| is_workspace_file(f));
-    let files = if files.is_empty() {
+    let files = if files.is_empty() && lake.is_none() {
         match bundled_sample() {
             Some(s) => vec![s],
             None => Vec::new(),
@@ -456,6 +474,9 @@ pub fn run_gui(
             app.panels.graph_properties = properties;
             if !opened_workspace {
                 app.find_last_session();
+            }
+            if let Some(dir) = lake {
+                app.open_lake(dir);
             }
             match files.iter().find(|f| is_workspace_file(f)) {
                 Some(ws) => app.open_workspace(ws),

@@ -37,6 +37,10 @@ pub struct Cli {
     /// Read the files as this format instead of detecting it (`brushfire formats` lists them).
     #[arg(long, value_name = "NAME")]
     pub format: Option<String>,
+    /// Open a lake instead of files: a Parquet file or a hive-partitioned directory, queried
+    /// where it lies (never loaded whole).
+    #[arg(long, value_name = "DIR")]
+    pub parquet: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

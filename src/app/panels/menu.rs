@@ -13,6 +13,7 @@ pub fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 }
             }
             crate::app::open_as::open_as_menu_ui(app, ui);
+            crate::app::lake::open_lake_menu_ui(app, ui);
             ui.separator();
             if ui.button("Open workspace…").clicked() {
                 ui.close();

@@ -468,38 +468,78 @@ impl LakeSession {
     /// Answers every need of a request; the queries run side by side. Each carries `tag`, so a
     /// newer request can cancel them all.
     pub fn run(&mut self, req: &Request, tag: &str) -> Answer {
+        self.run_with(req, tag, &|_, _| {}).unwrap_or_else(|| Answer {
+            seq: req.seq,
+            outputs: req.needs.keys().map(|v| (*v, Output::Error("cancelled".into()))).collect(),
+            total_rows: self.stats.rows.max(0) as usize,
+            compute_ms: 0.0,
+            strategy: "pushdown",
+            all_rows: None,
+        })
+    }
+
+    /// [`Self::run`], calling `on_view` as each view's output arrives; `None` when cancelled.
+    pub fn run_with(
+        &mut self,
+        req: &Request,
+        tag: &str,
+        on_view: &(dyn Fn(ViewId, &Output) + Sync),
+    ) -> Option<Answer> {
         let t0 = Instant::now();
         let mut outputs = BTreeMap::new();
-        if let Err(e) = self.prepare(&req.selection, &req.needs, tag) {
-            for v in req.needs.keys() {
-                outputs.insert(*v, Output::Error(e.to_string()));
-            }
-        } else {
-            let this = &*self;
-            std::thread::scope(|s| {
-                let handles: Vec<_> = req
-                    .needs
-                    .iter()
-                    .map(|(v, need)| (*v, s.spawn(move || this.answer(&req.selection, *v, need, tag))))
-                    .collect();
-                for (v, h) in handles {
-                    let out = match h.join() {
-                        Ok(Ok(o)) => o,
-                        Ok(Err(e)) => Output::Error(e.to_string()),
-                        Err(_) => Output::Error("the query thread panicked".into()),
-                    };
-                    outputs.insert(v, out);
+        let mut cancelled = false;
+        match self.prepare(&req.selection, &req.needs, tag) {
+            Err(BackendError::Cancelled) => return None,
+            Err(e) => {
+                for v in req.needs.keys() {
+                    outputs.insert(*v, Output::Error(e.to_string()));
                 }
-            });
+            }
+            Ok(()) => {
+                let this = &*self;
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = req
+                        .needs
+                        .iter()
+                        .map(|(v, need)| {
+                            (
+                                *v,
+                                s.spawn(move || {
+                                    let r = this.answer(&req.selection, *v, need, tag);
+                                    if let Ok(o) = &r {
+                                        on_view(*v, o);
+                                    }
+                                    r
+                                }),
+                            )
+                        })
+                        .collect();
+                    for (v, h) in handles {
+                        let out = match h.join() {
+                            Ok(Ok(o)) => o,
+                            Ok(Err(BackendError::Cancelled)) => {
+                                cancelled = true;
+                                continue;
+                            }
+                            Ok(Err(e)) => Output::Error(e.to_string()),
+                            Err(_) => Output::Error("the query thread panicked".into()),
+                        };
+                        outputs.insert(v, out);
+                    }
+                });
+            }
         }
-        Answer {
+        if cancelled {
+            return None;
+        }
+        Some(Answer {
             seq: req.seq,
             outputs,
             total_rows: self.stats.rows.max(0) as usize,
             compute_ms: t0.elapsed().as_secs_f64() * 1000.0,
             strategy: "pushdown",
             all_rows: None,
-        }
+        })
     }
 }
 
