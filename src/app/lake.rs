@@ -117,12 +117,15 @@ pub fn open_lake_dialog_ui(app: &mut BrushfireApp, ctx: &egui::Context) {
             "A Parquet file, or a directory of Parquet files (hive partitions such as day=2013-04-01/):",
         );
         ui.horizontal(|ui| {
-            let r = ui.add(
-                egui::TextEdit::singleline(&mut app.lake.path_text)
-                    .hint_text("/data/flows")
-                    .desired_width(360.0)
-                    .id_salt("lake_path"),
-            );
+            let l = ui.label("lake path");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut app.lake.path_text)
+                        .hint_text("/data/flows")
+                        .desired_width(360.0)
+                        .id_salt("lake_path"),
+                )
+                .labelled_by(l.id);
             if ui.button("Browse…").clicked() {
                 if let Some(p) = app.picker.open_files().and_then(|f| f.into_iter().next()) {
                     app.lake.path_text = p.display().to_string();

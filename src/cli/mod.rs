@@ -22,6 +22,7 @@ pub mod bench;
 mod bench_native;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
+pub mod lake_cmd;
 
 #[derive(Parser, Debug)]
 #[command(name = "brushfire", version, about = "Visual analytics workbench for security logs")]
@@ -88,7 +89,7 @@ fn parse_tz(s: &str) -> Option<i32> {
 pub enum Command {
     /// Print what a file holds: format, rows, columns, time range, rejected lines.
     Inspect {
-        #[arg(required = true)]
+        #[arg(required_unless_present = "parquet")]
         files: Vec<PathBuf>,
         /// One JSON object instead of text.
         #[arg(long)]
@@ -98,6 +99,8 @@ pub enum Command {
         all_rejected: bool,
         #[command(flatten)]
         load: LoadArgs,
+        #[command(flatten)]
+        lake: lake_cmd::LakeArgs,
     },
     /// Write deterministic VAST-layout netflow with planted ground truth.
     Generate {
@@ -149,7 +152,7 @@ pub enum Command {
     /// Run SQL against the files (table `logs`); CSV to stdout by default.
     #[command(mut_arg("input_format", input_format_long_only))]
     Query {
-        #[arg(required = true)]
+        #[arg(required_unless_present = "parquet")]
         files: Vec<PathBuf>,
         #[arg(long)]
         sql: String,
@@ -159,6 +162,17 @@ pub enum Command {
         /// Write here (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+        #[command(flatten)]
+        lake: lake_cmd::LakeArgs,
+    },
+    /// Write logs (default: the bundled sample) as a new Parquet dataset, hive-partitioned by day,
+    /// for `--parquet DIR`.
+    ExportParquet {
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out_dir: PathBuf,
         #[command(flatten)]
         load: LoadArgs,
     },
@@ -222,6 +236,7 @@ impl Command {
             Command::Query { .. } => "query",
             Command::Report { .. } => "report",
             Command::Formats => "formats",
+            Command::ExportParquet { .. } => "export-parquet",
         }
     }
 }
@@ -291,7 +306,12 @@ pub fn run(cmd: Command) -> Result<()> {
                 outln!("{:<18} e.g. {}", "", f.example);
             }
         }
-        Command::Inspect { files, json, all_rejected, load: la } => {
+        Command::ExportParquet { files, out_dir, load: la } => lake_cmd::export_parquet(&files, &la, &out_dir)?,
+        Command::Inspect { lake, json, .. } if lake.is_set() => {
+            let engine = lake_cmd::engine_from_args(&lake)?.context("no lake given")?;
+            lake_cmd::inspect(engine, json)?;
+        }
+        Command::Inspect { files, json, all_rejected, load: la, .. } => {
             let t = load(&files, &la)?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?);
@@ -314,9 +334,12 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
             }
         }
-        Command::Query { files, sql, format, out, load: la } => {
+        Command::Query { files, sql, format, out, load: la, lake } => {
             let fmt = ExportFormat::from_name(&format)
                 .with_context(|| format!("--format {format:?}: expected csv, json or parquet"))?;
+            if let Some(engine) = lake_cmd::engine_from_args(&lake)? {
+                return lake_cmd::query(engine.as_ref(), &sql, fmt, out.as_deref());
+            }
             let t = load(&files, &la)?;
             let mut df = data::sql::run_sql(&t, None, &sql)?;
             match out {

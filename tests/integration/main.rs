@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod desk;
 mod gui;
+mod lake;
 mod linking;
 mod native;
 mod proptests;

@@ -1,0 +1,143 @@
+//! The lake (issue #12): the bundled sample written as a hive-partitioned Parquet dataset by the
+//! real binary, then read where it lies by the CLI twins, the pushdown planner and the GUI, each
+//! compared with the in-memory answer on the same records.
+use crate::util::{brushfire, sample};
+use brushfire::app::{BrushfireApp, VIEW_TABLE, VIEW_TIME, VIEW_TOPN};
+use brushfire::linking::backend::parquet::ParquetEngine;
+use brushfire::linking::backend::testing::{assert_backend_matches_memory, Scenario};
+use brushfire::linking::needs::Output;
+use brushfire::views::common::PresetPicker;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The sample as a lake, written by `brushfire export-parquet`.
+fn sample_lake() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("flows");
+    let out = brushfire(&["export-parquet", &sample().display().to_string(), "--out-dir", &lake.display().to_string()]);
+    assert!(out.status.success(), "export-parquet: {}", String::from_utf8_lossy(&out.stderr));
+    let days: Vec<_> = std::fs::read_dir(&lake).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(days.len(), 14, "one partition per day of the two-week sample: {days:?}");
+    assert!(lake.join("day=2013-04-01").join("part-0.parquet").is_file());
+    (dir, lake)
+}
+
+#[test]
+fn query_on_a_lake_prints_the_same_top_10_as_the_local_query() {
+    let (_d, lake) = sample_lake();
+    let sql = "select dst_port, count(*) c from logs group by dst_port order by c desc, dst_port limit 10";
+    let remote = brushfire(&["query", "--parquet", &lake.display().to_string(), "--sql", sql]);
+    assert!(remote.status.success(), "{}", String::from_utf8_lossy(&remote.stderr));
+    let local = brushfire(&["query", &sample().display().to_string(), "--sql", sql]);
+    assert!(local.status.success());
+    let text = String::from_utf8(remote.stdout).unwrap();
+    assert_eq!(text.lines().count(), 11, "{text}");
+    assert!(text.starts_with("dst_port,c\n443,"), "{text}");
+    assert_eq!(text, String::from_utf8(local.stdout).unwrap());
+    // inspect: the lake's rows and time range are the sample's.
+    let i = crate::util::inspect(&[], &["--parquet", &lake.display().to_string()]);
+    let l = crate::util::inspect(&[&sample()], &[]);
+    assert_eq!(i["rows"], l["rows"]);
+    assert_eq!(i["time_min"], l["time_min"]);
+    assert_eq!(i["time_max"], l["time_max"]);
+    // graph: AfterGlow from the lake's tuple counts gives the local graph.
+    let g = |extra: &[&str]| {
+        let mut a = vec!["graph", "--fields", "src_ip,dst_port", "-t", "--format", "gdf"];
+        a.extend_from_slice(extra);
+        let o = brushfire(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut lines: Vec<String> = String::from_utf8(o.stdout).unwrap().lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let s = sample().display().to_string();
+    let lake_s = lake.display().to_string();
+    let (gl, gm) = (g(&["--parquet", &lake_s]), g(&[&s]));
+    assert!(gl.len() > 100, "{} lines", gl.len());
+    assert_eq!(gl, gm);
+}
+
+#[test]
+fn the_sample_as_a_lake_answers_every_view_as_the_in_memory_engine() {
+    let (_d, lake) = sample_lake();
+    let t = brushfire::data::load_paths(&[sample()], &Default::default(), &Default::default()).unwrap();
+    let engine = Arc::new(ParquetEngine::open(&lake).unwrap());
+    let sc = Scenario {
+        top_fields: &["src_ip", "dst_port", "proto"],
+        ip_field: "dst_ip",
+        measure: "bytes",
+        steps: 14,
+        seed: 2013,
+    };
+    let n = assert_backend_matches_memory(engine, &t.df, &sc);
+    assert!(n >= 14 * 8, "compared {n}");
+}
+
+fn harness(app: BrushfireApp) -> Harness<'static, BrushfireApp> {
+    Harness::builder().with_size([1600.0, 1000.0]).build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app)
+}
+
+fn settle(h: &mut Harness<'static, BrushfireApp>) {
+    let t0 = Instant::now();
+    loop {
+        h.step();
+        let s = h.state();
+        if s.loaded.is_some() && s.is_current() && s.panels_idle() && s.lake.opening.is_none() {
+            h.step();
+            h.step();
+            if h.state().is_current() {
+                return;
+            }
+        }
+        assert!(t0.elapsed() < Duration::from_secs(300), "app did not settle: {}", h.state().status);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What the linked views show, comparable between the memory and the lake app.
+fn shown(app: &BrushfireApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in VIEW_TOPN.iter().chain([&VIEW_TIME]) {
+        out.push(format!("{v}: {:?}", app.outputs.get(v)));
+    }
+    out.push(match app.outputs.get(&VIEW_TABLE) {
+        Some(Output::Table { passing, .. } | Output::Records { passing, .. }) => format!("records {passing}"),
+        other => format!("{other:?}"),
+    });
+    out
+}
+
+#[test]
+fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
+    let (_d, lake) = sample_lake();
+    let mut mem = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), vec![sample()]));
+    settle(&mut mem);
+    // File › Open lake…, typed as a person does.
+    let mut h = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new()));
+    h.step();
+    h.get_by_label("File").click();
+    h.step();
+    h.get_by_label("Open lake…").click();
+    h.step();
+    h.get_by_label("lake path").focus();
+    h.step();
+    h.get_by_label("lake path").type_text(&lake.display().to_string());
+    h.step();
+    h.get_by_label("Open").click();
+    settle(&mut h);
+    assert!(h.state().is_lake(), "{:?}", h.state().error);
+    assert_eq!(h.state().lake.rows, 270_000);
+    assert_eq!(shown(h.state()), shown(mem.state()));
+    // A click on a top-N row filters every other view, on both.
+    for app in [&mut mem, &mut h] {
+        app.get_by_label("dst_port 443").click();
+        settle(app);
+    }
+    let _ = h.get_by_label_contains("dst_port = 443");
+    let s = shown(h.state());
+    assert!(s.last().is_some_and(|r| r == "records 91407"), "{s:?}");
+    assert_eq!(s, shown(mem.state()));
+}
