@@ -108,7 +108,9 @@ pub fn graph_rows(engine: &dyn SqlEngine, fields: &[String]) -> Result<Vec<(u32,
     );
     let df = engine.query(&sql, "cli-graph")?;
     let cols: Vec<StringChunked> = (0..fields.len())
-        .map(|i| -> Result<StringChunked> { Ok(df.column(&format!("k{i}"))?.cast(&DataType::String)?.str()?.clone()) })
+        .map(|i| -> Result<StringChunked> {
+            Ok(df.column(&format!("k{i}"))?.cast(&DataType::String)?.str()?.clone())
+        })
         .collect::<Result<_>>()?;
     let n = df.column("n")?.cast(&DataType::Int64)?;
     let n = n.i64()?;

@@ -119,17 +119,23 @@ pub enum Command {
     },
     /// Apply a cleaning recipe (or a built-in preset) and write the result (.csv, .parquet, .ndjson).
     Clean {
-        #[arg(required = true)]
+        #[arg(required_unless_present = "parquet")]
         files: Vec<PathBuf>,
         #[arg(long, conflicts_with = "preset")]
         recipe: Option<PathBuf>,
         /// Built-in recipe: marty-vast2013.
         #[arg(long)]
         preset: Option<String>,
-        #[arg(long)]
-        out: PathBuf,
+        /// The cleaned file (.csv, .parquet, .ndjson), for files.
+        #[arg(long, required_unless_present = "out_dir")]
+        out: Option<PathBuf>,
+        /// For a lake: the new dataset, hive-partitioned by day, written where the data lives.
+        #[arg(long, conflicts_with = "out")]
+        out_dir: Option<PathBuf>,
         #[command(flatten)]
         load: LoadArgs,
+        #[command(flatten)]
+        lake: lake_cmd::LakeArgs,
     },
     /// Build an AfterGlow link graph and write DOT, GDF, GraphML or GraphSON.
     Graph(graph_cmd::GraphArgs),
@@ -273,10 +279,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let d = crate::report::report_from_workspace(&workspace, &out).map_err(anyhow::Error::msg)?;
             eprintln!("{} bookmark(s) -> {}", d.bookmarks.len(), out.display());
         }
-        Command::Clean { files, recipe, preset, out, load: la } => {
-            let fmt = ExportFormat::from_path(&out).with_context(|| {
-                format!("{}: the output extension must be .csv, .parquet or .ndjson", out.display())
-            })?;
+        Command::Clean { files, recipe, preset, out, out_dir, load: la, lake } => {
             let r = match (recipe, preset) {
                 (Some(p), _) => {
                     let text = std::fs::read_to_string(&p)
@@ -289,6 +292,16 @@ pub fn run(cmd: Command) -> Result<()> {
                 })?,
                 (None, None) => bail!("give --recipe FILE or --preset NAME"),
             };
+            if let Some(engine) = lake_cmd::engine_from_args(&lake)? {
+                let dir = out_dir.context("a lake is cleaned into a new dataset: give --out-dir PATH")?;
+                let n = crate::linking::backend::clean_sql::clean_lake(engine.as_ref(), &r, &dir)?;
+                eprintln!("wrote {n} cleaned records to {} (hive-partitioned by day)", dir.display());
+                return Ok(());
+            }
+            let out = out.context("files are cleaned into one file: give --out FILE")?;
+            let fmt = ExportFormat::from_path(&out).with_context(|| {
+                format!("{}: the output extension must be .csv, .parquet or .ndjson", out.display())
+            })?;
             let t = load(&files, &la)?;
             let (mut df, reports) = data::clean::apply::apply_recipe(&t.df, &r)?;
             for rep in &reports {
@@ -306,7 +319,9 @@ pub fn run(cmd: Command) -> Result<()> {
                 outln!("{:<18} e.g. {}", "", f.example);
             }
         }
-        Command::ExportParquet { files, out_dir, load: la } => lake_cmd::export_parquet(&files, &la, &out_dir)?,
+        Command::ExportParquet { files, out_dir, load: la } => {
+            lake_cmd::export_parquet(&files, &la, &out_dir)?
+        }
         Command::Inspect { lake, json, .. } if lake.is_set() => {
             let engine = lake_cmd::engine_from_args(&lake)?.context("no lake given")?;
             lake_cmd::inspect(engine, json)?;

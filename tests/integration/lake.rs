@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 fn sample_lake() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("flows");
-    let out = brushfire(&["export-parquet", &sample().display().to_string(), "--out-dir", &lake.display().to_string()]);
+    let out = brushfire(&[
+        "export-parquet",
+        &sample().display().to_string(),
+        "--out-dir",
+        &lake.display().to_string(),
+    ]);
     assert!(out.status.success(), "export-parquet: {}", String::from_utf8_lossy(&out.stderr));
     let days: Vec<_> = std::fs::read_dir(&lake).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(days.len(), 14, "one partition per day of the two-week sample: {days:?}");
@@ -49,7 +54,8 @@ fn query_on_a_lake_prints_the_same_top_10_as_the_local_query() {
         a.extend_from_slice(extra);
         let o = brushfire(&a);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let mut lines: Vec<String> = String::from_utf8(o.stdout).unwrap().lines().map(str::to_string).collect();
+        let mut lines: Vec<String> =
+            String::from_utf8(o.stdout).unwrap().lines().map(str::to_string).collect();
         lines.sort();
         lines
     };
@@ -77,7 +83,9 @@ fn the_sample_as_a_lake_answers_every_view_as_the_in_memory_engine() {
 }
 
 fn harness(app: BrushfireApp) -> Harness<'static, BrushfireApp> {
-    Harness::builder().with_size([1600.0, 1000.0]).build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app)
+    Harness::builder()
+        .with_size([1600.0, 1000.0])
+        .build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app)
 }
 
 fn settle(h: &mut Harness<'static, BrushfireApp>) {
@@ -119,9 +127,9 @@ fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
     let mut h = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new()));
     h.step();
     h.get_by_label("File").click();
-    h.step();
+    h.run_steps(3);
     h.get_by_label("Open lake…").click();
-    h.step();
+    h.run_steps(2);
     h.get_by_label("lake path").focus();
     h.step();
     h.get_by_label("lake path").type_text(&lake.display().to_string());
