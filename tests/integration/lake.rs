@@ -149,3 +149,77 @@ fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
     assert!(s.last().is_some_and(|r| r == "records 91407"), "{s:?}");
     assert_eq!(s, shown(mem.state()));
 }
+
+/// Reads a cleaned result as one frame sorted by every column (a lake's row order is its own).
+fn sorted_frame(path: &std::path::Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let lf = if path.is_dir() {
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions { enabled: Some(true), ..HiveOptions::new_enabled() },
+            glob: true,
+            ..Default::default()
+        };
+        LazyFrame::scan_parquet(PlRefPath::from(format!("{}/**/*.parquet", path.display()).as_str()), args)
+            .unwrap()
+            .drop(Selector::ByName { names: ["day".into()].into(), strict: true })
+    } else {
+        LazyFrame::scan_parquet(PlRefPath::from(path.display().to_string().as_str()), Default::default()).unwrap()
+    };
+    let df = lf.collect().unwrap();
+    let names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
+    df.sort(names, SortMultipleOptions::default().with_nulls_last(true)).unwrap()
+}
+
+#[test]
+fn cleaning_a_lake_writes_what_the_local_clean_writes() {
+    let (d, lake) = sample_lake();
+    let recipe = d.path().join("recipe.json");
+    std::fs::write(
+        &recipe,
+        r#"{ "version": 1, "steps": [
+            { "step": "repair_inverted", "service_ports": [20, 21, 25, 53, 80, 123, 389, 443, 3389], "min_dst_port_exclusive": 1024 },
+            { "step": "null_ports_non_tcp_udp" },
+            { "step": "exclude_scanners", "src_ips": ["172.10.9.99", "203.0.113.66"] },
+            { "step": "exclude_values", "field": "dst_port", "values": ["1900"] },
+            { "step": "filter", "sql_where": "duration < 3600" }
+        ] }"#,
+    )
+    .unwrap();
+    let out_dir = d.path().join("flows-clean");
+    let r = brushfire(&[
+        "clean",
+        "--parquet",
+        &lake.display().to_string(),
+        "--recipe",
+        &recipe.display().to_string(),
+        "--out-dir",
+        &out_dir.display().to_string(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(out_dir.join("day=2013-04-14").is_dir(), "partitioned by day beside the source");
+    // Never over the source.
+    let again = brushfire(&[
+        "clean",
+        "--parquet",
+        &lake.display().to_string(),
+        "--preset",
+        "marty-vast2013",
+        "--out-dir",
+        &lake.display().to_string(),
+    ]);
+    assert!(!again.status.success());
+    let local_out = d.path().join("local.parquet");
+    let l = brushfire(&[
+        "clean",
+        &sample().display().to_string(),
+        "--recipe",
+        &recipe.display().to_string(),
+        "--out",
+        &local_out.display().to_string(),
+    ]);
+    assert!(l.status.success(), "{}", String::from_utf8_lossy(&l.stderr));
+    let (a, b) = (sorted_frame(&out_dir), sorted_frame(&local_out));
+    assert!(a.height() > 200_000 && a.height() < 270_000, "{} rows", a.height());
+    assert_eq!(a.schema(), b.schema());
+    assert!(a.equals_missing(&b), "lake clean differs from local clean:\n{a}\n{b}");
+}
