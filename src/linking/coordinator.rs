@@ -57,6 +57,9 @@ pub enum Event {
 }
 
 /// The tag of a request's queries on a lake engine (cancelled when a newer request comes).
+/// The tag of a cube fetch on a lake; any new request cancels it (latest wins).
+pub const CUBE_TAG: &str = "brushfire-cube";
+
 pub fn lake_tag(seq: u64) -> String {
     format!("brushfire-req-{seq}")
 }
@@ -168,6 +171,7 @@ impl Coordinator {
         self.stop.store(true, Ordering::Relaxed);
         // Latest wins on the lake too: queries of older requests still running are cancelled.
         if let Some(engine) = &self.lake {
+            engine.cancel(CUBE_TAG);
             for old in (self.shown_seq + 1).max(seq.saturating_sub(8))..seq {
                 engine.cancel(&lake_tag(old));
             }
@@ -272,6 +276,11 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
                 stop.store(false, Ordering::Relaxed);
                 if let (Some(s), true) = (session.as_mut(), rx.is_empty()) {
                     s.prefetch(view, &stop);
+                }
+                // The lake: fetch the list's cube so clicks in it are answered here (a newer
+                // request cancels the fetch by its tag).
+                if let (Some(l), true) = (lake.as_mut(), rx.is_empty()) {
+                    let _ = l.hover(view, CUBE_TAG);
                 }
             }
             Msg::Update(mut req) => {

@@ -163,7 +163,8 @@ fn sorted_frame(path: &std::path::Path) -> polars::prelude::DataFrame {
             .unwrap()
             .drop(Selector::ByName { names: ["day".into()].into(), strict: true })
     } else {
-        LazyFrame::scan_parquet(PlRefPath::from(path.display().to_string().as_str()), Default::default()).unwrap()
+        LazyFrame::scan_parquet(PlRefPath::from(path.display().to_string().as_str()), Default::default())
+            .unwrap()
     };
     let df = lf.collect().unwrap();
     let names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();

@@ -6,6 +6,7 @@
 //! conditional sums. Labels follow the in-memory index exactly (integers as decimal text, nulls as
 //! "(null)", IP prefixes through `data::net`): prefixes and split series are derived here from
 //! the grouped raw values, which keeps the SQL portable between polars and Spark.
+use super::lake_cube::LakeCube;
 use super::sql::{self, and_all, Conditions, DistinctLabels};
 use super::{BackendError, SqlEngine};
 use crate::linking::coordinator::{Answer, Request};
@@ -36,6 +37,11 @@ pub struct LakeSession {
     split_counts: HashMap<String, SplitCounts>,
     distinct: DistinctLabels,
     window_rows: HashMap<(i64, i64), bool>,
+    /// The cube of the list the pointer is in, and the last request (what a cube is built for).
+    cube: Option<LakeCube>,
+    last: Option<(Selection, BTreeMap<ViewId, Need>)>,
+    /// Views answered from the cube in the last request, and the time that took.
+    pub last_local: (usize, f64),
 }
 
 /// Labels of a result column, exactly as the in-memory index writes them.
@@ -75,15 +81,15 @@ pub fn cmp_windows(sel: &Selection, bounds: Option<(i64, i64)>) -> Option<((i64,
 
 /// One grouped query's parts: group keys (SQL expressions), the weight, and the conditions of the
 /// main histogram and of the two windows.
-struct Grouped {
-    keys: Vec<String>,
-    weight: String,
-    main: String,
-    windows: Option<(String, String)>,
+pub(super) struct Grouped {
+    pub keys: Vec<String>,
+    pub weight: String,
+    pub main: String,
+    pub windows: Option<(String, String)>,
 }
 
 impl Grouped {
-    fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         let n = self.keys.len();
         let key_names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
         let mut inner: Vec<String> =
@@ -138,6 +144,9 @@ impl LakeSession {
             split_counts: HashMap::new(),
             distinct: DistinctLabels::new(),
             window_rows: HashMap::new(),
+            cube: None,
+            last: None,
+            last_local: (0, 0.0),
         };
         s.stats = s.fetch_stats()?;
         Ok(s)
@@ -183,7 +192,7 @@ impl LakeSession {
     }
 
     /// Fetches what the needs of `req` depend on beyond their own query (once per table).
-    fn prepare(
+    pub(super) fn prepare(
         &mut self,
         sel: &Selection,
         needs: &BTreeMap<ViewId, Need>,
@@ -250,7 +259,7 @@ impl LakeSession {
         ))
     }
 
-    fn grouped(&self, sel: &Selection, view: ViewId, need: &Need) -> Option<Grouped> {
+    pub(super) fn grouped(&self, sel: &Selection, view: ViewId, need: &Need) -> Option<Grouped> {
         let d = self.engine.dialect();
         let c = self.conditions();
         let main = c.others(sel, view);
@@ -290,6 +299,40 @@ impl LakeSession {
             }),
             Need::Table { .. } => None,
         }
+    }
+
+    /// Whether the week-earlier window of `sel` holds any record (known after `prepare`).
+    pub(super) fn prev_window_has_rows(&self, sel: &Selection) -> bool {
+        cmp_windows(sel, self.stats.time_bounds_us)
+            .is_some_and(|(_, p)| self.window_rows.get(&p).copied().unwrap_or(false))
+    }
+
+    /// Origin, bucket and bucket count of the base time series.
+    fn time_grid_n(&self) -> (i64, i64, usize) {
+        let (origin, bucket) = self.time_grid();
+        let nb = match self.stats.time_bounds_us {
+            Some((_, hi)) => ((hi - origin) / bucket + 1) as usize,
+            None => 1,
+        };
+        (origin, bucket, nb)
+    }
+
+    /// The pointer entered list `view`: fetch its cube for the last request (one query), unless
+    /// the one held is already for it. Returns whether a cube for `view` is ready.
+    pub fn hover(&mut self, view: ViewId, tag: &str) -> Result<bool, BackendError> {
+        let Some((sel, needs)) = self.last.clone() else { return Ok(false) };
+        if let Some(c) = &self.cube {
+            if c.view == view && !c.answer(&sel, &needs, self.time_grid_n()).is_empty() {
+                return Ok(true);
+            }
+        }
+        self.cube = self.build_cube(view, &sel, &needs, tag)?;
+        Ok(self.cube.is_some())
+    }
+
+    /// The cube held, if any (bench: its size).
+    pub fn cube(&self) -> Option<&LakeCube> {
+        self.cube.as_ref()
     }
 
     /// Origin and bucket of the base time series, as the in-memory planner picks them.
@@ -488,6 +531,18 @@ impl LakeSession {
         let t0 = Instant::now();
         let mut outputs = BTreeMap::new();
         let mut cancelled = false;
+        self.last = Some((req.selection.clone(), req.needs.clone()));
+        // Views the active list's cube covers are sums over it: no query, within a frame.
+        let local = match &self.cube {
+            Some(c) => c.answer(&req.selection, &req.needs, self.time_grid_n()),
+            None => BTreeMap::new(),
+        };
+        self.last_local = (local.len(), t0.elapsed().as_secs_f64() * 1000.0);
+        for (v, o) in local {
+            on_view(v, &o);
+            outputs.insert(v, o);
+        }
+        let local_views: Vec<ViewId> = outputs.keys().copied().collect();
         match self.prepare(&req.selection, &req.needs, tag) {
             Err(BackendError::Cancelled) => return None,
             Err(e) => {
@@ -501,6 +556,7 @@ impl LakeSession {
                     let handles: Vec<_> = req
                         .needs
                         .iter()
+                        .filter(|(v, _)| !local_views.contains(v))
                         .map(|(v, need)| {
                             (
                                 *v,

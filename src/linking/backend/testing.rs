@@ -131,7 +131,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     let mut r = Rng(sc.seed | 1);
     let mut sel = Selection::default();
     let mut compared = 0;
-    let (mut with_cmp, mut filtered) = (0, 0);
+    let (mut with_cmp, mut filtered, mut from_cube) = (0, 0, 0);
     let bounds = lake.stats().time_bounds_us;
     for step in 0..sc.steps {
         let req = Request {
@@ -142,6 +142,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
         };
         let want = mem.run(&req);
         let got = lake.run(&req, &format!("check-{step}"));
+        from_cube += lake.last_local.0;
         for (view, w) in &want.outputs {
             let g = got.outputs.get(view).unwrap_or_else(|| panic!("step {step}: no output for view {view}"));
             assert!(!matches!(g, Output::Error(_)), "step {step}, view {view}: {g:?}");
@@ -179,6 +180,10 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
                         let mut vals = vec![entries[r.below(entries.len() as u64) as usize].label.clone()];
                         if r.below(2) == 0 {
                             vals.push(entries[r.below(entries.len() as u64) as usize].label.clone());
+                        }
+                        // The pointer enters the list first: its cube answers the other views.
+                        if r.below(3) != 0 {
+                            lake.hover(v, "check-cube").unwrap_or_else(|e| panic!("cube of {v}: {e}"));
                         }
                         sel.clauses.insert(v, Clause::values(field, vals, r.below(3) == 0));
                     }
@@ -232,6 +237,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
         }
     }
     // A sequence that never filtered or never compared weeks would prove little.
+    assert!(from_cube > 0, "no view was ever answered from a cube");
     assert!(
         with_cmp > 0 && filtered > compared / 3,
         "weak sequence: {with_cmp} week comparisons, {filtered} filtered of {compared}"
