@@ -78,6 +78,18 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The linked views over a lake: cube fetch, in-cube brushing p50/p95, click round trip,
+    /// bytes transferred, peak memory. DIR is generated (N rows) when it does not exist.
+    Lake {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        #[arg(long, value_name = "DIR")]
+        parquet: PathBuf,
+        #[arg(long, default_value_t = 60)]
+        clicks: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory of this process, in bytes (Linux VmHWM).
@@ -116,7 +128,7 @@ fn gen_file(rows: u64, file: Option<PathBuf>) -> Result<(PathBuf, bool)> {
     Ok((path, temp))
 }
 
-fn percentile(v: &mut [f64], p: f64) -> f64 {
+pub(crate) fn percentile(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
@@ -181,6 +193,9 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         }
         BenchCmd::Volume { kind, lines, file, json } => super::fuzz_cmd::volume(&kind, lines, file, json)?,
         BenchCmd::Native { folder, json } => super::bench_native::run(&folder, json)?,
+        BenchCmd::Lake { rows, parquet, clicks, json } => {
+            super::bench_lake::run(rows, &parquet, clicks, json)?
+        }
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ macro_rules! out {
 }
 
 pub mod bench;
+mod bench_lake;
 mod bench_native;
 pub mod fuzz_cmd;
 pub mod graph_cmd;

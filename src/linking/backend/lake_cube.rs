@@ -11,8 +11,14 @@ use crate::linking::selection::{Clause, Selection, ViewId};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
-/// One covered view's part: per value of the active list, (bin label, main, window, week earlier).
-type Part = BTreeMap<String, Vec<(String, i64, i64, i64)>>;
+/// One covered view's part: its bin labels, and per value of the active list the rows
+/// (bin code, main, window, week earlier). Codes keep a click's sums to dense array adds.
+#[derive(Default)]
+struct Part {
+    labels: Vec<String>,
+    codes: std::collections::HashMap<String, u32>,
+    by_value: BTreeMap<String, Vec<(u32, i64, i64, i64)>>,
+}
 
 pub struct LakeCube {
     pub view: ViewId,
@@ -22,6 +28,8 @@ pub struct LakeCube {
     needs: BTreeMap<ViewId, Need>,
     parts: BTreeMap<ViewId, Part>,
     prev_has_rows: bool,
+    /// The active list's own output: its own clause does not filter it, so a click leaves it as is.
+    own: Option<Output>,
     /// Bytes of the cube's query result.
     pub bytes: usize,
 }
@@ -88,12 +96,16 @@ impl LakeSession {
         let mut parts: BTreeMap<ViewId, Part> = BTreeMap::new();
         for r in 0..df.height() {
             let w = part.get(r).unwrap_or(-1) as ViewId;
-            parts.entry(w).or_default().entry(k0[r].clone()).or_default().push((
-                k1[r].clone(),
-                v[r],
-                c[r],
-                p[r],
-            ));
+            let part = parts.entry(w).or_default();
+            let code = match part.codes.get(&k1[r]) {
+                Some(c) => *c,
+                None => {
+                    part.labels.push(k1[r].clone());
+                    part.codes.insert(k1[r].clone(), (part.labels.len() - 1) as u32);
+                    (part.labels.len() - 1) as u32
+                }
+            };
+            part.by_value.entry(k0[r].clone()).or_default().push((code, v[r], c[r], p[r]));
         }
         let prev_has_rows = self.prev_window_has_rows(sel);
         Ok(Some(LakeCube {
@@ -103,6 +115,7 @@ impl LakeSession {
             needs: needs.clone(),
             parts,
             prev_has_rows,
+            own: self.last_output(view).cloned(),
             bytes: df.estimated_size(),
         }))
     }
@@ -143,39 +156,39 @@ impl LakeCube {
         let Some(pass) = self.passing(sel, needs) else { return out };
         // A time brush held by the active list itself would move the windows: not the case for a list.
         debug_assert!(!matches!(sel.clauses.get(&self.view), Some(Clause::Time { .. })));
+        if let Some(o) = &self.own {
+            out.insert(self.view, o.clone());
+        }
         for (w, part) in &self.parts {
             let (Some(need), Some(built)) = (needs.get(w), self.needs.get(w)) else { continue };
             if need != built {
                 continue;
             }
-            let mut by: BTreeMap<&str, [i64; 3]> = BTreeMap::new();
-            for (vk, rows) in part {
+            let n = part.labels.len();
+            let (mut m, mut c, mut p) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
+            for (vk, rows) in &part.by_value {
                 if !pass(vk) {
                     continue;
                 }
-                for (k, v, c, p) in rows {
-                    let e = by.entry(k.as_str()).or_default();
-                    e[0] += v;
-                    e[1] += c;
-                    e[2] += p;
+                for &(k, v, cv, pv) in rows {
+                    m[k as usize] += v;
+                    c[k as usize] += cv;
+                    p[k as usize] += pv;
                 }
             }
-            let has_cmp = self.prev_has_rows && by.values().any(|x| x[1] != 0 || x[2] != 0);
+            let has_cmp = self.prev_has_rows && (c.iter().any(|&x| x != 0) || p.iter().any(|&x| x != 0));
             let o = match need {
                 Need::TopN { field, offset, limit, measure } => {
-                    let labels: Vec<String> = by.keys().map(|s| s.to_string()).collect();
-                    let col = |j: usize| by.values().map(|x| x[j]).collect::<Vec<i64>>();
-                    let (m, c, p) = (col(0), col(1), col(2));
-                    topn_output(field, measure, *offset, *limit, &labels, [&m, &c, &p], has_cmp)
+                    topn_output(field, measure, *offset, *limit, &part.labels, [&m, &c, &p], has_cmp)
                 }
                 Need::Time { measure, .. } => {
                     let (origin, bucket, nb) = time_grid;
                     let mut total = vec![0i64; nb];
-                    for (k, x) in &by {
+                    for (k, x) in part.labels.iter().zip(&m) {
                         if let Some(b) =
                             k.parse::<i64>().ok().map(|off| (off / bucket) as usize).filter(|&b| b < nb)
                         {
-                            total[b] += x[0];
+                            total[b] += x;
                         }
                     }
                     Output::Time {
@@ -194,6 +207,6 @@ impl LakeCube {
     }
 
     pub fn rows(&self) -> usize {
-        self.parts.values().flat_map(|p| p.values()).map(Vec::len).sum()
+        self.parts.values().flat_map(|p| p.by_value.values()).map(Vec::len).sum()
     }
 }

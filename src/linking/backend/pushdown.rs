@@ -40,6 +40,8 @@ pub struct LakeSession {
     /// The cube of the list the pointer is in, and the last request (what a cube is built for).
     cube: Option<LakeCube>,
     last: Option<(Selection, BTreeMap<ViewId, Need>)>,
+    /// The outputs of the last request answered in full (a cube keeps its list's own).
+    last_out: BTreeMap<ViewId, Output>,
     /// Views answered from the cube in the last request, and the time that took.
     pub last_local: (usize, f64),
 }
@@ -146,6 +148,7 @@ impl LakeSession {
             window_rows: HashMap::new(),
             cube: None,
             last: None,
+            last_out: BTreeMap::new(),
             last_local: (0, 0.0),
         };
         s.stats = s.fetch_stats()?;
@@ -328,6 +331,10 @@ impl LakeSession {
         }
         self.cube = self.build_cube(view, &sel, &needs, tag)?;
         Ok(self.cube.is_some())
+    }
+
+    pub(super) fn last_output(&self, view: ViewId) -> Option<&Output> {
+        self.last_out.get(&view)
     }
 
     /// The cube held, if any (bench: its size).
@@ -531,7 +538,6 @@ impl LakeSession {
         let t0 = Instant::now();
         let mut outputs = BTreeMap::new();
         let mut cancelled = false;
-        self.last = Some((req.selection.clone(), req.needs.clone()));
         // Views the active list's cube covers are sums over it: no query, within a frame.
         let local = match &self.cube {
             Some(c) => c.answer(&req.selection, &req.needs, self.time_grid_n()),
@@ -588,6 +594,8 @@ impl LakeSession {
         if cancelled {
             return None;
         }
+        self.last_out.clone_from(&outputs);
+        self.last = Some((req.selection.clone(), req.needs.clone()));
         Some(Answer {
             seq: req.seq,
             outputs,
