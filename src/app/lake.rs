@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Most records a selection export brings from a lake to this machine.
+pub const LAKE_EXPORT_ROW_BOUND: u64 = 5_000_000;
+
 #[derive(Default)]
 pub struct LakeState {
     /// File › Open lake… dialog: open, and its path field.

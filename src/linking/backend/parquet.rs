@@ -353,4 +353,58 @@ mod tests {
         let err = engine.query("SELECT nosuchcolumn FROM logs", "t2").unwrap_err();
         assert!(err.to_string().contains("nosuchcolumn"), "{err}");
     }
+
+    #[test]
+    fn a_selection_exports_to_the_workstation_and_beside_the_lake() {
+        use crate::linking::selection::{Clause, Pred, Selection};
+        let df = frame(3000, 9);
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        export_dataset(&df, &lake).unwrap();
+        let engine = ParquetEngine::open(&lake).unwrap();
+        let mut sel = Selection::default();
+        sel.clauses.insert(1, Clause::values("dst_port", ["80".to_string(), "53".to_string()], false));
+        sel.clauses.insert(
+            2,
+            Clause::Match {
+                any_of: vec![vec![Pred::InPrefix { field: "src_ip".into(), prefix: "10.1.0.0/16".into() }]],
+                negate: false,
+            },
+        );
+        let ports = df.column("dst_port").unwrap().i32().unwrap().clone();
+        let src = df.column("src_ip").unwrap().str().unwrap().clone();
+        let expect = (0..df.height())
+            .filter(|&i| {
+                matches!(ports.get(i), Some(80 | 53)) && src.get(i).is_some_and(|s| s.starts_with("10.1."))
+            })
+            .count() as u64;
+        assert!(expect > 100);
+        let (done, cancel) = (AtomicU64::new(0), AtomicBool::new(false));
+        let csv = dir.path().join("sel.csv");
+        let fmt = crate::data::export::ExportFormat::Csv;
+        let (n, cut) =
+            super::super::pushdown::export_selection(&engine, &sel, fmt, &csv, 1_000_000, &done, &cancel)
+                .unwrap();
+        assert_eq!((n, cut), (expect, false));
+        assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count() as u64, expect + 1);
+        let small = dir.path().join("small.csv");
+        let (n, cut) =
+            super::super::pushdown::export_selection(&engine, &sel, fmt, &small, 10, &done, &cancel).unwrap();
+        assert_eq!((n, cut), (10, true));
+        let out = dir.path().join("sel-lake");
+        assert_eq!(super::super::pushdown::export_selection_parquet(&engine, &sel, &out).unwrap(), expect);
+        let again = ParquetEngine::open(&out).unwrap();
+        let c = again.query("SELECT COUNT(*) AS n FROM logs", "t").unwrap();
+        assert_eq!(
+            c.column("n")
+                .unwrap()
+                .as_materialized_series()
+                .cast(&DataType::Int64)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .get(0),
+            Some(expect as i64)
+        );
+    }
 }
