@@ -20,6 +20,9 @@ struct Part {
     by_value: BTreeMap<String, Vec<(u32, i64, i64, i64)>>,
 }
 
+/// Whether a value of the active list passes its clause.
+type ValueFilter<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+
 pub struct LakeCube {
     pub view: ViewId,
     field: String,
@@ -128,7 +131,7 @@ impl LakeCube {
         &self,
         sel: &Selection,
         needs: &BTreeMap<ViewId, Need>,
-    ) -> Option<Box<dyn Fn(&str) -> bool + '_>> {
+    ) -> Option<ValueFilter<'_>> {
         if without(sel, self.view) != self.base || needs.get(&self.view) != self.needs.get(&self.view) {
             return None;
         }
