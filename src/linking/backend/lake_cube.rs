@@ -127,11 +127,7 @@ impl LakeSession {
 impl LakeCube {
     /// Which values of the active list pass its clause in `sel`; None when the cube cannot say
     /// (another selection elsewhere, other needs, or a clause that is not a set of its values).
-    fn passing(
-        &self,
-        sel: &Selection,
-        needs: &BTreeMap<ViewId, Need>,
-    ) -> Option<ValueFilter<'_>> {
+    fn passing(&self, sel: &Selection, needs: &BTreeMap<ViewId, Need>) -> Option<ValueFilter<'_>> {
         if without(sel, self.view) != self.base || needs.get(&self.view) != self.needs.get(&self.view) {
             return None;
         }
