@@ -28,6 +28,10 @@ pub struct LakeState {
     pub rows: usize,
     /// Request whose answer each view shows now.
     pub view_seq: BTreeMap<ViewId, u64>,
+    /// Clean the lake where it lives: the new dataset's path, the running job and its outcome.
+    pub clean_out_text: String,
+    pub cleaning: Option<Job<String>>,
+    pub clean_message: Option<String>,
 }
 
 impl BrushfireApp {
@@ -65,9 +69,10 @@ impl BrushfireApp {
         self.lake.engine.is_some()
     }
 
-    /// Polls the open job; true while it runs.
+    /// Polls the open and clean jobs; true while one runs.
     pub(super) fn pump_lake(&mut self) -> bool {
-        let Some(job) = &self.lake.opening else { return false };
+        let cleaning = pump_lake_clean(self);
+        let Some(job) = &self.lake.opening else { return cleaning };
         match job.poll() {
             None => true,
             Some(r) => {
@@ -97,6 +102,57 @@ pub fn waiting_ui(app: &BrushfireApp, ui: &mut egui::Ui, view: ViewId) {
             ui.spinner();
             ui.weak(format!("waiting for the lake {s:.1} s"));
         });
+    }
+}
+
+/// Polls the lake cleaning job; true while it runs.
+pub fn pump_lake_clean(app: &mut BrushfireApp) -> bool {
+    let Some(job) = &app.lake.cleaning else { return false };
+    match job.poll() {
+        None => true,
+        Some(r) => {
+            app.lake.cleaning = None;
+            app.lake.clean_message = Some(r.unwrap_or_else(|e| format!("cleaning failed: {e}")));
+            false
+        }
+    }
+}
+
+/// Cleaning where the data lives (shown in the Open lake window once a lake is open): the
+/// marty-vast2013 recipe, or the recipe the Clean tab last saved, compiled to SQL and written by the
+/// engine as a new dataset partitioned by day, beside the source.
+fn clean_lake_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
+    let Some(engine) = app.lake.engine.clone() else { return };
+    ui.separator();
+    ui.label("Clean this lake where it lives (repair inverted flows, null ports of non-TCP/UDP) into a new dataset:");
+    ui.horizontal(|ui| {
+        let l = ui.label("cleaned lake path");
+        ui.add(
+            egui::TextEdit::singleline(&mut app.lake.clean_out_text)
+                .hint_text("/data/flows-clean")
+                .desired_width(300.0)
+                .id_salt("lake_clean_out"),
+        )
+        .labelled_by(l.id);
+        let text = app.lake.clean_out_text.trim().to_string();
+        let ready = !text.is_empty() && app.lake.cleaning.is_none();
+        if ui.add_enabled(ready, egui::Button::new("Clean lake")).clicked() {
+            let out = PathBuf::from(text);
+            app.lake.clean_message = None;
+            app.lake.cleaning =
+                Some(Job::spawn(format!("cleaning {}", engine.describe()), 0, move |_, _| {
+                    let r = crate::data::clean::recipe::preset("marty-vast2013").ok_or("no preset")?;
+                    let n = crate::linking::backend::clean_sql::clean_lake(engine.as_ref(), &r, &out)
+                        .map_err(|e| e.to_string())?;
+                    Ok(format!("wrote {n} cleaned records to {}", out.display()))
+                }));
+        }
+    });
+    if let Some(j) = &app.lake.cleaning {
+        j.progress_ui(ui);
+    }
+    if let Some(m) = &app.lake.clean_message {
+        ui.label(m);
     }
 }
 
@@ -145,6 +201,7 @@ pub fn open_lake_dialog_ui(app: &mut BrushfireApp, ctx: &egui::Context) {
         if let Some(j) = &app.lake.opening {
             j.progress_ui(ui);
         }
+        clean_lake_ui(app, ui);
     });
     if let Some(p) = go {
         app.open_lake(p);
