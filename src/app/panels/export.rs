@@ -41,7 +41,7 @@ pub fn drive_export(app: &mut BrushfireApp) {
         let p2 = path.clone();
         app.panels.export =
             Some(Job::spawn(format!("exporting from {}", engine.describe()), bound, move |done, cancel| {
-                let (n, cut) = crate::linking::backend::pushdown::export_selection(
+                let (n, cut) = crate::linking::backend::export::export_selection(
                     engine.as_ref(),
                     &sel,
                     fmt,

@@ -6,6 +6,7 @@
 //! back. [`SqlEngine`] is what such an engine must offer; the pushdown planner writes the SQL.
 
 pub mod clean_sql;
+pub mod export;
 pub mod lake_cube;
 pub mod parquet;
 pub mod pushdown;

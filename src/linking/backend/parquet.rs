@@ -383,16 +383,16 @@ mod tests {
         let csv = dir.path().join("sel.csv");
         let fmt = crate::data::export::ExportFormat::Csv;
         let (n, cut) =
-            super::super::pushdown::export_selection(&engine, &sel, fmt, &csv, 1_000_000, &done, &cancel)
+            super::super::export::export_selection(&engine, &sel, fmt, &csv, 1_000_000, &done, &cancel)
                 .unwrap();
         assert_eq!((n, cut), (expect, false));
         assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count() as u64, expect + 1);
         let small = dir.path().join("small.csv");
         let (n, cut) =
-            super::super::pushdown::export_selection(&engine, &sel, fmt, &small, 10, &done, &cancel).unwrap();
+            super::super::export::export_selection(&engine, &sel, fmt, &small, 10, &done, &cancel).unwrap();
         assert_eq!((n, cut), (10, true));
         let out = dir.path().join("sel-lake");
-        assert_eq!(super::super::pushdown::export_selection_parquet(&engine, &sel, &out).unwrap(), expect);
+        assert_eq!(super::super::export::export_selection_parquet(&engine, &sel, &out).unwrap(), expect);
         let again = ParquetEngine::open(&out).unwrap();
         let c = again.query("SELECT COUNT(*) AS n FROM logs", "t").unwrap();
         assert_eq!(
