@@ -23,7 +23,7 @@ fn main() {
             }
             None => match cli.lesson.as_deref() {
                 Some(name) => brushfire::app::run_gui_lesson(name, cli.properties),
-                None => brushfire::app::run_gui(cli.files, cli.properties, cli.format),
+                None => brushfire::app::run_gui(cli.files, cli.properties, cli.format, cli.parquet),
             },
         },
     };

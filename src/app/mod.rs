@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod desk;
 pub mod jobs;
 pub mod lesson;
+pub mod lake;
 pub mod loader;
 mod open_as;
 pub mod panels;
@@ -151,6 +152,8 @@ pub struct BrushfireApp {
     pub lesson: Option<lesson::LessonState>,
     /// File > Connect to Spark...: the dialog and the engine it connected (issue #12).
     pub spark_dialog: spark_dialog::SparkDialog,
+    /// The lake the views read instead of a table in memory, if one is open.
+    pub lake: lake::LakeState,
 }
 
 impl BrushfireApp {
@@ -187,6 +190,7 @@ impl BrushfireApp {
             sent_seq: 0,
             lesson: None,
             spark_dialog: Default::default(),
+            lake: Default::default(),
         };
         app.table.reset();
         // A workspace among the files opens as a workspace (its sources come from it).
@@ -209,6 +213,7 @@ impl BrushfireApp {
     /// Replaces the table (after loading or cleaning) and resets linked state.
     pub fn set_table(&mut self, table: Table, keep_view_config: bool) {
         let loaded = Loaded::new(table);
+        self.lake.engine = None;
         if !keep_view_config {
             // The first four lists get the data's natural fields; a list added later keeps its
             // field when the new table has it.
@@ -311,8 +316,16 @@ impl BrushfireApp {
                         index_ms
                     );
                     self.last_request = None;
+                    self.lake.rows = rows;
+                }
+                Event::Partial { seq, view, output } => {
+                    self.outputs.insert(view, output);
+                    self.lake.view_seq.insert(view, seq);
                 }
                 Event::Answer(a) => {
+                    for v in a.outputs.keys() {
+                        self.lake.view_seq.insert(*v, a.seq);
+                    }
                     self.last_compute_ms = a.compute_ms;
                     self.last_strategy = a.strategy;
                     if a.all_rows.is_some() {
@@ -342,6 +355,9 @@ impl BrushfireApp {
             if self.coord.shown_seq < self.sent_seq {
                 ctx.request_repaint_after(std::time::Duration::from_millis(8));
             }
+        }
+        if self.pump_lake() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
         // Background jobs of panels (export, SQL, cleaning).
         self.autosave_last_session();
@@ -380,6 +396,13 @@ impl BrushfireApp {
         panels::root_ui(self, ui);
         bookmarks::bookmark_dialog_ui(self, &ctx);
         spark_dialog::spark_dialog_ui(self, &ctx);
+        // A connected Spark table becomes the lake every view reads (issue #12).
+        if let Some(engine) = self.spark_dialog.take_engine() {
+            if let Err(e) = self.set_lake(Arc::from(engine)) {
+                self.error = Some(e);
+            }
+        }
+        lake::open_lake_dialog_ui(self, &ctx);
         // Pointer left every view: no highlight.
         if !ctx.is_pointer_over_egui() {
             self.hover = None;
@@ -446,8 +469,9 @@ pub fn run_gui(
     files: Vec<PathBuf>,
     properties: Option<PathBuf>,
     format: Option<String>,
+    lake: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    run_gui_with(files, properties, format, None)
+    run_gui_with(files, properties, format, None, lake)
 }
 
 /// `brushfire --lesson NAME`: the window on a workshop lesson and its data.
@@ -455,7 +479,7 @@ pub fn run_gui_lesson(name: &str, properties: Option<PathBuf>) -> anyhow::Result
     let path = lesson::lesson_path(name)?;
     // Parse now, so a broken lesson is an error line before any window opens.
     crate::lesson::load(&path)?;
-    run_gui_with(Vec::new(), properties, None, Some(path))
+    run_gui_with(Vec::new(), properties, None, Some(path), None)
 }
 
 fn run_gui_with(
@@ -463,9 +487,10 @@ fn run_gui_with(
     properties: Option<PathBuf>,
     format: Option<String>,
     lesson: Option<PathBuf>,
+    lake: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let opened_workspace = files.iter().any(|f| is_workspace_file(f)) || lesson.is_some();
-    let files = if files.is_empty() && lesson.is_none() {
+    let files = if files.is_empty() && lesson.is_none() && lake.is_none() {
         match bundled_sample() {
             Some(s) => vec![s],
             None => Vec::new(),
@@ -492,6 +517,9 @@ fn run_gui_with(
             }
             if let Some(l) = &lesson {
                 app.open_lesson(l);
+            }
+            if let Some(dir) = lake {
+                app.open_lake(dir);
             }
             match files.iter().find(|f| is_workspace_file(f)) {
                 Some(ws) => app.open_workspace(ws),

@@ -98,6 +98,18 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The linked views over a lake: cube fetch, in-cube brushing p50/p95, click round trip,
+    /// bytes transferred, peak memory. DIR is generated (N rows) when it does not exist.
+    Lake {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        #[arg(long, value_name = "DIR")]
+        parquet: PathBuf,
+        #[arg(long, default_value_t = 60)]
+        clicks: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory of this process, in bytes (Linux VmHWM).
@@ -136,7 +148,7 @@ fn gen_file(rows: u64, file: Option<PathBuf>) -> Result<(PathBuf, bool)> {
     Ok((path, temp))
 }
 
-fn percentile(v: &mut [f64], p: f64) -> f64 {
+pub(crate) fn percentile(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
@@ -203,6 +215,9 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Native { folder, json } => super::bench_native::run(&folder, json)?,
         BenchCmd::Lines { scale, data, only, dir, duckdb, json } => {
             super::bench_lines::run(super::bench_lines::LinesArgs { scale, data, only, dir, duckdb, json })?
+        }
+        BenchCmd::Lake { rows, parquet, clicks, json } => {
+            super::bench_lake::run(rows, &parquet, clicks, json)?
         }
     }
     Ok(())

@@ -59,6 +59,8 @@ pub struct GraphArgs {
     pub count_in_label: bool,
     #[command(flatten)]
     pub load: LoadArgs,
+    #[command(flatten)]
+    pub lake: super::lake_cmd::LakeArgs,
 }
 
 /// Rows of the chosen fields from a loaded table, as text (nulls become empty strings).
@@ -83,11 +85,13 @@ pub fn run(a: GraphArgs) -> Result<()> {
         Some(p) => Properties::from_path(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
         None => Properties::default(),
     };
-    let stdin = a.files.is_empty() || a.files.iter().any(|f| f.as_os_str() == "-");
+    let lake = super::lake_cmd::engine_from_args(&a.lake)?;
+    let stdin = lake.is_none() && (a.files.is_empty() || a.files.iter().any(|f| f.as_os_str() == "-"));
     // A plain CSV (what AfterGlow reads) when it comes from stdin, or when no fields were named
     // and the file is a generic CSV of 2 or 3 columns.
     let plain_csv = stdin
-        || (a.fields.is_none()
+        || (lake.is_none()
+            && a.fields.is_none()
             && a.load.input_format.is_none()
             && a.files.len() == 1
             && matches!(
@@ -116,7 +120,6 @@ pub fn run(a: GraphArgs) -> Result<()> {
         let cols = input.columns;
         (input.rows.into_iter().map(|r| (r.line as u32, r.fields)).collect(), cols)
     } else {
-        let t = load(&a.files, &a.load)?;
         let fields = a.fields.clone().unwrap_or_else(|| {
             if a.two_node {
                 vec!["src_ip".into(), "dst_ip".into()]
@@ -128,7 +131,10 @@ pub fn run(a: GraphArgs) -> Result<()> {
             bail!("--fields takes 2 or 3 fields, got {}", fields.len());
         }
         let n = fields.len();
-        (field_rows(&t.df, &fields)?, n)
+        match &lake {
+            Some(engine) => (super::lake_cmd::graph_rows(engine.as_ref(), &fields)?, n),
+            None => (field_rows(&load(&a.files, &a.load)?.df, &fields)?, n),
+        }
     };
     let opts = GraphOptions {
         three_node: !a.two_node && columns >= 3,

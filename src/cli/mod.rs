@@ -19,10 +19,12 @@ macro_rules! out {
 }
 
 pub mod bench;
+mod bench_lake;
 mod bench_lines;
 mod bench_native;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
+pub mod lake_cmd;
 mod lesson_cmd;
 pub mod spark_args;
 
@@ -49,6 +51,10 @@ pub struct Cli {
     /// Open the GUI on a workshop lesson: a bundled one by name (`noon-spike`) or a lesson file.
     #[arg(long, value_name = "NAME")]
     pub lesson: Option<String>,
+    /// Open a lake instead of files: a Parquet file or a hive-partitioned directory, queried
+    /// where it lies (never loaded whole).
+    #[arg(long, value_name = "DIR")]
+    pub parquet: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -96,7 +102,7 @@ fn parse_tz(s: &str) -> Option<i32> {
 pub enum Command {
     /// Print what a file holds: format, rows, columns, time range, rejected lines.
     Inspect {
-        #[arg(required = true)]
+        #[arg(required_unless_present_any = ["parquet", "spark"])]
         files: Vec<PathBuf>,
         /// One JSON object instead of text.
         #[arg(long)]
@@ -106,6 +112,8 @@ pub enum Command {
         all_rejected: bool,
         #[command(flatten)]
         load: LoadArgs,
+        #[command(flatten)]
+        lake: lake_cmd::LakeArgs,
     },
     /// Write deterministic VAST-layout netflow with planted ground truth.
     Generate {
@@ -128,17 +136,23 @@ pub enum Command {
     },
     /// Apply a cleaning recipe (or a built-in preset) and write the result (.csv, .parquet, .ndjson).
     Clean {
-        #[arg(required = true)]
+        #[arg(required_unless_present_any = ["parquet", "spark"])]
         files: Vec<PathBuf>,
         #[arg(long, conflicts_with = "preset")]
         recipe: Option<PathBuf>,
         /// Built-in recipe: marty-vast2013.
         #[arg(long)]
         preset: Option<String>,
-        #[arg(long)]
-        out: PathBuf,
+        /// The cleaned file (.csv, .parquet, .ndjson), for files.
+        #[arg(long, required_unless_present = "out_dir")]
+        out: Option<PathBuf>,
+        /// For a lake: the new dataset, hive-partitioned by day, written where the data lives.
+        #[arg(long, conflicts_with = "out")]
+        out_dir: Option<PathBuf>,
         #[command(flatten)]
         load: LoadArgs,
+        #[command(flatten)]
+        lake: lake_cmd::LakeArgs,
     },
     /// Build an AfterGlow link graph and write DOT, GDF, GraphML or GraphSON.
     Graph(graph_cmd::GraphArgs),
@@ -163,7 +177,7 @@ pub enum Command {
     /// Run SQL against the files (table `logs`); CSV to stdout by default.
     #[command(mut_arg("input_format", input_format_long_only))]
     Query {
-        #[arg(required_unless_present = "spark")]
+        #[arg(required_unless_present_any = ["parquet", "spark"])]
         files: Vec<PathBuf>,
         #[arg(long)]
         sql: String,
@@ -176,7 +190,16 @@ pub enum Command {
         #[command(flatten)]
         load: LoadArgs,
         #[command(flatten)]
-        spark: spark_args::SparkArgs,
+        lake: lake_cmd::LakeArgs,
+    },
+    /// Write logs (default: the bundled sample) as a new Parquet dataset, hive-partitioned by day,
+    /// for `--parquet DIR`.
+    ExportParquet {
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
     },
     /// Workshop lessons: validate them (--check) or print them as Markdown handouts (--print).
     Lesson {
@@ -363,6 +386,7 @@ impl Command {
             Command::Formats => "formats",
             Command::Dashboard(_) => "dashboard",
             Command::Lesson { .. } => "lesson",
+            Command::ExportParquet { .. } => "export-parquet",
         }
     }
 }
@@ -426,10 +450,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let d = crate::report::report_from_workspace(&workspace, &out).map_err(anyhow::Error::msg)?;
             eprintln!("{} bookmark(s) -> {}", d.bookmarks.len(), out.display());
         }
-        Command::Clean { files, recipe, preset, out, load: la } => {
-            let fmt = ExportFormat::from_path(&out).with_context(|| {
-                format!("{}: the output extension must be .csv, .parquet or .ndjson", out.display())
-            })?;
+        Command::Clean { files, recipe, preset, out, out_dir, load: la, lake } => {
             let r = match (recipe, preset) {
                 (Some(p), _) => {
                     let text = std::fs::read_to_string(&p)
@@ -442,6 +463,16 @@ pub fn run(cmd: Command) -> Result<()> {
                 })?,
                 (None, None) => bail!("give --recipe FILE or --preset NAME"),
             };
+            if let Some(engine) = lake_cmd::engine_from_args(&lake)? {
+                let dir = out_dir.context("a lake is cleaned into a new dataset: give --out-dir PATH")?;
+                let n = crate::linking::backend::clean_sql::clean_lake(engine.as_ref(), &r, &dir)?;
+                eprintln!("wrote {n} cleaned records to {} (hive-partitioned by day)", dir.display());
+                return Ok(());
+            }
+            let out = out.context("files are cleaned into one file: give --out FILE")?;
+            let fmt = ExportFormat::from_path(&out).with_context(|| {
+                format!("{}: the output extension must be .csv, .parquet or .ndjson", out.display())
+            })?;
             let t = load(&files, &la)?;
             let (mut df, reports) = data::clean::apply::apply_recipe(&t.df, &r)?;
             for rep in &reports {
@@ -459,7 +490,14 @@ pub fn run(cmd: Command) -> Result<()> {
                 outln!("{:<18} e.g. {}", "", f.example);
             }
         }
-        Command::Inspect { files, json, all_rejected, load: la } => {
+        Command::ExportParquet { files, out_dir, load: la } => {
+            lake_cmd::export_parquet(&files, &la, &out_dir)?
+        }
+        Command::Inspect { lake, json, .. } if lake.is_set() => {
+            let engine = lake_cmd::engine_from_args(&lake)?.context("no lake given")?;
+            lake_cmd::inspect(engine, json)?;
+        }
+        Command::Inspect { files, json, all_rejected, load: la, .. } => {
             let t = load(&files, &la)?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&inspect_json(&t, all_rejected))?);
@@ -482,16 +520,15 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
             }
         }
-        Command::Query { files, sql, format, out, load: la, spark } => {
+        Command::Query { files, sql, format, out, load: la, lake } => {
             let fmt = ExportFormat::from_name(&format)
                 .with_context(|| format!("--format {format:?}: expected csv, json or parquet"))?;
-            let (mut df, sources) = match spark_args::spark_engine_from_args(&spark)? {
-                Some(engine) => (engine.query(&sql, "cli-query")?, Vec::new()),
-                None => {
-                    let t = load(&files, &la)?;
-                    (data::sql::run_sql(&t, None, &sql)?, t.files)
-                }
-            };
+            if let Some(engine) = lake_cmd::engine_from_args(&lake)? {
+                return lake_cmd::query(engine.as_ref(), &sql, fmt, out.as_deref());
+            }
+            let t = load(&files, &la)?;
+            let mut df = data::sql::run_sql(&t, None, &sql)?;
+            let sources = t.files;
             match out {
                 Some(p) => data::export::export_atomic(&mut df, fmt, &p, &sources)?,
                 None => {

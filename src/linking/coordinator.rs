@@ -1,6 +1,8 @@
 //! Runs the engine on a worker thread. The UI posts the current selection and the views' needs
 //! every time they change; the worker always jumps to the newest request (latest wins), and the
 //! UI ignores any answer older than one it has already shown. A frame never waits.
+use super::backend::pushdown::LakeSession;
+use super::backend::SqlEngine;
 use super::engine::Engine;
 use super::index::Index;
 use super::needs::{Need, Output, Planner};
@@ -34,13 +36,32 @@ enum Msg {
     Update(Request),
     /// The pointer entered this view: build its cube so a click there is a lookup.
     HoverEnter(ViewId),
+    /// Answer from a SQL engine that holds the data (the lake) instead of a table in memory.
+    Lake(Arc<dyn SqlEngine>),
 }
 
 pub enum Event {
     Indexing,
-    Ready { rows: usize, index_ms: f64 },
+    Ready {
+        rows: usize,
+        index_ms: f64,
+    },
     Answer(Answer),
     Failed(String),
+    /// One view's output of a request still in progress (lake: views answer one by one).
+    Partial {
+        seq: u64,
+        view: ViewId,
+        output: Output,
+    },
+}
+
+/// The tag of a request's queries on a lake engine (cancelled when a newer request comes).
+/// The tag of a cube fetch on a lake; any new request cancels it (latest wins).
+pub const CUBE_TAG: &str = "brushfire-cube";
+
+pub fn lake_tag(seq: u64) -> String {
+    format!("brushfire-req-{seq}")
 }
 
 /// One engine state, usable inline (tests, benchmark) or inside the worker.
@@ -86,6 +107,10 @@ pub struct Coordinator {
     stop: Arc<AtomicBool>,
     /// The view last reported entered, and the request it was reported after.
     hovered: Option<(ViewId, u64)>,
+    /// The lake engine, when the data lives there (stale queries are cancelled on it).
+    lake: Option<Arc<dyn SqlEngine>>,
+    /// When the newest request was posted (views show how long they wait).
+    pub sent_at: Option<Instant>,
 }
 
 impl Default for Coordinator {
@@ -104,7 +129,7 @@ impl Coordinator {
             .name("brushfire-linking".into())
             .spawn(move || worker(wrx, wtx, worker_stop))
             .expect("spawning the linking worker thread");
-        Self { tx, rx, next_seq: 0, shown_seq: 0, stop, hovered: None }
+        Self { tx, rx, next_seq: 0, shown_seq: 0, stop, hovered: None, lake: None, sent_at: None }
     }
 
     /// The pointer entered `view` (a list, the treemap, the graph): the worker builds its cube
@@ -118,8 +143,19 @@ impl Coordinator {
         let _ = self.tx.send(Msg::HoverEnter(view));
     }
 
-    pub fn set_data(&self, df: Arc<DataFrame>) {
+    pub fn set_data(&mut self, df: Arc<DataFrame>) {
+        self.lake = None;
         let _ = self.tx.send(Msg::Data(df));
+    }
+
+    /// Answers from now on come from `engine` (the pushdown planner), never from a table in memory.
+    pub fn set_lake(&mut self, engine: Arc<dyn SqlEngine>) {
+        self.lake = Some(engine.clone());
+        let _ = self.tx.send(Msg::Lake(engine));
+    }
+
+    pub fn lake(&self) -> Option<&Arc<dyn SqlEngine>> {
+        self.lake.as_ref()
     }
 
     /// Posts a request; returns its sequence number.
@@ -133,6 +169,14 @@ impl Coordinator {
         let seq = self.next_seq;
         let _ = self.tx.send(Msg::Update(Request { seq, selection, needs, want_all_rows }));
         self.stop.store(true, Ordering::Relaxed);
+        // Latest wins on the lake too: queries of older requests still running are cancelled.
+        if let Some(engine) = &self.lake {
+            engine.cancel(CUBE_TAG);
+            for old in (self.shown_seq + 1).max(seq.saturating_sub(8))..seq {
+                engine.cancel(&lake_tag(old));
+            }
+        }
+        self.sent_at = Some(Instant::now());
         seq
     }
 
@@ -146,6 +190,7 @@ impl Coordinator {
                     self.shown_seq = a.seq;
                     out.push(Event::Answer(a));
                 }
+                Event::Partial { seq, .. } if seq <= self.shown_seq || seq < self.next_seq => {}
                 other => out.push(other),
             }
         }
@@ -169,6 +214,7 @@ impl Coordinator {
 
 fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
     let mut session: Option<Session> = None;
+    let mut lake: Option<LakeSession> = None;
     // Kept to rebuild the engine if a query panics (its bit sets may be half updated).
     let mut data: Option<Arc<DataFrame>> = None;
     let mut pending: Option<Msg> = None;
@@ -181,7 +227,31 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
             },
         };
         match msg {
+            Msg::Lake(engine) => {
+                let _ = tx.send(Event::Indexing);
+                let t0 = Instant::now();
+                session = None;
+                data = None;
+                match crate::guard::contain("opening the lake", &engine.describe(), || {
+                    LakeSession::new(engine.clone())
+                }) {
+                    Ok(Ok(l)) => {
+                        let rows = l.stats().rows.max(0) as usize;
+                        lake = Some(l);
+                        let _ = tx.send(Event::Ready { rows, index_ms: t0.elapsed().as_secs_f64() * 1000.0 });
+                    }
+                    Ok(Err(e)) => {
+                        lake = None;
+                        let _ = tx.send(Event::Failed(e.to_string()));
+                    }
+                    Err(p) => {
+                        lake = None;
+                        let _ = tx.send(Event::Failed(p.to_string()));
+                    }
+                }
+            }
             Msg::Data(df) => {
+                lake = None;
                 let _ = tx.send(Event::Indexing);
                 let t0 = Instant::now();
                 data = Some(df.clone());
@@ -207,6 +277,11 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
                 if let (Some(s), true) = (session.as_mut(), rx.is_empty()) {
                     s.prefetch(view, &stop);
                 }
+                // The lake: fetch the list's cube so clicks in it are answered here (a newer
+                // request cancels the fetch by its tag).
+                if let (Some(l), true) = (lake.as_mut(), rx.is_empty()) {
+                    let _ = l.hover(view, CUBE_TAG);
+                }
             }
             Msg::Update(mut req) => {
                 // Latest wins: skip to the newest queued update (but never past new data).
@@ -220,7 +295,17 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
                         Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
                     }
                 }
-                if let Some(s) = session.as_mut() {
+                if let Some(l) = lake.as_mut() {
+                    let tag = lake_tag(req.seq);
+                    let seq = req.seq;
+                    let on_view = |view: ViewId, output: &Output| {
+                        let _ = tx.send(Event::Partial { seq, view, output: output.clone() });
+                    };
+                    // A cancelled request sends nothing: a newer one is already queued.
+                    if let Some(ans) = l.run_with(&req, &tag, &on_view) {
+                        let _ = tx.send(Event::Answer(ans));
+                    }
+                } else if let Some(s) = session.as_mut() {
                     match crate::guard::contain("linking query", "the loaded table", || s.run(&req)) {
                         Ok(ans) => {
                             let _ = tx.send(Event::Answer(ans));

@@ -75,6 +75,13 @@ pub enum Output {
         tuples: Vec<(Vec<String>, i64)>,
     },
     Error(String),
+    /// The records page of a lake backend: the rows themselves, since no table is in memory
+    /// (the in-memory engine answers `Table` with row numbers instead).
+    Records {
+        passing: i64,
+        offset: usize,
+        page: std::sync::Arc<DataFrame>,
+    },
 }
 
 /// Picks the base time bucket: the finest "nice" size giving at most ~20 000 buckets. Every size
@@ -263,39 +270,15 @@ impl Planner {
                 let prev = hist(&plan.keys[2]);
                 let has_cmp =
                     e.prev_window_has_rows() && (cur.iter().any(|&x| x != 0) || prev.iter().any(|&x| x != 0));
-                let total: i64 = main.iter().sum();
-                let mut nz: Vec<usize> = (0..main.len()).filter(|&i| main[i] != 0).collect();
-                let distinct = nz.len();
-                let labels = &e.idx.dims[d].labels;
-                let want = (offset + limit).min(nz.len());
-                // Partial selection: only the shown part is fully sorted.
-                let cmp =
-                    |a: &usize, b: &usize| main[*b].cmp(&main[*a]).then_with(|| labels[*a].cmp(&labels[*b]));
-                if want > 0 && want < nz.len() {
-                    nz.select_nth_unstable_by(want - 1, cmp);
-                    nz.truncate(want);
-                }
-                nz.sort_by(cmp);
-                let entries = nz
-                    .iter()
-                    .skip(*offset)
-                    .take(*limit)
-                    .map(|&i| TopEntry {
-                        label: labels[i].clone(),
-                        value: main[i],
-                        cur: has_cmp.then(|| cur[i]),
-                        prev: has_cmp.then(|| prev[i]),
-                    })
-                    .collect();
-                Output::TopN {
-                    field: field.clone(),
-                    measure: measure.clone(),
-                    total,
-                    distinct,
-                    offset: *offset,
-                    entries,
+                topn_output(
+                    field,
+                    measure,
+                    *offset,
+                    *limit,
+                    &e.idx.dims[d].labels,
+                    [&main, &cur, &prev],
                     has_cmp,
-                }
+                )
             }
             Need::Time { measure, split } => {
                 let td = plan.dims[0];
@@ -400,6 +383,50 @@ impl Planner {
             self.sorts.insert(key.clone(), idx.into_no_null_iter().collect());
         }
         Ok(self.sorts.get(&key).map(|v| v.as_slice()).unwrap_or(&[]))
+    }
+}
+
+/// A top-N output from per-label histograms (main, comparison window, week earlier): values
+/// sorted by size then label, "of N" over all labels. Shared by the in-memory engine and the lake.
+pub fn topn_output(
+    field: &str,
+    measure: &str,
+    offset: usize,
+    limit: usize,
+    labels: &[String],
+    [main, cur, prev]: [&[i64]; 3],
+    has_cmp: bool,
+) -> Output {
+    let total: i64 = main.iter().sum();
+    let mut nz: Vec<usize> = (0..main.len()).filter(|&i| main[i] != 0).collect();
+    let distinct = nz.len();
+    let want = (offset + limit).min(nz.len());
+    // Partial selection: only the shown part is fully sorted.
+    let cmp = |a: &usize, b: &usize| main[*b].cmp(&main[*a]).then_with(|| labels[*a].cmp(&labels[*b]));
+    if want > 0 && want < nz.len() {
+        nz.select_nth_unstable_by(want - 1, cmp);
+        nz.truncate(want);
+    }
+    nz.sort_by(cmp);
+    let entries = nz
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|&i| TopEntry {
+            label: labels[i].clone(),
+            value: main[i],
+            cur: has_cmp.then(|| cur[i]),
+            prev: has_cmp.then(|| prev[i]),
+        })
+        .collect();
+    Output::TopN {
+        field: field.to_string(),
+        measure: measure.to_string(),
+        total,
+        distinct,
+        offset,
+        entries,
+        has_cmp,
     }
 }
 

@@ -8,6 +8,7 @@ mod dashboard;
 mod desk;
 mod gui;
 mod lessons;
+mod lake;
 mod linking;
 mod native;
 mod proptests;

@@ -4,6 +4,7 @@
 use crate::util::{brushfire, sample, temp_dir};
 use brushfire::data::spark::{ConnectUrl, SparkClient, SparkError, TableSource};
 use brushfire::data::{load_paths, LoadControl, LoadOptions};
+use brushfire::linking::backend::testing::{assert_backend_matches_memory, Scenario};
 use brushfire::linking::backend::{spark::SparkEngine, BackendError, SqlEngine};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -248,9 +249,9 @@ fn cli_query_on_sail_prints_the_local_top_10() {
 }
 
 /// File > Connect to Spark...: type the server and a Parquet path, click Connect; the dialog
-/// connects on a worker thread and hands over an engine that answers over the sample.
+/// connects on a worker thread and the views then read the sample from the server.
 #[test]
-fn gui_connect_to_spark_dialog_yields_an_engine() {
+fn gui_connect_to_spark_shows_the_views_from_the_server() {
     use brushfire::app::BrushfireApp;
     use egui_kittest::kittest::Queryable;
     let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
@@ -283,12 +284,45 @@ fn gui_connect_to_spark_dialog_yields_an_engine() {
         h.step();
         std::thread::sleep(Duration::from_millis(50));
     }
-    h.step();
-    assert!(h.state().status.starts_with("Connected to spark sc://"), "{}", h.state().status);
-    let engine = h.state_mut().spark_dialog.take_engine().expect("the dialog hands over its engine");
-    let n = engine.query("select count(*) n from logs", "gui-test").unwrap();
-    let n = n.column("n").unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(0);
-    assert_eq!(n, Some(local.height() as i64));
+    // The connected table becomes the lake every view reads: the same numbers as the sample in
+    // memory, before and after a click on a top-N row.
+    crate::lake::settle(&mut h);
+    assert!(h.state().is_lake(), "{:?}", h.state().error);
+    assert_eq!(h.state().lake.rows, local.height());
+    let mut mem = crate::lake::harness(BrushfireApp::new(
+        std::sync::Arc::new(brushfire::views::common::PresetPicker::default()),
+        vec![sample()],
+    ));
+    crate::lake::settle(&mut mem);
+    assert_eq!(crate::lake::shown(h.state()), crate::lake::shown(mem.state()));
+    for app in [&mut mem, &mut h] {
+        app.get_by_label("dst_port 443").click();
+        crate::lake::settle(app);
+    }
+    let s = crate::lake::shown(h.state());
+    assert!(s.last().is_some_and(|r| r == "records 91407"), "{s:?}");
+    assert_eq!(s, crate::lake::shown(mem.state()));
+}
+
+/// The pushdown planner's Spark SQL, run by Sail, answers every view as the in-memory engine
+/// does over a random interaction sequence (clicks, exclusions, brushes, prefixes, hovers).
+#[test]
+fn sail_answers_every_view_as_the_in_memory_engine() {
+    let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
+    let (parquet, local) = sample_parquet("sail-views");
+    let sc = Scenario { top_fields: &["src_ip", "dst_port", "proto"], ip_field: "dst_ip", measure: "bytes", steps: 10, seed: 2013 };
+    let n = assert_backend_matches_memory(std::sync::Arc::new(engine(&url, &parquet)), &local, &sc);
+    assert!(n >= 10 * 8, "compared {n}");
+}
+
+/// The same on Apache Spark itself, a shorter sequence (each query takes a second there).
+#[test]
+fn spark_answers_every_view_as_the_in_memory_engine() {
+    let Some(url) = server("BRUSHFIRE_TEST_SPARK") else { return };
+    let (parquet, local) = sample_parquet("spark-views");
+    let sc = Scenario { top_fields: &["src_ip", "dst_port", "proto"], ip_field: "dst_ip", measure: "bytes", steps: 3, seed: 7 };
+    let n = assert_backend_matches_memory(std::sync::Arc::new(engine(&url, &parquet)), &local, &sc);
+    assert!(n >= 3 * 8, "compared {n}");
 }
 
 #[test]

@@ -33,6 +33,34 @@ pub fn drive_export(app: &mut BrushfireApp) {
         return;
     };
     let Some(l) = &app.loaded else { return };
+    // A lake: the engine selects the records; at most LAKE_EXPORT_ROW_BOUND come to this machine.
+    if let (Some(engine), true) = (app.lake.engine.clone(), selection) {
+        app.panels.pending_export = None;
+        let sel = app.sel.current().clone();
+        let bound = crate::app::lake::LAKE_EXPORT_ROW_BOUND;
+        let p2 = path.clone();
+        app.panels.export =
+            Some(Job::spawn(format!("exporting from {}", engine.describe()), bound, move |done, cancel| {
+                let (n, cut) = crate::linking::backend::export::export_selection(
+                    engine.as_ref(),
+                    &sel,
+                    fmt,
+                    &p2,
+                    bound,
+                    done,
+                    cancel,
+                )
+                .map_err(|e| e.to_string())?;
+                if cut {
+                    return Err(format!(
+                        "{}: wrote the first {n} records; the selection has more (bound {bound})",
+                        p2.display()
+                    ));
+                }
+                Ok(p2)
+            }));
+        return;
+    }
     let df = l.df.clone();
     let inputs = l.table.files.clone();
     let rows = if selection {

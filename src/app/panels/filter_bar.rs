@@ -51,9 +51,9 @@ pub fn selection_status(passing: i64, total: usize) -> String {
 pub fn status_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         if let Some(l) = &app.loaded {
-            let total = l.df.height();
+            let total = crate::app::lake::total_rows(app, l);
             let passing = match app.outputs.get(&VIEW_TABLE) {
-                Some(Output::Table { passing, .. }) => *passing,
+                Some(Output::Table { passing, .. } | Output::Records { passing, .. }) => *passing,
                 _ => total as i64,
             };
             ui.strong(selection_status(passing, total));

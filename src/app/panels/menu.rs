@@ -17,6 +17,7 @@ pub fn menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 ui.close();
                 app.spark_dialog.open = true;
             }
+            crate::app::lake::open_lake_menu_ui(app, ui);
             ui.separator();
             if ui.button("Open workspace…").clicked() {
                 ui.close();

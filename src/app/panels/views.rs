@@ -15,6 +15,7 @@ fn split_fields(app: &BrushfireApp) -> Vec<String> {
 }
 
 pub fn time_series_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: ViewId) {
+    crate::app::lake::waiting_ui(app, ui, view);
     let split_fields = split_fields(app);
     let own = app.sel.current().clauses.get(&view).cloned();
     let marks = app.bookmark_marks();
@@ -44,6 +45,7 @@ pub fn time_series_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: View
 }
 
 pub fn topn_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: ViewId) {
+    crate::app::lake::waiting_ui(app, ui, view);
     let cols = app.loaded.as_ref().map(|l| l.categorical.clone()).unwrap_or_default();
     let own = app.sel.current().clauses.get(&view).cloned();
     let Some(state) = app.topn.get_mut(&view) else {
@@ -84,6 +86,7 @@ pub fn topn_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: ViewId) {
 }
 
 pub fn records_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
+    crate::app::lake::waiting_ui(app, ui, VIEW_TABLE);
     let Some(l) = &app.loaded else { return };
     let df = l.df.clone();
     match app.outputs.get(&VIEW_TABLE) {
@@ -93,6 +96,19 @@ pub fn records_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
                 ui,
                 &mut app.table,
                 &df,
+                *passing as usize,
+                *offset,
+                &rows,
+            );
+        }
+        Some(Output::Records { passing, offset, page }) => {
+            // A lake sends the page itself: its rows are 0..n of the page.
+            let page = page.clone();
+            let rows: Vec<u32> = (0..page.height() as u32).collect();
+            crate::views::table::table_ui::table_ui(
+                ui,
+                &mut app.table,
+                &page,
                 *passing as usize,
                 *offset,
                 &rows,
@@ -108,6 +124,7 @@ pub fn records_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 }
 
 pub fn treemap_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
+    crate::app::lake::waiting_ui(app, ui, VIEW_TREEMAP);
     // Borrow the engine's output in place (fields of `app` borrowed apart): leaves can be 100 k
     // entries, too many to copy every frame.
     let cols: &[String] = app.loaded.as_ref().map(|l| l.categorical.as_slice()).unwrap_or(&[]);
@@ -137,6 +154,7 @@ pub fn treemap_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
 }
 
 pub fn graph_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
+    crate::app::lake::waiting_ui(app, ui, VIEW_GRAPH);
     let cols: &[String] = app.loaded.as_ref().map(|l| l.categorical.as_slice()).unwrap_or(&[]);
     let own = app.sel.current().clauses.get(&VIEW_GRAPH);
     let Some(g) = app.panels.graph.as_mut() else {

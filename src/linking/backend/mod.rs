@@ -5,6 +5,14 @@
 //! data (polars lazy scans over Parquet, Apache Spark via Spark Connect), and only aggregates come
 //! back. [`SqlEngine`] is what such an engine must offer; the pushdown planner writes the SQL.
 
+pub mod clean_sql;
+pub mod export;
+pub mod lake_cube;
+pub mod parquet;
+pub mod pushdown;
+pub mod sql;
+pub mod testing;
+
 use polars::prelude::{DataFrame, Schema};
 use std::path::Path;
 

@@ -1,0 +1,410 @@
+//! [`SqlEngine`] over a Parquet file or a hive-partitioned directory of Parquet files, with polars
+//! lazy scans run by the streaming engine: a query reads only the columns and row groups it needs
+//! and never holds the whole dataset, so the lake can be larger than memory.
+use super::{BackendError, Dialect, SqlEngine};
+use polars::prelude::*;
+use polars::sql::SQLContext;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct ParquetEngine {
+    root: PathBuf,
+    scan: LazyFrame,
+    schema: Schema,
+    /// Cancel flags of the running queries, by tag.
+    running: Mutex<HashMap<String, Vec<Arc<AtomicBool>>>>,
+    /// Bytes of every result returned (the bench reports what crossed the seam).
+    pub bytes_out: AtomicU64,
+}
+
+impl ParquetEngine {
+    /// Opens `path`: one `.parquet` file, or a directory (hive partitions such as `day=2013-04-01/`
+    /// become columns).
+    pub fn open(path: &Path) -> Result<Self, BackendError> {
+        let connect = |reason: String| BackendError::Connect { target: path.display().to_string(), reason };
+        let meta = std::fs::metadata(path).map_err(|e| connect(e.to_string()))?;
+        let target = if meta.is_dir() {
+            let mut has_parquet = false;
+            for e in walk_parquet(path).map_err(|e| connect(e.to_string()))? {
+                has_parquet |= e.extension().is_some_and(|x| x == "parquet");
+            }
+            if !has_parquet {
+                return Err(connect("no .parquet file in this directory".into()));
+            }
+            format!("{}/**/*.parquet", path.display())
+        } else {
+            path.display().to_string()
+        };
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions { enabled: Some(meta.is_dir()), ..HiveOptions::new_enabled() },
+            glob: meta.is_dir(),
+            ..Default::default()
+        };
+        let scan = LazyFrame::scan_parquet(PlRefPath::from(target.as_str()), args)
+            .map_err(|e| connect(e.to_string()))?;
+        let schema = scan.clone().collect_schema().map_err(|e| connect(e.to_string()))?.as_ref().clone();
+        Ok(Self {
+            root: path.to_path_buf(),
+            scan,
+            schema,
+            running: Mutex::new(HashMap::new()),
+            bytes_out: AtomicU64::new(0),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The lazy plan of `sql` over `logs`.
+    pub fn plan(&self, sql: &str) -> Result<LazyFrame, BackendError> {
+        let mut ctx = SQLContext::new();
+        ctx.register("logs", self.scan.clone());
+        ctx.execute(sql).map_err(|e| self.query_error(sql, e))
+    }
+
+    fn query_error(&self, sql: &str, e: impl ToString) -> BackendError {
+        BackendError::Query { engine: self.describe(), sql: sql.to_string(), reason: e.to_string() }
+    }
+
+    /// Runs a lazy plan with the streaming engine on its own thread; returns early with
+    /// [`BackendError::Cancelled`] when the tag is cancelled (the abandoned work finishes in the
+    /// background and is dropped).
+    fn collect_tagged(&self, lf: LazyFrame, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
+        let flag = Arc::new(AtomicBool::new(false));
+        if let Ok(mut r) = self.running.lock() {
+            r.entry(tag.to_string()).or_default().push(flag.clone());
+        }
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let spawned = std::thread::Builder::new().name("brushfire-parquet-query".into()).spawn(move || {
+            let res = crate::guard::contain("parquet query", "the lake", || collect_streaming(lf));
+            let _ = tx.send(res);
+        });
+        let result = match spawned {
+            Err(e) => Err(BackendError::Other(format!("cannot start a query thread: {e}"))),
+            Ok(_) => loop {
+                if flag.load(Ordering::Relaxed) {
+                    break Err(BackendError::Cancelled);
+                }
+                match rx.recv_timeout(Duration::from_millis(20)) {
+                    Ok(Ok(Ok(df))) => break Ok(df),
+                    Ok(Ok(Err(e))) => break Err(self.query_error(sql, e)),
+                    Ok(Err(panic)) => break Err(self.query_error(sql, panic)),
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                        break Err(self.query_error(sql, "the query thread stopped"))
+                    }
+                }
+            },
+        };
+        if let Ok(mut r) = self.running.lock() {
+            if let Some(v) = r.get_mut(tag) {
+                v.retain(|f| !Arc::ptr_eq(f, &flag));
+                if v.is_empty() {
+                    r.remove(tag);
+                }
+            }
+        }
+        if let Ok(df) = &result {
+            self.bytes_out.fetch_add(df.estimated_size() as u64, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    lf.with_streaming(true).collect()
+}
+
+/// Every file under `dir`, recursively (hive partitions nest).
+fn walk_parquet(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl SqlEngine for ParquetEngine {
+    fn describe(&self) -> String {
+        format!("parquet {}", self.root.display())
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Polars
+    }
+
+    fn schema(&self) -> Result<Schema, BackendError> {
+        Ok(self.schema.clone())
+    }
+
+    fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
+        let lf = self.plan(sql)?;
+        self.collect_tagged(lf, sql, tag)
+    }
+
+    fn cancel(&self, tag: &str) {
+        if let Ok(r) = self.running.lock() {
+            for f in r.get(tag).into_iter().flatten() {
+                f.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn write_parquet(&self, sql: &str, out_dir: &Path, partition_by: &[&str]) -> Result<u64, BackendError> {
+        let lf = self.plan(sql)?;
+        let out_abs = std::path::absolute(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+        let src_abs = std::path::absolute(&self.root).unwrap_or_else(|_| self.root.clone());
+        if out_abs.starts_with(&src_abs) || src_abs.starts_with(&out_abs) {
+            return Err(BackendError::Other(format!(
+                "{}: the output must lie beside the source {}, not over or inside it",
+                out_dir.display(),
+                self.root.display()
+            )));
+        }
+        write_partitioned(lf, out_dir, partition_by, &|df| {
+            self.bytes_out.fetch_add(df.estimated_size() as u64, Ordering::Relaxed);
+        })
+        .map_err(|e| self.query_error(sql, e))
+    }
+}
+
+/// Writes the rows of `lf` as a hive-partitioned Parquet dataset: each partition is collected and
+/// written on its own (memory holds one partition), into a temporary sibling directory that is
+/// renamed to `out_dir` once complete. An existing `out_dir` is refused, never replaced.
+pub fn write_partitioned(
+    lf: LazyFrame,
+    out_dir: &Path,
+    partition_by: &[&str],
+    on_part: &dyn Fn(&DataFrame),
+) -> Result<u64, BackendError> {
+    if out_dir.exists() {
+        return Err(BackendError::Other(format!(
+            "{}: already exists; choose a new directory",
+            out_dir.display()
+        )));
+    }
+    let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| BackendError::Other(format!("{}: {e}", parent.display())))?;
+    let name = out_dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "lake".into());
+    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let io = |p: &Path, e: std::io::Error| BackendError::Other(format!("{}: {e}", p.display()));
+    std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+    let result = (|| {
+        let keys: Vec<Expr> = partition_by.iter().map(|c| col(*c)).collect();
+        let combos = if keys.is_empty() {
+            DataFrame::empty()
+        } else {
+            collect_streaming(lf.clone().select(keys).unique_stable(None, UniqueKeepStrategy::First))?
+        };
+        let mut total = 0u64;
+        let n_parts = if keys_empty(partition_by) { 1 } else { combos.height() };
+        for i in 0..n_parts {
+            let mut dir = tmp.clone();
+            let mut part = lf.clone();
+            for c in partition_by {
+                let v = combos.column(c)?.get(i)?;
+                let text = match &v {
+                    AnyValue::Null => "__HIVE_DEFAULT_PARTITION__".to_string(),
+                    AnyValue::String(s) => s.to_string(),
+                    other => other.to_string(),
+                };
+                dir = dir.join(format!("{c}={text}"));
+                part = match v {
+                    AnyValue::Null => part.filter(col(*c).is_null()),
+                    _ => part.filter(col(*c).eq(lit(Scalar::new(v.dtype(), v.into_static())))),
+                };
+            }
+            let mut df = collect_streaming(part.drop(Selector::ByName {
+                names: partition_by.iter().map(|s| PlSmallStr::from(*s)).collect(),
+                strict: false,
+            }))?;
+            on_part(&df);
+            std::fs::create_dir_all(&dir).map_err(|e| polars_err!(ComputeError: "{}: {e}", dir.display()))?;
+            let file = dir.join("part-0.parquet");
+            let f = std::fs::File::create(&file)
+                .map_err(|e| polars_err!(ComputeError: "{}: {e}", file.display()))?;
+            ParquetWriter::new(f).finish(&mut df)?;
+            total += df.height() as u64;
+        }
+        Ok::<u64, PolarsError>(total)
+    })();
+    match result {
+        Ok(n) => {
+            std::fs::rename(&tmp, out_dir).map_err(|e| io(out_dir, e))?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Err(BackendError::Polars(e))
+        }
+    }
+}
+
+fn keys_empty(p: &[&str]) -> bool {
+    p.is_empty()
+}
+
+/// Adds a `day` column (`YYYY-MM-DD` of `time`, UTC) for partitioning by day.
+pub fn with_day(lf: LazyFrame) -> LazyFrame {
+    lf.with_column(col("time").dt().strftime("%Y-%m-%d").alias("day"))
+}
+
+/// Writes a loaded table as a new hive-partitioned Parquet dataset, one directory per day
+/// (`day=YYYY-MM-DD`; records without a time go to the default partition). Returns rows written.
+pub fn export_dataset(df: &DataFrame, out_dir: &Path) -> Result<u64, BackendError> {
+    let lf = if df.column("time").is_ok() { with_day(df.clone().lazy()) } else { df.clone().lazy() };
+    let parts: &[&str] = if df.column("time").is_ok() { &["day"] } else { &[] };
+    write_partitioned(lf, out_dir, parts, &|_| {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linking::backend::testing::{assert_backend_matches_memory, Scenario};
+
+    /// Random flows over 16 days (both comparison windows exist), with null protocols and times.
+    pub(crate) fn frame(n: usize, seed: u64) -> DataFrame {
+        let mut x = seed | 1;
+        let mut below = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let day = 86_400_000_000i64;
+        let t0 = 1_364_774_400_000_000i64;
+        let time: Vec<Option<i64>> = (0..n)
+            .map(|_| if below(50) == 0 { None } else { Some(t0 + below(16 * day as u64) as i64) })
+            .collect();
+        let src: Vec<String> = (0..n).map(|_| format!("10.{}.{}.{}", below(2), below(3), below(5))).collect();
+        let port: Vec<i32> = (0..n).map(|_| [80, 443, 53, 22, 8080][below(5) as usize]).collect();
+        let proto: Vec<Option<&str>> =
+            (0..n).map(|_| [Some("tcp"), Some("udp"), None][below(3) as usize]).collect();
+        let bytes: Vec<i64> = (0..n).map(|_| below(1000) as i64).collect();
+        let t = Series::new("time".into(), time).cast(&crate::data::table::time_dtype()).unwrap();
+        DataFrame::new_infer_height(vec![
+            t.into_column(),
+            Column::new("src_ip".into(), src),
+            Column::new("dst_port".into(), port),
+            Column::new("proto".into(), proto),
+            Column::new("bytes_sent".into(), bytes),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn parquet_lake_answers_as_the_in_memory_engine() {
+        let df = frame(4000, 11);
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        assert_eq!(export_dataset(&df, &lake).unwrap(), 4000);
+        assert!(lake.join("day=2013-04-01").is_dir(), "partitioned by day");
+        // The source is never written over.
+        assert!(export_dataset(&df, &lake).is_err());
+        let engine = Arc::new(ParquetEngine::open(&lake).unwrap());
+        // Rows come back from the partitions in another order than the frame's: the check must
+        // not depend on row order.
+        let memory = df;
+        let sc = Scenario {
+            top_fields: &["src_ip", "dst_port", "proto"],
+            ip_field: "src_ip",
+            measure: "bytes",
+            steps: 40,
+            seed: 5,
+        };
+        let n = assert_backend_matches_memory(engine, &memory, &sc);
+        assert!(n >= 40 * 8, "compared {n} outputs");
+    }
+
+    #[test]
+    fn a_cancelled_tag_returns_at_once() {
+        let df = frame(200, 3);
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        export_dataset(&df, &lake).unwrap();
+        let engine = ParquetEngine::open(&lake).unwrap();
+        // Cancelling a tag with nothing running is a no-op; a query under another tag still runs.
+        engine.cancel("nothing");
+        let out = engine.query("SELECT COUNT(*) AS n FROM logs", "t1").unwrap();
+        assert_eq!(
+            out.column("n")
+                .unwrap()
+                .as_materialized_series()
+                .cast(&DataType::Int64)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .get(0),
+            Some(200)
+        );
+        let err = engine.query("SELECT nosuchcolumn FROM logs", "t2").unwrap_err();
+        assert!(err.to_string().contains("nosuchcolumn"), "{err}");
+    }
+
+    #[test]
+    fn a_selection_exports_to_the_workstation_and_beside_the_lake() {
+        use crate::linking::selection::{Clause, Pred, Selection};
+        let df = frame(3000, 9);
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        export_dataset(&df, &lake).unwrap();
+        let engine = ParquetEngine::open(&lake).unwrap();
+        let mut sel = Selection::default();
+        sel.clauses.insert(1, Clause::values("dst_port", ["80".to_string(), "53".to_string()], false));
+        sel.clauses.insert(
+            2,
+            Clause::Match {
+                any_of: vec![vec![Pred::InPrefix { field: "src_ip".into(), prefix: "10.1.0.0/16".into() }]],
+                negate: false,
+            },
+        );
+        let ports = df.column("dst_port").unwrap().i32().unwrap().clone();
+        let src = df.column("src_ip").unwrap().str().unwrap().clone();
+        let expect = (0..df.height())
+            .filter(|&i| {
+                matches!(ports.get(i), Some(80 | 53)) && src.get(i).is_some_and(|s| s.starts_with("10.1."))
+            })
+            .count() as u64;
+        assert!(expect > 100);
+        let (done, cancel) = (AtomicU64::new(0), AtomicBool::new(false));
+        let csv = dir.path().join("sel.csv");
+        let fmt = crate::data::export::ExportFormat::Csv;
+        let (n, cut) =
+            super::super::export::export_selection(&engine, &sel, fmt, &csv, 1_000_000, &done, &cancel)
+                .unwrap();
+        assert_eq!((n, cut), (expect, false));
+        assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count() as u64, expect + 1);
+        let small = dir.path().join("small.csv");
+        let (n, cut) =
+            super::super::export::export_selection(&engine, &sel, fmt, &small, 10, &done, &cancel).unwrap();
+        assert_eq!((n, cut), (10, true));
+        let out = dir.path().join("sel-lake");
+        assert_eq!(super::super::export::export_selection_parquet(&engine, &sel, &out).unwrap(), expect);
+        let again = ParquetEngine::open(&out).unwrap();
+        let c = again.query("SELECT COUNT(*) AS n FROM logs", "t").unwrap();
+        assert_eq!(
+            c.column("n")
+                .unwrap()
+                .as_materialized_series()
+                .cast(&DataType::Int64)
+                .unwrap()
+                .i64()
+                .unwrap()
+                .get(0),
+            Some(expect as i64)
+        );
+    }
+}

@@ -1,0 +1,630 @@
+//! The pushdown planner: each view's need, filtered by the other views' clauses (crossfilter),
+//! becomes one aggregate SQL query for a [`SqlEngine`]; the small result is turned into the same
+//! [`Output`] the in-memory engine gives, so the views do not change.
+//!
+//! A grouped query computes the main histogram and both week-over-week windows at once with
+//! conditional sums. Labels follow the in-memory index exactly (integers as decimal text, nulls as
+//! "(null)", IP prefixes through `data::net`): prefixes and split series are derived here from
+//! the grouped raw values, which keeps the SQL portable between polars and Spark.
+use super::lake_cube::LakeCube;
+use super::sql::{self, and_all, Conditions, DistinctLabels};
+use super::{BackendError, SqlEngine};
+use crate::linking::coordinator::{Answer, Request};
+use crate::linking::engine::WEEK_US;
+use crate::linking::index::NULL_LABEL;
+use crate::linking::needs::{base_bucket_us, topn_output, Need, Output, TreeLeaf};
+use crate::linking::selection::{Clause, Selection, ViewId};
+use polars::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Count of records and the time bounds (µs) of the records that have a time.
+#[derive(Debug, Clone, Copy)]
+pub struct LakeStats {
+    pub rows: i64,
+    pub time_bounds_us: Option<(i64, i64)>,
+}
+
+/// Per field: (label, records, records with a time), for the time series' split.
+type SplitCounts = Vec<(String, i64, i64)>;
+
+/// The lake's answer to the views: caches the few whole-table facts needs depend on.
+pub struct LakeSession {
+    pub engine: Arc<dyn SqlEngine>,
+    schema: Schema,
+    stats: LakeStats,
+    split_counts: HashMap<String, SplitCounts>,
+    distinct: DistinctLabels,
+    window_rows: HashMap<(i64, i64), bool>,
+    /// The cube of the list the pointer is in, and the last request (what a cube is built for).
+    cube: Option<LakeCube>,
+    last: Option<(Selection, BTreeMap<ViewId, Need>)>,
+    /// The outputs of the last request answered in full (a cube keeps its list's own).
+    last_out: BTreeMap<ViewId, Output>,
+    /// Views answered from the cube in the last request, and the time that took.
+    pub last_local: (usize, f64),
+}
+
+/// Labels of a result column, exactly as the in-memory index writes them.
+pub fn labels_of(c: &Column) -> PolarsResult<Vec<String>> {
+    let s = c.as_materialized_series();
+    if s.dtype().is_integer() {
+        let s = s.cast(&DataType::Int64)?;
+        Ok(s.i64()?.iter().map(|v| v.map_or_else(|| NULL_LABEL.to_string(), |x| x.to_string())).collect())
+    } else {
+        let s = s.cast(&DataType::String)?;
+        Ok(s.str()?.iter().map(|v| v.map_or_else(|| NULL_LABEL.to_string(), str::to_string)).collect())
+    }
+}
+
+/// An integer result column as i64 (nulls as 0: sums over no row).
+fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    let s = df.column(name)?.as_materialized_series().cast(&DataType::Int64)?;
+    Ok(s.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+/// The comparison windows for a selection (see `Engine::cmp_windows`): the time brush and a week
+/// earlier, or without a brush the last 7 days of data and the 7 before (data spanning two weeks).
+pub fn cmp_windows(sel: &Selection, bounds: Option<(i64, i64)>) -> Option<((i64, i64), (i64, i64))> {
+    let brush = sel.clauses.values().find_map(|c| match c {
+        Clause::Time { start_us, end_us } => Some((*start_us, *end_us)),
+        _ => None,
+    });
+    let (a, b) = match brush {
+        Some(t) => t,
+        None => match bounds {
+            Some((lo, hi)) if hi - lo >= 2 * WEEK_US - 86_400_000_000 => (hi + 1 - WEEK_US, hi + 1),
+            _ => return None,
+        },
+    };
+    Some(((a, b), (a - WEEK_US, b - WEEK_US)))
+}
+
+/// One grouped query's parts: group keys (SQL expressions), the weight, and the conditions of the
+/// main histogram and of the two windows.
+pub(super) struct Grouped {
+    pub keys: Vec<String>,
+    pub weight: String,
+    pub main: String,
+    pub windows: Option<(String, String)>,
+}
+
+impl Grouped {
+    pub(super) fn sql(&self) -> String {
+        let n = self.keys.len();
+        let key_names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+        let mut inner: Vec<String> =
+            self.keys.iter().zip(&key_names).map(|(k, a)| format!("{k} AS {a}")).collect();
+        inner.push(format!("{} AS w", self.weight));
+        inner.push(format!("{} AS m", self.main));
+        let mut outer = key_names.clone();
+        outer.push("SUM(CASE WHEN m THEN w ELSE 0 END) AS v".into());
+        let mut wher = "m".to_string();
+        if let Some((c, p)) = &self.windows {
+            inner.push(format!("{c} AS wc"));
+            inner.push(format!("{p} AS wp"));
+            outer.push("SUM(CASE WHEN wc THEN w ELSE 0 END) AS c".into());
+            outer.push("SUM(CASE WHEN wp THEN w ELSE 0 END) AS p".into());
+            wher = "m OR wc OR wp".into();
+        }
+        format!(
+            "SELECT {} FROM (SELECT {} FROM logs) AS q WHERE {wher} GROUP BY {}",
+            outer.join(", "),
+            inner.join(", "),
+            key_names.join(", ")
+        )
+    }
+}
+
+/// Rows of a grouped result: key labels per row, and v, c, p per row (c, p zero without windows).
+struct GroupRows {
+    keys: Vec<Vec<String>>,
+    v: Vec<i64>,
+    c: Vec<i64>,
+    p: Vec<i64>,
+}
+
+fn group_rows(df: &DataFrame, n_keys: usize) -> PolarsResult<GroupRows> {
+    let cols: Vec<Vec<String>> =
+        (0..n_keys).map(|i| labels_of(df.column(&format!("k{i}"))?)).collect::<PolarsResult<_>>()?;
+    let h = df.height();
+    let keys = (0..h).map(|r| cols.iter().map(|c| c[r].clone()).collect()).collect();
+    let v = ints(df, "v")?;
+    let (c, p) =
+        if df.column("c").is_ok() { (ints(df, "c")?, ints(df, "p")?) } else { (vec![0; h], vec![0; h]) };
+    Ok(GroupRows { keys, v, c, p })
+}
+
+impl LakeSession {
+    pub fn new(engine: Arc<dyn SqlEngine>) -> Result<Self, BackendError> {
+        let schema = engine.schema()?;
+        let mut s = Self {
+            engine,
+            schema,
+            stats: LakeStats { rows: 0, time_bounds_us: None },
+            split_counts: HashMap::new(),
+            distinct: DistinctLabels::new(),
+            window_rows: HashMap::new(),
+            cube: None,
+            last: None,
+            last_out: BTreeMap::new(),
+            last_local: (0, 0.0),
+        };
+        s.stats = s.fetch_stats()?;
+        Ok(s)
+    }
+
+    pub fn stats(&self) -> LakeStats {
+        self.stats
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn has_time(&self) -> bool {
+        self.schema.get("time").is_some()
+    }
+
+    fn fetch_stats(&self) -> Result<LakeStats, BackendError> {
+        let d = self.engine.dialect();
+        let sql = if self.has_time() {
+            let t = sql::time_us(d);
+            format!("SELECT COUNT(*) AS n, MIN({t}) AS lo, MAX({t}) AS hi FROM logs")
+        } else {
+            "SELECT COUNT(*) AS n FROM logs".to_string()
+        };
+        let df = self.engine.query(&sql, "stats")?;
+        let rows = ints(&df, "n")?.first().copied().unwrap_or(0);
+        let bound = |c: &str| -> PolarsResult<Option<i64>> {
+            Ok(match df.column(c) {
+                Ok(col) => col.as_materialized_series().cast(&DataType::Int64)?.i64()?.get(0),
+                Err(_) => None,
+            })
+        };
+        let time_bounds_us = match (bound("lo")?, bound("hi")?) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        };
+        Ok(LakeStats { rows, time_bounds_us })
+    }
+
+    fn conditions(&self) -> Conditions<'_> {
+        Conditions { d: self.engine.dialect(), schema: &self.schema, distinct: &self.distinct }
+    }
+
+    /// Fetches what the needs of `req` depend on beyond their own query (once per table).
+    pub(super) fn prepare(
+        &mut self,
+        sel: &Selection,
+        needs: &BTreeMap<ViewId, Need>,
+        tag: &str,
+    ) -> Result<(), BackendError> {
+        let d = self.engine.dialect();
+        for f in sql::prefix_fields(sel) {
+            if self.distinct.contains_key(&f) || self.schema.get(&f).is_none() {
+                continue;
+            }
+            let df =
+                self.engine.query(&format!("SELECT DISTINCT {} AS k0 FROM logs", sql::ident(d, &f)), tag)?;
+            self.distinct.insert(f, labels_of(df.column("k0")?)?);
+        }
+        for need in needs.values() {
+            if let Need::Time { split: Some((field, _)), .. } = need {
+                if self.split_counts.contains_key(field) || self.schema.get(field).is_none() {
+                    continue;
+                }
+                let timed =
+                    if self.has_time() { format!("{} IS NOT NULL", sql::time_us(d)) } else { "FALSE".into() };
+                let q = format!(
+                    "SELECT {} AS k0, COUNT(*) AS n, SUM(CASE WHEN {timed} THEN 1 ELSE 0 END) AS nt FROM logs GROUP BY {}",
+                    sql::ident(d, field),
+                    sql::ident(d, field)
+                );
+                let df = self.engine.query(&q, tag)?;
+                let labels = labels_of(df.column("k0")?)?;
+                let (n, nt) = (ints(&df, "n")?, ints(&df, "nt")?);
+                let counts = labels.into_iter().zip(n).zip(nt).map(|((l, a), b)| (l, a, b)).collect();
+                self.split_counts.insert(field.clone(), counts);
+            }
+        }
+        if let Some((_, prev)) = cmp_windows(sel, self.stats.time_bounds_us) {
+            if !self.window_rows.contains_key(&prev) && self.has_time() {
+                let q = format!(
+                    "SELECT COUNT(*) AS n FROM logs WHERE {}",
+                    self.conditions().time_window(prev.0, prev.1)
+                );
+                let df = self.engine.query(&q, tag)?;
+                let n = ints(&df, "n")?.first().copied().unwrap_or(0);
+                self.window_rows.insert(prev, n > 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// The SQL of one need (for the bench, tests and the curious); `None` for the records page,
+    /// which takes two queries.
+    pub fn need_sql(&self, sel: &Selection, view: ViewId, need: &Need) -> Option<String> {
+        self.grouped(sel, view, need).map(|g| g.sql())
+    }
+
+    fn window_conds(&self, sel: &Selection, view: ViewId) -> Option<(String, String)> {
+        let c = self.conditions();
+        let ((a, b), (pa, pb)) = cmp_windows(sel, self.stats.time_bounds_us)?;
+        if !self.has_time() {
+            return None;
+        }
+        let rest = c.others_but_time(sel, view);
+        Some((
+            and_all([rest.clone(), c.time_window(a, b)].into_iter()),
+            and_all([rest, c.time_window(pa, pb)].into_iter()),
+        ))
+    }
+
+    pub(super) fn grouped(&self, sel: &Selection, view: ViewId, need: &Need) -> Option<Grouped> {
+        let d = self.engine.dialect();
+        let c = self.conditions();
+        let main = c.others(sel, view);
+        match need {
+            Need::TopN { field, measure, .. } => Some(Grouped {
+                keys: vec![sql::ident(d, field)],
+                weight: sql::weight(d, &self.schema, measure),
+                main,
+                windows: self.window_conds(sel, view),
+            }),
+            Need::Time { measure, split } => {
+                let (origin, bucket) = self.time_grid();
+                let t = sql::time_us(d);
+                let off = format!("({t} - {origin})");
+                let mut keys = vec![format!("{off} - ({off} % {bucket})")];
+                if let Some((field, _)) = split {
+                    keys.push(sql::ident(d, field));
+                }
+                Some(Grouped {
+                    keys,
+                    weight: sql::weight(d, &self.schema, measure),
+                    main: and_all([main, format!("{t} IS NOT NULL")].into_iter()),
+                    windows: None,
+                })
+            }
+            Need::Tree { levels, measure } => Some(Grouped {
+                keys: tree_fields(levels).iter().map(|f| sql::ident(d, f)).collect(),
+                weight: sql::weight(d, &self.schema, measure),
+                main,
+                windows: self.window_conds(sel, view),
+            }),
+            Need::Tuples { fields } => Some(Grouped {
+                keys: fields.iter().take(3).map(|f| sql::ident(d, f)).collect(),
+                weight: "1".into(),
+                main,
+                windows: None,
+            }),
+            Need::Table { .. } => None,
+        }
+    }
+
+    /// Whether the week-earlier window of `sel` holds any record (known after `prepare`).
+    pub(super) fn prev_window_has_rows(&self, sel: &Selection) -> bool {
+        cmp_windows(sel, self.stats.time_bounds_us)
+            .is_some_and(|(_, p)| self.window_rows.get(&p).copied().unwrap_or(false))
+    }
+
+    /// Origin, bucket and bucket count of the base time series.
+    fn time_grid_n(&self) -> (i64, i64, usize) {
+        let (origin, bucket) = self.time_grid();
+        let nb = match self.stats.time_bounds_us {
+            Some((_, hi)) => ((hi - origin) / bucket + 1) as usize,
+            None => 1,
+        };
+        (origin, bucket, nb)
+    }
+
+    /// The pointer entered list `view`: fetch its cube for the last request (one query), unless
+    /// the one held is already for it. Returns whether a cube for `view` is ready.
+    pub fn hover(&mut self, view: ViewId, tag: &str) -> Result<bool, BackendError> {
+        let Some((sel, needs)) = self.last.clone() else { return Ok(false) };
+        if let Some(c) = &self.cube {
+            if c.view == view && !c.answer(&sel, &needs, self.time_grid_n()).is_empty() {
+                return Ok(true);
+            }
+        }
+        self.cube = self.build_cube(view, &sel, &needs, tag)?;
+        Ok(self.cube.is_some())
+    }
+
+    pub(super) fn last_output(&self, view: ViewId) -> Option<&Output> {
+        self.last_out.get(&view)
+    }
+
+    /// The cube held, if any (bench: its size).
+    pub fn cube(&self) -> Option<&LakeCube> {
+        self.cube.as_ref()
+    }
+
+    /// Origin and bucket of the base time series, as the in-memory planner picks them.
+    fn time_grid(&self) -> (i64, i64) {
+        let (lo, hi) = self.stats.time_bounds_us.unwrap_or((0, 0));
+        let b = base_bucket_us(hi - lo);
+        (lo.div_euclid(b) * b, b)
+    }
+
+    fn check_fields(&self, need: &Need) -> Result<(), BackendError> {
+        let fields: Vec<String> = match need {
+            Need::TopN { field, .. } => vec![field.clone()],
+            Need::Time { split: Some((f, _)), .. } => vec![f.clone()],
+            Need::Tree { levels, .. } => tree_fields(levels),
+            Need::Tuples { fields } => fields.clone(),
+            _ => vec![],
+        };
+        for f in fields {
+            if self.schema.get(&f).is_none() {
+                return Err(BackendError::Other(format!("not found: {f}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers one need (the records page takes a count and a page query).
+    pub fn answer(
+        &self,
+        sel: &Selection,
+        view: ViewId,
+        need: &Need,
+        tag: &str,
+    ) -> Result<Output, BackendError> {
+        self.check_fields(need)?;
+        if let Need::Table { offset, limit, sort } = need {
+            return self.records(sel, view, *offset, *limit, sort.as_ref(), tag);
+        }
+        let Some(g) = self.grouped(sel, view, need) else {
+            return Err(BackendError::Other("no query for this need".into()));
+        };
+        let df = self.engine.query(&g.sql(), tag)?;
+        let rows = group_rows(&df, g.keys.len())?;
+        let prev_has_rows = cmp_windows(sel, self.stats.time_bounds_us)
+            .is_some_and(|(_, p)| self.window_rows.get(&p).copied().unwrap_or(false));
+        let has_cmp = prev_has_rows && (rows.c.iter().any(|&x| x != 0) || rows.p.iter().any(|&x| x != 0));
+        Ok(match need {
+            Need::TopN { field, offset, limit, measure } => {
+                // Two raw values with one label (rare: "(null)" text and a null) are one entry.
+                let mut by: BTreeMap<String, [i64; 3]> = BTreeMap::new();
+                for (i, k) in rows.keys.iter().enumerate() {
+                    let e = by.entry(k[0].clone()).or_default();
+                    e[0] += rows.v[i];
+                    e[1] += rows.c[i];
+                    e[2] += rows.p[i];
+                }
+                let labels: Vec<String> = by.keys().cloned().collect();
+                let col = |j: usize| by.values().map(|x| x[j]).collect::<Vec<i64>>();
+                let (m, c, p) = (col(0), col(1), col(2));
+                topn_output(field, measure, *offset, *limit, &labels, [&m, &c, &p], has_cmp)
+            }
+            Need::Time { measure, split } => self.time_output(measure, split.as_ref(), &rows),
+            Need::Tree { levels, measure } => {
+                let fields = tree_fields(levels);
+                let mut by: BTreeMap<Vec<String>, [i64; 3]> = BTreeMap::new();
+                for (i, k) in rows.keys.iter().enumerate() {
+                    let path: Vec<String> = levels
+                        .iter()
+                        .take(3)
+                        .map(|l| {
+                            let (field, bits) = split_level(l);
+                            let raw = &k[fields.iter().position(|f| f == field).unwrap_or(0)];
+                            match bits {
+                                Some(b) => crate::data::net::prefix_key(raw, b)
+                                    .unwrap_or_else(|| crate::data::net::NON_IP.to_string()),
+                                None => raw.clone(),
+                            }
+                        })
+                        .collect();
+                    let e = by.entry(path).or_default();
+                    e[0] += rows.v[i];
+                    e[1] += rows.c[i];
+                    e[2] += rows.p[i];
+                }
+                let leaves = by
+                    .into_iter()
+                    .filter(|(_, x)| x[0] != 0)
+                    .map(|(path, x)| TreeLeaf {
+                        path,
+                        value: x[0],
+                        cur: has_cmp.then_some(x[1]),
+                        prev: has_cmp.then_some(x[2]),
+                    })
+                    .collect();
+                Output::Tree { levels: levels.clone(), measure: measure.clone(), leaves, has_cmp }
+            }
+            Need::Tuples { fields } => {
+                let mut by: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+                for (i, k) in rows.keys.iter().enumerate() {
+                    *by.entry(k.clone()).or_default() += rows.v[i];
+                }
+                Output::Tuples {
+                    fields: fields.clone(),
+                    tuples: by.into_iter().filter(|(_, v)| *v != 0).collect(),
+                }
+            }
+            Need::Table { .. } => unreachable!("answered above"),
+        })
+    }
+
+    fn time_output(&self, measure: &str, split: Option<&(String, usize)>, rows: &GroupRows) -> Output {
+        let (origin, bucket) = self.time_grid();
+        let nb = match self.stats.time_bounds_us {
+            Some((_, hi)) => ((hi - origin) / bucket + 1) as usize,
+            None => 1,
+        };
+        let bin = |k: &str| k.parse::<i64>().ok().map(|off| (off / bucket) as usize).filter(|&b| b < nb);
+        let mut total = vec![0i64; nb];
+        for (i, k) in rows.keys.iter().enumerate() {
+            if let Some(b) = bin(&k[0]) {
+                total[b] += rows.v[i];
+            }
+        }
+        let mut series = Vec::new();
+        if let Some((field, k)) = split {
+            let counts = self.split_counts.get(field).map(Vec::as_slice).unwrap_or(&[]);
+            // The field's top k values over the whole table (stable while brushing), as in memory.
+            let mut order: Vec<&(String, i64, i64)> = counts.iter().collect();
+            order.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let top: Vec<&str> = order.iter().take(*k).map(|x| x.0.as_str()).collect();
+            let name = |l: &str| if top.contains(&l) { l.to_string() } else { "other".to_string() };
+            // A series exists when its values occur with a time anywhere, even if filtered out now.
+            let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+            for (l, _, nt) in counts {
+                if *nt > 0 {
+                    by.entry(name(l)).or_insert_with(|| vec![0; nb]);
+                }
+            }
+            for (i, key) in rows.keys.iter().enumerate() {
+                if let (Some(b), Some(v)) = (bin(&key[0]), by.get_mut(&name(&key[1]))) {
+                    v[b] += rows.v[i];
+                }
+            }
+            series = by.into_iter().collect();
+            series.sort_by_key(|(_, v)| -v.iter().sum::<i64>());
+        }
+        Output::Time { measure: measure.to_string(), origin_us: origin, bucket_us: bucket, total, series }
+    }
+
+    fn records(
+        &self,
+        sel: &Selection,
+        view: ViewId,
+        offset: usize,
+        limit: usize,
+        sort: Option<&(String, bool)>,
+        tag: &str,
+    ) -> Result<Output, BackendError> {
+        let d = self.engine.dialect();
+        let filter = self.conditions().others(sel, view);
+        let n = self.engine.query(&format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
+        let passing = ints(&n, "n")?.first().copied().unwrap_or(0);
+        let order = match sort {
+            Some((c, desc)) => {
+                format!("{} {} NULLS LAST", sql::ident(d, c), if *desc { "DESC" } else { "ASC" })
+            }
+            None if self.has_time() => format!("{} ASC NULLS FIRST", sql::ident(d, "time")),
+            None => "1".into(),
+        };
+        let page = self.engine.query(
+            &format!("SELECT * FROM logs WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"),
+            tag,
+        )?;
+        Ok(Output::Records { passing, offset, page: Arc::new(page) })
+    }
+
+    /// Answers every need of a request; the queries run side by side. Each carries `tag`, so a
+    /// newer request can cancel them all.
+    pub fn run(&mut self, req: &Request, tag: &str) -> Answer {
+        self.run_with(req, tag, &|_, _| {}).unwrap_or_else(|| Answer {
+            seq: req.seq,
+            outputs: req.needs.keys().map(|v| (*v, Output::Error("cancelled".into()))).collect(),
+            total_rows: self.stats.rows.max(0) as usize,
+            compute_ms: 0.0,
+            strategy: "pushdown",
+            all_rows: None,
+        })
+    }
+
+    /// [`Self::run`], calling `on_view` as each view's output arrives; `None` when cancelled.
+    pub fn run_with(
+        &mut self,
+        req: &Request,
+        tag: &str,
+        on_view: &(dyn Fn(ViewId, &Output) + Sync),
+    ) -> Option<Answer> {
+        let t0 = Instant::now();
+        let mut outputs = BTreeMap::new();
+        let mut cancelled = false;
+        // Views the active list's cube covers are sums over it: no query, within a frame.
+        let local = match &self.cube {
+            Some(c) => c.answer(&req.selection, &req.needs, self.time_grid_n()),
+            None => BTreeMap::new(),
+        };
+        self.last_local = (local.len(), t0.elapsed().as_secs_f64() * 1000.0);
+        for (v, o) in local {
+            on_view(v, &o);
+            outputs.insert(v, o);
+        }
+        let local_views: Vec<ViewId> = outputs.keys().copied().collect();
+        match self.prepare(&req.selection, &req.needs, tag) {
+            Err(BackendError::Cancelled) => return None,
+            Err(e) => {
+                for v in req.needs.keys() {
+                    outputs.insert(*v, Output::Error(e.to_string()));
+                }
+            }
+            Ok(()) => {
+                let this = &*self;
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = req
+                        .needs
+                        .iter()
+                        .filter(|(v, _)| !local_views.contains(v))
+                        .map(|(v, need)| {
+                            (
+                                *v,
+                                s.spawn(move || {
+                                    let r = this.answer(&req.selection, *v, need, tag);
+                                    if let Ok(o) = &r {
+                                        on_view(*v, o);
+                                    }
+                                    r
+                                }),
+                            )
+                        })
+                        .collect();
+                    for (v, h) in handles {
+                        let out = match h.join() {
+                            Ok(Ok(o)) => o,
+                            Ok(Err(BackendError::Cancelled)) => {
+                                cancelled = true;
+                                continue;
+                            }
+                            Ok(Err(e)) => Output::Error(e.to_string()),
+                            Err(_) => Output::Error("the query thread panicked".into()),
+                        };
+                        outputs.insert(v, out);
+                    }
+                });
+            }
+        }
+        if cancelled {
+            return None;
+        }
+        self.last_out.clone_from(&outputs);
+        self.last = Some((req.selection.clone(), req.needs.clone()));
+        Some(Answer {
+            seq: req.seq,
+            outputs,
+            total_rows: self.stats.rows.max(0) as usize,
+            compute_ms: t0.elapsed().as_secs_f64() * 1000.0,
+            strategy: "pushdown",
+            all_rows: None,
+        })
+    }
+}
+
+/// "dst_ip/16" is the /16 prefixes of dst_ip; anything else is a field.
+fn split_level(level: &str) -> (&str, Option<u8>) {
+    if let Some((field, bits)) = level.rsplit_once('/') {
+        if let Ok(b) = bits.parse::<u8>() {
+            return (field, Some(b));
+        }
+    }
+    (level, None)
+}
+
+/// The distinct raw fields a treemap's levels group by.
+fn tree_fields(levels: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in levels.iter().take(3) {
+        let f = split_level(l).0.to_string();
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}

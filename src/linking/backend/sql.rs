@@ -1,0 +1,229 @@
+//! SQL text for the pushdown planner, in both dialects: identifiers, literals, the time in
+//! microseconds, measures, and the selection's clauses as WHERE conditions. Every condition is
+//! null-safe (`COALESCE(.., FALSE)`), so a negated clause keeps the rows whose field is null, as
+//! the in-memory engine does (a null is the label "(null)", which equals no other value).
+use super::Dialect;
+use crate::linking::index::NULL_LABEL;
+use crate::linking::selection::{Clause, Pred, Selection, ViewId};
+use polars::prelude::{DataType, Schema};
+use std::collections::HashMap;
+
+pub fn ident(d: Dialect, name: &str) -> String {
+    match d {
+        Dialect::Polars => format!("\"{}\"", name.replace('"', "\"\"")),
+        Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+    }
+}
+
+pub fn string_lit(d: Dialect, s: &str) -> String {
+    let s = s.replace('\'', "''");
+    match d {
+        // Spark string literals treat the backslash as an escape.
+        Dialect::Spark => format!("'{}'", s.replace('\\', "\\\\")),
+        Dialect::Polars => format!("'{s}'"),
+    }
+}
+
+/// The record time as microseconds since the epoch (NULL when the record has none).
+pub fn time_us(d: Dialect) -> String {
+    match d {
+        Dialect::Polars => format!("CAST({} AS BIGINT)", ident(d, "time")),
+        Dialect::Spark => format!("unix_micros({})", ident(d, "time")),
+    }
+}
+
+/// A measure as a per-record weight: "count" is 1, "bytes" and "packets" add both directions,
+/// any other numeric column is itself; nulls weigh 0. A missing column counts records, as the
+/// in-memory index does.
+pub fn weight(d: Dialect, schema: &Schema, measure: &str) -> String {
+    let cols: Vec<&str> = match measure {
+        "count" => vec![],
+        "bytes" => vec!["bytes_sent", "bytes_received"],
+        "packets" => vec!["packets_sent", "packets_received"],
+        other => vec![other],
+    };
+    let present: Vec<String> = cols
+        .iter()
+        .filter(|c| schema.get(c).is_some())
+        .map(|c| format!("COALESCE(CAST({} AS BIGINT), 0)", ident(d, c)))
+        .collect();
+    if present.is_empty() {
+        "1".into()
+    } else {
+        format!("({})", present.join(" + "))
+    }
+}
+
+/// Distinct labels of a field, for clauses that SQL cannot state portably (IP prefixes).
+pub type DistinctLabels = HashMap<String, Vec<String>>;
+
+/// Conditions over one table schema in one dialect.
+pub struct Conditions<'a> {
+    pub d: Dialect,
+    pub schema: &'a Schema,
+    /// Labels of the fields that prefix clauses name (see [`prefix_fields`]).
+    pub distinct: &'a DistinctLabels,
+}
+
+impl Conditions<'_> {
+    fn eq(&self, field: &str, value: &str) -> String {
+        let f = ident(self.d, field);
+        let dt = self.schema.get(field).cloned().unwrap_or(DataType::String);
+        let is_null = value == NULL_LABEL;
+        let cond = if dt.is_integer() {
+            match value.parse::<i64>() {
+                Ok(v) => format!("{f} = {v}"),
+                Err(_) if is_null => format!("{f} IS NULL"),
+                Err(_) => "FALSE".into(),
+            }
+        } else if matches!(dt, DataType::String) {
+            let c = format!("{f} = {}", string_lit(self.d, value));
+            if is_null {
+                format!("({c} OR {f} IS NULL)")
+            } else {
+                c
+            }
+        } else {
+            let c = format!("CAST({f} AS STRING) = {}", string_lit(self.d, value));
+            if is_null {
+                format!("({c} OR {f} IS NULL)")
+            } else {
+                c
+            }
+        };
+        format!("COALESCE({cond}, FALSE)")
+    }
+
+    fn pred(&self, p: &Pred) -> String {
+        match p {
+            Pred::Eq { field, value } => self.eq(field, value),
+            Pred::InPrefix { field, prefix } => {
+                let labels = self.distinct.get(field).map(Vec::as_slice).unwrap_or(&[]);
+                let hits: Vec<String> = labels
+                    .iter()
+                    .filter(|l| {
+                        if prefix == crate::data::net::NON_IP {
+                            crate::data::net::parse_ip(l).is_none()
+                        } else {
+                            crate::data::net::ip_in_prefix(l, prefix)
+                        }
+                    })
+                    .map(|l| self.eq(field, l))
+                    .collect();
+                if hits.is_empty() {
+                    "FALSE".into()
+                } else {
+                    format!("({})", hits.join(" OR "))
+                }
+            }
+            Pred::Range { field, min, max } => {
+                let f = ident(self.d, field);
+                let dt = self.schema.get(field).cloned().unwrap_or(DataType::String);
+                let num = if dt.is_primitive_numeric() {
+                    format!("CAST({f} AS DOUBLE)")
+                } else {
+                    format!("TRY_CAST({f} AS DOUBLE)")
+                };
+                format!("COALESCE({num} >= {min:?} AND {num} <= {max:?}, FALSE)")
+            }
+        }
+    }
+
+    pub fn clause(&self, c: &Clause) -> String {
+        match c {
+            Clause::Time { start_us, end_us } => self.time_window(*start_us, *end_us),
+            Clause::Match { any_of, negate } => {
+                let alts: Vec<String> = any_of
+                    .iter()
+                    .map(|conj| {
+                        if conj.is_empty() {
+                            "TRUE".to_string()
+                        } else {
+                            format!(
+                                "({})",
+                                conj.iter().map(|p| self.pred(p)).collect::<Vec<_>>().join(" AND ")
+                            )
+                        }
+                    })
+                    .collect();
+                let hit =
+                    if alts.is_empty() { "FALSE".to_string() } else { format!("({})", alts.join(" OR ")) };
+                if *negate {
+                    format!("(NOT {hit})")
+                } else {
+                    hit
+                }
+            }
+        }
+    }
+
+    /// Records with a time in `[start, end)`; records without a time are in no window.
+    pub fn time_window(&self, start_us: i64, end_us: i64) -> String {
+        let t = time_us(self.d);
+        format!("COALESCE({t} >= {start_us} AND {t} < {end_us}, FALSE)")
+    }
+
+    /// The filter of `view`'s main histogram: every clause but its own (crossfilter).
+    pub fn others(&self, sel: &Selection, view: ViewId) -> String {
+        and_all(sel.others(view).map(|(_, c)| self.clause(c)))
+    }
+
+    /// The filter of a comparison window: every clause but the view's own and the time brush,
+    /// which the window replaces.
+    pub fn others_but_time(&self, sel: &Selection, view: ViewId) -> String {
+        and_all(
+            sel.others(view).filter(|(_, c)| !matches!(c, Clause::Time { .. })).map(|(_, c)| self.clause(c)),
+        )
+    }
+}
+
+pub fn and_all(parts: impl Iterator<Item = String>) -> String {
+    let v: Vec<String> = parts.collect();
+    if v.is_empty() {
+        "TRUE".into()
+    } else {
+        v.join(" AND ")
+    }
+}
+
+/// Fields named by prefix predicates in the selection (their labels must be known to state them).
+pub fn prefix_fields(sel: &Selection) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in sel.clauses.values() {
+        if let Clause::Match { any_of, .. } = c {
+            for p in any_of.iter().flatten() {
+                if let Pred::InPrefix { field, .. } = p {
+                    if !out.contains(field) {
+                        out.push(field.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_escaped_per_dialect() {
+        assert_eq!(string_lit(Dialect::Polars, "it's"), "'it''s'");
+        assert_eq!(string_lit(Dialect::Spark, r"a\b'"), r"'a\\b'''");
+        assert_eq!(ident(Dialect::Spark, "dst_port"), "`dst_port`");
+        assert_eq!(ident(Dialect::Polars, "dst_port"), "\"dst_port\"");
+    }
+
+    #[test]
+    fn null_label_and_integer_fields_compare_as_the_engine_does() {
+        let schema: Schema =
+            [("dst_port".into(), DataType::Int32), ("proto".into(), DataType::String)].into_iter().collect();
+        let distinct = DistinctLabels::new();
+        let c = Conditions { d: Dialect::Polars, schema: &schema, distinct: &distinct };
+        assert_eq!(c.eq("dst_port", "80"), "COALESCE(\"dst_port\" = 80, FALSE)");
+        assert_eq!(c.eq("dst_port", "http"), "COALESCE(FALSE, FALSE)");
+        assert_eq!(c.eq("dst_port", "(null)"), "COALESCE(\"dst_port\" IS NULL, FALSE)");
+        assert!(c.eq("proto", "(null)").contains("IS NULL"));
+    }
+}

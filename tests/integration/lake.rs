@@ -1,0 +1,226 @@
+//! The lake (issue #12): the bundled sample written as a hive-partitioned Parquet dataset by the
+//! real binary, then read where it lies by the CLI twins, the pushdown planner and the GUI, each
+//! compared with the in-memory answer on the same records.
+use crate::util::{brushfire, sample};
+use brushfire::app::{BrushfireApp, VIEW_TABLE, VIEW_TIME, VIEW_TOPN};
+use brushfire::linking::backend::parquet::ParquetEngine;
+use brushfire::linking::backend::testing::{assert_backend_matches_memory, Scenario};
+use brushfire::linking::needs::Output;
+use brushfire::views::common::PresetPicker;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The sample as a lake, written by `brushfire export-parquet`.
+fn sample_lake() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("flows");
+    let out = brushfire(&[
+        "export-parquet",
+        &sample().display().to_string(),
+        "--out-dir",
+        &lake.display().to_string(),
+    ]);
+    assert!(out.status.success(), "export-parquet: {}", String::from_utf8_lossy(&out.stderr));
+    let days: Vec<_> = std::fs::read_dir(&lake).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(days.len(), 14, "one partition per day of the two-week sample: {days:?}");
+    assert!(lake.join("day=2013-04-01").join("part-0.parquet").is_file());
+    (dir, lake)
+}
+
+#[test]
+fn query_on_a_lake_prints_the_same_top_10_as_the_local_query() {
+    let (_d, lake) = sample_lake();
+    let sql = "select dst_port, count(*) c from logs group by dst_port order by c desc, dst_port limit 10";
+    let remote = brushfire(&["query", "--parquet", &lake.display().to_string(), "--sql", sql]);
+    assert!(remote.status.success(), "{}", String::from_utf8_lossy(&remote.stderr));
+    let local = brushfire(&["query", &sample().display().to_string(), "--sql", sql]);
+    assert!(local.status.success());
+    let text = String::from_utf8(remote.stdout).unwrap();
+    assert_eq!(text.lines().count(), 11, "{text}");
+    assert!(text.starts_with("dst_port,c\n443,"), "{text}");
+    assert_eq!(text, String::from_utf8(local.stdout).unwrap());
+    // inspect: the lake's rows and time range are the sample's.
+    let i = crate::util::inspect(&[], &["--parquet", &lake.display().to_string()]);
+    let l = crate::util::inspect(&[&sample()], &[]);
+    assert_eq!(i["rows"], l["rows"]);
+    assert_eq!(i["time_min"], l["time_min"]);
+    assert_eq!(i["time_max"], l["time_max"]);
+    // graph: AfterGlow from the lake's tuple counts gives the local graph.
+    let g = |extra: &[&str]| {
+        let mut a = vec!["graph", "--fields", "src_ip,dst_port", "-t", "--format", "gdf"];
+        a.extend_from_slice(extra);
+        let o = brushfire(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut lines: Vec<String> =
+            String::from_utf8(o.stdout).unwrap().lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let s = sample().display().to_string();
+    let lake_s = lake.display().to_string();
+    let (gl, gm) = (g(&["--parquet", &lake_s]), g(&[&s]));
+    assert!(gl.len() > 100, "{} lines", gl.len());
+    assert_eq!(gl, gm);
+}
+
+#[test]
+fn the_sample_as_a_lake_answers_every_view_as_the_in_memory_engine() {
+    let (_d, lake) = sample_lake();
+    let t = brushfire::data::load_paths(&[sample()], &Default::default(), &Default::default()).unwrap();
+    let engine = Arc::new(ParquetEngine::open(&lake).unwrap());
+    let sc = Scenario {
+        top_fields: &["src_ip", "dst_port", "proto"],
+        ip_field: "dst_ip",
+        measure: "bytes",
+        steps: 14,
+        seed: 2013,
+    };
+    let n = assert_backend_matches_memory(engine, &t.df, &sc);
+    assert!(n >= 14 * 8, "compared {n}");
+}
+
+pub(crate) fn harness(app: BrushfireApp) -> Harness<'static, BrushfireApp> {
+    Harness::builder()
+        .with_size([1600.0, 1000.0])
+        .build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app)
+}
+
+pub(crate) fn settle(h: &mut Harness<'static, BrushfireApp>) {
+    let t0 = Instant::now();
+    loop {
+        h.step();
+        let s = h.state();
+        if s.loaded.is_some() && s.is_current() && s.panels_idle() && s.lake.opening.is_none() {
+            h.step();
+            h.step();
+            if h.state().is_current() {
+                return;
+            }
+        }
+        assert!(t0.elapsed() < Duration::from_secs(300), "app did not settle: {}", h.state().status);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What the linked views show, comparable between the memory and the lake app.
+pub(crate) fn shown(app: &BrushfireApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in VIEW_TOPN.iter().chain([&VIEW_TIME]) {
+        out.push(format!("{v}: {:?}", app.outputs.get(v)));
+    }
+    out.push(match app.outputs.get(&VIEW_TABLE) {
+        Some(Output::Table { passing, .. } | Output::Records { passing, .. }) => format!("records {passing}"),
+        other => format!("{other:?}"),
+    });
+    out
+}
+
+#[test]
+fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
+    let (_d, lake) = sample_lake();
+    let mut mem = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), vec![sample()]));
+    settle(&mut mem);
+    // File › Open lake…, typed as a person does.
+    let mut h = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new()));
+    h.step();
+    h.get_by_label("File").click();
+    h.run_steps(3);
+    h.get_by_label("Open lake…").click();
+    h.run_steps(2);
+    h.get_by_label("lake path").focus();
+    h.step();
+    h.get_by_label("lake path").type_text(&lake.display().to_string());
+    h.step();
+    h.get_by_label("Open").click();
+    settle(&mut h);
+    assert!(h.state().is_lake(), "{:?}", h.state().error);
+    assert_eq!(h.state().lake.rows, 270_000);
+    assert_eq!(shown(h.state()), shown(mem.state()));
+    // A click on a top-N row filters every other view, on both.
+    for app in [&mut mem, &mut h] {
+        app.get_by_label("dst_port 443").click();
+        settle(app);
+    }
+    let _ = h.get_by_label_contains("dst_port = 443");
+    let s = shown(h.state());
+    assert!(s.last().is_some_and(|r| r == "records 91407"), "{s:?}");
+    assert_eq!(s, shown(mem.state()));
+}
+
+/// Reads a cleaned result as one frame sorted by every column (a lake's row order is its own).
+fn sorted_frame(path: &std::path::Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let lf = if path.is_dir() {
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions { enabled: Some(true), ..HiveOptions::new_enabled() },
+            glob: true,
+            ..Default::default()
+        };
+        LazyFrame::scan_parquet(PlRefPath::from(format!("{}/**/*.parquet", path.display()).as_str()), args)
+            .unwrap()
+            .drop(Selector::ByName { names: ["day".into()].into(), strict: true })
+    } else {
+        LazyFrame::scan_parquet(PlRefPath::from(path.display().to_string().as_str()), Default::default())
+            .unwrap()
+    };
+    let df = lf.collect().unwrap();
+    let names: Vec<PlSmallStr> = df.get_column_names().into_iter().cloned().collect();
+    df.sort(names, SortMultipleOptions::default().with_nulls_last(true)).unwrap()
+}
+
+#[test]
+fn cleaning_a_lake_writes_what_the_local_clean_writes() {
+    let (d, lake) = sample_lake();
+    let recipe = d.path().join("recipe.json");
+    std::fs::write(
+        &recipe,
+        r#"{ "version": 1, "steps": [
+            { "step": "repair_inverted", "service_ports": [20, 21, 25, 53, 80, 123, 389, 443, 3389], "min_dst_port_exclusive": 1024 },
+            { "step": "null_ports_non_tcp_udp" },
+            { "step": "exclude_scanners", "src_ips": ["172.10.9.99", "203.0.113.66"] },
+            { "step": "exclude_values", "field": "dst_port", "values": ["1900"] },
+            { "step": "filter", "sql_where": "duration < 3600" }
+        ] }"#,
+    )
+    .unwrap();
+    let out_dir = d.path().join("flows-clean");
+    let r = brushfire(&[
+        "clean",
+        "--parquet",
+        &lake.display().to_string(),
+        "--recipe",
+        &recipe.display().to_string(),
+        "--out-dir",
+        &out_dir.display().to_string(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(out_dir.join("day=2013-04-14").is_dir(), "partitioned by day beside the source");
+    // Never over the source.
+    let again = brushfire(&[
+        "clean",
+        "--parquet",
+        &lake.display().to_string(),
+        "--preset",
+        "marty-vast2013",
+        "--out-dir",
+        &lake.display().to_string(),
+    ]);
+    assert!(!again.status.success());
+    let local_out = d.path().join("local.parquet");
+    let l = brushfire(&[
+        "clean",
+        &sample().display().to_string(),
+        "--recipe",
+        &recipe.display().to_string(),
+        "--out",
+        &local_out.display().to_string(),
+    ]);
+    assert!(l.status.success(), "{}", String::from_utf8_lossy(&l.stderr));
+    let (a, b) = (sorted_frame(&out_dir), sorted_frame(&local_out));
+    assert!(a.height() > 200_000 && a.height() < 270_000, "{} rows", a.height());
+    assert_eq!(a.schema(), b.schema());
+    assert!(a.equals_missing(&b), "lake clean differs from local clean:\n{a}\n{b}");
+}
