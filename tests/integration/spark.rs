@@ -310,7 +310,13 @@ fn gui_connect_to_spark_shows_the_views_from_the_server() {
 fn sail_answers_every_view_as_the_in_memory_engine() {
     let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
     let (parquet, local) = sample_parquet("sail-views");
-    let sc = Scenario { top_fields: &["src_ip", "dst_port", "proto"], ip_field: "dst_ip", measure: "bytes", steps: 10, seed: 2013 };
+    let sc = Scenario {
+        top_fields: &["src_ip", "dst_port", "proto"],
+        ip_field: "dst_ip",
+        measure: "bytes",
+        steps: 10,
+        seed: 2013,
+    };
     let n = assert_backend_matches_memory(std::sync::Arc::new(engine(&url, &parquet)), &local, &sc);
     assert!(n >= 10 * 8, "compared {n}");
 }
@@ -320,7 +326,13 @@ fn sail_answers_every_view_as_the_in_memory_engine() {
 fn spark_answers_every_view_as_the_in_memory_engine() {
     let Some(url) = server("BRUSHFIRE_TEST_SPARK") else { return };
     let (parquet, local) = sample_parquet("spark-views");
-    let sc = Scenario { top_fields: &["src_ip", "dst_port", "proto"], ip_field: "dst_ip", measure: "bytes", steps: 3, seed: 7 };
+    let sc = Scenario {
+        top_fields: &["src_ip", "dst_port", "proto"],
+        ip_field: "dst_ip",
+        measure: "bytes",
+        steps: 3,
+        seed: 7,
+    };
     let n = assert_backend_matches_memory(std::sync::Arc::new(engine(&url, &parquet)), &local, &sc);
     assert!(n >= 3 * 8, "compared {n}");
 }
