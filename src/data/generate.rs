@@ -183,6 +183,22 @@ pub(crate) struct Flow {
 }
 
 impl Flow {
+    /// A flow with no addresses, ports or payload yet and one packet each way.
+    pub(crate) fn empty(time_us: i64, proto: u8) -> Flow {
+        Flow {
+            time_us,
+            proto,
+            src: 0,
+            dst: 0,
+            sport: 0,
+            dport: 0,
+            duration_secs: 0,
+            src_payload: 0,
+            dst_payload: 0,
+            src_pkts: 1,
+            dst_pkts: 1,
+        }
+    }
     fn swap(&mut self) {
         std::mem::swap(&mut self.src, &mut self.dst);
         std::mem::swap(&mut self.sport, &mut self.dport);
@@ -421,19 +437,7 @@ enum Svc {
 /// Builds one normal record at `time_us`. Returns the flow and whether it may be inverted (unicast
 /// client -> server TCP/UDP with an ephemeral client port).
 fn normal_flow(rng: &mut Rng, net: &Net, svc: Svc, time_us: i64) -> (Flow, bool) {
-    let mut f = Flow {
-        time_us,
-        proto: TCP,
-        src: 0,
-        dst: 0,
-        sport: 0,
-        dport: 0,
-        duration_secs: 0,
-        src_payload: 0,
-        dst_payload: 0,
-        src_pkts: 1,
-        dst_pkts: 1,
-    };
+    let mut f = Flow::empty(time_us, TCP);
     let mut invertible = true;
     // (request bytes range, response bytes range)
     let (req, resp): ((u64, u64), (u64, u64)) = match svc {

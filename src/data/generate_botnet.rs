@@ -42,19 +42,7 @@ pub fn generate_botnet<W: Write>(seed: u64, mut out: W) -> io::Result<BotnetTrut
         .map(|b| ips.iter().position(|x| x == b.as_bytes()).expect("bots are clients") as u32)
         .collect();
     let start_us = DEFAULT_START_EPOCH_SECS * 1_000_000;
-    let blank = Flow {
-        time_us: 0,
-        proto: 6,
-        src: 0,
-        dst: 0,
-        sport: 0,
-        dport: 0,
-        duration_secs: 0,
-        src_payload: 0,
-        dst_payload: 0,
-        src_pkts: 1,
-        dst_pkts: 1,
-    };
+    let blank = Flow::empty(0, 6);
     let mut flows: Vec<Flow> = Vec::new();
     // Office traffic: business hours, a name lookup before each page.
     for day in 0..DAYS {

@@ -63,6 +63,20 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
     Ok(if gz { Box::new(flate2::read::MultiGzDecoder::new(r)) } else { Box::new(r) })
 }
 
+/// The first non-empty lines of a file's sniffed head (BOM and CR removed, at most 1000), and how
+/// many of them type inference may use: the sniff window may cut the last line, so it is left out.
+fn sniffed_lines(head: &[u8]) -> (Vec<&[u8]>, usize) {
+    let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .take(1000)
+        .collect();
+    let infer_n = if head.len() >= SNIFF_BYTES && lines.len() > 2 { lines.len() - 1 } else { lines.len() };
+    (lines, infer_n)
+}
+
 fn head_of(path: &Path) -> Result<Vec<u8>> {
     let mut r = open_reader(path)?;
     let mut buf = vec![0u8; SNIFF_BYTES];
@@ -297,18 +311,8 @@ pub fn parse_appended(
         }
         _ => {
             let head = head_of(path)?;
-            let head_str = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
-            let head_lines: Vec<&[u8]> = head_str
-                .split(|b| *b == b'\n')
-                .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-                .filter(|l| !l.is_empty())
-                .take(1000)
-                .collect();
-            let infer_lines = if head.len() >= SNIFF_BYTES && head_lines.len() > 2 {
-                &head_lines[..head_lines.len() - 1]
-            } else {
-                &head_lines[..]
-            };
+            let (head_lines, infer_n) = sniffed_lines(&head);
+            let infer_lines = &head_lines[..infer_n];
             let (mut spec, _) = delim_spec(path, &det, &head_lines, infer_lines, opts, &mut notes)?;
             if !from_start {
                 spec.skip_lines = 0;
@@ -363,19 +367,8 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
         return load_native(path, kind, ctl);
     }
     let head = head_of(path)?;
-    let head_str = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&head);
-    let head_lines: Vec<&[u8]> = head_str
-        .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
-        .take(1000)
-        .collect();
-    // The sniff window may cut the last line: leave it out of type inference.
-    let infer_lines = if head.len() >= SNIFF_BYTES && head_lines.len() > 2 {
-        &head_lines[..head_lines.len() - 1]
-    } else {
-        &head_lines[..]
-    };
+    let (head_lines, infer_n) = sniffed_lines(&head);
+    let infer_lines = &head_lines[..infer_n];
     if let Detected::ZeekTsv = det {
         let h = formats::zeek_tsv::parse_header(&head_lines).map_err(|r| DataError::format(path, r))?;
         let aliases = formats::zeek_tsv::aliases(&h)
