@@ -165,7 +165,6 @@ impl BrushfireApp {
             }
         }
         let key = self.lesson_key();
-        let snap = self.lesson_snapshot();
         let Some(st) = self.lesson.as_mut() else { return false };
         if let Some((k, j)) = &st.job {
             if let Some(r) = j.poll() {
@@ -183,6 +182,9 @@ impl BrushfireApp {
             }
         }
         if st.job.is_none() && st.evaluated.as_deref() != Some(key.as_str()) {
+            // The snapshot is taken only when a check is due, not every frame.
+            let snap = self.lesson_snapshot();
+            let Some(st) = self.lesson.as_mut() else { return false };
             if let (Some(step), Some(snap)) = (st.current_step(), snap) {
                 let check = step.check.clone();
                 st.tick = Tick::Checking;
@@ -192,7 +194,7 @@ impl BrushfireApp {
                 ));
             }
         }
-        st.job.is_some()
+        self.lesson.as_ref().is_some_and(|s| s.job.is_some())
     }
 
     /// The tick shows the check of the state as it is now (nothing pending).
