@@ -66,7 +66,7 @@ enum Num {
     F(f64),
 }
 
-/// Values of one column within one chunk. Non-text forms keep a placeholder at null rows (the
+/// Values of one column within one chunk. Non-text forms keep a filler value at null rows (the
 /// validity says which); text keeps its nulls itself.
 enum Data {
     Null,

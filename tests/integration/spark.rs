@@ -304,12 +304,10 @@ fn gui_connect_to_spark_shows_the_views_from_the_server() {
     assert_eq!(s, crate::lake::shown(mem.state()));
 }
 
-/// The pushdown planner's Spark SQL, run by Sail, answers every view as the in-memory engine
+/// The pushdown planner's Spark SQL, run by the server, answers every view as the in-memory engine
 /// does over a random interaction sequence (clicks, exclusions, brushes, prefixes, hovers).
-#[test]
-fn sail_answers_every_view_as_the_in_memory_engine() {
-    let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
-    let (parquet, local) = sample_parquet("sail-views");
+fn check_views(url: &str, name: &str) {
+    let (parquet, local) = sample_parquet(name);
     let sc = Scenario {
         top_fields: &["src_ip", "dst_port", "proto"],
         ip_field: "dst_ip",
@@ -317,24 +315,20 @@ fn sail_answers_every_view_as_the_in_memory_engine() {
         steps: 14,
         seed: 2013,
     };
-    let n = assert_backend_matches_memory(std::sync::Arc::new(engine(&url, &parquet)), &local, &sc);
+    let n = assert_backend_matches_memory(std::sync::Arc::new(engine(url, &parquet)), &local, &sc);
     assert!(n >= 14 * 8, "compared {n}");
 }
 
-/// The same sequence on Apache Spark itself.
+#[test]
+fn sail_answers_every_view_as_the_in_memory_engine() {
+    let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
+    check_views(&url, "sail-views");
+}
+
 #[test]
 fn spark_answers_every_view_as_the_in_memory_engine() {
     let Some(url) = server("BRUSHFIRE_TEST_SPARK") else { return };
-    let (parquet, local) = sample_parquet("spark-views");
-    let sc = Scenario {
-        top_fields: &["src_ip", "dst_port", "proto"],
-        ip_field: "dst_ip",
-        measure: "bytes",
-        steps: 14,
-        seed: 2013,
-    };
-    let n = assert_backend_matches_memory(std::sync::Arc::new(engine(&url, &parquet)), &local, &sc);
-    assert!(n >= 14 * 8, "compared {n}");
+    check_views(&url, "spark-views");
 }
 
 #[test]

@@ -54,6 +54,22 @@ impl Engine {
         Ok(())
     }
 
+    /// Keeps the view's new clause (or drops it) and, for a new clause, refreshes the row checks;
+    /// true when the clause was removed.
+    fn store_clause(&mut self, view: ViewId, clause: Option<Clause>, compiled: Option<Compiled>) -> bool {
+        match (clause, compiled) {
+            (Some(c), Some(comp)) => {
+                self.clauses.insert(view, (c, comp));
+                self.refresh_checks();
+                false
+            }
+            _ => {
+                self.clauses.remove(&view);
+                true
+            }
+        }
+    }
+
     /// Time clause: the bit of this view and both comparison-window bits move together.
     fn set_time_clause(
         &mut self,
@@ -117,19 +133,8 @@ impl Engine {
         });
         self.cur_win = cw;
         self.prev_win = pw;
-        let removed = clause.is_none();
-        match (clause, compiled) {
-            (Some(c), Some(comp)) => {
-                self.clauses.insert(view, (c, comp));
-            }
-            _ => {
-                self.clauses.remove(&view);
-            }
-        }
         // On removal the old checks stay until the rows are updated: they judge the old mask.
-        if !removed {
-            self.refresh_checks();
-        }
+        let removed = self.store_clause(view, clause, compiled);
         let new_mask = |p: usize, m: u32| -> u32 {
             let mut m = m & !(bit | CUR_BIT | PREV_BIT);
             if !removed && !inside((lo, hi), p) {
@@ -218,18 +223,7 @@ impl Engine {
         let inputs = MatchInputs { n, old, new, cache_hit, lookup: lookup.is_some() };
         let choice = strategy::choose_match(&inputs, changed_rows, excluded_rows);
 
-        let removed = clause.is_none();
-        match (clause, compiled) {
-            (Some(c), Some(comp)) => {
-                self.clauses.insert(view, (c, comp));
-            }
-            _ => {
-                self.clauses.remove(&view);
-            }
-        }
-        if !removed {
-            self.refresh_checks();
-        }
+        let removed = self.store_clause(view, clause, compiled);
         let mut name = choice.name();
         match choice {
             Strategy::IncrementalComplement => {
