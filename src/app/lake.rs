@@ -32,6 +32,8 @@ pub struct LakeState {
     pub clean_out_text: String,
     pub cleaning: Option<Job<String>>,
     pub clean_message: Option<String>,
+    /// A recipe file chosen for cleaning the lake (the built-in preset otherwise), with its path.
+    pub clean_recipe: Option<(PathBuf, crate::data::clean::recipe::Recipe)>,
 }
 
 impl BrushfireApp {
@@ -119,12 +121,35 @@ pub fn pump_lake_clean(app: &mut BrushfireApp) -> bool {
 }
 
 /// Cleaning where the data lives (shown in the Open lake window once a lake is open): the
-/// marty-vast2013 recipe, or the recipe the Clean tab last saved, compiled to SQL and written by the
-/// engine as a new dataset partitioned by day, beside the source.
+/// marty-vast2013 recipe, or a recipe file (as the Clean tab saves them: scanner removal, port 0,
+/// any step), compiled to SQL and written by the engine as a new dataset partitioned by day,
+/// beside the source.
 fn clean_lake_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let Some(engine) = app.lake.engine.clone() else { return };
     ui.separator();
-    ui.label("Clean this lake where it lives (repair inverted flows, null ports of non-TCP/UDP) into a new dataset:");
+    ui.label("Clean this lake where it lives into a new dataset partitioned by day:");
+    ui.horizontal(|ui| {
+        let name = match &app.lake.clean_recipe {
+            Some((p, r)) => format!("recipe {} ({} steps)", p.display(), r.steps.len()),
+            None => "recipe marty-vast2013 (repair inverted flows, null ports of non-TCP/UDP)".into(),
+        };
+        ui.label(name);
+        if ui.button("Recipe file…").clicked() {
+            if let Some(p) = app.picker.open_files().and_then(|f| f.into_iter().next()) {
+                let parsed = std::fs::read_to_string(&p)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| crate::data::clean::recipe::parse_recipe(&t).map_err(|e| e.to_string()));
+                match parsed {
+                    Ok(r) => app.lake.clean_recipe = Some((p, r)),
+                    Err(e) => app.lake.clean_message = Some(format!("{}: {e}", p.display())),
+                }
+            }
+        }
+        if app.lake.clean_recipe.is_some() && ui.button("Use the preset").clicked() {
+            app.lake.clean_recipe = None;
+        }
+    });
+    let chosen = app.lake.clean_recipe.as_ref().map(|(_, r)| r.clone());
     ui.horizontal(|ui| {
         let l = ui.label("cleaned lake path");
         ui.add(
@@ -141,7 +166,10 @@ fn clean_lake_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             app.lake.clean_message = None;
             app.lake.cleaning =
                 Some(Job::spawn(format!("cleaning {}", engine.describe()), 0, move |_, _| {
-                    let r = crate::data::clean::recipe::preset("marty-vast2013").ok_or("no preset")?;
+                    let r = match chosen {
+                        Some(r) => r,
+                        None => crate::data::clean::recipe::preset("marty-vast2013").ok_or("no preset")?,
+                    };
                     let n = crate::linking::backend::clean_sql::clean_lake(engine.as_ref(), &r, &out)
                         .map_err(|e| e.to_string())?;
                     Ok(format!("wrote {n} cleaned records to {}", out.display()))

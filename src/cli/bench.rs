@@ -99,12 +99,15 @@ pub enum BenchCmd {
         json: bool,
     },
     /// The linked views over a lake: cube fetch, in-cube brushing p50/p95, click round trip,
-    /// bytes transferred, peak memory. DIR is generated (N rows) when it does not exist.
+    /// bytes transferred, peak memory. `--parquet DIR` is generated (N rows) when it does not
+    /// exist; `--spark URL --table T` asks a Spark Connect server (e.g. T = parquet.`DIR`).
     Lake {
         #[arg(long, default_value_t = 10_000_000)]
         rows: u64,
-        #[arg(long, value_name = "DIR")]
-        parquet: PathBuf,
+        #[arg(long, value_name = "DIR", required_unless_present = "spark")]
+        parquet: Option<PathBuf>,
+        #[command(flatten)]
+        spark: super::spark_args::SparkArgs,
         #[arg(long, default_value_t = 60)]
         clicks: usize,
         #[arg(long)]
@@ -216,8 +219,8 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Lines { scale, data, only, dir, duckdb, json } => {
             super::bench_lines::run(super::bench_lines::LinesArgs { scale, data, only, dir, duckdb, json })?
         }
-        BenchCmd::Lake { rows, parquet, clicks, json } => {
-            super::bench_lake::run(rows, &parquet, clicks, json)?
+        BenchCmd::Lake { rows, parquet, spark, clicks, json } => {
+            super::bench_lake::run(rows, parquet.as_deref(), &spark, clicks, json)?
         }
     }
     Ok(())

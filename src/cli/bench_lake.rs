@@ -2,6 +2,7 @@
 //! clicks inside it answered from the cube (p50/p95), a click's full round trip to the engine,
 //! bytes that crossed the seam, peak resident memory.
 use super::bench::{peak_rss_bytes, percentile};
+use super::spark_args::{spark_engine_from_args, SparkArgs};
 use crate::linking::backend::parquet::{export_dataset, ParquetEngine};
 use crate::linking::backend::pushdown::LakeSession;
 use crate::linking::backend::{BackendError, Dialect, SqlEngine};
@@ -47,27 +48,63 @@ impl SqlEngine for Metered {
     }
 }
 
-/// Writes `rows` generated flows as a day-partitioned lake at `dir` (generated and loaded in
-/// chunks of days would need a streaming generator: this loads one table, so it is bounded by RAM).
+/// Rows generated and loaded at a time: memory holds one chunk, so the lake can be larger than RAM.
+const CHUNK_ROWS: u64 = 5_000_000;
+
+/// Writes `rows` generated flows as a day-partitioned lake at `dir`, a chunk at a time: each chunk
+/// (its own seed, the same two weeks) is generated, loaded and written as one more file in each day
+/// partition. The lake appears at `dir` only when complete (a sibling directory is renamed).
 fn generate_lake(rows: u64, dir: &Path) -> Result<()> {
-    let csv = std::env::temp_dir().join(format!("brushfire-bench-lake-{rows}-{}.csv", std::process::id()));
     let t0 = Instant::now();
-    let f = std::fs::File::create(&csv).with_context(|| format!("{}: cannot create", csv.display()))?;
-    crate::data::generate::generate(
-        &crate::data::generate::GenOptions { rows, seed: 42, ..Default::default() },
-        f,
-    )?;
-    let t = crate::data::load_paths(std::slice::from_ref(&csv), &Default::default(), &Default::default());
-    let _ = std::fs::remove_file(&csv);
-    let t = t?;
-    export_dataset(&t.df, dir)?;
+    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "lake".into());
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let partial = parent.join(format!(".{name}.generating-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial).with_context(|| format!("{}: cannot create", partial.display()))?;
+    let result = (|| -> Result<()> {
+        let chunks = rows.div_ceil(CHUNK_ROWS).max(1);
+        for i in 0..chunks {
+            let n = CHUNK_ROWS.min(rows - i * CHUNK_ROWS);
+            let csv = partial.join(format!("chunk-{i}.csv"));
+            let f =
+                std::fs::File::create(&csv).with_context(|| format!("{}: cannot create", csv.display()))?;
+            let opts = crate::data::generate::GenOptions { rows: n, seed: 42 + i, ..Default::default() };
+            crate::data::generate::generate(&opts, f)?;
+            let t =
+                crate::data::load_paths(std::slice::from_ref(&csv), &Default::default(), &Default::default());
+            std::fs::remove_file(&csv)?;
+            let chunk_dir = partial.join(format!("chunk-{i}"));
+            export_dataset(&t?.df, &chunk_dir)?;
+            // Each day's file joins that day's partition under its chunk's name.
+            for day in std::fs::read_dir(&chunk_dir)? {
+                let day = day?.path();
+                let to = partial.join(day.file_name().context("a partition without a name")?);
+                std::fs::create_dir_all(&to)?;
+                std::fs::rename(day.join("part-0.parquet"), to.join(format!("part-{i}.parquet")))?;
+            }
+            std::fs::remove_dir_all(&chunk_dir)?;
+            eprintln!(
+                "lake: {} of {rows} rows written ({:.0} s)",
+                i * CHUNK_ROWS + n,
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&partial);
+        return Err(e);
+    }
+    std::fs::rename(&partial, dir).with_context(|| format!("{}: cannot rename into place", dir.display()))?;
     eprintln!("wrote a {rows}-row lake in {:.1} s -> {}", t0.elapsed().as_secs_f64(), dir.display());
     Ok(())
 }
 
+const VIEW_TIME: ViewId = 1;
+
 fn needs() -> BTreeMap<ViewId, Need> {
     let mut n = BTreeMap::new();
-    n.insert(1, Need::Time { measure: "count".into(), split: None });
+    n.insert(VIEW_TIME, Need::Time { measure: "count".into(), split: None });
     for (i, f) in ["src_ip", "dst_ip", "dst_port", "proto"].iter().enumerate() {
         n.insert(
             10 + i as ViewId,
@@ -78,15 +115,18 @@ fn needs() -> BTreeMap<ViewId, Need> {
     n
 }
 
-pub fn run(rows: u64, dir: &Path, clicks: usize, json: bool) -> Result<()> {
-    if !dir.exists() {
+/// The bench over `--parquet DIR` (generated with `rows` rows when missing) or, when given,
+/// `--spark URL --table T` (which may name that same directory as parquet.`DIR`).
+pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, json: bool) -> Result<()> {
+    if let Some(dir) = parquet.filter(|d| !d.exists()) {
         generate_lake(rows, dir)?;
     }
-    let engine = Arc::new(Metered {
-        inner: Arc::new(ParquetEngine::open(dir)?),
-        bytes: AtomicU64::new(0),
-        queries: AtomicU64::new(0),
-    });
+    let inner: Arc<dyn SqlEngine> = match (spark_engine_from_args(spark)?, parquet) {
+        (Some(e), _) => Arc::from(e),
+        (None, Some(dir)) => Arc::new(ParquetEngine::open(dir)?),
+        (None, None) => anyhow::bail!("give --parquet DIR or --spark URL --table NAME"),
+    };
+    let engine = Arc::new(Metered { inner, bytes: AtomicU64::new(0), queries: AtomicU64::new(0) });
     let t0 = Instant::now();
     let mut lake = LakeSession::new(engine.clone())?;
     let open_ms = t0.elapsed().as_secs_f64() * 1000.0;
@@ -142,6 +182,42 @@ pub fn run(rows: u64, dir: &Path, clicks: usize, json: bool) -> Result<()> {
         let _ = lake.run(&req(&sel, &all), &format!("bench-click-{i}"));
         round.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    // The analyst clears the selection (a round trip), then moves to the time series: its cube.
+    sel.clauses.clear();
+    let t = Instant::now();
+    let _ = lake.run(&req(&sel, &all), "bench-clear");
+    let clear_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let b0 = engine.bytes.load(Ordering::Relaxed);
+    let t = Instant::now();
+    lake.hover(VIEW_TIME, "bench-time-cube")?;
+    let time_cube_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let time_cube_bytes = engine.bytes.load(Ordering::Relaxed) - b0;
+    let time_cube_rows = lake.cube().map_or(0, |c| c.rows());
+    let grid_us = lake.cube().and_then(|c| c.time_bucket_us()).context("the time series has no cube")?;
+    // A drag as the time series draws it over a lake: anchored on a bin a quarter into the data,
+    // the other edge moving a bin per frame out to two days and back, then the brush cleared.
+    let (lo, hi) = lake.stats().time_bounds_us.context("the lake has no time")?;
+    let anchor =
+        crate::linking::needs::snap_brush_us((lo + (hi - lo) / 4, lo + (hi - lo) / 4), Some(grid_us)).0;
+    let mut in_time_cube = Vec::new();
+    let q0 = engine.queries.load(Ordering::Relaxed);
+    let reach = (2 * 86_400_000_000 / grid_us).max(2);
+    for i in 0..clicks.max(2) as i64 {
+        let k = 1 + (i % (2 * reach)).min(2 * reach - 1 - i % (2 * reach));
+        if i + 1 == clicks.max(2) as i64 {
+            sel.clauses.remove(&VIEW_TIME);
+        } else {
+            sel.clauses.insert(VIEW_TIME, Clause::Time { start_us: anchor, end_us: anchor + k * grid_us });
+        }
+        let t = Instant::now();
+        let a = lake.run(&req(&sel, &covered), "bench");
+        in_time_cube.push(t.elapsed().as_secs_f64() * 1000.0);
+        if a.outputs.values().any(|o| matches!(o, Output::Error(_))) {
+            anyhow::bail!("a view failed while brushing the time series");
+        }
+    }
+    let in_time_cube_queries = engine.queries.load(Ordering::Relaxed) - q0;
+    let (tp50, tp95) = (percentile(&mut in_time_cube.clone(), 0.5), percentile(&mut in_time_cube, 0.95));
     let (p50, p95) = (percentile(&mut in_cube.clone(), 0.5), percentile(&mut in_cube, 0.95));
     let click_ms = percentile(&mut round, 0.5);
     let out = serde_json::json!({
@@ -157,6 +233,16 @@ pub fn run(rows: u64, dir: &Path, clicks: usize, json: bool) -> Result<()> {
         "in_cube_brush_p50_ms": p50,
         "in_cube_brush_p95_ms": p95,
         "click_round_trip_p50_ms": click_ms,
+        "click_round_trip_max_ms": round.iter().copied().fold(0.0, f64::max),
+        "clear_round_trip_ms": clear_ms,
+        "time_cube_fetch_ms": time_cube_ms,
+        "time_cube_rows": time_cube_rows,
+        "time_cube_bytes": time_cube_bytes,
+        "time_cube_bin_us": grid_us,
+        "in_time_cube_brushes": in_time_cube.len(),
+        "in_time_cube_queries": in_time_cube_queries,
+        "in_time_cube_brush_p50_ms": tp50,
+        "in_time_cube_brush_p95_ms": tp95,
         "bytes_transferred_total": engine.bytes.load(Ordering::Relaxed),
         "queries_total": engine.queries.load(Ordering::Relaxed),
         "peak_rss_bytes": peak_rss_bytes(),
@@ -168,6 +254,8 @@ pub fn run(rows: u64, dir: &Path, clicks: usize, json: bool) -> Result<()> {
         outln!("cube fetch {cube_ms:.0} ms ({cube_rows} rows, {cube_bytes} bytes)");
         outln!("in-cube brush p50 {p50:.2} ms p95 {p95:.2} ms ({in_cube_queries} queries)");
         outln!("click round trip {click_ms:.0} ms");
+        outln!("time cube fetch {time_cube_ms:.0} ms ({time_cube_rows} rows, {time_cube_bytes} bytes)");
+        outln!("in-time-cube brush p50 {tp50:.2} ms p95 {tp95:.2} ms ({in_time_cube_queries} queries)");
         outln!("peak resident {:?} bytes", peak_rss_bytes());
     }
     Ok(())

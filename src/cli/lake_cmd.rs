@@ -4,7 +4,7 @@
 use crate::data::{self, export::ExportFormat, timeparse::format_rfc3339};
 use crate::linking::backend::parquet::ParquetEngine;
 use crate::linking::backend::pushdown::LakeSession;
-use crate::linking::backend::{Dialect, SqlEngine};
+use crate::linking::backend::SqlEngine;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use polars::prelude::*;
@@ -39,17 +39,8 @@ pub fn engine_from_args(a: &LakeArgs) -> Result<Option<Arc<dyn SqlEngine>>> {
     Ok(super::spark_args::spark_engine_from_args(&a.spark)?.map(Arc::from))
 }
 
-/// SQL as typed, made ready for the engine: polars gets Brushfire's usual case-insensitive
-/// identifiers; Spark SQL is already case-insensitive and keeps its backticks.
-pub fn engine_sql(engine: &dyn SqlEngine, sql: &str) -> String {
-    match engine.dialect() {
-        Dialect::Polars => data::sql::normalize_sql(sql),
-        Dialect::Spark => sql.trim().trim_end_matches(';').to_string(),
-    }
-}
-
 pub fn query(engine: &dyn SqlEngine, sql: &str, format: ExportFormat, out: Option<&Path>) -> Result<()> {
-    let mut df = engine.query(&engine_sql(engine, sql), "cli-query")?;
+    let mut df = engine.query(&crate::linking::backend::engine_sql(engine, sql), "cli-query")?;
     match out {
         Some(p) => data::export::export_atomic(&mut df, format, p, &[])?,
         None => {

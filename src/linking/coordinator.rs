@@ -56,8 +56,8 @@ pub enum Event {
     },
 }
 
-/// The tag of a request's queries on a lake engine (cancelled when a newer request comes).
-/// The tag of a cube fetch on a lake; any new request cancels it (latest wins).
+/// The tag of a cube fetch on a lake. A new request cancels it (latest wins), unless the request
+/// only changes the clause of the view the cube is for: the cube will answer that one.
 pub const CUBE_TAG: &str = "brushfire-cube";
 
 pub fn lake_tag(seq: u64) -> String {
@@ -111,6 +111,8 @@ pub struct Coordinator {
     lake: Option<Arc<dyn SqlEngine>>,
     /// When the newest request was posted (views show how long they wait).
     pub sent_at: Option<Instant>,
+    /// The newest request's selection and needs (whether a new one leaves a cube fetch useful).
+    last_posted: Option<(Selection, BTreeMap<ViewId, Need>)>,
 }
 
 impl Default for Coordinator {
@@ -129,7 +131,17 @@ impl Coordinator {
             .name("brushfire-linking".into())
             .spawn(move || worker(wrx, wtx, worker_stop))
             .expect("spawning the linking worker thread");
-        Self { tx, rx, next_seq: 0, shown_seq: 0, stop, hovered: None, lake: None, sent_at: None }
+        Self {
+            tx,
+            rx,
+            next_seq: 0,
+            shown_seq: 0,
+            stop,
+            hovered: None,
+            lake: None,
+            sent_at: None,
+            last_posted: None,
+        }
     }
 
     /// The pointer entered `view` (a list, the treemap, the graph): the worker builds its cube
@@ -167,11 +179,20 @@ impl Coordinator {
     ) -> u64 {
         self.next_seq += 1;
         let seq = self.next_seq;
+        // A brush or click inside the view whose cube is being fetched keeps the fetch: the cube
+        // answers it, and every edit after it, once it arrives.
+        let inside_cube = match (&self.hovered, &self.last_posted) {
+            (Some((v, _)), Some((sel, n))) => *n == needs && differ_only_in(sel, &selection, *v),
+            _ => false,
+        };
+        self.last_posted = Some((selection.clone(), needs.clone()));
         let _ = self.tx.send(Msg::Update(Request { seq, selection, needs, want_all_rows }));
         self.stop.store(true, Ordering::Relaxed);
         // Latest wins on the lake too: queries of older requests still running are cancelled.
         if let Some(engine) = &self.lake {
-            engine.cancel(CUBE_TAG);
+            if !inside_cube {
+                engine.cancel(CUBE_TAG);
+            }
             for old in (self.shown_seq + 1).max(seq.saturating_sub(8))..seq {
                 engine.cancel(&lake_tag(old));
             }
@@ -210,6 +231,11 @@ impl Coordinator {
             }
         }
     }
+}
+
+/// Whether two selections hold the same clauses apart from `view`'s own.
+fn differ_only_in(a: &Selection, b: &Selection, view: ViewId) -> bool {
+    a.clauses.iter().filter(|(v, _)| **v != view).eq(b.clauses.iter().filter(|(v, _)| **v != view))
 }
 
 fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {

@@ -97,6 +97,34 @@ pub fn base_bucket_us(span_us: i64) -> i64 {
     86_400_000_000
 }
 
+/// Bins across the time axis of a lake's time-series cube (Falcon brushes at about pixel
+/// resolution; a few hundred bins keep the cube small when it is crossed with other views).
+pub const TIME_CUBE_BINS: i64 = 400;
+
+/// Width of a time-series cube's bins for a series of `bins` bins of `bucket_us`: the smallest
+/// nice width (at least the series' own) that gives at most [`TIME_CUBE_BINS`] bins. Every nice
+/// width divides a week, so a brush on the grid has its week-earlier window on the grid too. Over
+/// a lake, time brushes snap to multiples of this width (from the epoch) so the cube answers them.
+pub fn time_cube_bucket_us(bucket_us: i64, bins: usize) -> i64 {
+    const NICE_SECS: [i64; 18] =
+        [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+    let span_us = bucket_us.max(1).saturating_mul(bins.max(1) as i64);
+    NICE_SECS
+        .iter()
+        .map(|s| s * 1_000_000)
+        .find(|&w| w >= bucket_us && span_us / w <= TIME_CUBE_BINS)
+        .unwrap_or(86_400_000_000)
+}
+
+/// A time brush widened to whole bins of `snap_us` (start down, end up), or as drawn without a
+/// grid.
+pub fn snap_brush_us((a, b): (i64, i64), snap_us: Option<i64>) -> (i64, i64) {
+    match snap_us.filter(|w| *w > 0) {
+        Some(w) => (a.div_euclid(w) * w, (b.div_euclid(w) + i64::from(b.rem_euclid(w) != 0)) * w),
+        None => (a, b),
+    }
+}
+
 /// The dims and targets a need uses.
 struct Plan {
     dims: Vec<usize>,
@@ -467,5 +495,24 @@ mod tests {
         assert_eq!(super::change_text(5, 0), "new");
         assert_eq!(super::change_text(0, 5), "-100%");
         assert_eq!(super::change_text(2721, 100), "×27");
+    }
+
+    #[test]
+    fn time_cube_bins_are_nice_divide_a_week_and_stay_few() {
+        use super::{snap_brush_us, time_cube_bucket_us, TIME_CUBE_BINS};
+        let week = 7 * 86_400_000_000i64;
+        // Two weeks in 120 s bins (the sample's series): hour bins, 336 of them.
+        assert_eq!(time_cube_bucket_us(120_000_000, 10_080), 3_600_000_000);
+        for (bucket, bins) in [(1_000_000, 10), (60_000_000, 20_000), (86_400_000_000, 5000), (5_000_000, 1)]
+        {
+            let w = time_cube_bucket_us(bucket, bins);
+            assert!(w >= bucket && week % w == 0, "{bucket} x {bins}: {w}");
+            assert!(bucket * bins as i64 / w <= TIME_CUBE_BINS || w == 86_400_000_000, "{bucket} x {bins}");
+        }
+        // Brushes widen to whole bins, on either side of the epoch; without a grid they stay.
+        assert_eq!(snap_brush_us((3_700, 7_200), Some(3_600)), (3_600, 7_200));
+        assert_eq!(snap_brush_us((3_700, 7_201), Some(3_600)), (3_600, 10_800));
+        assert_eq!(snap_brush_us((-1, 1), Some(3_600)), (-3_600, 3_600));
+        assert_eq!(snap_brush_us((5, 9), None), (5, 9));
     }
 }

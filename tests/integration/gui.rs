@@ -35,7 +35,7 @@ pub(crate) fn settle(h: &mut Harness<'static, BrushfireApp>) {
 }
 
 /// Switches tabs the way a person does: clicking the tab's label.
-fn click_tab(h: &mut Harness<'static, BrushfireApp>, label: &str) {
+pub(crate) fn click_tab(h: &mut Harness<'static, BrushfireApp>, label: &str) {
     h.get_by_label(label).click();
     h.step();
     let want = Tab::ALL.into_iter().find(|t| t.label() == label).expect("a tab with this label");

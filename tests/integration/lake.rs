@@ -150,6 +150,93 @@ fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
     assert_eq!(s, shown(mem.state()));
 }
 
+#[test]
+fn brushing_the_lake_time_series_snaps_to_its_cube_and_matches_memory() {
+    use brushfire::linking::selection::Clause;
+    use brushfire::views::common::ViewEdit;
+    let (_d, lake) = sample_lake();
+    let mut h = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new()));
+    h.state_mut().open_lake(lake);
+    settle(&mut h);
+    assert!(h.state().is_lake(), "{:?}", h.state().error);
+    // The pointer rests on the time series (its cube is fetched), then drags a brush.
+    let plot = h.get_by_label("Time series plot").rect();
+    let y = plot.center().y;
+    let from = egui::pos2(plot.left() + plot.width() * 0.30, y);
+    h.event(egui::Event::PointerMoved(from));
+    h.run_steps(3);
+    crate::gui::drag_in_steps(&mut h, from, egui::pos2(plot.left() + plot.width() * 0.47, y), 12);
+    settle(&mut h);
+    let Some(Clause::Time { start_us, end_us }) = h.state().sel.current().clauses.get(&VIEW_TIME).cloned()
+    else {
+        panic!("no time brush: {:?}", h.state().sel.current())
+    };
+    // On the cube's grid (the two-week sample: hour bins), so the cube answered every list.
+    let Some(Output::Time { bucket_us, total, .. }) = h.state().outputs.get(&VIEW_TIME) else {
+        panic!("no time series")
+    };
+    let grid = brushfire::linking::needs::time_cube_bucket_us(*bucket_us, total.len());
+    assert_eq!(grid, 3_600_000_000, "hour bins over two weeks");
+    assert!(start_us % grid == 0 && end_us % grid == 0 && end_us > start_us, "{start_us}..{end_us}");
+    assert!(h.state().last_strategy.starts_with("lake cube"), "{}", h.state().last_strategy);
+    // The in-memory app given the same brush shows the same numbers.
+    let mut mem = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), vec![sample()]));
+    settle(&mut mem);
+    mem.state_mut().apply_edit(
+        VIEW_TIME,
+        ViewEdit { clause: Some(Clause::Time { start_us, end_us }), continuing: false },
+    );
+    settle(&mut mem);
+    assert_eq!(shown(h.state()), shown(mem.state()));
+}
+
+#[test]
+fn the_sql_console_on_a_lake_asks_the_lake_and_bounds_what_comes_back() {
+    use egui::accesskit::Role;
+    let (_d, lake) = sample_lake();
+    let mut h = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new()));
+    h.state_mut().open_lake(lake);
+    settle(&mut h);
+    crate::gui::click_tab(&mut h, "SQL");
+    h.run_steps(2);
+    let _ = h.get_by_label_contains("queried where it lives");
+    let run = |h: &mut Harness<'static, BrushfireApp>, sql: &str| {
+        h.get_by_role(Role::MultilineTextInput).focus();
+        h.step();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.get_by_role(Role::MultilineTextInput).type_text(sql);
+        h.step();
+        h.get_by_label("Run").click();
+        let t0 = Instant::now();
+        loop {
+            h.step();
+            let s = &h.state().panels.sql;
+            if s.job.is_none() && s.history.last().map(String::as_str) == Some(sql) {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(120), "the query did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    run(&mut h, "select proto, count(*) as n from logs group by proto order by n desc");
+    let sql = &h.state().panels.sql;
+    assert!(sql.error.is_none(), "{:?}", sql.error);
+    let r = sql.result.clone().expect("a result");
+    // The same counts as the in-memory table of the sample.
+    let t = brushfire::data::load_paths(&[sample()], &Default::default(), &Default::default()).unwrap();
+    let want = brushfire::data::sql::run_sql(
+        &t,
+        None,
+        "select proto, count(*) as n from logs group by proto order by n desc",
+    )
+    .unwrap();
+    assert_eq!(*r, want);
+    // All 270,000 records would not fit the bound: a clear message, not a silently cut table.
+    run(&mut h, "select * from logs");
+    let e = h.state().panels.sql.error.clone().expect("an error for an unbounded result");
+    assert!(e.contains("more than 100,000 rows"), "{e}");
+}
+
 /// Reads a cleaned result as one frame sorted by every column (a lake's row order is its own).
 fn sorted_frame(path: &std::path::Path) -> polars::prelude::DataFrame {
     use polars::prelude::*;

@@ -53,12 +53,23 @@ fn selection_frame(app: &BrushfireApp) -> Option<DataFrame> {
     l.df.take(&idx).ok()
 }
 
+/// Most rows a console query over a lake brings to this machine.
+pub const LAKE_SQL_ROW_BOUND: usize = 100_000;
+
 pub fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     let Some(l) = &app.loaded else { return };
     let table = l.table.clone();
+    let lake = app.lake.engine.clone();
     ui.horizontal(|ui| {
         ui.strong("SQL");
-        ui.weak("tables: logs (everything), selection (the current selection); identifiers are case-insensitive, original column names work");
+        match &lake {
+            Some(e) => ui.weak(format!(
+                "table: logs, queried where it lives ({}); at most {} result rows come back",
+                e.describe(),
+                thousands(LAKE_SQL_ROW_BOUND as i64)
+            )),
+            None => ui.weak("tables: logs (everything), selection (the current selection); identifiers are case-insensitive, original column names work"),
+        }
     });
     ui.horizontal(|ui| {
         crate::views::common::labeled_combo(ui, "Ready queries", "choose…", |ui| {
@@ -86,7 +97,7 @@ pub fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             .desired_width(f32::INFINITY)
             .id_salt("sql_text"),
     );
-    let wants_sel = app.panels.sql.text.to_lowercase().contains("selection");
+    let wants_sel = lake.is_none() && app.panels.sql.text.to_lowercase().contains("selection");
     ui.horizontal(|ui| {
         let ready = !wants_sel || (app.all_rows.is_some() && app.is_current());
         let run = ui.add_enabled(app.panels.sql.job.is_none() && ready, egui::Button::new("Run"));
@@ -103,9 +114,16 @@ pub fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             let sql = app.panels.sql.text.clone();
             app.panels.sql.remember(&sql);
             app.panels.sql.started = Some(std::time::Instant::now());
-            app.panels.sql.job = Some(Job::spawn("running SQL".into(), 0, move |_, _| {
-                crate::data::sql::run_sql(&table, sel.as_ref(), &sql).map_err(|e| e.to_string())
-            }));
+            app.panels.sql.job = Some(match lake.clone() {
+                Some(engine) => {
+                    Job::spawn(format!("running SQL on {}", engine.describe()), 0, move |_, cancel| {
+                        lake_sql(engine.as_ref(), &sql, cancel)
+                    })
+                }
+                None => Job::spawn("running SQL".into(), 0, move |_, _| {
+                    crate::data::sql::run_sql(&table, sel.as_ref(), &sql).map_err(|e| e.to_string())
+                }),
+            });
         }
         if let Some(j) = &app.panels.sql.job {
             j.progress_ui(ui);
@@ -114,6 +132,9 @@ pub fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             ui.label(format!("{} rows in {:.0} ms", thousands(r.height() as i64), app.panels.sql.ms));
         }
     });
+    if lake.is_some() && app.panels.sql.text.to_lowercase().contains("from selection") {
+        ui.weak("on a lake the console queries `logs`; the selection lives in the views' filters");
+    }
     if let Some(e) = &app.panels.sql.error {
         ui.colored_label(egui::Color32::from_rgb(200, 60, 60), e);
     }
@@ -149,6 +170,26 @@ pub fn sql_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         }
     });
     result_table_ui(ui, &r, "sql_result");
+}
+
+/// A console query on a lake: at most [`LAKE_SQL_ROW_BOUND`] rows (one more is asked for, so a
+/// longer result says so instead of being cut silently), cancellable on the engine.
+fn lake_sql(
+    engine: &dyn crate::linking::backend::SqlEngine,
+    sql: &str,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<DataFrame, String> {
+    let q = crate::linking::backend::engine_sql(engine, sql);
+    let bounded = format!("SELECT * FROM ({q}) AS console LIMIT {}", LAKE_SQL_ROW_BOUND + 1);
+    let df = crate::linking::backend::query_cancellable(engine, &bounded, "sql-console", cancel)
+        .map_err(|e| e.to_string())?;
+    if df.height() > LAKE_SQL_ROW_BOUND {
+        return Err(format!(
+            "the result has more than {} rows: add a GROUP BY or LIMIT, or export the selection",
+            thousands(LAKE_SQL_ROW_BOUND as i64)
+        ));
+    }
+    Ok(df)
 }
 
 pub fn result_table_ui(ui: &mut egui::Ui, df: &DataFrame, id: &str) {

@@ -19,11 +19,20 @@ pub fn time_series_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: View
     let split_fields = split_fields(app);
     let own = app.sel.current().clauses.get(&view).cloned();
     let marks = app.bookmark_marks();
+    // Over a lake, brushes snap to the time cube's bins so the cube answers them within a frame.
+    let snap_us = match (app.coord.lake(), app.outputs.get(&view)) {
+        (Some(_), Some(Output::Time { bucket_us, total, .. })) => {
+            Some(crate::linking::needs::time_cube_bucket_us(*bucket_us, total.len()))
+        }
+        _ => None,
+    };
+    let lake = app.coord.lake().is_some();
     let Some(state) = app.ts.get_mut(&view) else {
         ui.weak("this time series was closed");
         return;
     };
     state.marks = marks;
+    state.snap_us = snap_us;
     let data = match app.outputs.get(&view) {
         Some(Output::Time { origin_us, bucket_us, total, series, measure, .. })
             if *measure == state.measure =>
@@ -41,6 +50,10 @@ pub fn time_series_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui, view: View
         crate::views::timeseries::timeseries_ui::timeseries_ui(ui, state, data, own.as_ref(), &split_fields);
     if let Some(e) = edit {
         app.apply_edit(view, e);
+    }
+    // Over a lake, the time series' cube is fetched while the pointer is over it.
+    if lake && ui.ui_contains_pointer() {
+        app.coord.hover_enter(view);
     }
 }
 

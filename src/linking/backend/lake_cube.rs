@@ -1,17 +1,19 @@
-//! Falcon/Mosaic on the lake: when the pointer enters a top-N list, one query (a UNION ALL of one
-//! grouped part per other list or time series) fetches that list's cube: its values x each other
-//! view's bins, filtered by every clause but the two views' own. While the analyst clicks values
-//! in that list, the other views are sums over the cube's rows, computed here within a frame; only
-//! views the cube does not cover (treemap, graph, the records page) still go to the engine.
+//! Falcon/Mosaic on the lake: when the pointer enters a top-N list or the time series, one query
+//! (a UNION ALL of one grouped part per other list or time series) fetches that view's cube: its
+//! values (or time bins) x each other view's bins, filtered by every clause but the two views' own.
+//! While the analyst clicks values in that list, or brushes the time series on the cube's bin grid,
+//! the other views are sums over the cube's rows, computed here within a frame; only views the cube
+//! does not cover (treemap, graph, the records page) still go to the engine.
 use super::pushdown::{labels_of, Grouped, LakeSession};
 use super::sql;
 use super::BackendError;
-use crate::linking::needs::{topn_output, Need, Output};
+use crate::linking::engine::WEEK_US;
+use crate::linking::needs::{time_cube_bucket_us, topn_output, Need, Output};
 use crate::linking::selection::{Clause, Selection, ViewId};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
-/// One covered view's part: its bin labels, and per value of the active list the rows
+/// One covered view's part: its bin labels, and per value of the active view the rows
 /// (bin code, main, window, week earlier). Codes keep a click's sums to dense array adds.
 #[derive(Default)]
 struct Part {
@@ -23,15 +25,32 @@ struct Part {
 /// Whether a value of the active list passes its clause.
 type ValueFilter<'a> = Box<dyn Fn(&str) -> bool + 'a>;
 
+/// The view the pointer is in, whose values key the cube.
+#[derive(Debug, Clone, PartialEq)]
+enum Active {
+    /// A top-N list over this field.
+    Values { field: String },
+    /// The time series: bins of `bucket_us` starting at multiples of it; "(null)" holds the records
+    /// without a time.
+    Time { origin_us: i64, bucket_us: i64 },
+}
+
+/// Part id of a time cube's unfiltered records per bin (whether a week-earlier window holds any).
+const ALL_BINS: i64 = -1;
+
 pub struct LakeCube {
     pub view: ViewId,
-    field: String,
-    /// The selection without the active list's clause, and the needs, it was built for.
+    active: Active,
+    /// The selection without the active view's clause, and the needs, it was built for.
     base: Selection,
     needs: BTreeMap<ViewId, Need>,
     parts: BTreeMap<ViewId, Part>,
+    /// A time cube's records per bin start, unfiltered.
+    all_bins: BTreeMap<i64, i64>,
+    /// Whether the week-earlier window of the build's selection (of `base` for a time cube) holds
+    /// records.
     prev_has_rows: bool,
-    /// The active list's own output: its own clause does not filter it, so a click leaves it as is.
+    /// The active view's own output: its own clause does not filter it, so a click leaves it as is.
     own: Option<Output>,
     /// Bytes of the cube's query result.
     pub bytes: usize,
@@ -49,7 +68,8 @@ fn without(sel: &Selection, view: ViewId) -> Selection {
 }
 
 impl LakeSession {
-    /// Fetches the cube of top-N list `view` for this selection and these needs (one query).
+    /// Fetches the cube of view `view` (a top-N list, or the time series without another time
+    /// brush) for this selection and these needs (one query).
     pub fn build_cube(
         &mut self,
         view: ViewId,
@@ -57,20 +77,41 @@ impl LakeSession {
         needs: &BTreeMap<ViewId, Need>,
         tag: &str,
     ) -> Result<Option<LakeCube>, BackendError> {
-        let Some(Need::TopN { field, .. }) = needs.get(&view) else { return Ok(None) };
-        if self.schema().get(field).is_none() {
-            return Ok(None);
-        }
-        self.prepare(sel, needs, tag)?;
         let d = self.engine.dialect();
         let base = without(sel, view);
-        let key_v = format!("CAST({} AS STRING)", sql::ident(d, field));
+        let (active, key_v) = match needs.get(&view) {
+            Some(Need::TopN { field, .. }) if self.schema().get(field).is_some() => {
+                (Active::Values { field: field.clone() }, format!("CAST({} AS STRING)", sql::ident(d, field)))
+            }
+            Some(Need::Time { .. }) if self.schema().get("time").is_some() => {
+                // Another view's time brush would fix the windows: no cube then.
+                if base.clauses.values().any(|c| matches!(c, Clause::Time { .. })) {
+                    return Ok(None);
+                }
+                let (Some((lo, _)), (_, bucket, nb)) = (self.stats().time_bounds_us, self.time_grid_n())
+                else {
+                    return Ok(None);
+                };
+                let width = time_cube_bucket_us(bucket, nb);
+                let origin = lo.div_euclid(width) * width;
+                // Offsets from a grid origin at or before every time: never negative, so `%` floors.
+                let off = format!("({} - {origin})", sql::time_us(d));
+                (
+                    Active::Time { origin_us: origin, bucket_us: width },
+                    format!("CAST({off} - ({off} % {width}) AS STRING)"),
+                )
+            }
+            _ => return Ok(None),
+        };
+        // A time cube's windows are the brush-free ones: the brush is applied per bin locally.
+        let built_for = if matches!(active, Active::Time { .. }) { &base } else { sel };
+        self.prepare(built_for, needs, tag)?;
         let mut parts_sql = Vec::new();
         for (w, need) in needs {
             if *w == view || !covered(need) {
                 continue;
             }
-            // Each part: filtered by every clause but the active list's and its own.
+            // Each part: filtered by every clause but the active view's and its own.
             let g = match self.grouped(&base, *w, need) {
                 Some(g) => g,
                 None => continue,
@@ -87,6 +128,15 @@ impl LakeSession {
         if parts_sql.is_empty() {
             return Ok(None);
         }
+        if matches!(active, Active::Time { .. }) {
+            let g = Grouped {
+                keys: vec![key_v.clone(), key_v.clone()],
+                weight: "1".into(),
+                main: "TRUE".into(),
+                windows: Some(("FALSE".into(), "FALSE".into())),
+            };
+            parts_sql.push(format!("SELECT {ALL_BINS} AS part, k0, k1, v, c, p FROM ({}) AS gall", g.sql()));
+        }
         let df = self.engine.query(&parts_sql.join(" UNION ALL "), tag)?;
         let part = df.column("part")?.as_materialized_series().cast(&DataType::Int64)?;
         let part = part.i64()?;
@@ -97,8 +147,16 @@ impl LakeSession {
         };
         let (v, c, p) = (ints("v")?, ints("c")?, ints("p")?);
         let mut parts: BTreeMap<ViewId, Part> = BTreeMap::new();
+        let mut all_bins = BTreeMap::new();
         for r in 0..df.height() {
-            let w = part.get(r).unwrap_or(-1) as ViewId;
+            let id = part.get(r).unwrap_or(ALL_BINS - 1);
+            if id == ALL_BINS {
+                if let (Active::Time { origin_us, .. }, Ok(off)) = (&active, k0[r].parse::<i64>()) {
+                    *all_bins.entry(origin_us + off).or_insert(0) += v[r];
+                }
+                continue;
+            }
+            let Ok(w) = ViewId::try_from(id) else { continue };
             let part = parts.entry(w).or_default();
             let code = match part.codes.get(&k1[r]) {
                 Some(c) => *c,
@@ -110,13 +168,14 @@ impl LakeSession {
             };
             part.by_value.entry(k0[r].clone()).or_default().push((code, v[r], c[r], p[r]));
         }
-        let prev_has_rows = self.prev_window_has_rows(sel);
+        let prev_has_rows = self.prev_window_has_rows(built_for);
         Ok(Some(LakeCube {
             view,
-            field: field.clone(),
+            active,
             base,
             needs: needs.clone(),
             parts,
+            all_bins,
             prev_has_rows,
             own: self.last_output(view).cloned(),
             bytes: df.estimated_size(),
@@ -124,23 +183,69 @@ impl LakeSession {
     }
 }
 
+/// How a cube row of the active view adds to the covered views at a selection: to the main
+/// histogram, the current window and the week-earlier window (each 0 or 1 times its value; a
+/// time brush moves a row's main sum into the week-earlier window).
+#[derive(Clone, Copy)]
+struct Take {
+    main: bool,
+    cur: bool,
+    prev: bool,
+    /// The week-earlier sum comes from the row's main value (time brush) or its window column.
+    prev_from_main: bool,
+}
+
+/// Which rows of the active view count, and whether the week-earlier window holds records.
+struct Passing<'a> {
+    take: Box<dyn Fn(&str) -> Option<Take> + 'a>,
+    prev_has_rows: bool,
+}
+
 impl LakeCube {
     /// Which values of the active list pass its clause in `sel`; None when the cube cannot say
     /// (another selection elsewhere, other needs, or a clause that is not a set of its values).
-    fn passing(&self, sel: &Selection, needs: &BTreeMap<ViewId, Need>) -> Option<ValueFilter<'_>> {
+    fn passing(&self, sel: &Selection, needs: &BTreeMap<ViewId, Need>) -> Option<Passing<'_>> {
         if without(sel, self.view) != self.base || needs.get(&self.view) != self.needs.get(&self.view) {
             return None;
         }
-        match sel.clauses.get(&self.view) {
-            None => Some(Box::new(|_| true)),
-            Some(c) => {
-                let (field, vals, negate) = c.as_values()?;
-                if field != self.field {
+        let windows =
+            |pass: bool| pass.then_some(Take { main: true, cur: true, prev: true, prev_from_main: false });
+        match (&self.active, sel.clauses.get(&self.view)) {
+            (_, None) => {
+                Some(Passing { take: Box::new(move |_| windows(true)), prev_has_rows: self.prev_has_rows })
+            }
+            (Active::Values { field }, Some(c)) => {
+                let (f, vals, negate) = c.as_values()?;
+                if f != field {
                     return None;
                 }
                 let vals: Vec<String> = vals.into_iter().map(str::to_string).collect();
-                Some(Box::new(move |l| vals.iter().any(|v| v == l) != negate))
+                let filter: ValueFilter<'_> = Box::new(move |l| vals.iter().any(|v| v == l) != negate);
+                Some(Passing {
+                    take: Box::new(move |l| windows(filter(l))),
+                    prev_has_rows: self.prev_has_rows,
+                })
             }
+            (Active::Time { origin_us, bucket_us }, Some(Clause::Time { start_us, end_us })) => {
+                let (s, e, w) = (*start_us, *end_us, *bucket_us);
+                // Only a brush on the bin grid is a sum of whole bins.
+                if s.rem_euclid(w) != 0 || e.rem_euclid(w) != 0 {
+                    return None;
+                }
+                let (ps, pe) = (s - WEEK_US, e - WEEK_US);
+                let prev_has_rows = self.all_bins.range(ps..pe).any(|(_, n)| *n > 0);
+                let origin = *origin_us;
+                Some(Passing {
+                    take: Box::new(move |l| {
+                        let b = origin + l.parse::<i64>().ok()?;
+                        let cur = (s..e).contains(&b);
+                        let prev = (ps..pe).contains(&b);
+                        (cur || prev).then_some(Take { main: cur, cur, prev, prev_from_main: true })
+                    }),
+                    prev_has_rows,
+                })
+            }
+            _ => None,
         }
     }
 
@@ -153,8 +258,6 @@ impl LakeCube {
     ) -> BTreeMap<ViewId, Output> {
         let mut out = BTreeMap::new();
         let Some(pass) = self.passing(sel, needs) else { return out };
-        // A time brush held by the active list itself would move the windows: not the case for a list.
-        debug_assert!(!matches!(sel.clauses.get(&self.view), Some(Clause::Time { .. })));
         if let Some(o) = &self.own {
             out.insert(self.view, o.clone());
         }
@@ -166,16 +269,21 @@ impl LakeCube {
             let n = part.labels.len();
             let (mut m, mut c, mut p) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
             for (vk, rows) in &part.by_value {
-                if !pass(vk) {
-                    continue;
-                }
+                let Some(t) = (pass.take)(vk) else { continue };
                 for &(k, v, cv, pv) in rows {
-                    m[k as usize] += v;
-                    c[k as usize] += cv;
-                    p[k as usize] += pv;
+                    let k = k as usize;
+                    if t.main {
+                        m[k] += v;
+                    }
+                    if t.cur {
+                        c[k] += if t.prev_from_main { v } else { cv };
+                    }
+                    if t.prev {
+                        p[k] += if t.prev_from_main { v } else { pv };
+                    }
                 }
             }
-            let has_cmp = self.prev_has_rows && (c.iter().any(|&x| x != 0) || p.iter().any(|&x| x != 0));
+            let has_cmp = pass.prev_has_rows && (c.iter().any(|&x| x != 0) || p.iter().any(|&x| x != 0));
             let o = match need {
                 Need::TopN { field, offset, limit, measure } => {
                     topn_output(field, measure, *offset, *limit, &part.labels, [&m, &c, &p], has_cmp)
@@ -206,6 +314,15 @@ impl LakeCube {
     }
 
     pub fn rows(&self) -> usize {
-        self.parts.values().flat_map(|p| p.by_value.values()).map(Vec::len).sum()
+        self.parts.values().flat_map(|p| p.by_value.values()).map(Vec::len).sum::<usize>()
+            + self.all_bins.len()
+    }
+
+    /// The bin width time brushes must snap to for this cube to answer them (time cubes only).
+    pub fn time_bucket_us(&self) -> Option<i64> {
+        match self.active {
+            Active::Time { bucket_us, .. } => Some(bucket_us),
+            Active::Values { .. } => None,
+        }
     }
 }

@@ -61,3 +61,35 @@ pub trait SqlEngine: Send + Sync {
     /// given columns, where the data lives (never over the source). Returns the rows written.
     fn write_parquet(&self, sql: &str, out_dir: &Path, partition_by: &[&str]) -> Result<u64, BackendError>;
 }
+
+/// SQL as typed by a person (CLI `query`, the SQL console), made ready for the engine: polars gets
+/// Brushfire's usual case-insensitive identifiers; Spark SQL is already case-insensitive and keeps
+/// its backticks.
+pub fn engine_sql(engine: &dyn SqlEngine, sql: &str) -> String {
+    match engine.dialect() {
+        Dialect::Polars => crate::data::sql::normalize_sql(sql),
+        Dialect::Spark => sql.trim().trim_end_matches(';').to_string(),
+    }
+}
+
+/// Runs `sql` on a worker thread of the caller's, stopping it on the engine (by `tag`) as soon as
+/// `cancel` is set: the caller's job stays cancellable even while a slow engine works.
+pub fn query_cancellable(
+    engine: &dyn SqlEngine,
+    sql: &str,
+    tag: &str,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<DataFrame, BackendError> {
+    std::thread::scope(|s| {
+        let h = s.spawn(|| engine.query(sql, tag));
+        let mut sent = false;
+        while !h.is_finished() {
+            if !sent && cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                engine.cancel(tag);
+                sent = true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        h.join().unwrap_or_else(|_| Err(BackendError::Other("the query thread panicked".into())))
+    })
+}

@@ -229,7 +229,9 @@ impl LakeSession {
                 self.split_counts.insert(field.clone(), counts);
             }
         }
-        if let Some((_, prev)) = cmp_windows(sel, self.stats.time_bounds_us) {
+        // Only lists and the treemap compare weeks; a records page alone needs no window count.
+        let compares = needs.values().any(|n| matches!(n, Need::TopN { .. } | Need::Tree { .. }));
+        if let (Some((_, prev)), true) = (cmp_windows(sel, self.stats.time_bounds_us), compares) {
             if !self.window_rows.contains_key(&prev) && self.has_time() {
                 let q = format!(
                     "SELECT COUNT(*) AS n FROM logs WHERE {}",
@@ -311,7 +313,7 @@ impl LakeSession {
     }
 
     /// Origin, bucket and bucket count of the base time series.
-    fn time_grid_n(&self) -> (i64, i64, usize) {
+    pub(super) fn time_grid_n(&self) -> (i64, i64, usize) {
         let (origin, bucket) = self.time_grid();
         let nb = match self.stats.time_bounds_us {
             Some((_, hi)) => ((hi - origin) / bucket + 1) as usize,
@@ -544,25 +546,31 @@ impl LakeSession {
             None => BTreeMap::new(),
         };
         self.last_local = (local.len(), t0.elapsed().as_secs_f64() * 1000.0);
+        let local_n = local.len();
         for (v, o) in local {
             on_view(v, &o);
             outputs.insert(v, o);
         }
-        let local_views: Vec<ViewId> = outputs.keys().copied().collect();
-        match self.prepare(&req.selection, &req.needs, tag) {
+        // What the cube did not answer goes to the engine (nothing at all while brushing in it).
+        let remote: BTreeMap<ViewId, Need> = req
+            .needs
+            .iter()
+            .filter(|(v, _)| !outputs.contains_key(v))
+            .map(|(v, n)| (*v, n.clone()))
+            .collect();
+        let prepared = if remote.is_empty() { Ok(()) } else { self.prepare(&req.selection, &remote, tag) };
+        match prepared {
             Err(BackendError::Cancelled) => return None,
             Err(e) => {
-                for v in req.needs.keys() {
+                for v in remote.keys() {
                     outputs.insert(*v, Output::Error(e.to_string()));
                 }
             }
             Ok(()) => {
                 let this = &*self;
                 std::thread::scope(|s| {
-                    let handles: Vec<_> = req
-                        .needs
+                    let handles: Vec<_> = remote
                         .iter()
-                        .filter(|(v, _)| !local_views.contains(v))
                         .map(|(v, need)| {
                             (
                                 *v,
@@ -601,7 +609,11 @@ impl LakeSession {
             outputs,
             total_rows: self.stats.rows.max(0) as usize,
             compute_ms: t0.elapsed().as_secs_f64() * 1000.0,
-            strategy: "pushdown",
+            strategy: match (local_n, remote.is_empty()) {
+                (0, _) => "pushdown",
+                (_, true) => "lake cube",
+                (_, false) => "lake cube + pushdown",
+            },
             all_rows: None,
         })
     }

@@ -131,7 +131,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     let mut r = Rng(sc.seed | 1);
     let mut sel = Selection::default();
     let mut compared = 0;
-    let (mut with_cmp, mut filtered, mut from_cube) = (0, 0, 0);
+    let (mut with_cmp, mut filtered, mut from_cube, mut from_time_cube) = (0, 0, 0, 0);
     let bounds = lake.stats().time_bounds_us;
     for step in 0..sc.steps {
         let req = Request {
@@ -141,8 +141,12 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
             want_all_rows: false,
         };
         let want = mem.run(&req);
+        let time_cube = lake.cube().is_some_and(|c| c.time_bucket_us().is_some());
         let got = lake.run(&req, &format!("check-{step}"));
         from_cube += lake.last_local.0;
+        if time_cube {
+            from_time_cube += lake.last_local.0;
+        }
         for (view, w) in &want.outputs {
             let g = got.outputs.get(view).unwrap_or_else(|| panic!("step {step}: no output for view {view}"));
             assert!(!matches!(g, Output::Error(_)), "step {step}, view {view}: {g:?}");
@@ -167,8 +171,18 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
             0 | 1 => {
                 if let Some((lo, hi)) = bounds {
                     let span = (hi - lo).max(1) as u64;
-                    let a = lo + r.below(span) as i64;
-                    let b = a + 1 + r.below(span / 3 + 1) as i64;
+                    let mut a = lo + r.below(span) as i64;
+                    let mut b = a + 1 + r.below(span / 3 + 1) as i64;
+                    // Mostly the pointer enters the time series first (its cube) and the brush
+                    // lands on the cube's grid, as the lake's time series draws it; otherwise the
+                    // brush is as drawn and the cube must decline it.
+                    if r.below(3) != 0 {
+                        lake.hover(VIEW_TIME, "check-cube").unwrap_or_else(|e| panic!("time cube: {e}"));
+                        if r.below(4) != 0 {
+                            let grid = lake.cube().and_then(|c| c.time_bucket_us());
+                            (a, b) = crate::linking::needs::snap_brush_us((a, b), grid);
+                        }
+                    }
                     sel.clauses.insert(VIEW_TIME, Clause::Time { start_us: a, end_us: b });
                 }
             }
@@ -238,6 +252,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     }
     // A sequence that never filtered or never compared weeks would prove little.
     assert!(from_cube > 0, "no view was ever answered from a cube");
+    assert!(from_time_cube > 0, "no view was ever answered from the time series' cube");
     assert!(
         with_cmp > 0 && filtered > compared / 3,
         "weak sequence: {with_cmp} week comparisons, {filtered} filtered of {compared}"

@@ -28,6 +28,9 @@ pub struct TimeSeriesState {
     pub marks: Vec<(f64, String)>,
     /// The plot's data frame on screen and the x range (secs) it shows, as of the last frame.
     screen_map: Option<(egui::Rect, (f64, f64))>,
+    /// Brushes snap to multiples of this width (µs since the epoch): set by the app over a lake,
+    /// whose time cube answers brushes on its bin grid within a frame (Falcon's pixel bins).
+    pub snap_us: Option<i64>,
 }
 
 impl Default for TimeSeriesState {
@@ -43,6 +46,7 @@ impl Default for TimeSeriesState {
             width_px: 800.0,
             marks: Vec::new(),
             screen_map: None,
+            snap_us: None,
         }
     }
 }
@@ -224,8 +228,9 @@ pub fn timeseries_ui(
     state.screen_map = Some((*transform.frame(), (transform.bounds().min()[0], transform.bounds().max()[0])));
     let x_at = |pos: egui::Pos2| transform.value_from_position(pos).x;
     let tol_secs = 6.0 / transform.dpos_dvalue_x().abs().max(1e-12);
+    let snap_us = state.snap_us;
     let to_clause = |(a, b): (f64, f64)| -> Option<Clause> {
-        let (a, b) = ((a * 1e6) as i64, (b * 1e6) as i64);
+        let (a, b) = crate::linking::needs::snap_brush_us(((a * 1e6) as i64, (b * 1e6) as i64), snap_us);
         (b > a).then_some(Clause::Time { start_us: a, end_us: b })
     };
 
@@ -237,7 +242,10 @@ pub fn timeseries_ui(
     if let (Some(g), true) = (state.gesture, response.dragged_by(egui::PointerButton::Primary)) {
         if let Some(p) = response.interact_pointer_pos().or(ui.ctx().pointer_latest_pos()) {
             let b = brush_for(g, x_at(p));
-            state.drag_brush = Some(b);
+            // Shown as it will filter: on the snap grid when there is one.
+            let (sa, sb) =
+                crate::linking::needs::snap_brush_us(((b.0 * 1e6) as i64, (b.1 * 1e6) as i64), snap_us);
+            state.drag_brush = Some((sa as f64 / 1e6, sb as f64 / 1e6));
             if let Some(c) = to_clause(b) {
                 edit = Some(ViewEdit { clause: Some(c), continuing: true });
             }
