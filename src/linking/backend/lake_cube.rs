@@ -195,9 +195,12 @@ struct Take {
     prev_from_main: bool,
 }
 
+/// How each row of the active view (by its value or bin label) counts, if at all.
+type TakeFn<'a> = Box<dyn Fn(&str) -> Option<Take> + 'a>;
+
 /// Which rows of the active view count, and whether the week-earlier window holds records.
 struct Passing<'a> {
-    take: Box<dyn Fn(&str) -> Option<Take> + 'a>,
+    take: TakeFn<'a>,
     prev_has_rows: bool,
 }
 
