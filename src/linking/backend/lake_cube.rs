@@ -67,6 +67,16 @@ fn without(sel: &Selection, view: ViewId) -> Selection {
     s
 }
 
+/// One part of a cube's UNION ALL: grouped on the keys' own types (cheap), and only the grouped
+/// rows turned into text so that every part has the same columns.
+fn part_sql(id: i64, g: &Grouped) -> String {
+    let name = if id < 0 { "gall".to_string() } else { format!("g{id}") };
+    format!(
+        "SELECT {id} AS part, CAST(k0 AS STRING) AS k0, CAST(k1 AS STRING) AS k1, v, c, p FROM ({}) AS {name}",
+        g.sql()
+    )
+}
+
 impl LakeSession {
     /// Fetches the cube of view `view` (a top-N list, or the time series without another time
     /// brush) for this selection and these needs (one query).
@@ -81,7 +91,7 @@ impl LakeSession {
         let base = without(sel, view);
         let (active, key_v) = match needs.get(&view) {
             Some(Need::TopN { field, .. }) if self.schema().get(field).is_some() => {
-                (Active::Values { field: field.clone() }, format!("CAST({} AS STRING)", sql::ident(d, field)))
+                (Active::Values { field: field.clone() }, sql::ident(d, field))
             }
             Some(Need::Time { .. }) if self.schema().get("time").is_some() => {
                 // Another view's time brush would fix the windows: no cube then.
@@ -96,10 +106,7 @@ impl LakeSession {
                 let origin = lo.div_euclid(width) * width;
                 // Offsets from a grid origin at or before every time: never negative, so `%` floors.
                 let off = format!("({} - {origin})", sql::time_us(d));
-                (
-                    Active::Time { origin_us: origin, bucket_us: width },
-                    format!("CAST({off} - ({off} % {width}) AS STRING)"),
-                )
+                (Active::Time { origin_us: origin, bucket_us: width }, format!("{off} - ({off} % {width})"))
             }
             _ => return Ok(None),
         };
@@ -118,12 +125,12 @@ impl LakeSession {
             };
             let (c, p) = g.windows.clone().unwrap_or(("FALSE".into(), "FALSE".into()));
             let g = Grouped {
-                keys: vec![key_v.clone(), format!("CAST({} AS STRING)", g.keys[0])],
+                keys: vec![key_v.clone(), g.keys[0].clone()],
                 weight: g.weight.clone(),
                 main: g.main.clone(),
                 windows: Some((c, p)),
             };
-            parts_sql.push(format!("SELECT {w} AS part, k0, k1, v, c, p FROM ({}) AS g{w}", g.sql()));
+            parts_sql.push(part_sql(*w as i64, &g));
         }
         if parts_sql.is_empty() {
             return Ok(None);
@@ -135,7 +142,7 @@ impl LakeSession {
                 main: "TRUE".into(),
                 windows: Some(("FALSE".into(), "FALSE".into())),
             };
-            parts_sql.push(format!("SELECT {ALL_BINS} AS part, k0, k1, v, c, p FROM ({}) AS gall", g.sql()));
+            parts_sql.push(part_sql(ALL_BINS, &g));
         }
         let df = self.engine.query(&parts_sql.join(" UNION ALL "), tag)?;
         let part = df.column("part")?.as_materialized_series().cast(&DataType::Int64)?;
