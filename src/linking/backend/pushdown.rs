@@ -510,11 +510,57 @@ impl LakeSession {
             None if self.has_time() => format!("{} ASC NULLS FIRST", sql::ident(d, "time")),
             None => "1".into(),
         };
+        // In time order, only the records up to the page's last bin are sorted: sorting every
+        // column of every passing record took 2 GB per 10 M rows.
+        let upto = match sort {
+            None if self.has_time() && passing > 0 => self.page_time_bound(&filter, offset + limit, tag)?,
+            _ => None,
+        };
+        let filter = and_all([filter, upto.unwrap_or_else(|| "TRUE".into())].into_iter());
         let page = self.engine.query(
             &format!("SELECT * FROM logs WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"),
             tag,
         )?;
         Ok(Output::Records { passing, offset, page: Arc::new(page) })
+    }
+
+    /// A condition that keeps the first `need` records in time order (nulls first) among those
+    /// passing `filter`, from the passing records per time bin: None when every record is needed.
+    fn page_time_bound(&self, filter: &str, need: usize, tag: &str) -> Result<Option<String>, BackendError> {
+        let d = self.engine.dialect();
+        let (origin, bucket) = self.time_grid();
+        let t = sql::time_us(d);
+        let off = format!("({t} - {origin})");
+        let df = self.engine.query(
+            &format!(
+                "SELECT k0, COUNT(*) AS n FROM (SELECT {off} - ({off} % {bucket}) AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"
+            ),
+            tag,
+        )?;
+        let keys = df.column("k0")?.as_materialized_series().cast(&DataType::Int64)?;
+        let keys = keys.i64()?;
+        let n = ints(&df, "n")?;
+        let mut bins: Vec<(i64, i64)> = Vec::new();
+        let mut nulls = 0i64;
+        for (k, n) in keys.iter().zip(n) {
+            match k {
+                Some(k) => bins.push((k, n)),
+                None => nulls += n,
+            }
+        }
+        let need = need as i64;
+        if nulls >= need {
+            return Ok(Some(format!("{t} IS NULL")));
+        }
+        bins.sort_unstable();
+        let mut seen = nulls;
+        for (k, n) in bins {
+            seen += n;
+            if seen >= need {
+                return Ok(Some(format!("({t} IS NULL OR {t} < {})", origin + k + bucket)));
+            }
+        }
+        Ok(None)
     }
 
     /// Answers every need of a request; the queries run side by side. Each carries `tag`, so a
