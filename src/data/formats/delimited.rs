@@ -92,13 +92,34 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 const BLOCK_BYTES: usize = 32 << 20;
 
+/// What a lean query reads of a file (`data::lean_query`): every line is still split and every
+/// field checked against its type, so the same lines are rejected for the same reasons, but only
+/// the `keep` columns (by spec index) are built, and each parsed chunk goes through `on_chunk`
+/// (derived fields, the pushed-down filter) before it is kept.
+pub struct Projection<'a> {
+    pub keep: &'a [bool],
+    pub on_chunk: &'a (dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+}
+
 /// Reads the whole stream. Returns the table columns (in spec order, `Skip` left out) and the rejects.
 pub fn read_delimited(
+    input: impl Read,
+    spec: &DelimSpec,
+    file_label: &str,
+    cancel: &AtomicBool,
+    progress: Progress,
+) -> Result<(DataFrame, Rejected)> {
+    read_delimited_projected(input, spec, file_label, cancel, progress, None)
+}
+
+/// [`read_delimited`] building only the projected columns (all when `proj` is `None`).
+pub fn read_delimited_projected(
     mut input: impl Read,
     spec: &DelimSpec,
     file_label: &str,
     cancel: &AtomicBool,
     progress: Progress,
+    proj: Option<&Projection>,
 ) -> Result<(DataFrame, Rejected)> {
     let mut spec = spec.clone();
     // Widening needs a second pass over the data, so non-strict input is buffered whole. Those are
@@ -108,7 +129,7 @@ pub fn read_delimited(
         input.read_to_end(&mut all).map_err(|e| DataError::io(file_label, e))?;
         loop {
             let mut widen = Vec::new();
-            let out = read_blocks(&all[..], &spec, file_label, cancel, progress, Some(&mut widen))?;
+            let out = read_blocks(&all[..], &spec, file_label, cancel, progress, Some(&mut widen), proj)?;
             if widen.is_empty() {
                 return Ok(out);
             }
@@ -117,7 +138,7 @@ pub fn read_delimited(
             }
         }
     }
-    read_blocks(input, &spec, file_label, cancel, progress, None)
+    read_blocks(input, &spec, file_label, cancel, progress, None, proj)
 }
 
 fn read_blocks(
@@ -127,7 +148,9 @@ fn read_blocks(
     cancel: &AtomicBool,
     progress: Progress,
     mut widen: Option<&mut Vec<(usize, Kind)>>,
+    proj: Option<&Projection>,
 ) -> Result<(DataFrame, Rejected)> {
+    let keep = proj.map(|p| p.keep);
     let mut frames: Vec<DataFrame> = Vec::new();
     let mut rejected = Rejected::default();
     let mut carry: Vec<u8> = Vec::new();
@@ -182,7 +205,13 @@ fn read_blocks(
         let results: Vec<ChunkOut> = parts
             .par_iter()
             .zip(starts.par_iter().zip(counts.par_iter()))
-            .map(|(part, (&start, &n))| parse_part(part, start, n, spec, file_label, widen.is_some()))
+            .map(|(part, (&start, &n))| {
+                let out = parse_part(part, start, n, spec, file_label, widen.is_some(), keep)?;
+                match proj {
+                    Some(p) => Ok(ChunkOutInner { df: (p.on_chunk)(out.df)?, ..out }),
+                    None => Ok(out),
+                }
+            })
             .collect();
         for r in results {
             let r = r?;
@@ -202,7 +231,10 @@ fn read_blocks(
         progress(consumed);
     }
     let out = match frames.len() {
-        0 => empty_frame(spec),
+        0 => match proj {
+            Some(p) => (p.on_chunk)(projected_empty_frame(spec, p.keep))?,
+            None => empty_frame(spec),
+        },
         _ => {
             let mut it = frames.into_iter();
             let mut first = it.next().unwrap_or_default();
@@ -293,10 +325,20 @@ impl Builder {
     }
 }
 
-fn empty_frame(spec: &DelimSpec) -> DataFrame {
-    let cols: Vec<Column> =
-        spec.columns.iter().filter_map(|c| Builder::new(c, 0).map(|b| b.finish(c.kind))).collect();
-    DataFrame::new_infer_height(cols).unwrap_or_default()
+/// The table a spec gives with no rows: its columns and their types.
+pub fn empty_frame(spec: &DelimSpec) -> DataFrame {
+    projected_empty_frame(spec, &vec![true; spec.columns.len()])
+}
+
+fn projected_empty_frame(spec: &DelimSpec, keep: &[bool]) -> DataFrame {
+    let cols: Vec<Column> = spec
+        .columns
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .filter_map(|(c, _)| Builder::new(c, 0).map(|b| b.finish(c.kind)))
+        .collect();
+    DataFrame::new(0, cols).unwrap_or_default()
 }
 
 struct ChunkOutInner {
@@ -323,8 +365,16 @@ fn parse_part(
     spec: &DelimSpec,
     file: &str,
     may_widen: bool,
+    keep: Option<&[bool]>,
 ) -> ChunkOut {
-    let mut builders: Vec<Option<Builder>> = spec.columns.iter().map(|c| Builder::new(c, est_rows)).collect();
+    // Columns left out of a projection are still parsed (a bad value rejects the line) but never built.
+    let mut builders: Vec<Option<Builder>> = spec
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if keep.is_none_or(|k| k[i]) { Builder::new(c, est_rows) } else { None })
+        .collect();
+    let mut rows = 0usize;
     let mut rejected = Rejected::default();
     let mut widen: Vec<(usize, Kind)> = Vec::new();
     let ncols = spec.columns.len();
@@ -419,6 +469,7 @@ fn parse_part(
             rejected.push(file, line_no, reason, line);
             continue;
         }
+        rows += 1;
         for (b, v) in builders.iter_mut().zip(values.drain(..)) {
             let Some(b) = b else { continue };
             match (b, v) {
@@ -439,7 +490,8 @@ fn parse_part(
         .zip(spec.columns.iter())
         .filter_map(|(b, c)| b.map(|b| b.finish(c.kind)))
         .collect();
-    let df = DataFrame::new_infer_height(cols)?;
+    // The height is counted, not inferred: a projection may keep no column at all (`count(*)`).
+    let df = DataFrame::new(rows, cols)?;
     Ok(ChunkOutInner { df, rejected, widen })
 }
 
