@@ -458,3 +458,68 @@ fn applicable_filter(pred: Expr) -> std::result::Result<Option<Expr>, String> {
     }
     Ok(kept)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::formats::{argus, native::NativeKind, text::syslog::SyslogParser, vast};
+
+    #[test]
+    fn fixed_layouts_and_parquet_scan_lazily_the_rest_loads_whole() {
+        for v in [vast::Variant::Header, vast::Variant::NoHeader, vast::Variant::LabelledNoHeader] {
+            assert_eq!(route(&Detected::Vast(v), Some(&vast::spec(v))), Route::Delimited);
+        }
+        assert_eq!(route(&Detected::Parquet, None), Route::Parquet);
+        // Argus widens columns whose values do not fit the guessed type: known after the whole file.
+        let a = argus::spec(b"StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State", b',', 0);
+        assert!(matches!(route(&Detected::Argus(b','), Some(&a)), Route::Eager(w) if w.contains("inferred")));
+        let mut strict = a.clone();
+        strict.strict = true;
+        assert_eq!(route(&Detected::Argus(b','), Some(&strict)), Route::Delimited);
+        assert!(matches!(route(&Detected::Vast(vast::Variant::Header), None), Route::Eager(_)));
+        assert!(matches!(route(&Detected::ZeekTsv, None), Route::Eager(w) if w.contains("zeek")));
+        let lines = route(&Detected::Lines(Box::new(SyslogParser)), None);
+        assert!(matches!(lines, Route::Eager(w) if w.contains("line format")));
+        assert!(
+            matches!(route(&Detected::Native(NativeKind::Evtx), None), Route::Eager(w) if w.contains("binary"))
+        );
+    }
+
+    #[test]
+    fn several_inputs_and_log_folders_take_the_eager_path() {
+        let s = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data/vast-netflow-2weeks.csv.gz");
+        let why = plan(&[s.clone(), s.clone()], &LoadOptions::default()).err().unwrap();
+        assert!(why.contains("several inputs"), "{why}");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+        let why = plan(&[dir], &LoadOptions::default()).err().unwrap();
+        assert!(why.contains("folder"), "{why}");
+        // The bundled sample is gzip: still scanned lazily (the reader streams it).
+        let scan = plan(&[s], &LoadOptions::default()).unwrap();
+        assert_eq!(scan.format, "vast-netflow");
+        assert!(scan.source.schema().contains("proto"), "derived fields are part of the scan's schema");
+    }
+
+    #[test]
+    fn derived_fields_read_what_they_come_from() {
+        let stored: Vec<String> =
+            ["time", "ip_proto", "ipLayerProtocolCode", "src_ip", "bytes_sent"].map(String::from).to_vec();
+        let need: HashSet<&str> = ["proto", "time"].into();
+        assert_eq!(stored_needed(&stored, &need), ["time", "ip_proto", "ipLayerProtocolCode"]);
+        let need: HashSet<&str> = ["ip_proto"].into();
+        assert_eq!(stored_needed(&stored, &need), ["ip_proto"], "a stored field is read as it is");
+        // Argus: the received side is the total minus the sent side.
+        let stored: Vec<String> = ["total_bytes", "bytes_sent", "proto"].map(String::from).to_vec();
+        let need: HashSet<&str> = ["bytes_received"].into();
+        assert_eq!(stored_needed(&stored, &need), ["total_bytes", "bytes_sent"]);
+    }
+
+    #[test]
+    fn plan_only_filters_are_left_to_the_sort_or_sent_eager() {
+        let bound = Expr::Display { inputs: vec![col("time")], fmt_str: Box::new("dynamic".into()) };
+        let f = applicable_filter(col("dst_port").eq(lit(22)).and(bound.clone())).unwrap();
+        assert_eq!(f, Some(col("dst_port").eq(lit(22))));
+        assert_eq!(applicable_filter(bound.clone()).unwrap(), None);
+        let either = col("dst_port").eq(lit(22)).or(bound);
+        assert!(applicable_filter(either).is_err(), "a bound inside OR cannot be dropped");
+    }
+}
