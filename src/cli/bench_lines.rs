@@ -69,11 +69,11 @@ pub struct LinesArgs {
 
 /// What one child process took.
 #[derive(Clone)]
-struct Run {
-    seconds: f64,
-    peak_rss_bytes: u64,
+pub(crate) struct Run {
+    pub(crate) seconds: f64,
+    pub(crate) peak_rss_bytes: u64,
     /// The start of what it printed: shows the tools grouped the same rows.
-    output: String,
+    pub(crate) output: String,
 }
 
 pub fn run(a: LinesArgs) -> Result<()> {
@@ -172,7 +172,7 @@ pub fn run(a: LinesArgs) -> Result<()> {
 }
 
 /// A scaled file is gigabytes: it goes when its family is measured, or when a tool failed.
-struct RemoveOnDrop(PathBuf);
+pub(crate) struct RemoveOnDrop(pub(crate) PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
@@ -209,7 +209,7 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// The duckdb CLI on PATH, else a python on PATH that can import duckdb.
-fn find_duckdb() -> Option<String> {
+pub(crate) fn find_duckdb() -> Option<String> {
     if let Some(p) = which("duckdb") {
         return Some(p.display().to_string());
     }
@@ -218,7 +218,7 @@ fn find_duckdb() -> Option<String> {
     ok.then(|| py.display().to_string())
 }
 
-fn duckdb_command(program: &str, sql: &str) -> Command {
+pub(crate) fn duckdb_command(program: &str, sql: &str) -> Command {
     let mut c = Command::new(program);
     if program.contains("python") {
         c.args(["-c", "import duckdb, sys; print(duckdb.sql(sys.argv[1]).fetchall())", sql]);
@@ -230,7 +230,7 @@ fn duckdb_command(program: &str, sql: &str) -> Command {
 
 /// Runs a child to its end: wall time and its own peak resident memory. A failing child is an
 /// error with its stderr (a figure from a failed run would be no figure).
-fn run_child(cmd: &mut Command) -> Result<Run> {
+pub(crate) fn run_child(cmd: &mut Command) -> Result<Run> {
     let t0 = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())

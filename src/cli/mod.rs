@@ -22,6 +22,7 @@ pub mod bench;
 mod bench_lake;
 mod bench_lines;
 mod bench_native;
+mod bench_query;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
 pub mod lake_cmd;
