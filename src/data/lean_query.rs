@@ -110,6 +110,8 @@ struct ScanLog {
     rows_read: u64,
     columns_read: Vec<String>,
     filtered_in_scan: bool,
+    /// The filter went into polars' Parquet reader.
+    filtered_by_reader: bool,
     /// The scan's own error, kept whole (polars only carries a message through the plan).
     error: Option<DataError>,
     /// A filter the scan cannot apply: the query goes the eager way, for this reason.
@@ -159,8 +161,13 @@ fn plan(paths: &[PathBuf], opts: &LoadOptions) -> std::result::Result<LeanScan, 
 }
 
 fn parquet_scan(path: &Path, hive: bool, log: Arc<Mutex<ScanLog>>) -> std::result::Result<LeanScan, String> {
-    let mut src =
-        ParquetSource { path: path.to_path_buf(), hive, renames: Vec::new(), schema: Default::default() };
+    let mut src = ParquetSource {
+        path: path.to_path_buf(),
+        hive,
+        renames: Vec::new(),
+        schema: Default::default(),
+        passthrough: false,
+    };
     // A file polars cannot plan goes the eager way, which names the problem as `load` does.
     let file_schema =
         src.lazy(None).and_then(|mut lf| Ok(lf.collect_schema()?)).map_err(|e| e.to_string())?;
@@ -170,8 +177,10 @@ fn parquet_scan(path: &Path, hive: bool, log: Arc<Mutex<ScanLog>>) -> std::resul
     for (o, d) in &src.renames {
         empty.rename(o, d.as_str().into()).map_err(|e| e.to_string())?;
     }
+    let renamed = empty.schema().clone();
     load::postprocess_only(&mut empty, &mut Vec::new(), &|_| true).map_err(|e| e.to_string())?;
     src.schema = empty.schema().clone();
+    src.passthrough = renamed == src.schema;
     let aliases =
         src.renames.iter().map(|(o, d)| Alias::Same { original: o.clone(), column: d.clone() }).collect();
     let format = if hive { "parquet (hive partitioned)" } else { "parquet" };
@@ -208,7 +217,11 @@ impl LeanScan {
             } else {
                 log.columns_read.join(", ")
             },
-            if log.filtered_in_scan { "; filtered while reading" } else { "" }
+            match (log.filtered_by_reader, log.filtered_in_scan) {
+                (true, _) => "; filtered by the Parquet reader",
+                (false, true) => "; filtered while reading",
+                _ => "",
+            }
         );
         Ok(Ok(QueryOutcome {
             df,
@@ -310,6 +323,9 @@ struct ParquetSource {
     /// (name in the file, dictionary name), as `load` renames them.
     renames: Vec<(String, String)>,
     schema: SchemaRef,
+    /// `load` derives and converts nothing for this file (it holds what `load` would build): the
+    /// filter goes into polars' Parquet reader (row groups skipped, only kept rows built).
+    passthrough: bool,
 }
 
 impl ParquetSource {
@@ -351,6 +367,29 @@ impl ScanSource for ParquetSource {
             .collect();
         let read = stored_needed(&stored, &need);
         let originals: Vec<String> = read.iter().map(|n| self.original(n)).collect();
+        if self.passthrough {
+            let mut lf = self.lazy(Some(&originals))?;
+            let renamed: Vec<(&String, &String)> =
+                self.renames.iter().filter(|(o, _)| originals.contains(o)).map(|(o, d)| (o, d)).collect();
+            lf = lf.rename(renamed.iter().map(|r| r.0), renamed.iter().map(|r| r.1), true);
+            if let Some(f) = filter {
+                lf = lf.filter(f.clone());
+            }
+            let cols: Vec<Expr> = out.iter().map(|n| col(n.as_str())).collect();
+            let df = if cols.is_empty() {
+                let n = lf.select([len().alias("n")]).collect()?;
+                let h = n.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0) as usize;
+                DataFrame::new(h, Vec::new())?
+            } else {
+                lf.select(cols).collect_with_engine(Engine::Streaming)?.unwrap_single()
+            };
+            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+            log.scans += 1;
+            log.columns_read = read;
+            log.filtered_in_scan |= filter.is_some();
+            log.filtered_by_reader |= filter.is_some();
+            return Ok(df);
+        }
         let mut df = if originals.is_empty() {
             // Only the row count is asked for: polars reads it from the metadata.
             let n = self.lazy(None)?.select([len().alias("n")]).collect()?;
