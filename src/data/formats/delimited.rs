@@ -158,29 +158,35 @@ fn read_blocks(
     let mut consumed: u64 = 0;
     let mut eof = false;
     let mut stopped = false;
-    let mut buf = vec![0u8; BLOCK_BYTES];
+    // One block buffer for the whole stream, read into directly: no second copy of the bytes and
+    // no fresh pages to fault in per block.
+    let mut block: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
     while !eof && !stopped {
         if cancel.load(Ordering::Relaxed) {
             return Err(DataError::Cancelled);
         }
-        let mut block = std::mem::take(&mut carry);
+        block.clear();
+        block.extend_from_slice(&carry);
+        carry.clear();
         // Fill up to one block; a short read is not the end of the stream.
-        let mut filled = 0;
-        while filled < BLOCK_BYTES {
-            let n = input.read(&mut buf[filled..]).map_err(|e| DataError::io(file_label, e))?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-            filled += n;
-        }
+        let filled = (&mut input)
+            .take(BLOCK_BYTES as u64)
+            .read_to_end(&mut block)
+            .map_err(|e| DataError::io(file_label, e))?;
+        eof = filled < BLOCK_BYTES;
         consumed += filled as u64;
-        block.extend_from_slice(&buf[..filled]);
         if !eof {
             // Keep the partial last line for the next block.
             match memchr::memrchr(b'\n', &block) {
-                Some(p) => carry = block.split_off(p + 1),
-                None => continue, // a line longer than a block: keep reading
+                Some(p) => {
+                    carry.extend_from_slice(&block[p + 1..]);
+                    block.truncate(p + 1);
+                }
+                None => {
+                    // A line longer than a block: all of it waits for the rest of the line.
+                    std::mem::swap(&mut carry, &mut block);
+                    continue;
+                }
             }
         }
         if let Some(stop) = &spec.stop_prefix {
@@ -424,7 +430,9 @@ fn parse_part(
                 &line[a..b]
             };
             let col = &spec.columns[i];
-            if col.kind == Kind::Skip {
+            // Text and ports never reject a line: a column left out of a projection needs no look.
+            let never_rejects = matches!(col.kind, Kind::Str | Kind::LowerStr | Kind::Port);
+            if col.kind == Kind::Skip || never_rejects && builders[i].is_none() {
                 values.push(Parsed::Null);
                 continue;
             }
@@ -732,6 +740,18 @@ mod tests {
         let (df, rej) = read("#x\n1,x,1\nSummary\nflows,bytes\n1,2\n", &s);
         assert_eq!(df.height(), 1);
         assert_eq!(rej.total, 0);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_block_is_one_rejected_line_and_the_next_lines_keep_their_numbers() {
+        let mut text = String::from("1,x,1\n");
+        text.push_str(&"y".repeat(BLOCK_BYTES + 1000));
+        text.push_str("\n2,z,2\n");
+        let (df, rej) = read(&text, &spec3());
+        assert_eq!(df.height(), 2);
+        assert_eq!(rej.total, 1);
+        assert_eq!(rej.samples[0].line, 2);
+        assert_eq!(df.column("a").unwrap().i64().unwrap().get(1), Some(2));
     }
 
     #[test]
