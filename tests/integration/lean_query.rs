@@ -178,3 +178,23 @@ fn inputs_the_scan_cannot_answer_for_go_the_eager_way_and_say_why() {
     let q = run(&two, "select count(*) n from logs", false);
     assert!(!q.lazy && q.how[0].contains("several inputs"), "{:?}", q.how);
 }
+
+#[test]
+fn a_forced_format_that_does_not_fit_is_the_same_error_on_both_paths() {
+    let d = temp_dir("lean-forced");
+    let p = d.join("forced.csv");
+    let row = "1364774400.5,2013-04-01 00:00:00,20130401000000,6,TCP,172.10.1.2,10.0.0.5,51000,80,0,0,1,100,2000,160,2100,2,3,0";
+    let bad_time = row.replacen("1364774400.5", "bad", 1);
+    let bad_proto = row.replacen("6,TCP", "x,TCP", 1);
+    std::fs::write(&p, format!("{HEADER}\n{row}\n{bad_time}\n{bad_proto}\n")).unwrap();
+    let f = p.display().to_string();
+    let args = ["query", &f, "--input-format", "vast-netflow", "--sql", "select count(*) n from logs"];
+    let lazy = brushfire(&args);
+    let eager = brushfire(&[&args[..], &["--eager"]].concat());
+    assert_eq!(lazy.status.code(), Some(1));
+    assert_eq!(eager.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&lazy.stderr);
+    assert!(err.contains("does not read as vast-netflow: 2 of 3 lines failed (line 3: column 1"), "{err}");
+    assert_eq!(lazy.stderr, eager.stderr);
+    let _ = std::fs::remove_dir_all(&d);
+}
