@@ -93,12 +93,16 @@ pub fn run(
                 "file_bytes": bytes,
                 "lazy_s": lazy.seconds,
                 "lazy_peak_rss_bytes": lazy.peak_rss_bytes,
+                "lazy_cpu_s": lazy.cpu_seconds,
                 "eager_s": eager.as_ref().map(|e| e.seconds),
                 "eager_peak_rss_bytes": eager.as_ref().map(|e| e.peak_rss_bytes),
+                "eager_cpu_s": eager.as_ref().map(|e| e.cpu_seconds),
                 "lazy_equals_eager": eager.as_ref().map(|e| e.output == lazy.output),
                 "duckdb_s": peer.as_ref().map(|p| p.seconds),
                 "duckdb_peak_rss_bytes": peer.as_ref().map(|p| p.peak_rss_bytes),
+                "duckdb_cpu_s": peer.as_ref().map(|p| p.cpu_seconds),
                 "time_over_duckdb": ratio(|r| r.seconds),
+                "cpu_over_duckdb": ratio(|r| r.cpu_seconds),
                 "memory_over_duckdb": ratio(|r| r.peak_rss_bytes as f64),
                 "brushfire_sql": q.brushfire,
                 "duckdb_sql": peer_sql,
@@ -107,17 +111,18 @@ pub fn run(
             });
             if !json {
                 let mb = |r: &Run| r.peak_rss_bytes as f64 / 1e6;
+                let shown =
+                    |r: &Run| format!("{:.2} s (cpu {:.2} s) {:.0} MB", r.seconds, r.cpu_seconds, mb(r));
                 outln!(
-                    "{kind:<7} {:<36} lazy {:.2} s {:.0} MB | eager {} | duckdb {}",
+                    "{kind:<7} {:<36} lazy {} | eager {} | duckdb {}",
                     q.name,
-                    lazy.seconds,
-                    mb(&lazy),
-                    eager.as_ref().map_or("-".into(), |e| format!("{:.2} s {:.0} MB", e.seconds, mb(e))),
+                    shown(&lazy),
+                    eager.as_ref().map_or("-".into(), shown),
                     peer.as_ref().map_or("not found".into(), |p| format!(
-                        "{:.2} s {:.0} MB; lazy/duckdb time {:.2}x memory {:.2}x",
-                        p.seconds,
-                        mb(p),
+                        "{}; lazy/duckdb time {:.2}x cpu {:.2}x memory {:.2}x",
+                        shown(p),
                         lazy.seconds / p.seconds,
+                        lazy.cpu_seconds / p.cpu_seconds,
                         lazy.peak_rss_bytes as f64 / p.peak_rss_bytes.max(1) as f64
                     ))
                 );

@@ -388,7 +388,12 @@ fn parse_part(
     let mut values: Vec<Parsed> = Vec::with_capacity(ncols);
     let mut unquoted: Vec<String> = Vec::new();
     let mut line_no = first_line;
-    for raw_line in part.split_inclusive(|b| *b == b'\n') {
+    // Lines found with memchr (SIMD) rather than byte by byte: splitting was a fifth of the time.
+    let mut next_line = 0;
+    while next_line < part.len() {
+        let end = memchr::memchr(b'\n', &part[next_line..]).map_or(part.len(), |p| next_line + p + 1);
+        let raw_line = &part[next_line..end];
+        next_line = end;
         line_no += 1;
         let mut line = raw_line;
         while let [rest @ .., b'\n' | b'\r'] = line {
@@ -503,6 +508,15 @@ fn parse_part(
     Ok(ChunkOutInner { df, rejected, widen })
 }
 
+/// Bit 7 of each byte of the result is set where `word` holds `byte`, and nothing else: no borrow
+/// crosses bytes, so every set bit is a match.
+#[inline]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
 /// Splits a line into field byte ranges. Quoted fields (with "" escapes) are unquoted into `unquoted`
 /// and marked with `usize::MAX` so the fast path (no quotes) never allocates.
 fn split_fields(
@@ -512,17 +526,37 @@ fn split_fields(
     unquoted: &mut Vec<String>,
 ) -> std::result::Result<(), String> {
     let d = spec.delimiter;
-    // One plain scan (it beats a memchr call per field on short log lines); a quote anywhere sends
-    // the line to the quote-aware path below.
+    // Eight bytes at a time (SWAR): short fields make a memchr call per field cost more than it
+    // saves, and a byte-by-byte scan was a quarter of the time. A quote anywhere sends the line to
+    // the quote-aware path below.
     let mut start = 0;
     let mut quoted = false;
-    for (p, &b) in line.iter().enumerate() {
-        if b == d {
-            out.push((start, p));
-            start = p + 1;
-        } else if b == b'"' && spec.quotes {
+    let mut words = line.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut words {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        if spec.quotes && bytes_equal(w, b'"') != 0 {
             quoted = true;
             break;
+        }
+        let mut m = bytes_equal(w, d);
+        while m != 0 {
+            let p = base + (m.trailing_zeros() / 8) as usize;
+            out.push((start, p));
+            start = p + 1;
+            m &= m - 1;
+        }
+        base += 8;
+    }
+    if !quoted {
+        for (i, &b) in words.remainder().iter().enumerate() {
+            if b == d {
+                out.push((start, base + i));
+                start = base + i + 1;
+            } else if b == b'"' && spec.quotes {
+                quoted = true;
+                break;
+            }
         }
     }
     if !quoted {
@@ -752,6 +786,36 @@ mod tests {
         assert_eq!(rej.total, 1);
         assert_eq!(rej.samples[0].line, 2);
         assert_eq!(df.column("a").unwrap().i64().unwrap().get(1), Some(2));
+    }
+
+    #[test]
+    fn word_at_a_time_matching_finds_every_byte_and_only_those() {
+        for byte in [b',', b'\t', b'"', 0u8, 0x80, 0xff, 0x01] {
+            for seed in 0..2000u64 {
+                let mut bytes = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes();
+                for (i, b) in bytes.iter_mut().enumerate() {
+                    // Plant the byte and its neighbours (borrows would show there).
+                    if (seed >> i) & 3 == 0 {
+                        *b = byte;
+                    } else if (seed >> i) & 7 == 1 {
+                        *b = byte.wrapping_add(1);
+                    }
+                }
+                let m = bytes_equal(u64::from_le_bytes(bytes), byte);
+                for (i, b) in bytes.iter().enumerate() {
+                    assert_eq!((m >> (i * 8 + 7)) & 1 == 1, *b == byte, "{bytes:?} byte {i}");
+                }
+                assert_eq!(m & !0x8080_8080_8080_8080, 0);
+            }
+        }
+        // Fields split the same at every offset into a word.
+        let spec = spec3();
+        for pad in 0..10 {
+            let line = format!("{}1,x,{}", "7".repeat(pad), "9".repeat(pad));
+            let (mut out, mut uq) = (Vec::new(), Vec::new());
+            split_fields(line.as_bytes(), &spec, &mut out, &mut uq).unwrap();
+            assert_eq!(out, [(0, pad + 1), (pad + 2, pad + 3), (pad + 4, line.len())]);
+        }
     }
 
     #[test]
