@@ -110,8 +110,6 @@ struct ScanLog {
     rows_read: u64,
     columns_read: Vec<String>,
     filtered_in_scan: bool,
-    /// The filter went into polars' Parquet reader.
-    filtered_by_reader: bool,
     /// The scan's own error, kept whole (polars only carries a message through the plan).
     error: Option<DataError>,
     /// A filter the scan cannot apply: the query goes the eager way, for this reason.
@@ -192,6 +190,9 @@ impl LeanScan {
     fn run(self, sql: &str, opts: &LoadOptions) -> Result<std::result::Result<QueryOutcome, String>> {
         let schema = self.source.schema().clone();
         let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        if let Some(lf) = self.source.native()? {
+            return self.run_streaming(lf, &names, sql).map(Ok);
+        }
         let scan = Arc::new(Scan { source: self.source.clone(), log: self.log.clone() });
         let args = ScanArgsAnonymous { schema: Some(schema), name: "brushfire scan", ..Default::default() };
         let lf = LazyFrame::anonymous_scan(scan, args)?;
@@ -217,11 +218,7 @@ impl LeanScan {
             } else {
                 log.columns_read.join(", ")
             },
-            match (log.filtered_by_reader, log.filtered_in_scan) {
-                (true, _) => "; filtered by the Parquet reader",
-                (false, true) => "; filtered while reading",
-                _ => "",
-            }
+            if log.filtered_in_scan { "; filtered while reading" } else { "" }
         );
         Ok(Ok(QueryOutcome {
             df,
@@ -233,9 +230,51 @@ impl LeanScan {
     }
 }
 
+impl LeanScan {
+    /// The query on polars' streaming engine over the file's own scan (projection, filter and
+    /// row-group skipping in polars' reader; group-bys without holding the columns). A plan that
+    /// reads the file more than once (a join; `IN (select ..)` becomes a horizontal concat) runs
+    /// on the in-memory engine: polars 0.55 streams that in minutes and gigabytes where the
+    /// in-memory engine takes a second. A plan the streaming engine cannot run (an error, or a
+    /// panic at one of its unfinished corners) runs on the in-memory engine too: same plan, same
+    /// answer.
+    fn run_streaming(&self, lf: LazyFrame, names: &[String], sql: &str) -> Result<QueryOutcome> {
+        let plan = super::sql::plan_sql(super::sql::sql_view_of(lf, names, &self.aliases), None, sql)?;
+        let text = plan.describe_plan().unwrap_or_default().to_ascii_uppercase();
+        let one_pass =
+            text.matches("PARQUET SCAN").count() == 1 && !text.contains("JOIN") && !text.contains("HCONCAT");
+        let streamed = one_pass.then(|| {
+            crate::guard::contain("streaming query", &self.path.display().to_string(), || {
+                plan.clone().collect_with_engine(Engine::Streaming)
+            })
+        });
+        let (df, engine) = match streamed {
+            Some(Ok(Ok(r))) => (r.unwrap_single(), "streaming"),
+            _ => (plan.collect().map_err(|e| DataError::Sql(e.to_string()))?, "in-memory"),
+        };
+        let how = format!(
+            "lazy scan of {} ({}): polars {engine} engine on the file's own scan (projection and filter in the Parquet reader)",
+            self.path.display(),
+            self.format
+        );
+        Ok(QueryOutcome {
+            df,
+            rejected: Rejected::default(),
+            files: vec![self.path.clone()],
+            how: vec![how],
+            lazy: true,
+        })
+    }
+}
+
 /// What the scan reads: the projected columns, derived fields and the pushed-down filter applied.
 trait ScanSource: Send + Sync {
     fn schema(&self) -> &SchemaRef;
+    /// A polars scan that is the table itself (nothing derived or converted): the whole query
+    /// then runs on polars' streaming engine, group-bys included.
+    fn native(&self) -> Result<Option<LazyFrame>> {
+        Ok(None)
+    }
     /// Returns the columns `out` (in that order), rows kept by `filter`, and what was read.
     fn read(&self, out: &[String], filter: Option<&Expr>, log: &Mutex<ScanLog>) -> Result<DataFrame>;
 }
@@ -324,7 +363,7 @@ struct ParquetSource {
     renames: Vec<(String, String)>,
     schema: SchemaRef,
     /// `load` derives and converts nothing for this file (it holds what `load` would build): the
-    /// filter goes into polars' Parquet reader (row groups skipped, only kept rows built).
+    /// query runs on polars' own scan of it (see `ScanSource::native`).
     passthrough: bool,
 }
 
@@ -357,6 +396,15 @@ impl ScanSource for ParquetSource {
         &self.schema
     }
 
+    fn native(&self) -> Result<Option<LazyFrame>> {
+        if !self.passthrough {
+            return Ok(None);
+        }
+        let lf = self.lazy(None)?;
+        let (from, to): (Vec<&String>, Vec<&String>) = self.renames.iter().map(|(o, d)| (o, d)).unzip();
+        Ok(Some(lf.rename(from, to, true)))
+    }
+
     fn read(&self, out: &[String], filter: Option<&Expr>, log: &Mutex<ScanLog>) -> Result<DataFrame> {
         let need: HashSet<&str> = out.iter().map(|s| s.as_str()).collect();
         let file_names: Vec<String> =
@@ -367,29 +415,6 @@ impl ScanSource for ParquetSource {
             .collect();
         let read = stored_needed(&stored, &need);
         let originals: Vec<String> = read.iter().map(|n| self.original(n)).collect();
-        if self.passthrough {
-            let mut lf = self.lazy(Some(&originals))?;
-            let renamed: Vec<(&String, &String)> =
-                self.renames.iter().filter(|(o, _)| originals.contains(o)).map(|(o, d)| (o, d)).collect();
-            lf = lf.rename(renamed.iter().map(|r| r.0), renamed.iter().map(|r| r.1), true);
-            if let Some(f) = filter {
-                lf = lf.filter(f.clone());
-            }
-            let cols: Vec<Expr> = out.iter().map(|n| col(n.as_str())).collect();
-            let df = if cols.is_empty() {
-                let n = lf.select([len().alias("n")]).collect()?;
-                let h = n.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0) as usize;
-                DataFrame::new(h, Vec::new())?
-            } else {
-                lf.select(cols).collect_with_engine(Engine::Streaming)?.unwrap_single()
-            };
-            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-            log.scans += 1;
-            log.columns_read = read;
-            log.filtered_in_scan |= filter.is_some();
-            log.filtered_by_reader |= filter.is_some();
-            return Ok(df);
-        }
         let mut df = if originals.is_empty() {
             // Only the row count is asked for: polars reads it from the metadata.
             let n = self.lazy(None)?.select([len().alias("n")]).collect()?;

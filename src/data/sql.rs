@@ -73,14 +73,18 @@ pub fn run_sql(table: &Table, selection: Option<&DataFrame>, sql: &str) -> Resul
 
 /// Runs `sql` against views made by [`sql_view_of`]: `logs` (and, when given, `selection`).
 pub fn run_sql_view(logs: LazyFrame, selection: Option<LazyFrame>, sql: &str) -> Result<DataFrame> {
+    plan_sql(logs, selection, sql)?.collect().map_err(|e| DataError::Sql(e.to_string()))
+}
+
+/// The lazy plan of `sql` against `logs` (and `selection`), to collect with the engine that fits.
+pub fn plan_sql(logs: LazyFrame, selection: Option<LazyFrame>, sql: &str) -> Result<LazyFrame> {
     let mut ctx = SQLContext::new();
     ctx.register("logs", logs);
     if let Some(sel) = selection {
         ctx.register("selection", sel);
     }
     let q = normalize_sql(sql);
-    let lf = ctx.execute(&q).map_err(|e| DataError::Sql(e.to_string()))?;
-    lf.collect().map_err(|e| DataError::Sql(e.to_string()))
+    ctx.execute(&q).map_err(|e| DataError::Sql(e.to_string()))
 }
 
 /// Ready-made queries for teaching, from Raffael Marty's 2013 VAST netflow analysis (Impala) and
