@@ -113,6 +113,23 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// `query` on a generated VAST CSV and its Parquet copy: lazy scan vs eager load vs DuckDB on
+    /// the same files in the same run (wall time and peak memory of each child process).
+    Query {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
+        /// Keep the CSV and Parquet files here (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The duckdb CLI, or a python that imports duckdb (default: found on PATH).
+        #[arg(long)]
+        duckdb: Option<String>,
+        /// Leave out the eager runs (they load every column: slow at 50 M rows).
+        #[arg(long)]
+        no_eager: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Peak resident memory of this process, in bytes (Linux VmHWM).
@@ -135,7 +152,7 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn gen_file(rows: u64, file: Option<PathBuf>) -> Result<(PathBuf, bool)> {
+pub(crate) fn gen_file(rows: u64, file: Option<PathBuf>) -> Result<(PathBuf, bool)> {
     let (path, temp) = match file {
         Some(p) => (p, false),
         None => {
@@ -221,6 +238,9 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         }
         BenchCmd::Lake { rows, parquet, spark, clicks, json } => {
             super::bench_lake::run(rows, parquet.as_deref(), &spark, clicks, json)?
+        }
+        BenchCmd::Query { rows, dir, duckdb, no_eager, json } => {
+            super::bench_query::run(rows, dir, duckdb, no_eager, json)?
         }
     }
     Ok(())

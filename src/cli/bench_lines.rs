@@ -69,11 +69,13 @@ pub struct LinesArgs {
 
 /// What one child process took.
 #[derive(Clone)]
-struct Run {
-    seconds: f64,
-    peak_rss_bytes: u64,
+pub(crate) struct Run {
+    pub(crate) seconds: f64,
+    pub(crate) peak_rss_bytes: u64,
+    /// User plus system CPU time: steadier than wall time on a shared machine.
+    pub(crate) cpu_seconds: f64,
     /// The start of what it printed: shows the tools grouped the same rows.
-    output: String,
+    pub(crate) output: String,
 }
 
 pub fn run(a: LinesArgs) -> Result<()> {
@@ -172,7 +174,7 @@ pub fn run(a: LinesArgs) -> Result<()> {
 }
 
 /// A scaled file is gigabytes: it goes when its family is measured, or when a tool failed.
-struct RemoveOnDrop(PathBuf);
+pub(crate) struct RemoveOnDrop(pub(crate) PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
@@ -209,7 +211,7 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// The duckdb CLI on PATH, else a python on PATH that can import duckdb.
-fn find_duckdb() -> Option<String> {
+pub(crate) fn find_duckdb() -> Option<String> {
     if let Some(p) = which("duckdb") {
         return Some(p.display().to_string());
     }
@@ -218,7 +220,7 @@ fn find_duckdb() -> Option<String> {
     ok.then(|| py.display().to_string())
 }
 
-fn duckdb_command(program: &str, sql: &str) -> Command {
+pub(crate) fn duckdb_command(program: &str, sql: &str) -> Command {
     let mut c = Command::new(program);
     if program.contains("python") {
         c.args(["-c", "import duckdb, sys; print(duckdb.sql(sys.argv[1]).fetchall())", sql]);
@@ -230,7 +232,7 @@ fn duckdb_command(program: &str, sql: &str) -> Command {
 
 /// Runs a child to its end: wall time and its own peak resident memory. A failing child is an
 /// error with its stderr (a figure from a failed run would be no figure).
-fn run_child(cmd: &mut Command) -> Result<Run> {
+pub(crate) fn run_child(cmd: &mut Command) -> Result<Run> {
     let t0 = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
@@ -250,18 +252,18 @@ fn run_child(cmd: &mut Command) -> Result<Run> {
     if let Some(mut o) = child.stdout.take() {
         let _ = o.read_to_string(&mut output);
     }
-    let (ok, peak) = wait_with_peak(&mut child)?;
+    let (ok, peak, cpu_seconds) = wait_with_peak(&mut child)?;
     let seconds = t0.elapsed().as_secs_f64();
     let err = err_reader.join().unwrap_or_default();
     if !ok {
         bail!("{cmd:?} failed: {}", err.trim());
     }
     output.truncate(output.char_indices().nth(400).map_or(output.len(), |(i, _)| i));
-    Ok(Run { seconds, peak_rss_bytes: peak, output })
+    Ok(Run { seconds, peak_rss_bytes: peak, cpu_seconds, output })
 }
 
 #[cfg(target_os = "linux")]
-fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
+fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64, f64)> {
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -272,12 +274,13 @@ fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
     }
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     // ru_maxrss is in KiB on Linux.
-    Ok((ok, usage.ru_maxrss as u64 * 1024))
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok((ok, usage.ru_maxrss as u64 * 1024, secs(usage.ru_utime) + secs(usage.ru_stime)))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
-    Ok((child.wait()?.success(), 0))
+fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64, f64)> {
+    Ok((child.wait()?.success(), 0, 0.0))
 }
 
 #[cfg(test)]

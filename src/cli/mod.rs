@@ -22,6 +22,7 @@ pub mod bench;
 mod bench_lake;
 mod bench_lines;
 mod bench_native;
+mod bench_query;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
 pub mod lake_cmd;
@@ -187,6 +188,12 @@ pub enum Command {
         /// Write here (atomically) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Load every column first, then run the SQL (the path before lazy scans; for comparisons).
+        #[arg(long)]
+        eager: bool,
+        /// Say on stderr how each input was read (lazy scan and its columns, or eager and why).
+        #[arg(long)]
+        verbose: bool,
         #[command(flatten)]
         load: LoadArgs,
         #[command(flatten)]
@@ -520,15 +527,32 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
             }
         }
-        Command::Query { files, sql, format, out, load: la, lake } => {
+        Command::Query { files, sql, format, out, eager, verbose, load: la, lake } => {
             let fmt = ExportFormat::from_name(&format)
                 .with_context(|| format!("--format {format:?}: expected csv, json or parquet"))?;
             if let Some(engine) = lake_cmd::engine_from_args(&lake)? {
                 return lake_cmd::query(engine.as_ref(), &sql, fmt, out.as_deref());
             }
-            let t = load(&files, &la)?;
-            let mut df = data::sql::run_sql(&t, None, &sql)?;
-            let sources = t.files;
+            let opts = la.options()?;
+            let subject = crate::guard::subject_of_paths(&files);
+            let q = crate::guard::contain("querying", &subject, || {
+                data::lean_query::query_paths(&files, &opts, &sql, eager, &LoadControl::default())
+            })??;
+            if verbose {
+                for how in &q.how {
+                    eprintln!("query: {how}");
+                }
+            }
+            if q.rejected.total > 0 {
+                let first = q.rejected.samples.first();
+                eprintln!(
+                    "query: {} rejected line(s) left out{}",
+                    q.rejected.total,
+                    first.map(|r| format!("; first {}:{}: {}", r.file, r.line, r.reason)).unwrap_or_default()
+                );
+            }
+            let mut df = q.df;
+            let sources = q.files;
             match out {
                 Some(p) => data::export::export_atomic(&mut df, fmt, &p, &sources)?,
                 None => {

@@ -83,7 +83,10 @@ pub fn export_atomic_chunked(
                     if cancel.load(Ordering::Relaxed) {
                         return Err(DataError::Cancelled);
                     }
-                    let chunk = df.slice(off as i64, CHUNK_ROWS);
+                    // The batched writer needs every column cut at the same rows; a loaded table's
+                    // derived columns (one chunk) and parsed ones (a chunk per block) are not.
+                    let mut chunk = df.slice(off as i64, CHUNK_ROWS);
+                    chunk.align_chunks();
                     bw.write_batch(&chunk).map_err(perr)?;
                     off += CHUNK_ROWS;
                     rows_done.store(off.min(n) as u64, Ordering::Relaxed);

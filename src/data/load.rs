@@ -65,7 +65,7 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
 
 /// The first non-empty lines of a file's sniffed head (BOM and CR removed, at most 1000), and how
 /// many of them type inference may use: the sniff window may cut the last line, so it is left out.
-fn sniffed_lines(head: &[u8]) -> (Vec<&[u8]>, usize) {
+pub(crate) fn sniffed_lines(head: &[u8]) -> (Vec<&[u8]>, usize) {
     let body = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let lines: Vec<&[u8]> = body
         .split(|b| *b == b'\n')
@@ -77,7 +77,7 @@ fn sniffed_lines(head: &[u8]) -> (Vec<&[u8]>, usize) {
     (lines, infer_n)
 }
 
-fn head_of(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn head_of(path: &Path) -> Result<Vec<u8>> {
     let mut r = open_reader(path)?;
     let mut buf = vec![0u8; SNIFF_BYTES];
     let mut n = 0;
@@ -99,7 +99,7 @@ pub fn detect_file(path: &Path) -> Result<Detected> {
 }
 
 /// The format of one file: the forced one of `opts.format`, else detected.
-fn format_of(path: &Path, opts: &LoadOptions) -> Result<Detected> {
+pub(crate) fn format_of(path: &Path, opts: &LoadOptions) -> Result<Detected> {
     match &opts.format {
         Some(name) => {
             let head = head_of(path)?;
@@ -359,7 +359,7 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
     if let Detected::Lines(parser) = det {
         let part = load_lines(path, parser.as_ref(), opts, ctl)?;
         if opts.format.is_some() {
-            forced_fits(path, parser.name(), &part)?;
+            forced_fits(path, parser.name(), part.df.height() as u64, &part.rejected)?;
         }
         return Ok(part);
     }
@@ -401,14 +401,14 @@ fn load_one(path: &Path, det: Detected, opts: &LoadOptions, ctl: &LoadControl) -
     let (df, rejected) = read_spec(path, &spec, &label, ctl)?;
     let part = Part { df, rejected, aliases, notes };
     if opts.format.is_some() {
-        forced_fits(path, &det.name(), &part)?;
+        forced_fits(path, &det.name(), part.df.height() as u64, &part.rejected)?;
     }
     Ok(part)
 }
 
 /// The column layout of a delimited file, from its first lines (shared by whole-file loads and
 /// by `parse_appended`).
-fn delim_spec(
+pub(crate) fn delim_spec(
     path: &Path,
     det: &Detected,
     head_lines: &[&[u8]],
@@ -461,14 +461,12 @@ fn delim_spec(
 
 /// A forced format that does not fit (more lines refused than read) is an error that says how
 /// many lines failed and shows the first ones, not a table of a few stray rows.
-fn forced_fits(path: &Path, format: &str, part: &Part) -> Result<()> {
-    let rows = part.df.height() as u64;
-    let failed = part.rejected.total;
+pub(crate) fn forced_fits(path: &Path, format: &str, rows: u64, rejected: &Rejected) -> Result<()> {
+    let failed = rejected.total;
     if failed == 0 || failed <= rows {
         return Ok(());
     }
-    let shown: Vec<String> = part
-        .rejected
+    let shown: Vec<String> = rejected
         .samples
         .iter()
         .take(3)
@@ -525,7 +523,7 @@ fn tz_note(what: &str, off: i32) -> String {
     format!("{what} has no time zone: read as UTC{:+}:{:02}", off / 3600, (off.abs() % 3600) / 60)
 }
 
-fn file_name(p: &Path) -> String {
+pub(crate) fn file_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
 }
 
@@ -905,19 +903,31 @@ fn load_parquet(path: &Path, hive: bool) -> Result<Part> {
             .finish()
             .map_err(|e| DataError::format(path, format!("not readable as Parquet: {e}")))?
     };
-    // Map well-known column names onto the field dictionary; keep the originals as aliases.
     let mut aliases = Vec::new();
     let mut df = df;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    for (n, d) in parquet_renames(&names) {
+        df.rename(&n, d.as_str().into())?;
+        aliases.push(Alias::Same { original: n, column: d });
+    }
+    Ok(Part { df, rejected: Rejected::default(), aliases, notes: Vec::new() })
+}
+
+/// Parquet columns with a well-known name are mapped onto the field dictionary (original, new);
+/// the originals stay queryable as aliases.
+pub(crate) fn parquet_renames(names: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
     for n in names {
-        if let Some(d) = formats::generic_csv::dictionary_name(&n) {
-            if d != n && df.column(d).is_err() {
-                df.rename(&n, d.into())?;
-                aliases.push(Alias::Same { original: n, column: d.to_string() });
+        if let Some(d) = formats::generic_csv::dictionary_name(n) {
+            // As renames happen one after another: a name taken by an earlier rename is taken.
+            let taken = names.iter().any(|m| m == d) && !out.iter().any(|(o, _)| o == d)
+                || out.iter().any(|(_, m)| m == d);
+            if d != n && !taken {
+                out.push((n.clone(), d.to_string()));
             }
         }
     }
-    Ok(Part { df, rejected: Rejected::default(), aliases, notes: Vec::new() })
+    out
 }
 
 /// Stacks frames with different column sets: missing columns are null; a column whose types
@@ -966,8 +976,27 @@ pub fn concat_diagonal(frames: Vec<DataFrame>) -> Result<DataFrame> {
     Ok(out.unwrap_or_default())
 }
 
+/// Fields [`postprocess`] derives, each with the stored fields it is derived from (when it is not
+/// stored itself): what a lean query must read to answer for a derived field.
+pub(crate) const DERIVED_FROM: &[(&str, &[&str])] = &[
+    ("proto", &["ip_proto", "ipLayerProtocolCode"]),
+    ("ip_proto", &["proto"]),
+    ("bytes_received", &["total_bytes", "bytes_sent"]),
+    ("packets_received", &["total_packets", "packets_sent"]),
+];
+
 /// Derived dictionary fields every view can rely on.
 fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
+    postprocess_only(df, notes, &|_| true)
+}
+
+/// [`postprocess`] deriving only the fields `derive` names (a lean query's projection); stored
+/// fields are converted as always. Every step is row by row, so a file's chunks may go one by one.
+pub(crate) fn postprocess_only(
+    df: &mut DataFrame,
+    notes: &mut Vec<String>,
+    derive: &dyn Fn(&str) -> bool,
+) -> Result<()> {
     let h = df.height();
     if df.column("time").is_err() {
         df.with_column(Column::full_null("time".into(), h, &time_dtype()))?;
@@ -1013,7 +1042,9 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
         }
         df.with_column(t)?;
     }
-    if df.column("ip_proto").is_ok() && df.column("proto").is_err() || needs_proto_names(df) {
+    if (df.column("ip_proto").is_ok() && df.column("proto").is_err() || needs_proto_names(df))
+        && derive("proto")
+    {
         let ip = df.column("ip_proto")?.cast(&DataType::Int32)?;
         let code = match df.column("ipLayerProtocolCode") {
             Ok(c) => Some(c.cast(&DataType::String)?),
@@ -1047,7 +1078,7 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
             .collect();
         df.with_column(names.with_name("proto".into()).into_series().into_column())?;
     }
-    if df.column("proto").is_ok() && df.column("ip_proto").is_err() {
+    if df.column("proto").is_ok() && df.column("ip_proto").is_err() && derive("ip_proto") {
         let p = df.column("proto")?.cast(&DataType::String)?;
         let nums: Int32Chunked = p.str()?.iter().map(|s| s.and_then(proto_number)).collect();
         df.with_column(nums.with_name("ip_proto".into()).into_series().into_column())?;
@@ -1057,7 +1088,7 @@ fn postprocess(df: &mut DataFrame, notes: &mut Vec<String>) -> Result<()> {
         ("total_bytes", "bytes_sent", "bytes_received"),
         ("total_packets", "packets_sent", "packets_received"),
     ] {
-        if df.column(recv).is_err() {
+        if df.column(recv).is_err() && derive(recv) {
             if let (Ok(t), Ok(s)) = (df.column(total), df.column(sent)) {
                 let t = t.as_materialized_series().cast(&DataType::Int64)?;
                 let s = s.as_materialized_series().cast(&DataType::Int64)?;

@@ -9,6 +9,7 @@ pub mod formats;
 pub mod fuzz;
 pub mod generate;
 pub mod generate_botnet;
+pub mod lean_query;
 pub mod live;
 pub mod load;
 pub mod net;

@@ -8,28 +8,34 @@ use polars::sql::SQLContext;
 /// The table as SQL sees it: every column under its lower-cased name plus the lower-cased original
 /// names. Aliases are lazy expressions, so unused ones cost nothing (projection pushdown).
 pub fn sql_view(table: &Table, df: &DataFrame) -> LazyFrame {
+    let names: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+    sql_view_of(df.clone().lazy(), &names, &table.aliases)
+}
+
+/// [`sql_view`] over any frame, eager or a lazy scan (`data::lean_query`), whose columns are `names`.
+pub fn sql_view_of(lf: LazyFrame, names: &[String], aliases: &[Alias]) -> LazyFrame {
     let mut seen = std::collections::HashSet::new();
     let mut exprs = Vec::new();
-    for c in df.get_column_names() {
+    for c in names {
         let lower = c.to_lowercase();
         if seen.insert(lower.clone()) {
             exprs.push(col(c.as_str()).alias(lower.as_str()));
         }
     }
-    for a in &table.aliases {
+    for a in aliases {
         let lower = a.original().to_lowercase();
         if !seen.insert(lower.clone()) {
             continue;
         }
         match a {
-            Alias::Same { column, .. } if df.column(column).is_ok() => {
+            Alias::Same { column, .. } if names.contains(column) => {
                 exprs.push(col(column.as_str()).alias(lower.as_str()))
             }
             Alias::Derived { expr, .. } => exprs.push(expr.clone().alias(lower.as_str())),
             _ => {}
         }
     }
-    df.clone().lazy().select(exprs)
+    lf.select(exprs)
 }
 
 /// Lower-cases everything outside string literals and turns Impala/MySQL backticks into standard
@@ -62,14 +68,23 @@ pub fn normalize_sql(sql: &str) -> String {
 
 /// Runs `sql` against the table registered as `logs` (and, when given, `selection`).
 pub fn run_sql(table: &Table, selection: Option<&DataFrame>, sql: &str) -> Result<DataFrame> {
+    run_sql_view(sql_view(table, &table.df), selection.map(|sel| sql_view(table, sel)), sql)
+}
+
+/// Runs `sql` against views made by [`sql_view_of`]: `logs` (and, when given, `selection`).
+pub fn run_sql_view(logs: LazyFrame, selection: Option<LazyFrame>, sql: &str) -> Result<DataFrame> {
+    plan_sql(logs, selection, sql)?.collect().map_err(|e| DataError::Sql(e.to_string()))
+}
+
+/// The lazy plan of `sql` against `logs` (and `selection`), to collect with the engine that fits.
+pub fn plan_sql(logs: LazyFrame, selection: Option<LazyFrame>, sql: &str) -> Result<LazyFrame> {
     let mut ctx = SQLContext::new();
-    ctx.register("logs", sql_view(table, &table.df));
+    ctx.register("logs", logs);
     if let Some(sel) = selection {
-        ctx.register("selection", sql_view(table, sel));
+        ctx.register("selection", sel);
     }
     let q = normalize_sql(sql);
-    let lf = ctx.execute(&q).map_err(|e| DataError::Sql(e.to_string()))?;
-    lf.collect().map_err(|e| DataError::Sql(e.to_string()))
+    ctx.execute(&q).map_err(|e| DataError::Sql(e.to_string()))
 }
 
 /// Ready-made queries for teaching, from Raffael Marty's 2013 VAST netflow analysis (Impala) and

@@ -8,6 +8,7 @@ mod dashboard;
 mod desk;
 mod gui;
 mod lake;
+mod lean_query;
 mod lessons;
 mod linking;
 mod native;

@@ -84,7 +84,11 @@ pub fn aliases(variant: Variant) -> Vec<Alias> {
         match orig {
             "TimeSeconds" => out.push(Alias::Derived {
                 original: orig.into(),
-                expr: col("time").cast(DataType::Int64).cast(DataType::Float64) / lit(1_000_000.0),
+                // Column by column, not by a scalar: polars divides by a scalar as a multiplication
+                // by its reciprocal (1 ulp off) except on one-row pieces, so a value would depend
+                // on how the rows happen to be chunked (eager load vs lean query).
+                expr: col("time").cast(DataType::Int64).cast(DataType::Float64)
+                    / (col("time").is_not_null().cast(DataType::Float64) * lit(1_000_000.0)),
             }),
             "parsedDate" => out.push(Alias::Derived {
                 original: orig.into(),
