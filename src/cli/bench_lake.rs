@@ -46,6 +46,9 @@ impl SqlEngine for Metered {
     fn write_parquet(&self, sql: &str, out_dir: &Path, partition_by: &[&str]) -> Result<u64, BackendError> {
         self.inner.write_parquet(sql, out_dir, partition_by)
     }
+    fn concurrent_queries(&self) -> bool {
+        self.inner.concurrent_queries()
+    }
 }
 
 /// Rows generated and loaded at a time: memory holds one chunk, so the lake can be larger than RAM.
@@ -141,6 +144,7 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
     let t = Instant::now();
     let first = lake.run(&req(&sel, &all), "bench");
     let first_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let rss_first = peak_rss_bytes();
     let values = |out: &BTreeMap<ViewId, Output>, v: ViewId| -> Vec<String> {
         match out.get(&v) {
             Some(Output::TopN { entries, .. }) => entries.iter().map(|e| e.label.clone()).collect(),
@@ -156,6 +160,7 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
     let cube_ms = t.elapsed().as_secs_f64() * 1000.0;
     let cube_bytes = engine.bytes.load(Ordering::Relaxed) - b0;
     let cube_rows = lake.cube().map_or(0, |c| c.rows());
+    let rss_cube = peak_rss_bytes();
     // Clicks in the port list: every view but the records page is answered from the cube.
     let covered: BTreeMap<ViewId, Need> =
         all.iter().filter(|(v, _)| **v != 20).map(|(v, n)| (*v, n.clone())).collect();
@@ -193,6 +198,7 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
     let time_cube_ms = t.elapsed().as_secs_f64() * 1000.0;
     let time_cube_bytes = engine.bytes.load(Ordering::Relaxed) - b0;
     let time_cube_rows = lake.cube().map_or(0, |c| c.rows());
+    let rss_time_cube = peak_rss_bytes();
     let grid_us = lake.cube().and_then(|c| c.time_bucket_us()).context("the time series has no cube")?;
     // A drag as the time series draws it over a lake: anchored on a bin a quarter into the data,
     // the other edge moving a bin per frame out to two days and back, then the brush cleared.
@@ -246,6 +252,9 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         "bytes_transferred_total": engine.bytes.load(Ordering::Relaxed),
         "queries_total": engine.queries.load(Ordering::Relaxed),
         "peak_rss_bytes": peak_rss_bytes(),
+        "peak_rss_after_first_answer_bytes": rss_first,
+        "peak_rss_after_list_cube_bytes": rss_cube,
+        "peak_rss_after_time_cube_bytes": rss_time_cube,
     });
     if json {
         outln!("{}", serde_json::to_string_pretty(&out)?);

@@ -144,36 +144,46 @@ impl LakeSession {
             };
             parts_sql.push(part_sql(ALL_BINS, &g));
         }
-        let df = self.engine.query(&parts_sql.join(" UNION ALL "), tag)?;
-        let part = df.column("part")?.as_materialized_series().cast(&DataType::Int64)?;
-        let part = part.i64()?;
-        let (k0, k1) = (labels_of(df.column("k0")?)?, labels_of(df.column("k1")?)?);
-        let ints = |n: &str| -> PolarsResult<Vec<i64>> {
-            let s = df.column(n)?.as_materialized_series().cast(&DataType::Int64)?;
-            Ok(s.i64()?.iter().map(|x| x.unwrap_or(0)).collect())
+        // One round trip to a remote engine; one part at a time on this machine, where parts run
+        // side by side would hold every part's group-by table at once.
+        let frames = if self.engine.concurrent_queries() {
+            vec![self.engine.query(&parts_sql.join(" UNION ALL "), tag)?]
+        } else {
+            parts_sql.iter().map(|q| self.engine.query(q, tag)).collect::<Result<Vec<_>, _>>()?
         };
-        let (v, c, p) = (ints("v")?, ints("c")?, ints("p")?);
         let mut parts: BTreeMap<ViewId, Part> = BTreeMap::new();
         let mut all_bins = BTreeMap::new();
-        for r in 0..df.height() {
-            let id = part.get(r).unwrap_or(ALL_BINS - 1);
-            if id == ALL_BINS {
-                if let (Active::Time { origin_us, .. }, Ok(off)) = (&active, k0[r].parse::<i64>()) {
-                    *all_bins.entry(origin_us + off).or_insert(0) += v[r];
-                }
-                continue;
-            }
-            let Ok(w) = ViewId::try_from(id) else { continue };
-            let part = parts.entry(w).or_default();
-            let code = match part.codes.get(&k1[r]) {
-                Some(c) => *c,
-                None => {
-                    part.labels.push(k1[r].clone());
-                    part.codes.insert(k1[r].clone(), (part.labels.len() - 1) as u32);
-                    (part.labels.len() - 1) as u32
-                }
+        let mut bytes = 0;
+        for df in &frames {
+            bytes += df.estimated_size();
+            let part = df.column("part")?.as_materialized_series().cast(&DataType::Int64)?;
+            let part = part.i64()?;
+            let (k0, k1) = (labels_of(df.column("k0")?)?, labels_of(df.column("k1")?)?);
+            let ints = |n: &str| -> PolarsResult<Vec<i64>> {
+                let s = df.column(n)?.as_materialized_series().cast(&DataType::Int64)?;
+                Ok(s.i64()?.iter().map(|x| x.unwrap_or(0)).collect())
             };
-            part.by_value.entry(k0[r].clone()).or_default().push((code, v[r], c[r], p[r]));
+            let (v, c, p) = (ints("v")?, ints("c")?, ints("p")?);
+            for r in 0..df.height() {
+                let id = part.get(r).unwrap_or(ALL_BINS - 1);
+                if id == ALL_BINS {
+                    if let (Active::Time { origin_us, .. }, Ok(off)) = (&active, k0[r].parse::<i64>()) {
+                        *all_bins.entry(origin_us + off).or_insert(0) += v[r];
+                    }
+                    continue;
+                }
+                let Ok(w) = ViewId::try_from(id) else { continue };
+                let part = parts.entry(w).or_default();
+                let code = match part.codes.get(&k1[r]) {
+                    Some(c) => *c,
+                    None => {
+                        part.labels.push(k1[r].clone());
+                        part.codes.insert(k1[r].clone(), (part.labels.len() - 1) as u32);
+                        (part.labels.len() - 1) as u32
+                    }
+                };
+                part.by_value.entry(k0[r].clone()).or_default().push((code, v[r], c[r], p[r]));
+            }
         }
         let prev_has_rows = self.prev_window_has_rows(built_for);
         Ok(Some(LakeCube {
@@ -185,7 +195,7 @@ impl LakeSession {
             all_bins,
             prev_has_rows,
             own: self.last_output(view).cloned(),
-            bytes: df.estimated_size(),
+            bytes,
         }))
     }
 }

@@ -60,6 +60,12 @@ pub trait SqlEngine: Send + Sync {
     /// Writes the result of `sql` as a new Parquet dataset at `out_dir`, hive-partitioned by the
     /// given columns, where the data lives (never over the source). Returns the rows written.
     fn write_parquet(&self, sql: &str, out_dir: &Path, partition_by: &[&str]) -> Result<u64, BackendError>;
+    /// Whether the views' queries should run side by side. A remote engine overlaps their waits;
+    /// an engine on this machine already uses every core for one query, and running several at once
+    /// only adds their memory together.
+    fn concurrent_queries(&self) -> bool {
+        true
+    }
 }
 
 /// SQL as typed by a person (CLI `query`, the SQL console), made ready for the engine: polars gets

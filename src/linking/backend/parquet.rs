@@ -145,6 +145,11 @@ impl SqlEngine for ParquetEngine {
         Dialect::Polars
     }
 
+    fn concurrent_queries(&self) -> bool {
+        // Each streaming scan takes both cores; six at once held six group-by tables (4 GB at 10 M rows).
+        false
+    }
+
     fn schema(&self) -> Result<Schema, BackendError> {
         Ok(self.schema.clone())
     }

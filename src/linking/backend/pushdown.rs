@@ -516,11 +516,20 @@ impl LakeSession {
             None if self.has_time() && passing > 0 => self.page_time_bound(&filter, offset + limit, tag)?,
             _ => None,
         };
-        let filter = and_all([filter, upto.unwrap_or_else(|| "TRUE".into())].into_iter());
-        let page = self.engine.query(
-            &format!("SELECT * FROM logs WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"),
-            tag,
-        )?;
+        let page = match upto {
+            // The few records up to the page's last bin come back unsorted and are ordered here: an
+            // engine sorting under a filter may sort every record first (polars did: 1.6 GB at 10 M).
+            Some(upto) => {
+                let rows =
+                    self.engine.query(&format!("SELECT * FROM logs WHERE {filter} AND {upto}"), tag)?;
+                let opts = SortMultipleOptions::default().with_nulls_last(false).with_maintain_order(true);
+                rows.sort(["time"], opts)?.slice(offset as i64, limit)
+            }
+            None => self.engine.query(
+                &format!("SELECT * FROM logs WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"),
+                tag,
+            )?,
+        };
         Ok(Output::Records { passing, offset, page: Arc::new(page) })
     }
 
@@ -610,6 +619,20 @@ impl LakeSession {
             Err(e) => {
                 for v in remote.keys() {
                     outputs.insert(*v, Output::Error(e.to_string()));
+                }
+            }
+            Ok(()) if !self.engine.concurrent_queries() => {
+                for (v, need) in &remote {
+                    match self.answer(&req.selection, *v, need, tag) {
+                        Ok(o) => {
+                            on_view(*v, &o);
+                            outputs.insert(*v, o);
+                        }
+                        Err(BackendError::Cancelled) => return None,
+                        Err(e) => {
+                            outputs.insert(*v, Output::Error(e.to_string()));
+                        }
+                    }
                 }
             }
             Ok(()) => {
