@@ -4,7 +4,7 @@
 //! While the analyst clicks values in that list, or brushes the time series on the cube's bin grid,
 //! the other views are sums over the cube's rows, computed here within a frame; only views the cube
 //! does not cover (treemap, graph, the records page) still go to the engine.
-use super::pushdown::{labels_of, Grouped, LakeSession};
+use super::pushdown::{ints, labels_of, Grouped, LakeSession};
 use super::sql;
 use super::BackendError;
 use crate::linking::engine::WEEK_US;
@@ -104,9 +104,7 @@ impl LakeSession {
                 };
                 let width = time_cube_bucket_us(bucket, nb);
                 let origin = lo.div_euclid(width) * width;
-                // Offsets from a grid origin at or before every time: never negative, so `%` floors.
-                let off = format!("({} - {origin})", sql::time_us(d));
-                (Active::Time { origin_us: origin, bucket_us: width }, format!("{off} - ({off} % {width})"))
+                (Active::Time { origin_us: origin, bucket_us: width }, sql::time_bin(d, origin, width))
             }
             _ => return Ok(None),
         };
@@ -159,11 +157,7 @@ impl LakeSession {
             let part = df.column("part")?.as_materialized_series().cast(&DataType::Int64)?;
             let part = part.i64()?;
             let (k0, k1) = (labels_of(df.column("k0")?)?, labels_of(df.column("k1")?)?);
-            let ints = |n: &str| -> PolarsResult<Vec<i64>> {
-                let s = df.column(n)?.as_materialized_series().cast(&DataType::Int64)?;
-                Ok(s.i64()?.iter().map(|x| x.unwrap_or(0)).collect())
-            };
-            let (v, c, p) = (ints("v")?, ints("c")?, ints("p")?);
+            let (v, c, p) = (ints(df, "v")?, ints(df, "c")?, ints(df, "p")?);
             for r in 0..df.height() {
                 let id = part.get(r).unwrap_or(ALL_BINS - 1);
                 if id == ALL_BINS {

@@ -59,7 +59,7 @@ pub fn labels_of(c: &Column) -> PolarsResult<Vec<String>> {
 }
 
 /// An integer result column as i64 (nulls as 0: sums over no row).
-fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+pub(super) fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
     let s = df.column(name)?.as_materialized_series().cast(&DataType::Int64)?;
     Ok(s.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
 }
@@ -278,8 +278,7 @@ impl LakeSession {
             Need::Time { measure, split } => {
                 let (origin, bucket) = self.time_grid();
                 let t = sql::time_us(d);
-                let off = format!("({t} - {origin})");
-                let mut keys = vec![format!("{off} - ({off} % {bucket})")];
+                let mut keys = vec![sql::time_bin(d, origin, bucket)];
                 if let Some((field, _)) = split {
                     keys.push(sql::ident(d, field));
                 }
@@ -539,11 +538,9 @@ impl LakeSession {
         let d = self.engine.dialect();
         let (origin, bucket) = self.time_grid();
         let t = sql::time_us(d);
-        let off = format!("({t} - {origin})");
+        let bin = sql::time_bin(d, origin, bucket);
         let df = self.engine.query(
-            &format!(
-                "SELECT k0, COUNT(*) AS n FROM (SELECT {off} - ({off} % {bucket}) AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"
-            ),
+            &format!("SELECT k0, COUNT(*) AS n FROM (SELECT {bin} AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"),
             tag,
         )?;
         let keys = df.column("k0")?.as_materialized_series().cast(&DataType::Int64)?;

@@ -32,6 +32,13 @@ pub fn time_us(d: Dialect) -> String {
     }
 }
 
+/// A record's time bin as its offset (µs) from `origin_us`, bins `width_us` wide. The origin must lie
+/// at or before every time: offsets are then never negative, so SQL's truncating `%` floors.
+pub fn time_bin(d: Dialect, origin_us: i64, width_us: i64) -> String {
+    let off = format!("({} - {origin_us})", time_us(d));
+    format!("{off} - ({off} % {width_us})")
+}
+
 /// A measure as a per-record weight: "count" is 1, "bytes" and "packets" add both directions,
 /// any other numeric column is itself; nulls weigh 0. A missing column counts records, as the
 /// in-memory index does.
