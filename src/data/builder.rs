@@ -12,7 +12,7 @@
 //! anything else: String, with other values written as text (times as RFC 3339).
 //! A builder widens while it fills (integer to integer-and-float to text), so what it holds is
 //! always the narrowest form that keeps every value exactly.
-use super::record::{Record, Value};
+use super::record::{LineFields, Record, ValRef, Value};
 use super::table::time_dtype;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -24,14 +24,14 @@ const INT: u8 = 4;
 const FLOAT: u8 = 8;
 const STR: u8 = 16;
 
-fn kind_of(v: &Value) -> u8 {
+fn kind_of(v: ValRef) -> u8 {
     match v {
-        Value::Null => 0,
-        Value::TimeUs(_) => TIME,
-        Value::Bool(_) => BOOL,
-        Value::Int(_) => INT,
-        Value::Float(_) => FLOAT,
-        Value::Str(_) => STR,
+        ValRef::Null => 0,
+        ValRef::TimeUs(_) => TIME,
+        ValRef::Bool(_) => BOOL,
+        ValRef::Int(_) => INT,
+        ValRef::Float(_) => FLOAT,
+        ValRef::Str(_) => STR,
     }
 }
 
@@ -93,14 +93,14 @@ impl Data {
 }
 
 /// The text a non-text value takes in a text column.
-fn text_of(v: &Value) -> String {
+fn text_of(v: ValRef) -> String {
     match v {
-        Value::Null => String::new(),
-        Value::Str(s) => s.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
-        Value::TimeUs(t) => super::timeparse::format_rfc3339(*t),
+        ValRef::Null => String::new(),
+        ValRef::Str(s) => s.to_owned(),
+        ValRef::Int(i) => i.to_string(),
+        ValRef::Float(f) => f.to_string(),
+        ValRef::Bool(b) => if b { "true" } else { "false" }.to_string(),
+        ValRef::TimeUs(t) => super::timeparse::format_rfc3339(t),
     }
 }
 
@@ -139,8 +139,8 @@ impl ColBuilder {
         }
     }
 
-    fn push(&mut self, v: Value) {
-        let kinds = self.kinds | kind_of(&v);
+    fn push(&mut self, v: ValRef) {
+        let kinds = self.kinds | kind_of(v);
         if repr_of(kinds) != repr_of(self.kinds) {
             self.widen(repr_of(kinds));
         }
@@ -149,17 +149,17 @@ impl ColBuilder {
     }
 
     /// Writes a value the storage already fits (see [`ColBuilder::widen`]).
-    fn push_fitting(&mut self, v: Value) {
+    fn push_fitting(&mut self, v: ValRef) {
         match (&mut self.data, v) {
-            (_, Value::Null) => return self.push_null(),
-            (Data::Time(d), Value::TimeUs(t)) => d.push(t),
-            (Data::Bool(d), Value::Bool(b)) => d.push(b),
-            (Data::Int(d), Value::Int(i)) => d.push(i),
-            (Data::Float(d), Value::Float(f)) => d.push(f),
-            (Data::Num(d), Value::Int(i)) => d.push(Num::I(i)),
-            (Data::Num(d), Value::Float(f)) => d.push(Num::F(f)),
-            (Data::Str(b), Value::Str(s)) => b.append_value(s.as_str()),
-            (Data::Str(b), v) => b.append_value(text_of(&v).as_str()),
+            (_, ValRef::Null) => return self.push_null(),
+            (Data::Time(d), ValRef::TimeUs(t)) => d.push(t),
+            (Data::Bool(d), ValRef::Bool(b)) => d.push(b),
+            (Data::Int(d), ValRef::Int(i)) => d.push(i),
+            (Data::Float(d), ValRef::Float(f)) => d.push(f),
+            (Data::Num(d), ValRef::Int(i)) => d.push(Num::I(i)),
+            (Data::Num(d), ValRef::Float(f)) => d.push(Num::F(f)),
+            (Data::Str(b), ValRef::Str(s)) => b.append_value(s),
+            (Data::Str(b), v) => b.append_value(text_of(v).as_str()),
             // `push` widened the storage to fit every kind seen, this one included.
             (_, v) => unreachable!("column storage does not fit {v:?}"),
         }
@@ -193,7 +193,7 @@ impl ColBuilder {
         self.data = Data::new(repr, old.len.max(16));
         self.kinds = old.kinds;
         for i in 0..old.len {
-            self.push_fitting(old.get(i));
+            self.push_fitting(old.get(i).as_ref());
         }
     }
 }
@@ -220,15 +220,24 @@ impl ColumnChunk {
     }
 
     pub fn push(&mut self, rec: Record) {
+        self.push_fields(rec.fields.iter().map(|(n, v)| (n.as_str(), v.as_ref())));
+    }
+
+    /// [`ColumnChunk::push`] for a line parsed without allocating.
+    pub fn push_line(&mut self, line: &LineFields) {
+        self.push_fields(line.iter());
+    }
+
+    fn push_fields<'a>(&mut self, fields: impl Iterator<Item = (&'a str, ValRef<'a>)>) {
         let row = self.rows;
-        for (pos, (name, v)) in rec.fields.into_iter().enumerate() {
+        for (pos, (name, v)) in fields.enumerate() {
             let hinted = self.last_order.get(pos).copied().filter(|&i| self.names[i] == name);
-            let idx = match hinted.or_else(|| self.index.get(name.as_str()).copied()) {
+            let idx = match hinted.or_else(|| self.index.get(name).copied()) {
                 Some(i) => i,
                 None => {
                     let i = self.names.len();
-                    self.index.insert(name.clone(), i);
-                    self.names.push(name);
+                    self.index.insert(name.to_owned(), i);
+                    self.names.push(name.to_owned());
                     self.cols.push(ColBuilder::new());
                     i
                 }
@@ -402,7 +411,7 @@ fn finish_column(
                         for i in 0..r {
                             match other.as_ref().map_or(Value::Null, |c| c.get(i)) {
                                 Value::Null => p.append_null(),
-                                v => p.append_value(text_of(&v).as_str()),
+                                v => p.append_value(text_of(v.as_ref()).as_str()),
                             }
                         }
                     }
@@ -467,7 +476,7 @@ mod tests {
         }
         let mut columns = Vec::new();
         for (name, vals) in names.iter().zip(cols) {
-            let kinds = vals.iter().fold(0, |k, v| k | kind_of(v));
+            let kinds = vals.iter().fold(0, |k, v| k | kind_of(v.as_ref()));
             let n = PlSmallStr::from(name.as_str());
             let s = match kinds {
                 0 => Series::full_null(n, vals.len(), &DataType::String),
@@ -510,7 +519,7 @@ mod tests {
                     .into_series(),
                 _ => vals
                     .iter()
-                    .map(|v| (!matches!(v, Value::Null)).then(|| text_of(v)))
+                    .map(|v| (!matches!(v, Value::Null)).then(|| text_of(v.as_ref())))
                     .collect::<StringChunked>()
                     .with_name(n)
                     .into_series(),

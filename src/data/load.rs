@@ -3,7 +3,7 @@
 use super::builder::{ColumnChunk, RecordTable};
 use super::error::{DataError, Result};
 use super::formats::{self, delimited, Detected};
-use super::record::{LineParser, ParseContext};
+use super::record::{LineFields, LineParser, ParseContext};
 use super::table::{time_dtype, Alias, Rejected, Table};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -764,13 +764,19 @@ fn parse_piece(
                     if cancel.load(Ordering::Relaxed) {
                         return block;
                     }
+                    // Reused for every line of the block, by parsers that can fill it.
+                    let mut fields = LineFields::default();
                     for (i, l) in chunk.iter().enumerate() {
                         // Cancel answers within a thousand lines, whatever the block size.
                         if i % 1024 == 0 && cancel.load(Ordering::Relaxed) {
                             return block;
                         }
                         if let Some(d) = data_line(l) {
-                            block.take(line_no(ci, i), parser.parse_line(d, ctx), label, l);
+                            let no = line_no(ci, i);
+                            match parser.parse_fields(d, ctx, &mut fields) {
+                                Some(r) => block.take_fields(no, r, &fields, label, l),
+                                None => block.take(no, parser.parse_line(d, ctx), label, l),
+                            }
                         }
                     }
                     parsed(chunk);
@@ -810,6 +816,21 @@ impl Block {
         match r {
             Ok(Some(rec)) => self.columns.push(rec),
             Ok(None) => self.skipped += 1,
+            Err(reason) => self.rejected.push(label, line_no, reason, raw),
+        }
+    }
+
+    fn take_fields(
+        &mut self,
+        line_no: u64,
+        r: std::result::Result<bool, String>,
+        fields: &LineFields,
+        label: &str,
+        raw: &[u8],
+    ) {
+        match r {
+            Ok(true) => self.columns.push_line(fields),
+            Ok(false) => self.skipped += 1,
             Err(reason) => self.rejected.push(label, line_no, reason, raw),
         }
     }

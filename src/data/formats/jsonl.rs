@@ -15,7 +15,9 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::data::formats::windows;
-use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::record::{
+    FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Record, Span, ValRef, Value,
+};
 use crate::data::timeparse::{self, TimeError};
 
 // ---------------------------------------------------------------------------------------------
@@ -28,21 +30,30 @@ pub type FlatObject = Vec<(String, Value)>;
 /// Flattens one JSON line (must be an object) into dotted keys. Leading UTF-8 BOM and surrounding
 /// whitespace (CR of CRLF files) are allowed. Returns the reason on malformed input.
 pub fn flatten_line(line: &[u8]) -> Result<FlatObject, String> {
-    let line = trim_line(line);
-    // Raw bytes (shellcode in a logged URL) are not valid JSON text: keep them, escaped as `\xNN`
-    // inside the string they sit in, rather than dropping the event.
-    if std::str::from_utf8(line).is_err() {
-        return flatten_valid(&escape_invalid_for_json(line));
-    }
-    flatten_valid(line)
+    let mut out = LineFields::default();
+    flatten_into(line, &mut out)?;
+    Ok(out.source.iter().map(|&(k, v)| (out.str(k).to_owned(), out.value(v).to_owned_value())).collect())
 }
 
-fn flatten_valid(line: &[u8]) -> Result<FlatObject, String> {
-    let mut out = Vec::with_capacity(32);
-    let mut de = serde_json::Deserializer::from_slice(line);
-    TopSeed { out: &mut out }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
-    de.end().map_err(|e| format!("invalid JSON: {e}"))?;
-    Ok(out)
+/// [`flatten_line`] into `out.source`, without an allocation per key or value.
+pub fn flatten_into(line: &[u8], out: &mut LineFields) -> Result<(), String> {
+    let line = trim_line(line);
+    match std::str::from_utf8(line) {
+        Ok(text) => flatten_valid(text, out),
+        // Raw bytes (shellcode in a logged URL) are not valid JSON text: keep them, escaped as
+        // `\xNN` inside the string they sit in, rather than dropping the event.
+        Err(_) => match String::from_utf8(escape_invalid_for_json(line)) {
+            Ok(text) => flatten_valid(&text, out),
+            Err(_) => Err("invalid JSON: bytes that are not UTF-8".to_owned()),
+        },
+    }
+}
+
+fn flatten_valid(text: &str, out: &mut LineFields) -> Result<(), String> {
+    // Validated once above: serde_json's str reader does not check the UTF-8 again.
+    let mut de = serde_json::Deserializer::from_str(text);
+    TopSeed { out }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
+    de.end().map_err(|e| format!("invalid JSON: {e}"))
 }
 
 /// Invalid UTF-8 bytes as `\\xNN` (a JSON-escaped backslash, so the value reads `\xNN`).
@@ -65,7 +76,7 @@ pub fn trim_line(line: &[u8]) -> &[u8] {
 
 /// Accepts only a JSON object at the top level.
 struct TopSeed<'a> {
-    out: &'a mut FlatObject,
+    out: &'a mut LineFields,
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
@@ -81,43 +92,50 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        FlatSeed { key: String::new(), out: self.out }.visit_map(map)
+        FlatSeed { key: Span::default(), out: self.out }.visit_map(map)
     }
 }
 
-/// Builds the dotted key from the parent key and the JSON key, without an intermediate String.
+/// Writes the dotted key (parent key, a dot, the JSON key) into the line's text buffer.
 struct KeySeed<'p> {
-    prefix: &'p str,
+    /// Empty at the top level (and under an empty key): no dot then.
+    prefix: Span,
+    out: &'p mut LineFields,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = String;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+    type Value = Span;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Span, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = String;
+    type Value = Span;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<String, E> {
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Span, E> {
         if self.prefix.is_empty() {
-            return Ok(s.to_owned());
+            return Ok(self.out.add_text(s));
         }
-        let mut k = String::with_capacity(self.prefix.len() + 1 + s.len());
-        k.push_str(self.prefix);
-        k.push('.');
-        k.push_str(s);
-        Ok(k)
+        Ok(self.out.add_copy(self.prefix, |t| {
+            t.push('.');
+            t.push_str(s);
+        }))
     }
 }
 
 /// One value under `key`: scalars are pushed, objects recurse, arrays become compact JSON text.
 struct FlatSeed<'a> {
-    key: String,
-    out: &'a mut FlatObject,
+    key: Span,
+    out: &'a mut LineFields,
+}
+
+impl FlatSeed<'_> {
+    fn put(self, v: FieldValue) {
+        self.out.source.push((self.key, v));
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for FlatSeed<'_> {
@@ -133,41 +151,37 @@ impl<'de> Visitor<'de> for FlatSeed<'_> {
         f.write_str("a JSON value")
     }
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.out.push((self.key, Value::Bool(v)));
+        self.put(FieldValue::Bool(v));
         Ok(())
     }
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.out.push((self.key, Value::Int(v)));
+        self.put(FieldValue::Int(v));
         Ok(())
     }
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
         // Values above i64::MAX (rare: 64-bit hashes/ids) lose precision as Float rather than fail.
-        let v = i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64));
-        self.out.push((self.key, v));
+        self.put(i64::try_from(v).map(FieldValue::Int).unwrap_or(FieldValue::Float(v as f64)));
         Ok(())
     }
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.out.push((self.key, Value::Float(v)));
+        self.put(FieldValue::Float(v));
         Ok(())
     }
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.out.push((self.key, Value::Str(v.to_owned())));
-        Ok(())
-    }
-    fn visit_string<E>(self, v: String) -> Result<(), E> {
-        self.out.push((self.key, Value::Str(v)));
+        let span = self.out.add_text(v);
+        self.put(FieldValue::Text(span));
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.out.push((self.key, Value::Null));
+        self.put(FieldValue::Null);
         Ok(())
     }
     fn visit_none<E>(self) -> Result<(), E> {
-        self.out.push((self.key, Value::Null));
+        self.put(FieldValue::Null);
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key_seed(KeySeed { prefix: &self.key })? {
+        while let Some(k) = map.next_key_seed(KeySeed { prefix: self.key, out: &mut *self.out })? {
             map.next_value_seed(FlatSeed { key: k, out: &mut *self.out })?;
         }
         Ok(())
@@ -178,7 +192,8 @@ impl<'de> Visitor<'de> for FlatSeed<'_> {
             items.push(v);
         }
         let text = serde_json::to_string(&items).unwrap_or_default();
-        self.out.push((self.key, Value::Str(text)));
+        let span = self.out.add_text(&text);
+        self.put(FieldValue::Text(span));
         Ok(())
     }
 }
@@ -189,21 +204,31 @@ impl<'de> Visitor<'de> for FlatSeed<'_> {
 
 /// Integer from a JSON number or a decimal string ("55961"); None for "-", "", fractions, text.
 pub fn value_to_int(v: &Value) -> Option<i64> {
+    int_of(v.as_ref())
+}
+
+/// [`value_to_int`] of a borrowed value.
+pub fn int_of(v: ValRef) -> Option<i64> {
     match v {
-        Value::Int(i) => Some(*i),
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(*f as i64),
-        Value::Str(s) => s.trim().parse().ok(),
-        Value::Bool(b) => Some(*b as i64),
+        ValRef::Int(i) => Some(i),
+        ValRef::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(f as i64),
+        ValRef::Str(s) => s.trim().parse().ok(),
+        ValRef::Bool(b) => Some(b as i64),
         _ => None,
     }
 }
 
 /// Float from a JSON number or a numeric string.
 pub fn value_to_float(v: &Value) -> Option<f64> {
+    float_of(v.as_ref())
+}
+
+/// [`value_to_float`] of a borrowed value.
+pub fn float_of(v: ValRef) -> Option<f64> {
     match v {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        Value::Str(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
+        ValRef::Int(i) => Some(i as f64),
+        ValRef::Float(f) => Some(f),
+        ValRef::Str(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
         _ => None,
     }
 }
@@ -256,28 +281,50 @@ pub fn proto_name_from_number(n: i64) -> Option<&'static str> {
     })
 }
 
-/// Pushes `proto` (lowercase name) and `ip_proto` (number) for a protocol given as name or number.
-pub fn push_proto(rec: &mut Record, v: &Value) {
-    let (name, num) = match v {
-        Value::Str(s) => {
+/// How `proto` reads for a protocol value: a known name, a number, or the given name lowercased.
+enum ProtoName<'a> {
+    Known(&'static str),
+    Number(i64),
+    Lower(&'a str),
+}
+
+impl ProtoName<'_> {
+    fn write(&self, t: &mut String) {
+        match self {
+            ProtoName::Known(s) => t.push_str(s),
+            ProtoName::Number(n) => t.push_str(&n.to_string()),
+            ProtoName::Lower(s) => t.extend(s.chars().map(|c| c.to_ascii_lowercase())),
+        }
+    }
+}
+
+/// The `proto` name and `ip_proto` number for a protocol given as name or number; None when the
+/// value is neither.
+fn proto_of(v: ValRef<'_>) -> Option<(ProtoName<'_>, Option<i64>)> {
+    let by_number = |n: i64| proto_name_from_number(n).map_or(ProtoName::Number(n), ProtoName::Known);
+    match v {
+        ValRef::Str(s) => {
             let num = ip_proto_from_name(s);
             let name = match s.trim().parse::<i64>() {
                 // Suricata prints unknown protocols as zero-padded numbers ("047").
-                Ok(n) => proto_name_from_number(n).map(str::to_owned).unwrap_or_else(|| n.to_string()),
-                Err(_) => s.trim().to_ascii_lowercase(),
+                Ok(n) => by_number(n),
+                Err(_) => ProtoName::Lower(s.trim()),
             };
-            (name, num)
+            Some((name, num))
         }
-        _ => match value_to_int(v) {
-            Some(n) => {
-                (proto_name_from_number(n).map(str::to_owned).unwrap_or_else(|| n.to_string()), Some(n))
-            }
-            None => return,
-        },
-    };
-    rec.push("proto", Value::Str(name));
-    if let Some(n) = num {
-        rec.push("ip_proto", Value::Int(n));
+        _ => int_of(v).map(|n| (by_number(n), Some(n))),
+    }
+}
+
+/// Pushes `proto` (lowercase name) and `ip_proto` (number) for a protocol given as name or number.
+pub fn push_proto(rec: &mut Record, v: &Value) {
+    if let Some((name, num)) = proto_of(v.as_ref()) {
+        let mut text = String::new();
+        name.write(&mut text);
+        rec.push("proto", Value::Str(text));
+        if let Some(n) = num {
+            rec.push("ip_proto", Value::Int(n));
+        }
     }
 }
 
@@ -312,13 +359,74 @@ pub fn push_float(rec: &mut Record, name: &'static str, original: String, v: Val
 
 /// Pushes a string field under the normalized `name` (numbers rendered as text).
 pub fn push_string(rec: &mut Record, name: &'static str, original: String, v: Value) {
-    let v = match v {
-        Value::Int(i) => Value::Str(i.to_string()),
-        Value::Float(f) => Value::Str(f.to_string()),
-        Value::Bool(b) => Value::Str(b.to_string()),
-        other => other,
+    let v = match number_text(v.as_ref()) {
+        Some(text) => Value::Str(text),
+        None => v,
     };
     push_unique(rec, name, original, v);
+}
+
+/// A number or boolean as the text a string field holds; None for other values.
+fn number_text(v: ValRef) -> Option<String> {
+    match v {
+        ValRef::Int(i) => Some(i.to_string()),
+        ValRef::Float(f) => Some(f.to_string()),
+        ValRef::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+// The same pushes for a line parsed into [`LineFields`] (source keys in `source`, mapped fields in
+// `fields`): the JSON-lines fast path.
+
+/// A source key kept under its own name.
+fn keep(out: &mut LineFields, key: Span, v: FieldValue) {
+    out.fields.push((FieldName::Text(key), v));
+}
+
+/// [`push_unique`].
+fn put_unique(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+    let n = if out.has(name) { FieldName::Text(key) } else { FieldName::Static(name) };
+    out.fields.push((n, v));
+}
+
+/// [`push_int`].
+fn put_int(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+    match int_of(out.value(v)) {
+        Some(i) => put_unique(out, name, key, FieldValue::Int(i)),
+        None if v == FieldValue::Null => {}
+        None => keep(out, key, v),
+    }
+}
+
+/// [`push_float`].
+fn put_float(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+    match float_of(out.value(v)) {
+        Some(f) => put_unique(out, name, key, FieldValue::Float(f)),
+        None if v == FieldValue::Null => {}
+        None => keep(out, key, v),
+    }
+}
+
+/// [`push_string`].
+fn put_string(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+    let v = match number_text(out.value(v)) {
+        Some(text) => FieldValue::Text(out.add_text(&text)),
+        None => v,
+    };
+    put_unique(out, name, key, v);
+}
+
+/// [`push_proto`].
+fn put_proto(out: &mut LineFields, v: FieldValue) {
+    let mut text = String::new();
+    let Some((name, num)) = proto_of(out.value(v)) else { return };
+    name.write(&mut text);
+    let span = out.add_text(&text);
+    out.fields.push((FieldName::Static("proto"), FieldValue::Text(span)));
+    if let Some(n) = num {
+        out.fields.push((FieldName::Static("ip_proto"), FieldValue::Int(n)));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,13 +458,13 @@ pub fn epoch_int_to_us(x: i64) -> Option<i64> {
 
 /// A time value of any common JSON shape to µs; see [`timeparse::any_time_us`].
 pub fn any_time_to_us(v: &Value, default_offset_secs: i32) -> Option<i64> {
-    timeparse::any_time_us(v, default_offset_secs).ok()
+    timeparse::any_time_us(v.as_ref(), default_offset_secs).ok()
 }
 
 /// A rejected time's reason: the key, the value as written and why.
-fn time_reason(key: &str, v: &Value, e: TimeError) -> String {
+fn time_reason(key: &str, v: ValRef, e: TimeError) -> String {
     let shown = match v {
-        Value::Str(s) => format!("{:?}", s.chars().take(60).collect::<String>()),
+        ValRef::Str(s) => format!("{:?}", s.chars().take(60).collect::<String>()),
         other => format!("{other:?}"),
     };
     match e {
@@ -384,13 +492,14 @@ const GENERIC_TIME_KEYS: [&str; 12] = [
 /// Index and µs of the first usable time field among [`GENERIC_TIME_KEYS`]. A key whose value is
 /// shaped like a time but breaks the validity rule (a nine-digit year, "/Date()/") rejects the
 /// line; a value that is no time at all ("fast") lets the next key try.
-fn find_generic_time(flat: &FlatObject, ctx: &ParseContext) -> Result<Option<(usize, i64)>, String> {
+fn find_generic_time(line: &LineFields, ctx: &ParseContext) -> Result<Option<(usize, i64)>, String> {
     for key in GENERIC_TIME_KEYS {
-        if let Some(i) = flat.iter().position(|(k, _)| k == key) {
-            match timeparse::any_time_us(&flat[i].1, ctx.default_tz_offset_secs) {
+        if let Some(i) = line.source.iter().position(|&(k, _)| line.str(k) == key) {
+            let v = line.value(line.source[i].1);
+            match timeparse::any_time_us(v, ctx.default_tz_offset_secs) {
                 Ok(t) => return Ok(Some((i, t))),
                 Err(TimeError::Malformed) => {}
-                Err(e) => return Err(time_reason(key, &flat[i].1, e)),
+                Err(e) => return Err(time_reason(key, v, e)),
             }
         }
     }
@@ -436,16 +545,30 @@ impl LineParser for JsonLinesParser {
     }
 
     fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult {
-        if trim_line(line).is_empty() {
-            return Ok(None);
+        let mut out = LineFields::default();
+        match self.parse_fields(line, ctx, &mut out) {
+            Some(Ok(true)) => Ok(Some(out.to_record())),
+            Some(Ok(false)) | None => Ok(None),
+            Some(Err(e)) => Err(e),
         }
-        let flat = flatten_line(line)?;
-        let rec = match self.flavour {
-            Flavour::Zeek => map_zeek(flat, ctx)?,
-            Flavour::Suricata => map_suricata(flat, ctx)?,
-            Flavour::Generic => map_generic(flat, ctx)?,
-        };
-        Ok(Some(rec))
+    }
+
+    fn parse_fields(
+        &self,
+        line: &[u8],
+        ctx: &ParseContext,
+        out: &mut LineFields,
+    ) -> Option<Result<bool, String>> {
+        out.clear();
+        if trim_line(line).is_empty() {
+            return Some(Ok(false));
+        }
+        let mapped = flatten_into(line, out).and_then(|()| match self.flavour {
+            Flavour::Zeek => map_zeek(out, ctx),
+            Flavour::Suricata => map_suricata(out, ctx),
+            Flavour::Generic => map_generic(out, ctx),
+        });
+        Some(mapped.map(|()| true))
     }
 }
 
@@ -505,8 +628,8 @@ fn zeek_log_from_file_name(file_name: &str) -> Option<&'static str> {
 }
 
 /// Zeek log type guessed from the keys present, for lines without `_path` in unnamed files.
-fn zeek_log_from_keys(flat: &FlatObject) -> Option<&'static str> {
-    let has = |k: &str| flat.iter().any(|(n, _)| n == k);
+fn zeek_log_from_keys(line: &LineFields) -> Option<&'static str> {
+    let has = |k: &str| line.source.iter().any(|&(n, _)| line.str(n) == k);
     if has("conn_state") || has("history") {
         Some("conn")
     } else if has("qtype_name") || has("query") && has("trans_id") {
@@ -528,194 +651,233 @@ fn zeek_log_from_keys(flat: &FlatObject) -> Option<&'static str> {
     }
 }
 
-fn map_zeek(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
-    let path = flat.iter().find(|(k, _)| k == "_path").and_then(|(_, v)| match v {
-        Value::Str(s) => Some(s.clone()),
+/// The line's source keys in `out.source` become its fields, in order; the same for each flavour.
+fn map_zeek(out: &mut LineFields, ctx: &ParseContext) -> Result<(), String> {
+    let source = std::mem::take(&mut out.source);
+    let path = source.iter().find(|&&(k, _)| out.str(k) == "_path").and_then(|&(_, v)| match v {
+        FieldValue::Text(s) => Some(s),
         _ => None,
-    });
-    let log_type: Option<String> = path.clone().or_else(|| {
-        zeek_log_from_file_name(&ctx.file_name).or_else(|| zeek_log_from_keys(&flat)).map(str::to_owned)
     });
     // HTTP field names (method, uri, host, ...) are only normalized in http logs: software.log's `host`
     // is an address and sip.log's `method` is not HTTP.
-    let is_http = log_type.as_deref() == Some("http");
-    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
-    if path.is_none() {
-        if let Some(t) = &log_type {
-            rec.push_str("event_type", t.clone());
+    let is_http = match path {
+        Some(p) => out.str(p) == "http",
+        None => {
+            out.source = source;
+            let guessed = zeek_log_from_file_name(&ctx.file_name).or_else(|| zeek_log_from_keys(out));
+            let source = std::mem::take(&mut out.source);
+            if let Some(t) = guessed {
+                let span = out.add_text(t);
+                out.fields.push((FieldName::Static("event_type"), FieldValue::Text(span)));
+            }
+            return map_zeek_fields(out, source, guessed == Some("http"));
         }
-    }
+    };
+    map_zeek_fields(out, source, is_http)
+}
+
+fn map_zeek_fields(
+    out: &mut LineFields,
+    source: Vec<(Span, FieldValue)>,
+    is_http: bool,
+) -> Result<(), String> {
     let mut has_time = false;
-    for (k, v) in flat {
-        match k.as_str() {
+    for &(k, v) in &source {
+        match out.str(k) {
             "ts" if !has_time => {
                 // Zeek's ts is epoch seconds (float) or ISO-8601 with JSON::TimestampFormat=ISO8601.
                 // Small values (rebased captures, e.g. 22.3) stay seconds after 1970 on purpose.
-                let t = match &v {
-                    Value::Str(s) => timeparse::iso_us(s.as_bytes(), 0),
-                    _ => {
-                        value_to_float(&v).map_or(Err(TimeError::Malformed), timeparse::epoch_secs_f64_to_us)
+                let t = match out.value(v) {
+                    ValRef::Str(s) => timeparse::iso_us(s.as_bytes(), 0),
+                    other => {
+                        float_of(other).map_or(Err(TimeError::Malformed), timeparse::epoch_secs_f64_to_us)
                     }
                 };
                 match t {
-                    Ok(t) => rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t))),
-                    Err(e) => return Err(format!("bad Zeek {}", time_reason("ts", &v, e))),
+                    Ok(t) => out.fields.insert(0, (FieldName::Static("time"), FieldValue::TimeUs(t))),
+                    Err(e) => return Err(format!("bad Zeek {}", time_reason("ts", out.value(v), e))),
                 }
                 has_time = true;
             }
-            "_write_ts" => match &v {
-                Value::Str(s) => match parse_iso8601_us(s, 0) {
-                    Some(t) => rec.fields.push((k, Value::TimeUs(t))),
-                    None => rec.fields.push((k, v)),
-                },
-                _ => match value_to_float(&v).and_then(secs_f64_to_us) {
-                    Some(t) => rec.fields.push((k, Value::TimeUs(t))),
-                    None => rec.fields.push((k, v)),
-                },
-            },
-            "_path" => push_unique(&mut rec, "event_type", k, v),
-            "id.orig_h" | "id_orig_h" => push_string(&mut rec, "src_ip", k, v),
-            "id.resp_h" | "id_resp_h" => push_string(&mut rec, "dst_ip", k, v),
-            "id.orig_p" | "id_orig_p" => push_int(&mut rec, "src_port", k, v),
-            "id.resp_p" | "id_resp_p" => push_int(&mut rec, "dst_port", k, v),
-            "proto" if rec.get("proto").is_none() => push_proto(&mut rec, &v),
-            "duration" => push_float(&mut rec, "duration", k, v),
-            "orig_bytes" => push_int(&mut rec, "bytes_sent", k, v),
-            "resp_bytes" => push_int(&mut rec, "bytes_received", k, v),
-            "orig_pkts" => push_int(&mut rec, "packets_sent", k, v),
-            "resp_pkts" => push_int(&mut rec, "packets_received", k, v),
-            "method" if is_http => push_string(&mut rec, "http_method", k, v),
-            "uri" if is_http => push_string(&mut rec, "http_request", k, v),
-            "status_code" if is_http => push_int(&mut rec, "http_status", k, v),
-            "user_agent" if is_http => push_string(&mut rec, "http_user_agent", k, v),
-            "host" if is_http => push_string(&mut rec, "http_host", k, v),
-            "label" | "Label" => push_string(&mut rec, "label", k, v),
-            "detailedlabel" | "detailed-label" | "detailed_label" => {
-                push_string(&mut rec, "detailedlabel", k, v)
+            "_write_ts" => {
+                let t = match out.value(v) {
+                    ValRef::Str(s) => parse_iso8601_us(s, 0),
+                    other => float_of(other).and_then(secs_f64_to_us),
+                };
+                keep(out, k, t.map_or(v, FieldValue::TimeUs));
             }
-            _ => rec.fields.push((k, v)),
+            "_path" => put_unique(out, "event_type", k, v),
+            "id.orig_h" | "id_orig_h" => put_string(out, "src_ip", k, v),
+            "id.resp_h" | "id_resp_h" => put_string(out, "dst_ip", k, v),
+            "id.orig_p" | "id_orig_p" => put_int(out, "src_port", k, v),
+            "id.resp_p" | "id_resp_p" => put_int(out, "dst_port", k, v),
+            "proto" if !out.has("proto") => put_proto(out, v),
+            "duration" => put_float(out, "duration", k, v),
+            "orig_bytes" => put_int(out, "bytes_sent", k, v),
+            "resp_bytes" => put_int(out, "bytes_received", k, v),
+            "orig_pkts" => put_int(out, "packets_sent", k, v),
+            "resp_pkts" => put_int(out, "packets_received", k, v),
+            "method" if is_http => put_string(out, "http_method", k, v),
+            "uri" if is_http => put_string(out, "http_request", k, v),
+            "status_code" if is_http => put_int(out, "http_status", k, v),
+            "user_agent" if is_http => put_string(out, "http_user_agent", k, v),
+            "host" if is_http => put_string(out, "http_host", k, v),
+            "label" | "Label" => put_string(out, "label", k, v),
+            "detailedlabel" | "detailed-label" | "detailed_label" => put_string(out, "detailedlabel", k, v),
+            _ => keep(out, k, v),
         }
     }
-    Ok(rec)
+    out.source = source;
+    Ok(())
 }
 
-fn map_suricata(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
-    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 6) };
+fn map_suricata(out: &mut LineFields, ctx: &ParseContext) -> Result<(), String> {
+    let source = std::mem::take(&mut out.source);
     let mut flow_start = None;
     let mut flow_end = None;
-    for (k, v) in flat {
-        match k.as_str() {
-            "timestamp" if rec.get("time").is_none() => match &v {
-                Value::Str(s) => match timeparse::iso_us(s.as_bytes(), ctx.default_tz_offset_secs) {
-                    Ok(t) => rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t))),
-                    Err(e) => return Err(format!("bad Suricata {}", time_reason("timestamp", &v, e))),
+    for &(k, v) in &source {
+        match out.str(k) {
+            "timestamp" if !out.has("time") => match out.value(v) {
+                ValRef::Str(s) => match timeparse::iso_us(s.as_bytes(), ctx.default_tz_offset_secs) {
+                    Ok(t) => out.fields.insert(0, (FieldName::Static("time"), FieldValue::TimeUs(t))),
+                    Err(e) => {
+                        return Err(format!("bad Suricata {}", time_reason("timestamp", out.value(v), e)))
+                    }
                 },
-                _ => return Err(format!("bad Suricata timestamp: {v:?}")),
+                other => return Err(format!("bad Suricata timestamp: {other:?}")),
             },
-            "src_ip" => push_string(&mut rec, "src_ip", k, v),
-            "dest_ip" => push_string(&mut rec, "dst_ip", k, v),
-            "src_port" => push_int(&mut rec, "src_port", k, v),
-            "dest_port" => push_int(&mut rec, "dst_port", k, v),
-            "proto" if rec.get("proto").is_none() => push_proto(&mut rec, &v),
-            "event_type" => push_string(&mut rec, "event_type", k, v),
-            "host" => push_string(&mut rec, "host", k, v),
-            "alert.action" => push_string(&mut rec, "action", k, v),
+            "src_ip" => put_string(out, "src_ip", k, v),
+            "dest_ip" => put_string(out, "dst_ip", k, v),
+            "src_port" => put_int(out, "src_port", k, v),
+            "dest_port" => put_int(out, "dst_port", k, v),
+            "proto" if !out.has("proto") => put_proto(out, v),
+            "event_type" => put_string(out, "event_type", k, v),
+            "host" => put_string(out, "host", k, v),
+            "alert.action" => put_string(out, "action", k, v),
             "alert.signature" => {
-                if rec.get("msg").is_none() {
-                    rec.fields.push(("msg".to_owned(), v.clone()));
+                if !out.has("msg") {
+                    out.fields.push((FieldName::Static("msg"), v));
                 }
-                rec.fields.push((k, v));
+                keep(out, k, v);
             }
-            "flow.bytes_toserver" => push_int(&mut rec, "bytes_sent", k, v),
-            "flow.bytes_toclient" => push_int(&mut rec, "bytes_received", k, v),
-            "flow.pkts_toserver" => push_int(&mut rec, "packets_sent", k, v),
-            "flow.pkts_toclient" => push_int(&mut rec, "packets_received", k, v),
-            "flow.start" | "flow.end" => {
-                let t = match &v {
-                    Value::Str(s) => parse_iso8601_us(s, ctx.default_tz_offset_secs),
+            "flow.bytes_toserver" => put_int(out, "bytes_sent", k, v),
+            "flow.bytes_toclient" => put_int(out, "bytes_received", k, v),
+            "flow.pkts_toserver" => put_int(out, "packets_sent", k, v),
+            "flow.pkts_toclient" => put_int(out, "packets_received", k, v),
+            which @ ("flow.start" | "flow.end") => {
+                let is_start = which == "flow.start";
+                let t = match out.value(v) {
+                    ValRef::Str(s) => parse_iso8601_us(s, ctx.default_tz_offset_secs),
                     _ => None,
                 };
-                match t {
-                    Some(t) => {
-                        if k == "flow.start" {
-                            flow_start = Some(t);
-                        } else {
-                            flow_end = Some(t);
-                        }
-                        rec.fields.push((k, Value::TimeUs(t)));
+                if let Some(t) = t {
+                    if is_start {
+                        flow_start = Some(t);
+                    } else {
+                        flow_end = Some(t);
                     }
-                    None => rec.fields.push((k, v)),
                 }
+                keep(out, k, t.map_or(v, FieldValue::TimeUs));
             }
-            "flow.reason" => push_string(&mut rec, "reason", k, v),
-            "http.http_method" => push_string(&mut rec, "http_method", k, v),
-            "http.url" => push_string(&mut rec, "http_request", k, v),
-            "http.status" => push_int(&mut rec, "http_status", k, v),
-            "http.http_user_agent" => push_string(&mut rec, "http_user_agent", k, v),
-            "http.hostname" => push_string(&mut rec, "http_host", k, v),
-            _ => rec.fields.push((k, v)),
+            "flow.reason" => put_string(out, "reason", k, v),
+            "http.http_method" => put_string(out, "http_method", k, v),
+            "http.url" => put_string(out, "http_request", k, v),
+            "http.status" => put_int(out, "http_status", k, v),
+            "http.http_user_agent" => put_string(out, "http_user_agent", k, v),
+            "http.hostname" => put_string(out, "http_host", k, v),
+            _ => keep(out, k, v),
         }
     }
+    out.source = source;
     // eve flow records carry start/end but no duration.
     if let (Some(s), Some(e)) = (flow_start, flow_end) {
-        if rec.get("duration").is_none() {
-            rec.push("duration", Value::Float((e - s) as f64 / 1e6));
+        if !out.has("duration") {
+            out.fields.push((FieldName::Static("duration"), FieldValue::Float((e - s) as f64 / 1e6)));
         }
     }
-    Ok(rec)
+    Ok(())
 }
 
 /// Generic JSON lines: the first usable time key becomes `time` in place; common ECS / network
 /// field names are normalized; everything else keeps its flattened name.
-fn map_generic(flat: FlatObject, ctx: &ParseContext) -> Result<Record, String> {
-    let time = find_generic_time(&flat, ctx)?;
-    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 2) };
-    for (i, (k, v)) in flat.into_iter().enumerate() {
+fn map_generic(out: &mut LineFields, ctx: &ParseContext) -> Result<(), String> {
+    let time = find_generic_time(out, ctx)?;
+    let source = std::mem::take(&mut out.source);
+    for (i, &(k, v)) in source.iter().enumerate() {
         if let Some((ti, t)) = time {
             if i == ti {
-                rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t)));
+                out.fields.insert(0, (FieldName::Static("time"), FieldValue::TimeUs(t)));
                 continue;
             }
         }
-        if k == "time" {
+        if out.str(k) == "time" {
             // An unusable "time" key must not clash with the normalized time column.
-            rec.fields.push(("time_raw".to_owned(), v));
+            out.fields.push((FieldName::Static("time_raw"), v));
             continue;
         }
-        map_generic_key(&mut rec, k, v);
+        match generic_key_rule(out.str(k)) {
+            Some((name, conv)) => match conv {
+                Conv::Str => put_string(out, name, k, v),
+                Conv::Int => put_int(out, name, k, v),
+                Conv::Float => put_float(out, name, k, v),
+                Conv::Proto if !out.has("proto") => put_proto(out, v),
+                Conv::Proto => keep(out, k, v),
+            },
+            None => keep(out, k, v),
+        }
     }
-    Ok(rec)
+    out.source = source;
+    Ok(())
+}
+
+/// How a normalized field takes its value.
+#[derive(Clone, Copy)]
+enum Conv {
+    Str,
+    Int,
+    Float,
+    /// `proto` and `ip_proto`, unless the record has a `proto` already.
+    Proto,
+}
+
+/// The normalized name of an ECS or common flat network/log key, and how its value converts.
+fn generic_key_rule(k: &str) -> Option<(&'static str, Conv)> {
+    Some(match k {
+        "src_ip" | "source.ip" | "src_addr" | "srcip" => ("src_ip", Conv::Str),
+        "dst_ip" | "dest_ip" | "destination.ip" | "dst_addr" | "dstip" => ("dst_ip", Conv::Str),
+        "src_port" | "source.port" | "srcport" | "sport" => ("src_port", Conv::Int),
+        "dst_port" | "dest_port" | "destination.port" | "dstport" | "dport" => ("dst_port", Conv::Int),
+        "proto" | "protocol" | "network.transport" => ("proto", Conv::Proto),
+        "bytes_sent" | "source.bytes" | "bytes_out" => ("bytes_sent", Conv::Int),
+        "bytes_received" | "destination.bytes" | "bytes_in" => ("bytes_received", Conv::Int),
+        "packets_sent" | "source.packets" => ("packets_sent", Conv::Int),
+        "packets_received" | "destination.packets" => ("packets_received", Conv::Int),
+        "duration" => ("duration", Conv::Float),
+        "action" | "event.action" => ("action", Conv::Str),
+        "reason" | "event.reason" => ("reason", Conv::Str),
+        "outcome" | "event.outcome" => ("outcome", Conv::Str),
+        "host" | "hostname" | "host.name" => ("host", Conv::Str),
+        "msg" | "message" => ("msg", Conv::Str),
+        "app_name" | "program" | "process.name" => ("app_name", Conv::Str),
+        "user_name" | "user.name" | "username" => ("user_name", Conv::Str),
+        "http_method" | "http.request.method" => ("http_method", Conv::Str),
+        "http_request" | "url.original" => ("http_request", Conv::Str),
+        "http_status" | "http.response.status_code" => ("http_status", Conv::Int),
+        "http_user_agent" | "user_agent.original" => ("http_user_agent", Conv::Str),
+        "label" => ("label", Conv::Str),
+        "event_type" => ("event_type", Conv::Str),
+        _ => return None,
+    })
 }
 
 /// Normalizes ECS and common flat network/log key names (shared with flat Windows records).
 pub fn map_generic_key(rec: &mut Record, k: String, v: Value) {
-    match k.as_str() {
-        "src_ip" | "source.ip" | "src_addr" | "srcip" => push_string(rec, "src_ip", k, v),
-        "dst_ip" | "dest_ip" | "destination.ip" | "dst_addr" | "dstip" => push_string(rec, "dst_ip", k, v),
-        "src_port" | "source.port" | "srcport" | "sport" => push_int(rec, "src_port", k, v),
-        "dst_port" | "dest_port" | "destination.port" | "dstport" | "dport" => {
-            push_int(rec, "dst_port", k, v)
-        }
-        "proto" | "protocol" | "network.transport" if rec.get("proto").is_none() => push_proto(rec, &v),
-        "bytes_sent" | "source.bytes" | "bytes_out" => push_int(rec, "bytes_sent", k, v),
-        "bytes_received" | "destination.bytes" | "bytes_in" => push_int(rec, "bytes_received", k, v),
-        "packets_sent" | "source.packets" => push_int(rec, "packets_sent", k, v),
-        "packets_received" | "destination.packets" => push_int(rec, "packets_received", k, v),
-        "duration" => push_float(rec, "duration", k, v),
-        "action" | "event.action" => push_string(rec, "action", k, v),
-        "reason" | "event.reason" => push_string(rec, "reason", k, v),
-        "outcome" | "event.outcome" => push_string(rec, "outcome", k, v),
-        "host" | "hostname" | "host.name" => push_string(rec, "host", k, v),
-        "msg" | "message" => push_string(rec, "msg", k, v),
-        "app_name" | "program" | "process.name" => push_string(rec, "app_name", k, v),
-        "user_name" | "user.name" | "username" => push_string(rec, "user_name", k, v),
-        "http_method" | "http.request.method" => push_string(rec, "http_method", k, v),
-        "http_request" | "url.original" => push_string(rec, "http_request", k, v),
-        "http_status" | "http.response.status_code" => push_int(rec, "http_status", k, v),
-        "http_user_agent" | "user_agent.original" => push_string(rec, "http_user_agent", k, v),
-        "label" => push_string(rec, "label", k, v),
-        "event_type" => push_string(rec, "event_type", k, v),
-        _ => rec.fields.push((k, v)),
+    match generic_key_rule(&k) {
+        Some((name, Conv::Str)) => push_string(rec, name, k, v),
+        Some((name, Conv::Int)) => push_int(rec, name, k, v),
+        Some((name, Conv::Float)) => push_float(rec, name, k, v),
+        Some((_, Conv::Proto)) if rec.get("proto").is_none() => push_proto(rec, &v),
+        Some((_, Conv::Proto)) | None => rec.fields.push((k, v)),
     }
 }
 

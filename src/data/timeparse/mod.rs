@@ -24,7 +24,7 @@ pub use textual::{
     apache_us, ctime_us, loose_device_time_us, month_from_abbrev, parse_hms, syslog_prefix_us, SyslogTime,
 };
 
-use crate::data::record::Value;
+use crate::data::record::ValRef;
 
 /// Why a time was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,12 +92,12 @@ pub fn parse_offset_setting(s: &str) -> Option<i32> {
 
 /// A time value of any common JSON shape to µs: epoch number (unit by magnitude), numeric string,
 /// ISO 8601 / RFC 3339 string, or .NET JSON "/Date(1600000000000)/" (ms).
-pub fn any_time_us(v: &Value, default_offset_secs: i32) -> Result<i64, TimeError> {
+pub fn any_time_us(v: ValRef<'_>, default_offset_secs: i32) -> Result<i64, TimeError> {
     match v {
-        Value::Int(i) => epoch_auto_int_to_us(*i),
-        Value::Float(f) => epoch_auto_f64_to_us(*f),
-        Value::TimeUs(t) => check_us(*t),
-        Value::Str(s) => {
+        ValRef::Int(i) => epoch_auto_int_to_us(i),
+        ValRef::Float(f) => epoch_auto_f64_to_us(f),
+        ValRef::TimeUs(t) => check_us(t),
+        ValRef::Str(s) => {
             let b = trim(s.as_bytes());
             if b.starts_with(b"/Date(") {
                 return dotnet_date_to_us(b);
@@ -203,17 +203,14 @@ mod tests {
     #[test]
     fn any_shape() {
         let us = 1_600_000_000_000_000;
-        assert_eq!(any_time_us(&Value::Int(1_600_000_000), 0), Ok(us));
-        assert_eq!(any_time_us(&Value::Str("1600000000000".into()), 0), Ok(us));
-        assert_eq!(any_time_us(&Value::Str("/Date(1600000000000)/".into()), 0), Ok(us));
-        assert_eq!(any_time_us(&Value::Str("2020-09-13T12:26:40Z".into()), 0), Ok(us));
-        assert!(matches!(any_time_us(&Value::Str("/Date()/".into()), 0), Err(TimeError::Invalid(_))));
-        assert!(matches!(
-            any_time_us(&Value::Str("99999999999999999999999".into()), 0),
-            Err(TimeError::Invalid(_))
-        ));
-        assert_eq!(any_time_us(&Value::Str("fast".into()), 0), Err(TimeError::Malformed));
-        assert_eq!(any_time_us(&Value::Str("inf".into()), 0), Err(TimeError::Malformed));
-        assert!(any_time_us(&Value::Float(f64::INFINITY), 0).is_err());
+        assert_eq!(any_time_us(ValRef::Int(1_600_000_000), 0), Ok(us));
+        assert_eq!(any_time_us(ValRef::Str("1600000000000"), 0), Ok(us));
+        assert_eq!(any_time_us(ValRef::Str("/Date(1600000000000)/"), 0), Ok(us));
+        assert_eq!(any_time_us(ValRef::Str("2020-09-13T12:26:40Z"), 0), Ok(us));
+        assert!(matches!(any_time_us(ValRef::Str("/Date()/"), 0), Err(TimeError::Invalid(_))));
+        assert!(matches!(any_time_us(ValRef::Str("99999999999999999999999"), 0), Err(TimeError::Invalid(_))));
+        assert_eq!(any_time_us(ValRef::Str("fast"), 0), Err(TimeError::Malformed));
+        assert_eq!(any_time_us(ValRef::Str("inf"), 0), Err(TimeError::Malformed));
+        assert!(any_time_us(ValRef::Float(f64::INFINITY), 0).is_err());
     }
 }
