@@ -1241,6 +1241,54 @@ mod tests {
         }
     }
 
+    /// The loader writes each line's reused [`LineFields`] straight into the columns; building the
+    /// table from owned records instead must give the same frame and the same rejections.
+    #[test]
+    fn loader_fast_path_equals_the_record_path() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut text = Vec::new();
+        let extra = [
+            r#"{"ts":"2020-01-01T00:00:00Z","_path":"http","method":"GET","host":"h","status_code":"200"}"#,
+            r#"{"ts":1,"ts":2,"proto":"tcp","proto":6,"id":{"orig_h":"::1","orig_p":"x"},"":{"":{"q":[1]}}}"#,
+            r#"{"timestamp":5,"src_ip":"1.2.3.4"}"#,
+            r#"{"@timestamp":"fast","time":"also not","protocol":"047","message":1.5}"#,
+        ];
+        for n in 0..3000usize {
+            let mut line = match n % 5 {
+                4 => extra[n % extra.len()].as_bytes().to_vec(),
+                _ => SURICATA_ALERT.as_bytes().to_vec(),
+            };
+            for _ in 0..(n % 4) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let pos = (x as usize) % line.len();
+                line[pos] = (x >> 40) as u8;
+            }
+            line.retain(|&b| b != b'\n');
+            text.extend_from_slice(&line);
+            text.push(b'\n');
+        }
+        let ctx = ParseContext::default();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        for p in [JsonLinesParser::zeek(), JsonLinesParser::suricata(), JsonLinesParser::generic()] {
+            let fast = crate::data::load::parse_lines(&text, &p, &ctx, &cancel).expect("parses");
+            let mut table = crate::data::builder::RecordTable::new();
+            let mut rejected = 0;
+            for l in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                match p.parse_line(l, &ctx) {
+                    Ok(Some(r)) => table.push(r),
+                    Ok(None) => {}
+                    Err(_) => rejected += 1,
+                }
+            }
+            assert!(rejected > 100 && table.rows() > 1000, "{}: {rejected} rejected", p.name());
+            assert_eq!(fast.rejected.total, rejected, "{}", p.name());
+            let (a, b) = (fast.table.into_frame().expect("frame"), table.into_frame().expect("frame"));
+            assert!(a.equals_missing(&b), "{}: {a:?} vs {b:?}", p.name());
+        }
+    }
+
     // First line of suricata-eve/test6-malicious.suricata.json (alert event), trimmed of nothing.
     const SURICATA_ALERT: &str = r#"{"timestamp":"2021-06-06T15:59:46.457984+0200","flow_id":1374195536821504,"pcap_cnt":313,"event_type":"alert","src_ip":"78.36.196.120","src_port":45364,"dest_ip":"192.168.1.129","dest_port":23,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2403346,"rev":65391,"signature":"ET CINS Active Threat Intelligence Poor Reputation IP group 47","category":"Misc Attack","severity":2,"metadata":{"affected_product":["Any"]}},"flow":{"pkts_toserver":1,"pkts_toclient":0,"bytes_toserver":60,"bytes_toclient":0,"start":"2021-06-06T15:59:46.457984+0200"}}"#;
 
