@@ -133,10 +133,22 @@ impl ColBuilder {
         self.len += 1;
     }
 
+    /// Nulls up to `len` rows, in one step: a sparse column (most of Suricata's hundred keys) is
+    /// padded on almost every row.
     fn pad_to(&mut self, len: usize) {
-        while self.len < len {
-            self.push_null();
+        let Some(n) = len.checked_sub(self.len).filter(|&n| n > 0) else { return };
+        match &mut self.data {
+            Data::Null => {}
+            Data::Time(d) | Data::Int(d) => d.resize(d.len() + n, 0),
+            Data::Bool(d) => d.resize(d.len() + n, false),
+            Data::Float(d) => d.resize(d.len() + n, 0.0),
+            Data::Num(d) => d.resize(d.len() + n, Num::I(0)),
+            Data::Str(b) => (0..n).for_each(|_| b.append_null()),
         }
+        if !matches!(self.data, Data::Str(_)) {
+            self.valid.resize(self.valid.len() + n, false);
+        }
+        self.len = len;
     }
 
     fn push(&mut self, v: ValRef) {
