@@ -65,6 +65,12 @@ impl Span {
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
+    /// Bytes `from..to` of this span (a key without its prefix, a value without its padding);
+    /// the caller keeps them on character boundaries.
+    pub fn sub(self, from: usize, to: usize) -> Span {
+        debug_assert!(from <= to && self.start as usize + to <= self.end as usize);
+        Span { start: self.start + from as u32, end: self.start + to as u32 }
+    }
 }
 
 /// A field name of [`LineFields`]: a normalized name, or a source key kept in its text.
@@ -158,6 +164,17 @@ impl LineFields {
     }
     pub fn to_record(&self) -> Record {
         Record { fields: self.iter().map(|(n, v)| (n.to_owned(), v.to_owned_value())).collect() }
+    }
+}
+
+/// [`LineParser::parse_line`] for a parser that implements [`LineParser::parse_fields`]: the same
+/// line as an owned [`Record`].
+pub fn record_via_fields(parser: &dyn LineParser, line: &[u8], ctx: &ParseContext) -> LineResult {
+    let mut out = LineFields::default();
+    match parser.parse_fields(line, ctx, &mut out) {
+        Some(Ok(true)) => Ok(Some(out.to_record())),
+        Some(Ok(false)) | None => Ok(None),
+        Some(Err(e)) => Err(e),
     }
 }
 

@@ -10,9 +10,9 @@
 //! or its place in the chunk. A dirty file (not closed cleanly) is read past the header's chunk
 //! count, as Windows does.
 
-use super::jsonl::flatten_line;
+use super::jsonl::flatten_into;
 use super::windows::map_evtx;
-use crate::data::record::{Record, Value};
+use crate::data::record::{LineFields, Record, Value};
 use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,8 +78,10 @@ pub fn read_evtx(data: Vec<u8>, cancel: &AtomicBool) -> Result<EvtxRead, String>
 
 /// Maps one record rendered as JSON through the EVTX-JSON mapping, adding the header's id and time.
 pub fn map_record(json: &[u8], record_id: u64, written_us: i64) -> Result<Record, String> {
-    let flat = flatten_line(json)?;
-    let mut rec = map_evtx(flat)?;
+    let mut fields = LineFields::default();
+    flatten_into(json, &mut fields)?;
+    map_evtx(&mut fields)?;
+    let mut rec = fields.to_record();
     if rec.get("record_id").is_none() {
         rec.push("record_id", Value::Int(record_id as i64));
     }

@@ -16,7 +16,8 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::data::formats::windows;
 use crate::data::record::{
-    FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Record, Span, ValRef, Value,
+    record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Record, Span,
+    ValRef, Value,
 };
 use crate::data::timeparse::{self, TimeError};
 
@@ -317,7 +318,7 @@ fn proto_of(v: ValRef<'_>) -> Option<(ProtoName<'_>, Option<i64>)> {
 }
 
 /// Pushes `proto` (lowercase name) and `ip_proto` (number) for a protocol given as name or number.
-pub fn push_proto(rec: &mut Record, v: &Value) {
+fn push_proto(rec: &mut Record, v: &Value) {
     if let Some((name, num)) = proto_of(v.as_ref()) {
         let mut text = String::new();
         name.write(&mut text);
@@ -330,7 +331,7 @@ pub fn push_proto(rec: &mut Record, v: &Value) {
 
 /// Pushes `v` under `name` unless a field of that name already exists, in which case it keeps
 /// `original` as its name: two source keys mapping to one normalized name must not collide.
-pub fn push_unique(rec: &mut Record, name: &'static str, original: String, v: Value) {
+fn push_unique(rec: &mut Record, name: &'static str, original: String, v: Value) {
     if rec.get(name).is_some() {
         rec.fields.push((original, v));
     } else {
@@ -340,7 +341,7 @@ pub fn push_unique(rec: &mut Record, name: &'static str, original: String, v: Va
 
 /// Pushes an integer field under the normalized `name`, or the original key/value if the value is
 /// not an integer (e.g. "-"), so no information is lost and the normalized column stays Int.
-pub fn push_int(rec: &mut Record, name: &'static str, original: String, v: Value) {
+fn push_int(rec: &mut Record, name: &'static str, original: String, v: Value) {
     match value_to_int(&v) {
         Some(i) => push_unique(rec, name, original, Value::Int(i)),
         None if matches!(v, Value::Null) => {}
@@ -349,7 +350,7 @@ pub fn push_int(rec: &mut Record, name: &'static str, original: String, v: Value
 }
 
 /// Like [`push_int`] for Float fields.
-pub fn push_float(rec: &mut Record, name: &'static str, original: String, v: Value) {
+fn push_float(rec: &mut Record, name: &'static str, original: String, v: Value) {
     match value_to_float(&v) {
         Some(f) => push_unique(rec, name, original, Value::Float(f)),
         None if matches!(v, Value::Null) => {}
@@ -358,7 +359,7 @@ pub fn push_float(rec: &mut Record, name: &'static str, original: String, v: Val
 }
 
 /// Pushes a string field under the normalized `name` (numbers rendered as text).
-pub fn push_string(rec: &mut Record, name: &'static str, original: String, v: Value) {
+fn push_string(rec: &mut Record, name: &'static str, original: String, v: Value) {
     let v = match number_text(v.as_ref()) {
         Some(text) => Value::Str(text),
         None => v,
@@ -380,18 +381,18 @@ fn number_text(v: ValRef) -> Option<String> {
 // `fields`): the JSON-lines fast path.
 
 /// A source key kept under its own name.
-fn keep(out: &mut LineFields, key: Span, v: FieldValue) {
+pub(crate) fn keep(out: &mut LineFields, key: Span, v: FieldValue) {
     out.fields.push((FieldName::Text(key), v));
 }
 
 /// [`push_unique`].
-fn put_unique(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+pub(crate) fn put_unique(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
     let n = if out.has(name) { FieldName::Text(key) } else { FieldName::Static(name) };
     out.fields.push((n, v));
 }
 
 /// [`push_int`].
-fn put_int(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+pub(crate) fn put_int(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
     match int_of(out.value(v)) {
         Some(i) => put_unique(out, name, key, FieldValue::Int(i)),
         None if v == FieldValue::Null => {}
@@ -400,7 +401,7 @@ fn put_int(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
 }
 
 /// [`push_float`].
-fn put_float(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+pub(crate) fn put_float(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
     match float_of(out.value(v)) {
         Some(f) => put_unique(out, name, key, FieldValue::Float(f)),
         None if v == FieldValue::Null => {}
@@ -409,7 +410,7 @@ fn put_float(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue)
 }
 
 /// [`push_string`].
-fn put_string(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
+pub(crate) fn put_string(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue) {
     let v = match number_text(out.value(v)) {
         Some(text) => FieldValue::Text(out.add_text(&text)),
         None => v,
@@ -418,7 +419,7 @@ fn put_string(out: &mut LineFields, name: &'static str, key: Span, v: FieldValue
 }
 
 /// [`push_proto`].
-fn put_proto(out: &mut LineFields, v: FieldValue) {
+pub(crate) fn put_proto(out: &mut LineFields, v: FieldValue) {
     let mut text = String::new();
     let Some((name, num)) = proto_of(out.value(v)) else { return };
     name.write(&mut text);
@@ -545,12 +546,7 @@ impl LineParser for JsonLinesParser {
     }
 
     fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult {
-        let mut out = LineFields::default();
-        match self.parse_fields(line, ctx, &mut out) {
-            Some(Ok(true)) => Ok(Some(out.to_record())),
-            Some(Ok(false)) | None => Ok(None),
-            Some(Err(e)) => Err(e),
-        }
+        record_via_fields(self, line, ctx)
     }
 
     fn parse_fields(
@@ -815,19 +811,21 @@ fn map_generic(out: &mut LineFields, ctx: &ParseContext) -> Result<(), String> {
             out.fields.push((FieldName::Static("time_raw"), v));
             continue;
         }
-        match generic_key_rule(out.str(k)) {
-            Some((name, conv)) => match conv {
-                Conv::Str => put_string(out, name, k, v),
-                Conv::Int => put_int(out, name, k, v),
-                Conv::Float => put_float(out, name, k, v),
-                Conv::Proto if !out.has("proto") => put_proto(out, v),
-                Conv::Proto => keep(out, k, v),
-            },
-            None => keep(out, k, v),
-        }
+        put_generic(out, k, v);
     }
     out.source = source;
     Ok(())
+}
+
+/// [`map_generic_key`] for a line in [`LineFields`].
+pub(crate) fn put_generic(out: &mut LineFields, k: Span, v: FieldValue) {
+    match generic_key_rule(out.str(k)) {
+        Some((name, Conv::Str)) => put_string(out, name, k, v),
+        Some((name, Conv::Int)) => put_int(out, name, k, v),
+        Some((name, Conv::Float)) => put_float(out, name, k, v),
+        Some((_, Conv::Proto)) if !out.has("proto") => put_proto(out, v),
+        Some((_, Conv::Proto)) | None => keep(out, k, v),
+    }
 }
 
 /// How a normalized field takes its value.
@@ -1242,7 +1240,8 @@ mod tests {
     }
 
     /// The loader writes each line's reused [`LineFields`] straight into the columns; building the
-    /// table from owned records instead must give the same frame and the same rejections.
+    /// table from owned records instead must give the same frame and the same rejections (JSON
+    /// flavours and Windows events).
     #[test]
     fn loader_fast_path_equals_the_record_path() {
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -1252,6 +1251,8 @@ mod tests {
             r#"{"ts":1,"ts":2,"proto":"tcp","proto":6,"id":{"orig_h":"::1","orig_p":"x"},"":{"":{"q":[1]}}}"#,
             r#"{"timestamp":5,"src_ip":"1.2.3.4"}"#,
             r#"{"@timestamp":"fast","time":"also not","protocol":"047","message":1.5}"#,
+            r##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"EventID":4624,"Level":0,"Correlation":null,"TimeCreated":{"#attributes":{"SystemTime":"2020-01-01T00:00:00Z"}},"Keywords":"0x8020000000000000"},"EventData":{"IpAddress":"::ffff:10.1.2.3","LogonType":"3","Image":"a"},"UserData":{"T":{"User":"u"}}},"_evtx_record_id":7}"##,
+            r#"{"EventID":4625,"EventTime":"2020-01-01 10:00:00","IpAddress":"-","EventType":"AUDIT_FAILURE","winlog.event_data.DestPort":"x"}"#,
         ];
         for n in 0..3000usize {
             let mut line = match n % 5 {
@@ -1271,8 +1272,14 @@ mod tests {
         }
         let ctx = ParseContext::default();
         let cancel = std::sync::atomic::AtomicBool::new(false);
-        for p in [JsonLinesParser::zeek(), JsonLinesParser::suricata(), JsonLinesParser::generic()] {
-            let fast = crate::data::load::parse_lines(&text, &p, &ctx, &cancel).expect("parses");
+        let parsers: [Box<dyn LineParser>; 4] = [
+            Box::new(JsonLinesParser::zeek()),
+            Box::new(JsonLinesParser::suricata()),
+            Box::new(JsonLinesParser::generic()),
+            Box::new(windows::WindowsParser::evtx()),
+        ];
+        for p in parsers {
+            let fast = crate::data::load::parse_lines(&text, p.as_ref(), &ctx, &cancel).expect("parses");
             let mut table = crate::data::builder::RecordTable::new();
             let mut rejected = 0;
             for l in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {

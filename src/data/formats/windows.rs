@@ -11,10 +11,13 @@
 //! (IpAddress -> src_ip, TargetUserName -> user_name, ...).
 
 use crate::data::formats::jsonl::{
-    any_time_to_us, flatten_line, map_generic_key, parse_iso8601_us, push_int, push_proto, push_string,
-    push_unique, trim_line, value_to_int, FlatObject,
+    flatten_into, int_of, keep, parse_iso8601_us, put_generic, put_int, put_proto, put_string, put_unique,
+    trim_line,
 };
-use crate::data::record::{LineParser, LineResult, ParseContext, Record, Value};
+use crate::data::record::{
+    record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Span, ValRef,
+};
+use crate::data::timeparse;
 
 /// True for an EVTX-to-JSON record: an object with `Event.System` as an object.
 pub fn is_evtx_json(v: &serde_json::Value) -> bool {
@@ -63,16 +66,28 @@ impl LineParser for WindowsParser {
     }
 
     fn parse_line(&self, line: &[u8], ctx: &ParseContext) -> LineResult {
+        record_via_fields(self, line, ctx)
+    }
+
+    fn parse_fields(
+        &self,
+        line: &[u8],
+        ctx: &ParseContext,
+        out: &mut LineFields,
+    ) -> Option<Result<bool, String>> {
+        out.clear();
         if trim_line(line).is_empty() {
-            return Ok(None);
+            return Some(Ok(false));
         }
-        let flat = flatten_line(line)?;
-        let rec = if flat.iter().any(|(k, _)| k.starts_with("Event.System.")) {
-            map_evtx(flat)?
-        } else {
-            map_flat(flat, ctx)
-        };
-        Ok(Some(rec))
+        let mapped = flatten_into(line, out).and_then(|()| {
+            if out.source.iter().any(|&(k, _)| out.str(k).starts_with("Event.System.")) {
+                map_evtx(out)
+            } else {
+                map_flat(out, ctx);
+                Ok(())
+            }
+        });
+        Some(mapped.map(|()| true))
     }
 }
 
@@ -91,41 +106,47 @@ fn looks_like_ip(s: &str) -> bool {
 }
 
 /// Pushes an IP field after cleaning, or the original key when the value is not an address.
-fn push_ip(rec: &mut Record, name: &'static str, k: String, v: Value) {
-    match v {
-        Value::Str(s) if looks_like_ip(clean_ip(&s)) => {
-            let ip = clean_ip(&s).to_owned();
-            push_unique(rec, name, k, Value::Str(ip))
+fn put_ip(out: &mut LineFields, name: &'static str, k: Span, v: FieldValue) {
+    let cleaned = match (v, out.value(v)) {
+        (FieldValue::Text(span), ValRef::Str(s)) => {
+            let ip = clean_ip(s);
+            // `clean_ip` gives a part of `s`: the same bytes as a part of its span.
+            let from = ip.as_ptr() as usize - s.as_ptr() as usize;
+            looks_like_ip(ip).then(|| span.sub(from, from + ip.len()))
         }
-        other => rec.fields.push((k, other)),
+        _ => None,
+    };
+    match cleaned {
+        Some(ip) => put_unique(out, name, k, FieldValue::Text(ip)),
+        None => keep(out, k, v),
     }
 }
 
 /// Maps one EventData / UserData key (already without its prefix).
-fn map_event_data(rec: &mut Record, k: String, v: Value) {
-    match k.as_str() {
-        "IpAddress" | "SourceAddress" | "SourceIp" | "ClientAddress" => push_ip(rec, "src_ip", k, v),
-        "DestAddress" | "DestinationIp" => push_ip(rec, "dst_ip", k, v),
-        "IpPort" | "SourcePort" => push_int(rec, "src_port", k, v),
-        "DestPort" | "DestinationPort" => push_int(rec, "dst_port", k, v),
-        "Protocol" if matches!(&v, Value::Str(s) if s.parse::<i64>().is_err()) => push_proto(rec, &v),
-        "TargetUserName" | "User" => push_string(rec, "user_name", k, v),
-        "SubjectUserName" => push_string(rec, "subject_user_name", k, v),
-        "LogonType" => match value_to_int(&v) {
-            Some(i) => rec.fields.push((k, Value::Int(i))),
-            None => rec.fields.push((k, v)),
-        },
-        "Image" | "ProcessName" | "NewProcessName" if rec.get("process").is_none() => {
-            push_string(rec, "process", k, v)
+fn map_event_data(out: &mut LineFields, k: Span, v: FieldValue) {
+    match out.str(k) {
+        "IpAddress" | "SourceAddress" | "SourceIp" | "ClientAddress" => put_ip(out, "src_ip", k, v),
+        "DestAddress" | "DestinationIp" => put_ip(out, "dst_ip", k, v),
+        "IpPort" | "SourcePort" => put_int(out, "src_port", k, v),
+        "DestPort" | "DestinationPort" => put_int(out, "dst_port", k, v),
+        "Protocol" if matches!(out.value(v), ValRef::Str(s) if s.parse::<i64>().is_err()) => {
+            put_proto(out, v)
         }
-        _ => rec.fields.push((k, v)),
+        "TargetUserName" | "User" => put_string(out, "user_name", k, v),
+        "SubjectUserName" => put_string(out, "subject_user_name", k, v),
+        "LogonType" => {
+            let v = int_of(out.value(v)).map_or(v, FieldValue::Int);
+            keep(out, k, v)
+        }
+        "Image" | "ProcessName" | "NewProcessName" if !out.has("process") => put_string(out, "process", k, v),
+        _ => keep(out, k, v),
     }
 }
 
 /// Audit outcome from the Keywords bit mask (0x0020.. Audit Success, 0x0010.. Audit Failure).
-fn outcome_from_keywords(v: &Value) -> Option<&'static str> {
+fn outcome_from_keywords(v: ValRef) -> Option<&'static str> {
     let bits = match v {
-        Value::Str(s) => {
+        ValRef::Str(s) => {
             let s = s.trim();
             match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
                 Some(h) => u64::from_str_radix(h, 16).ok()?,
@@ -134,7 +155,7 @@ fn outcome_from_keywords(v: &Value) -> Option<&'static str> {
                 None => s.parse::<i64>().ok()? as u64,
             }
         }
-        Value::Int(i) => *i as u64,
+        ValRef::Int(i) => i as u64,
         _ => return None,
     };
     if bits & 0x0020_0000_0000_0000 != 0 {
@@ -151,148 +172,193 @@ fn strip_attributes(k: &str) -> String {
     k.replace("#attributes.", "").replace(".#text", "")
 }
 
+/// Where a flattened EVTX key belongs.
+enum EvtxKey {
+    /// `Event.System.*`, the span without the prefix.
+    System(Span),
+    /// `Event.EventData.*` or the inner key of `Event.UserData.<T>.*`.
+    Data(Span),
+    Message,
+    EvtxTimestamp,
+    /// XML namespace attributes, null EventData / UserData: nothing.
+    Nothing,
+    /// Other `Event.*`, the span without `Event.`.
+    Event(Span),
+    Other,
+}
+
+fn evtx_key(key: &str, k: Span) -> EvtxKey {
+    const SYSTEM: &str = "Event.System.";
+    const DATA: &str = "Event.EventData.";
+    const USER: &str = "Event.UserData.";
+    if key.starts_with(SYSTEM) {
+        EvtxKey::System(k.sub(SYSTEM.len(), key.len()))
+    } else if let Some(d) = key.strip_prefix(DATA) {
+        if d.starts_with("#attributes") {
+            EvtxKey::Nothing
+        } else {
+            EvtxKey::Data(k.sub(DATA.len(), key.len()))
+        }
+    } else if let Some(u) = key.strip_prefix(USER) {
+        // UserData wraps its fields in one element named after the event (LogFileCleared, ...).
+        let inner = u.find('.').map_or(0, |i| i + 1);
+        if u[inner..].starts_with("#attributes") {
+            EvtxKey::Nothing
+        } else {
+            EvtxKey::Data(k.sub(USER.len() + inner, key.len()))
+        }
+    } else if key == "Event.RenderingInfo.Message" {
+        EvtxKey::Message
+    } else if key == "_evtx_timestamp" {
+        EvtxKey::EvtxTimestamp
+    } else if key.starts_with("Event.#attributes") || key == "Event.EventData" || key == "Event.UserData" {
+        EvtxKey::Nothing
+    } else if key.starts_with("Event.") {
+        EvtxKey::Event(k.sub("Event.".len(), key.len()))
+    } else {
+        EvtxKey::Other
+    }
+}
+
+/// A key kept under its name with `#attributes.` and `.#text` taken out (`X.#attributes.Y` -> `X.Y`).
+fn keep_stripped(out: &mut LineFields, k: Span, v: FieldValue) {
+    let name = strip_attributes(out.str(k));
+    let span = out.add_text(&name);
+    keep(out, span, v);
+}
+
 /// Maps one EVTX record (evtx_dump JSON shape, flattened); also used by the native `.evtx` reader.
-pub(crate) fn map_evtx(flat: FlatObject) -> Result<Record, String> {
-    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
+pub(crate) fn map_evtx(out: &mut LineFields) -> Result<(), String> {
+    let source = std::mem::take(&mut out.source);
     let mut outcome = None;
-    for (k, v) in flat {
-        if let Some(sys) = k.strip_prefix("Event.System.") {
-            match sys {
-                "TimeCreated.#attributes.SystemTime" => match &v {
-                    Value::Str(s) => match parse_iso8601_us(s, 0) {
-                        Some(t) => rec.fields.insert(0, ("time".to_owned(), Value::TimeUs(t))),
+    let named = |n: &'static str| FieldName::Static(n);
+    for &(k, v) in &source {
+        match evtx_key(out.str(k), k) {
+            EvtxKey::System(sys) => match out.str(sys) {
+                "TimeCreated.#attributes.SystemTime" => match out.value(v) {
+                    ValRef::Str(s) => match parse_iso8601_us(s, 0) {
+                        Some(t) => out.fields.insert(0, (named("time"), FieldValue::TimeUs(t))),
                         None => return Err(format!("bad SystemTime: {s}")),
                     },
-                    _ => return Err(format!("bad SystemTime: {v:?}")),
+                    other => return Err(format!("bad SystemTime: {other:?}")),
                 },
-                "EventID" | "EventID.#text" => push_int(&mut rec, "event_id", k, v),
-                "EventID.#attributes.Qualifiers" => rec.fields.push(("event_id_qualifiers".to_owned(), v)),
-                "Provider.#attributes.Name" => push_string(&mut rec, "app_name", k, v),
-                "Provider.#attributes.Guid" => rec.fields.push(("provider_guid".to_owned(), v)),
-                "Computer" => push_string(&mut rec, "host", k, v),
-                "Channel" => push_string(&mut rec, "channel", k, v),
-                "EventRecordID" => push_int(&mut rec, "record_id", k, v),
-                "Execution.#attributes.ProcessID" => push_int(&mut rec, "process_id", k, v),
-                "Execution.#attributes.ThreadID" => push_int(&mut rec, "thread_id", k, v),
-                "Security.#attributes.UserID" => push_string(&mut rec, "user_sid", k, v),
-                "Correlation.#attributes.ActivityID" => rec.fields.push(("activity_id".to_owned(), v)),
+                "EventID" | "EventID.#text" => put_int(out, "event_id", k, v),
+                "EventID.#attributes.Qualifiers" => out.fields.push((named("event_id_qualifiers"), v)),
+                "Provider.#attributes.Name" => put_string(out, "app_name", k, v),
+                "Provider.#attributes.Guid" => out.fields.push((named("provider_guid"), v)),
+                "Computer" => put_string(out, "host", k, v),
+                "Channel" => put_string(out, "channel", k, v),
+                "EventRecordID" => put_int(out, "record_id", k, v),
+                "Execution.#attributes.ProcessID" => put_int(out, "process_id", k, v),
+                "Execution.#attributes.ThreadID" => put_int(out, "thread_id", k, v),
+                "Security.#attributes.UserID" => put_string(out, "user_sid", k, v),
+                "Correlation.#attributes.ActivityID" => out.fields.push((named("activity_id"), v)),
                 "Keywords" => {
-                    outcome = outcome_from_keywords(&v);
-                    rec.fields.push(("keywords".to_owned(), v));
+                    outcome = outcome_from_keywords(out.value(v));
+                    out.fields.push((named("keywords"), v));
                 }
-                "Level" | "Task" | "Opcode" | "Version" => {
-                    rec.fields.push((sys.to_ascii_lowercase(), v));
-                }
+                "Level" => out.fields.push((named("level"), v)),
+                "Task" => out.fields.push((named("task"), v)),
+                "Opcode" => out.fields.push((named("opcode"), v)),
+                "Version" => out.fields.push((named("version"), v)),
                 // Correlation / Security are usually null: no information.
-                _ if matches!(v, Value::Null) => {}
-                _ => rec.fields.push((strip_attributes(sys), v)),
+                _ if v == FieldValue::Null => {}
+                _ => keep_stripped(out, sys, v),
+            },
+            EvtxKey::Data(d) => map_event_data(out, d, v),
+            EvtxKey::Message => put_string(out, "msg", k, v),
+            EvtxKey::EvtxTimestamp => {
+                let t = timeparse::any_time_us(out.value(v), 0).ok();
+                keep(out, k, t.map_or(v, FieldValue::TimeUs));
             }
-        } else if let Some(d) = k.strip_prefix("Event.EventData.") {
-            if d.starts_with("#attributes") {
-                continue;
-            }
-            let d = d.to_owned();
-            map_event_data(&mut rec, d, v);
-        } else if let Some(u) = k.strip_prefix("Event.UserData.") {
-            // UserData wraps its fields in one element named after the event (LogFileCleared, ...).
-            let inner = u.split_once('.').map(|(_, x)| x).unwrap_or(u);
-            if inner.starts_with("#attributes") {
-                continue;
-            }
-            map_event_data(&mut rec, inner.to_owned(), v);
-        } else if k == "Event.RenderingInfo.Message" {
-            push_string(&mut rec, "msg", k, v);
-        } else if k == "_evtx_timestamp" {
-            match any_time_to_us(&v, 0) {
-                Some(t) => rec.fields.push((k, Value::TimeUs(t))),
-                None => rec.fields.push((k, v)),
-            }
-        } else if k.starts_with("Event.#attributes") || k == "Event.EventData" || k == "Event.UserData" {
-            // XML namespace and null EventData carry nothing.
-        } else if let Some(rest) = k.strip_prefix("Event.") {
-            rec.fields.push((strip_attributes(rest), v));
-        } else {
-            rec.fields.push((k, v));
+            EvtxKey::Nothing => {}
+            EvtxKey::Event(rest) => keep_stripped(out, rest, v),
+            EvtxKey::Other => keep(out, k, v),
         }
     }
-    if rec.get("record_id").is_none() {
-        if let Some(i) = rec.fields.iter().position(|(k, _)| k == "_evtx_record_id") {
-            rec.fields[i].0 = "record_id".to_owned();
+    out.source = source;
+    if !out.has("record_id") {
+        if let Some(i) = out.fields.iter().position(|&(n, _)| out.name(n) == "_evtx_record_id") {
+            out.fields[i].0 = named("record_id");
         }
     }
     if let Some(o) = outcome {
-        rec.push_str("outcome", o);
+        let span = out.add_text(o);
+        out.fields.push((named("outcome"), FieldValue::Text(span)));
     }
-    Ok(rec)
+    Ok(())
 }
 
 /// Keys holding the record time in flat exports, in preference order.
 const FLAT_TIME_KEYS: [&str; 6] =
     ["EventTime", "TimeCreated", "@timestamp", "TimeGenerated", "timestamp", "EventReceivedTime"];
 
-fn map_flat(flat: FlatObject, ctx: &ParseContext) -> Record {
+fn map_flat(out: &mut LineFields, ctx: &ParseContext) {
+    let source = std::mem::take(&mut out.source);
     // NXLog EventTime is local time without zone: ctx.default_tz_offset_secs applies.
     let time = FLAT_TIME_KEYS.iter().find_map(|key| {
-        let i = flat.iter().position(|(k, _)| k == key)?;
-        any_time_to_us(&flat[i].1, ctx.default_tz_offset_secs).map(|t| (i, t))
+        let i = source.iter().position(|&(k, _)| out.str(k) == *key)?;
+        let t = timeparse::any_time_us(out.value(source[i].1), ctx.default_tz_offset_secs).ok()?;
+        Some((i, t))
     });
-    let mut rec = Record { fields: Vec::with_capacity(flat.len() + 3) };
     if let Some((_, t)) = time {
-        rec.push("time", Value::TimeUs(t));
+        out.fields.push((FieldName::Static("time"), FieldValue::TimeUs(t)));
     }
     let mut outcome = None;
-    for (i, (k, v)) in flat.into_iter().enumerate() {
+    for (i, &(k, v)) in source.iter().enumerate() {
         if time.is_some_and(|(ti, _)| ti == i) {
             continue;
         }
-        if let Some(d) = k.strip_prefix("winlog.event_data.").or_else(|| k.strip_prefix("winlog.user_data."))
-        {
-            let d = d.to_owned();
-            map_event_data(&mut rec, d, v);
+        let key = out.str(k);
+        let data = key.strip_prefix("winlog.event_data.").or_else(|| key.strip_prefix("winlog.user_data."));
+        if let Some(d) = data {
+            let d = k.sub(key.len() - d.len(), key.len());
+            map_event_data(out, d, v);
             continue;
         }
-        match k.as_str() {
-            "EventID" | "Id" | "winlog.event_id" | "event.code" => push_int(&mut rec, "event_id", k, v),
+        match out.str(k) {
+            "EventID" | "Id" | "winlog.event_id" | "event.code" => put_int(out, "event_id", k, v),
             "Hostname" | "MachineName" | "winlog.computer_name" | "host.name" | "Computer" => {
-                push_string(&mut rec, "host", k, v)
+                put_string(out, "host", k, v)
             }
-            "SourceName" | "ProviderName" | "winlog.provider_name" => push_string(&mut rec, "app_name", k, v),
-            "Channel" | "LogName" | "winlog.channel" => push_string(&mut rec, "channel", k, v),
-            "RecordNumber" | "RecordId" | "winlog.record_id" => push_int(&mut rec, "record_id", k, v),
-            "Message" | "message" => push_string(&mut rec, "msg", k, v),
-            "ProcessID" | "ProcessId" | "winlog.process.pid" => push_int(&mut rec, "process_id", k, v),
-            "ThreadID" | "ThreadId" | "winlog.process.thread.id" => push_int(&mut rec, "thread_id", k, v),
-            "event.outcome" => push_string(&mut rec, "outcome", k, v),
-            "event.action" => push_string(&mut rec, "action", k, v),
+            "SourceName" | "ProviderName" | "winlog.provider_name" => put_string(out, "app_name", k, v),
+            "Channel" | "LogName" | "winlog.channel" => put_string(out, "channel", k, v),
+            "RecordNumber" | "RecordId" | "winlog.record_id" => put_int(out, "record_id", k, v),
+            "Message" | "message" => put_string(out, "msg", k, v),
+            "ProcessID" | "ProcessId" | "winlog.process.pid" => put_int(out, "process_id", k, v),
+            "ThreadID" | "ThreadId" | "winlog.process.thread.id" => put_int(out, "thread_id", k, v),
+            "event.outcome" => put_string(out, "outcome", k, v),
+            "event.action" => put_string(out, "action", k, v),
             "Keywords" => {
-                outcome = outcome_from_keywords(&v);
-                rec.fields.push((k, v));
+                outcome = outcome_from_keywords(out.value(v));
+                keep(out, k, v);
             }
             "EventType" => {
                 // NXLog: AUDIT_SUCCESS / AUDIT_FAILURE (otherwise a level such as INFO).
-                if let Value::Str(s) = &v {
+                if let ValRef::Str(s) = out.value(v) {
                     if s.eq_ignore_ascii_case("AUDIT_SUCCESS") {
                         outcome = Some("success");
                     } else if s.eq_ignore_ascii_case("AUDIT_FAILURE") {
                         outcome = Some("failure");
                     }
                 }
-                rec.fields.push((k, v));
+                keep(out, k, v);
             }
             "IpAddress" | "IpPort" | "TargetUserName" | "SubjectUserName" | "LogonType" | "SourceIp"
             | "DestinationIp" | "SourcePort" | "DestinationPort" | "User" | "SourceAddress"
             | "DestAddress" | "DestPort" | "Protocol" | "Image" | "ProcessName" | "NewProcessName"
-            | "ClientAddress" => map_event_data(&mut rec, k, v),
-            "time" => rec.fields.push(("time_raw".to_owned(), v)),
-            _ => map_generic_key(&mut rec, k, v),
+            | "ClientAddress" => map_event_data(out, k, v),
+            "time" => out.fields.push((FieldName::Static("time_raw"), v)),
+            _ => put_generic(out, k, v),
         }
     }
-    if rec.get("outcome").is_none() {
+    out.source = source;
+    if !out.has("outcome") {
         if let Some(o) = outcome {
-            rec.push_str("outcome", o);
+            let span = out.add_text(o);
+            out.fields.push((FieldName::Static("outcome"), FieldValue::Text(span)));
         }
     }
-    rec
 }
 
 /// (format, source key, normalized field) for the documentation.
@@ -338,6 +404,7 @@ pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
 mod tests {
     use super::*;
     use crate::data::formats::jsonl::detect;
+    use crate::data::record::{Record, Value};
     use std::collections::BTreeMap;
     use std::path::Path;
 
