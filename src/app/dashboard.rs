@@ -620,6 +620,7 @@ pub fn run_wall(args: Vec<PathBuf>, local_networks: Vec<String>, tz: Option<i32>
         tz_offset_secs: tz.or_else(|| crate::data::timeparse::parse_offset_setting(&load.tz)).unwrap_or(0),
         default_year: load.year.trim().parse().ok(),
         format: None,
+        only_fields: None,
     };
     let state = WallState::new(paths, opts, cfg, Arc::new(SystemClock));
     let options = eframe::NativeOptions {

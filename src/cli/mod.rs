@@ -86,7 +86,12 @@ impl LoadArgs {
                 bail!("unknown format {name:?}; `brushfire formats` lists them");
             }
         }
-        Ok(LoadOptions { tz_offset_secs: off, default_year: self.year, format: self.input_format.clone() })
+        Ok(LoadOptions {
+            tz_offset_secs: off,
+            default_year: self.year,
+            format: self.input_format.clone(),
+            only_fields: None,
+        })
     }
 }
 

@@ -210,12 +210,21 @@ impl ColBuilder {
     }
 }
 
+/// The fields a table is built with when not all are wanted (a query's projection): names in
+/// lower case, compared case-insensitively.
+pub type FieldSet = std::sync::Arc<std::collections::HashSet<String>>;
+
 /// Typed columns of one block of records, in the order their fields were first seen.
 #[derive(Default)]
 pub struct ColumnChunk {
     names: Vec<String>,
     index: PlHashMap<String, usize>,
     cols: Vec<ColBuilder>,
+    /// Only these fields get values (None: all). Others keep a column slot that stays empty and
+    /// is left out of the frame, so each name is looked up once per chunk, not once per row.
+    only: Option<FieldSet>,
+    /// Per column: whether it is built (see `only`).
+    built: Vec<bool>,
     rows: usize,
     /// Column of each field position in the previous record: lines of one log repeat their field
     /// order, so a name compare usually finds the column without hashing.
@@ -225,6 +234,11 @@ pub struct ColumnChunk {
 impl ColumnChunk {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A chunk that builds only the fields in `only` (and `time`, which every table has).
+    pub fn only(only: Option<FieldSet>) -> Self {
+        Self { only, ..Self::default() }
     }
 
     pub fn rows(&self) -> usize {
@@ -251,12 +265,18 @@ impl ColumnChunk {
                     self.index.insert(name.to_owned(), i);
                     self.names.push(name.to_owned());
                     self.cols.push(ColBuilder::new());
+                    let wanted =
+                        |only: &FieldSet| name == "time" || only.contains(&name.to_ascii_lowercase());
+                    self.built.push(self.only.as_ref().is_none_or(wanted));
                     i
                 }
             };
             match self.last_order.get_mut(pos) {
                 Some(o) => *o = idx,
                 None => self.last_order.push(idx),
+            }
+            if !self.built[idx] {
+                continue;
             }
             let col = &mut self.cols[idx];
             col.pad_to(row);
@@ -322,7 +342,9 @@ impl RecordTable {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut parts: Vec<Vec<Option<ColBuilder>>> = Vec::new();
         for (ci, chunk) in chunks.into_iter().enumerate() {
-            for (name, mut col) in chunk.names.into_iter().zip(chunk.cols) {
+            let built = chunk.built;
+            for ((name, mut col), _) in chunk.names.into_iter().zip(chunk.cols).zip(built).filter(|(_, b)| *b)
+            {
                 col.pad_to(chunk.rows);
                 let j = match index.get(name.as_str()) {
                     Some(&j) => j,

@@ -82,10 +82,59 @@ pub fn query_paths(
             Err(why) => why,
         }
     };
-    let t = load::load_paths(paths, opts, ctl)?;
+    // Line formats still build only the fields the query can mean (projection pushdown): every
+    // line is parsed and checked as always, but the other fields are never stored.
+    let only = if eager { None } else { sql_names(sql).map(with_derivation_sources) };
+    let projected = LoadOptions { only_fields: only.clone().map(Arc::new), ..opts.clone() };
+    let t = load::load_paths(paths, &projected, ctl)?;
     let df = super::sql::run_sql(&t, None, sql)?;
-    let how = vec![format!("eager load of {} ({}): {why}", shown(&t.files), t.format)];
+    let built = match &only {
+        Some(_) => {
+            format!("; a line format builds only the fields the query names ({} columns)", t.df.width())
+        }
+        None => String::new(),
+    };
+    let how = vec![format!("eager load of {} ({}): {why}{built}", shown(&t.files), t.format)];
     Ok(QueryOutcome { df, rejected: t.rejected, files: t.files, how, lazy: false })
+}
+
+/// Every name the SQL could mean a column by, in lower case: a superset (words, dotted words,
+/// quoted text). None when it may use columns without naming them: `*` other than `count(*)`,
+/// `COLUMNS(...)`, a natural join, or quotes doubled inside a quoted name.
+pub(crate) fn sql_names(sql: &str) -> Option<HashSet<String>> {
+    let lower = sql.to_ascii_lowercase();
+    let counts = regex::Regex::new(r"count\s*\(\s*\*\s*\)").ok()?;
+    let rest = counts.replace_all(&lower, "count(1)");
+    if rest.contains('*') || rest.contains("columns") || rest.contains("natural") {
+        return None;
+    }
+    if ["\"\"", "``"].iter().any(|q| rest.contains(q)) {
+        return None;
+    }
+    let mut names = HashSet::new();
+    for (open, close) in [('"', '"'), ('`', '`'), ('[', ']'), ('\'', '\'')] {
+        let mut parts = rest.split(open);
+        parts.next();
+        for p in parts.step_by(if open == close { 2 } else { 1 }) {
+            names.insert(p.split(close).next().unwrap_or(p).to_owned());
+        }
+    }
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == '$';
+    for run in rest.split(|c: char| !is_name(c)).filter(|r| !r.is_empty()) {
+        names.insert(run.to_owned());
+        names.extend(run.split('.').map(str::to_owned));
+    }
+    Some(names)
+}
+
+/// `names` and what any derived field among them is made from (see `load::DERIVED_FROM`).
+fn with_derivation_sources(mut names: HashSet<String>) -> HashSet<String> {
+    for (derived, from) in load::DERIVED_FROM {
+        if names.contains(*derived) {
+            names.extend(from.iter().map(|f| f.to_ascii_lowercase()));
+        }
+    }
+    names
 }
 
 fn shown(files: &[PathBuf]) -> String {
@@ -561,6 +610,31 @@ mod tests {
         let scan = plan(&[s], &LoadOptions::default()).unwrap();
         assert_eq!(scan.format, "vast-netflow");
         assert!(scan.source.schema().contains("proto"), "derived fields are part of the scan's schema");
+    }
+
+    #[test]
+    fn sql_names_are_a_superset_of_the_columns_a_query_can_mean() {
+        let n = sql_names(
+            r#"SELECT "id.resp_p", Src_IP, count(*) c FROM logs WHERE `weird key` = 'x' GROUP BY 1"#,
+        )
+        .expect("names");
+        for want in ["id.resp_p", "src_ip", "weird key", "logs", "c", "x"] {
+            assert!(n.contains(want), "{want} in {n:?}");
+        }
+        let dotted = sql_names("select l.dst_port from logs l").expect("names");
+        assert!(dotted.contains("dst_port") && dotted.contains("l.dst_port"));
+        for all in [
+            "select * from logs",
+            "select logs.* from logs",
+            "select a * 2 from logs",
+            "select columns('^d') from logs",
+            "select 1 from logs natural join logs",
+            r#"select "a""b" from logs"#,
+        ] {
+            assert_eq!(sql_names(all), None, "{all} may use every column");
+        }
+        let proto = with_derivation_sources(sql_names("select proto from logs").expect("names"));
+        assert!(proto.contains("ip_proto") && proto.contains("iplayerprotocolcode"), "{proto:?}");
     }
 
     #[test]

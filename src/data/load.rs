@@ -1,6 +1,6 @@
 //! Opening files: expand directories, detect formats, decompress gzip, parse in the background
 //! (cancellable, with progress), stack several files of one kind into one table with `source_file`.
-use super::builder::{ColumnChunk, RecordTable};
+use super::builder::{ColumnChunk, FieldSet, RecordTable};
 use super::error::{DataError, Result};
 use super::formats::{self, delimited, Detected};
 use super::record::{LineFields, LineParser, ParseContext};
@@ -20,6 +20,9 @@ pub struct LoadOptions {
     pub default_year: Option<i32>,
     /// A format name from `formats::FORMATS` to read every file as, instead of detecting it.
     pub format: Option<String>,
+    /// Build only these fields of line formats (a query's projection, see `lean_query`); None:
+    /// every field. Other formats ignore it. Lines are parsed and rejected exactly as always.
+    pub only_fields: Option<FieldSet>,
 }
 
 /// Shared between the loader thread and the UI: progress and cancel.
@@ -577,9 +580,11 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         reader.read_to_end(&mut data).map_err(|e| DataError::io(path, e))?;
         parse_lines_counted(&data, parser, &ctx, &ctl.cancel, &ctl.bytes_done)?
     } else {
-        parse_stream(&mut reader, PIECE_BYTES, parser, &ctx, ctl).map_err(|e| match e {
-            StreamError::Io(e) => DataError::io(path, e),
-            StreamError::Data(e) => e,
+        parse_stream(&mut reader, PIECE_BYTES, parser, &ctx, ctl, opts.only_fields.clone()).map_err(|e| {
+            match e {
+                StreamError::Io(e) => DataError::io(path, e),
+                StreamError::Data(e) => e,
+            }
         })?
     };
     let (table, rejected) = (parsed.table, parsed.rejected);
@@ -617,9 +622,9 @@ fn parse_stream(
     parser: &dyn LineParser,
     ctx: &ParseContext,
     ctl: &LoadControl,
+    only: Option<FieldSet>,
 ) -> std::result::Result<ParsedLines, StreamError> {
-    let mut out =
-        ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
+    let mut out = ParsedLines { only, ..ParsedLines::default() };
     let mut buf: Vec<u8> = Vec::new();
     let mut line_offset = 0;
     let mut first = true;
@@ -654,11 +659,14 @@ fn parse_stream(
 
 /// What [`parse_lines`] made of a buffer: every non-blank line is a record, a skipped line (a
 /// comment or header the parser recognises) or a rejected line.
+#[derive(Default)]
 pub struct ParsedLines {
     pub table: RecordTable,
     pub records: u64,
     pub skipped: u64,
     pub rejected: Rejected,
+    /// The fields built (None: all), see [`LoadOptions::only_fields`].
+    pub only: Option<FieldSet>,
 }
 
 /// Parses a whole buffer of lines with `parser` on all cores (a leading BOM and CR of CRLF are
@@ -681,8 +689,7 @@ pub fn parse_lines_counted(
     cancel: &AtomicBool,
     progress: &AtomicU64,
 ) -> Result<ParsedLines> {
-    let mut out =
-        ParsedLines { table: RecordTable::new(), records: 0, skipped: 0, rejected: Rejected::default() };
+    let mut out = ParsedLines::default();
     let body = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
     parse_piece(body, 0, parser, ctx, cancel, progress, &mut out)?;
     Ok(out)
@@ -746,7 +753,7 @@ fn parse_piece(
             results
                 .into_par_iter()
                 .map(|chunk| {
-                    let mut block = Block::default();
+                    let mut block = Block::only(out.only.clone());
                     for (no, r) in chunk {
                         block.take(no, r, label, raw(no));
                     }
@@ -760,7 +767,7 @@ fn parse_piece(
                 .par_chunks(CHUNK)
                 .enumerate()
                 .map(|(ci, chunk)| {
-                    let mut block = Block::default();
+                    let mut block = Block::only(out.only.clone());
                     if cancel.load(Ordering::Relaxed) {
                         return block;
                     }
@@ -812,6 +819,10 @@ struct Block {
 }
 
 impl Block {
+    fn only(only: Option<FieldSet>) -> Self {
+        Block { columns: ColumnChunk::only(only), ..Block::default() }
+    }
+
     fn take(&mut self, line_no: u64, r: super::record::LineResult, label: &str, raw: &[u8]) {
         match r {
             Ok(Some(rec)) => self.columns.push(rec),
@@ -1267,7 +1278,7 @@ mod tests {
         let parser = formats::text::syslog::SyslogParser;
         let whole = parse_lines(&text, &parser, &ctx, &AtomicBool::new(false)).unwrap();
         let ctl = LoadControl::default();
-        let pieces = parse_stream(&mut &text[..], 256, &parser, &ctx, &ctl).ok().unwrap();
+        let pieces = parse_stream(&mut &text[..], 256, &parser, &ctx, &ctl, None).ok().unwrap();
         assert_eq!((pieces.records, pieces.skipped), (whole.records, whole.skipped));
         assert_eq!(pieces.records, 303);
         assert_eq!(pieces.rejected.total, whole.rejected.total);

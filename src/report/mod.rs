@@ -246,7 +246,8 @@ pub fn load_workspace_table(ws: &Workspace, ws_path: &Path) -> Result<Table, Str
             y.parse::<i32>().map_err(|_| format!("{}: load.year {y:?} is not a year", ws_path.display()))?,
         ),
     };
-    let opts = crate::data::LoadOptions { tz_offset_secs: tz, default_year: year, format: None };
+    let opts =
+        crate::data::LoadOptions { tz_offset_secs: tz, default_year: year, format: None, only_fields: None };
     let mut table = crate::data::load_paths(&files, &opts, &crate::data::LoadControl::default())
         .map_err(|e| e.to_string())?;
     if !ws.cleaning.is_empty() {

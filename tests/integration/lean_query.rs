@@ -198,3 +198,55 @@ fn a_forced_format_that_does_not_fit_is_the_same_error_on_both_paths() {
     assert_eq!(lazy.stderr, eager.stderr);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Line formats are loaded, not scanned, but build only the fields the query names: every query
+/// must equal the answer over the whole table, with the same rejected lines.
+#[test]
+fn line_formats_build_only_the_named_fields_and_answer_as_the_whole_table() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "zeek-wrccdc2018/zeek-json/dns.json.gz",
+            &[
+                "select dst_port, count(*) c from logs group by dst_port order by c desc, dst_port limit 10",
+                "select \"QUERY\", count(*) c from logs where \"qtype_name\" = 'A' group by 1 order by c desc, 1 limit 5",
+                "select SRC_IP, count(*) c from logs group by SRC_IP order by c desc, SRC_IP limit 5",
+                "select ip_proto, count(*) c from logs group by ip_proto order by ip_proto",
+                "select count(*) n from logs",
+            ],
+        ),
+        (
+            "suricata-eve/test6-malicious.suricata.json",
+            &[
+                "select event_type, count(*) c from logs group by event_type order by c desc, event_type",
+                "select \"alert.signature\" s, count(*) c from logs where \"alert.signature\" is not null group by s order by c desc, s limit 5",
+                "select * from logs where event_type = 'alert' order by time, src_ip limit 20",
+                "select min(time) a, max(time) b, sum(bytes_sent) s from logs",
+            ],
+        ),
+        (
+            "syslog-loghub/OpenSSH_2k.log",
+            &[
+                "select app_name, count(*) c from logs group by app_name order by c desc, app_name",
+                "select user_name, src_ip from logs where msg like '%Failed%' order by time, src_ip, user_name limit 10",
+            ],
+        ),
+        ("windows-evtx-json/LM_5145_Remote_FileCopy.jsonl", &[
+            "select subject_user_name, count(*) c from logs group by 1 order by c desc, 1",
+        ]),
+    ];
+    for (rel, queries) in cases {
+        let Some(p) = real_data(rel) else { return };
+        let paths = [p];
+        let table = load_paths(&paths, &LoadOptions::default(), &LoadControl::default()).unwrap();
+        for sql in *queries {
+            let lean = run(&paths, sql, false);
+            let whole = run_sql(&table, None, sql).unwrap();
+            assert!(lean.df.equals_missing(&whole), "{rel}: {sql}:\nlean {:?}\nwhole {:?}", lean.df, whole);
+            assert!(whole.height() > 0, "{rel}: {sql}: a query that finds nothing proves little");
+            assert_eq!(lean.rejected.total, table.rejected.total, "{rel}: {sql}: rejected lines");
+            let said = lean.how.join(" ");
+            let projected = !sql.contains('*') || sql.contains("count(*)") && !sql.contains("select *");
+            assert_eq!(said.contains("builds only the fields"), projected, "{rel}: {sql}: {said}");
+        }
+    }
+}

@@ -44,7 +44,12 @@ pub struct PanelsState {
 impl PanelsState {
     pub fn load_options(&self) -> LoadOptions {
         let tz = crate::cli::parse_tz_public(&self.tz_text).unwrap_or(0);
-        LoadOptions { tz_offset_secs: tz, default_year: self.year_text.trim().parse().ok(), format: None }
+        LoadOptions {
+            tz_offset_secs: tz,
+            default_year: self.year_text.trim().parse().ok(),
+            format: None,
+            only_fields: None,
+        }
     }
 
     pub fn on_new_table(&mut self, loaded: &Loaded) {
