@@ -10,10 +10,6 @@
 //! [`field_mappings`]). Shared helpers (time parsing, protocol numbers, flattening) are public to the
 //! sibling format modules.
 
-use std::fmt;
-
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-
 use crate::data::formats::windows;
 use crate::data::record::{
     record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Record, Span,
@@ -51,10 +47,7 @@ pub fn flatten_into(line: &[u8], out: &mut LineFields) -> Result<(), String> {
 }
 
 fn flatten_valid(text: &str, out: &mut LineFields) -> Result<(), String> {
-    // Validated once above: serde_json's str reader does not check the UTF-8 again.
-    let mut de = serde_json::Deserializer::from_str(text);
-    TopSeed { out }.deserialize(&mut de).map_err(|e| format!("invalid JSON: {e}"))?;
-    de.end().map_err(|e| format!("invalid JSON: {e}"))
+    super::json_scan::flatten_object(text, out).map_err(|e| format!("invalid JSON: {e}"))
 }
 
 /// Invalid UTF-8 bytes as `\\xNN` (a JSON-escaped backslash, so the value reads `\xNN`).
@@ -73,130 +66,6 @@ fn escape_invalid_for_json(b: &[u8]) -> Vec<u8> {
 pub fn trim_line(line: &[u8]) -> &[u8] {
     let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
     line.trim_ascii()
-}
-
-/// Accepts only a JSON object at the top level.
-struct TopSeed<'a> {
-    out: &'a mut LineFields,
-}
-
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        FlatSeed { key: Span::default(), out: self.out }.visit_map(map)
-    }
-}
-
-/// Writes the dotted key (parent key, a dot, the JSON key) into the line's text buffer.
-struct KeySeed<'p> {
-    /// Empty at the top level (and under an empty key): no dot then.
-    prefix: Span,
-    out: &'p mut LineFields,
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Span;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Span, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = Span;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Span, E> {
-        if self.prefix.is_empty() {
-            return Ok(self.out.add_text(s));
-        }
-        Ok(self.out.add_copy(self.prefix, |t| {
-            t.push('.');
-            t.push_str(s);
-        }))
-    }
-}
-
-/// One value under `key`: scalars are pushed, objects recurse, arrays become compact JSON text.
-struct FlatSeed<'a> {
-    key: Span,
-    out: &'a mut LineFields,
-}
-
-impl FlatSeed<'_> {
-    fn put(self, v: FieldValue) {
-        self.out.source.push((self.key, v));
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for FlatSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FlatSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.put(FieldValue::Bool(v));
-        Ok(())
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.put(FieldValue::Int(v));
-        Ok(())
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        // Values above i64::MAX (rare: 64-bit hashes/ids) lose precision as Float rather than fail.
-        self.put(i64::try_from(v).map(FieldValue::Int).unwrap_or(FieldValue::Float(v as f64)));
-        Ok(())
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.put(FieldValue::Float(v));
-        Ok(())
-    }
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        let span = self.out.add_text(v);
-        self.put(FieldValue::Text(span));
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        self.put(FieldValue::Null);
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        self.put(FieldValue::Null);
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key_seed(KeySeed { prefix: self.key, out: &mut *self.out })? {
-            map.next_value_seed(FlatSeed { key: k, out: &mut *self.out })?;
-        }
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element::<serde_json::Value>()? {
-            items.push(v);
-        }
-        let text = serde_json::to_string(&items).unwrap_or_default();
-        let span = self.out.add_text(&text);
-        self.put(FieldValue::Text(span));
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1049,6 +918,144 @@ pub fn field_mappings() -> Vec<(&'static str, &'static str, &'static str)> {
     v.extend(GENERIC.iter().map(|(s, n)| ("json-lines", *s, *n)));
     v.extend(windows::field_mappings());
     v
+}
+
+/// The flattener as it was, on serde_json's visitor: the oracle `json_scan` is held to.
+#[cfg(test)]
+pub(crate) mod serde_oracle {
+    use crate::data::record::{FieldValue, LineFields, Span};
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    pub(crate) fn flatten(text: &str, out: &mut LineFields) -> Result<(), String> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        TopSeed { out }.deserialize(&mut de).map_err(|e| format!("{e}"))?;
+        de.end().map_err(|e| format!("{e}"))
+    }
+
+    /// Accepts only a JSON object at the top level.
+    struct TopSeed<'a> {
+        out: &'a mut LineFields,
+    }
+
+    impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for TopSeed<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            FlatSeed { key: Span::default(), out: self.out }.visit_map(map)
+        }
+    }
+
+    /// Writes the dotted key (parent key, a dot, the JSON key) into the line's text buffer.
+    struct KeySeed<'p> {
+        /// Empty at the top level (and under an empty key): no dot then.
+        prefix: Span,
+        out: &'p mut LineFields,
+    }
+
+    impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+        type Value = Span;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Span, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for KeySeed<'_> {
+        type Value = Span;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a key")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Span, E> {
+            if self.prefix.is_empty() {
+                return Ok(self.out.add_text(s));
+            }
+            Ok(self.out.add_copy(self.prefix, |t| {
+                t.push('.');
+                t.push_str(s);
+            }))
+        }
+    }
+
+    /// One value under `key`: scalars are pushed, objects recurse, arrays become compact JSON text.
+    struct FlatSeed<'a> {
+        key: Span,
+        out: &'a mut LineFields,
+    }
+
+    impl FlatSeed<'_> {
+        fn put(self, v: FieldValue) {
+            self.out.source.push((self.key, v));
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for FlatSeed<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for FlatSeed<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+            self.put(FieldValue::Bool(v));
+            Ok(())
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+            self.put(FieldValue::Int(v));
+            Ok(())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+            // Values above i64::MAX (rare: 64-bit hashes/ids) lose precision as Float rather than fail.
+            self.put(i64::try_from(v).map(FieldValue::Int).unwrap_or(FieldValue::Float(v as f64)));
+            Ok(())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+            self.put(FieldValue::Float(v));
+            Ok(())
+        }
+        fn visit_str<E>(self, v: &str) -> Result<(), E> {
+            let span = self.out.add_text(v);
+            self.put(FieldValue::Text(span));
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            self.put(FieldValue::Null);
+            Ok(())
+        }
+        fn visit_none<E>(self) -> Result<(), E> {
+            self.put(FieldValue::Null);
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(k) = map.next_key_seed(KeySeed { prefix: self.key, out: &mut *self.out })? {
+                map.next_value_seed(FlatSeed { key: k, out: &mut *self.out })?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut items = Vec::new();
+            while let Some(v) = seq.next_element::<serde_json::Value>()? {
+                items.push(v);
+            }
+            let text = serde_json::to_string(&items).unwrap_or_default();
+            let span = self.out.add_text(&text);
+            self.put(FieldValue::Text(span));
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

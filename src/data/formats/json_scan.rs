@@ -1,0 +1,572 @@
+//! The JSON-lines flattener: one pass over the bytes of a line straight into [`LineFields`], with
+//! no serde visitor per value. It accepts and rejects exactly what `serde_json` does (the
+//! differential property test below holds it to that) and gives the same values:
+//! - strings are unescaped (`\uXXXX` surrogate pairs joined; lone surrogates and raw control
+//!   characters rejected);
+//! - integers are `Int` when they fit, `-0` and integers past 64 bits are `Float`, as serde_json
+//!   reads them; other numbers go through serde_json's own float parser, so every float is
+//!   serde_json's value to the last bit;
+//! - arrays (rare in logs) are handed whole to serde_json and kept as its compact text;
+//! - nesting deeper than serde_json's limit (127 containers) is rejected.
+use crate::data::record::{FieldValue, LineFields, Span};
+
+/// serde_json's recursion limit: containers open at once.
+const MAX_DEPTH: usize = 127;
+
+/// Flattens the JSON object in `text` (already valid UTF-8, trimmed) into `out.source`, keys
+/// dotted in source order. The error is the reason without the "invalid JSON: " prefix.
+pub(crate) fn flatten_object(text: &str, out: &mut LineFields) -> Result<(), String> {
+    let mut s = Scan { text, b: text.as_bytes(), i: 0 };
+    s.ws();
+    if s.peek() != Some(b'{') {
+        return Err(s.expected("a JSON object"));
+    }
+    s.object(Span::default(), 1, out)?;
+    s.ws();
+    if s.i < s.b.len() {
+        return Err(s.at("trailing characters"));
+    }
+    Ok(())
+}
+
+struct Scan<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn at(&self, what: &str) -> String {
+        format!("{what} at column {}", self.i + 1)
+    }
+
+    fn expected(&self, what: &str) -> String {
+        match self.peek() {
+            None => format!("end of line while expecting {what}"),
+            Some(_) => self.at(&format!("expected {what}")),
+        }
+    }
+
+    /// The object at `self.i` (a `{`), its keys under `prefix`; `depth` counts it.
+    fn object(&mut self, prefix: Span, depth: usize, out: &mut LineFields) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(self.at("recursion limit exceeded"));
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.expected("a key in double quotes"));
+            }
+            let key = self.key(prefix, out)?;
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(self.expected("':' after the key"));
+            }
+            self.i += 1;
+            self.ws();
+            self.value(key, depth, out)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.expected("',' or '}'")),
+            }
+        }
+    }
+
+    /// The key at `self.i` written after `prefix` and a dot (no dot under an empty prefix).
+    fn key(&mut self, prefix: Span, out: &mut LineFields) -> Result<Span, String> {
+        let mut err = None;
+        let span = if prefix.is_empty() {
+            out.add_with(|t| err = self.string_into(t).err())
+        } else {
+            out.add_copy(prefix, |t| {
+                t.push('.');
+                err = self.string_into(t).err();
+            })
+        };
+        err.map_or(Ok(span), Err)
+    }
+
+    fn value(&mut self, key: Span, depth: usize, out: &mut LineFields) -> Result<(), String> {
+        let v = match self.peek() {
+            Some(b'"') => {
+                let mut err = None;
+                let span = out.add_with(|t| err = self.string_into(t).err());
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                FieldValue::Text(span)
+            }
+            Some(b'{') => return self.object(key, depth + 1, out),
+            Some(b'[') => {
+                let text = self.array(depth + 1)?;
+                FieldValue::Text(out.add_text(&text))
+            }
+            Some(b't') => self.literal("true", FieldValue::Bool(true))?,
+            Some(b'f') => self.literal("false", FieldValue::Bool(false))?,
+            Some(b'n') => self.literal("null", FieldValue::Null)?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            _ => return Err(self.expected("a value")),
+        };
+        out.source.push((key, v));
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &str, v: FieldValue) -> Result<FieldValue, String> {
+        if self.b[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            Err(self.expected(&format!("`{word}`")))
+        }
+    }
+
+    /// The string at `self.i` (its opening quote), unescaped onto `t`.
+    fn string_into(&mut self, t: &mut String) -> Result<(), String> {
+        self.i += 1;
+        loop {
+            // Log strings are short: a plain loop beats a vectorised search's set-up here.
+            let start = self.i;
+            let mut j = start;
+            while j < self.b.len() && !matches!(self.b[j], b'"' | b'\\' | 0..0x20) {
+                j += 1;
+            }
+            match self.b.get(j) {
+                None => {
+                    self.i = j;
+                    return Err("end of line inside a string".into());
+                }
+                Some(c) if *c < 0x20 => {
+                    self.i = j;
+                    return Err(self.at("control character inside a string"));
+                }
+                _ => {}
+            }
+            // Quotes and backslashes are ASCII: both ends are character boundaries.
+            t.push_str(&self.text[start..j]);
+            self.i = j + 1;
+            if self.b[j] == b'"' {
+                return Ok(());
+            }
+            match self.peek() {
+                Some(b'"') => t.push('"'),
+                Some(b'\\') => t.push('\\'),
+                Some(b'/') => t.push('/'),
+                Some(b'b') => t.push('\u{8}'),
+                Some(b'f') => t.push('\u{c}'),
+                Some(b'n') => t.push('\n'),
+                Some(b'r') => t.push('\r'),
+                Some(b't') => t.push('\t'),
+                Some(b'u') => {
+                    self.i += 1;
+                    let c = self.unicode_escape()?;
+                    t.push(c);
+                    continue;
+                }
+                _ => return Err(self.at("invalid escape")),
+            }
+            self.i += 1;
+        }
+    }
+
+    /// The code point of `XXXX` (after `\u`), joining a surrogate pair.
+    fn unicode_escape(&mut self) -> Result<char, String> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xDC00..=0xDFFF => return Err(self.at("lone trailing surrogate in a \\u escape")),
+            0xD800..=0xDBFF => {
+                if !self.b[self.i..].starts_with(b"\\u") {
+                    return Err(self.at("lone leading surrogate in a \\u escape"));
+                }
+                self.i += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(self.at("lone leading surrogate in a \\u escape"));
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            c => c,
+        };
+        char::from_u32(code).ok_or_else(|| self.at("invalid \\u escape"))
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self.b.get(self.i..self.i + 4).ok_or_else(|| self.at("end of line in a \\u escape"))?;
+        let mut v = 0;
+        for &d in digits {
+            let x = (d as char).to_digit(16).ok_or_else(|| self.at("invalid \\u escape"))?;
+            v = v * 16 + x;
+        }
+        self.i += 4;
+        Ok(v)
+    }
+
+    /// A number in JSON's grammar, read as serde_json reads it.
+    fn number(&mut self) -> Result<FieldValue, String> {
+        let start = self.i;
+        let digits = |s: &mut Self| {
+            let from = s.i;
+            while let Some(b'0'..=b'9') = s.peek() {
+                s.i += 1;
+            }
+            s.i > from
+        };
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                digits(self);
+            }
+            _ => return Err(self.at("invalid number")),
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            integer = false;
+            if !digits(self) {
+                return Err(self.at("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            integer = false;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if !digits(self) {
+                return Err(self.at("invalid number"));
+            }
+        }
+        let text = &self.text[start..self.i];
+        if integer {
+            // serde_json: `-0` is the float -0.0; an integer past u64 (or below i64) a float.
+            if negative {
+                match text.parse::<i64>() {
+                    Ok(0) => return Ok(FieldValue::Float(-0.0)),
+                    Ok(v) => return Ok(FieldValue::Int(v)),
+                    Err(_) => {}
+                }
+            } else if let Ok(v) = text.parse::<u64>() {
+                // Past i64 (64-bit hashes, ids): a float rather than a failure, as before.
+                return Ok(i64::try_from(v).map_or(FieldValue::Float(v as f64), FieldValue::Int));
+            }
+        }
+        serde_json::from_str::<f64>(text).map(FieldValue::Float).map_err(|e| self.at(&format!("{e}")))
+    }
+
+    /// The array at `self.i` as serde_json's compact text; `depth` counts it.
+    fn array(&mut self, depth: usize) -> Result<String, String> {
+        let mut text = String::new();
+        if let Some(end) = self.compact_array(self.i, depth, &mut text) {
+            self.i = end;
+            return Ok(text);
+        }
+        self.array_by_serde(depth)
+    }
+
+    /// Writes the array at `at` as serde_json writes it back, when it holds only strings, numbers,
+    /// literals and arrays of those (Zeek's answers and TTLs); returns where it ends. None for
+    /// anything else, which [`Scan::array_by_serde`] reads whole: objects (serde_json sorts their
+    /// keys), errors, nesting at the limit.
+    fn compact_array(&self, at: usize, depth: usize, out: &mut String) -> Option<usize> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let mut s = Scan { text: self.text, b: self.b, i: at + 1 };
+        out.push('[');
+        s.ws();
+        if s.peek() == Some(b']') {
+            out.push(']');
+            return Some(s.i + 1);
+        }
+        let mut decoded = String::new();
+        loop {
+            s.ws();
+            match s.peek()? {
+                b'"' => {
+                    decoded.clear();
+                    s.string_into(&mut decoded).ok()?;
+                    if decoded.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+                        out.push_str(&serde_json::to_string(&decoded).ok()?);
+                    } else {
+                        out.push('"');
+                        out.push_str(&decoded);
+                        out.push('"');
+                    }
+                }
+                b'[' => s.i = s.compact_array(s.i, depth + 1, out)?,
+                b't' => out.push_str(s.literal("true", FieldValue::Null).map(|_| "true").ok()?),
+                b'f' => out.push_str(s.literal("false", FieldValue::Null).map(|_| "false").ok()?),
+                b'n' => out.push_str(s.literal("null", FieldValue::Null).map(|_| "null").ok()?),
+                b'-' | b'0'..=b'9' => {
+                    let from = s.i;
+                    let v = s.number().ok()?;
+                    let text = &s.text[from..s.i];
+                    // serde_json's Value keeps any integer that fits u64 or i64 exactly, -0 as -0.0.
+                    let exact = text.parse::<u64>().is_ok() || text.parse::<i64>().is_ok_and(|i| i != 0);
+                    match v {
+                        _ if exact => out.push_str(text),
+                        FieldValue::Int(i) => out.push_str(&i.to_string()),
+                        FieldValue::Float(f) => out.push_str(&serde_json::to_string(&f).ok()?),
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+            s.ws();
+            match s.peek()? {
+                b',' => {
+                    s.i += 1;
+                    out.push(',');
+                }
+                b']' => {
+                    out.push(']');
+                    return Some(s.i + 1);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// [`Scan::array`] by serde_json: the array parsed whole into a `Value` and written back.
+    fn array_by_serde(&mut self, depth: usize) -> Result<String, String> {
+        let start = self.i;
+        let mut open = 0usize;
+        let mut deepest = 0usize;
+        loop {
+            let Some(c) = self.peek() else {
+                return Err("end of line inside an array".into());
+            };
+            match c {
+                b'[' | b'{' => {
+                    open += 1;
+                    deepest = deepest.max(open);
+                }
+                b']' | b'}' => {
+                    open = open.saturating_sub(1);
+                    if open == 0 {
+                        self.i += 1;
+                        break;
+                    }
+                }
+                b'"' => {
+                    // Skip the string (escaped quotes included); its content is checked below.
+                    self.i += 1;
+                    while let Some(c) = self.peek() {
+                        self.i += 1;
+                        match c {
+                            b'\\' => self.i += 1,
+                            b'"' => break,
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            self.i += 1;
+        }
+        if depth - 1 + deepest > MAX_DEPTH {
+            return Err(self.at("recursion limit exceeded"));
+        }
+        let slice = self.text.get(start..self.i).ok_or_else(|| self.at("invalid array"))?;
+        let items: serde_json::Value =
+            serde_json::from_str(slice).map_err(|e| format!("in an array: {e}"))?;
+        Ok(serde_json::to_string(&items).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::formats::jsonl::serde_oracle;
+    use crate::data::record::Value;
+    use proptest::prelude::*;
+
+    type Flat = Vec<(String, Value)>;
+
+    fn run(f: fn(&str, &mut LineFields) -> Result<(), String>, text: &str) -> Result<Flat, String> {
+        let mut out = LineFields::default();
+        f(text, &mut out)?;
+        Ok(out.source.iter().map(|&(k, v)| (out.str(k).to_owned(), out.value(v).to_owned_value())).collect())
+    }
+
+    /// Same acceptance and, when accepted, the same keys and values (floats to the bit).
+    fn same_as_serde(text: &str) -> Result<(), TestCaseError> {
+        let (ours, theirs) = (run(flatten_object, text), run(serde_oracle::flatten, text));
+        match (&ours, &theirs) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(a.len(), b.len(), "{}", text);
+                for ((ka, va), (kb, vb)) in a.iter().zip(b) {
+                    prop_assert_eq!(ka, kb, "{}", text);
+                    let same = match (va, vb) {
+                        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+                        _ => va == vb,
+                    };
+                    prop_assert!(same, "{}: {:?} vs serde {:?}", text, va, vb);
+                }
+            }
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "{}: ours {:?}, serde {:?}", text, ours, theirs),
+        }
+        Ok(())
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|f| format!("{f:e}")),
+            any::<f64>().prop_map(|f| f.to_string()),
+            proptest::string::string_regex("-?(0|[1-9][0-9]{0,25})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?")
+                .expect("regex"),
+            Just("-0".to_string()),
+            Just("-0.0".to_string()),
+            Just("18446744073709551616".to_string()),
+            Just("-9223372036854775809".to_string()),
+            Just("1e400".to_string()),
+            Just("01".to_string()),
+            Just("1.".to_string()),
+            Just("-".to_string()),
+        ]
+    }
+
+    fn string() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "[a-zA-Z0-9 ._/:-]{0,6}",
+            Just("\\\"".to_string()),
+            Just("\\\\".to_string()),
+            Just("\\/\\b\\f\\n\\r\\t".to_string()),
+            Just("\\u00e9\\u0041".to_string()),
+            Just("\\ud83d\\ude00".to_string()),
+            Just("\\ud83d".to_string()),
+            Just("\\ude00".to_string()),
+            Just("\\ud83d\\u0041".to_string()),
+            Just("\\uZZZZ".to_string()),
+            Just("\\x".to_string()),
+            Just("é漢😀".to_string()),
+            Just("\u{1}".to_string()),
+            Just("\u{7f}".to_string()),
+        ];
+        proptest::collection::vec(piece, 0..4).prop_map(|p| format!("\"{}\"", p.concat()))
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            number(),
+            string(),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            Just("null".to_string()),
+            Just("tru".to_string()),
+        ];
+        leaf.prop_recursive(5, 40, 5, |inner| {
+            let ws = prop_oneof![Just(""), Just(" "), Just("\t\r\n ")];
+            prop_oneof![
+                (proptest::collection::vec((string(), inner.clone()), 0..5), ws.clone()).prop_map(
+                    |(kv, w)| {
+                        let body: Vec<String> =
+                            kv.iter().map(|(k, v)| format!("{w}{k}{w}:{w}{v}{w}")).collect();
+                        format!("{{{}}}", body.join(","))
+                    }
+                ),
+                (proptest::collection::vec(inner, 0..4), ws)
+                    .prop_map(|(vs, w)| format!("[{w}{}{w}]", vs.join(","))),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn accepts_rejects_and_reads_as_serde_json(
+            kv in proptest::collection::vec((string(), value()), 0..6),
+            trailing in prop_oneof![Just(""), Just(" "), Just(","), Just("}"), Just(" x")],
+        ) {
+            let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            same_as_serde(&format!("{{{}}}{trailing}", body.join(",")))?;
+        }
+
+        #[test]
+        fn mutated_lines_are_judged_as_serde_json_judges_them(
+            kv in proptest::collection::vec((string(), value()), 1..5),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..4),
+        ) {
+            let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            let mut bytes = format!("{{{}}}", body.join(",")).into_bytes();
+            for (at, byte, how) in edits {
+                if bytes.is_empty() {
+                    break;
+                }
+                let i = at.index(bytes.len());
+                match how {
+                    0 => bytes[i] = byte,
+                    1 => bytes.insert(i, byte),
+                    _ => bytes.truncate(i),
+                }
+            }
+            same_as_serde(&String::from_utf8_lossy(&bytes))?;
+        }
+    }
+
+    #[test]
+    fn nesting_limit_and_edges_match_serde_json() {
+        for depth in 120..132 {
+            let objects = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+            let arrays = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+            let mixed = format!(
+                "{}{}1{}{}",
+                "{\"a\":".repeat(depth / 2),
+                "[".repeat(depth / 2),
+                "]".repeat(depth / 2),
+                "}".repeat(depth / 2)
+            );
+            for text in [objects, arrays, mixed] {
+                same_as_serde(&text).unwrap();
+            }
+        }
+        for text in [
+            "{}",
+            "[1]",
+            "\"s\"",
+            "{\"a\":1}}",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            "{,}",
+            "{\"a\":[1,{\"z\":2,\"b\":[]}],\"\":{\"\":{\"q\":1}}}",
+            "{\"a\":-0,\"b\":1E5,\"c\":0.1e-2,\"d\":18446744073709551615,\"e\":-9223372036854775808}",
+            "{\"a\":\"\\ud83d\\ude00\",\"b\":\"\\u0000\"}",
+            "{\"a\":[\"]\",\"\\\"]\"]}",
+            "{\"a\":[1,,2]}",
+            "{\"a\":[-0,0,18446744073709551615,18446744073709551616,-9223372036854775808,-9223372036854775809]}",
+            "{\"a\":[1.0,1e2,-0.0,0.1e-2,[\"x\\u0001\",\"\\\"\",\"\\/\",\"é\"],[[]],true,null]}",
+            "{\"a\":[1}",
+        ] {
+            same_as_serde(text).unwrap();
+        }
+    }
+}
