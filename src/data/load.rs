@@ -606,18 +606,32 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
     Ok(Part { df, rejected, aliases: Vec::new(), notes })
 }
 
-/// Bytes of text read and parsed at a time: the file's text is never held whole, only its columns.
-const PIECE_BYTES: usize = 64 << 20;
+/// Bytes of text read at a time. One piece is parsed while the next is read, so two are held:
+/// the file's text is never held whole, only its columns.
+const PIECE_BYTES: usize = 32 << 20;
 
 enum StreamError {
     Io(std::io::Error),
     Data(DataError),
 }
 
+/// Reads on to `piece_bytes` more bytes in `buf` (fewer at the end); true at the end of input.
+fn fill(reader: &mut (dyn Read + Send), buf: &mut Vec<u8>, piece_bytes: usize) -> std::io::Result<bool> {
+    let target = buf.len() + piece_bytes;
+    while buf.len() < target {
+        let want = (target - buf.len()) as u64;
+        if reader.take(want).read_to_end(buf)? == 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Line formats whose records are one line each: the text is read and parsed piece by piece
 /// (whole lines; a line longer than a piece makes its piece longer), numbering lines over the file.
+/// The next piece is read on its own thread while the cores parse this one.
 fn parse_stream(
-    reader: &mut dyn Read,
+    reader: &mut (dyn Read + Send),
     piece_bytes: usize,
     parser: &dyn LineParser,
     ctx: &ParseContext,
@@ -626,35 +640,48 @@ fn parse_stream(
 ) -> std::result::Result<ParsedLines, StreamError> {
     let mut out = ParsedLines { only, ..ParsedLines::default() };
     let mut buf: Vec<u8> = Vec::new();
+    let mut eof = fill(reader, &mut buf, piece_bytes).map_err(StreamError::Io)?;
     let mut line_offset = 0;
     let mut first = true;
-    let mut eof = false;
-    while !eof {
-        let target = buf.len() + piece_bytes;
-        while buf.len() < target {
-            let want = (target - buf.len()) as u64;
-            let n = reader.take(want).read_to_end(&mut buf).map_err(StreamError::Io)?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
-        }
+    loop {
         let cut = match memchr::memrchr(b'\n', &buf) {
             _ if eof => buf.len(),
             Some(p) => p + 1,
             // One line longer than the piece so far: read on.
-            None => continue,
+            None => {
+                eof = fill(reader, &mut buf, piece_bytes).map_err(StreamError::Io)?;
+                continue;
+            }
         };
-        let mut body = &buf[..cut];
+        // The unfinished last line starts the next piece.
+        let tail = buf.split_off(cut);
+        let mut body = &buf[..];
         if first {
             body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
             first = false;
         }
-        line_offset += parse_piece(body, line_offset, parser, ctx, &ctl.cancel, &ctl.bytes_done, &mut out)
-            .map_err(StreamError::Data)?;
-        buf.drain(..cut);
+        let reader = &mut *reader;
+        let (parsed, read) = std::thread::scope(|scope| {
+            let reading = (!eof).then(|| {
+                scope.spawn(move || {
+                    let mut next = tail;
+                    let r = fill(reader, &mut next, piece_bytes);
+                    (next, r)
+                })
+            });
+            let parsed = parse_piece(body, line_offset, parser, ctx, &ctl.cancel, &ctl.bytes_done, &mut out);
+            (parsed, reading.map(|h| h.join()))
+        });
+        line_offset += parsed.map_err(StreamError::Data)?;
+        match read {
+            None => return Ok(out),
+            Some(Ok((next, r))) => {
+                buf = next;
+                eof = r.map_err(StreamError::Io)?;
+            }
+            Some(Err(_)) => return Err(StreamError::Io(std::io::Error::other("the reading thread failed"))),
+        }
     }
-    Ok(out)
 }
 
 /// What [`parse_lines`] made of a buffer: every non-blank line is a record, a skipped line (a

@@ -16,7 +16,9 @@ const MAX_DEPTH: usize = 127;
 /// Flattens the JSON object in `text` (already valid UTF-8, trimmed) into `out.source`, keys
 /// dotted in source order. The error is the reason without the "invalid JSON: " prefix.
 pub(crate) fn flatten_object(text: &str, out: &mut LineFields) -> Result<(), String> {
-    let mut s = Scan { text, b: text.as_bytes(), i: 0 };
+    // The line is copied once; keys and values without escapes are spans of that copy.
+    let line = out.add_text(text);
+    let mut s = Scan { text, b: text.as_bytes(), i: 0, line };
     s.ws();
     if s.peek() != Some(b'{') {
         return Err(s.expected("a JSON object"));
@@ -29,10 +31,39 @@ pub(crate) fn flatten_object(text: &str, out: &mut LineFields) -> Result<(), Str
     Ok(())
 }
 
+/// Where the run of plain string bytes from `j` ends: the first quote, backslash or control
+/// character (or the end). Eight bytes at a time: log strings are short, so a vector search's
+/// set-up costs more than it saves.
+fn plain_run_end(b: &[u8], mut j: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = b.get(j..j + 8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        let quote = x ^ (ONES * b'"' as u64);
+        let slash = x ^ (ONES * b'\\' as u64);
+        // A byte's high bit is set where it is zero (quote, slash) or below 0x20; the lowest one
+        // set is always a true match (a false one only ever sits above a true one).
+        let hits = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let hits = hits & HIGH;
+        if hits != 0 {
+            return j + (hits.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while j < b.len() && !matches!(b[j], b'"' | b'\\' | 0..0x20) {
+        j += 1;
+    }
+    j
+}
+
 struct Scan<'a> {
     text: &'a str,
     b: &'a [u8],
     i: usize,
+    /// Where `text` sits in the line's text buffer.
+    line: Span,
 }
 
 impl Scan<'_> {
@@ -95,6 +126,11 @@ impl Scan<'_> {
 
     /// The key at `self.i` written after `prefix` and a dot (no dot under an empty prefix).
     fn key(&mut self, prefix: Span, out: &mut LineFields) -> Result<Span, String> {
+        if prefix.is_empty() {
+            if let Some(span) = self.plain_string() {
+                return Ok(span);
+            }
+        }
         let mut err = None;
         let span = if prefix.is_empty() {
             out.add_with(|t| err = self.string_into(t).err())
@@ -109,14 +145,17 @@ impl Scan<'_> {
 
     fn value(&mut self, key: Span, depth: usize, out: &mut LineFields) -> Result<(), String> {
         let v = match self.peek() {
-            Some(b'"') => {
-                let mut err = None;
-                let span = out.add_with(|t| err = self.string_into(t).err());
-                if let Some(e) = err {
-                    return Err(e);
+            Some(b'"') => match self.plain_string() {
+                Some(span) => FieldValue::Text(span),
+                None => {
+                    let mut err = None;
+                    let span = out.add_with(|t| err = self.string_into(t).err());
+                    if let Some(e) = err {
+                        return Err(e);
+                    }
+                    FieldValue::Text(span)
                 }
-                FieldValue::Text(span)
-            }
+            },
             Some(b'{') => return self.object(key, depth + 1, out),
             Some(b'[') => {
                 let text = self.array(depth + 1)?;
@@ -141,16 +180,23 @@ impl Scan<'_> {
         }
     }
 
+    /// The string at `self.i` (its opening quote) as a span of the line's copy, when it has no
+    /// escape (most do); None leaves `self.i` for [`Scan::string_into`].
+    fn plain_string(&mut self) -> Option<Span> {
+        let start = self.i + 1;
+        let end = plain_run_end(self.b, start);
+        (self.b.get(end) == Some(&b'"')).then(|| {
+            self.i = end + 1;
+            self.line.sub(start, end)
+        })
+    }
+
     /// The string at `self.i` (its opening quote), unescaped onto `t`.
     fn string_into(&mut self, t: &mut String) -> Result<(), String> {
         self.i += 1;
         loop {
-            // Log strings are short: a plain loop beats a vectorised search's set-up here.
             let start = self.i;
-            let mut j = start;
-            while j < self.b.len() && !matches!(self.b[j], b'"' | b'\\' | 0..0x20) {
-                j += 1;
-            }
+            let j = plain_run_end(self.b, start);
             match self.b.get(j) {
                 None => {
                     self.i = j;
@@ -243,21 +289,32 @@ impl Scan<'_> {
             _ => return Err(self.at("invalid number")),
         }
         let mut integer = true;
+        let whole_digits = self.i - start - negative as usize;
+        let mut fraction_digits = 0;
         if self.peek() == Some(b'.') {
             self.i += 1;
             integer = false;
+            let from = self.i;
             if !digits(self) {
                 return Err(self.at("invalid number"));
             }
+            fraction_digits = self.i - from;
         }
+        let mut exponent: i64 = 0;
         if let Some(b'e' | b'E') = self.peek() {
             self.i += 1;
             integer = false;
+            let minus = self.peek() == Some(b'-');
             if let Some(b'+' | b'-') = self.peek() {
                 self.i += 1;
             }
+            let from = self.i;
             if !digits(self) {
                 return Err(self.at("invalid number"));
+            }
+            exponent = self.text[from..self.i].parse::<i64>().unwrap_or(i64::MAX);
+            if minus {
+                exponent = exponent.saturating_neg();
             }
         }
         let text = &self.text[start..self.i];
@@ -272,6 +329,15 @@ impl Scan<'_> {
             } else if let Ok(v) = text.parse::<u64>() {
                 // Past i64 (64-bit hashes, ids): a float rather than a failure, as before.
                 return Ok(i64::try_from(v).map_or(FieldValue::Float(v as f64), FieldValue::Int));
+            }
+        }
+        // serde_json multiplies or divides the digits by a power of ten. With at most 15 digits and
+        // a power up to 10^22 both are exact, so that one rounding is the correctly rounded value,
+        // which Rust's parser gives too; serde_json reads every other float itself.
+        let power = exponent.saturating_sub(fraction_digits as i64);
+        if whole_digits + fraction_digits <= 15 && (-22..=22).contains(&power) {
+            if let Ok(f) = text.parse::<f64>() {
+                return Ok(FieldValue::Float(f));
             }
         }
         serde_json::from_str::<f64>(text).map(FieldValue::Float).map_err(|e| self.at(&format!("{e}")))
@@ -295,7 +361,7 @@ impl Scan<'_> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        let mut s = Scan { text: self.text, b: self.b, i: at + 1 };
+        let mut s = Scan { text: self.text, b: self.b, i: at + 1, line: self.line };
         out.push('[');
         s.ws();
         if s.peek() == Some(b']') {
@@ -530,6 +596,34 @@ mod tests {
                 }
             }
             same_as_serde(&String::from_utf8_lossy(&bytes))?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Around the bound where floats are read by Rust's parser instead of serde_json's.
+        #[test]
+        fn floats_near_the_fast_path_bound_read_as_serde_json_reads_them(
+            digits in 1..20u32,
+            seed in any::<u64>(),
+            point in 0..20usize,
+            power in -30..30i32,
+        ) {
+            let sig = (seed % 10u64.pow(digits.min(19))).to_string();
+            let cut = point.min(sig.len());
+            let (whole, fraction) = sig.split_at(cut.max(1));
+            let text = format!("{{\"a\":{whole}.{fraction}0e{power},\"b\":0.{sig},\"c\":{sig}e{power}}}");
+            same_as_serde(&text)?;
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn plain_runs_end_where_a_byte_loop_says(bytes in proptest::collection::vec(any::<u8>(), 0..40), from in 0..40usize) {
+            let from = from.min(bytes.len());
+            let slow = (from..bytes.len()).find(|&j| matches!(bytes[j], b'"' | b'\\' | 0..0x20)).unwrap_or(bytes.len());
+            prop_assert_eq!(plain_run_end(&bytes, from), slow);
         }
     }
 
