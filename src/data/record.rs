@@ -65,6 +65,9 @@ impl Span {
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
+    pub fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
     /// Bytes `from..to` of this span (a key without its prefix, a value without its padding);
     /// the caller keeps them on character boundaries.
     pub fn sub(self, from: usize, to: usize) -> Span {
@@ -98,7 +101,6 @@ pub enum FieldValue {
 #[derive(Debug, Default)]
 pub struct LineFields {
     text: String,
-    copy: String,
     /// The fields as the line gave them, before a format maps them to `fields` (JSON's flattened
     /// keys), when a format needs the two apart.
     pub source: Vec<(Span, FieldValue)>,
@@ -122,18 +124,6 @@ impl LineFields {
     pub fn add_with(&mut self, write: impl FnOnce(&mut String)) -> Span {
         let start = self.text.len() as u32;
         write(&mut self.text);
-        Span { start, end: self.text.len() as u32 }
-    }
-    /// Copies text already in the buffer to its end (a parent key for a dotted key).
-    pub fn add_copy(&mut self, of: Span, then: impl FnOnce(&mut String)) -> Span {
-        let start = self.text.len() as u32;
-        // Through a kept second buffer: `String::extend_from_within` is newer than our MSRV.
-        let mut copy = std::mem::take(&mut self.copy);
-        copy.clear();
-        copy.push_str(&self.text[of.start as usize..of.end as usize]);
-        self.text.push_str(&copy);
-        self.copy = copy;
-        then(&mut self.text);
         Span { start, end: self.text.len() as u32 }
     }
     pub fn str(&self, span: Span) -> &str {
@@ -160,7 +150,11 @@ impl LineFields {
         self.fields.iter().map(|&(n, v)| (self.name(n), self.value(v)))
     }
     pub fn has(&self, name: &str) -> bool {
-        self.fields.iter().any(|&(n, _)| self.name(n) == name)
+        // Lengths first: most names differ in length, and a span's text is then never sliced.
+        self.fields.iter().any(|&(n, _)| match n {
+            FieldName::Static(s) => s == name,
+            FieldName::Text(span) => span.len() == name.len() && self.str(span) == name,
+        })
     }
     pub fn to_record(&self) -> Record {
         Record { fields: self.iter().map(|(n, v)| (n.to_owned(), v.to_owned_value())).collect() }

@@ -18,12 +18,12 @@ const MAX_DEPTH: usize = 127;
 pub(crate) fn flatten_object(text: &str, out: &mut LineFields) -> Result<(), String> {
     // The line is copied once; keys and values without escapes are spans of that copy.
     let line = out.add_text(text);
-    let mut s = Scan { text, b: text.as_bytes(), i: 0, line };
+    let mut s = Scan { text, b: text.as_bytes(), i: 0, line, path: String::new() };
     s.ws();
     if s.peek() != Some(b'{') {
         return Err(s.expected("a JSON object"));
     }
-    s.object(Span::default(), 1, out)?;
+    s.object(1, out)?;
     s.ws();
     if s.i < s.b.len() {
         return Err(s.at("trailing characters"));
@@ -64,6 +64,8 @@ struct Scan<'a> {
     i: usize,
     /// Where `text` sits in the line's text buffer.
     line: Span,
+    /// The dotted key of the object being read ("" at the top).
+    path: String,
 }
 
 impl Scan<'_> {
@@ -88,8 +90,8 @@ impl Scan<'_> {
         }
     }
 
-    /// The object at `self.i` (a `{`), its keys under `prefix`; `depth` counts it.
-    fn object(&mut self, prefix: Span, depth: usize, out: &mut LineFields) -> Result<(), String> {
+    /// The object at `self.i` (a `{`), its keys under `self.path`; `depth` counts it.
+    fn object(&mut self, depth: usize, out: &mut LineFields) -> Result<(), String> {
         if depth > MAX_DEPTH {
             return Err(self.at("recursion limit exceeded"));
         }
@@ -104,7 +106,7 @@ impl Scan<'_> {
             if self.peek() != Some(b'"') {
                 return Err(self.expected("a key in double quotes"));
             }
-            let key = self.key(prefix, out)?;
+            let key = self.key(out)?;
             self.ws();
             if self.peek() != Some(b':') {
                 return Err(self.expected("':' after the key"));
@@ -125,21 +127,22 @@ impl Scan<'_> {
     }
 
     /// The key at `self.i` written after `prefix` and a dot (no dot under an empty prefix).
-    fn key(&mut self, prefix: Span, out: &mut LineFields) -> Result<Span, String> {
-        if prefix.is_empty() {
+    fn key(&mut self, out: &mut LineFields) -> Result<Span, String> {
+        let path = std::mem::take(&mut self.path);
+        if path.is_empty() {
             if let Some(span) = self.plain_string() {
                 return Ok(span);
             }
         }
         let mut err = None;
-        let span = if prefix.is_empty() {
-            out.add_with(|t| err = self.string_into(t).err())
-        } else {
-            out.add_copy(prefix, |t| {
+        let span = out.add_with(|t| {
+            if !path.is_empty() {
+                t.push_str(&path);
                 t.push('.');
-                err = self.string_into(t).err();
-            })
-        };
+            }
+            err = self.string_into(t).err();
+        });
+        self.path = path;
         err.map_or(Ok(span), Err)
     }
 
@@ -156,7 +159,16 @@ impl Scan<'_> {
                     FieldValue::Text(span)
                 }
             },
-            Some(b'{') => return self.object(key, depth + 1, out),
+            Some(b'{') => {
+                // The object's keys hang under this key: its text is the path while inside. It
+                // begins with the outer path, so cutting it back restores that.
+                let outer = self.path.len();
+                self.path.clear();
+                self.path.push_str(out.str(key));
+                let read = self.object(depth + 1, out);
+                self.path.truncate(outer);
+                return read;
+            }
             Some(b'[') => {
                 let text = self.array(depth + 1)?;
                 FieldValue::Text(out.add_text(&text))
@@ -361,7 +373,7 @@ impl Scan<'_> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        let mut s = Scan { text: self.text, b: self.b, i: at + 1, line: self.line };
+        let mut s = Scan { text: self.text, b: self.b, i: at + 1, line: self.line, path: String::new() };
         out.push('[');
         s.ws();
         if s.peek() == Some(b']') {

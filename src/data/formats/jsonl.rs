@@ -978,7 +978,9 @@ pub(crate) mod serde_oracle {
             if self.prefix.is_empty() {
                 return Ok(self.out.add_text(s));
             }
-            Ok(self.out.add_copy(self.prefix, |t| {
+            let prefix = self.out.str(self.prefix).to_owned();
+            Ok(self.out.add_with(|t| {
+                t.push_str(&prefix);
                 t.push('.');
                 t.push_str(s);
             }))
