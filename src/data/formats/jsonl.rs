@@ -424,17 +424,28 @@ impl LineParser for JsonLinesParser {
         ctx: &ParseContext,
         out: &mut LineFields,
     ) -> Option<Result<bool, String>> {
-        out.clear();
-        if trim_line(line).is_empty() {
-            return Some(Ok(false));
-        }
-        let mapped = flatten_into(line, out).and_then(|()| match self.flavour {
+        Some(flatten_and_map(line, out, |out| match self.flavour {
             Flavour::Zeek => map_zeek(out, ctx),
             Flavour::Suricata => map_suricata(out, ctx),
             Flavour::Generic => map_generic(out, ctx),
-        });
-        Some(mapped.map(|()| true))
+        }))
     }
+}
+
+/// `parse_fields` of a JSON-lines parser: a blank line is skipped; otherwise the line is
+/// flattened into `out.source` and `map` turns that into its fields.
+pub(crate) fn flatten_and_map(
+    line: &[u8],
+    out: &mut LineFields,
+    map: impl FnOnce(&mut LineFields) -> Result<(), String>,
+) -> Result<bool, String> {
+    out.clear();
+    if trim_line(line).is_empty() {
+        return Ok(false);
+    }
+    flatten_into(line, out)?;
+    map(out)?;
+    Ok(true)
 }
 
 /// Zeek log names recognized in file names (`conn.log`, `vertical-conn.log`, `dns.json.gz`, ...).

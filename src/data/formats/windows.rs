@@ -11,8 +11,7 @@
 //! (IpAddress -> src_ip, TargetUserName -> user_name, ...).
 
 use crate::data::formats::jsonl::{
-    flatten_into, int_of, keep, parse_iso8601_us, put_generic, put_int, put_proto, put_string, put_unique,
-    trim_line,
+    flatten_and_map, int_of, keep, parse_iso8601_us, put_generic, put_int, put_proto, put_string, put_unique,
 };
 use crate::data::record::{
     record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Span, ValRef,
@@ -75,19 +74,14 @@ impl LineParser for WindowsParser {
         ctx: &ParseContext,
         out: &mut LineFields,
     ) -> Option<Result<bool, String>> {
-        out.clear();
-        if trim_line(line).is_empty() {
-            return Some(Ok(false));
-        }
-        let mapped = flatten_into(line, out).and_then(|()| {
+        Some(flatten_and_map(line, out, |out| {
             if out.source.iter().any(|&(k, _)| out.str(k).starts_with("Event.System.")) {
                 map_evtx(out)
             } else {
                 map_flat(out, ctx);
                 Ok(())
             }
-        });
-        Some(mapped.map(|()| true))
+        }))
     }
 }
 
