@@ -82,9 +82,11 @@ pub fn query_paths(
             Err(why) => why,
         }
     };
-    // Line formats still build only the fields the query can mean (projection pushdown): every
+    // Line files still build only the fields the query can mean (projection pushdown): every
     // line is parsed and checked as always, but the other fields are never stored.
-    let only = if eager { None } else { sql_names(sql).map(with_derivation_sources) };
+    let lines =
+        paths.iter().all(|p| p.is_file() && matches!(load::format_of(p, opts), Ok(Detected::Lines(_))));
+    let only = if eager || !lines { None } else { sql_names(sql).map(with_derivation_sources) };
     let projected = LoadOptions { only_fields: only.clone().map(Arc::new), ..opts.clone() };
     let t = load::load_paths(paths, &projected, ctl)?;
     let df = super::sql::run_sql(&t, None, sql)?;
