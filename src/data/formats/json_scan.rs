@@ -173,9 +173,9 @@ impl Scan<'_> {
                 let text = self.array(depth + 1)?;
                 FieldValue::Text(out.add_text(&text))
             }
-            Some(b't') => self.literal("true", FieldValue::Bool(true))?,
-            Some(b'f') => self.literal("false", FieldValue::Bool(false))?,
-            Some(b'n') => self.literal("null", FieldValue::Null)?,
+            Some(b't') => self.literal("true").map(|_| FieldValue::Bool(true))?,
+            Some(b'f') => self.literal("false").map(|_| FieldValue::Bool(false))?,
+            Some(b'n') => self.literal("null").map(|_| FieldValue::Null)?,
             Some(b'-' | b'0'..=b'9') => self.number()?,
             _ => return Err(self.expected("a value")),
         };
@@ -183,10 +183,11 @@ impl Scan<'_> {
         Ok(())
     }
 
-    fn literal(&mut self, word: &str, v: FieldValue) -> Result<FieldValue, String> {
+    /// `true`, `false` or `null` at `self.i`: the word, read past.
+    fn literal(&mut self, word: &'static str) -> Result<&'static str, String> {
         if self.b[self.i..].starts_with(word.as_bytes()) {
             self.i += word.len();
-            Ok(v)
+            Ok(word)
         } else {
             Err(self.expected(&format!("`{word}`")))
         }
@@ -396,9 +397,9 @@ impl Scan<'_> {
                     }
                 }
                 b'[' => s.i = s.compact_array(s.i, depth + 1, out)?,
-                b't' => out.push_str(s.literal("true", FieldValue::Null).map(|_| "true").ok()?),
-                b'f' => out.push_str(s.literal("false", FieldValue::Null).map(|_| "false").ok()?),
-                b'n' => out.push_str(s.literal("null", FieldValue::Null).map(|_| "null").ok()?),
+                b't' => out.push_str(s.literal("true").ok()?),
+                b'f' => out.push_str(s.literal("false").ok()?),
+                b'n' => out.push_str(s.literal("null").ok()?),
                 b'-' | b'0'..=b'9' => {
                     let from = s.i;
                     let v = s.number().ok()?;
