@@ -3,6 +3,7 @@
 //! Layers: `data` (polars: formats, load, SQL, export), `graph` (AfterGlow rules, graph building
 //! and exports), `linking` (selection, crossfilter, coordinator; no egui), `views` (pure view models
 //! + `_ui` drawing), `app` (eframe glue), `cli`.
+pub mod alloc;
 pub mod app;
 pub mod cli;
 pub mod dashboard;

@@ -366,7 +366,13 @@ impl RecordTable {
         let mut columns = names
             .into_par_iter()
             .zip(parts)
-            .map(|(name, parts)| finish_column(&name, parts, &rows, height))
+            .map(|(name, parts)| {
+                let column = finish_column(&name, parts, &rows, height);
+                // This column's builders are freed now; give their pages back before the next
+                // column is allocated, so the builders and the table are not resident together.
+                crate::alloc::release_free_memory();
+                column
+            })
             .collect::<PolarsResult<Vec<Column>>>()?;
         if !has_time {
             columns.insert(0, Column::full_null("time".into(), height, &time_dtype()));
