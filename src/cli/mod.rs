@@ -350,7 +350,13 @@ pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
     let cols: Vec<serde_json::Value> =
         t.df.columns()
             .iter()
-            .map(|c| serde_json::json!({"name": c.name().as_str(), "type": c.dtype().to_string()}))
+            .map(|c| match c.dtype() {
+                // Text either way; `dictionary` says it is stored as codes (`data::text_column`).
+                polars::prelude::DataType::Categorical(..) => {
+                    serde_json::json!({"name": c.name().as_str(), "type": "str", "dictionary": true})
+                }
+                dt => serde_json::json!({"name": c.name().as_str(), "type": dt.to_string()}),
+            })
             .collect();
     let aliases: Vec<serde_json::Value> = t
         .aliases
@@ -525,7 +531,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 }
                 outln!("columns:");
                 for c in t.df.columns() {
-                    outln!("  {:<28} {}", c.name(), c.dtype());
+                    outln!("  {:<28} {}", c.name(), data::text_column::type_name(c.dtype()));
                 }
                 for n in &t.notes {
                     outln!("note: {n}");

@@ -9,11 +9,14 @@
 //! line and text on another becomes text without losing either value:
 //! only times: Datetime; only booleans: Boolean; only integers: Int64 (Int32 for `src_port`,
 //! `dst_port`, `ip_proto`); integers and floats: Float64; no value at all: an all-null String;
-//! anything else: String, with other values written as text (times as RFC 3339).
+//! anything else: text, with other values written as text (times as RFC 3339). Text whose values
+//! repeat is kept as dictionary codes (a polars `Categorical`), other text as `String`
+//! (`data::text_column`).
 //! A builder widens while it fills (integer to integer-and-float to text), so what it holds is
 //! always the narrowest form that keeps every value exactly.
 use super::record::{LineFields, Record, ValRef, Value};
 use super::table::time_dtype;
+use super::text_column::{finish_text, TextBuilder, TextPart};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -75,7 +78,7 @@ enum Data {
     Int(Vec<i64>),
     Float(Vec<f64>),
     Num(Vec<Num>),
-    Str(StringChunkedBuilder),
+    Str(TextBuilder),
 }
 
 impl Data {
@@ -87,7 +90,7 @@ impl Data {
             Repr::Int => Data::Int(Vec::with_capacity(capacity)),
             Repr::Float => Data::Float(Vec::with_capacity(capacity)),
             Repr::Num => Data::Num(Vec::with_capacity(capacity)),
-            Repr::Str => Data::Str(StringChunkedBuilder::new(PlSmallStr::EMPTY, capacity)),
+            Repr::Str => Data::Str(TextBuilder::with_capacity(capacity)),
         }
     }
 }
@@ -125,7 +128,7 @@ impl ColBuilder {
             Data::Bool(d) => d.push(false),
             Data::Float(d) => d.push(0.0),
             Data::Num(d) => d.push(Num::I(0)),
-            Data::Str(b) => b.append_null(),
+            Data::Str(b) => b.push_null(),
         }
         if !matches!(self.data, Data::Str(_)) {
             self.valid.push(false);
@@ -143,7 +146,7 @@ impl ColBuilder {
             Data::Bool(d) => d.resize(d.len() + n, false),
             Data::Float(d) => d.resize(d.len() + n, 0.0),
             Data::Num(d) => d.resize(d.len() + n, Num::I(0)),
-            Data::Str(b) => (0..n).for_each(|_| b.append_null()),
+            Data::Str(b) => b.push_nulls(n),
         }
         if !matches!(self.data, Data::Str(_)) {
             self.valid.resize(self.valid.len() + n, false);
@@ -170,8 +173,8 @@ impl ColBuilder {
             (Data::Float(d), ValRef::Float(f)) => d.push(f),
             (Data::Num(d), ValRef::Int(i)) => d.push(Num::I(i)),
             (Data::Num(d), ValRef::Float(f)) => d.push(Num::F(f)),
-            (Data::Str(b), ValRef::Str(s)) => b.append_value(s),
-            (Data::Str(b), v) => b.append_value(text_of(v).as_str()),
+            (Data::Str(b), ValRef::Str(s)) => b.push(s),
+            (Data::Str(b), v) => b.push(text_of(v).as_str()),
             // `push` widened the storage to fit every kind seen, this one included.
             (_, v) => unreachable!("column storage does not fit {v:?}"),
         }
@@ -435,32 +438,22 @@ fn finish_column(
             ca.with_name(n).into_series()
         }
         Repr::Str => {
-            let mut out = StringChunked::full_null(n.clone(), 0);
-            let mut pending: Option<StringChunkedBuilder> = None;
-            for (part, &r) in parts.into_iter().zip(rows) {
-                match part {
-                    Some(ColBuilder { data: Data::Str(b), .. }) => {
-                        if let Some(p) = pending.take() {
-                            out.append_owned(p.finish())?;
-                        }
-                        out.append_owned(b.finish())?;
-                    }
-                    other => {
-                        let p =
-                            pending.get_or_insert_with(|| StringChunkedBuilder::new(PlSmallStr::EMPTY, r));
-                        for i in 0..r {
-                            match other.as_ref().map_or(Value::Null, |c| c.get(i)) {
-                                Value::Null => p.append_null(),
-                                v => p.append_value(text_of(v.as_ref()).as_str()),
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some(p) = pending.take() {
-                out.append_owned(p.finish())?;
-            }
-            out.rechunk().into_owned().with_name(n).into_series()
+            let parts = parts
+                .into_iter()
+                .zip(rows)
+                .map(|(part, &r)| match part {
+                    Some(ColBuilder { data: Data::Str(b), .. }) => TextPart::Text(b),
+                    other => TextPart::Other(
+                        (0..r)
+                            .map(|i| match other.as_ref().map_or(Value::Null, |c| c.get(i)) {
+                                Value::Null => None,
+                                v => Some(text_of(v.as_ref())),
+                            })
+                            .collect(),
+                    ),
+                })
+                .collect();
+            finish_text(n, parts, height)?
         }
     };
     Ok(s.into_column())
@@ -484,7 +477,8 @@ mod tests {
         t.push(r);
         let df = t.into_frame().unwrap();
         assert_eq!(df.height(), 2);
-        assert_eq!(df.column("x").unwrap().dtype(), &DataType::String);
+        // Text: two rows of few distinct values are dictionary codes.
+        assert!(matches!(df.column("x").unwrap().dtype(), DataType::Categorical(..)));
         assert_eq!(df.column("y").unwrap().null_count(), 1);
         assert_eq!(df.column("src_port").unwrap().dtype(), &DataType::Int32);
         assert_eq!(df.column("time").unwrap().dtype(), &time_dtype());
@@ -622,6 +616,13 @@ mod tests {
             let got = t.into_frame().unwrap();
             prop_assert_eq!(got.get_column_names(), want.get_column_names());
             for (g, w) in got.columns().iter().zip(want.columns()) {
+                // Text of a few repeated values is kept as dictionary codes (`text_column`): the
+                // same text, read back.
+                let g = if matches!(g.dtype(), DataType::Categorical(..)) && w.dtype() == &DataType::String {
+                    &g.cast(&DataType::String).unwrap()
+                } else {
+                    g
+                };
                 prop_assert_eq!(g.dtype(), w.dtype(), "{}", g.name());
                 prop_assert!(g.as_materialized_series().equals_missing(w.as_materialized_series()), "{}: {:?} vs {:?}", g.name(), g, w);
             }

@@ -1066,8 +1066,8 @@ pub(crate) fn postprocess_only(
         let before_nulls = c.null_count();
         let t = match c.dtype() {
             DataType::Datetime(_, _) => c.cast(&time_dtype())?,
-            DataType::String => {
-                let ca = c.as_materialized_series().str()?.clone();
+            DataType::String | DataType::Categorical(..) => {
+                let ca = c.as_materialized_series().cast(&DataType::String)?.str()?.clone();
                 let us: Int64Chunked =
                     ca.iter().map(|v| v.and_then(|v| timeparse::datetime_to_us(v.as_bytes(), 0))).collect();
                 us.with_name("time".into()).into_series().cast(&time_dtype())?.into_column()

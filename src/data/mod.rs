@@ -17,6 +17,7 @@ pub mod record;
 pub mod spark;
 pub mod sql;
 pub mod table;
+pub mod text_column;
 pub mod text_escape;
 pub mod timeparse;
 pub mod volume;

@@ -35,7 +35,8 @@ pub fn sql_view_of(lf: LazyFrame, names: &[String], aliases: &[Alias]) -> LazyFr
             _ => {}
         }
     }
-    lf.select(exprs)
+    // SQL's text functions (`LIKE`, `lower`, `substr`) take text, not dictionary codes.
+    super::text_column::text_view(lf).select(exprs)
 }
 
 /// Lower-cases everything outside string literals and turns Impala/MySQL backticks into standard

@@ -258,8 +258,7 @@ pub fn rows_text(df: &DataFrame, limit: usize) -> Vec<Vec<String>> {
                 .iter()
                 .map(|c| match c.get(r) {
                     Ok(AnyValue::Null) | Err(_) => String::new(),
-                    Ok(AnyValue::String(s)) => s.to_string(),
-                    Ok(AnyValue::StringOwned(s)) => s.to_string(),
+                    Ok(v) if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
                     Ok(v) => {
                         let t = v.to_string();
                         t.trim_matches('"').to_string()

@@ -46,7 +46,7 @@ fn passes(df: &DataFrame, row: usize, c: &Clause) -> bool {
         let v = df.column(f).unwrap().get(row).unwrap();
         match v {
             AnyValue::Null => "(null)".to_string(),
-            AnyValue::String(s) => s.to_string(),
+            v if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
             other => other.to_string(),
         }
     };
@@ -76,7 +76,7 @@ fn brute_topn(df: &DataFrame, sel: &Selection, view: u32, field: &str) -> BTreeM
             let v = df.column(field).unwrap().get(row).unwrap();
             let k = match v {
                 AnyValue::Null => "(null)".to_string(),
-                AnyValue::String(s) => s.to_string(),
+                v if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
                 o => o.to_string(),
             };
             *m.entry(k).or_insert(0) += 1;
@@ -245,7 +245,7 @@ fn engine_matches_brute_force_over_random_interactions() {
                 let t = times.get(row).unwrap();
                 let k = match df.column(field).unwrap().get(row).unwrap() {
                     AnyValue::Null => "(null)".to_string(),
-                    AnyValue::String(s) => s.to_string(),
+                    v if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
                     o => o.to_string(),
                 };
                 if t >= wa && t < wb {

@@ -41,7 +41,7 @@ pub fn summary_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             egui::Grid::new("columns_grid").striped(true).show(ui, |ui| {
                 for c in t.df.columns() {
                     ui.monospace(c.name().as_str());
-                    ui.label(c.dtype().to_string());
+                    ui.label(crate::data::text_column::type_name(c.dtype()));
                     ui.end_row();
                 }
             });

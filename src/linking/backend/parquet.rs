@@ -223,7 +223,7 @@ pub fn write_partitioned(
                 let v = combos.column(c)?.get(i)?;
                 let text = match &v {
                     AnyValue::Null => "__HIVE_DEFAULT_PARTITION__".to_string(),
-                    AnyValue::String(s) => s.to_string(),
+                    v if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
                     other => other.to_string(),
                 };
                 dir = dir.join(format!("{c}={text}"));
@@ -270,7 +270,9 @@ pub fn with_day(lf: LazyFrame) -> LazyFrame {
 /// Writes a loaded table as a new hive-partitioned Parquet dataset, one directory per day
 /// (`day=YYYY-MM-DD`; records without a time go to the default partition). Returns rows written.
 pub fn export_dataset(df: &DataFrame, out_dir: &Path) -> Result<u64, BackendError> {
-    let lf = if df.column("time").is_ok() { with_day(df.clone().lazy()) } else { df.clone().lazy() };
+    // A lake holds plain text: other engines read it, and dictionary codes are this process's own.
+    let lf = crate::data::text_column::text_view(df.clone().lazy());
+    let lf = if df.column("time").is_ok() { with_day(lf) } else { lf };
     let parts: &[&str] = if df.column("time").is_ok() { &["day"] } else { &[] };
     write_partitioned(lf, out_dir, parts, &|_| {})
 }

@@ -20,6 +20,10 @@ pub fn window_for(first: usize, last: usize, have: Option<(usize, usize)>) -> (u
 
 /// Cell text for a table value: readable times, no quotes around strings.
 pub fn cell_text(v: &AnyValue) -> String {
+    // Text, stored plainly or as a dictionary code (`data::text_column`).
+    if let Some(s) = v.get_str() {
+        return s.to_string();
+    }
     match v {
         AnyValue::Null => String::new(),
         AnyValue::String(s) => (*s).to_string(),

@@ -1,0 +1,273 @@
+//! Text columns of line formats: dictionary codes while the values repeat, plain text once they
+//! do not.
+//!
+//! Most text fields of a log repeat a few values on millions of lines (hosts, programs, methods,
+//! event types, actions), and many are empty on most lines (Suricata eve has sixty such fields).
+//! Polars keeps a text column as 16-byte views per row, null or not, so those columns were most of
+//! a loaded table: 16 bytes x 61 columns x 1 M lines for a 557 MB eve file. A column whose values
+//! repeat becomes a polars `Categorical` (4-byte codes into the process-wide string map), which
+//! groups and compares like text; a column of mostly distinct values (messages, URLs, ids) stays
+//! `String`.
+//!
+//! Each block of lines (one core) keeps its own dictionary, and gives it up for views as soon as
+//! its values stop repeating ([`TextBuilder`]); [`finish_text`] joins the blocks of one column.
+//! Consumers that need text operations (SQL's `LIKE`, `lower`, `substr`; exports) read it through
+//! [`as_text`] / [`text_view`], which turn codes back into text for the columns they touch.
+use polars::prelude::*;
+
+/// A block keeps dictionary codes while it has at most this many distinct values, or more but at
+/// most a quarter of its rows: beyond that a 4-byte code plus a dictionary entry costs more than a
+/// 16-byte view.
+const DICT_ALWAYS: usize = 1024;
+
+/// Code of a null row.
+const NULL_CODE: u32 = u32::MAX;
+
+/// One text column of one block of lines.
+pub enum TextBuilder {
+    Dict {
+        /// Value -> code; codes are dense from 0 in order of first appearance.
+        map: PlHashMap<Box<str>, u32>,
+        codes: Vec<u32>,
+    },
+    Views(StringChunkedBuilder),
+}
+
+impl TextBuilder {
+    pub fn with_capacity(rows: usize) -> Self {
+        TextBuilder::Dict { map: PlHashMap::default(), codes: Vec::with_capacity(rows) }
+    }
+
+    pub fn push_null(&mut self) {
+        match self {
+            TextBuilder::Dict { codes, .. } => codes.push(NULL_CODE),
+            TextBuilder::Views(b) => b.append_null(),
+        }
+    }
+
+    pub fn push_nulls(&mut self, n: usize) {
+        match self {
+            TextBuilder::Dict { codes, .. } => codes.resize(codes.len() + n, NULL_CODE),
+            TextBuilder::Views(b) => (0..n).for_each(|_| b.append_null()),
+        }
+    }
+
+    pub fn push(&mut self, s: &str) {
+        if let TextBuilder::Dict { map, codes } = self {
+            if let Some(&c) = map.get(s) {
+                codes.push(c);
+                return;
+            }
+            if map.len() < DICT_ALWAYS.max(codes.len() / 4) {
+                let c = map.len() as u32;
+                map.insert(s.into(), c);
+                codes.push(c);
+                return;
+            }
+            self.give_up_dictionary();
+        }
+        if let TextBuilder::Views(b) = self {
+            b.append_value(s);
+        }
+    }
+
+    /// Gives up the dictionary: the values seen so far become views.
+    fn give_up_dictionary(&mut self) {
+        let TextBuilder::Dict { map, codes } = self else { return };
+        let labels = labels_of(map);
+        let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, codes.capacity());
+        for &c in codes.iter() {
+            match c {
+                NULL_CODE => b.append_null(),
+                c => b.append_value(labels[c as usize]),
+            }
+        }
+        *self = TextBuilder::Views(b);
+    }
+}
+
+/// A dictionary's values indexed by code.
+fn labels_of(map: &PlHashMap<Box<str>, u32>) -> Vec<&str> {
+    let mut labels = vec![""; map.len()];
+    for (k, &c) in map {
+        labels[c as usize] = k;
+    }
+    labels
+}
+
+/// The type every dictionary-coded text column has: codes into polars' process-wide string map,
+/// so columns of several files or of a followed file's later lines stack without recoding.
+pub fn categorical_dtype() -> DataType {
+    DataType::from_categories(polars::prelude::Categories::global())
+}
+
+/// One block's part of a text column, as [`finish_text`] takes it.
+pub enum TextPart {
+    /// The block built this column as text.
+    Text(TextBuilder),
+    /// The block has no text for this column (it never saw the field, or saw only other kinds of
+    /// values, given here as their text; `None` is null).
+    Other(Vec<Option<String>>),
+}
+
+/// Joins the blocks of one text column in order: a `Categorical` column when every block kept its
+/// dictionary, else `String`.
+pub fn finish_text(name: PlSmallStr, parts: Vec<TextPart>, height: usize) -> PolarsResult<Series> {
+    let all_dict = parts.iter().all(|p| !matches!(p, TextPart::Text(TextBuilder::Views(_))));
+    if all_dict {
+        return finish_categorical(name, parts, height);
+    }
+    let mut out = StringChunked::full_null(name.clone(), 0);
+    for part in parts {
+        let ca = match part {
+            TextPart::Text(TextBuilder::Views(b)) => b.finish(),
+            TextPart::Text(t @ TextBuilder::Dict { .. }) => {
+                let mut t = t;
+                t.give_up_dictionary();
+                let TextBuilder::Views(b) = t else { unreachable!("give_up_dictionary makes views") };
+                b.finish()
+            }
+            TextPart::Other(vals) => vals.iter().map(|v| v.as_deref()).collect::<StringChunked>(),
+        };
+        out.append_owned(ca)?;
+    }
+    Ok(out.rechunk().into_owned().with_name(name).into_series())
+}
+
+fn finish_categorical(name: PlSmallStr, parts: Vec<TextPart>, height: usize) -> PolarsResult<Series> {
+    let dtype = categorical_dtype();
+    let mapping = dtype.cat_mapping()?.clone();
+    let mut ids: Vec<u32> = Vec::with_capacity(height);
+    let mut valid: Vec<bool> = Vec::with_capacity(height);
+    for part in parts {
+        match part {
+            TextPart::Text(TextBuilder::Dict { map, codes }) => {
+                let labels = labels_of(&map);
+                let global =
+                    labels.iter().map(|l| mapping.insert_cat(l)).collect::<PolarsResult<Vec<u32>>>()?;
+                for c in codes {
+                    match c {
+                        NULL_CODE => {
+                            ids.push(0);
+                            valid.push(false);
+                        }
+                        c => {
+                            ids.push(global[c as usize]);
+                            valid.push(true);
+                        }
+                    }
+                }
+            }
+            TextPart::Text(TextBuilder::Views(_)) => unreachable!("finish_text sends views to String"),
+            TextPart::Other(vals) => {
+                for v in vals {
+                    match v {
+                        None => {
+                            ids.push(0);
+                            valid.push(false);
+                        }
+                        Some(s) => {
+                            ids.push(mapping.insert_cat(&s)?);
+                            valid.push(true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let phys: UInt32Chunked = ids.into_iter().zip(valid).map(|(id, ok)| ok.then_some(id)).collect();
+    let phys = phys.with_name(name);
+    // SAFETY: every id was just given by this dtype's own mapping (`insert_cat`), and the dtype's
+    // physical type is u32 (the global categories), which is what `Categorical32Chunked` holds.
+    let cat = unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(phys, dtype) };
+    Ok(cat.into_series())
+}
+
+/// How a column's type is shown to people: a dictionary-coded column is text to them.
+pub fn type_name(dtype: &DataType) -> String {
+    match dtype {
+        DataType::Categorical(..) => "str (dictionary)".to_string(),
+        dt => dt.to_string(),
+    }
+}
+
+/// A column as text: categorical codes turned back into their strings, other columns as they are.
+pub fn as_text(c: &Column) -> PolarsResult<Column> {
+    match c.dtype() {
+        DataType::Categorical(..) => c.cast(&DataType::String),
+        _ => Ok(c.clone()),
+    }
+}
+
+/// `df` with its categorical columns as text (exports write text, whatever the table keeps).
+pub fn as_text_frame(df: &DataFrame) -> PolarsResult<DataFrame> {
+    if !df.columns().iter().any(|c| matches!(c.dtype(), DataType::Categorical(..))) {
+        return Ok(df.clone());
+    }
+    let cols = df.columns().iter().map(as_text).collect::<PolarsResult<Vec<_>>>()?;
+    DataFrame::new(df.height(), cols)
+}
+
+/// A frame whose categorical columns read as text again (lazily: a query that never touches a
+/// column never decodes it). What SQL and the exports see.
+pub fn text_view(lf: LazyFrame) -> LazyFrame {
+    lf.with_columns([Selector::ByDType(DataTypeSelector::Categorical).as_expr().cast(DataType::String)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(values: &[Option<&str>]) -> TextBuilder {
+        let mut b = TextBuilder::with_capacity(values.len());
+        for v in values {
+            match v {
+                Some(s) => b.push(s),
+                None => b.push_null(),
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn repeated_values_become_categorical_and_read_back_the_same() {
+        let vals: Vec<Option<&str>> =
+            (0..5000).map(|i| [Some("GET"), None, Some("POST"), Some("")][i % 4]).collect();
+        let s = finish_text("m".into(), vec![TextPart::Text(build(&vals))], vals.len()).unwrap();
+        assert!(matches!(s.dtype(), DataType::Categorical(..)), "{:?}", s.dtype());
+        let back = s.cast(&DataType::String).unwrap();
+        let got: Vec<Option<&str>> = back.str().unwrap().iter().collect();
+        assert_eq!(got, vals);
+    }
+
+    #[test]
+    fn distinct_values_stay_text_and_blocks_join_in_order() {
+        let unique: Vec<String> = (0..5000).map(|i| format!("line {i}")).collect();
+        let a: Vec<Option<&str>> = unique.iter().map(|s| Some(s.as_str())).collect();
+        let b = vec![Some("x"), None];
+        let other = vec![Some("7".to_string()), None];
+        let parts = vec![TextPart::Text(build(&a)), TextPart::Other(other), TextPart::Text(build(&b))];
+        let s = finish_text("msg".into(), parts, a.len() + 4).unwrap();
+        assert_eq!(s.dtype(), &DataType::String);
+        let got: Vec<Option<&str>> = s.str().unwrap().iter().collect();
+        let mut want = a.clone();
+        want.extend([Some("7"), None, Some("x"), None]);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sql_sees_text_through_the_view() {
+        let vals: Vec<Option<&str>> = (0..100).map(|i| [Some("alpha"), Some("beta"), None][i % 3]).collect();
+        let s = finish_text("h".into(), vec![TextPart::Text(build(&vals))], vals.len()).unwrap();
+        let df = DataFrame::new(vals.len(), vec![s.into_column()]).unwrap();
+        let mut ctx = polars::sql::SQLContext::new();
+        ctx.register("logs", text_view(df.lazy()));
+        let out = ctx
+            .execute("select lower(h) l, count(*) c from logs where h like 'al%' group by l")
+            .unwrap()
+            .collect()
+            .unwrap();
+        assert_eq!(out.height(), 1);
+        assert_eq!(out.column("c").unwrap().u32().unwrap().get(0), Some(34));
+    }
+}
