@@ -326,6 +326,21 @@ fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
                 codes.push(c);
             }
         }
+        DataType::Categorical(..) => {
+            // Dictionary-coded text (`data::text_column`): hash the 4-byte codes, not the text, and
+            // copy each distinct value once. Same codes and labels as the text path below.
+            let ca = s.cat32()?;
+            let mapping = ca.get_mapping();
+            let mut map: HashMap<Option<u32>, u32> = HashMap::new();
+            for v in ca.physical().iter() {
+                let c = *map.entry(v).or_insert_with(|| {
+                    let label = v.and_then(|id| mapping.cat_to_str(id)).unwrap_or(NULL_LABEL);
+                    labels.push(label.to_string());
+                    (labels.len() - 1) as u32
+                });
+                codes.push(c);
+            }
+        }
         _ => {
             let s = s.cast(&DataType::String)?;
             let ca = s.str()?;
@@ -340,4 +355,19 @@ fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
         }
     }
     Ok((codes, labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dictionary_coded_text_encodes_as_its_text() {
+        let vals: Vec<Option<&str>> =
+            (0..300).map(|i| [Some("tcp"), None, Some("udp"), Some("(null)"), Some("")][i * 7 % 5]).collect();
+        let text = Series::new("p".into(), vals);
+        let cat = text.cast(&crate::data::text_column::categorical_dtype()).unwrap();
+        assert!(matches!(cat.dtype(), DataType::Categorical(..)));
+        assert_eq!(encode(&cat).unwrap(), encode(&text).unwrap());
+    }
 }

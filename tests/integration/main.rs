@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod dashboard;
 mod desk;
+mod dictionary_text;
 mod gui;
 mod lake;
 mod lean_query;
