@@ -333,6 +333,18 @@ impl RecordTable {
     }
 
     pub fn into_frame(self) -> PolarsResult<DataFrame> {
+        self.into_frame_with(true)
+    }
+
+    /// [`RecordTable::into_frame`] with every text column as `String`: for a followed file's few
+    /// new lines, whose distinct values (messages, ids) must not enter the process-wide string map
+    /// that dictionary columns share and never shrink (`Table::append` codes what the table keeps
+    /// as codes).
+    pub fn into_frame_plain(self) -> PolarsResult<DataFrame> {
+        self.into_frame_with(false)
+    }
+
+    fn into_frame_with(self, dictionary: bool) -> PolarsResult<DataFrame> {
         let mut chunks = self.chunks;
         if self.current.rows > 0 {
             chunks.push(self.current);
@@ -370,7 +382,7 @@ impl RecordTable {
             .into_par_iter()
             .zip(parts)
             .map(|(name, parts)| {
-                let column = finish_column(&name, parts, &rows, height);
+                let column = finish_column(&name, parts, &rows, height, dictionary);
                 // This column's builders are freed now; give their pages back before the next
                 // column is allocated, so the builders and the table are not resident together.
                 crate::alloc::release_free_memory();
@@ -402,6 +414,7 @@ fn finish_column(
     parts: Vec<Option<ColBuilder>>,
     rows: &[usize],
     height: usize,
+    dictionary: bool,
 ) -> PolarsResult<Column> {
     let kinds = parts.iter().flatten().fold(0, |k, c| k | c.kinds);
     let n = PlSmallStr::from(name);
@@ -453,7 +466,7 @@ fn finish_column(
                     ),
                 })
                 .collect();
-            finish_text(n, parts, height)?
+            finish_text(n, parts, height, dictionary)?
         }
     };
     Ok(s.into_column())

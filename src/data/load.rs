@@ -304,7 +304,7 @@ pub fn parse_appended(
                 latest_us: if opts.default_year.is_none() { file_mtime_us(path) } else { None },
             };
             let parsed = parse_lines(bytes, parser.as_ref(), &ctx, &cancel)?;
-            (parsed.table.into_frame()?, parsed.rejected)
+            (parsed.table.into_frame_plain()?, parsed.rejected)
         }
         Detected::Parquet | Detected::Native(_) => {
             return Err(DataError::format(

@@ -110,6 +110,17 @@ impl Table {
         if df.height() == 0 {
             return Ok(());
         }
+        // New lines come as plain text (`load::parse_appended`); a column the table keeps as
+        // dictionary codes takes them as codes, instead of turning the whole column into text.
+        for name in df.get_column_names_owned() {
+            let coded = self.df.column(&name).ok().map(|c| c.dtype().clone());
+            if let Some(dt @ DataType::Categorical(..)) = coded {
+                if df.column(&name)?.dtype() == &DataType::String {
+                    let c = df.column(&name)?.cast(&dt)?;
+                    df.with_column(c)?;
+                }
+            }
+        }
         let old = std::mem::take(&mut self.df);
         self.df = super::load::concat_diagonal(vec![old, df])?;
         Ok(())
@@ -119,4 +130,33 @@ impl Table {
 /// The polars type of the `time` column everywhere in Brushfire.
 pub fn time_dtype() -> DataType {
     DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::text_column::categorical_dtype;
+
+    #[test]
+    fn appended_text_joins_a_dictionary_column_as_codes() {
+        let host = Series::new("host".into(), ["a", "b", "a"]).cast(&categorical_dtype()).unwrap();
+        let msg = Series::new("msg".into(), ["x", "y", "z"]);
+        let mut t = Table {
+            df: DataFrame::new(3, vec![host.into_column(), msg.into_column()]).unwrap(),
+            format: "syslog".into(),
+            files: Vec::new(),
+            aliases: Vec::new(),
+            rejected: Rejected::default(),
+            notes: Vec::new(),
+            input_bytes: 0,
+        };
+        let new = df!("host" => [Some("c"), None], "msg" => ["w", "v"]).unwrap();
+        t.append(new, Rejected::default(), None).unwrap();
+        let host = t.df.column("host").unwrap();
+        assert!(matches!(host.dtype(), DataType::Categorical(..)), "{:?}", host.dtype());
+        assert_eq!(t.df.column("msg").unwrap().dtype(), &DataType::String);
+        let text = host.cast(&DataType::String).unwrap();
+        let got: Vec<Option<&str>> = text.str().unwrap().iter().collect();
+        assert_eq!(got, [Some("a"), Some("b"), Some("a"), Some("c"), None]);
+    }
 }

@@ -110,11 +110,16 @@ pub enum TextPart {
     Other(Vec<Option<String>>),
 }
 
-/// Joins the blocks of one text column in order: a `Categorical` column when every block kept its
-/// dictionary, else `String`.
-pub fn finish_text(name: PlSmallStr, parts: Vec<TextPart>, height: usize) -> PolarsResult<Series> {
+/// Joins the blocks of one text column in order: a `Categorical` column when `dictionary` allows
+/// and every block kept its dictionary, else `String`.
+pub fn finish_text(
+    name: PlSmallStr,
+    parts: Vec<TextPart>,
+    height: usize,
+    dictionary: bool,
+) -> PolarsResult<Series> {
     let all_dict = parts.iter().all(|p| !matches!(p, TextPart::Text(TextBuilder::Views(_))));
-    if all_dict {
+    if dictionary && all_dict {
         return finish_categorical(name, parts, height);
     }
     let mut out = StringChunked::full_null(name.clone(), 0);
@@ -233,11 +238,19 @@ mod tests {
     fn repeated_values_become_categorical_and_read_back_the_same() {
         let vals: Vec<Option<&str>> =
             (0..5000).map(|i| [Some("GET"), None, Some("POST"), Some("")][i % 4]).collect();
-        let s = finish_text("m".into(), vec![TextPart::Text(build(&vals))], vals.len()).unwrap();
+        let s = finish_text("m".into(), vec![TextPart::Text(build(&vals))], vals.len(), true).unwrap();
         assert!(matches!(s.dtype(), DataType::Categorical(..)), "{:?}", s.dtype());
         let back = s.cast(&DataType::String).unwrap();
         let got: Vec<Option<&str>> = back.str().unwrap().iter().collect();
         assert_eq!(got, vals);
+    }
+
+    #[test]
+    fn without_dictionary_repeated_values_stay_text() {
+        let vals: Vec<Option<&str>> = (0..100).map(|i| [Some("a"), None][i % 2]).collect();
+        let s = finish_text("m".into(), vec![TextPart::Text(build(&vals))], vals.len(), false).unwrap();
+        assert_eq!(s.dtype(), &DataType::String);
+        assert_eq!(s.str().unwrap().iter().collect::<Vec<_>>(), vals);
     }
 
     #[test]
@@ -247,7 +260,7 @@ mod tests {
         let b = vec![Some("x"), None];
         let other = vec![Some("7".to_string()), None];
         let parts = vec![TextPart::Text(build(&a)), TextPart::Other(other), TextPart::Text(build(&b))];
-        let s = finish_text("msg".into(), parts, a.len() + 4).unwrap();
+        let s = finish_text("msg".into(), parts, a.len() + 4, true).unwrap();
         assert_eq!(s.dtype(), &DataType::String);
         let got: Vec<Option<&str>> = s.str().unwrap().iter().collect();
         let mut want = a.clone();
@@ -258,7 +271,7 @@ mod tests {
     #[test]
     fn sql_sees_text_through_the_view() {
         let vals: Vec<Option<&str>> = (0..100).map(|i| [Some("alpha"), Some("beta"), None][i % 3]).collect();
-        let s = finish_text("h".into(), vec![TextPart::Text(build(&vals))], vals.len()).unwrap();
+        let s = finish_text("h".into(), vec![TextPart::Text(build(&vals))], vals.len(), true).unwrap();
         let df = DataFrame::new(vals.len(), vec![s.into_column()]).unwrap();
         let mut ctx = polars::sql::SQLContext::new();
         ctx.register("logs", text_view(df.lazy()));
