@@ -6,13 +6,13 @@
 //! are allocated, so without help the builders and the table stay resident side by side: a
 //! 1 M-line syslog load peaked at 7.5x its file. [`release_free_memory`] gives the freed pages back.
 //!
-//! A fixed low mmap threshold (`mallopt`) gave the same peaks, but every large block then costs a
-//! fresh mapping and its page faults, and `bench brush` clicks (which allocate masks and counts
-//! each time) got slower; trimming only where a load has just freed a lot keeps brushing as it was.
+//! A fixed low mmap threshold (`mallopt`) gave about the same peaks, but then every large block
+//! costs a fresh mapping and its page faults, which brushing (masks and counts allocated per click)
+//! would pay on every click; trimming only where a load has just freed a lot costs nothing there.
 
-/// Returns free heap pages to the system (glibc: `malloc_trim`, every arena). Costs a walk over
-/// the free lists, about a millisecond per hundred MB freed: call it after a large free, not per
-/// row. A no-op where the allocator returns memory by itself or has no such call.
+/// Returns free heap pages to the system (glibc: `malloc_trim`, every arena). It walks the free
+/// lists: call it after a large free (a finished column), not per row. A no-op where the allocator
+/// has no such call.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases pages the allocator holds as free; it takes the arenas'
