@@ -11,6 +11,7 @@ pub mod loader;
 mod open_as;
 pub mod panels;
 pub mod spark_dialog;
+pub mod startup_probe;
 pub mod workspace_io;
 
 use crate::data::Table;
@@ -154,6 +155,8 @@ pub struct BrushfireApp {
     pub spark_dialog: spark_dialog::SparkDialog,
     /// The lake the views read instead of a table in memory, if one is open.
     pub lake: lake::LakeState,
+    /// `brushfire bench startup`: reports the first frame and the first answers (`startup_probe`).
+    pub startup_probe: Option<startup_probe::StartupProbe>,
 }
 
 impl BrushfireApp {
@@ -191,6 +194,7 @@ impl BrushfireApp {
             lesson: None,
             spark_dialog: Default::default(),
             lake: Default::default(),
+            startup_probe: None,
         };
         app.table.reset();
         // A workspace among the files opens as a workspace (its sources come from it).
@@ -441,6 +445,12 @@ impl BrushfireApp {
 impl eframe::App for BrushfireApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_root(ui);
+        if let Some(mut probe) = self.startup_probe.take() {
+            let ready =
+                self.load.is_none() && self.loaded.is_some() && self.engine_ready && !self.outputs.is_empty();
+            probe.after_frame(ui.ctx(), ready);
+            self.startup_probe = Some(probe);
+        }
     }
 
     fn on_exit(&mut self) {
@@ -510,7 +520,11 @@ fn run_gui_with(
         options,
         Box::new(move |_cc| {
             let mut app = BrushfireApp::new(Arc::new(RfdPicker), Vec::new());
-            app.workspace.state_dir = workspace_io::WorkspaceState::default_state_dir();
+            app.startup_probe = startup_probe::StartupProbe::from_env();
+            // A timed start neither restores nor overwrites the user's last session.
+            if app.startup_probe.is_none() {
+                app.workspace.state_dir = workspace_io::WorkspaceState::default_state_dir();
+            }
             app.panels.graph_properties = properties;
             if !opened_workspace {
                 app.find_last_session();

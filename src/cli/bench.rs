@@ -98,6 +98,14 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Cold start of the window on the bundled sample: time to the first frame and to every view's
+    /// first answer, from spawning the process (needs a display; under Xvfb on a server).
+    Startup {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// The linked views over a lake: cube fetch, in-cube brushing p50/p95, click round trip,
     /// bytes transferred, peak memory. `--parquet DIR` is generated (N rows) when it does not
     /// exist; `--spark URL --table T` asks a Spark Connect server (e.g. T = parquet.`DIR`).
@@ -236,6 +244,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Lines { scale, data, only, dir, duckdb, json } => {
             super::bench_lines::run(super::bench_lines::LinesArgs { scale, data, only, dir, duckdb, json })?
         }
+        BenchCmd::Startup { runs, json } => super::bench_startup::run(runs, json)?,
         BenchCmd::Lake { rows, parquet, spark, clicks, json } => {
             super::bench_lake::run(rows, parquet.as_deref(), &spark, clicks, json)?
         }

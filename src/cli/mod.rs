@@ -23,6 +23,7 @@ mod bench_lake;
 mod bench_lines;
 mod bench_native;
 mod bench_query;
+mod bench_startup;
 pub mod fuzz_cmd;
 pub mod graph_cmd;
 pub mod lake_cmd;

@@ -392,3 +392,16 @@ fn zeek_syslog_messages_are_parsed() {
         .count() as u64;
     assert_eq!(n, cee, "every CEE message with an id gives an event_id");
 }
+
+#[test]
+fn bench_startup_without_a_display_says_how_to_run_it() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_brushfire"))
+        .args(["bench", "startup", "--runs", "1"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a display") && err.contains("Xvfb"), "{err}");
+}
