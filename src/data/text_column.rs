@@ -73,16 +73,28 @@ impl TextBuilder {
 
     /// Gives up the dictionary: the values seen so far become views.
     fn give_up_dictionary(&mut self) {
-        let TextBuilder::Dict { map, codes } = self else { return };
-        let labels = labels_of(map);
-        let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, codes.capacity());
-        for &c in codes.iter() {
-            match c {
-                NULL_CODE => b.append_null(),
-                c => b.append_value(labels[c as usize]),
+        if let TextBuilder::Dict { .. } = self {
+            let dict = std::mem::replace(self, TextBuilder::with_capacity(0));
+            *self = TextBuilder::Views(dict.into_views());
+        }
+    }
+
+    /// The values as views, whichever form holds them.
+    fn into_views(self) -> StringChunkedBuilder {
+        match self {
+            TextBuilder::Views(b) => b,
+            TextBuilder::Dict { map, codes } => {
+                let labels = labels_of(&map);
+                let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, codes.capacity());
+                for c in codes {
+                    match c {
+                        NULL_CODE => b.append_null(),
+                        c => b.append_value(labels[c as usize]),
+                    }
+                }
+                b
             }
         }
-        *self = TextBuilder::Views(b);
     }
 }
 
@@ -125,13 +137,7 @@ pub fn finish_text(
     let mut out = StringChunked::full_null(name.clone(), 0);
     for part in parts {
         let ca = match part {
-            TextPart::Text(TextBuilder::Views(b)) => b.finish(),
-            TextPart::Text(t @ TextBuilder::Dict { .. }) => {
-                let mut t = t;
-                t.give_up_dictionary();
-                let TextBuilder::Views(b) = t else { unreachable!("give_up_dictionary makes views") };
-                b.finish()
-            }
+            TextPart::Text(t) => t.into_views().finish(),
             TextPart::Other(vals) => vals.iter().map(|v| v.as_deref()).collect::<StringChunked>(),
         };
         out.append_owned(ca)?;
