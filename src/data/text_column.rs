@@ -274,6 +274,46 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+        /// However values repeat (a block may give its dictionary up part-way, past 1,024 distinct
+        /// values) and whatever the blocks hold, the column reads back as the values pushed.
+        #[test]
+        fn any_blocks_read_back_as_their_text(
+            blocks in proptest::collection::vec(
+                (proptest::collection::vec((0u32..5000, 0u8..4), 0..1600), proptest::bool::ANY, 1u32..5000),
+                1..4,
+            ),
+            dictionary in proptest::bool::ANY,
+        ) {
+            let mut want: Vec<Option<String>> = Vec::new();
+            let mut parts = Vec::new();
+            for (vals, other, alphabet) in &blocks {
+                let vals: Vec<Option<String>> = vals
+                    .iter()
+                    .map(|&(v, kind)| match kind {
+                        0 => None,
+                        1 => Some(String::new()),
+                        _ => Some(format!("v{}\u{e9}", v % alphabet)),
+                    })
+                    .collect();
+                want.extend(vals.iter().cloned());
+                parts.push(if *other {
+                    TextPart::Other(vals)
+                } else {
+                    let refs: Vec<Option<&str>> = vals.iter().map(|v| v.as_deref()).collect();
+                    TextPart::Text(build(&refs))
+                });
+            }
+            let s = finish_text("t".into(), parts, want.len(), dictionary).unwrap();
+            proptest::prop_assert_eq!(s.len(), want.len());
+            let text = s.cast(&DataType::String).unwrap();
+            let got: Vec<Option<String>> = text.str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn sql_sees_text_through_the_view() {
         let vals: Vec<Option<&str>> = (0..100).map(|i| [Some("alpha"), Some("beta"), None][i % 3]).collect();
