@@ -615,13 +615,42 @@ enum StreamError {
     Data(DataError),
 }
 
+/// Text read for one piece: `bytes[..len]`. The rest of `bytes` was zeroed when an earlier piece
+/// grew it, so a reused buffer is read into directly: reading through `read_to_end` cleared and
+/// page-faulted a fresh buffer for every piece, a fifth of the CPU of a projected JSON query.
+#[derive(Default)]
+struct PieceBuf {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl PieceBuf {
+    fn text(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// Starts the buffer over with `tail`, the unfinished last line of the previous piece.
+    fn start_with(&mut self, tail: &[u8]) {
+        if self.bytes.len() < tail.len() {
+            self.bytes.resize(tail.len(), 0);
+        }
+        self.bytes[..tail.len()].copy_from_slice(tail);
+        self.len = tail.len();
+    }
+}
+
 /// Reads on to `piece_bytes` more bytes in `buf` (fewer at the end); true at the end of input.
-fn fill(reader: &mut (dyn Read + Send), buf: &mut Vec<u8>, piece_bytes: usize) -> std::io::Result<bool> {
-    let target = buf.len() + piece_bytes;
-    while buf.len() < target {
-        let want = (target - buf.len()) as u64;
-        if reader.take(want).read_to_end(buf)? == 0 {
-            return Ok(true);
+fn fill(reader: &mut (dyn Read + Send), buf: &mut PieceBuf, piece_bytes: usize) -> std::io::Result<bool> {
+    let target = buf.len + piece_bytes;
+    if buf.bytes.len() < target {
+        buf.bytes.resize(target, 0);
+    }
+    while buf.len < target {
+        match reader.read(&mut buf.bytes[buf.len..target]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => buf.len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(false)
@@ -639,13 +668,15 @@ fn parse_stream(
     only: Option<FieldSet>,
 ) -> std::result::Result<ParsedLines, StreamError> {
     let mut out = ParsedLines { only, ..ParsedLines::default() };
-    let mut buf: Vec<u8> = Vec::new();
+    // Two buffers take turns: one is parsed while the next piece is read into the other.
+    let mut buf = PieceBuf::default();
+    let mut spare = PieceBuf::default();
     let mut eof = fill(reader, &mut buf, piece_bytes).map_err(StreamError::Io)?;
     let mut line_offset = 0;
     let mut first = true;
     loop {
-        let cut = match memchr::memrchr(b'\n', &buf) {
-            _ if eof => buf.len(),
+        let cut = match memchr::memrchr(b'\n', buf.text()) {
+            _ if eof => buf.len,
             Some(p) => p + 1,
             // One line longer than the piece so far: read on.
             None => {
@@ -654,19 +685,18 @@ fn parse_stream(
             }
         };
         // The unfinished last line starts the next piece.
-        let tail = buf.split_off(cut);
-        let mut body = &buf[..];
+        let (mut body, tail) = buf.text().split_at(cut);
         if first {
             body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
             first = false;
         }
         let reader = &mut *reader;
+        let next = &mut spare;
         let (parsed, read) = std::thread::scope(|scope| {
             let reading = (!eof).then(|| {
                 scope.spawn(move || {
-                    let mut next = tail;
-                    let r = fill(reader, &mut next, piece_bytes);
-                    (next, r)
+                    next.start_with(tail);
+                    fill(reader, next, piece_bytes)
                 })
             });
             let parsed = parse_piece(body, line_offset, parser, ctx, &ctl.cancel, &ctl.bytes_done, &mut out);
@@ -675,8 +705,8 @@ fn parse_stream(
         line_offset += parsed.map_err(StreamError::Data)?;
         match read {
             None => return Ok(out),
-            Some(Ok((next, r))) => {
-                buf = next;
+            Some(Ok(r)) => {
+                std::mem::swap(&mut buf, &mut spare);
                 eof = r.map_err(StreamError::Io)?;
             }
             Some(Err(_)) => return Err(StreamError::Io(std::io::Error::other("the reading thread failed"))),
@@ -734,7 +764,8 @@ fn parse_piece(
     out: &mut ParsedLines,
 ) -> Result<usize> {
     let label = ctx.file_name.as_str();
-    let mut lines: Vec<&[u8]> = Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1);
+    // Room for lines of a typical length; counting them first would be a second pass.
+    let mut lines: Vec<&[u8]> = Vec::with_capacity(body.len() / 128 + 1);
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', body) {
         lines.push(&body[start..nl]);
@@ -1313,8 +1344,26 @@ mod tests {
         let at = |r: &Rejected| r.samples.iter().map(|s| (s.line, s.text.clone())).collect::<Vec<_>>();
         assert_eq!(at(&pieces.rejected), at(&whole.rejected));
         assert_eq!(pieces.rejected.samples[0].line, 4);
+        // A reader that hands out a few bytes at a time (a gzip stream does) fills the reused
+        // piece buffers in many reads; no byte of an earlier piece may survive in them.
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.1 += 1;
+                let n = (self.1 % 7 + 1).min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let trickled =
+            parse_stream(&mut Trickle(&text, 0), 256, &parser, &ctx, &LoadControl::default(), None)
+                .ok()
+                .unwrap();
+        assert_eq!(at(&trickled.rejected), at(&whole.rejected));
         let (a, b) = (pieces.table.into_frame().unwrap(), whole.table.into_frame().unwrap());
         assert!(a.equals_missing(&b), "{a:?} vs {b:?}");
+        assert!(trickled.table.into_frame().unwrap().equals_missing(&b));
         // Parsing adds about half the bytes (rounded down per block; the BOM is not a line's).
         let done = ctl.bytes_done.load(Ordering::Relaxed) as f64;
         assert!((done / (text.len() as f64 / 2.0) - 1.0).abs() < 0.01, "{done} of {}", text.len());
