@@ -105,6 +105,9 @@ pub struct LineFields {
     /// keys), when a format needs the two apart.
     pub source: Vec<(Span, FieldValue)>,
     pub fields: Vec<(FieldName, FieldValue)>,
+    /// Scratch for a parser (the JSON scanner's dotted key path), kept so that a line does not
+    /// allocate it again.
+    pub(crate) scratch: String,
 }
 
 impl LineFields {

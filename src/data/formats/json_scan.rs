@@ -18,17 +18,12 @@ const MAX_DEPTH: usize = 127;
 pub(crate) fn flatten_object(text: &str, out: &mut LineFields) -> Result<(), String> {
     // The line is copied once; keys and values without escapes are spans of that copy.
     let line = out.add_text(text);
-    let mut s = Scan { text, b: text.as_bytes(), i: 0, line, path: String::new() };
-    s.ws();
-    if s.peek() != Some(b'{') {
-        return Err(s.expected("a JSON object"));
-    }
-    s.object(1, out)?;
-    s.ws();
-    if s.i < s.b.len() {
-        return Err(s.at("trailing characters"));
-    }
-    Ok(())
+    let mut path = std::mem::take(&mut out.scratch);
+    path.clear();
+    let mut s = Scan { text, b: text.as_bytes(), i: 0, line, path };
+    let read = s.top_object(out);
+    out.scratch = s.path;
+    read
 }
 
 /// Where the run of plain string bytes from `j` ends: the first quote, backslash or control
@@ -69,6 +64,19 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
+    fn top_object(&mut self, out: &mut LineFields) -> Result<(), String> {
+        self.ws();
+        if self.peek() != Some(b'{') {
+            return Err(self.expected("a JSON object"));
+        }
+        self.object(1, out)?;
+        self.ws();
+        if self.i < self.b.len() {
+            return Err(self.at("trailing characters"));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }

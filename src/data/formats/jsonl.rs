@@ -289,10 +289,23 @@ pub(crate) fn put_string(out: &mut LineFields, name: &'static str, key: Span, v:
 
 /// [`push_proto`].
 pub(crate) fn put_proto(out: &mut LineFields, v: FieldValue) {
-    let mut text = String::new();
     let Some((name, num)) = proto_of(out.value(v)) else { return };
-    name.write(&mut text);
-    let span = out.add_text(&text);
+    // Short names are lowered on the stack: one allocation per line showed in the profile.
+    let mut short = [0u8; 16];
+    let span = match name {
+        ProtoName::Known(s) => out.add_text(s),
+        ProtoName::Lower(s) if s.is_ascii() && s.len() <= short.len() => {
+            short[..s.len()].copy_from_slice(s.as_bytes());
+            short[..s.len()].make_ascii_lowercase();
+            let n = s.len();
+            out.add_text(std::str::from_utf8(&short[..n]).unwrap_or_default())
+        }
+        other => {
+            let mut text = String::new();
+            other.write(&mut text);
+            out.add_text(&text)
+        }
+    };
     out.fields.push((FieldName::Static("proto"), FieldValue::Text(span)));
     if let Some(n) = num {
         out.fields.push((FieldName::Static("ip_proto"), FieldValue::Int(n)));
