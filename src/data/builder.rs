@@ -260,7 +260,7 @@ impl ColumnChunk {
     fn push_fields<'a>(&mut self, fields: impl Iterator<Item = (&'a str, ValRef<'a>)>) {
         let row = self.rows;
         for (pos, (name, v)) in fields.enumerate() {
-            let hinted = self.last_order.get(pos).copied().filter(|&i| self.names[i] == name);
+            let hinted = self.last_order.get(pos).copied().filter(|&i| same_name(&self.names[i], name));
             let idx = match hinted.or_else(|| self.index.get(name).copied()) {
                 Some(i) => i,
                 None => {
@@ -291,6 +291,29 @@ impl ColumnChunk {
         }
         self.rows += 1;
     }
+}
+
+/// `a == b` for field names, eight bytes at a time in line: the compare runs for every field of
+/// every line, and a call into the C library's `memcmp` for each was 5% of a JSON query's time.
+fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last eight bytes, overlapping the words already compared.
+    word(a, n - 8) == word(b, n - 8)
 }
 
 /// Rows a [`RecordTable`] fills one chunk with before starting the next.
@@ -603,6 +626,14 @@ mod tests {
                 .map(|f| Record { fields: f.into_iter().map(|(n, v)| (n.to_string(), v)).collect() })
                 .collect()
         })
+    }
+
+    proptest! {
+        #[test]
+        fn same_name_is_string_equality(a in "[a-c.]{0,40}", b in "[a-c.]{0,40}", copy in any::<bool>()) {
+            let b = if copy { a.clone() } else { b };
+            prop_assert_eq!(same_name(&a, &b), a == b);
+        }
     }
 
     proptest! {
