@@ -129,6 +129,17 @@ impl LineFields {
         write(&mut self.text);
         Span { start, end: self.text.len() as u32 }
     }
+    /// [`LineFields::add_with`] for a writer that may give up (returns false): then nothing it
+    /// wrote is kept.
+    pub fn try_add_with(&mut self, write: impl FnOnce(&mut String) -> bool) -> Option<Span> {
+        let start = self.text.len();
+        if write(&mut self.text) {
+            Some(Span { start: start as u32, end: self.text.len() as u32 })
+        } else {
+            self.text.truncate(start);
+            None
+        }
+    }
     pub fn str(&self, span: Span) -> &str {
         &self.text[span.start as usize..span.end as usize]
     }
