@@ -304,6 +304,9 @@ impl Scan<'_> {
 
     /// A number in JSON's grammar, read as serde_json reads it.
     fn number(&mut self) -> Result<FieldValue, String> {
+        if let Some(v) = self.short_integer() {
+            return Ok(v);
+        }
         let start = self.i;
         let digits = |s: &mut Self| {
             let from = s.i;
@@ -376,6 +379,35 @@ impl Scan<'_> {
             }
         }
         serde_json::from_str::<f64>(text).map(FieldValue::Float).map_err(|e| self.at(&format!("{e}")))
+    }
+
+    /// A plain integer of at most 18 digits (ports, counts, sizes: most numbers in logs), its
+    /// value summed as its digits are read instead of parsed again from the text; None leaves
+    /// `self.i` for the general reader (fractions, exponents, leading zeros, long integers).
+    fn short_integer(&mut self) -> Option<FieldValue> {
+        let negative = self.b.get(self.i) == Some(&b'-');
+        let first = self.i + negative as usize;
+        let mut j = first;
+        let mut v: u64 = 0;
+        while let Some(&c @ b'0'..=b'9') = self.b.get(j) {
+            v = v.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+            j += 1;
+        }
+        let n = j - first;
+        if n == 0
+            || n > 18
+            || (n > 1 && self.b[first] == b'0')
+            || matches!(self.b.get(j), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        self.i = j;
+        // 18 digits fit i64; serde_json reads `-0` as the float -0.0.
+        Some(match (negative, v) {
+            (true, 0) => FieldValue::Float(-0.0),
+            (true, v) => FieldValue::Int(-(v as i64)),
+            (false, v) => FieldValue::Int(v as i64),
+        })
     }
 
     /// Writes the array at `at` as serde_json writes it back, when it holds only strings, numbers,
