@@ -642,11 +642,14 @@ impl PieceBuf {
 /// Reads on to `piece_bytes` more bytes in `buf` (fewer at the end); true at the end of input.
 fn fill(reader: &mut (dyn Read + Send), buf: &mut PieceBuf, piece_bytes: usize) -> std::io::Result<bool> {
     let target = buf.len + piece_bytes;
-    if buf.bytes.len() < target {
-        buf.bytes.resize(target, 0);
-    }
     while buf.len < target {
-        match reader.read(&mut buf.bytes[buf.len..target]) {
+        if buf.len == buf.bytes.len() {
+            // Grown as text arrives, so a small file does not zero (and keep) a whole piece.
+            let room = (2 * buf.len).max(1 << 20).min(target);
+            buf.bytes.resize(room, 0);
+        }
+        let end = buf.bytes.len().min(target);
+        match reader.read(&mut buf.bytes[buf.len..end]) {
             Ok(0) => return Ok(true),
             Ok(n) => buf.len += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -689,6 +692,10 @@ fn parse_stream(
         if first {
             body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
             first = false;
+        }
+        if eof {
+            // The last piece: the other buffer is not read into again.
+            spare = PieceBuf::default();
         }
         let reader = &mut *reader;
         let next = &mut spare;
@@ -764,8 +771,11 @@ fn parse_piece(
     out: &mut ParsedLines,
 ) -> Result<usize> {
     let label = ctx.file_name.as_str();
-    // Room for lines of a typical length; counting them first would be a second pass.
-    let mut lines: Vec<&[u8]> = Vec::with_capacity(body.len() / 128 + 1);
+    // Room for as many lines as the first 64 KiB promise, with an eighth to spare: counting
+    // them all first was a second pass over the text, and a guess that is too small doubles.
+    let sample = &body[..body.len().min(1 << 16)];
+    let per_sample = memchr::memchr_iter(b'\n', sample).count() + 1;
+    let mut lines: Vec<&[u8]> = Vec::with_capacity(body.len() / sample.len().max(1) * per_sample * 9 / 8 + 1);
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', body) {
         lines.push(&body[start..nl]);
