@@ -608,7 +608,7 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
 
 /// Bytes of text read at a time. One piece is parsed while the next is read, so two are held:
 /// the file's text is never held whole, only its columns.
-const PIECE_BYTES: usize = 32 << 20;
+const PIECE_BYTES: usize = 16 << 20;
 
 enum StreamError {
     Io(std::io::Error),
