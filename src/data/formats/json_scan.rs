@@ -429,21 +429,22 @@ impl Scan<'_> {
         loop {
             s.ws();
             match s.peek()? {
-                b'"' if s.b.get(plain_run_end(s.b, s.i + 1)) == Some(&b'"') => {
-                    // No escape and no control character: serde_json writes it back as it is.
-                    let end = plain_run_end(s.b, s.i + 1);
-                    out.push_str(&s.text[s.i..=end]);
-                    s.i = end + 1;
-                }
                 b'"' => {
-                    decoded.clear();
-                    s.string_into(&mut decoded).ok()?;
-                    if decoded.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
-                        out.push_str(&serde_json::to_string(&decoded).ok()?);
+                    let end = plain_run_end(s.b, s.i + 1);
+                    if s.b.get(end) == Some(&b'"') {
+                        // No escape and no control character: serde_json writes it back as it is.
+                        out.push_str(&s.text[s.i..=end]);
+                        s.i = end + 1;
                     } else {
-                        out.push('"');
-                        out.push_str(&decoded);
-                        out.push('"');
+                        decoded.clear();
+                        s.string_into(&mut decoded).ok()?;
+                        if decoded.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+                            out.push_str(&serde_json::to_string(&decoded).ok()?);
+                        } else {
+                            out.push('"');
+                            out.push_str(&decoded);
+                            out.push('"');
+                        }
                     }
                 }
                 b'[' => s.i = s.compact_array(s.i, depth + 1, out)?,
