@@ -289,23 +289,17 @@ pub(crate) fn put_string(out: &mut LineFields, name: &'static str, key: Span, v:
 
 /// [`push_proto`].
 pub(crate) fn put_proto(out: &mut LineFields, v: FieldValue) {
-    let Some((name, num)) = proto_of(out.value(v)) else { return };
-    // Short names are lowered on the stack: one allocation per line showed in the profile.
-    let mut short = [0u8; 16];
-    let span = match name {
-        ProtoName::Known(s) => out.add_text(s),
-        ProtoName::Lower(s) if s.is_ascii() && s.len() <= short.len() => {
-            short[..s.len()].copy_from_slice(s.as_bytes());
-            short[..s.len()].make_ascii_lowercase();
-            let n = s.len();
-            out.add_text(std::str::from_utf8(&short[..n]).unwrap_or_default())
-        }
-        other => {
-            let mut text = String::new();
-            other.write(&mut text);
-            out.add_text(&text)
-        }
+    // The name is written through the line's scratch string: a new one per line showed in the
+    // profile. It is taken before the value is read, which borrows the line.
+    let mut text = std::mem::take(&mut out.scratch);
+    text.clear();
+    let Some((name, num)) = proto_of(out.value(v)) else {
+        out.scratch = text;
+        return;
     };
+    name.write(&mut text);
+    let span = out.add_text(&text);
+    out.scratch = text;
     out.fields.push((FieldName::Static("proto"), FieldValue::Text(span)));
     if let Some(n) = num {
         out.fields.push((FieldName::Static("ip_proto"), FieldValue::Int(n)));
