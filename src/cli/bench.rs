@@ -411,8 +411,9 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                 // Link graph: a node (one address) or an edge (source and destination).
                 let pick = match last.outputs.get(&V_GRAPH) {
                     Some(Output::Tuples { tuples, .. }) if !tuples.is_empty() => {
-                        let top = largest(tuples, 20, |t| t.1);
-                        Some(top[rng.below(top.len() as u64) as usize].0.clone())
+                        let all: Vec<usize> = (0..tuples.len()).collect();
+                        let top = largest(&all, 20, |&i| tuples.count(i));
+                        Some(tuples.tuple(*top[rng.below(top.len() as u64) as usize]))
                     }
                     _ => None,
                 };

@@ -11,10 +11,11 @@ pub const SKIP: u32 = u32::MAX;
 pub struct Dim {
     pub name: String,
     pub codes: Vec<u32>,
-    pub labels: Vec<String>,
+    /// Shared, so an output can hand a view the values without copying them (graph tuples).
+    pub labels: Arc<Vec<String>>,
     /// For a combined dim: the dims it combines, and each code's codes in them.
     pub parts: Vec<usize>,
-    pub part_codes: Vec<[u32; 3]>,
+    pub part_codes: Arc<Vec<[u32; 3]>>,
     /// Rows per code (whole table), and CSR posting lists built on first use.
     postings: Option<(Vec<u32>, Vec<u32>)>,
 }
@@ -148,9 +149,9 @@ impl Index {
         self.dims.push(Dim {
             name: name.clone(),
             codes,
-            labels,
+            labels: Arc::new(labels),
             parts: Vec::new(),
-            part_codes: Vec::new(),
+            part_codes: Arc::default(),
             postings: None,
         });
         self.dim_by_name.insert(name, id);
@@ -223,7 +224,7 @@ impl Index {
         }
         let id = self.add_dim(name, codes, labels);
         self.dims[id].parts = parts.iter().take(3).copied().collect();
-        self.dims[id].part_codes = part_codes;
+        self.dims[id].part_codes = Arc::new(part_codes);
         id
     }
 

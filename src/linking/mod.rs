@@ -8,3 +8,4 @@ pub mod needs;
 pub mod selection;
 #[cfg(test)]
 mod tests;
+pub mod tuples;

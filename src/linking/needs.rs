@@ -72,7 +72,7 @@ pub enum Output {
     },
     Tuples {
         fields: Vec<String>,
-        tuples: Vec<(Vec<String>, i64)>,
+        tuples: super::tuples::TupleSet,
     },
     Error(String),
     /// The records page of a lake backend: the rows themselves, since no table is in memory
@@ -383,14 +383,11 @@ impl Planner {
                 Output::Tree { levels: levels.clone(), measure: measure.clone(), leaves, has_cmp }
             }
             Need::Tuples { fields } => {
-                let d = plan.dims[0];
-                let h = hist(&plan.keys[0]);
-                let tuples = h
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, v)| **v != 0)
-                    .map(|(i, v)| (e.idx.dims[d].labels[i].split('\u{1f}').map(str::to_string).collect(), *v))
-                    .collect();
+                // Codes into the fields' own dims, not text: no string per tuple (see `tuples`).
+                let d = &e.idx.dims[plan.dims[0]];
+                let counts = e.hist(&plan.keys[0]).unwrap_or_default().to_vec();
+                let values = d.parts.iter().map(|&p| e.idx.dims[p].labels.clone()).collect();
+                let tuples = super::tuples::TupleSet::new(values, d.part_codes.clone(), counts);
                 Output::Tuples { fields: fields.clone(), tuples }
             }
         }

@@ -175,7 +175,7 @@ pub fn graph_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     };
     let tuples = match app.outputs.get(&VIEW_GRAPH) {
         Some(Output::Tuples { fields, tuples }) if fields.as_slice() == g.fields() => {
-            Some((fields.as_slice(), tuples.as_slice()))
+            Some((fields.as_slice(), tuples))
         }
         _ => None,
     };

@@ -14,6 +14,7 @@ use crate::linking::engine::WEEK_US;
 use crate::linking::index::NULL_LABEL;
 use crate::linking::needs::{base_bucket_us, topn_output, Need, Output, TreeLeaf};
 use crate::linking::selection::{Clause, Selection, ViewId};
+use crate::linking::tuples::TupleSet;
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -443,7 +444,7 @@ impl LakeSession {
                 }
                 Output::Tuples {
                     fields: fields.clone(),
-                    tuples: by.into_iter().filter(|(_, v)| *v != 0).collect(),
+                    tuples: TupleSet::from_strings(fields.len(), by.into_iter().filter(|(_, v)| *v != 0)),
                 }
             }
             Need::Table { .. } => unreachable!("answered above"),

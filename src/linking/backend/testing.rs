@@ -95,9 +95,9 @@ fn canonical(out: &Output, memory: &DataFrame) -> String {
             )
         }
         Output::Tuples { fields, tuples } => {
-            let mut t = tuples.clone();
+            let mut t = tuples.to_strings();
             t.sort();
-            format!("{:?}", Output::Tuples { fields: fields.clone(), tuples: t })
+            format!("Tuples {{ fields: {fields:?}, tuples: {t:?} }}")
         }
         Output::Table { passing, offset, rows } => {
             let idx = IdxCa::from_vec("i".into(), rows.to_vec());
@@ -229,11 +229,11 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
                     if !tuples.is_empty() {
                         let any_of = (0..1 + r.below(3))
                             .map(|_| {
-                                let (vals, _) = &tuples[r.below(tuples.len() as u64) as usize];
+                                let vals = tuples.tuple(r.below(tuples.len() as u64) as usize);
                                 fields
                                     .iter()
                                     .zip(vals)
-                                    .map(|(f, v)| Pred::Eq { field: f.clone(), value: v.clone() })
+                                    .map(|(f, v)| Pred::Eq { field: f.clone(), value: v })
                                     .collect()
                             })
                             .collect();

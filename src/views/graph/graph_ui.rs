@@ -12,10 +12,11 @@ use std::time::Instant;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
 use super::layout_worker::{LayoutLimits, LayoutWorker};
-use super::model::{build_view_graph, input_hash, GraphConfig, NodeShape, ViewGraph};
+use super::model::{build_view_graph, config_hash, GraphConfig, NodeShape, ViewGraph};
 use super::picture;
 use crate::graph::{export, NodeType, Properties};
 use crate::linking::selection::Clause;
+use crate::linking::tuples::TupleSet;
 use crate::views::common::{palette, thousands, Hover, ViewEdit};
 
 /// Nodes above this many on screen get no individual accessibility widget (manual hit-testing only),
@@ -46,7 +47,9 @@ pub struct GraphViewState {
     layout_generation: u64,
     graph: Option<ViewGraph>,
     adjacency: Vec<Vec<usize>>,
-    last_hash: Option<u64>,
+    /// What the graph was last built from: the configuration's hash and the tuples themselves
+    /// (held, so an unchanged answer is known without hashing every tuple each frame).
+    last_input: Option<(u64, TupleSet)>,
     /// A build running on a worker thread (latest wins: a newer one replaces it).
     pending: Option<crossbeam_channel::Receiver<(Result<ViewGraph, String>, f64)>>,
     /// Build on the calling thread (unit tests that step frames without waiting).
@@ -87,7 +90,7 @@ impl GraphViewState {
             layout_generation: 0,
             graph: None,
             adjacency: Vec::new(),
-            last_hash: None,
+            last_input: None,
             pending: None,
             sync_build: false,
             build_error: None,
@@ -128,7 +131,7 @@ impl GraphViewState {
         if !enabled {
             self.worker = None;
         }
-        self.last_hash = None;
+        self.last_input = None;
     }
 
     pub fn load_properties(&mut self, path: &Path) -> Result<(), String> {
@@ -208,25 +211,26 @@ impl GraphViewState {
     }
 
     /// Rebuilds the graph if tuples or config changed.
-    // The tuple argument mirrors `graph_ui`'s signature (fixed by the interface).
-    #[allow(clippy::type_complexity)]
-    fn refresh(&mut self, tuples: Option<(&[String], &[(Vec<String>, i64)])>, ctx: &egui::Context) {
+    fn refresh(&mut self, tuples: Option<(&[String], &TupleSet)>, ctx: &egui::Context) {
         let Some((fields, tuples)) = tuples else {
             return;
         };
-        let h = input_hash(&self.config, fields, tuples);
-        if self.last_hash == Some(h) {
+        let h = config_hash(&self.config, fields);
+        if self.last_input.as_ref().is_some_and(|(lh, lt)| *lh == h && lt.same_as(tuples)) {
+            // Hold the newest set: the next frame matches it by identity.
+            self.last_input = Some((h, tuples.clone()));
             return;
         }
-        self.last_hash = Some(h);
-        // Building can take 100 ms+ on large selections: never on the UI thread.
+        self.last_input = Some((h, tuples.clone()));
+        // Building can take 100 ms+ on large selections: never on the UI thread, and neither is
+        // turning millions of tuples into text.
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let (config, fields, tuples) = (self.config.clone(), fields.to_vec(), tuples.to_vec());
+        let (config, fields, tuples) = (self.config.clone(), fields.to_vec(), tuples.clone());
         let repaint = ctx.clone();
         let build = move || {
             let t = Instant::now();
             let r = crate::guard::contain("building the graph", "of the selection", || {
-                build_view_graph(&config, &fields, &tuples)
+                build_view_graph(&config, &fields, &tuples.to_strings())
             })
             .unwrap_or_else(|p| Err(p.to_string()));
             let _ = tx.send((r, t.elapsed().as_secs_f64() * 1e3));
@@ -371,13 +375,11 @@ fn type_color_default(t: NodeType) -> Color32 {
 
 /// Controls (field pickers from `columns`, two/three-node toggle, thresholds, fan-out, split mode, max
 /// node size, "Properties..." button, export buttons, layout pause/resume), the canvas, the legend.
-// The signature is the interface the app calls; a type alias would only hide it.
-#[allow(clippy::type_complexity)]
 pub fn graph_ui(
     ui: &mut egui::Ui,
     state: &mut GraphViewState,
     columns: &[String],
-    tuples: Option<(&[String], &[(Vec<String>, i64)])>,
+    tuples: Option<(&[String], &TupleSet)>,
     own_clause: Option<&Clause>,
     hover: &mut Option<Hover>,
 ) -> Option<GraphAction> {
@@ -932,7 +934,7 @@ mod tests {
     struct App {
         state: GraphViewState,
         fields: Vec<String>,
-        tuples: Vec<(Vec<String>, i64)>,
+        tuples: TupleSet,
         actions: Vec<Option<Clause>>,
         exports: Vec<(&'static str, Vec<u8>)>,
         hover: Option<Hover>,
@@ -946,11 +948,14 @@ mod tests {
         App {
             state,
             fields: s(&["src_ip", "dst_ip"]),
-            tuples: vec![
-                (s(&["10.0.0.1", "192.168.0.1"]), 3),
-                (s(&["10.0.0.2", "192.168.0.1"]), 1),
-                (s(&["10.0.0.3", "192.168.0.2"]), 2),
-            ],
+            tuples: TupleSet::from_strings(
+                2,
+                vec![
+                    (s(&["10.0.0.1", "192.168.0.1"]), 3),
+                    (s(&["10.0.0.2", "192.168.0.1"]), 1),
+                    (s(&["10.0.0.3", "192.168.0.2"]), 2),
+                ],
+            ),
             actions: Vec::new(),
             exports: Vec::new(),
             hover: None,
@@ -1063,11 +1068,14 @@ mod tests {
         let mut a = app();
         a.state.set_layout_enabled(true);
         a.state.config.max_nodes_interactive = 3;
-        a.tuples = vec![
-            (s(&["10.0.0.1", "192.168.0.1"]), 3),
-            (s(&["10.0.0.2", "192.168.0.1"]), 1),
-            (s(&["10.0.0.3", "192.168.0.2"]), 2),
-        ];
+        a.tuples = TupleSet::from_strings(
+            2,
+            vec![
+                (s(&["10.0.0.1", "192.168.0.1"]), 3),
+                (s(&["10.0.0.2", "192.168.0.1"]), 1),
+                (s(&["10.0.0.3", "192.168.0.2"]), 2),
+            ],
+        );
         let mut h = harness(a);
         h.run();
         assert!(h.query_by_label_contains("Too large to lay out").is_some());
