@@ -353,6 +353,13 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                     b += step;
                     sel.clauses.insert(V_TIME, Clause::Time { start_us: a, end_us: b });
                     let (ms, ans) = run(&mut s, &sel);
+                    if verbose {
+                        let st = s.engine.last_stats;
+                        eprintln!(
+                            "time_brush_drag: {ms:.1} ms ({}; engine {:.1} ms, outputs {:.1} ms, slowest {:?})",
+                            ans.strategy, st.sync_ms, st.output_ms, st.slowest_output
+                        );
+                    }
                     lat.entry("time_brush_drag").or_default().push(ms);
                     engine_lat.entry("time_brush_drag").or_default().push(s.engine.last_stats.sync_ms);
                     last = ans;

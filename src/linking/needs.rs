@@ -288,8 +288,9 @@ impl Planner {
         out
     }
 
-    fn output(&mut self, e: &mut Engine, need: &Need, plan: &Plan) -> Output {
-        let hist = |k: &TargetKey| e.hist(k).map(|h| h.to_vec()).unwrap_or_default();
+    fn output(&mut self, e: &Engine, need: &Need, plan: &Plan) -> Output {
+        // Borrowed, not copied: a list's three histograms are as long as its distinct values.
+        let hist = |k: &TargetKey| e.hist(k).unwrap_or_default();
         match need {
             Need::TopN { field, offset, limit, measure } => {
                 let d = plan.dims[0];
@@ -304,13 +305,13 @@ impl Planner {
                     *offset,
                     *limit,
                     &e.idx.dims[d].labels,
-                    [&main, &cur, &prev],
+                    [main, cur, prev],
                     has_cmp,
                 )
             }
             Need::Time { measure, split } => {
                 let td = plan.dims[0];
-                let total = hist(&plan.keys[0]);
+                let total = hist(&plan.keys[0]).to_vec();
                 let labels = &e.idx.dims[td].labels;
                 let origin: i64 = labels.first().and_then(|l| l.parse().ok()).unwrap_or(0);
                 let bucket: i64 = labels
@@ -344,7 +345,7 @@ impl Planner {
                 let blocks = hist(&plan.keys[0]);
                 let passing: i64 = blocks.iter().sum();
                 let rows = match sort {
-                    None => e.passing_rows(&blocks, *offset, *limit),
+                    None => e.passing_rows(blocks, *offset, *limit),
                     Some((col, desc)) => {
                         if let Err(err) = self.sort_perm(e, col, *desc) {
                             return Output::Error(err.to_string());
@@ -385,7 +386,7 @@ impl Planner {
             Need::Tuples { fields } => {
                 // Codes into the fields' own dims, not text: no string per tuple (see `tuples`).
                 let d = &e.idx.dims[plan.dims[0]];
-                let counts = e.hist(&plan.keys[0]).unwrap_or_default().to_vec();
+                let counts = hist(&plan.keys[0]).to_vec();
                 let values = d.parts.iter().map(|&p| e.idx.dims[p].labels.clone()).collect();
                 let tuples = super::tuples::TupleSet::new(values, d.part_codes.clone(), counts);
                 Output::Tuples { fields: fields.clone(), tuples }
