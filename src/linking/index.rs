@@ -22,13 +22,17 @@ pub struct Dim {
 
 impl Dim {
     pub fn cardinality(&self) -> usize {
-        self.labels.len()
+        if self.parts.is_empty() {
+            self.labels.len()
+        } else {
+            self.part_codes.len()
+        }
     }
 
     /// Positions of the rows having each code, as CSR (offsets, positions).
     pub fn postings(&mut self) -> (&[u32], &[u32]) {
         if self.postings.is_none() {
-            let k = self.labels.len();
+            let k = self.cardinality();
             let mut offsets = vec![0u32; k + 1];
             for &c in &self.codes {
                 if c != SKIP {
@@ -75,7 +79,7 @@ impl Dim {
     pub fn heap_bytes(&self) -> usize {
         let labels: usize = self.labels.iter().map(|l| l.capacity() + size_of::<String>()).sum();
         let postings = self.postings.as_ref().map_or(0, |(o, p)| (o.capacity() + p.capacity()) * 4);
-        self.codes.capacity() * 4 + labels + postings
+        self.codes.capacity() * 4 + labels + postings + self.part_codes.capacity() * size_of::<[u32; 3]>()
     }
 }
 
@@ -187,14 +191,16 @@ impl Index {
         Ok(self.add_dim(name.to_string(), codes, labels))
     }
 
-    /// A dim whose codes are combinations of other dims' codes (treemap leaves, graph edges).
+    /// A dim whose codes are combinations of other dims' codes (treemap leaves, graph edges). It
+    /// keeps no labels of its own: a combination's values are its parts' labels at its
+    /// `part_codes` ([`Index::label_path`]). Joined labels cost a string per distinct
+    /// (source, destination) pair, tens of bytes per row of a large flow table.
     pub fn ensure_combined_dim(&mut self, parts: &[usize]) -> usize {
         let name = format!("combo:{parts:?}");
         if let Some(&d) = self.dim_by_name.get(&name) {
             return d;
         }
         let mut map: HashMap<[u32; 3], u32> = HashMap::new();
-        let mut labels = Vec::new();
         let mut part_codes = Vec::new();
         let mut codes = Vec::with_capacity(self.n);
         for p in 0..self.n {
@@ -209,23 +215,28 @@ impl Index {
                 continue;
             }
             let c = *map.entry(key).or_insert_with(|| {
-                let label = parts
-                    .iter()
-                    .take(3)
-                    .enumerate()
-                    .map(|(i, &d)| self.dims[d].labels[key[i] as usize].as_str())
-                    .collect::<Vec<_>>()
-                    .join("\u{1f}");
-                labels.push(label);
                 part_codes.push(key);
-                (labels.len() - 1) as u32
+                (part_codes.len() - 1) as u32
             });
             codes.push(c);
         }
-        let id = self.add_dim(name, codes, labels);
+        let id = self.add_dim(name, codes, Vec::new());
         self.dims[id].parts = parts.iter().take(3).copied().collect();
         self.dims[id].part_codes = Arc::new(part_codes);
         id
+    }
+
+    /// The values of code `c` of dim `d`: its label, or one label per part of a combined dim.
+    pub fn label_path(&self, d: usize, c: usize) -> Vec<String> {
+        let dim = &self.dims[d];
+        if dim.parts.is_empty() {
+            return vec![dim.labels[c].clone()];
+        }
+        dim.parts
+            .iter()
+            .zip(dim.part_codes[c])
+            .map(|(&p, pc)| self.dims[p].labels[pc as usize].clone())
+            .collect()
     }
 
     /// Time buckets of `bucket_us` from `origin_us` as a dim (labels are bucket start µs).

@@ -324,16 +324,14 @@ impl Planner {
                     let cd = plan.dims[1];
                     let h = hist(&plan.keys[1]);
                     let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-                    for (i, lab) in e.idx.dims[cd].labels.iter().enumerate() {
-                        let mut it = lab.split('\u{1f}');
-                        let (Some(t), Some(s)) = (it.next(), it.next()) else {
-                            continue;
-                        };
+                    for (i, &n) in h.iter().enumerate() {
+                        let path = e.idx.label_path(cd, i);
+                        let [t, s] = path.as_slice() else { continue };
                         let Ok(t) = t.parse::<i64>() else { continue };
                         let bin = ((t - origin) / bucket.max(1)) as usize;
                         let v = by.entry(s.to_string()).or_insert_with(|| vec![0; total.len()]);
                         if bin < v.len() {
-                            v[bin] += h[i];
+                            v[bin] += n;
                         }
                     }
                     series = by.into_iter().collect();
@@ -375,7 +373,7 @@ impl Planner {
                     .enumerate()
                     .filter(|(_, v)| **v != 0)
                     .map(|(i, v)| TreeLeaf {
-                        path: e.idx.dims[d].labels[i].split('\u{1f}').map(str::to_string).collect(),
+                        path: e.idx.label_path(d, i),
                         value: *v,
                         cur: has_cmp.then(|| cur[i]),
                         prev: has_cmp.then(|| prev[i]),
