@@ -301,6 +301,14 @@ fn largest<T>(items: &[T], n: usize, value: impl Fn(&T) -> i64) -> Vec<&T> {
     v
 }
 
+/// One answer for `BRUSHFIRE_BENCH_VERBOSE`: its time, strategy, engine and output parts.
+fn answer_line(ms: f64, strategy: &str, st: &crate::linking::engine::UpdateStats) -> String {
+    format!(
+        "{ms:.1} ms ({strategy}; engine {:.1} ms, outputs {:.1} ms, slowest {:?})",
+        st.sync_ms, st.output_ms, st.slowest_output
+    )
+}
+
 fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     use crate::linking::selection::Pred;
     use crate::views::treemap::model as tm;
@@ -354,11 +362,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
                     sel.clauses.insert(V_TIME, Clause::Time { start_us: a, end_us: b });
                     let (ms, ans) = run(&mut s, &sel);
                     if verbose {
-                        let st = s.engine.last_stats;
-                        eprintln!(
-                            "time_brush_drag: {ms:.1} ms ({}; engine {:.1} ms, outputs {:.1} ms, slowest {:?})",
-                            ans.strategy, st.sync_ms, st.output_ms, st.slowest_output
-                        );
+                        eprintln!("time_brush_drag: {}", answer_line(ms, ans.strategy, &s.engine.last_stats));
                     }
                     lat.entry("time_brush_drag").or_default().push(ms);
                     engine_lat.entry("time_brush_drag").or_default().push(s.engine.last_stats.sync_ms);
@@ -468,10 +472,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
             let (ms, ans) = run(&mut s, &sel);
             let st = s.engine.last_stats;
             if verbose {
-                eprintln!(
-                    "{kind} {what}: {ms:.1} ms ({}; engine {:.1} ms, outputs {:.1} ms, slowest {:?})",
-                    ans.strategy, st.sync_ms, st.output_ms, st.slowest_output
-                );
+                eprintln!("{kind} {what}: {}", answer_line(ms, ans.strategy, &st));
             }
             engine_lat.entry(kind).or_default().push(st.sync_ms);
             *strategies.entry(format!("{kind}:{}", ans.strategy)).or_default() += 1;

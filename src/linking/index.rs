@@ -226,17 +226,20 @@ impl Index {
         id
     }
 
-    /// The values of code `c` of dim `d`: its label, or one label per part of a combined dim.
-    pub fn label_path(&self, d: usize, c: usize) -> Vec<String> {
+    /// The values of code `c` of dim `d`, borrowed: its label, or one label per part of a
+    /// combined dim.
+    pub fn label_parts(&self, d: usize, c: usize) -> impl Iterator<Item = &str> + '_ {
         let dim = &self.dims[d];
-        if dim.parts.is_empty() {
-            return vec![dim.labels[c].clone()];
-        }
-        dim.parts
-            .iter()
-            .zip(dim.part_codes[c])
-            .map(|(&p, pc)| self.dims[p].labels[pc as usize].clone())
-            .collect()
+        let own = dim.parts.is_empty().then(|| dim.labels[c].as_str());
+        let parts = (!dim.parts.is_empty()).then(|| {
+            dim.parts.iter().zip(dim.part_codes[c]).map(|(&p, pc)| self.dims[p].labels[pc as usize].as_str())
+        });
+        own.into_iter().chain(parts.into_iter().flatten())
+    }
+
+    /// [`Index::label_parts`] as owned text (a treemap leaf's path).
+    pub fn label_path(&self, d: usize, c: usize) -> Vec<String> {
+        self.label_parts(d, c).map(str::to_string).collect()
     }
 
     /// Time buckets of `bucket_us` from `origin_us` as a dim (labels are bucket start µs).

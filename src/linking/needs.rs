@@ -325,8 +325,10 @@ impl Planner {
                     let h = hist(&plan.keys[1]);
                     let mut by: BTreeMap<String, Vec<i64>> = BTreeMap::new();
                     for (i, &n) in h.iter().enumerate() {
-                        let path = e.idx.label_path(cd, i);
-                        let [t, s] = path.as_slice() else { continue };
+                        let mut parts = e.idx.label_parts(cd, i);
+                        let (Some(t), Some(s), None) = (parts.next(), parts.next(), parts.next()) else {
+                            continue;
+                        };
                         let Ok(t) = t.parse::<i64>() else { continue };
                         let bin = ((t - origin) / bucket.max(1)) as usize;
                         let v = by.entry(s.to_string()).or_insert_with(|| vec![0; total.len()]);

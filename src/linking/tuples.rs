@@ -26,12 +26,6 @@ pub struct TupleSet {
     present: Arc<OnceLock<Vec<u32>>>,
 }
 
-impl Default for TupleSet {
-    fn default() -> Self {
-        Self::new(Vec::new(), Arc::new(Vec::new()), Vec::new())
-    }
-}
-
 impl TupleSet {
     /// `values[f]` lists field `f`'s values, `combos[c]` gives combination `c`'s code in each,
     /// `counts[c]` its records (as long as `combos`).
@@ -113,10 +107,15 @@ impl TupleSet {
         (0..self.len()).map(|i| (self.tuple(i), self.count(i))).collect()
     }
 
+    /// This set or a clone of it (O(1)).
+    pub fn is_clone_of(&self, other: &TupleSet) -> bool {
+        self.id == other.id
+    }
+
     /// The same tuples in the same order with the same counts. O(1) for the set itself or a clone;
     /// for two answers over the same lists, a compare of counts; text otherwise.
     pub fn same_as(&self, other: &TupleSet) -> bool {
-        if self.id == other.id {
+        if self.is_clone_of(other) {
             return true;
         }
         let same_lists = Arc::ptr_eq(&self.combos, &other.combos)

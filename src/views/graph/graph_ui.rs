@@ -216,10 +216,14 @@ impl GraphViewState {
             return;
         };
         let h = config_hash(&self.config, fields);
-        if self.last_input.as_ref().is_some_and(|(lh, lt)| *lh == h && lt.same_as(tuples)) {
-            // Hold the newest set: the next frame matches it by identity.
-            self.last_input = Some((h, tuples.clone()));
-            return;
+        if let Some((lh, lt)) = &self.last_input {
+            if *lh == h && lt.same_as(tuples) {
+                // Hold a new answer with the same tuples, so later frames match it by identity.
+                if !lt.is_clone_of(tuples) {
+                    self.last_input = Some((h, tuples.clone()));
+                }
+                return;
+            }
         }
         self.last_input = Some((h, tuples.clone()));
         // Building can take 100 ms+ on large selections: never on the UI thread, and neither is
