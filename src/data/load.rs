@@ -302,6 +302,7 @@ pub fn parse_appended(
                 default_tz_offset_secs: opts.tz_offset_secs,
                 file_name: label.clone(),
                 latest_us: if opts.default_year.is_none() { file_mtime_us(path) } else { None },
+                source_keys: None,
             };
             let parsed = parse_lines(bytes, parser.as_ref(), &ctx, &cancel)?;
             (parsed.table.into_frame_plain()?, parsed.rejected)
@@ -566,6 +567,11 @@ fn load_lines(path: &Path, parser: &dyn LineParser, opts: &LoadOptions, ctl: &Lo
         default_tz_offset_secs: opts.tz_offset_secs,
         file_name: label.clone(),
         latest_us,
+        source_keys: opts
+            .only_fields
+            .as_ref()
+            .and_then(|only| parser.source_keys(only))
+            .map(std::sync::Arc::new),
     };
     // Reading is half the work shown, parsing the other half (see `parse_lines_counted`).
     let mut reader = Counting { half: true, ..Counting::new(open_reader(path)?, ctl) };

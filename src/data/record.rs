@@ -220,11 +220,20 @@ pub struct ParseContext {
     /// When the year is assumed: timestamps later than this (µs; the file's modification time)
     /// belong to the year before (a log written in January holds December's lines).
     pub latest_us: Option<i64>,
+    /// A projected read (a query naming a few fields): the source keys the parser must store;
+    /// None reads every key. See [`LineParser::source_keys`].
+    pub source_keys: Option<std::sync::Arc<SourceKeys>>,
 }
 
 impl Default for ParseContext {
     fn default() -> Self {
-        Self { default_year: 1970, default_tz_offset_secs: 0, file_name: String::new(), latest_us: None }
+        Self {
+            default_year: 1970,
+            default_tz_offset_secs: 0,
+            file_name: String::new(),
+            latest_us: None,
+            source_keys: None,
+        }
     }
 }
 
@@ -246,6 +255,11 @@ pub trait LineParser: Send + Sync {
         _ctx: &ParseContext,
         _out: &mut LineFields,
     ) -> Option<Result<bool, String>> {
+        None
+    }
+    /// For a read that builds only the fields `only` (lower case): the source keys this parser
+    /// must read to give those fields exactly as a full read would. None: it reads every key.
+    fn source_keys(&self, _only: &std::collections::HashSet<String>) -> Option<SourceKeys> {
         None
     }
     /// For formats whose records may span lines (stack traces, wrapped messages): what a line
@@ -270,6 +284,8 @@ pub struct Continuation {
     /// Text appended to that record's `msg` after a newline.
     pub text: String,
 }
+
+pub use crate::data::formats::json_projection::SourceKeys;
 
 // The calendar lives with the rest of time parsing; these names stay for the format parsers.
 pub use crate::data::timeparse::{civil_to_us, days_from_civil, month_from_abbrev};

@@ -8,6 +8,7 @@
 //!   serde_json's value to the last bit;
 //! - arrays (rare in logs) are handed whole to serde_json and kept as its compact text;
 //! - nesting deeper than serde_json's limit (127 containers) is rejected.
+use super::json_projection::SourceKeys;
 use crate::data::record::{FieldValue, LineFields, Span};
 
 /// serde_json's recursion limit: containers open at once.
@@ -16,15 +17,35 @@ const MAX_DEPTH: usize = 127;
 /// Flattens the JSON object in `text` (already valid UTF-8, trimmed) into `out.source`, keys
 /// dotted in source order. The error is the reason without the "invalid JSON: " prefix.
 pub(crate) fn flatten_object(text: &str, out: &mut LineFields) -> Result<(), String> {
+    flatten(text, out, None)
+}
+
+/// [`flatten_object`] storing only the keys `need` wants; every other value is only checked.
+/// Err(()) when the line is not plainly valid to the checker (an error, a `\u` escape, a number
+/// serde_json might refuse, deep nesting): [`flatten_object`] then reads it whole and gives the
+/// exact value or reason. Ok means [`flatten_object`] accepts the line too, with the same values
+/// at the wanted keys.
+pub(crate) fn flatten_object_projected(
+    text: &str,
+    out: &mut LineFields,
+    need: &SourceKeys,
+) -> Result<(), ()> {
+    flatten(text, out, Some(need)).map_err(|_| ())
+}
+
+fn flatten(text: &str, out: &mut LineFields, need: Option<&SourceKeys>) -> Result<(), String> {
     // The line is copied once; keys and values without escapes are spans of that copy.
     let line = out.add_text(text);
     let mut path = std::mem::take(&mut out.scratch);
     path.clear();
-    let mut s = Scan { text, b: text.as_bytes(), i: 0, line, path };
+    let mut s = Scan { text, b: text.as_bytes(), i: 0, line, path, need };
     let read = s.top_object(out);
     out.scratch = s.path;
     read
 }
+
+/// Nesting the checker of skipped values vouches for; deeper values are read whole.
+const MAX_SKIP_DEPTH: usize = 64;
 
 /// Where the run of plain string bytes from `j` ends: the first quote, backslash or control
 /// character (or the end). Eight bytes at a time: log strings are short, so a vector search's
@@ -61,6 +82,8 @@ struct Scan<'a> {
     line: Span,
     /// The dotted key of the object being read ("" at the top).
     path: String,
+    /// A projected read: only these keys' values are stored (see [`flatten_object_projected`]).
+    need: Option<&'a SourceKeys>,
 }
 
 impl Scan<'_> {
@@ -121,7 +144,16 @@ impl Scan<'_> {
             }
             self.i += 1;
             self.ws();
-            self.value(key, depth, out)?;
+            match self.need {
+                Some(need) if !need.wants(out.str(key)) => {
+                    if self.peek() == Some(b'{') && need.wants_under(out.str(key)) {
+                        self.value(key, depth, out)?;
+                    } else {
+                        self.skip_value(depth)?;
+                    }
+                }
+                _ => self.value(key, depth, out)?,
+            }
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -418,7 +450,8 @@ impl Scan<'_> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        let mut s = Scan { text: self.text, b: self.b, i: at + 1, line: self.line, path: String::new() };
+        let mut s =
+            Scan { text: self.text, b: self.b, i: at + 1, line: self.line, path: String::new(), need: None };
         out.push('[');
         s.ws();
         if s.peek() == Some(b']') {
@@ -479,6 +512,133 @@ impl Scan<'_> {
                 _ => return None,
             }
         }
+    }
+
+    /// Checks the value at `self.i` and reads past it, storing nothing. An error means only that
+    /// the checker does not vouch for the line (see [`flatten_object_projected`]): it accepts a
+    /// plain subset of JSON that serde_json reads without fail.
+    fn skip_value(&mut self, depth: usize) -> Result<(), String> {
+        const NO: &str = "not checked";
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
+            Some(b'{') => {
+                if depth >= MAX_SKIP_DEPTH {
+                    return Err(NO.into());
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(NO.into());
+                    }
+                    self.skip_string()?;
+                    self.ws();
+                    if self.peek() != Some(b':') {
+                        return Err(NO.into());
+                    }
+                    self.i += 1;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(NO.into()),
+                    }
+                }
+            }
+            Some(b'[') => {
+                if depth >= MAX_SKIP_DEPTH {
+                    return Err(NO.into());
+                }
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(NO.into()),
+                    }
+                }
+            }
+            Some(b't') => self.literal("true").map(drop),
+            Some(b'f') => self.literal("false").map(drop),
+            Some(b'n') => self.literal("null").map(drop),
+            Some(b'-' | b'0'..=b'9') => self.skip_number(),
+            _ => Err(NO.into()),
+        }
+    }
+
+    /// A string with only the short escapes (`\"`, `\n`, ...); a `\u` escape is left to the
+    /// whole read, which checks its surrogates.
+    fn skip_string(&mut self) -> Result<(), String> {
+        let mut j = self.i + 1;
+        loop {
+            j = plain_run_end(self.b, j);
+            match self.b.get(j) {
+                Some(b'"') => {
+                    self.i = j + 1;
+                    return Ok(());
+                }
+                Some(b'\\')
+                    if matches!(
+                        self.b.get(j + 1),
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
+                    ) =>
+                {
+                    j += 2
+                }
+                _ => return Err("not checked".into()),
+            }
+        }
+    }
+
+    /// A number of JSON's grammar that serde_json reads without fail: no exponent (one could
+    /// overflow) and at most 18 digits before the point.
+    fn skip_number(&mut self) -> Result<(), String> {
+        let b = self.b;
+        let mut j = self.i + (b[self.i] == b'-') as usize;
+        let whole = j;
+        while let Some(b'0'..=b'9') = b.get(j) {
+            j += 1;
+        }
+        let n = j - whole;
+        if n == 0 || n > 18 || (n > 1 && b[whole] == b'0') {
+            return Err("not checked".into());
+        }
+        if b.get(j) == Some(&b'.') {
+            j += 1;
+            let from = j;
+            while let Some(b'0'..=b'9') = b.get(j) {
+                j += 1;
+            }
+            if j == from {
+                return Err("not checked".into());
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(j) {
+            return Err("not checked".into());
+        }
+        self.i = j;
+        Ok(())
     }
 
     /// [`Scan::array`] by serde_json: the array parsed whole into a `Value` and written back.
@@ -688,6 +848,56 @@ mod tests {
             let from = from.min(bytes.len());
             let slow = (from..bytes.len()).find(|&j| matches!(bytes[j], b'"' | b'\\' | 0..0x20)).unwrap_or(bytes.len());
             prop_assert_eq!(plain_run_end(&bytes, from), slow);
+        }
+    }
+
+    /// Keys from a small pool, so that a projection names some of them.
+    fn pooled_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"a\"".to_string()),
+            Just("\"b\"".to_string()),
+            Just("\"A\"".to_string()),
+            Just("\"a.b\"".to_string()),
+            Just("\"\\u0061\"".to_string()),
+            string(),
+        ]
+    }
+
+    fn pooled_value() -> impl Strategy<Value = String> {
+        value().prop_recursive(3, 30, 4, |inner| {
+            proptest::collection::vec((pooled_key(), inner), 0..4).prop_map(|kv| {
+                let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                format!("{{{}}}", body.join(","))
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// A projected read that vouches for a line stores exactly the wanted keys of the whole
+        /// read, with the same values; the whole read accepts the line too.
+        #[test]
+        fn projected_reads_store_the_wanted_keys_of_the_whole_read(
+            kv in proptest::collection::vec((pooled_key(), pooled_value()), 0..6),
+            wanted in proptest::sample::subsequence(vec!["a", "b", "a.b", "a.a", "b.a", "a.b.a"], 0..4),
+            whole_under in proptest::sample::subsequence(vec!["b", "a.a"], 0..2),
+        ) {
+            let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            let text = format!("{{{}}}", body.join(","));
+            let need = SourceKeys::new(wanted.iter().copied(), &[], &[], &whole_under);
+            let mut projected = LineFields::default();
+            if flatten_object_projected(&text, &mut projected, &need).is_ok() {
+                let whole = run(flatten_object, &text);
+                prop_assert!(whole.is_ok(), "{}: projected accepted, whole read {:?}", text, whole);
+                let expect: Flat = whole.unwrap_or_default().into_iter().filter(|(k, _)| need.wants(k)).collect();
+                let got: Flat = projected
+                    .source
+                    .iter()
+                    .map(|&(k, v)| (projected.str(k).to_owned(), projected.value(v).to_owned_value()))
+                    .collect();
+                prop_assert_eq!(format!("{got:?}"), format!("{expect:?}"), "{}", text);
+            }
         }
     }
 

@@ -10,10 +10,11 @@
 //! [`field_mappings`]). Shared helpers (time parsing, protocol numbers, flattening) are public to the
 //! sibling format modules.
 
+use crate::data::formats::json_projection::Rule;
 use crate::data::formats::windows;
 use crate::data::record::{
-    record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Record, Span,
-    ValRef, Value,
+    record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Record,
+    SourceKeys, Span, ValRef, Value,
 };
 use crate::data::timeparse::{self, TimeError};
 
@@ -425,13 +426,31 @@ impl LineParser for JsonLinesParser {
         record_via_fields(self, line, ctx)
     }
 
+    fn source_keys(&self, only: &std::collections::HashSet<String>) -> Option<SourceKeys> {
+        let wanted = only.iter().map(String::as_str);
+        Some(match self.flavour {
+            Flavour::Suricata => SourceKeys::new(wanted, SURICATA_RULES, &[], &[]),
+            Flavour::Generic => SourceKeys::new(wanted, &generic_rules(), &[], &[]),
+            Flavour::Zeek => {
+                let keys = SourceKeys::new(wanted.clone(), ZEEK_RULES, &["_path"], &[]);
+                // Without `_path`, the log type (event_type, and whether HTTP names apply) is
+                // guessed from the keys present.
+                if ZEEK_LOG_TYPED.iter().any(|f| keys.wants(f)) {
+                    SourceKeys::new(wanted, ZEEK_RULES, &[&["_path"], ZEEK_GUESS_KEYS].concat(), &[])
+                } else {
+                    keys
+                }
+            }
+        })
+    }
+
     fn parse_fields(
         &self,
         line: &[u8],
         ctx: &ParseContext,
         out: &mut LineFields,
     ) -> Option<Result<bool, String>> {
-        Some(flatten_and_map(line, out, |out| match self.flavour {
+        Some(flatten_and_map(line, ctx, out, |out| match self.flavour {
             Flavour::Zeek => map_zeek(out, ctx),
             Flavour::Suricata => map_suricata(out, ctx),
             Flavour::Generic => map_generic(out, ctx),
@@ -443,14 +462,25 @@ impl LineParser for JsonLinesParser {
 /// flattened into `out.source` and `map` turns that into its fields.
 pub(crate) fn flatten_and_map(
     line: &[u8],
+    ctx: &ParseContext,
     out: &mut LineFields,
     map: impl FnOnce(&mut LineFields) -> Result<(), String>,
 ) -> Result<bool, String> {
     out.clear();
-    if trim_line(line).is_empty() {
+    let trimmed = trim_line(line);
+    if trimmed.is_empty() {
         return Ok(false);
     }
-    flatten_into(line, out)?;
+    // A projected read stores only the keys the query can reach; a line its checker does not
+    // vouch for (an error, a rare construct) is read whole, so reasons and values stay exact.
+    let projected = match (&ctx.source_keys, std::str::from_utf8(trimmed)) {
+        (Some(keys), Ok(text)) => super::json_scan::flatten_object_projected(text, out, keys).is_ok(),
+        _ => false,
+    };
+    if !projected {
+        out.clear();
+        flatten_into(line, out)?;
+    }
     map(out)?;
     Ok(true)
 }
@@ -509,6 +539,212 @@ fn zeek_log_from_file_name(file_name: &str) -> Option<&'static str> {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     base.split(['-', '.']).find_map(|tok| ZEEK_LOGS.iter().find(|l| l.eq_ignore_ascii_case(tok)).copied())
 }
+
+/// The keys [`zeek_log_from_keys`] reads.
+const ZEEK_GUESS_KEYS: &[&str] = &[
+    "conn_state",
+    "history",
+    "qtype_name",
+    "query",
+    "trans_id",
+    "method",
+    "uri",
+    "certificate.serial",
+    "fuid",
+    "tx_hosts",
+    "analyzers",
+    "seen_bytes",
+    "server_name",
+    "ja3",
+    "cipher",
+    "note",
+    "name",
+    "addl",
+];
+
+/// Fields whose value depends on a Zeek line's log type.
+const ZEEK_LOG_TYPED: &[&str] = &[
+    "event_type",
+    "http_method",
+    "http_request",
+    "http_status",
+    "http_user_agent",
+    "http_host",
+    "method",
+    "uri",
+    "status_code",
+    "user_agent",
+    "host",
+];
+
+/// What [`map_zeek_fields`] may make of a key (see [`SourceKeys`]).
+const ZEEK_RULES: &[Rule] = &[
+    ("ts", &["time"]),
+    ("_path", &["event_type"]),
+    ("id.orig_h", &["src_ip"]),
+    ("id_orig_h", &["src_ip"]),
+    ("id.resp_h", &["dst_ip"]),
+    ("id_resp_h", &["dst_ip"]),
+    ("id.orig_p", &["src_port"]),
+    ("id_orig_p", &["src_port"]),
+    ("id.resp_p", &["dst_port"]),
+    ("id_resp_p", &["dst_port"]),
+    ("proto", &["proto", "ip_proto"]),
+    ("duration", &["duration"]),
+    ("orig_bytes", &["bytes_sent"]),
+    ("resp_bytes", &["bytes_received"]),
+    ("orig_pkts", &["packets_sent"]),
+    ("resp_pkts", &["packets_received"]),
+    ("method", &["http_method"]),
+    ("uri", &["http_request"]),
+    ("status_code", &["http_status"]),
+    ("user_agent", &["http_user_agent"]),
+    ("host", &["http_host"]),
+    ("label", &["label"]),
+    ("detailedlabel", &["detailedlabel"]),
+    ("detailed-label", &["detailedlabel"]),
+    ("detailed_label", &["detailedlabel"]),
+];
+
+/// What [`map_suricata`] may make of a key (see [`SourceKeys`]).
+const SURICATA_RULES: &[Rule] = &[
+    ("timestamp", &["time"]),
+    ("src_ip", &["src_ip"]),
+    ("dest_ip", &["dst_ip"]),
+    ("src_port", &["src_port"]),
+    ("dest_port", &["dst_port"]),
+    ("proto", &["proto", "ip_proto"]),
+    ("event_type", &["event_type"]),
+    ("host", &["host"]),
+    ("alert.action", &["action"]),
+    ("alert.signature", &["msg"]),
+    ("flow.bytes_toserver", &["bytes_sent"]),
+    ("flow.bytes_toclient", &["bytes_received"]),
+    ("flow.pkts_toserver", &["packets_sent"]),
+    ("flow.pkts_toclient", &["packets_received"]),
+    ("flow.start", &["duration"]),
+    ("flow.end", &["duration"]),
+    ("flow.reason", &["reason"]),
+    ("http.http_method", &["http_method"]),
+    ("http.url", &["http_request"]),
+    ("http.status", &["http_status"]),
+    ("http.http_user_agent", &["http_user_agent"]),
+    ("http.hostname", &["http_host"]),
+];
+
+/// Every key [`generic_key_rule`] names, with its field: what [`map_generic`] and
+/// [`put_generic`] may make of a key (see [`SourceKeys`]).
+const GENERIC_KEYS: &[&str] = &[
+    "src_ip",
+    "source.ip",
+    "src_addr",
+    "srcip",
+    "dst_ip",
+    "dest_ip",
+    "destination.ip",
+    "dst_addr",
+    "dstip",
+    "src_port",
+    "source.port",
+    "srcport",
+    "sport",
+    "dst_port",
+    "dest_port",
+    "destination.port",
+    "dstport",
+    "dport",
+    "proto",
+    "protocol",
+    "network.transport",
+    "bytes_sent",
+    "source.bytes",
+    "bytes_out",
+    "bytes_received",
+    "destination.bytes",
+    "bytes_in",
+    "packets_sent",
+    "source.packets",
+    "packets_received",
+    "destination.packets",
+    "duration",
+    "action",
+    "event.action",
+    "reason",
+    "event.reason",
+    "outcome",
+    "event.outcome",
+    "host",
+    "hostname",
+    "host.name",
+    "msg",
+    "message",
+    "app_name",
+    "program",
+    "process.name",
+    "user_name",
+    "user.name",
+    "username",
+    "http_method",
+    "http.request.method",
+    "http_request",
+    "url.original",
+    "http_status",
+    "http.response.status_code",
+    "http_user_agent",
+    "user_agent.original",
+    "label",
+    "event_type",
+];
+
+/// [`GENERIC_KEYS`] with their fields, the time keys and `time` (kept as `time_raw` when unusable).
+pub(crate) fn generic_rules() -> Vec<Rule> {
+    let mut rules: Vec<Rule> = GENERIC_KEYS
+        .iter()
+        .filter_map(|&k| {
+            generic_key_rule(k).map(|(name, conv)| -> Rule {
+                match conv {
+                    Conv::Proto => (k, &["proto", "ip_proto"]),
+                    _ => (k, std::slice::from_ref(static_name(name))),
+                }
+            })
+        })
+        .collect();
+    rules.extend(GENERIC_TIME_KEYS.iter().map(|&k| -> Rule { (k, &["time"]) }));
+    rules.push(("time", &["time_raw"]));
+    rules
+}
+
+/// A field name from [`generic_key_rule`] as a `&'static &'static str`, for a rule's list.
+fn static_name(name: &'static str) -> &'static &'static str {
+    GENERIC_FIELD_NAMES.iter().find(|n| **n == name).unwrap_or(&"")
+}
+
+/// The field names [`generic_key_rule`] gives.
+const GENERIC_FIELD_NAMES: &[&str] = &[
+    "src_ip",
+    "dst_ip",
+    "src_port",
+    "dst_port",
+    "proto",
+    "bytes_sent",
+    "bytes_received",
+    "packets_sent",
+    "packets_received",
+    "duration",
+    "action",
+    "reason",
+    "outcome",
+    "host",
+    "msg",
+    "app_name",
+    "user_name",
+    "http_method",
+    "http_request",
+    "http_status",
+    "http_user_agent",
+    "label",
+    "event_type",
+];
 
 /// Zeek log type guessed from the keys present, for lines without `_path` in unnamed files.
 fn zeek_log_from_keys(line: &LineFields) -> Option<&'static str> {

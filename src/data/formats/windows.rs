@@ -74,7 +74,7 @@ impl LineParser for WindowsParser {
         ctx: &ParseContext,
         out: &mut LineFields,
     ) -> Option<Result<bool, String>> {
-        Some(flatten_and_map(line, out, |out| {
+        Some(flatten_and_map(line, ctx, out, |out| {
             if out.source.iter().any(|&(k, _)| out.str(k).starts_with("Event.System.")) {
                 map_evtx(out)
             } else {

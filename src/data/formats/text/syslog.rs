@@ -380,6 +380,7 @@ mod tests {
             default_tz_offset_secs: 0,
             file_name: String::new(),
             latest_us: None,
+            source_keys: None,
         }
     }
     fn s(r: &Record, k: &str) -> Option<String> {

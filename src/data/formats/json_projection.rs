@@ -1,0 +1,329 @@
+//! Which keys of a JSON line a projected query must read. A query that names three fields of a
+//! Suricata eve line still had every value of the line unescaped, converted, mapped and offered to
+//! the column builder, which dropped all but three: at 10 M lines that was most of the work.
+//!
+//! [`SourceKeys`] says, for a flattened key, whether its value can reach a wanted field. The
+//! scanner still checks every value (a line is accepted or rejected exactly as before) but only
+//! stores the wanted ones. A key is needed when it, or a field a flavour's mapping may make of it,
+//! is wanted; keys a mapping always reads (the record time, Zeek's `_path`) are always needed.
+//! Keeping more keys than needed is always safe: the builder drops fields it does not build.
+use std::collections::HashSet;
+
+/// How a flavour's mapping turns one source key into fields: the key (as written in the line) and
+/// every field name it may produce besides its own name (a key whose value does not convert is
+/// kept under its own name, so that is always possible).
+pub(crate) type Rule = (&'static str, &'static [&'static str]);
+
+/// The source keys a projected parse reads; the others are only checked.
+#[derive(Debug, Clone, Default)]
+pub struct SourceKeys {
+    /// Needed keys, lower case, by byte length (most keys are told apart by length alone).
+    by_len: Vec<Vec<String>>,
+    /// Dotted keys whose object must be descended into (`flow` for `flow.bytes_toserver`), lower
+    /// case, by byte length.
+    prefixes_by_len: Vec<Vec<String>>,
+    /// Every key under these prefixes (lower case, with the dot) is needed: a mapping that renames
+    /// a whole subtree (Windows event data) cannot list its keys.
+    whole_under: Vec<String>,
+}
+
+impl SourceKeys {
+    /// The keys needed for the fields `wanted` (lower case), given a flavour's `rules` and the
+    /// keys its mapping always reads. The wanted set is closed over the rules: when a wanted field
+    /// may come from key `k`, everything `k` may produce is wanted too, because a mapping that puts
+    /// a field under its normalized name only when that name is still free (`put_unique`) names
+    /// the field by what came before it in the line.
+    pub fn new<'a>(
+        wanted: impl IntoIterator<Item = &'a str>,
+        rules: &[Rule],
+        always: &[&str],
+        whole_under: &[&str],
+    ) -> Self {
+        let mut names: HashSet<String> = wanted.into_iter().map(str::to_ascii_lowercase).collect();
+        // Every table has a time column; it is built whatever the query names.
+        names.insert("time".into());
+        names.extend(always.iter().map(|k| k.to_ascii_lowercase()));
+        loop {
+            let before = names.len();
+            for (key, outputs) in rules {
+                let key = key.to_ascii_lowercase();
+                if names.contains(&key) || outputs.iter().any(|o| names.contains(*o)) {
+                    names.insert(key);
+                    names.extend(outputs.iter().map(|o| o.to_string()));
+                }
+            }
+            if names.len() == before {
+                break;
+            }
+        }
+        let mut prefixes = HashSet::new();
+        for n in &names {
+            let mut at = 0;
+            while let Some(dot) = n[at..].find('.') {
+                prefixes.insert(n[..at + dot].to_owned());
+                at += dot + 1;
+            }
+        }
+        for w in whole_under {
+            let w = w.to_ascii_lowercase();
+            let mut at = 0;
+            while let Some(dot) = w[at..].find('.') {
+                prefixes.insert(w[..at + dot].to_owned());
+                at += dot + 1;
+            }
+            prefixes.insert(w);
+        }
+        Self {
+            by_len: by_len(names),
+            prefixes_by_len: by_len(prefixes),
+            whole_under: whole_under.iter().map(|w| format!("{}.", w.to_ascii_lowercase())).collect(),
+        }
+    }
+
+    /// Whether the value of the flattened key `key` must be stored.
+    pub fn wants(&self, key: &str) -> bool {
+        in_set(&self.by_len, key) || self.whole_under.iter().any(|w| starts_with_ignore_case(key, w))
+    }
+
+    /// Whether the object at the flattened key `key` holds a needed key (else it is only checked).
+    pub fn wants_under(&self, key: &str) -> bool {
+        // The keys of an object under the empty top-level key flatten without a prefix.
+        key.is_empty()
+            || in_set(&self.prefixes_by_len, key)
+            || self.whole_under.iter().any(|w| starts_with_ignore_case(key, w))
+    }
+}
+
+fn by_len(names: HashSet<String>) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for n in names {
+        if out.len() <= n.len() {
+            out.resize(n.len() + 1, Vec::new());
+        }
+        out[n.len()].push(n);
+    }
+    out
+}
+
+fn in_set(by_len: &[Vec<String>], key: &str) -> bool {
+    by_len.get(key.len()).is_some_and(|same| same.iter().any(|n| n.eq_ignore_ascii_case(key)))
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &[Rule] =
+        &[("dest_port", &["dst_port"]), ("timestamp", &["time"]), ("proto", &["proto", "ip_proto"])];
+
+    #[test]
+    fn wanted_fields_pull_in_the_keys_they_come_from() {
+        let k = SourceKeys::new(["dst_port"], RULES, &[], &[]);
+        assert!(k.wants("dest_port"));
+        assert!(k.wants("DST_PORT"), "a key named like the field may fill it, in any case");
+        assert!(k.wants("timestamp"), "the time is always built");
+        assert!(!k.wants("proto"));
+        assert!(!k.wants("src_port"));
+    }
+
+    #[test]
+    fn a_wanted_key_name_pulls_in_what_may_take_its_field_name_first() {
+        // `dest_port` is named `dest_port` only when `dst_port` was taken before it.
+        let k = SourceKeys::new(["dest_port"], RULES, &[], &[]);
+        assert!(k.wants("dst_port"));
+        let k = SourceKeys::new(["ip_proto"], RULES, &[], &[]);
+        assert!(k.wants("proto") && k.wants("ip_proto"));
+    }
+
+    #[test]
+    fn objects_are_entered_only_towards_a_needed_key() {
+        let k = SourceKeys::new(["flow.bytes_toserver", "a.b.c"], &[], &[], &["Event.EventData"]);
+        assert!(k.wants_under("flow") && k.wants_under("a") && k.wants_under("a.b"));
+        assert!(!k.wants_under("alert") && !k.wants_under("a.b.c.d"));
+        assert!(k.wants_under("event") && k.wants_under("Event.EventData"));
+        assert!(k.wants("Event.EventData.SubjectUserName") && !k.wants("Event.System.Level"));
+        assert!(k.wants_under("Event.EventData.Inner"));
+    }
+
+    use crate::data::formats::jsonl::JsonLinesParser;
+    use crate::data::record::{LineFields, LineParser, ParseContext};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn every_generic_key_has_its_field() {
+        let rules = crate::data::formats::jsonl::generic_rules();
+        assert!(rules.len() > 60);
+        for (key, fields) in rules {
+            assert!(!fields.is_empty() && fields.iter().all(|f| !f.is_empty()), "{key}: {fields:?}");
+        }
+    }
+
+    /// Keys a flavour maps, their fields, case variants and look-alikes, some nested.
+    const POOL: &[&str] = &[
+        "timestamp",
+        "time",
+        "TIME",
+        "ts",
+        "@timestamp",
+        "date",
+        "_path",
+        "src_ip",
+        "dest_ip",
+        "dst_ip",
+        "source.ip",
+        "id.orig_h",
+        "id.resp_p",
+        "src_port",
+        "dest_port",
+        "dst_port",
+        "Dest_Port",
+        "proto",
+        "Proto",
+        "protocol",
+        "ip_proto",
+        "event_type",
+        "host",
+        "hostname",
+        "http_host",
+        "method",
+        "uri",
+        "status_code",
+        "query",
+        "conn_state",
+        "label",
+        "Label",
+        "msg",
+        "message",
+        "duration",
+        "flow.start",
+        "flow.end",
+        "flow.bytes_toserver",
+        "flow.reason",
+        "alert.signature",
+        "alert.action",
+        "action",
+        "event.action",
+        "network.transport",
+        "http.url",
+        "http.status",
+        "x",
+        "flow",
+        "alert",
+    ];
+
+    /// Fields a query names: mostly fields the flavours make, some key names.
+    const WANTED: &[&str] = &[
+        "src_ip",
+        "dst_ip",
+        "dst_port",
+        "proto",
+        "ip_proto",
+        "event_type",
+        "http_host",
+        "host",
+        "msg",
+        "duration",
+        "action",
+        "label",
+        "bytes_sent",
+        "reason",
+        "http_request",
+        "http_status",
+        "x",
+        "dest_port",
+        "flow.start",
+        "time_raw",
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"2021-06-06T15:59:46.457984+0200\"".to_string()),
+            Just("\"2021-06-06T16:00:01Z\"".to_string()),
+            Just("1622988000.25".to_string()),
+            Just("\"not a time\"".to_string()),
+            Just("\"99999-01-01T00:00:00Z\"".to_string()),
+            Just("80".to_string()),
+            Just("\"80\"".to_string()),
+            Just("\"TCP\"".to_string()),
+            Just("\"http\"".to_string()),
+            Just("\"10.0.0.1\"".to_string()),
+            Just("\"a\\u0041\"".to_string()),
+            Just("1e3".to_string()),
+            Just("null".to_string()),
+            Just("[1,\"x\"]".to_string()),
+            Just("{\"start\":\"2021-06-06T15:59:47Z\",\"orig_h\":\"10.0.0.2\"}".to_string()),
+        ]
+    }
+
+    /// A line of pool keys, dotted ones sometimes written as nested objects.
+    fn line() -> impl Strategy<Value = String> {
+        let pair = proptest::sample::select(POOL).prop_flat_map(|k| {
+            // Time keys mostly hold times: a line with a bad one is rejected whatever is wanted.
+            let timed =
+                ["timestamp", "time", "ts", "flow.start", "flow.end", "@timestamp", "date"].contains(&k);
+            let v = if timed {
+                prop_oneof![4 => (0..10u8).prop_map(|s| format!("\"2021-06-06T15:59:4{s}Z\"")), 1 => value()]
+                    .boxed()
+            } else {
+                value().boxed()
+            };
+            (Just(k), v, any::<bool>())
+        });
+        proptest::collection::vec(pair, 0..14).prop_map(|kv| {
+            let body: Vec<String> = kv
+                .iter()
+                .map(|(k, v, nest)| match k.split_once('.') {
+                    Some((a, b)) if *nest => format!("\"{a}\":{{\"{b}\":{v}}}"),
+                    _ => format!("\"{k}\":{v}"),
+                })
+                .collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    /// The fields a builder building `wanted` keeps from a parsed line, in order.
+    fn kept(out: &LineFields, wanted: &HashSet<String>) -> String {
+        let kept: Vec<String> = out
+            .iter()
+            .filter(|(n, _)| *n == "time" || wanted.contains(&n.to_ascii_lowercase()))
+            .map(|(n, v)| format!("{n}={:?}", v.to_owned_value()))
+            .collect();
+        kept.join(" ")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// For every flavour, a projected parse gives the wanted fields, the rejections and their
+        /// reasons exactly as the whole parse does.
+        #[test]
+        fn projected_parses_give_the_wanted_fields_of_the_whole_parse(
+            text in line(),
+            wanted in proptest::sample::subsequence(WANTED.to_vec(), 1..4),
+        ) {
+            let wanted: HashSet<String> = wanted.iter().map(|w| w.to_ascii_lowercase()).collect();
+            for parser in [JsonLinesParser::zeek(), JsonLinesParser::suricata(), JsonLinesParser::generic()] {
+                let whole_ctx = ParseContext { file_name: "x.log".into(), ..Default::default() };
+                let keys = parser.source_keys(&wanted).map(Arc::new);
+                prop_assert!(keys.is_some());
+                let ctx = ParseContext { source_keys: keys, ..whole_ctx.clone() };
+                let (mut whole, mut part) = (LineFields::default(), LineFields::default());
+                let w = parser.parse_fields(text.as_bytes(), &whole_ctx, &mut whole);
+                let p = parser.parse_fields(text.as_bytes(), &ctx, &mut part);
+                match (w, p) {
+                    (Some(Ok(a)), Some(Ok(b))) => {
+                        prop_assert_eq!(a, b);
+                        let (got, expect) = (kept(&part, &wanted), kept(&whole, &wanted));
+                        prop_assert_eq!(got, expect, "{}: {} {:?}", parser.name(), text, wanted);
+                    }
+                    (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "{}", text),
+                }
+            }
+        }
+    }
+}
