@@ -18,13 +18,28 @@ pub(crate) type Rule = (&'static str, &'static [&'static str]);
 #[derive(Debug, Clone, Default)]
 pub struct SourceKeys {
     /// Needed keys, lower case, by byte length (most keys are told apart by length alone).
-    by_len: Vec<Vec<String>>,
+    by_len: Vec<Vec<Folded>>,
     /// Dotted keys whose object must be descended into (`flow` for `flow.bytes_toserver`), lower
     /// case, by byte length.
-    prefixes_by_len: Vec<Vec<String>>,
+    prefixes_by_len: Vec<Vec<Folded>>,
     /// Every key under these prefixes (lower case, with the dot) is needed: a mapping that renames
     /// a whole subtree (Windows event data) cannot list its keys.
     whole_under: Vec<String>,
+    /// One bit per [`signature`] of a needed key: a clear bit answers most keys in one load.
+    bloom: [u64; 4],
+    /// For a mapping that names a subtree's keys by their last part (Windows event data): only
+    /// keys under these subtrees are judged, by that part; every other key is needed.
+    renamed: Option<Renamed>,
+}
+
+/// See [`SourceKeys::renamed`].
+#[derive(Debug, Clone, Default)]
+struct Renamed {
+    /// Subtree prefixes (lower case, with the dot) and how many more dotted parts follow before
+    /// the name (Windows' `Event.UserData.<Element>.Name`: one).
+    prefixes: Vec<(String, usize)>,
+    /// Needed names, lower case.
+    names: Vec<Vec<Folded>>,
 }
 
 impl SourceKeys {
@@ -73,20 +88,49 @@ impl SourceKeys {
             }
             prefixes.insert(w);
         }
+        let mut bloom = [0u64; 4];
+        for n in &names {
+            let sig = signature(n.as_bytes());
+            bloom[sig / 64] |= 1 << (sig % 64);
+        }
         Self {
+            bloom,
             by_len: by_len(names),
             prefixes_by_len: by_len(prefixes),
             whole_under: whole_under.iter().map(|w| format!("{}.", w.to_ascii_lowercase())).collect(),
+            renamed: None,
         }
+    }
+
+    /// Every key is needed but those under `prefixes` (each with the number of dotted parts after
+    /// it that the mapping drops), which are needed when their name, or a field `rules` make of
+    /// it, is wanted, or when the whole key is wanted (a line of another shape keeps it whole).
+    pub fn renamed<'a>(
+        wanted: impl IntoIterator<Item = &'a str>,
+        rules: &[Rule],
+        prefixes: &[(&str, usize)],
+    ) -> Self {
+        let closed = Self::new(wanted, rules, &[], &[]);
+        let names = closed.by_len.iter().flatten().map(|f| f.name.clone()).collect();
+        let prefixes = prefixes.iter().map(|(p, drop)| (p.to_ascii_lowercase(), *drop)).collect();
+        Self { renamed: Some(Renamed { prefixes, names: by_len(names) }), ..closed }
     }
 
     /// Whether the value of the flattened key `key` must be stored.
     pub fn wants(&self, key: &str) -> bool {
-        in_set(&self.by_len, key) || self.whole_under.iter().any(|w| starts_with_ignore_case(key, w))
+        if let Some(r) = &self.renamed {
+            return r.wants(key).is_none_or(|name| in_set(&r.names, name) || in_set(&self.by_len, key));
+        }
+        let sig = signature(key.as_bytes());
+        (self.bloom[sig / 64] >> (sig % 64) & 1 == 1 && in_set(&self.by_len, key))
+            || self.whole_under.iter().any(|w| starts_with_ignore_case(key, w))
     }
 
     /// Whether the object at the flattened key `key` holds a needed key (else it is only checked).
     pub fn wants_under(&self, key: &str) -> bool {
+        if self.renamed.is_some() {
+            return true;
+        }
         // The keys of an object under the empty top-level key flatten without a prefix.
         key.is_empty()
             || in_set(&self.prefixes_by_len, key)
@@ -94,19 +138,62 @@ impl SourceKeys {
     }
 }
 
-fn by_len(names: HashSet<String>) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = Vec::new();
+impl Renamed {
+    /// The name a key under one of the subtrees goes by; None for any other key.
+    fn wants<'k>(&self, key: &'k str) -> Option<&'k str> {
+        let (p, drop) = self.prefixes.iter().find(|(p, _)| starts_with_ignore_case(key, p))?;
+        let mut name = &key[p.len()..];
+        for _ in 0..*drop {
+            // As the mapping does: a name without a further dot is the whole rest.
+            name = name.split_once('.').map_or(name, |(_, rest)| rest);
+        }
+        Some(name)
+    }
+}
+
+/// A name with its first eight bytes case-folded into a word: the word tells most names of one
+/// length apart in one compare (a query's SQL words are all in the set, so lengths collide).
+#[derive(Debug, Clone)]
+struct Folded {
+    head: u64,
+    name: String,
+}
+
+/// The first eight bytes (zero-padded) with ASCII letters' case bit set. Two names equal but for
+/// ASCII case have equal words, so unequal words prove the names differ.
+fn fold8(s: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = s.len().min(8);
+    for (w, b) in w.iter_mut().zip(&s[..n]) {
+        *w = b | 0x20;
+    }
+    u64::from_le_bytes(w)
+}
+
+/// A key's length and its first and last bytes (case-folded) mixed into 0..256: equal for names
+/// equal but for ASCII case.
+fn signature(s: &[u8]) -> usize {
+    let (first, last) = (s.first().map_or(0, |b| b | 0x20), s.last().map_or(0, |b| b | 0x20));
+    (s.len().wrapping_mul(37) ^ (first as usize).wrapping_mul(7) ^ (last as usize).wrapping_mul(131)) & 255
+}
+
+fn by_len(names: HashSet<String>) -> Vec<Vec<Folded>> {
+    let mut out: Vec<Vec<Folded>> = Vec::new();
     for n in names {
         if out.len() <= n.len() {
             out.resize(n.len() + 1, Vec::new());
         }
-        out[n.len()].push(n);
+        out[n.len()].push(Folded { head: fold8(n.as_bytes()), name: n });
     }
     out
 }
 
-fn in_set(by_len: &[Vec<String>], key: &str) -> bool {
-    by_len.get(key.len()).is_some_and(|same| same.iter().any(|n| n.eq_ignore_ascii_case(key)))
+fn in_set(by_len: &[Vec<Folded>], key: &str) -> bool {
+    let Some(same) = by_len.get(key.len()).filter(|s| !s.is_empty()) else {
+        return false;
+    };
+    let head = fold8(key.as_bytes());
+    same.iter().any(|n| n.head == head && n.name.eq_ignore_ascii_case(key))
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
@@ -150,6 +237,7 @@ mod tests {
     }
 
     use crate::data::formats::jsonl::JsonLinesParser;
+    use crate::data::formats::windows::WindowsParser;
     use crate::data::record::{LineFields, LineParser, ParseContext};
     use proptest::prelude::*;
     use std::sync::Arc;
@@ -161,6 +249,19 @@ mod tests {
         for (key, fields) in rules {
             assert!(!fields.is_empty() && fields.iter().all(|f| !f.is_empty()), "{key}: {fields:?}");
         }
+    }
+
+    #[test]
+    fn renamed_subtrees_are_judged_by_their_names() {
+        let k = SourceKeys::renamed(
+            ["subject_user_name"],
+            &[("SubjectUserName", &["subject_user_name"])],
+            &[("Event.EventData.", 0), ("Event.UserData.", 1)],
+        );
+        assert!(k.wants("Event.EventData.SubjectUserName"));
+        assert!(k.wants("Event.UserData.LogFileCleared.SubjectUserName"));
+        assert!(!k.wants("Event.EventData.ShareName") && !k.wants("Event.UserData.X.IpPort"));
+        assert!(k.wants("Event.System.Level") && k.wants("anything") && k.wants_under("Event.EventData"));
     }
 
     /// Keys a flavour maps, their fields, case variants and look-alikes, some nested.
@@ -320,6 +421,93 @@ mod tests {
                         prop_assert_eq!(a, b);
                         let (got, expect) = (kept(&part, &wanted), kept(&whole, &wanted));
                         prop_assert_eq!(got, expect, "{}: {} {:?}", parser.name(), text, wanted);
+                    }
+                    (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "{}", text),
+                }
+            }
+        }
+    }
+
+    /// Windows event data keys, their fields and look-alikes.
+    const WINDOWS_DATA: &[&str] = &[
+        "IpAddress",
+        "SourceIp",
+        "IpPort",
+        "DestPort",
+        "Protocol",
+        "TargetUserName",
+        "User",
+        "SubjectUserName",
+        "Image",
+        "ProcessName",
+        "NewProcessName",
+        "LogonType",
+        "ShareName",
+        "src_ip",
+        "#attributes",
+    ];
+
+    const WINDOWS_WANTED: &[&str] = &[
+        "src_ip",
+        "src_port",
+        "dst_port",
+        "proto",
+        "ip_proto",
+        "user_name",
+        "subject_user_name",
+        "process",
+        "logontype",
+        "subjectusername",
+        "sharename",
+        "event.eventdata.sharename",
+        "image",
+        "msg",
+    ];
+
+    /// An EVTX-shaped line (event data or user data, the time sometimes missing) or a flat one.
+    fn windows_line() -> impl Strategy<Value = String> {
+        let data = proptest::collection::vec((proptest::sample::select(WINDOWS_DATA), value()), 0..6)
+            .prop_map(|kv| kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","));
+        (data, 0..4u8, any::<bool>()).prop_map(|(data, shape, timed)| {
+            let time = if timed {
+                "\"TimeCreated\":{\"#attributes\":{\"SystemTime\":\"2019-03-18T14:23:22.134722Z\"}},"
+            } else {
+                ""
+            };
+            let system = format!("\"System\":{{{time}\"EventID\":5145,\"Computer\":\"PC01\"}}");
+            match shape {
+                0 => format!("{{\"Event\":{{{system},\"EventData\":{{{data}}}}}}}"),
+                1 => format!("{{\"Event\":{{{system},\"UserData\":{{\"LogFileCleared\":{{{data}}}}}}}}}"),
+                2 => format!(
+                    "{{\"EventID\":4624,\"EventTime\":\"2019-03-18 14:23:22\",\"Hostname\":\"h\",{data}}}"
+                ),
+                _ => {
+                    format!("{{\"EventID\":4624,\"Hostname\":\"h\",\"Event\":{{\"EventData\":{{{data}}}}}}}")
+                }
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Windows events: a projected parse gives the wanted fields of the whole parse.
+        #[test]
+        fn projected_windows_parses_give_the_wanted_fields_of_the_whole_parse(
+            text in windows_line(),
+            wanted in proptest::sample::subsequence(WINDOWS_WANTED.to_vec(), 1..4),
+        ) {
+            let wanted: HashSet<String> = wanted.iter().map(|w| w.to_ascii_lowercase()).collect();
+            for parser in [WindowsParser::evtx(), WindowsParser::flat()] {
+                let whole_ctx = ParseContext::default();
+                let ctx = ParseContext { source_keys: parser.source_keys(&wanted).map(Arc::new), ..whole_ctx.clone() };
+                let (mut whole, mut part) = (LineFields::default(), LineFields::default());
+                let w = parser.parse_fields(text.as_bytes(), &whole_ctx, &mut whole);
+                let p = parser.parse_fields(text.as_bytes(), &ctx, &mut part);
+                match (w, p) {
+                    (Some(Ok(a)), Some(Ok(b))) => {
+                        prop_assert_eq!(a, b);
+                        prop_assert_eq!(kept(&part, &wanted), kept(&whole, &wanted), "{} {:?}", text, wanted);
                     }
                     (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "{}", text),
                 }

@@ -104,7 +104,13 @@ impl Scan<'_> {
         self.b.get(self.i).copied()
     }
 
+    /// Whitespace at `self.i`, read past. Log lines seldom have any between tokens: the first byte
+    /// is usually all there is to look at.
+    #[inline(always)]
     fn ws(&mut self) {
+        if self.peek().is_none_or(|c| c > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
             self.i += 1;
         }

@@ -10,11 +10,13 @@
 //! EventData / UserData keys are kept WITHOUT their prefix; well-known ones are normalized
 //! (IpAddress -> src_ip, TargetUserName -> user_name, ...).
 
+use crate::data::formats::json_projection::Rule;
 use crate::data::formats::jsonl::{
     flatten_and_map, int_of, keep, parse_iso8601_us, put_generic, put_int, put_proto, put_string, put_unique,
 };
 use crate::data::record::{
-    record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, Span, ValRef,
+    record_via_fields, FieldName, FieldValue, LineFields, LineParser, LineResult, ParseContext, SourceKeys,
+    Span, ValRef,
 };
 use crate::data::timeparse;
 
@@ -68,6 +70,16 @@ impl LineParser for WindowsParser {
         record_via_fields(self, line, ctx)
     }
 
+    fn source_keys(&self, only: &std::collections::HashSet<String>) -> Option<SourceKeys> {
+        // Only event data is left out: every line's shape (EVTX or flat) is told by its
+        // `Event.System` keys, and flat exports keep their fields at the top.
+        Some(SourceKeys::renamed(
+            only.iter().map(String::as_str),
+            EVENT_DATA_RULES,
+            &[("Event.EventData.", 0), ("Event.UserData.", 1)],
+        ))
+    }
+
     fn parse_fields(
         &self,
         line: &[u8],
@@ -115,6 +127,27 @@ fn put_ip(out: &mut LineFields, name: &'static str, k: Span, v: FieldValue) {
         None => keep(out, k, v),
     }
 }
+
+/// What [`map_event_data`] may make of an event data name (see [`SourceKeys`]).
+const EVENT_DATA_RULES: &[Rule] = &[
+    ("IpAddress", &["src_ip"]),
+    ("SourceAddress", &["src_ip"]),
+    ("SourceIp", &["src_ip"]),
+    ("ClientAddress", &["src_ip"]),
+    ("DestAddress", &["dst_ip"]),
+    ("DestinationIp", &["dst_ip"]),
+    ("IpPort", &["src_port"]),
+    ("SourcePort", &["src_port"]),
+    ("DestPort", &["dst_port"]),
+    ("DestinationPort", &["dst_port"]),
+    ("Protocol", &["proto", "ip_proto"]),
+    ("TargetUserName", &["user_name"]),
+    ("User", &["user_name"]),
+    ("SubjectUserName", &["subject_user_name"]),
+    ("Image", &["process"]),
+    ("ProcessName", &["process"]),
+    ("NewProcessName", &["process"]),
+];
 
 /// Maps one EventData / UserData key (already without its prefix).
 fn map_event_data(out: &mut LineFields, k: Span, v: FieldValue) {
