@@ -777,17 +777,7 @@ fn parse_piece(
     out: &mut ParsedLines,
 ) -> Result<usize> {
     let label = ctx.file_name.as_str();
-    // Room for as many lines as the first 64 KiB promise, with an eighth to spare: counting
-    // them all first was a second pass over the text, and a guess that is too small doubles.
-    let sample = &body[..body.len().min(1 << 16)];
-    let per_sample = memchr::memchr_iter(b'\n', sample).count() + 1;
-    let mut lines: Vec<&[u8]> = Vec::with_capacity(body.len() / sample.len().max(1) * per_sample * 9 / 8 + 1);
-    let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', body) {
-        lines.push(&body[start..nl]);
-        start = nl + 1;
-    }
-    lines.push(&body[start..]);
+    let lines = split_lines(body);
     let n_lines = if body.ends_with(b"\n") { lines.len() - 1 } else { lines.len() };
     // Lines per block: one core parses a block into its own typed columns. At most 16 Ki lines,
     // and at least four blocks per core: a 32 MB piece of Suricata eve holds 57 Ki lines, which
@@ -879,6 +869,64 @@ fn parse_piece(
         }
     }
     Ok(n_lines)
+}
+
+/// The lines of `body` in order: the text between newlines, then what follows the last one (empty
+/// when `body` ends with a newline). Found on all cores, a stretch of the text each: one core
+/// finding the lines of a 32 MB piece while the other waited was 3% of a JSON query.
+fn split_lines(body: &[u8]) -> Vec<&[u8]> {
+    let parts = 2 * rayon::current_num_threads().max(1);
+    let step = body.len() / parts + 1;
+    // Stretches end just after a newline, the last at the end of the text.
+    let mut ends = Vec::with_capacity(parts);
+    let mut from = 0;
+    while from < body.len() {
+        let at = (from + step).min(body.len());
+        let end = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |p| at + p + 1);
+        ends.push(end);
+        from = end;
+    }
+    if ends.is_empty() {
+        return vec![body];
+    }
+    let stretches: Vec<Vec<&[u8]>> = (0..ends.len())
+        .into_par_iter()
+        .map(|k| {
+            let start = if k == 0 { 0 } else { ends[k - 1] };
+            let text = &body[start..ends[k]];
+            // Room for as many lines as the first 64 KiB promise, with an eighth to spare.
+            let sample = &text[..text.len().min(1 << 16)];
+            let per_sample = memchr::memchr_iter(b'\n', sample).count() + 1;
+            let mut lines = Vec::with_capacity(text.len() / sample.len().max(1) * per_sample * 9 / 8 + 1);
+            let mut at = 0;
+            for nl in memchr::memchr_iter(b'\n', text) {
+                lines.push(&text[at..nl]);
+                at = nl + 1;
+            }
+            // Every stretch but the last ends with a newline; the last keeps what follows its
+            // last newline (empty when the text ends with one).
+            if k + 1 == ends.len() {
+                lines.push(&text[at..]);
+            }
+            lines
+        })
+        .collect();
+    stretches.concat()
+}
+
+#[cfg(test)]
+mod split_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn lines_found_on_all_cores_are_the_lines_of_a_plain_split(
+            text in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'a'), Just(b'\r')], 0..300)
+        ) {
+            let plain: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+            prop_assert_eq!(super::split_lines(&text), plain);
+        }
+    }
 }
 
 /// A line without its CR (of CRLF); None for a blank line, which is no data at all.
