@@ -207,7 +207,9 @@ fn repeat_lines(src: &Path, dest: &Path, n: u64) -> Result<u64> {
         w.write_all(l)?;
         w.write_all(b"\n")?;
     }
-    w.flush()?;
+    // On disk before any tool runs: gigabytes of dirty pages written back during the first timed
+    // runs would load Brushfire's figures and not the peer's, which runs last.
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(std::fs::metadata(dest)?.len())
 }
 
