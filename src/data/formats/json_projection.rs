@@ -50,7 +50,7 @@ impl SourceKeys {
     /// the field by what came before it in the line.
     pub fn new<'a>(
         wanted: impl IntoIterator<Item = &'a str>,
-        rules: &[Rule],
+        rules: &[(&str, &[&str])],
         always: &[&str],
         whole_under: &[&str],
     ) -> Self {
@@ -110,7 +110,7 @@ impl SourceKeys {
     /// Prefixes match as written, as the mapping matches them.
     pub fn renamed<'a>(
         wanted: impl IntoIterator<Item = &'a str>,
-        rules: &[Rule],
+        rules: &[(&str, &[&str])],
         prefixes: &[(&str, usize)],
     ) -> Self {
         let closed = Self::new(wanted, rules, &[], &[]);
@@ -445,6 +445,31 @@ mod tests {
         kept.join(" ")
     }
 
+    /// A projected parse of `text` gives the wanted fields, the verdict and the reason of the whole
+    /// parse (with `whole_ctx`).
+    fn same_as_whole_parse(
+        parser: &dyn LineParser,
+        whole_ctx: ParseContext,
+        text: &str,
+        wanted: &HashSet<String>,
+    ) -> Result<(), TestCaseError> {
+        let keys = parser.source_keys(wanted).map(Arc::new);
+        prop_assert!(keys.is_some());
+        let ctx = ParseContext { source_keys: keys, ..whole_ctx.clone() };
+        let (mut whole, mut part) = (LineFields::default(), LineFields::default());
+        let w = parser.parse_fields(text.as_bytes(), &whole_ctx, &mut whole);
+        let p = parser.parse_fields(text.as_bytes(), &ctx, &mut part);
+        match (w, p) {
+            (Some(Ok(a)), Some(Ok(b))) => {
+                prop_assert_eq!(a, b);
+                let (got, expect) = (kept(&part, wanted), kept(&whole, wanted));
+                prop_assert_eq!(got, expect, "{}: {} {:?}", parser.name(), text, wanted);
+            }
+            (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "{}", text),
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -458,20 +483,7 @@ mod tests {
             let wanted: HashSet<String> = wanted.iter().map(|w| w.to_ascii_lowercase()).collect();
             for parser in [JsonLinesParser::zeek(), JsonLinesParser::suricata(), JsonLinesParser::generic()] {
                 let whole_ctx = ParseContext { file_name: "x.log".into(), ..Default::default() };
-                let keys = parser.source_keys(&wanted).map(Arc::new);
-                prop_assert!(keys.is_some());
-                let ctx = ParseContext { source_keys: keys, ..whole_ctx.clone() };
-                let (mut whole, mut part) = (LineFields::default(), LineFields::default());
-                let w = parser.parse_fields(text.as_bytes(), &whole_ctx, &mut whole);
-                let p = parser.parse_fields(text.as_bytes(), &ctx, &mut part);
-                match (w, p) {
-                    (Some(Ok(a)), Some(Ok(b))) => {
-                        prop_assert_eq!(a, b);
-                        let (got, expect) = (kept(&part, &wanted), kept(&whole, &wanted));
-                        prop_assert_eq!(got, expect, "{}: {} {:?}", parser.name(), text, wanted);
-                    }
-                    (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "{}", text),
-                }
+                same_as_whole_parse(&parser, whole_ctx, &text, &wanted)?;
             }
         }
     }
@@ -547,18 +559,7 @@ mod tests {
         ) {
             let wanted: HashSet<String> = wanted.iter().map(|w| w.to_ascii_lowercase()).collect();
             for parser in [WindowsParser::evtx(), WindowsParser::flat()] {
-                let whole_ctx = ParseContext::default();
-                let ctx = ParseContext { source_keys: parser.source_keys(&wanted).map(Arc::new), ..whole_ctx.clone() };
-                let (mut whole, mut part) = (LineFields::default(), LineFields::default());
-                let w = parser.parse_fields(text.as_bytes(), &whole_ctx, &mut whole);
-                let p = parser.parse_fields(text.as_bytes(), &ctx, &mut part);
-                match (w, p) {
-                    (Some(Ok(a)), Some(Ok(b))) => {
-                        prop_assert_eq!(a, b);
-                        prop_assert_eq!(kept(&part, &wanted), kept(&whole, &wanted), "{} {:?}", text, wanted);
-                    }
-                    (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "{}", text),
-                }
+                same_as_whole_parse(&parser, ParseContext::default(), &text, &wanted)?;
             }
         }
     }

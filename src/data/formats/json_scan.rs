@@ -527,69 +527,53 @@ impl Scan<'_> {
         const NO: &str = "not checked";
         match self.peek() {
             Some(b'"') => self.skip_string(),
-            Some(b'{') => {
-                if depth >= MAX_SKIP_DEPTH {
-                    return Err(NO.into());
-                }
-                self.i += 1;
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.ws();
-                    if self.peek() != Some(b'"') {
-                        return Err(NO.into());
-                    }
-                    self.skip_string()?;
-                    self.ws();
-                    if self.peek() != Some(b':') {
-                        return Err(NO.into());
-                    }
-                    self.i += 1;
-                    self.ws();
-                    self.skip_value(depth + 1)?;
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(NO.into()),
-                    }
-                }
-            }
-            Some(b'[') => {
-                if depth >= MAX_SKIP_DEPTH {
-                    return Err(NO.into());
-                }
-                self.i += 1;
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.ws();
-                    self.skip_value(depth + 1)?;
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(());
-                        }
-                        _ => return Err(NO.into()),
-                    }
-                }
-            }
+            Some(b'{') => self.skip_container(b'}', true, depth),
+            Some(b'[') => self.skip_container(b']', false, depth),
             Some(b't') => self.literal("true").map(drop),
             Some(b'f') => self.literal("false").map(drop),
             Some(b'n') => self.literal("null").map(drop),
             Some(b'-' | b'0'..=b'9') => self.skip_number(),
             _ => Err(NO.into()),
+        }
+    }
+
+    /// The object (`keyed`: members `"key": value`) or array at `self.i`, ending with `close`;
+    /// see [`Scan::skip_value`].
+    fn skip_container(&mut self, close: u8, keyed: bool, depth: usize) -> Result<(), String> {
+        const NO: &str = "not checked";
+        if depth >= MAX_SKIP_DEPTH {
+            return Err(NO.into());
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if keyed {
+                if self.peek() != Some(b'"') {
+                    return Err(NO.into());
+                }
+                self.skip_string()?;
+                self.ws();
+                if self.peek() != Some(b':') {
+                    return Err(NO.into());
+                }
+                self.i += 1;
+                self.ws();
+            }
+            self.skip_value(depth + 1)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(c) if c == close => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(NO.into()),
+            }
         }
     }
 

@@ -430,7 +430,11 @@ impl LineParser for JsonLinesParser {
         let wanted = only.iter().map(String::as_str);
         Some(match self.flavour {
             Flavour::Suricata => SourceKeys::new(wanted, SURICATA_RULES, &[], &[]),
-            Flavour::Generic => SourceKeys::new(wanted, &generic_rules(), &[], &[]),
+            Flavour::Generic => {
+                let rules = generic_rules();
+                let rules: Vec<(&str, &[&str])> = rules.iter().map(|(k, o)| (*k, o.as_slice())).collect();
+                SourceKeys::new(wanted, &rules, &[], &[])
+            }
             Flavour::Zeek => {
                 let keys = SourceKeys::new(wanted.clone(), ZEEK_RULES, &["_path"], &[]);
                 // Without `_path`, the log type (event_type, and whether HTTP names apply) is
@@ -698,54 +702,20 @@ const GENERIC_KEYS: &[&str] = &[
 ];
 
 /// [`GENERIC_KEYS`] with their fields, the time keys and `time` (kept as `time_raw` when unusable).
-pub(crate) fn generic_rules() -> Vec<Rule> {
-    let mut rules: Vec<Rule> = GENERIC_KEYS
+pub(crate) fn generic_rules() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut rules: Vec<(&str, Vec<&str>)> = GENERIC_KEYS
         .iter()
         .filter_map(|&k| {
-            generic_key_rule(k).map(|(name, conv)| -> Rule {
-                match conv {
-                    Conv::Proto => (k, &["proto", "ip_proto"]),
-                    _ => (k, std::slice::from_ref(static_name(name))),
-                }
+            generic_key_rule(k).map(|(name, conv)| match conv {
+                Conv::Proto => (k, vec!["proto", "ip_proto"]),
+                _ => (k, vec![name]),
             })
         })
         .collect();
-    rules.extend(GENERIC_TIME_KEYS.iter().map(|&k| -> Rule { (k, &["time"]) }));
-    rules.push(("time", &["time_raw"]));
+    rules.extend(GENERIC_TIME_KEYS.iter().map(|&k| (k, vec!["time"])));
+    rules.push(("time", vec!["time_raw"]));
     rules
 }
-
-/// A field name from [`generic_key_rule`] as a `&'static &'static str`, for a rule's list.
-fn static_name(name: &'static str) -> &'static &'static str {
-    GENERIC_FIELD_NAMES.iter().find(|n| **n == name).unwrap_or(&"")
-}
-
-/// The field names [`generic_key_rule`] gives.
-const GENERIC_FIELD_NAMES: &[&str] = &[
-    "src_ip",
-    "dst_ip",
-    "src_port",
-    "dst_port",
-    "proto",
-    "bytes_sent",
-    "bytes_received",
-    "packets_sent",
-    "packets_received",
-    "duration",
-    "action",
-    "reason",
-    "outcome",
-    "host",
-    "msg",
-    "app_name",
-    "user_name",
-    "http_method",
-    "http_request",
-    "http_status",
-    "http_user_agent",
-    "label",
-    "event_type",
-];
 
 /// Zeek log type guessed from the keys present, for lines without `_path` in unnamed files.
 fn zeek_log_from_keys(line: &LineFields) -> Option<&'static str> {
