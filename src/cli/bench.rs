@@ -95,6 +95,9 @@ pub enum BenchCmd {
         /// The duckdb CLI, or a python that imports duckdb (default: found on PATH).
         #[arg(long)]
         duckdb: Option<String>,
+        /// Runs of the grouped query and its peer, alternating; the median of each is reported.
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
         #[arg(long)]
         json: bool,
     },
@@ -241,8 +244,16 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
         }
         BenchCmd::Volume { kind, lines, file, json } => super::fuzz_cmd::volume(&kind, lines, file, json)?,
         BenchCmd::Native { folder, json } => super::bench_native::run(&folder, json)?,
-        BenchCmd::Lines { scale, data, only, dir, duckdb, json } => {
-            super::bench_lines::run(super::bench_lines::LinesArgs { scale, data, only, dir, duckdb, json })?
+        BenchCmd::Lines { scale, data, only, dir, duckdb, runs, json } => {
+            super::bench_lines::run(super::bench_lines::LinesArgs {
+                scale,
+                data,
+                only,
+                dir,
+                duckdb,
+                runs,
+                json,
+            })?
         }
         BenchCmd::Startup { runs, json } => super::bench_startup::run(runs, json)?,
         BenchCmd::Lake { rows, parquet, spark, clicks, json } => {
