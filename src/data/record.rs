@@ -108,11 +108,15 @@ pub struct LineFields {
     /// Scratch for a parser (the JSON scanner's dotted key path), kept so that a line does not
     /// allocate it again.
     pub(crate) scratch: String,
+    /// A projected read skipped a key its [`SourceKeys`] marks: the key was in the line, though
+    /// not in `source` (Windows events tell their shape by such keys).
+    pub skipped_marked: bool,
 }
 
 impl LineFields {
     /// Empties it for the next line, keeping its buffers.
     pub fn clear(&mut self) {
+        self.skipped_marked = false;
         self.text.clear();
         self.source.clear();
         self.fields.clear();

@@ -35,11 +35,28 @@ pub struct SourceKeys {
 /// See [`SourceKeys::renamed`].
 #[derive(Debug, Clone, Default)]
 struct Renamed {
-    /// Subtree prefixes (as written, with the dot) and how many more dotted parts follow before
-    /// the name (Windows' `Event.UserData.<Element>.Name`: one).
-    prefixes: Vec<(String, usize)>,
+    /// Subtree prefixes (as written, with the dot), how the mapping names the keys under each, and
+    /// the keys a [`Naming::Listed`] subtree lists, as written.
+    prefixes: Vec<(String, Naming, Vec<Vec<Folded>>)>,
     /// Needed names, lower case.
     names: Vec<Vec<Folded>>,
+    /// A skipped key under this prefix is noted on the line ([`LineFields::skipped_marked`]): the
+    /// mapping tells a line's shape by whether it has any such key.
+    ///
+    /// [`LineFields::skipped_marked`]: crate::data::record::LineFields::skipped_marked
+    marker: Option<String>,
+}
+
+/// How a mapping names the keys under a renamed subtree.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Naming {
+    /// By the rest of the key after this many more dotted parts (Windows' event data by its name,
+    /// `Event.UserData.<Element>.Name` after one).
+    DropParts(usize),
+    /// The rest of the key is one of the `known` rules' keys (matched as written, as the mapping
+    /// matches them); any other key goes by the name `other` gives its rest. The known rules take
+    /// part in the closure like any other.
+    Listed { known: &'static [Rule], other: fn(&str) -> std::borrow::Cow<'_, str> },
 }
 
 impl SourceKeys {
@@ -104,26 +121,60 @@ impl SourceKeys {
         }
     }
 
-    /// Every key is needed but those under `prefixes` (each with the number of dotted parts after
-    /// it that the mapping drops), which are needed when their name, or a field `rules` make of
-    /// it, is wanted, or when the whole key is wanted (a line of another shape keeps it whole).
-    /// Prefixes match as written, as the mapping matches them.
-    pub fn renamed<'a>(
+    /// Keys under `prefixes` (each with how the mapping names the keys under it) are needed when
+    /// their name, or a field `rules` make of it, is wanted, or when the whole key is wanted (a
+    /// line of another shape keeps it whole). Prefixes match as written, as the mapping matches
+    /// them; the first that matches applies. Any other key is judged by `rules` as in
+    /// [`SourceKeys::new`]. A skipped key under `marker` is noted on the line.
+    pub(crate) fn renamed<'a>(
         wanted: impl IntoIterator<Item = &'a str>,
         rules: &[(&str, &[&str])],
-        prefixes: &[(&str, usize)],
+        prefixes: &[(&str, Naming)],
+        marker: Option<&str>,
     ) -> Self {
-        let closed = Self::new(wanted, rules, &[], &[]);
+        // A listed key's own name, kept when its field name was taken, is the whole key: the
+        // closure must see it under both.
+        let listed: Vec<(String, Rule)> = prefixes
+            .iter()
+            .flat_map(|(p, naming)| match naming {
+                Naming::Listed { known, .. } => known.iter().map(|&rule| (p.to_string(), rule)).collect(),
+                Naming::DropParts(_) => Vec::new(),
+            })
+            .collect();
+        let whole: Vec<String> = listed.iter().map(|(p, (k, _))| format!("{p}{k}")).collect();
+        let mut all_rules = rules.to_vec();
+        all_rules.extend(listed.iter().map(|(_, rule)| *rule));
+        all_rules.extend(listed.iter().zip(&whole).map(|((_, (_, outputs)), k)| (k.as_str(), *outputs)));
+        let closed = Self::new(wanted, &all_rules, &[], &[]);
         let names = closed.by_len.iter().flatten().map(|f| f.name.clone()).collect();
-        let prefixes = prefixes.iter().map(|(p, drop)| (p.to_string(), *drop)).collect();
-        Self { renamed: Some(Renamed { prefixes, names: by_len(names) }), ..closed }
+        let prefixes = prefixes
+            .iter()
+            .map(|(p, naming)| {
+                let listed = match naming {
+                    Naming::Listed { known, .. } => known.iter().map(|(k, _)| k.to_string()).collect(),
+                    Naming::DropParts(_) => HashSet::new(),
+                };
+                (p.to_string(), *naming, by_len(listed))
+            })
+            .collect();
+        let renamed = Renamed { prefixes, names: by_len(names), marker: marker.map(str::to_owned) };
+        Self { renamed: Some(renamed), ..closed }
+    }
+
+    /// Whether a key that is not stored is to be noted on the line (see [`SourceKeys::renamed`]).
+    #[inline]
+    pub fn marks(&self, key: &str) -> bool {
+        self.renamed
+            .as_ref()
+            .and_then(|r| r.marker.as_deref())
+            .is_some_and(|m| has_prefix(key.as_bytes(), m.as_bytes()))
     }
 
     /// Whether the value of the flattened key `key` must be stored.
     #[inline]
     pub fn wants(&self, key: &str) -> bool {
-        if let Some(r) = &self.renamed {
-            return r.wants(key).is_none_or(|name| in_set(&r.names, name) || in_set(&self.by_len, key));
+        if let Some(named) = self.renamed.as_ref().and_then(|r| r.wants(key)) {
+            return named || in_set(&self.by_len, key);
         }
         let sig = signature(key.as_bytes());
         (self.bloom[sig / 64] >> (sig % 64) & 1 == 1 && in_set(&self.by_len, key))
@@ -143,16 +194,30 @@ impl SourceKeys {
 }
 
 impl Renamed {
-    /// The name a key under one of the subtrees goes by; None for any other key.
-    fn wants<'k>(&self, key: &'k str) -> Option<&'k str> {
+    /// Whether `key` is needed when it sits under one of the subtrees; None for any other key.
+    fn wants(&self, key: &str) -> Option<bool> {
         // As written, as the mapping compares them: another spelling is not event data to it.
-        let (p, drop) = self.prefixes.iter().find(|(p, _)| has_prefix(key.as_bytes(), p.as_bytes()))?;
+        let (p, naming, listed) =
+            self.prefixes.iter().find(|(p, _, _)| has_prefix(key.as_bytes(), p.as_bytes()))?;
         let mut name = &key[p.len()..];
-        for _ in 0..*drop {
-            // As the mapping does: a name without a further dot is the whole rest.
-            name = name.split_once('.').map_or(name, |(_, rest)| rest);
-        }
-        Some(name)
+        Some(match *naming {
+            Naming::DropParts(drop) => {
+                for _ in 0..drop {
+                    // As the mapping does: a name without a further dot is the whole rest.
+                    name = name.split_once('.').map_or(name, |(_, rest)| rest);
+                }
+                in_set(&self.names, name)
+            }
+            // A listed key is needed when the closure over the rules took it in; another key is
+            // needed when the name it goes by is wanted.
+            Naming::Listed { other, .. } => {
+                if in_set_as_written(listed, name) {
+                    in_set(&self.names, name)
+                } else {
+                    in_set(&self.names, &other(name))
+                }
+            }
+        })
     }
 }
 
@@ -220,6 +285,16 @@ fn in_set(by_len: &[Vec<Folded>], key: &str) -> bool {
     };
     let head = fold8(key.as_bytes());
     same.iter().any(|n| n.head == head && n.name.eq_ignore_ascii_case(key))
+}
+
+/// [`in_set`] for a set of names kept as written, matched exactly.
+#[inline]
+fn in_set_as_written(by_len: &[Vec<Folded>], key: &str) -> bool {
+    let Some(same) = by_len.get(key.len()).filter(|s| !s.is_empty()) else {
+        return false;
+    };
+    let head = fold8(key.as_bytes());
+    same.iter().any(|n| n.head == head && n.name == key)
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
@@ -304,12 +379,15 @@ mod tests {
         let k = SourceKeys::renamed(
             ["subject_user_name"],
             &[("SubjectUserName", &["subject_user_name"])],
-            &[("Event.EventData.", 0), ("Event.UserData.", 1)],
+            &[("Event.EventData.", Naming::DropParts(0)), ("Event.UserData.", Naming::DropParts(1))],
+            None,
         );
         assert!(k.wants("Event.EventData.SubjectUserName"));
         assert!(k.wants("Event.UserData.LogFileCleared.SubjectUserName"));
         assert!(!k.wants("Event.EventData.ShareName") && !k.wants("Event.UserData.X.IpPort"));
-        assert!(k.wants("Event.System.Level") && k.wants("anything") && k.wants_under("Event.EventData"));
+        assert!(k.wants_under("Event.EventData"));
+        assert!(!k.wants("Event.System.Level") && !k.wants("anything"), "other keys are judged by the rules");
+        assert!(k.wants("subject_user_name") && k.wants("time"));
     }
 
     /// Keys a flavour maps, their fields, case variants and look-alikes, some nested.
@@ -505,6 +583,17 @@ mod tests {
         "ShareName",
         "src_ip",
         "#attributes",
+        "Keywords",
+        "EventType",
+        "event.outcome",
+        "outcome",
+        "message",
+        "_evtx_timestamp",
+        "TimeCreated",
+        "time",
+        "winlog.event_data.IpAddress",
+        "Computer",
+        "Hostname",
     ];
 
     const WINDOWS_WANTED: &[&str] = &[
@@ -522,30 +611,96 @@ mod tests {
         "event.eventdata.sharename",
         "image",
         "msg",
+        "time",
+        "event_id",
+        "eventid",
+        "event_id_qualifiers",
+        "app_name",
+        "host",
+        "channel",
+        "record_id",
+        "_evtx_record_id",
+        "keywords",
+        "outcome",
+        "level",
+        "activity_id",
+        "user_sid",
+        "process_id",
+        "foo.bar",
+        "extra",
+        "empty",
+        "event.system.eventid",
+        "ipaddress",
     ];
 
-    /// An EVTX-shaped line (event data or user data, the time sometimes missing) or a flat one.
+    /// System elements `map_evtx` names, others it keeps by their stripped names, and
+    /// look-alikes; `{v}` is a value.
+    const WINDOWS_SYSTEM: &[&str] = &[
+        "\"EventID\":{v}",
+        "\"EventID\":{\"#text\":{v},\"#attributes\":{\"Qualifiers\":{v}}}",
+        "\"eventid\":{v}",
+        "\"Provider\":{\"#attributes\":{\"Name\":{v},\"Guid\":\"54849625\"}}",
+        "\"Computer\":{v}",
+        "\"Channel\":{v}",
+        "\"EventRecordID\":{v}",
+        "\"Keywords\":{v}",
+        "\"Keywords\":\"0x8020000000000000\"",
+        "\"Keywords\":\"Audit Failure\"",
+        "\"Level\":{v}",
+        "\"Correlation\":null",
+        "\"Correlation\":{\"#attributes\":{\"ActivityID\":{v}}}",
+        "\"Security\":{\"#attributes\":{\"UserID\":{v}}}",
+        "\"Execution\":{\"#attributes\":{\"ProcessID\":{v},\"ThreadID\":7}}",
+        "\"Foo\":{\"#attributes\":{\"Bar\":{v}}}",
+        "\"Extra\":{\"#text\":{v}}",
+        "\"Empty\":{}",
+        "\"IpAddress\":{v}",
+    ];
+
+    /// An EVTX-shaped line (event data or user data; the time sometimes missing, the System
+    /// element of any keys, even none) or a flat one.
     fn windows_line() -> impl Strategy<Value = String> {
         let data = proptest::collection::vec((proptest::sample::select(WINDOWS_DATA), value()), 0..6)
             .prop_map(|kv| kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","));
-        (data, 0..4u8, any::<bool>()).prop_map(|(data, shape, timed)| {
-            let time = if timed {
-                "\"TimeCreated\":{\"#attributes\":{\"SystemTime\":\"2019-03-18T14:23:22.134722Z\"}},"
-            } else {
-                ""
-            };
-            let system = format!("\"System\":{{{time}\"EventID\":5145,\"Computer\":\"PC01\"}}");
+        let system = proptest::collection::vec((proptest::sample::select(WINDOWS_SYSTEM), value()), 0..5)
+            .prop_map(|kv| kv.iter().map(|(k, v)| k.replace("{v}", v)).collect::<Vec<_>>());
+        (data, system, 0..5u8, any::<bool>()).prop_map(|(data, mut system, shape, timed)| {
+            if timed {
+                system.insert(
+                    0,
+                    "\"TimeCreated\":{\"#attributes\":{\"SystemTime\":\"2019-03-18T14:23:22.134722Z\"}}"
+                        .into(),
+                );
+            }
+            let system = format!("\"System\":{{{}}}", system.join(","));
             match shape {
-                0 => format!("{{\"Event\":{{{system},\"EventData\":{{{data}}}}}}}"),
+                0 => format!("{{\"Event\":{{{system},\"EventData\":{{{data}}}}},\"_evtx_record_id\":3}}"),
                 1 => format!("{{\"Event\":{{{system},\"UserData\":{{\"LogFileCleared\":{{{data}}}}}}}}}"),
                 2 => format!(
                     "{{\"EventID\":4624,\"EventTime\":\"2019-03-18 14:23:22\",\"Hostname\":\"h\",{data}}}"
+                ),
+                3 => format!(
+                    "{{\"EventID\":4624,\"Hostname\":\"h\",{system},\"Event\":{{\"EventData\":{{{data}}}}}}}"
                 ),
                 _ => {
                     format!("{{\"EventID\":4624,\"Hostname\":\"h\",\"Event\":{{\"EventData\":{{{data}}}}}}}")
                 }
             }
         })
+    }
+
+    #[test]
+    fn a_system_key_wanted_by_its_whole_name_reads_what_takes_its_field_first() {
+        // The first EventID becomes event_id; the second keeps its whole name.
+        let line = r##"{"Event":{"System":{"EventID":{"#text":5},"EventID":7,"Level":4},"EventData":{"IpAddress":"10.0.0.1"}}}"##;
+        for wanted in [["event.system.eventid"], ["event_id"], ["level"], ["src_ip"]] {
+            let wanted: HashSet<String> = wanted.iter().map(|w| w.to_string()).collect();
+            same_as_whole_parse(&WindowsParser::evtx(), ParseContext::default(), line, &wanted).unwrap();
+        }
+        // A System element whose keys are all skipped still makes the line an EVTX record.
+        let wanted: HashSet<String> = ["host".to_string()].into();
+        let line = r#"{"Event":{"System":{"Level":4},"EventData":{"Computer":"x"}},"Hostname":"h"}"#;
+        same_as_whole_parse(&WindowsParser::flat(), ParseContext::default(), line, &wanted).unwrap();
     }
 
     proptest! {

@@ -156,6 +156,9 @@ impl Scan<'_> {
                         self.value(key, depth, out)?;
                     } else {
                         self.skip_value(depth)?;
+                        if need.marks(out.str(key)) {
+                            out.skipped_marked = true;
+                        }
                     }
                 }
                 _ => self.value(key, depth, out)?,

@@ -10,7 +10,7 @@
 //! EventData / UserData keys are kept WITHOUT their prefix; well-known ones are normalized
 //! (IpAddress -> src_ip, TargetUserName -> user_name, ...).
 
-use crate::data::formats::json_projection::Rule;
+use crate::data::formats::json_projection::{Naming, Rule};
 use crate::data::formats::jsonl::{
     flatten_and_map, int_of, keep, parse_iso8601_us, put_generic, put_int, put_proto, put_string, put_unique,
 };
@@ -19,6 +19,7 @@ use crate::data::record::{
     Span, ValRef,
 };
 use crate::data::timeparse;
+use std::borrow::Cow;
 
 /// True for an EVTX-to-JSON record: an object with `Event.System` as an object.
 pub fn is_evtx_json(v: &serde_json::Value) -> bool {
@@ -71,12 +72,26 @@ impl LineParser for WindowsParser {
     }
 
     fn source_keys(&self, only: &std::collections::HashSet<String>) -> Option<SourceKeys> {
-        // Only event data is left out: every line's shape (EVTX or flat) is told by its
-        // `Event.System` keys, and flat exports keep their fields at the top.
+        // Event data is judged by its name, `Event.System` keys by what `map_evtx` names them,
+        // other keys by what either mapping (a line is mapped by its own shape) may make of them.
+        // A line's shape is told by whether it has any `Event.System` key: a skipped one is noted.
+        let generic = crate::data::formats::jsonl::generic_rules();
+        let mut rules: Vec<(&str, &[&str])> = generic.iter().map(|(k, o)| (*k, o.as_slice())).collect();
+        rules.extend_from_slice(EVENT_DATA_RULES);
+        rules.extend_from_slice(FLAT_RULES);
+        rules.extend(FLAT_TIME_KEYS.iter().map(|k| (*k, &["time"][..])));
         Some(SourceKeys::renamed(
             only.iter().map(String::as_str),
-            EVENT_DATA_RULES,
-            &[("Event.EventData.", 0), ("Event.UserData.", 1)],
+            &rules,
+            &[
+                ("Event.EventData.", Naming::DropParts(0)),
+                ("Event.UserData.", Naming::DropParts(1)),
+                (SYSTEM, Naming::Listed { known: SYSTEM_RULES, other: strip_attributes }),
+                ("Event.", Naming::Listed { known: EVENT_RULES, other: strip_attributes }),
+                ("winlog.event_data.", Naming::DropParts(0)),
+                ("winlog.user_data.", Naming::DropParts(0)),
+            ],
+            Some(SYSTEM),
         ))
     }
 
@@ -87,7 +102,7 @@ impl LineParser for WindowsParser {
         out: &mut LineFields,
     ) -> Option<Result<bool, String>> {
         Some(flatten_and_map(line, ctx, out, |out| {
-            if out.source.iter().any(|&(k, _)| out.str(k).starts_with("Event.System.")) {
+            if out.skipped_marked || out.source.iter().any(|&(k, _)| out.str(k).starts_with(SYSTEM)) {
                 map_evtx(out)
             } else {
                 map_flat(out, ctx);
@@ -194,10 +209,61 @@ fn outcome_from_keywords(v: ValRef) -> Option<&'static str> {
     }
 }
 
-/// `System.X.#attributes.Y` -> `X.Y` for System keys without a normalized name.
-fn strip_attributes(k: &str) -> String {
-    k.replace("#attributes.", "").replace(".#text", "")
+/// `System.X.#attributes.Y` -> `X.Y` for System keys without a normalized name: every
+/// `#attributes.` taken out, then every `.#text`. Borrowed when there is nothing to take out; a
+/// projected read asks this of a key of every line (two `str::replace` were a tenth of it).
+fn strip_attributes(k: &str) -> Cow<'_, str> {
+    if !k.contains('#') {
+        return Cow::Borrowed(k);
+    }
+    /// `s.replace(what, "")` for a `what` that starts with `#` or `.#`, found from each `#`.
+    fn cut<'a>(s: Cow<'a, str>, what: &str) -> Cow<'a, str> {
+        let lead = what.find('#').unwrap_or(0);
+        let mut kept = String::new();
+        let mut from = 0;
+        let mut cut_any = false;
+        for hash in memchr::memchr_iter(b'#', s.as_bytes()) {
+            let Some(start) = hash.checked_sub(lead) else { continue };
+            if start >= from && s[start..].starts_with(what) {
+                kept.push_str(&s[from..start]);
+                from = start + what.len();
+                cut_any = true;
+            }
+        }
+        if !cut_any {
+            return s;
+        }
+        kept.push_str(&s[from..]);
+        Cow::Owned(kept)
+    }
+    cut(cut(Cow::Borrowed(k), "#attributes."), ".#text")
 }
+
+/// The prefix of the keys [`map_evtx`] reads as the System element.
+const SYSTEM: &str = "Event.System.";
+
+/// The System keys [`map_evtx`] names (after [`SYSTEM`]), as it matches them, and what it makes
+/// of each; any other System key is kept under its [`strip_attributes`] name.
+const SYSTEM_RULES: &[Rule] = &[
+    ("TimeCreated.#attributes.SystemTime", &["time"]),
+    ("EventID", &["event_id"]),
+    ("EventID.#text", &["event_id"]),
+    ("EventID.#attributes.Qualifiers", &["event_id_qualifiers"]),
+    ("Provider.#attributes.Name", &["app_name"]),
+    ("Provider.#attributes.Guid", &["provider_guid"]),
+    ("Computer", &["host"]),
+    ("Channel", &["channel"]),
+    ("EventRecordID", &["record_id"]),
+    ("Execution.#attributes.ProcessID", &["process_id"]),
+    ("Execution.#attributes.ThreadID", &["thread_id"]),
+    ("Security.#attributes.UserID", &["user_sid"]),
+    ("Correlation.#attributes.ActivityID", &["activity_id"]),
+    ("Keywords", &["keywords", "outcome"]),
+    ("Level", &["level"]),
+    ("Task", &["task"]),
+    ("Opcode", &["opcode"]),
+    ("Version", &["version"]),
+];
 
 /// Where a flattened EVTX key belongs.
 enum EvtxKey {
@@ -215,7 +281,6 @@ enum EvtxKey {
 }
 
 fn evtx_key(key: &str, k: Span) -> EvtxKey {
-    const SYSTEM: &str = "Event.System.";
     const DATA: &str = "Event.EventData.";
     const USER: &str = "Event.UserData.";
     if key.starts_with(SYSTEM) {
@@ -249,8 +314,10 @@ fn evtx_key(key: &str, k: Span) -> EvtxKey {
 
 /// A key kept under its name with `#attributes.` and `.#text` taken out (`X.#attributes.Y` -> `X.Y`).
 fn keep_stripped(out: &mut LineFields, k: Span, v: FieldValue) {
-    let name = strip_attributes(out.str(k));
-    let span = out.add_text(&name);
+    let span = match strip_attributes(out.str(k)) {
+        Cow::Borrowed(_) => k,
+        Cow::Owned(name) => out.add_text(&name),
+    };
     keep(out, span, v);
 }
 
@@ -315,6 +382,46 @@ pub(crate) fn map_evtx(out: &mut LineFields) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// What [`map_evtx`] makes of other `Event.` keys (after the prefix), and of top-level keys.
+const EVENT_RULES: &[Rule] = &[("RenderingInfo.Message", &["msg"])];
+
+/// What [`map_flat`] (and [`map_evtx`], at the top level) may make of a key, besides the generic
+/// rules, event data names and the time keys.
+const FLAT_RULES: &[Rule] = &[
+    ("EventID", &["event_id"]),
+    ("Id", &["event_id"]),
+    ("winlog.event_id", &["event_id"]),
+    ("event.code", &["event_id"]),
+    ("Hostname", &["host"]),
+    ("MachineName", &["host"]),
+    ("winlog.computer_name", &["host"]),
+    ("host.name", &["host"]),
+    ("Computer", &["host"]),
+    ("SourceName", &["app_name"]),
+    ("ProviderName", &["app_name"]),
+    ("winlog.provider_name", &["app_name"]),
+    ("Channel", &["channel"]),
+    ("LogName", &["channel"]),
+    ("winlog.channel", &["channel"]),
+    ("RecordNumber", &["record_id"]),
+    ("RecordId", &["record_id"]),
+    ("winlog.record_id", &["record_id"]),
+    ("Message", &["msg"]),
+    ("message", &["msg"]),
+    ("ProcessID", &["process_id"]),
+    ("ProcessId", &["process_id"]),
+    ("winlog.process.pid", &["process_id"]),
+    ("ThreadID", &["thread_id"]),
+    ("ThreadId", &["thread_id"]),
+    ("winlog.process.thread.id", &["thread_id"]),
+    ("event.outcome", &["outcome"]),
+    ("event.action", &["action"]),
+    ("Keywords", &["outcome"]),
+    ("EventType", &["outcome"]),
+    ("time", &["time_raw"]),
+    ("_evtx_record_id", &["record_id"]),
+];
 
 /// Keys holding the record time in flat exports, in preference order.
 const FLAT_TIME_KEYS: [&str; 6] =
@@ -480,6 +587,44 @@ mod tests {
             .collect();
         assert_eq!(ts.len(), recs.len(), "every record has a time");
         (ts.iter().copied().min().unwrap_or(0), ts.iter().copied().max().unwrap_or(0))
+    }
+
+    #[test]
+    fn every_listed_system_key_is_named_as_its_rule_says() {
+        // A projected read skips a System key by its rule: the rule must say what the mapping does.
+        for (key, outputs) in SYSTEM_RULES {
+            let value = if outputs == &["time"] { "\"2019-03-18T14:23:22Z\"" } else { "5" };
+            let mut nested = value.to_string();
+            for part in key.rsplit('.') {
+                nested = format!("{{\"{part}\":{nested}}}");
+            }
+            let line = format!("{{\"Event\":{{\"System\":{nested}}}}}");
+            let mut out = LineFields::default();
+            let parsed =
+                WindowsParser::evtx().parse_fields(line.as_bytes(), &ParseContext::default(), &mut out);
+            assert!(matches!(parsed, Some(Ok(true))), "{line}: {parsed:?}");
+            let names: Vec<&str> = out.fields.iter().map(|&(n, _)| out.name(n)).collect();
+            assert!(names.iter().any(|n| outputs.contains(n)), "{key}: {names:?}");
+        }
+    }
+
+    #[test]
+    fn attributes_are_stripped_as_by_replace() {
+        for k in [
+            "Foo.#attributes.Bar",
+            "X.#text",
+            "a.#attributes.#text",
+            "#attributes.xmlns",
+            "#attributes.#attributes.a",
+            "a.#text.#text",
+            "plain",
+            "a#b.#tex",
+            "é.#attributes.ü.#text",
+            "..#text#attributes.",
+        ] {
+            let expect = k.replace("#attributes.", "").replace(".#text", "");
+            assert_eq!(strip_attributes(k), expect, "{k}");
+        }
     }
 
     #[test]
