@@ -294,7 +294,8 @@ fn in_set_as_written(by_len: &[Vec<Folded>], key: &str) -> bool {
         return false;
     };
     let head = fold8(key.as_bytes());
-    same.iter().any(|n| n.head == head && n.name == key)
+    // Same length: a prefix as long as the key is the key, compared in line (see `has_prefix`).
+    same.iter().any(|n| n.head == head && has_prefix(key.as_bytes(), n.name.as_bytes()))
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {

@@ -87,7 +87,7 @@ impl LineParser for WindowsParser {
                 ("Event.EventData.", Naming::DropParts(0)),
                 ("Event.UserData.", Naming::DropParts(1)),
                 (SYSTEM, Naming::Listed { known: SYSTEM_RULES, other: strip_attributes }),
-                ("Event.", Naming::Listed { known: EVENT_RULES, other: strip_attributes }),
+                ("Event.", Naming::Listed { known: EVENT_RULES, other: event_key_name }),
                 ("winlog.event_data.", Naming::DropParts(0)),
                 ("winlog.user_data.", Naming::DropParts(0)),
             ],
@@ -213,12 +213,12 @@ fn outcome_from_keywords(v: ValRef) -> Option<&'static str> {
 /// `#attributes.` taken out, then every `.#text`. Borrowed when there is nothing to take out; a
 /// projected read asks this of a key of every line (two `str::replace` were a tenth of it).
 fn strip_attributes(k: &str) -> Cow<'_, str> {
-    if !k.contains('#') {
+    if memchr::memchr(b'#', k.as_bytes()).is_none() {
         return Cow::Borrowed(k);
     }
     /// `s.replace(what, "")` for a `what` that starts with `#` or `.#`, found from each `#`.
     fn cut<'a>(s: Cow<'a, str>, what: &str) -> Cow<'a, str> {
-        let lead = what.find('#').unwrap_or(0);
+        let lead = usize::from(what.starts_with('.'));
         let mut kept = String::new();
         let mut from = 0;
         let mut cut_any = false;
@@ -237,6 +237,16 @@ fn strip_attributes(k: &str) -> Cow<'_, str> {
         Cow::Owned(kept)
     }
     cut(cut(Cow::Borrowed(k), "#attributes."), ".#text")
+}
+
+/// The name [`map_evtx`] keeps another `Event.` key under (after the prefix); `Event.#attributes`
+/// keys (the XML namespace, on every line) it drops: an empty name, which no query wants.
+fn event_key_name(rest: &str) -> Cow<'_, str> {
+    if rest.starts_with("#attributes") {
+        Cow::Borrowed("")
+    } else {
+        strip_attributes(rest)
+    }
 }
 
 /// The prefix of the keys [`map_evtx`] reads as the System element.
