@@ -151,14 +151,16 @@ impl Scan<'_> {
             self.i += 1;
             self.ws();
             match self.need {
+                // An object is entered when it may hold a needed key, whatever its own key: asked
+                // first, as a Windows event's objects are always entered, and judging their keys
+                // (`Event.System.Provider.#attributes`) cost a stripped name each.
+                Some(need) if self.peek() == Some(b'{') && need.wants_under(out.str(key)) => {
+                    self.value(key, depth, out)?
+                }
                 Some(need) if !need.wants(out.str(key)) => {
-                    if self.peek() == Some(b'{') && need.wants_under(out.str(key)) {
-                        self.value(key, depth, out)?;
-                    } else {
-                        self.skip_value(depth)?;
-                        if need.marks(out.str(key)) {
-                            out.skipped_marked = true;
-                        }
+                    self.skip_value(depth)?;
+                    if need.marks(out.str(key)) {
+                        out.skipped_marked = true;
                     }
                 }
                 _ => self.value(key, depth, out)?,
