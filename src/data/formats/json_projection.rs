@@ -134,17 +134,15 @@ impl SourceKeys {
     ) -> Self {
         // A listed key's own name, kept when its field name was taken, is the whole key: the
         // closure must see it under both.
-        let listed: Vec<(String, Rule)> = prefixes
-            .iter()
-            .flat_map(|(p, naming)| match naming {
-                Naming::Listed { known, .. } => known.iter().map(|&rule| (p.to_string(), rule)).collect(),
-                Naming::DropParts(_) => Vec::new(),
-            })
-            .collect();
-        let whole: Vec<String> = listed.iter().map(|(p, (k, _))| format!("{p}{k}")).collect();
         let mut all_rules = rules.to_vec();
-        all_rules.extend(listed.iter().map(|(_, rule)| *rule));
-        all_rules.extend(listed.iter().zip(&whole).map(|((_, (_, outputs)), k)| (k.as_str(), *outputs)));
+        let mut whole: Vec<(String, &[&str])> = Vec::new();
+        for (p, naming) in prefixes {
+            if let Naming::Listed { known, .. } = naming {
+                all_rules.extend_from_slice(known);
+                whole.extend(known.iter().map(|(k, outputs)| (format!("{p}{k}"), *outputs)));
+            }
+        }
+        all_rules.extend(whole.iter().map(|(k, outputs)| (k.as_str(), *outputs)));
         let closed = Self::new(wanted, &all_rules, &[], &[]);
         let names = closed.by_len.iter().flatten().map(|f| f.name.clone()).collect();
         let prefixes = prefixes
@@ -280,22 +278,24 @@ fn by_len(names: HashSet<String>) -> Vec<Vec<Folded>> {
 
 #[inline]
 fn in_set(by_len: &[Vec<Folded>], key: &str) -> bool {
-    let Some(same) = by_len.get(key.len()).filter(|s| !s.is_empty()) else {
-        return false;
-    };
-    let head = fold8(key.as_bytes());
-    same.iter().any(|n| n.head == head && n.name.eq_ignore_ascii_case(key))
+    find_same(by_len, key, |name| name.eq_ignore_ascii_case(key))
 }
 
 /// [`in_set`] for a set of names kept as written, matched exactly.
 #[inline]
 fn in_set_as_written(by_len: &[Vec<Folded>], key: &str) -> bool {
-    let Some(same) = by_len.get(key.len()).filter(|s| !s.is_empty()) else {
+    // Same length: a prefix as long as the key is the key, compared in line (see `has_prefix`).
+    find_same(by_len, key, |name| has_prefix(key.as_bytes(), name.as_bytes()))
+}
+
+/// Whether a name of `key`'s length and folded head passes `same`.
+#[inline]
+fn find_same(by_len: &[Vec<Folded>], key: &str, same: impl Fn(&str) -> bool) -> bool {
+    let Some(names) = by_len.get(key.len()).filter(|s| !s.is_empty()) else {
         return false;
     };
     let head = fold8(key.as_bytes());
-    // Same length: a prefix as long as the key is the key, compared in line (see `has_prefix`).
-    same.iter().any(|n| n.head == head && has_prefix(key.as_bytes(), n.name.as_bytes()))
+    names.iter().any(|n| n.head == head && same(&n.name))
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {

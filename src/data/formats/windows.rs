@@ -209,34 +209,13 @@ fn outcome_from_keywords(v: ValRef) -> Option<&'static str> {
     }
 }
 
-/// `System.X.#attributes.Y` -> `X.Y` for System keys without a normalized name: every
-/// `#attributes.` taken out, then every `.#text`. Borrowed when there is nothing to take out; a
-/// projected read asks this of a key of every line (two `str::replace` were a tenth of it).
+/// `System.X.#attributes.Y` -> `X.Y` for System keys without a normalized name; borrowed when
+/// there is nothing to take out (most keys).
 fn strip_attributes(k: &str) -> Cow<'_, str> {
     if memchr::memchr(b'#', k.as_bytes()).is_none() {
         return Cow::Borrowed(k);
     }
-    /// `s.replace(what, "")` for a `what` that starts with `#` or `.#`, found from each `#`.
-    fn cut<'a>(s: Cow<'a, str>, what: &str) -> Cow<'a, str> {
-        let lead = usize::from(what.starts_with('.'));
-        let mut kept = String::new();
-        let mut from = 0;
-        let mut cut_any = false;
-        for hash in memchr::memchr_iter(b'#', s.as_bytes()) {
-            let Some(start) = hash.checked_sub(lead) else { continue };
-            if start >= from && s[start..].starts_with(what) {
-                kept.push_str(&s[from..start]);
-                from = start + what.len();
-                cut_any = true;
-            }
-        }
-        if !cut_any {
-            return s;
-        }
-        kept.push_str(&s[from..]);
-        Cow::Owned(kept)
-    }
-    cut(cut(Cow::Borrowed(k), "#attributes."), ".#text")
+    Cow::Owned(k.replace("#attributes.", "").replace(".#text", ""))
 }
 
 /// The name [`map_evtx`] keeps another `Event.` key under (after the prefix); `Event.#attributes`
