@@ -14,10 +14,12 @@ use tonic::transport::{Channel, Endpoint};
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 /// How often a waiting call looks whether it was cancelled locally (the server is interrupted too).
 const CANCEL_POLL: Duration = Duration::from_millis(100);
+/// How long a background interrupt waits for the server's answer before giving up on it.
+pub const INTERRUPT_WAIT: Duration = Duration::from_secs(60);
 
-/// One Spark Connect session. Every method blocks the calling thread (never call it on the UI
-/// thread); several threads may call at once, and [`SparkClient::interrupt_tag`] from another
-/// thread stops a running call.
+/// One Spark Connect session. Every method but [`SparkClient::interrupt_tag`] blocks the calling
+/// thread (never call them on the UI thread); several threads may call at once, and
+/// `interrupt_tag` from any thread stops a running call without waiting for the server.
 pub struct SparkClient {
     url: ConnectUrl,
     runtime: tokio::runtime::Runtime,
@@ -180,9 +182,13 @@ impl SparkClient {
         Ok(out)
     }
 
-    /// Interrupts every operation of this session carrying `tag`, and makes a call waiting on one
-    /// return [`SparkError::Cancelled`] at once. Returns the operation ids the server interrupted.
-    pub fn interrupt_tag(&self, tag: &str) -> Vec<String> {
+    /// Interrupts every operation of this session carrying `tag`. A call waiting on one returns
+    /// [`SparkError::Cancelled`] at once; the server is told in the background, so this never
+    /// blocks (the coordinator cancels stale queries from the UI thread, and a busy server has been
+    /// seen to take over 5 s to answer an interrupt). The receiver gets the operation ids the
+    /// server interrupted, or why it did not say within [`INTERRUPT_WAIT`]; a failed interrupt
+    /// leaves the local cancel in force and the server finishes on its own.
+    pub fn interrupt_tag(&self, tag: &str) -> std::sync::mpsc::Receiver<Result<Vec<String>, SparkError>> {
         let tag = wire_tag(tag);
         self.cancelled.lock().unwrap_or_else(|p| p.into_inner()).insert(tag.clone());
         let req = proto::InterruptRequest {
@@ -195,13 +201,21 @@ impl SparkClient {
         };
         let mut stub = self.stub.clone();
         let request = self.request(req);
-        // A failed interrupt leaves the local cancel in force; the server finishes on its own.
-        match self.runtime.block_on(async move {
-            tokio::time::timeout(Duration::from_secs(5), stub.interrupt(request)).await
-        }) {
-            Ok(Ok(response)) => response.into_inner().interrupted_ids,
-            _ => Vec::new(),
-        }
+        let target = self.target();
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.runtime.spawn(async move {
+            let answer = match tokio::time::timeout(INTERRUPT_WAIT, stub.interrupt(request)).await {
+                Ok(Ok(response)) => Ok(response.into_inner().interrupted_ids),
+                Ok(Err(status)) => Err(SparkError::Server { target, message: first_lines(status.message()) }),
+                Err(_) => Err(SparkError::Connect {
+                    target,
+                    reason: format!("no answer to the interrupt within {} s", INTERRUPT_WAIT.as_secs()),
+                }),
+            };
+            // Nobody may be listening: the product fires and forgets.
+            let _ = tx.send(answer);
+        });
+        rx
     }
 
     fn execute(&self, plan: proto::Plan, tag: &str) -> Result<DataFrame, SparkError> {
@@ -227,15 +241,14 @@ impl SparkClient {
             }
         };
         self.runtime.block_on(async {
-            let mut stream = stub.execute_plan(request).await.map_err(status_err)?.into_inner();
+            // A busy server may send nothing, not even the response headers, until the query ends.
+            let mut stream = unless_cancelled(stub.execute_plan(request), &is_cancelled)
+                .await?
+                .map_err(status_err)?
+                .into_inner();
             let mut frames: Vec<DataFrame> = Vec::new();
             loop {
-                // Timeouts let a local cancel win even when the server never answers the interrupt.
-                let next = match tokio::time::timeout(CANCEL_POLL, stream.message()).await {
-                    Err(_elapsed) if is_cancelled() => return Err(SparkError::Cancelled),
-                    Err(_elapsed) => continue,
-                    Ok(next) => next.map_err(status_err)?,
-                };
+                let next = unless_cancelled(stream.message(), &is_cancelled).await?.map_err(status_err)?;
                 let Some(response) = next else { break };
                 if let Some(ResponseType::ArrowBatch(batch)) = response.response_type {
                     frames.push(self.decode(&batch.data)?);
@@ -296,6 +309,22 @@ fn root(rel_type: RelType) -> proto::Plan {
 
 fn command(command_type: CommandType) -> proto::Plan {
     proto::Plan { op_type: Some(OpType::Command(proto::Command { command_type: Some(command_type) })) }
+}
+
+/// Awaits `work`, looking every [`CANCEL_POLL`] whether the call was cancelled locally: a local
+/// cancel wins even when the server never answers the interrupt.
+async fn unless_cancelled<T>(
+    work: impl std::future::Future<Output = T>,
+    is_cancelled: &impl Fn() -> bool,
+) -> Result<T, SparkError> {
+    let mut work = std::pin::pin!(work);
+    loop {
+        match tokio::time::timeout(CANCEL_POLL, &mut work).await {
+            Ok(done) => return Ok(done),
+            Err(_elapsed) if is_cancelled() => return Err(SparkError::Cancelled),
+            Err(_elapsed) => continue,
+        }
+    }
 }
 
 fn client_type() -> String {

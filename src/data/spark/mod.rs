@@ -5,7 +5,7 @@ pub mod client;
 pub mod proto;
 pub mod url;
 
-pub use client::SparkClient;
+pub use client::{SparkClient, INTERRUPT_WAIT};
 pub use url::ConnectUrl;
 
 /// What a Spark Connect server could not do, or why we could not ask.

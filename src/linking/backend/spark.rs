@@ -77,7 +77,8 @@ impl SqlEngine for SparkEngine {
     }
 
     fn cancel(&self, tag: &str) {
-        self.client.interrupt_tag(tag);
+        // Fire and forget: the coordinator cancels from the UI thread.
+        drop(self.client.interrupt_tag(tag));
     }
 
     fn write_parquet(&self, sql: &str, out_dir: &Path, partition_by: &[&str]) -> Result<u64, BackendError> {
