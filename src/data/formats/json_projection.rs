@@ -30,7 +30,15 @@ pub struct SourceKeys {
     /// For a mapping that names a subtree's keys by their last part (Windows event data): only
     /// keys under these subtrees are judged, by that part; every other key is needed.
     renamed: Option<Renamed>,
+    /// Tells this judge apart from any other (0: none was given): a [`KeyMemo`] holds the verdicts
+    /// of one judge only.
+    ///
+    /// [`KeyMemo`]: super::json_key_memo::KeyMemo
+    pub(crate) id: u64,
 }
+
+/// Ids of [`SourceKeys`], from 1.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// See [`SourceKeys::renamed`].
 #[derive(Debug, Clone, Default)]
@@ -118,6 +126,7 @@ impl SourceKeys {
             prefixes_by_len: by_len(prefixes),
             whole_under: whole_under.iter().map(|w| format!("{}.", w.to_ascii_lowercase())).collect(),
             renamed: None,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -222,7 +231,7 @@ impl Renamed {
 /// `key.starts_with(p)`, eight bytes at a time in line: it runs for every key of every Windows
 /// event, and a call into the C library's `memcmp` for each was 8% of a projected read.
 #[inline]
-fn has_prefix(key: &[u8], p: &[u8]) -> bool {
+pub(crate) fn has_prefix(key: &[u8], p: &[u8]) -> bool {
     if key.len() < p.len() {
         return false;
     }
@@ -490,6 +499,16 @@ mod tests {
 
     /// A line of pool keys, dotted ones sometimes written as nested objects.
     fn line() -> impl Strategy<Value = String> {
+        members().prop_map(|m| format!("{{{}}}", m.join(",")))
+    }
+
+    /// The members (`"key":value`) of a [`line`].
+    fn members() -> impl Strategy<Value = Vec<String>> {
+        member_parts().prop_map(|kv| kv.iter().map(|(k, v, nest)| member(k, v, *nest)).collect())
+    }
+
+    /// Each member's key, value and whether a dotted key is written as a nested object.
+    fn member_parts() -> impl Strategy<Value = Vec<(&'static str, String, bool)>> {
         let pair = proptest::sample::select(POOL).prop_flat_map(|k| {
             // Time keys mostly hold times: a line with a bad one is rejected whatever is wanted.
             let timed =
@@ -502,15 +521,38 @@ mod tests {
             };
             (Just(k), v, any::<bool>())
         });
-        proptest::collection::vec(pair, 0..14).prop_map(|kv| {
-            let body: Vec<String> = kv
+        proptest::collection::vec(pair, 0..14)
+    }
+
+    fn member(k: &str, v: &str, nest: bool) -> String {
+        match k.split_once('.') {
+            Some((a, b)) if nest => format!("\"{a}\":{{\"{b}\":{v}}}"),
+            _ => format!("\"{k}\":{v}"),
+        }
+    }
+
+    /// Lines read one after another share their keys' verdicts ([`KeyMemo`]): lines that begin
+    /// alike and then part, in both orders; the same keys with other values (an object where a
+    /// string was); and again.
+    ///
+    /// [`KeyMemo`]: super::super::json_key_memo::KeyMemo
+    fn lines_in_turn() -> impl Strategy<Value = Vec<String>> {
+        let values = proptest::collection::vec(value(), 14);
+        (member_parts(), members(), values, 0..14usize).prop_map(|(a_parts, b, values, k)| {
+            let a: Vec<String> = a_parts.iter().map(|(k, v, nest)| member(k, v, *nest)).collect();
+            let revalued: Vec<String> = a_parts
                 .iter()
-                .map(|(k, v, nest)| match k.split_once('.') {
-                    Some((a, b)) if *nest => format!("\"{a}\":{{\"{b}\":{v}}}"),
-                    _ => format!("\"{k}\":{v}"),
-                })
+                .zip(&values)
+                .enumerate()
+                .map(|(i, ((k, v, nest), other))| member(k, &flipped_or(i, v, other), *nest))
                 .collect();
-            format!("{{{}}}", body.join(","))
+            let k = k.min(a.len());
+            let mixed: Vec<String> = a[..k].iter().chain(&b).cloned().collect();
+            let cut: Vec<String> = a[..k].to_vec();
+            [&a, &mixed, &a, &revalued, &b, &cut, &mixed, &revalued, &a]
+                .iter()
+                .map(|m| format!("{{{}}}", m.join(",")))
+                .collect()
         })
     }
 
@@ -532,19 +574,33 @@ mod tests {
         text: &str,
         wanted: &HashSet<String>,
     ) -> Result<(), TestCaseError> {
+        same_as_whole_parses(parser, whole_ctx, &[text.to_string()], wanted)
+    }
+
+    /// [`same_as_whole_parse`] for lines read in turn by one projected reader, as a load reads
+    /// them: its line buffers, and the verdicts they remember, go from line to line.
+    fn same_as_whole_parses(
+        parser: &dyn LineParser,
+        whole_ctx: ParseContext,
+        texts: &[String],
+        wanted: &HashSet<String>,
+    ) -> Result<(), TestCaseError> {
         let keys = parser.source_keys(wanted).map(Arc::new);
         prop_assert!(keys.is_some());
         let ctx = ParseContext { source_keys: keys, ..whole_ctx.clone() };
-        let (mut whole, mut part) = (LineFields::default(), LineFields::default());
-        let w = parser.parse_fields(text.as_bytes(), &whole_ctx, &mut whole);
-        let p = parser.parse_fields(text.as_bytes(), &ctx, &mut part);
-        match (w, p) {
-            (Some(Ok(a)), Some(Ok(b))) => {
-                prop_assert_eq!(a, b);
-                let (got, expect) = (kept(&part, wanted), kept(&whole, wanted));
-                prop_assert_eq!(got, expect, "{}: {} {:?}", parser.name(), text, wanted);
+        let mut part = LineFields::default();
+        for (n, text) in texts.iter().enumerate() {
+            let mut whole = LineFields::default();
+            let w = parser.parse_fields(text.as_bytes(), &whole_ctx, &mut whole);
+            let p = parser.parse_fields(text.as_bytes(), &ctx, &mut part);
+            match (w, p) {
+                (Some(Ok(a)), Some(Ok(b))) => {
+                    prop_assert_eq!(a, b);
+                    let (got, expect) = (kept(&part, wanted), kept(&whole, wanted));
+                    prop_assert_eq!(got, expect, "{}: line {} {} {:?}", parser.name(), n + 1, text, wanted);
+                }
+                (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "line {} {}", n + 1, text),
             }
-            (w, p) => prop_assert_eq!(format!("{w:?}"), format!("{p:?}"), "{}", text),
         }
         Ok(())
     }
@@ -563,6 +619,19 @@ mod tests {
             for parser in [JsonLinesParser::zeek(), JsonLinesParser::suricata(), JsonLinesParser::generic()] {
                 let whole_ctx = ParseContext { file_name: "x.log".into(), ..Default::default() };
                 same_as_whole_parse(&parser, whole_ctx, &text, &wanted)?;
+            }
+        }
+
+        /// The same for lines read in turn, that begin alike and part.
+        #[test]
+        fn projected_parses_in_turn_give_the_wanted_fields_of_the_whole_parse(
+            texts in lines_in_turn(),
+            wanted in proptest::sample::subsequence(WANTED.to_vec(), 1..4),
+        ) {
+            let wanted: HashSet<String> = wanted.iter().map(|w| w.to_ascii_lowercase()).collect();
+            for parser in [JsonLinesParser::zeek(), JsonLinesParser::suricata(), JsonLinesParser::generic()] {
+                let whole_ctx = ParseContext { file_name: "x.log".into(), ..Default::default() };
+                same_as_whole_parses(&parser, whole_ctx, &texts, &wanted)?;
             }
         }
     }
@@ -661,11 +730,56 @@ mod tests {
     /// An EVTX-shaped line (event data or user data; the time sometimes missing, the System
     /// element of any keys, even none) or a flat one.
     fn windows_line() -> impl Strategy<Value = String> {
-        let data = proptest::collection::vec((proptest::sample::select(WINDOWS_DATA), value()), 0..6)
-            .prop_map(|kv| kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","));
+        windows_parts().prop_map(|(data, system, shape, timed)| windows_text(&data, system, shape, timed))
+    }
+
+    /// What a [`windows_line`] is made of: event data members, System members, a shape and
+    /// whether the System element has a time.
+    fn windows_parts() -> impl Strategy<Value = (Vec<(&'static str, String)>, Vec<String>, u8, bool)> {
+        let data = proptest::collection::vec((proptest::sample::select(WINDOWS_DATA), value()), 0..6);
         let system = proptest::collection::vec((proptest::sample::select(WINDOWS_SYSTEM), value()), 0..5)
             .prop_map(|kv| kv.iter().map(|(k, v)| k.replace("{v}", v)).collect::<Vec<_>>());
-        (data, system, 0..5u8, any::<bool>()).prop_map(|(data, mut system, shape, timed)| {
+        (data, system, 0..5u8, any::<bool>())
+    }
+
+    /// At every other place, a value of the other kind (object or not) than `v`; else `other`.
+    fn flipped_or(i: usize, v: &str, other: &str) -> String {
+        match (i % 2, v.starts_with('{')) {
+            (0, true) => "\"10.0.0.3\"".into(),
+            (0, false) => "{\"start\":\"2021-06-06T15:59:48Z\",\"orig_h\":\"10.0.0.4\"}".into(),
+            _ => other.into(),
+        }
+    }
+
+    /// Windows lines read in turn: the same event, then one with the other's event data (after
+    /// some of its own), other values, the other's System element or shape, and back.
+    fn windows_lines_in_turn() -> impl Strategy<Value = Vec<String>> {
+        let values = proptest::collection::vec(value(), 6);
+        (windows_parts(), windows_parts(), values, 0..6usize).prop_map(|(a, b, values, k)| {
+            let k = k.min(a.0.len());
+            let data_mixed: Vec<_> = a.0[..k].iter().chain(&b.0).cloned().collect();
+            let revalued: Vec<_> =
+                a.0.iter()
+                    .zip(&values)
+                    .enumerate()
+                    .map(|(i, ((k, v), other))| (*k, flipped_or(i, v, other)))
+                    .collect();
+            vec![
+                windows_text(&a.0, a.1.clone(), a.2, a.3),
+                windows_text(&data_mixed, a.1.clone(), a.2, a.3),
+                windows_text(&revalued, a.1.clone(), a.2, a.3),
+                windows_text(&a.0, b.1.clone(), a.2, a.3),
+                windows_text(&a.0, a.1.clone(), a.2, a.3),
+                windows_text(&a.0, a.1.clone(), b.2, b.3),
+                windows_text(&b.0, b.1.clone(), b.2, b.3),
+                windows_text(&a.0, a.1.clone(), a.2, a.3),
+            ]
+        })
+    }
+
+    fn windows_text(data: &[(&str, String)], mut system: Vec<String>, shape: u8, timed: bool) -> String {
+        let data = data.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",");
+        {
             if timed {
                 system.insert(
                     0,
@@ -687,7 +801,17 @@ mod tests {
                     format!("{{\"EventID\":4624,\"Hostname\":\"h\",\"Event\":{{\"EventData\":{{{data}}}}}}}")
                 }
             }
-        })
+        }
+    }
+
+    #[test]
+    fn a_key_at_the_same_place_one_level_up_is_judged_anew() {
+        // The same keys in the same order with the same kinds of value: only their depth differs.
+        let texts = [r#"{"a":{"b":1,"c":2}}"#, r#"{"a":{"b":1},"c":2}"#, r#"{"a":{"b":1,"c":2}}"#];
+        let texts = texts.map(String::from);
+        let wanted: HashSet<String> = ["c".to_string(), "a.b".to_string()].into();
+        let ctx = ParseContext { file_name: "x.log".into(), ..Default::default() };
+        same_as_whole_parses(&JsonLinesParser::generic(), ctx, &texts, &wanted).unwrap();
     }
 
     #[test]
@@ -716,6 +840,18 @@ mod tests {
             let wanted: HashSet<String> = wanted.iter().map(|w| w.to_ascii_lowercase()).collect();
             for parser in [WindowsParser::evtx(), WindowsParser::flat()] {
                 same_as_whole_parse(&parser, ParseContext::default(), &text, &wanted)?;
+            }
+        }
+
+        /// The same for Windows lines read in turn, that begin alike and part.
+        #[test]
+        fn projected_windows_parses_in_turn_give_the_wanted_fields_of_the_whole_parse(
+            texts in windows_lines_in_turn(),
+            wanted in proptest::sample::subsequence(WINDOWS_WANTED.to_vec(), 1..4),
+        ) {
+            let wanted: HashSet<String> = wanted.iter().map(|w| w.to_ascii_lowercase()).collect();
+            for parser in [WindowsParser::evtx(), WindowsParser::flat()] {
+                same_as_whole_parses(&parser, ParseContext::default(), &texts, &wanted)?;
             }
         }
     }

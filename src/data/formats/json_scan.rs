@@ -8,6 +8,7 @@
 //!   serde_json's value to the last bit;
 //! - arrays (rare in logs) are handed whole to serde_json and kept as its compact text;
 //! - nesting deeper than serde_json's limit (127 containers) is rejected.
+use super::json_key_memo::{KeyMemo, Verdict};
 use super::json_projection::SourceKeys;
 use crate::data::record::{FieldValue, LineFields, Span};
 
@@ -38,10 +39,29 @@ fn flatten(text: &str, out: &mut LineFields, need: Option<&SourceKeys>) -> Resul
     let line = out.add_text(text);
     let mut path = std::mem::take(&mut out.scratch);
     path.clear();
-    let mut s = Scan { text, b: text.as_bytes(), i: 0, line, path, need };
+    let mut memo = std::mem::take(&mut out.key_memo);
+    if let Some(need) = need {
+        memo.begin_line(need.id);
+    }
+    let mut s = Scan { text, b: text.as_bytes(), i: 0, line, path, need, memo };
     let read = s.top_object(out);
     out.scratch = s.path;
+    out.key_memo = s.memo;
     read
+}
+
+/// What a projected read does with the value of the dotted key `key`.
+fn judge(need: &SourceKeys, key: &str, object: bool) -> Verdict {
+    // An object is entered when it may hold a needed key, whatever its own key: asked first, as a
+    // Windows event's objects are always entered, and judging their keys
+    // (`Event.System.Provider.#attributes`) cost a stripped name each.
+    if (object && need.wants_under(key)) || need.wants(key) {
+        Verdict::Read
+    } else if need.marks(key) {
+        Verdict::SkipMarked
+    } else {
+        Verdict::Skip
+    }
 }
 
 /// Nesting the checker of skipped values vouches for; deeper values are read whole.
@@ -84,6 +104,8 @@ struct Scan<'a> {
     path: String,
     /// A projected read: only these keys' values are stored (see [`flatten_object_projected`]).
     need: Option<&'a SourceKeys>,
+    /// A projected read's verdicts on the last line's keys.
+    memo: KeyMemo,
 }
 
 impl Scan<'_> {
@@ -143,27 +165,13 @@ impl Scan<'_> {
             if self.peek() != Some(b'"') {
                 return Err(self.expected("a key in double quotes"));
             }
-            let key = self.key(out)?;
-            self.ws();
-            if self.peek() != Some(b':') {
-                return Err(self.expected("':' after the key"));
-            }
-            self.i += 1;
-            self.ws();
             match self.need {
-                // An object is entered when it may hold a needed key, whatever its own key: asked
-                // first, as a Windows event's objects are always entered, and judging their keys
-                // (`Event.System.Provider.#attributes`) cost a stripped name each.
-                Some(need) if self.peek() == Some(b'{') && need.wants_under(out.str(key)) => {
-                    self.value(key, depth, out)?
+                Some(need) => self.projected_member(need, depth, out)?,
+                None => {
+                    let key = self.key(out)?;
+                    self.colon()?;
+                    self.value(key, depth, out)?;
                 }
-                Some(need) if !need.wants(out.str(key)) => {
-                    self.skip_value(depth)?;
-                    if need.marks(out.str(key)) {
-                        out.skipped_marked = true;
-                    }
-                }
-                _ => self.value(key, depth, out)?,
             }
             self.ws();
             match self.peek() {
@@ -175,6 +183,90 @@ impl Scan<'_> {
                 _ => return Err(self.expected("',' or '}'")),
             }
         }
+    }
+
+    /// The `:` after a key, and the whitespace around it, read past.
+    fn colon(&mut self) -> Result<(), String> {
+        self.ws();
+        if self.peek() != Some(b':') {
+            return Err(self.expected("':' after the key"));
+        }
+        self.i += 1;
+        self.ws();
+        Ok(())
+    }
+
+    /// The member `"key": value` at `self.i` in a projected read: the value is stored (or the
+    /// object entered) when `need` wants it, else only checked. A key that repeats the last line's
+    /// key at this place takes that verdict without its dotted name being built.
+    fn projected_member(
+        &mut self,
+        need: &SourceKeys,
+        depth: usize,
+        out: &mut LineFields,
+    ) -> Result<(), String> {
+        let start = self.i + 1;
+        let remembered = self.memo.expect(self.b, start, depth);
+        // The end of the key as written, when it has no escape.
+        let plain_end = match remembered {
+            Some(k) => Some(start + k.len()),
+            None => {
+                let end = plain_run_end(self.b, start);
+                (self.b.get(end) == Some(&b'"')).then_some(end)
+            }
+        };
+        let mut key = None;
+        match plain_end {
+            Some(end) => self.i = end + 1,
+            None => key = Some(self.key(out)?),
+        }
+        self.colon()?;
+        let object = self.peek() == Some(b'{');
+        let verdict = match remembered {
+            Some(k) if k.object() == object => {
+                self.memo.take();
+                k.verdict
+            }
+            _ => {
+                let span = match (key, plain_end) {
+                    (Some(span), _) => span,
+                    (None, end) => self.plain_key(start, end.unwrap_or(start), out),
+                };
+                key = Some(span);
+                let verdict = judge(need, out.str(span), object);
+                match plain_end {
+                    Some(end) => self.memo.record(&self.b[start..end], depth, object, verdict),
+                    None => self.memo.stop(),
+                }
+                verdict
+            }
+        };
+        match verdict {
+            Verdict::Read => {
+                let key = match key {
+                    Some(span) => span,
+                    None => self.plain_key(start, plain_end.unwrap_or(start), out),
+                };
+                self.value(key, depth, out)
+            }
+            Verdict::Skip => self.skip_value(depth),
+            Verdict::SkipMarked => {
+                out.skipped_marked = true;
+                self.skip_value(depth)
+            }
+        }
+    }
+
+    /// The dotted name of the key written without escapes at `start..end` of the line.
+    fn plain_key(&self, start: usize, end: usize, out: &mut LineFields) -> Span {
+        if self.path.is_empty() {
+            return self.line.sub(start, end);
+        }
+        out.add_with(|t| {
+            t.push_str(&self.path);
+            t.push('.');
+            t.push_str(&self.text[start..end]);
+        })
     }
 
     /// The key at `self.i` written after `prefix` and a dot (no dot under an empty prefix).
@@ -461,8 +553,15 @@ impl Scan<'_> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        let mut s =
-            Scan { text: self.text, b: self.b, i: at + 1, line: self.line, path: String::new(), need: None };
+        let mut s = Scan {
+            text: self.text,
+            b: self.b,
+            i: at + 1,
+            line: self.line,
+            path: String::new(),
+            need: None,
+            memo: KeyMemo::default(),
+        };
         out.push('[');
         s.ws();
         if s.peek() == Some(b']') {
