@@ -40,9 +40,34 @@ pub fn inspect(paths: &[&Path], extra: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("inspect --json prints JSON")
 }
 
+/// A fresh folder for one test, named by this run's process id. Tests keep theirs for a look after
+/// a failure; the first call of a run removes the folders of runs that have ended (over 1 GB a run).
 pub fn temp_dir(name: &str) -> PathBuf {
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(remove_ended_runs_folders);
     let d = std::env::temp_dir().join(format!("brushfire-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
+}
+
+/// Removes `brushfire-test-PID-*` folders whose process is gone (Linux: no `/proc/PID`; elsewhere
+/// nothing is removed).
+fn remove_ended_runs_folders() {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) =
+            name.to_str().and_then(|n| n.strip_prefix("brushfire-test-")).and_then(|r| r.split('-').next())
+        else {
+            continue;
+        };
+        let ended = pid.parse::<u32>().is_ok_and(|pid| !Path::new("/proc").join(pid.to_string()).exists());
+        if ended {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
