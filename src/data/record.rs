@@ -111,7 +111,7 @@ pub struct LineFields {
     /// A projected read skipped a key its [`SourceKeys`] marks: the key was in the line, though
     /// not in `source` (Windows events tell their shape by such keys).
     pub skipped_marked: bool,
-    /// A projected JSON read's verdicts on the last line's keys, kept for the next line.
+    /// A projected JSON read's verdicts on the keys of the lines before, kept for the next line.
     pub(crate) key_memo: crate::data::formats::json_key_memo::KeyMemo,
 }
 

@@ -130,7 +130,7 @@ struct Scan<'a> {
     path: String,
     /// A projected read: only these keys' values are stored (see [`flatten_object_projected`]).
     need: Option<&'a SourceKeys>,
-    /// A projected read's verdicts on the last line's keys.
+    /// A projected read's verdicts on the keys of the lines before.
     memo: KeyMemo,
 }
 
@@ -223,8 +223,8 @@ impl Scan<'_> {
     }
 
     /// The member `"key": value` at `self.i` in a projected read: the value is stored (or the
-    /// object entered) when `need` wants it, else only checked. A key that repeats the last line's
-    /// key at this place takes that verdict without its dotted name being built.
+    /// object entered) when `need` wants it, else only checked. A key that repeats an earlier
+    /// line's key at this place takes that verdict without its dotted name being built.
     fn projected_member(
         &mut self,
         need: &SourceKeys,
@@ -249,8 +249,9 @@ impl Scan<'_> {
         self.colon()?;
         let object = self.peek() == Some(b'{');
         let verdict = match remembered {
-            Some(k) if k.object() == object => {
-                self.memo.take();
+            // It saw the same kind of value as `object` says.
+            Some(k) => {
+                self.memo.take(k);
                 k.verdict
             }
             _ => {
