@@ -4,7 +4,7 @@ use crate::data::{self, LoadControl, LoadOptions};
 use crate::linking::coordinator::{Request, Session};
 use crate::linking::needs::{Need, Output};
 use crate::linking::selection::{Clause, Selection};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,6 +29,11 @@ pub enum BenchCmd {
         rows: u64,
         #[arg(long, default_value_t = 400)]
         interactions: usize,
+        /// Brush this log, loaded as the app loads it, instead of generated flows (`--rows` is
+        /// then ignored). It needs the fields the bench's views show: src_ip, dst_ip, dst_port and
+        /// proto (netflow, Zeek conn or dns, Suricata eve, firewall logs).
+        #[arg(long)]
+        file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -236,7 +241,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
                 );
             }
         }
-        BenchCmd::Brush { rows, interactions, json } => brush(rows, interactions, json)?,
+        BenchCmd::Brush { rows, interactions, file, json } => brush(rows, interactions, file, json)?,
         BenchCmd::Layout { json } => layout(json)?,
         BenchCmd::Parse { folder, json, load } => parse(&folder, json, &load.options()?)?,
         BenchCmd::Fuzz { dir, cases, seed, long_line_bytes, json } => {
@@ -320,16 +325,28 @@ fn answer_line(ms: f64, strategy: &str, st: &crate::linking::engine::UpdateStats
     )
 }
 
-fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
+fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> Result<()> {
     use crate::linking::selection::Pred;
     use crate::views::treemap::model as tm;
-    let (path, temp) = gen_file(rows, None)?;
-    let csv_bytes = std::fs::metadata(&path)?.len();
+    let given = file.is_some();
+    let (path, temp) = match file {
+        Some(f) => (f, false),
+        None => gen_file(rows, None)?,
+    };
+    let csv_bytes = std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?.len();
     let t0 = Instant::now();
     let t = data::load_paths(std::slice::from_ref(&path), &LoadOptions::default(), &LoadControl::default())?;
     let load_ms = t0.elapsed().as_secs_f64() * 1000.0;
     if temp {
         let _ = std::fs::remove_file(&path);
+    }
+    let rows = t.rows() as u64;
+    let missing: Vec<&str> = ["time", "src_ip", "dst_ip", "dst_port", "proto"]
+        .into_iter()
+        .filter(|f| t.df.column(f).is_err())
+        .collect();
+    if !missing.is_empty() {
+        bail!("{} has no {} field: the brush bench's views need them", path.display(), missing.join(", "));
     }
     let df = Arc::new(t.df.clone());
     drop(t);
@@ -514,6 +531,7 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
     let engine_kinds = summary(&mut engine_lat);
     let out = serde_json::json!({
         "rows": rows,
+        "file": given.then(|| path.display().to_string()),
         "csv_bytes": csv_bytes,
         "load_ms": load_ms,
         "index_build_ms": index_ms,
@@ -536,15 +554,16 @@ fn brush(rows: u64, interactions: usize, json: bool) -> Result<()> {
         outln!("{out}");
     } else {
         outln!(
-            "brush bench, {rows} rows ({:.0} MB CSV), {} threads: load {:.0} ms, index {:.0} ms, first answer {:.0} ms",
+            "brush bench, {rows} rows ({:.0} MB {}), {} threads: load {:.0} ms, index {:.0} ms, first answer {:.0} ms",
             csv_bytes as f64 / 1e6,
+            if given { path.display().to_string() } else { "CSV".into() },
             rayon::current_num_threads(),
             load_ms,
             index_ms,
             first_ms,
         );
         outln!(
-            "  peak RSS {:.0} MB ({:.2}x the CSV); bytes/row: table {:.1}, index {:.1}, engine {:.1}",
+            "  peak RSS {:.0} MB ({:.2}x the file); bytes/row: table {:.1}, index {:.1}, engine {:.1}",
             peak as f64 / 1e6,
             peak as f64 / csv_bytes.max(1) as f64,
             per_row(table_bytes),
