@@ -231,7 +231,7 @@ impl Renamed {
 /// `key.starts_with(p)`, eight bytes at a time in line: it runs for every key of every Windows
 /// event, and a call into the C library's `memcmp` for each was 8% of a projected read.
 #[inline]
-pub(crate) fn has_prefix(key: &[u8], p: &[u8]) -> bool {
+fn has_prefix(key: &[u8], p: &[u8]) -> bool {
     if key.len() < p.len() {
         return false;
     }
