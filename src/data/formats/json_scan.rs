@@ -8,6 +8,7 @@
 //!   serde_json's value to the last bit;
 //! - arrays (rare in logs) are handed whole to serde_json and kept as its compact text;
 //! - nesting deeper than serde_json's limit (127 containers) is rejected.
+use super::json_check::{plain_run_end, skip_checked};
 use super::json_key_memo::{KeyMemo, Verdict};
 use super::json_projection::SourceKeys;
 use crate::data::record::{FieldValue, LineFields, Span};
@@ -62,62 +63,6 @@ fn judge(need: &SourceKeys, key: &str, object: bool) -> Verdict {
     } else {
         Verdict::Skip
     }
-}
-
-/// Nesting the checker of skipped values vouches for; deeper values are read whole.
-const MAX_SKIP_DEPTH: usize = 64;
-
-/// Where the run of plain string bytes from `j` ends: the first quote, backslash or control
-/// character (or the end). Sixteen bytes at a time with SSE2 (in every x86-64 processor), inline:
-/// log strings are short, and a library search's call and set-up cost more than they save. Then
-/// eight at a time in a word.
-#[inline]
-fn plain_run_end(b: &[u8], mut j: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
-            _mm_set1_epi8,
-        };
-        while let Some(block) = b.get(j..j + 16) {
-            // SAFETY: SSE2 is part of x86-64, and `block` is 16 readable bytes (the load has no
-            // alignment need).
-            let hits = unsafe {
-                let x = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
-                let quote = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8));
-                let slash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8));
-                // Below 0x20, unsigned: the larger of the byte and 0x1f is 0x1f.
-                let low = _mm_set1_epi8(0x1f);
-                let control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
-                _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control))
-            };
-            if hits != 0 {
-                return j + hits.trailing_zeros() as usize;
-            }
-            j += 16;
-        }
-    }
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(word) = b.get(j..j + 8) {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        let quote = x ^ (ONES * b'"' as u64);
-        let slash = x ^ (ONES * b'\\' as u64);
-        // A byte's high bit is set where it is zero (quote, slash) or below 0x20; the lowest one
-        // set is always a true match (a false one only ever sits above a true one).
-        let hits = (quote.wrapping_sub(ONES) & !quote)
-            | (slash.wrapping_sub(ONES) & !slash)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        let hits = hits & HIGH;
-        if hits != 0 {
-            return j + (hits.trailing_zeros() / 8) as usize;
-        }
-        j += 8;
-    }
-    while j < b.len() && !matches!(b[j], b'"' | b'\\' | 0..0x20) {
-        j += 1;
-    }
-    j
 }
 
 struct Scan<'a> {
@@ -662,111 +607,13 @@ impl Scan<'_> {
     /// the checker does not vouch for the line (see [`flatten_object_projected`]): it accepts a
     /// plain subset of JSON that serde_json reads without fail.
     fn skip_value(&mut self, depth: usize) -> Result<(), String> {
-        const NO: &str = "not checked";
-        match self.peek() {
-            Some(b'"') => self.skip_string(),
-            Some(b'{') => self.skip_container(b'}', true, depth),
-            Some(b'[') => self.skip_container(b']', false, depth),
-            Some(b't') => self.literal("true").map(drop),
-            Some(b'f') => self.literal("false").map(drop),
-            Some(b'n') => self.literal("null").map(drop),
-            Some(b'-' | b'0'..=b'9') => self.skip_number(),
-            _ => Err(NO.into()),
-        }
-    }
-
-    /// The object (`keyed`: members `"key": value`) or array at `self.i`, ending with `close`;
-    /// see [`Scan::skip_value`].
-    fn skip_container(&mut self, close: u8, keyed: bool, depth: usize) -> Result<(), String> {
-        const NO: &str = "not checked";
-        if depth >= MAX_SKIP_DEPTH {
-            return Err(NO.into());
-        }
-        self.i += 1;
-        self.ws();
-        if self.peek() == Some(close) {
-            self.i += 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            if keyed {
-                if self.peek() != Some(b'"') {
-                    return Err(NO.into());
-                }
-                self.skip_string()?;
-                self.ws();
-                if self.peek() != Some(b':') {
-                    return Err(NO.into());
-                }
-                self.i += 1;
-                self.ws();
+        match skip_checked(self.b, self.i, depth) {
+            Some(end) => {
+                self.i = end;
+                Ok(())
             }
-            self.skip_value(depth + 1)?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(c) if c == close => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                _ => return Err(NO.into()),
-            }
+            None => Err("not checked".into()),
         }
-    }
-
-    /// A string with only the short escapes (`\"`, `\n`, ...); a `\u` escape is left to the
-    /// whole read, which checks its surrogates.
-    fn skip_string(&mut self) -> Result<(), String> {
-        let mut j = self.i + 1;
-        loop {
-            j = plain_run_end(self.b, j);
-            match self.b.get(j) {
-                Some(b'"') => {
-                    self.i = j + 1;
-                    return Ok(());
-                }
-                Some(b'\\')
-                    if matches!(
-                        self.b.get(j + 1),
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')
-                    ) =>
-                {
-                    j += 2
-                }
-                _ => return Err("not checked".into()),
-            }
-        }
-    }
-
-    /// A number of JSON's grammar that serde_json reads without fail: no exponent (one could
-    /// overflow) and at most 18 digits before the point.
-    fn skip_number(&mut self) -> Result<(), String> {
-        let b = self.b;
-        let mut j = self.i + (b[self.i] == b'-') as usize;
-        let whole = j;
-        while let Some(b'0'..=b'9') = b.get(j) {
-            j += 1;
-        }
-        let n = j - whole;
-        if n == 0 || n > 18 || (n > 1 && b[whole] == b'0') {
-            return Err("not checked".into());
-        }
-        if b.get(j) == Some(&b'.') {
-            j += 1;
-            let from = j;
-            while let Some(b'0'..=b'9') = b.get(j) {
-                j += 1;
-            }
-            if j == from {
-                return Err("not checked".into());
-            }
-        }
-        if let Some(b'e' | b'E') = b.get(j) {
-            return Err("not checked".into());
-        }
-        self.i = j;
-        Ok(())
     }
 
     /// [`Scan::array`] by serde_json: the array parsed whole into a `Value` and written back.
@@ -935,20 +782,25 @@ mod tests {
             edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0..3u8), 1..4),
         ) {
             let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-            let mut bytes = format!("{{{}}}", body.join(",")).into_bytes();
-            for (at, byte, how) in edits {
-                if bytes.is_empty() {
-                    break;
-                }
-                let i = at.index(bytes.len());
-                match how {
-                    0 => bytes[i] = byte,
-                    1 => bytes.insert(i, byte),
-                    _ => bytes.truncate(i),
-                }
-            }
-            same_as_serde(&String::from_utf8_lossy(&bytes))?;
+            same_as_serde(&mutated(format!("{{{}}}", body.join(",")), &edits))?;
         }
+    }
+
+    /// `text` with each edit made: a byte replaced (0), inserted (1), or the rest cut off.
+    fn mutated(text: String, edits: &[(prop::sample::Index, u8, u8)]) -> String {
+        let mut bytes = text.into_bytes();
+        for (at, byte, how) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let i = at.index(bytes.len());
+            match how {
+                0 => bytes[i] = *byte,
+                1 => bytes.insert(i, *byte),
+                _ => bytes.truncate(i),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     proptest! {
@@ -967,20 +819,6 @@ mod tests {
             let (whole, fraction) = sig.split_at(cut.max(1));
             let text = format!("{{\"a\":{whole}.{fraction}0e{power},\"b\":0.{sig},\"c\":{sig}e{power}}}");
             same_as_serde(&text)?;
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn plain_runs_end_where_a_byte_loop_says(
-            // Mostly plain bytes, high ones among them (negative to a signed compare), so that runs
-            // are long enough for every width.
-            bytes in proptest::collection::vec(prop_oneof![8 => 0x23u8..=0x5b, 4 => 0x80u8..=0xff, 1 => any::<u8>()], 0..80),
-            from in 0..80usize,
-        ) {
-            let from = from.min(bytes.len());
-            let slow = (from..bytes.len()).find(|&j| matches!(bytes[j], b'"' | b'\\' | 0..0x20)).unwrap_or(bytes.len());
-            prop_assert_eq!(plain_run_end(&bytes, from), slow);
         }
     }
 
@@ -1031,6 +869,104 @@ mod tests {
                     .collect();
                 prop_assert_eq!(format!("{got:?}"), format!("{expect:?}"), "{}", text);
             }
+        }
+    }
+
+    /// Values the checker vouches for (no `\u` escape, no exponent), so that a broken byte is
+    /// what decides.
+    fn plain_value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            "-?(0|[1-9][0-9]{0,5})(\\.[0-9]{1,3})?",
+            "\"[a-z .]{0,5}\"",
+            Just("true".to_string()),
+            Just("null".to_string()),
+        ];
+        leaf.prop_recursive(4, 30, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec((pooled_key(), inner.clone()), 0..4).prop_map(|kv| {
+                    let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+                proptest::collection::vec(inner, 0..4).prop_map(|vs| format!("[{}]", vs.join(","))),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Broken lines, mostly broken inside values a projection skips: a projected read never
+        /// vouches for a line the whole read rejects, and what it stores is the whole read's.
+        #[test]
+        fn projected_reads_vouch_only_for_lines_serde_json_accepts(
+            kv in proptest::collection::vec((pooled_key(), plain_value()), 1..5),
+            edits in proptest::collection::vec(
+                (
+                    any::<prop::sample::Index>(),
+                    prop_oneof![3 => proptest::sample::select(b"{}[],:\"\\ 0.-e".to_vec()), 1 => any::<u8>()],
+                    0..3u8,
+                ),
+                1..3,
+            ),
+            wanted in proptest::sample::subsequence(vec!["a", "b", "a.b"], 0..2),
+        ) {
+            let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            let text = mutated(format!("{{{}}}", body.join(",")), &edits);
+            let need = SourceKeys::new(wanted.iter().copied(), &[], &[], &[]);
+            let mut projected = LineFields::default();
+            if flatten_object_projected(&text, &mut projected, &need).is_ok() {
+                let whole = run(flatten_object, &text);
+                prop_assert!(whole.is_ok(), "{}: projected accepted, whole read {:?}", text, whole);
+                let expect: Flat = whole.unwrap_or_default().into_iter().filter(|(k, _)| need.wants(k)).collect();
+                let got: Flat = projected
+                    .source
+                    .iter()
+                    .map(|&(k, v)| (projected.str(k).to_owned(), projected.value(v).to_owned_value()))
+                    .collect();
+                prop_assert_eq!(format!("{got:?}"), format!("{expect:?}"), "{}", text);
+            }
+        }
+    }
+
+    /// Lines broken inside a value the projection skips: each is rejected by serde_json, so the
+    /// projected read must not vouch for it. Valid ones beside them must be vouched for.
+    #[test]
+    fn skipped_values_are_checked_as_serde_json_checks_them() {
+        let broken = [
+            r#"{"x":[1}}"#,
+            r#"{"x":{"y":1]}"#,
+            r#"{"x":[1,]}"#,
+            r#"{"x":{"y":1,}}"#,
+            r#"{"x":{"y" 1}}"#,
+            r#"{"x":{1:2}}"#,
+            r#"{"x":{"y":}}"#,
+            r#"{"x":[tru]}"#,
+            r#"{"x":nul}"#,
+            r#"{"x":"a\q"}"#,
+            "{\"x\":\"a\u{1}\"}",
+            r#"{"x":01}"#,
+            r#"{"x":1.}"#,
+            r#"{"x":-}"#,
+            r#"{"x":[}"#,
+            r#"{"x":[1 2]}"#,
+            r#"{"x":{"y":1 "z":2}}"#,
+            r#"{"x":,"a":1}"#,
+            r#"{"x":[[]]]}"#,
+            r#"{"x":{"y":[1,{"z":[}]}]},"a":1}"#,
+        ];
+        let valid = [
+            r#"{"x":[1,{"y":[true,null,false,"s\"t"]},[]],"a":1}"#,
+            r#"{"x": { "y" : [ 1 , -2.5 ] , "z" : {} } ,"a":1}"#,
+        ];
+        let need = SourceKeys::new(["a"], &[], &[], &[]);
+        for text in broken {
+            assert!(run(flatten_object, text).is_err(), "serde_json accepts {text}");
+            let mut out = LineFields::default();
+            assert!(flatten_object_projected(text, &mut out, &need).is_err(), "vouched for {text}");
+        }
+        for text in valid {
+            let mut out = LineFields::default();
+            assert!(flatten_object_projected(text, &mut out, &need).is_ok(), "not vouched for {text}");
         }
     }
 

@@ -7,6 +7,7 @@ pub mod delimited;
 pub mod evtx;
 pub mod generic_csv;
 pub mod generic_text;
+mod json_check;
 pub(crate) mod json_key_memo;
 pub mod json_projection;
 pub mod json_scan;
