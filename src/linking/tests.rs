@@ -333,3 +333,121 @@ fn prefix_clauses_and_the_non_ip_group() {
     assert_eq!(count(&mut s, "10.0.0.0/8"), 3);
     assert_eq!(count(&mut s, "non-IP"), 1);
 }
+
+/// Counts per value combination of `fields` over the rows that pass every clause but `view`'s.
+fn brute_groups(df: &DataFrame, sel: &Selection, view: u32, fields: &[&str]) -> BTreeMap<Vec<String>, i64> {
+    let label = |f: &str, row: usize| match df.column(f).unwrap().get(row).unwrap() {
+        AnyValue::Null => "(null)".to_string(),
+        v if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
+        o => o.to_string(),
+    };
+    let mut m = BTreeMap::new();
+    for row in 0..df.height() {
+        if sel.others(view).all(|(_, c)| passes(df, row, c)) {
+            *m.entry(fields.iter().map(|f| label(f, row)).collect()).or_insert(0) += 1;
+        }
+    }
+    m.retain(|_, n| *n != 0);
+    m
+}
+
+/// A treemap (proto > dst_port) and a link graph (src_ip - dst_port) have a cube over their
+/// combination and one per field: group clicks, node clicks, edges, Ctrl-click additions and
+/// removals, after other views' clicks and brushes, must give the brute-force answer whichever
+/// cube answers.
+#[test]
+fn lookups_on_combined_views_match_brute_force() {
+    let df = frame(4000, 11);
+    let mut session = Session::new(Arc::new(df.clone())).unwrap();
+    let mut r = Rng(5);
+    let mut sel = Selection::default();
+    let (tree, graph) = (6u32, 7u32);
+    let needs: BTreeMap<u32, Need> = [
+        (1, Need::TopN { field: "src_ip".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (2, Need::TopN { field: "dst_port".into(), offset: 0, limit: 100, measure: "count".into() }),
+        (4, Need::Time { measure: "count".into(), split: None }),
+        (5, Need::Table { offset: 0, limit: 10, sort: None }),
+        (tree, Need::Tree { levels: vec!["proto".into(), "dst_port".into()], measure: "count".into() }),
+        (graph, Need::Tuples { fields: vec!["src_ip".into(), "dst_port".into()] }),
+    ]
+    .into_iter()
+    .collect();
+    let t0 = 1_364_774_400_000_000i64;
+    let hour = 3_600_000_000i64;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let mut strategies = std::collections::BTreeSet::new();
+    let eq = |f: &str, v: String| Pred::Eq { field: f.into(), value: v };
+    for step in 0..160 {
+        let pick_proto = |r: &mut Rng| ["tcp", "udp", "(null)"][r.below(3) as usize].to_string();
+        let pick_port = |r: &mut Rng| ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
+        let pick_src = |r: &mut Rng| format!("10.0.{}.{}", r.below(3), r.below(5));
+        let (view, conj) = match r.below(8) {
+            0 => (tree, vec![eq("proto", pick_proto(&mut r))]),
+            1 => (tree, vec![eq("proto", pick_proto(&mut r)), eq("dst_port", pick_port(&mut r))]),
+            2 => (graph, vec![eq("src_ip", pick_src(&mut r))]),
+            3 => (graph, vec![eq("dst_port", pick_port(&mut r))]),
+            4 => (graph, vec![eq("src_ip", pick_src(&mut r)), eq("dst_port", pick_port(&mut r))]),
+            5 => {
+                let a = t0 + r.below(300) as i64 * hour;
+                sel.clauses
+                    .insert(4, Clause::Time { start_us: a, end_us: a + (1 + r.below(100)) as i64 * hour });
+                (0, vec![])
+            }
+            6 => {
+                sel.clauses.insert(1, Clause::values("src_ip", [pick_src(&mut r)], r.below(3) == 0));
+                (0, vec![])
+            }
+            _ => {
+                // The x on a chip, now and then on the tree's or the graph's.
+                let keys: Vec<u32> = sel.clauses.keys().copied().collect();
+                let v = if keys.is_empty() { tree } else { keys[r.below(keys.len() as u64) as usize] };
+                session.prefetch(v, &never);
+                sel.clauses.remove(&v);
+                (0, vec![])
+            }
+        };
+        if view != 0 {
+            // The pointer enters the view first (most of the time), then clicks; Ctrl adds.
+            if r.below(4) != 0 {
+                session.prefetch(view, &never);
+            }
+            let mut any_of = match sel.clauses.get(&view) {
+                Some(Clause::Match { any_of, negate: false }) if r.below(3) == 0 => any_of.clone(),
+                _ => Vec::new(),
+            };
+            any_of.push(conj);
+            sel.clauses.insert(view, Clause::Match { any_of, negate: false });
+        }
+        let ans = session.run(&Request {
+            seq: step,
+            selection: sel.clone(),
+            needs: needs.clone(),
+            want_all_rows: false,
+        });
+        strategies.insert(ans.strategy);
+        let ctx = format!("step {step} strategy {} sel {:?}", ans.strategy, sel);
+        for (v, field) in [(1u32, "src_ip"), (2, "dst_port")] {
+            let expect: BTreeMap<String, i64> =
+                brute_groups(&df, &sel, v, &[field]).into_iter().map(|(k, n)| (k[0].clone(), n)).collect();
+            let Output::TopN { entries, .. } = &ans.outputs[&v] else { panic!("not top-n") };
+            let got: BTreeMap<String, i64> =
+                entries.iter().filter(|e| e.value != 0).map(|e| (e.label.clone(), e.value)).collect();
+            assert_eq!(got, expect, "view {v} {ctx}");
+        }
+        let Output::Tree { leaves, .. } = &ans.outputs[&tree] else { panic!("not a tree") };
+        let got: BTreeMap<Vec<String>, i64> =
+            leaves.iter().filter(|l| l.value != 0).map(|l| (l.path.clone(), l.value)).collect();
+        assert_eq!(got, brute_groups(&df, &sel, tree, &["proto", "dst_port"]), "tree {ctx}");
+        let Output::Tuples { tuples, .. } = &ans.outputs[&graph] else { panic!("not tuples") };
+        let got: BTreeMap<Vec<String>, i64> =
+            (0..tuples.len()).map(|i| (tuples.tuple(i), tuples.count(i))).collect();
+        assert_eq!(got, brute_groups(&df, &sel, graph, &["src_ip", "dst_port"]), "graph {ctx}");
+        let passing =
+            (0..df.height()).filter(|&row| sel.clauses.values().all(|c| passes(&df, row, c))).count();
+        let Output::Table { passing: p, .. } = &ans.outputs[&5] else { panic!() };
+        assert_eq!(*p as usize, passing, "{ctx}");
+    }
+    for s in ["lookup", "lookup-by-field"] {
+        assert!(strategies.contains(s), "strategy {s} never used: {strategies:?}");
+    }
+}

@@ -306,7 +306,7 @@ impl Engine {
             }
             Strategy::Lookup => {
                 let (ci, pass_old, pass_new) = lookup.expect("lookup chosen without a cube");
-                self.apply_lookup(ci, &pass_old, &pass_new, bit);
+                name = self.apply_lookup(ci, pass_old.as_deref(), &pass_new, bit);
             }
             Strategy::TimeCache | Strategy::TimeIncremental | Strategy::TimeRebuild => {
                 unreachable!("not chosen for a value clause")

@@ -7,6 +7,8 @@
 //! view's own clause ignored, so any clause that is a function of the view's category (top-N
 //! values, treemap paths over its levels, graph nodes and edges over its fields) is a sum of rows.
 //! Categories too small to be worth a row are summed from their posting lists at click time.
+//! A view over combined fields also gets a cube per field (see [`Engine::prefetch`]); a click
+//! uses the cube with the fewest categories that decides it.
 //! A cube serves only while the other clauses, the targets and the comparison windows are those it
 //! was built under.
 use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
@@ -14,9 +16,11 @@ use crate::linking::index::SKIP;
 use crate::linking::selection::{Selection, ViewId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Categories with fewer rows than this (or past the budget) are summed from postings on a click.
-const MIN_CUBED_ROWS: usize = 2048;
+/// Tests over a few thousand rows need both kinds.
+const MIN_CUBED_ROWS: usize = if cfg!(test) { 64 } else { 2048 };
 /// Cube entries (bin, value) kept at most, summed over targets: 12 bytes each.
 const MAX_ENTRIES: usize = 12_000_000;
 
@@ -37,8 +41,8 @@ pub(super) struct Cube {
     rows: Vec<usize>,
     /// Targets of the other views, in the engine's order at build time.
     keys: Vec<TargetKey>,
-    /// Per target: its histogram with this view's clause ignored.
-    base: Vec<Vec<i64>>,
+    /// Per target: its histogram with this view's clause ignored (shared by the view's cubes).
+    base: Arc<Vec<Vec<i64>>>,
     /// Per target, per cube row.
     cells: Vec<Vec<Cell>>,
 }
@@ -47,7 +51,9 @@ impl Cube {
     pub fn heap_bytes(&self) -> usize {
         let cells: usize =
             self.cells.iter().flatten().map(|c| c.bins.capacity() * 4 + c.values.capacity() * 8).sum();
-        let base: usize = self.base.iter().map(|b| b.capacity() * 8).sum();
+        // A shared base is counted once, split between its holders.
+        let base: usize =
+            self.base.iter().map(|b| b.capacity() * 8).sum::<usize>() / Arc::strong_count(&self.base);
         cells + base + self.row_of.capacity() * 4 + self.rows.capacity() * 8
     }
 }
@@ -112,36 +118,81 @@ impl Engine {
         if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
             return None;
         }
-        if self.idx.dims[dim].name.starts_with("time:") || self.idx.dims[dim].name.starts_with("block:") {
-            return None;
-        }
-        Some(dim)
+        self.cubable(dim).then_some(dim)
     }
 
-    /// Builds (or keeps) the cube of `view` under the current state: called when the pointer enters
+    /// Builds (or keeps) the cubes of `view` under the current state: called when the pointer enters
     /// the view. Returns whether a valid cube is there; `stop` abandons the build (a newer request).
+    ///
+    /// A view whose categories combine fields (a treemap's levels, the graph's source and
+    /// destination) gets a cube over the combination and one over each field: a click on a
+    /// whole group (`proto=tcp`) or on a node (one address) is a function of one field, and most
+    /// of its rows sit in combinations too small to be cubed, but in a few large categories of
+    /// that field.
     pub fn prefetch(&mut self, view: ViewId, stop: &AtomicBool) -> bool {
         if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
             return self.prefetch_time_removal(view, stop);
         }
         let Some(dim) = self.category_dim(view) else { return false };
         let key = self.cube_key(view);
-        if self.cubes.iter().any(|c| c.view == view && c.dim == dim && c.key == key) {
-            return true;
+        // Cubes built under another state are of no use again.
+        self.cubes.retain(|c| c.view != view || c.key == key);
+        let family: Vec<usize> = std::iter::once(dim)
+            .chain(self.idx.dims[dim].parts.iter().copied().filter(|&p| self.cubable(p)))
+            .collect();
+        let mut any = false;
+        for d in family {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if self.cubes.iter().any(|c| c.view == view && c.dim == d) {
+                any = true;
+                continue;
+            }
+            if let Some(cube) = self.build_cube(view, d, &key, stop) {
+                // The cubes of at most three views (the last ones entered) are kept.
+                let mut views: Vec<ViewId> = Vec::new();
+                for c in self.cubes.iter().rev() {
+                    if !views.contains(&c.view) {
+                        views.push(c.view);
+                    }
+                }
+                if !views.contains(&view) && views.len() >= 3 {
+                    let oldest = views[views.len() - 1];
+                    self.cubes.retain(|c| c.view != oldest);
+                }
+                self.cubes.push(cube);
+                any = true;
+            }
         }
-        self.cubes.retain(|c| c.view != view);
+        any
+    }
+
+    /// Whether a dim's categories may index a cube (not time bins or address blocks).
+    fn cubable(&self, dim: usize) -> bool {
+        let name = &self.idx.dims[dim].name;
+        !name.starts_with("time:") && !name.starts_with("block:")
+    }
+
+    /// The cube of `view` over the categories of `dim` (its own or one part of it).
+    fn build_cube(&mut self, view: ViewId, dim: usize, key: &str, stop: &AtomicBool) -> Option<Cube> {
         let n = self.idx.n;
         let card = self.idx.dims[dim].cardinality();
         let rows: Vec<usize> = {
             let (offs, _) = self.idx.dims[dim].postings();
             // Rows without a category cannot be told apart by the clause: no cube.
             if offs.last().copied().unwrap_or(0) as usize != n {
-                return false;
+                return None;
             }
             (0..card).map(|c| (offs[c + 1] - offs[c]) as usize).collect()
         };
-        let Some(pass_old) = self.category_pass(self.clauses.get(&view).map(|(_, c)| c), dim) else {
-            return false;
+        // The base (every other target with this view's clause ignored) is the same for every cube
+        // of the view under one state: computed by the first, shared by the others. Computing it
+        // needs the view's clause to be a function of the categories.
+        let shared = self.cubes.iter().find(|c| c.view == view && c.key == key).map(|c| Arc::clone(&c.base));
+        let pass_old = match shared {
+            Some(_) => None,
+            None => Some(self.category_pass(self.clauses.get(&view).map(|(_, c)| c), dim)?),
         };
         let others: Vec<usize> =
             (0..self.targets.len()).filter(|&i| self.targets[i].key.view != view).collect();
@@ -165,7 +216,9 @@ impl Engine {
         let mask = &self.mask;
         let idx = &self.idx;
         let targets = &self.targets;
-        let built: Vec<Option<(Vec<i64>, Vec<Cell>)>> = others
+        // Per target: its base (when this cube computes it) and its cells; None when stopped.
+        type Built = Option<(Option<Vec<i64>>, Vec<Cell>)>;
+        let built: Vec<Built> = others
             .par_iter()
             .map(|&ti| {
                 let t = &targets[ti];
@@ -204,28 +257,27 @@ impl Engine {
                     cells.push(Cell { bins, values });
                 }
                 // Base: the current histogram plus what the view's clause rejects now.
-                let mut base = t.hist.clone();
-                for c in (0..card).filter(|&c| !pass_old[c]) {
-                    add_category(&mut base, c, 1, &row_of, &cells, offs, pos, codes, mask, check, w);
-                }
+                let base = pass_old.as_ref().map(|pass_old| {
+                    let mut base = t.hist.clone();
+                    for c in (0..card).filter(|&c| !pass_old[c]) {
+                        add_category(&mut base, c, 1, &row_of, &cells, offs, pos, codes, mask, check, w);
+                    }
+                    base
+                });
                 Some((base, cells))
             })
             .collect();
-        let mut base = Vec::with_capacity(others.len());
+        let mut bases = Vec::with_capacity(others.len());
         let mut cells = Vec::with_capacity(others.len());
         for b in built {
-            let Some((b, c)) = b else { return false };
-            base.push(b);
+            let (b, c) = b?;
+            bases.extend(b);
             cells.push(c);
         }
+        let base = shared.unwrap_or_else(|| Arc::new(bases));
         self.last_stats.rows_visited += (n * others.len()) as u64;
         let keys = others.iter().map(|&i| self.targets[i].key.clone()).collect();
-        // One cube per view, at most three views (the last ones entered).
-        if self.cubes.len() >= 3 {
-            self.cubes.remove(0);
-        }
-        self.cubes.push(Cube { view, dim, key, row_of, rows, keys, base, cells });
-        true
+        Some(Cube { view, dim, key: key.to_string(), row_of, rows, keys, base, cells })
     }
 
     /// The pointer is on the time brush's chip: compute the histograms of the selection without
@@ -307,27 +359,41 @@ impl Engine {
         true
     }
 
-    /// The cube of `view` if it is valid now and both the old and the new clause are functions of
-    /// its categories: (cube index, old pass, new pass).
+    /// A cube of `view` that is valid now and whose categories decide the new clause: (cube index,
+    /// old pass if they decide the old clause too, new pass).
     pub(super) fn lookup_plan(
         &self,
         view: ViewId,
         old: Option<&Compiled>,
         new: Option<&Compiled>,
-    ) -> Option<(usize, Vec<bool>, Vec<bool>)> {
-        let ci = self.cubes.iter().position(|c| c.view == view)?;
-        let cube = &self.cubes[ci];
-        if cube.key != self.cube_key(view) {
-            return None;
-        }
-        let old = self.category_pass(old, cube.dim)?;
-        let new = self.category_pass(new, cube.dim)?;
-        Some((ci, old, new))
+    ) -> Option<(usize, Option<Vec<bool>>, Vec<bool>)> {
+        let key = self.cube_key(view);
+        // The one with the fewest categories: a field's categories are unions of the
+        // combination's, so its rows are at least as large and as often cubed. When it cannot
+        // tell which rows the old clause held, the view's bit is rewritten in one pass, which
+        // costs less than summing the combination's small categories from their postings.
+        let mut fitting: Vec<usize> = (0..self.cubes.len())
+            .filter(|&i| self.cubes[i].view == view && self.cubes[i].key == key)
+            .collect();
+        fitting.sort_by_key(|&i| self.cubes[i].rows.len());
+        fitting.into_iter().find_map(|ci| {
+            let dim = self.cubes[ci].dim;
+            let new = self.category_pass(new, dim)?;
+            Some((ci, self.category_pass(old, dim), new))
+        })
     }
 
     /// Applies a lookup: the view's bit follows `pass_new`, every other target becomes a sum of
     /// cube rows (and posting lists of small categories). `bit` is the view's (new) slot bit.
-    pub(super) fn apply_lookup(&mut self, ci: usize, pass_old: &[bool], pass_new: &[bool], bit: u32) {
+    /// Returns the strategy's name: `lookup-by-field` when the cube is over one field of the
+    /// view's combination.
+    pub(super) fn apply_lookup(
+        &mut self,
+        ci: usize,
+        pass_old: Option<&[bool]>,
+        pass_new: &[bool],
+        bit: u32,
+    ) -> &'static str {
         let n = self.idx.n;
         let cube = &self.cubes[ci];
         let dim = cube.dim;
@@ -339,13 +405,17 @@ impl Engine {
                 r => cube.cells.iter().map(|t| t[r as usize].bins.len()).sum(),
             }
         };
+        let changed = |c: usize| pass_old.is_some_and(|old| old[c] != pass_new[c]);
         let mut costs = [(0usize, SumFrom::Current), (0, SumFrom::Zero), (0, SumFrom::Base)];
-        for c in 0..card {
+        if pass_old.is_none() {
+            costs[0].0 = usize::MAX;
+        }
+        for (c, &pass) in pass_new.iter().enumerate() {
             let k = cost(c);
-            if pass_old[c] != pass_new[c] {
+            if changed(c) {
                 costs[0].0 += k;
             }
-            if pass_new[c] {
+            if pass {
                 costs[1].0 += k;
             } else {
                 costs[2].0 += k;
@@ -353,10 +423,10 @@ impl Engine {
         }
         let from = costs.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(SumFrom::Base);
         // The view's bit: flip the categories that changed (their posting lists), or rewrite it.
-        let flipped: Vec<usize> = (0..card).filter(|&c| pass_old[c] != pass_new[c]).collect();
+        let flipped: Vec<usize> = (0..card).filter(|&c| changed(c)).collect();
         let flipped_rows: usize = flipped.iter().map(|&c| cube.rows[c]).sum();
         let (offs, pos) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
-        if flipped_rows <= n / 4 {
+        if pass_old.is_some() && flipped_rows <= n / 4 {
             for &c in &flipped {
                 for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
                     self.mask[p as usize] ^= bit;
@@ -440,6 +510,12 @@ impl Engine {
         });
         visited += flipped_rows;
         self.last_stats.rows_visited += visited as u64;
+        let cube = &self.cubes[ci];
+        if self.category_dim(cube.view) == Some(cube.dim) {
+            "lookup"
+        } else {
+            "lookup-by-field"
+        }
     }
 }
 
