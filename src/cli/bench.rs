@@ -358,11 +358,19 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
     let mut sel = Selection::default();
     let mut seq = 0u64;
     let verbose = std::env::var_os("BRUSHFIRE_BENCH_VERBOSE").is_some();
+    // The worker settles what an answer left for idle time (see `Engine::settle`) before the
+    // next input; timed on its own, as `idle_upkeep`.
+    let mut upkeep_ms: Vec<f64> = Vec::new();
     let mut run = |s: &mut Session, sel: &Selection| {
         seq += 1;
         let t0 = Instant::now();
         let a = s.run(&Request { seq, selection: sel.clone(), needs: needs.clone(), want_all_rows: false });
-        (t0.elapsed().as_secs_f64() * 1000.0, a)
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let idle = s.settle();
+        if idle > 0.5 {
+            upkeep_ms.push(idle);
+        }
+        (ms, a)
     };
     // First answer builds the dims and histograms of every view.
     let (first_ms, mut last) = run(&mut s, &sel);
@@ -508,6 +516,9 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
             last = ans;
             done += 1;
         }
+    }
+    if !upkeep_ms.is_empty() {
+        lat.insert("idle_upkeep", upkeep_ms);
     }
     let peak = peak_rss_bytes().unwrap_or(0);
     let index_bytes = s.engine.idx.heap_bytes();

@@ -89,6 +89,13 @@ impl Session {
         }
     }
 
+    /// The work the last answer left for idle time (see [`Engine::settle`]); the time spent, in ms.
+    pub fn settle(&mut self) -> f64 {
+        let t0 = Instant::now();
+        self.engine.settle();
+        t0.elapsed().as_secs_f64() * 1000.0
+    }
+
     /// Builds the cube of `view` (see [`Engine::prefetch`]); whether one is ready, and the time spent.
     pub fn prefetch(&mut self, view: ViewId, stop: &AtomicBool) -> (bool, f64) {
         let t0 = Instant::now();
@@ -335,6 +342,19 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
                     match crate::guard::contain("linking query", "the loaded table", || s.run(&req)) {
                         Ok(ans) => {
                             let _ = tx.send(Event::Answer(ans));
+                            // Idle until the next message: do what the answer left undone, so
+                            // the next click does not pay for it.
+                            let settled = !rx.is_empty()
+                                || crate::guard::contain("linking upkeep", "the loaded table", || s.settle())
+                                    .is_ok();
+                            if !settled {
+                                // Half-done upkeep leaves the mask unknown: start clean.
+                                session = data.clone().and_then(|df| {
+                                    crate::guard::contain("indexing", "the loaded table", || Session::new(df))
+                                        .ok()
+                                        .and_then(Result::ok)
+                                });
+                            }
                         }
                         Err(p) => {
                             let _ = tx.send(Event::Failed(p.to_string()));

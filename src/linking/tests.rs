@@ -104,6 +104,7 @@ fn engine_matches_brute_force_over_random_interactions() {
     let hour = 3_600_000_000i64;
     let never = std::sync::atomic::AtomicBool::new(false);
     let mut strategies = std::collections::BTreeSet::new();
+    let mut idle = Rng(3);
     for step in 0..240 {
         // The pointer enters a view before most clicks: its cube makes them lookups.
         if r.below(3) != 0 {
@@ -210,6 +211,11 @@ fn engine_matches_brute_force_over_random_interactions() {
                     },
                 );
             }
+        }
+        // Idle time between inputs, or none: what an answer leaves pending (see
+        // `Engine::settle`) is done then, or first thing in the next change.
+        if idle.below(2) == 0 {
+            session.settle();
         }
         let ans = session.run(&Request {
             seq: step,
@@ -377,6 +383,7 @@ fn lookups_on_combined_views_match_brute_force() {
     let never = std::sync::atomic::AtomicBool::new(false);
     let mut strategies = std::collections::BTreeSet::new();
     let eq = |f: &str, v: String| Pred::Eq { field: f.into(), value: v };
+    let mut idle = Rng(17);
     for step in 0..160 {
         let pick_proto = |r: &mut Rng| ["tcp", "udp", "(null)"][r.below(3) as usize].to_string();
         let pick_port = |r: &mut Rng| ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
@@ -418,11 +425,14 @@ fn lookups_on_combined_views_match_brute_force() {
             any_of.push(conj);
             sel.clauses.insert(view, Clause::Match { any_of, negate: false });
         }
+        if idle.below(2) == 0 {
+            session.settle();
+        }
         let ans = session.run(&Request {
             seq: step,
             selection: sel.clone(),
             needs: needs.clone(),
-            want_all_rows: false,
+            want_all_rows: true,
         });
         strategies.insert(ans.strategy);
         let ctx = format!("step {step} strategy {} sel {:?}", ans.strategy, sel);
@@ -444,8 +454,10 @@ fn lookups_on_combined_views_match_brute_force() {
         assert_eq!(got, brute_groups(&df, &sel, graph, &["src_ip", "dst_port"]), "graph {ctx}");
         let passing =
             (0..df.height()).filter(|&row| sel.clauses.values().all(|c| passes(&df, row, c))).count();
-        let Output::Table { passing: p, .. } = &ans.outputs[&5] else { panic!() };
+        let Output::Table { passing: p, rows, .. } = &ans.outputs[&5] else { panic!() };
         assert_eq!(*p as usize, passing, "{ctx}");
+        assert!(rows.iter().all(|&row| sel.clauses.values().all(|c| passes(&df, row as usize, c))), "{ctx}");
+        assert_eq!(ans.all_rows.as_ref().map(|r| r.len()), Some(passing), "{ctx}");
     }
     for s in ["lookup", "lookup-by-field"] {
         assert!(strategies.contains(s), "strategy {s} never used: {strategies:?}");

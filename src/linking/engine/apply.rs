@@ -13,6 +13,7 @@ impl Engine {
         clause: Option<Clause>,
         final_sel: &Selection,
     ) -> PolarsResult<()> {
+        self.settle();
         let old_time = matches!(self.clauses.get(&view), Some((Clause::Time { .. }, _)));
         let new_time = matches!(clause, Some(Clause::Time { .. }));
         if clause.is_some() && !self.slots.contains_key(&view) {
@@ -49,7 +50,8 @@ impl Engine {
             self.set_match_clause(view, clause, compiled, cache_hit, &sig);
         }
         if is_final {
-            self.store_cache(sig);
+            // Snapshot when idle (see `upkeep.rs`), or before the next change.
+            self.pending_cache = Some(sig);
         }
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! uses the cube with the fewest categories that decides it.
 //! A cube serves only while the other clauses, the targets and the comparison windows are those it
 //! was built under.
+use super::upkeep::PendingBit;
 use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
 use crate::linking::index::SKIP;
 use crate::linking::selection::{Selection, ViewId};
@@ -130,6 +131,7 @@ impl Engine {
     /// of its rows sit in combinations too small to be cubed, but in a few large categories of
     /// that field.
     pub fn prefetch(&mut self, view: ViewId, stop: &AtomicBool) -> bool {
+        self.settle();
         if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
             return self.prefetch_time_removal(view, stop);
         }
@@ -422,24 +424,20 @@ impl Engine {
             }
         }
         let from = costs.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(SumFrom::Base);
-        // The view's bit: flip the categories that changed (their posting lists), or rewrite it.
+        // The view's bit: flip the categories that changed (their posting lists), or leave the
+        // rewrite pending for when the worker is idle (see `upkeep.rs`).
         let flipped: Vec<usize> = (0..card).filter(|&c| changed(c)).collect();
         let flipped_rows: usize = flipped.iter().map(|&c| cube.rows[c]).sum();
         let (offs, pos) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
-        if pass_old.is_some() && flipped_rows <= n / 4 {
+        if pass_old.is_some() && flipped_rows <= n / 16 {
             for &c in &flipped {
                 for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
                     self.mask[p as usize] ^= bit;
                 }
             }
         } else {
-            let codes = &self.idx.dims[dim].codes;
-            self.mask.par_chunks_mut(1 << 16).enumerate().for_each(|(ci, ch)| {
-                let base = ci << 16;
-                for (i, m) in ch.iter_mut().enumerate() {
-                    *m = if pass_new[codes[base + i] as usize] { *m & !bit } else { *m | bit };
-                }
-            });
+            debug_assert!(self.pending_bit.is_none(), "settled before every change");
+            self.pending_bit = Some(PendingBit { bit, dim, pass: pass_new.to_vec() });
         }
         let mask = &self.mask;
         let idx = &self.idx;

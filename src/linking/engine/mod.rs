@@ -6,6 +6,7 @@
 mod apply;
 mod cube;
 pub mod strategy;
+mod upkeep;
 
 use super::index::{Index, SKIP};
 use super::selection::{Clause, Pred, Selection, ViewId};
@@ -111,6 +112,10 @@ pub struct Engine {
     base: Option<Snapshot>,
     /// Cubes of the views the pointer entered last (clicks as lookups).
     cubes: Vec<cube::Cube>,
+    /// Left for [`Engine::settle`]: a looked-up view's bit, and the cache snapshot of the last
+    /// selection reached.
+    pending_bit: Option<upkeep::PendingBit>,
+    pending_cache: Option<String>,
     pub last_stats: UpdateStats,
 }
 
@@ -133,6 +138,8 @@ impl Engine {
             cache: Vec::new(),
             base: None,
             cubes: Vec::new(),
+            pending_bit: None,
+            pending_cache: None,
             last_stats: UpdateStats::default(),
         };
         let (cw, pw) = e.cmp_windows(None);
@@ -224,6 +231,7 @@ impl Engine {
 
     /// Registers the targets the views need now; targets no longer needed are dropped.
     pub fn set_targets(&mut self, keys: &[TargetKey]) {
+        self.settle();
         let before = self.targets.len();
         self.targets.retain(|t| keys.contains(&t.key));
         if self.targets.len() != before || keys.len() != self.targets.len() {
@@ -431,6 +439,7 @@ impl Engine {
     /// Brings the engine to `sel`, clause by clause.
     pub fn sync(&mut self, sel: &Selection) -> PolarsResult<()> {
         self.last_stats = UpdateStats::default();
+        self.settle();
         if sel.clauses.is_empty() && !self.clauses.is_empty() && self.restore_base() {
             return Ok(());
         }
@@ -521,11 +530,6 @@ impl Engine {
     /// Whether the week-earlier window holds any record (if not, there is nothing to compare with).
     pub fn prev_window_has_rows(&self) -> bool {
         self.prev_win.is_some_and(|(a, b)| b > a)
-    }
-
-    /// Whether position `p` passes every clause (the records table's filter).
-    pub fn passes_all(&self, p: usize) -> bool {
-        self.mask[p] & CLAUSE_BITS == 0
     }
 
     /// Table rows (in table order) of the `offset..offset+limit` passing positions, using the
