@@ -85,6 +85,22 @@ fn brute_topn(df: &DataFrame, sel: &Selection, view: u32, field: &str) -> BTreeM
     m
 }
 
+/// The answer to `sel` with every row passing it. Idle time between inputs, or none (at random):
+/// what an answer leaves pending (see `Engine::settle`) is done then, or first thing in the next
+/// change.
+fn answer(
+    session: &mut Session,
+    step: u64,
+    sel: &Selection,
+    needs: &BTreeMap<u32, Need>,
+    idle: &mut Rng,
+) -> super::coordinator::Answer {
+    if idle.below(2) == 0 {
+        session.settle();
+    }
+    session.run(&Request { seq: step, selection: sel.clone(), needs: needs.clone(), want_all_rows: true })
+}
+
 #[test]
 fn engine_matches_brute_force_over_random_interactions() {
     let df = frame(3000, 7);
@@ -212,17 +228,7 @@ fn engine_matches_brute_force_over_random_interactions() {
                 );
             }
         }
-        // Idle time between inputs, or none: what an answer leaves pending (see
-        // `Engine::settle`) is done then, or first thing in the next change.
-        if idle.below(2) == 0 {
-            session.settle();
-        }
-        let ans = session.run(&Request {
-            seq: step,
-            selection: sel.clone(),
-            needs: needs.clone(),
-            want_all_rows: true,
-        });
+        let ans = answer(&mut session, step, &sel, &needs, &mut idle);
         strategies.insert(ans.strategy);
         for (view, field) in [(1u32, "src_ip"), (2, "dst_port"), (3, "proto")] {
             let expect = brute_topn(&df, &sel, view, field);
@@ -425,15 +431,7 @@ fn lookups_on_combined_views_match_brute_force() {
             any_of.push(conj);
             sel.clauses.insert(view, Clause::Match { any_of, negate: false });
         }
-        if idle.below(2) == 0 {
-            session.settle();
-        }
-        let ans = session.run(&Request {
-            seq: step,
-            selection: sel.clone(),
-            needs: needs.clone(),
-            want_all_rows: true,
-        });
+        let ans = answer(&mut session, step, &sel, &needs, &mut idle);
         strategies.insert(ans.strategy);
         let ctx = format!("step {step} strategy {} sel {:?}", ans.strategy, sel);
         for (v, field) in [(1u32, "src_ip"), (2, "dst_port")] {

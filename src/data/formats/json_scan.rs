@@ -857,19 +857,26 @@ mod tests {
             let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
             let text = format!("{{{}}}", body.join(","));
             let need = SourceKeys::new(wanted.iter().copied(), &[], &[], &whole_under);
-            let mut projected = LineFields::default();
-            if flatten_object_projected(&text, &mut projected, &need).is_ok() {
-                let whole = run(flatten_object, &text);
-                prop_assert!(whole.is_ok(), "{}: projected accepted, whole read {:?}", text, whole);
-                let expect: Flat = whole.unwrap_or_default().into_iter().filter(|(k, _)| need.wants(k)).collect();
-                let got: Flat = projected
-                    .source
-                    .iter()
-                    .map(|&(k, v)| (projected.str(k).to_owned(), projected.value(v).to_owned_value()))
-                    .collect();
-                prop_assert_eq!(format!("{got:?}"), format!("{expect:?}"), "{}", text);
-            }
+            projected_agrees_with_the_whole_read(&text, &need)?;
         }
+    }
+
+    /// A projected read that vouches for `text` stores exactly the wanted keys of the whole read,
+    /// with the same values; the whole read accepts the line too.
+    fn projected_agrees_with_the_whole_read(text: &str, need: &SourceKeys) -> Result<(), TestCaseError> {
+        let mut projected = LineFields::default();
+        if flatten_object_projected(text, &mut projected, need).is_ok() {
+            let whole = run(flatten_object, text);
+            prop_assert!(whole.is_ok(), "{}: projected accepted, whole read {:?}", text, whole);
+            let expect: Flat = whole.unwrap_or_default().into_iter().filter(|(k, _)| need.wants(k)).collect();
+            let got: Flat = projected
+                .source
+                .iter()
+                .map(|&(k, v)| (projected.str(k).to_owned(), projected.value(v).to_owned_value()))
+                .collect();
+            prop_assert_eq!(format!("{got:?}"), format!("{expect:?}"), "{}", text);
+        }
+        Ok(())
     }
 
     /// Values the checker vouches for (no `\u` escape, no exponent), so that a broken byte is
@@ -913,18 +920,7 @@ mod tests {
             let body: Vec<String> = kv.iter().map(|(k, v)| format!("{k}:{v}")).collect();
             let text = mutated(format!("{{{}}}", body.join(",")), &edits);
             let need = SourceKeys::new(wanted.iter().copied(), &[], &[], &[]);
-            let mut projected = LineFields::default();
-            if flatten_object_projected(&text, &mut projected, &need).is_ok() {
-                let whole = run(flatten_object, &text);
-                prop_assert!(whole.is_ok(), "{}: projected accepted, whole read {:?}", text, whole);
-                let expect: Flat = whole.unwrap_or_default().into_iter().filter(|(k, _)| need.wants(k)).collect();
-                let got: Flat = projected
-                    .source
-                    .iter()
-                    .map(|&(k, v)| (projected.str(k).to_owned(), projected.value(v).to_owned_value()))
-                    .collect();
-                prop_assert_eq!(format!("{got:?}"), format!("{expect:?}"), "{}", text);
-            }
+            projected_agrees_with_the_whole_read(&text, &need)?;
         }
     }
 
