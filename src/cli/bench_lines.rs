@@ -271,7 +271,13 @@ pub(crate) fn find_duckdb() -> Option<String> {
 pub(crate) fn duckdb_command(program: &str, sql: &str) -> Command {
     let mut c = Command::new(program);
     if program.contains("python") {
-        c.args(["-c", "import duckdb, sys; print(duckdb.sql(sys.argv[1]).fetchall())", sql]);
+        // Without the progress bar, which it draws on stdout when a query runs long: what the
+        // bench keeps of the output is then the answer, to set beside Brushfire's.
+        c.args([
+            "-c",
+            "import duckdb, sys; duckdb.sql('SET enable_progress_bar = false'); print(duckdb.sql(sys.argv[1]).fetchall())",
+            sql,
+        ]);
     } else {
         c.args(["-c", sql]);
     }
