@@ -121,185 +121,26 @@ fn engine_matches_brute_force_over_random_interactions() {
     let never = std::sync::atomic::AtomicBool::new(false);
     let mut strategies = std::collections::BTreeSet::new();
     let mut idle = Rng(3);
+    let mut history: Vec<Selection> = Vec::new();
     for step in 0..240 {
         // The pointer enters a view before most clicks: its cube makes them lookups.
         if r.below(3) != 0 {
             session.prefetch([1, 2, 3, 4][r.below(4) as usize], &never);
         }
-        match r.below(10) {
-            0 | 1 => {
-                let a = t0 + r.below(300) as i64 * hour;
-                let b = a + (1 + r.below(100)) as i64 * hour;
-                sel.clauses.insert(4, Clause::Time { start_us: a, end_us: b });
-            }
-            2 => {
-                let v = ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
-                let mut vals = vec![v];
-                if r.below(2) == 0 {
-                    vals.push("22".into());
-                }
-                sel.clauses.insert(2, Clause::values("dst_port", vals, r.below(3) == 0));
-            }
-            3 => {
-                let v = ["tcp", "udp", "(null)"][r.below(3) as usize].to_string();
-                // Two of three values: most rows stay selected (the complement path).
-                let vals = if r.below(2) == 0 { vec![v] } else { vec!["tcp".to_string(), "udp".to_string()] };
-                sel.clauses.insert(3, Clause::values("proto", vals, false));
-            }
-            6 => sel.clauses.clear(),
-            4 => {
-                let keys: Vec<u32> = sel.clauses.keys().copied().collect();
-                if !keys.is_empty() {
-                    sel.clauses.remove(&keys[r.below(keys.len() as u64) as usize]);
-                }
-            }
-            7 => {
-                // Top-N style clicks on view 1 (same view that also holds treemap-like paths):
-                // include or exclude addresses, and Ctrl-click removal of one value.
-                let v = format!("10.0.{}.{}", r.below(3), r.below(5));
-                let c = match (sel.clauses.get(&1).and_then(|c| c.as_values()), r.below(3)) {
-                    (Some((_, vals, neg)), 0) if vals.len() > 1 => {
-                        let keep: Vec<String> = vals.iter().skip(1).map(|s| s.to_string()).collect();
-                        Clause::values("src_ip", keep, neg)
-                    }
-                    (Some((_, vals, neg)), 1) => {
-                        let mut vals: Vec<String> = vals.iter().map(|s| s.to_string()).collect();
-                        vals.push(v);
-                        Clause::values("src_ip", vals, neg)
-                    }
-                    _ => Clause::values("src_ip", [v], r.below(2) == 0),
-                };
-                sel.clauses.insert(1, c);
-            }
-            8 => {
-                // Link-graph style: several conjunctions over two fields, or a treemap prefix.
-                let c = if r.below(2) == 0 {
-                    Clause::Match {
-                        any_of: (0..1 + r.below(3))
-                            .map(|_| {
-                                vec![
-                                    Pred::Eq {
-                                        field: "src_ip".into(),
-                                        value: format!("10.0.{}.{}", r.below(3), r.below(5)),
-                                    },
-                                    Pred::Eq {
-                                        field: "dst_port".into(),
-                                        value: ["80", "443", "53"][r.below(3) as usize].into(),
-                                    },
-                                ]
-                            })
-                            .collect(),
-                        negate: false,
-                    }
-                } else {
-                    Clause::Match {
-                        any_of: vec![vec![Pred::InPrefix {
-                            field: "src_ip".into(),
-                            prefix: format!("10.0.{}.0/24", r.below(3)),
-                        }]],
-                        negate: r.below(4) == 0,
-                    }
-                };
-                sel.clauses.insert(1 + 2 * r.below(2) as u32, c);
-            }
-            9 => {
-                // Exclusion added and removed on the port list (Ctrl-click removal of the last value).
-                match sel.clauses.get(&2).and_then(|c| c.as_values()) {
-                    Some((_, vals, true)) if vals.len() == 1 => {
-                        sel.clauses.remove(&2);
-                    }
-                    _ => {
-                        let v = ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
-                        sel.clauses.insert(2, Clause::values("dst_port", [v], true));
-                    }
-                }
-            }
-            _ => {
-                // A two-field conjunction (treemap-like) from view 1.
-                sel.clauses.insert(
-                    1,
-                    Clause::Match {
-                        any_of: vec![vec![
-                            Pred::Eq { field: "src_ip".into(), value: format!("10.0.{}.1", r.below(3)) },
-                            Pred::Eq { field: "proto".into(), value: "tcp".into() },
-                        ]],
-                        negate: false,
-                    },
-                );
-            }
+        // Back to a selection of a few steps ago (undo, a bookmark): answered from the cache,
+        // with the mask's rewrite left pending.
+        if r.below(6) == 0 && !history.is_empty() {
+            sel = history[history.len() - 1 - r.below(history.len() as u64) as usize].clone();
+        } else {
+            random_edit(&mut r, &mut sel, t0, hour);
+        }
+        history.push(sel.clone());
+        if history.len() > 4 {
+            history.remove(0);
         }
         let ans = answer(&mut session, step, &sel, &needs, &mut idle);
         strategies.insert(ans.strategy);
-        for (view, field) in [(1u32, "src_ip"), (2, "dst_port"), (3, "proto")] {
-            let expect = brute_topn(&df, &sel, view, field);
-            let Output::TopN { entries, total, .. } = &ans.outputs[&view] else { panic!("not top-n") };
-            let got: BTreeMap<String, i64> = entries.iter().map(|e| (e.label.clone(), e.value)).collect();
-            assert_eq!(got, expect, "step {step} view {view} strategy {} sel {:?}", ans.strategy, sel);
-            assert_eq!(*total, expect.values().sum::<i64>());
-            // Week-over-week windows: the brush (or the last 7 days) and a week earlier, other
-            // non-time clauses applied.
-            let times = df.column("time").unwrap().cast(&DataType::Int64).unwrap();
-            let times = times.i64().unwrap();
-            let week = 7 * 86_400_000_000i64;
-            let (wa, wb) = match sel.clauses.get(&4) {
-                Some(Clause::Time { start_us, end_us }) => (*start_us, *end_us),
-                _ => {
-                    let mx = times.max().unwrap();
-                    (mx + 1 - week, mx + 1)
-                }
-            };
-            let mut cur = BTreeMap::new();
-            let mut prev = BTreeMap::new();
-            for row in 0..df.height() {
-                if !sel.others(view).filter(|(v, _)| **v != 4).all(|(_, c)| passes(&df, row, c)) {
-                    continue;
-                }
-                let t = times.get(row).unwrap();
-                let k = match df.column(field).unwrap().get(row).unwrap() {
-                    AnyValue::Null => "(null)".to_string(),
-                    v if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
-                    o => o.to_string(),
-                };
-                if t >= wa && t < wb {
-                    *cur.entry(k.clone()).or_insert(0i64) += 1;
-                }
-                if t >= wa - week && t < wb - week {
-                    *prev.entry(k).or_insert(0i64) += 1;
-                }
-            }
-            // The time window a week earlier (ignoring other clauses) holding no row means no comparison.
-            let has_prev = (0..df.height()).any(|r| {
-                let t = times.get(r).unwrap();
-                t >= wa - week && t < wb - week
-            });
-            for e in entries {
-                match (e.cur, e.prev) {
-                    (Some(c), Some(p)) => {
-                        assert!(has_prev, "comparison without rows a week earlier, step {step}");
-                        assert_eq!(c, cur.get(&e.label).copied().unwrap_or(0), "cur step {step} view {view}");
-                        assert_eq!(
-                            p,
-                            prev.get(&e.label).copied().unwrap_or(0),
-                            "prev step {step} view {view}"
-                        );
-                    }
-                    _ => assert!(
-                        !has_prev || (cur.is_empty() && prev.is_empty()),
-                        "missing comparison, step {step}"
-                    ),
-                }
-            }
-        }
-        let passing =
-            (0..df.height()).filter(|&row| sel.clauses.values().all(|c| passes(&df, row, c))).count();
-        let Output::Table { passing: p, rows, .. } = &ans.outputs[&5] else { panic!() };
-        assert_eq!(*p as usize, passing, "step {step}");
-        assert_eq!(ans.all_rows.as_ref().unwrap().len(), passing);
-        assert!(rows.iter().all(|&row| sel.clauses.values().all(|c| passes(&df, row as usize, c))));
-        let Output::Time { total: bins, .. } = &ans.outputs[&4] else { panic!() };
-        let expect_time: i64 =
-            (0..df.height()).filter(|&row| sel.others(4).all(|(_, c)| passes(&df, row, c))).count() as i64;
-        assert_eq!(bins.iter().sum::<i64>(), expect_time, "step {step}");
+        check_answer(&df, &sel, &ans, step);
     }
     // The sequence must have exercised the strategies it is the safety net of.
     for s in [
@@ -309,9 +150,185 @@ fn engine_matches_brute_force_over_random_interactions() {
         "rebuild-postings",
         "rebuild-ranges",
         "base",
+        "cache",
     ] {
         assert!(strategies.contains(s), "strategy {s} never used: {strategies:?}");
     }
+}
+
+/// One random edit of the selection, as a person would make it in the views.
+fn random_edit(r: &mut Rng, sel: &mut Selection, t0: i64, hour: i64) {
+    match r.below(10) {
+        0 | 1 => {
+            let a = t0 + r.below(300) as i64 * hour;
+            let b = a + (1 + r.below(100)) as i64 * hour;
+            sel.clauses.insert(4, Clause::Time { start_us: a, end_us: b });
+        }
+        2 => {
+            let v = ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
+            let mut vals = vec![v];
+            if r.below(2) == 0 {
+                vals.push("22".into());
+            }
+            sel.clauses.insert(2, Clause::values("dst_port", vals, r.below(3) == 0));
+        }
+        3 => {
+            let v = ["tcp", "udp", "(null)"][r.below(3) as usize].to_string();
+            // Two of three values: most rows stay selected (the complement path).
+            let vals = if r.below(2) == 0 { vec![v] } else { vec!["tcp".to_string(), "udp".to_string()] };
+            sel.clauses.insert(3, Clause::values("proto", vals, false));
+        }
+        6 => sel.clauses.clear(),
+        4 => {
+            let keys: Vec<u32> = sel.clauses.keys().copied().collect();
+            if !keys.is_empty() {
+                sel.clauses.remove(&keys[r.below(keys.len() as u64) as usize]);
+            }
+        }
+        7 => {
+            // Top-N style clicks on view 1 (same view that also holds treemap-like paths):
+            // include or exclude addresses, and Ctrl-click removal of one value.
+            let v = format!("10.0.{}.{}", r.below(3), r.below(5));
+            let c = match (sel.clauses.get(&1).and_then(|c| c.as_values()), r.below(3)) {
+                (Some((_, vals, neg)), 0) if vals.len() > 1 => {
+                    let keep: Vec<String> = vals.iter().skip(1).map(|s| s.to_string()).collect();
+                    Clause::values("src_ip", keep, neg)
+                }
+                (Some((_, vals, neg)), 1) => {
+                    let mut vals: Vec<String> = vals.iter().map(|s| s.to_string()).collect();
+                    vals.push(v);
+                    Clause::values("src_ip", vals, neg)
+                }
+                _ => Clause::values("src_ip", [v], r.below(2) == 0),
+            };
+            sel.clauses.insert(1, c);
+        }
+        8 => {
+            // Link-graph style: several conjunctions over two fields, or a treemap prefix.
+            let c = if r.below(2) == 0 {
+                Clause::Match {
+                    any_of: (0..1 + r.below(3))
+                        .map(|_| {
+                            vec![
+                                Pred::Eq {
+                                    field: "src_ip".into(),
+                                    value: format!("10.0.{}.{}", r.below(3), r.below(5)),
+                                },
+                                Pred::Eq {
+                                    field: "dst_port".into(),
+                                    value: ["80", "443", "53"][r.below(3) as usize].into(),
+                                },
+                            ]
+                        })
+                        .collect(),
+                    negate: false,
+                }
+            } else {
+                Clause::Match {
+                    any_of: vec![vec![Pred::InPrefix {
+                        field: "src_ip".into(),
+                        prefix: format!("10.0.{}.0/24", r.below(3)),
+                    }]],
+                    negate: r.below(4) == 0,
+                }
+            };
+            sel.clauses.insert(1 + 2 * r.below(2) as u32, c);
+        }
+        9 => {
+            // Exclusion added and removed on the port list (Ctrl-click removal of the last value).
+            match sel.clauses.get(&2).and_then(|c| c.as_values()) {
+                Some((_, vals, true)) if vals.len() == 1 => {
+                    sel.clauses.remove(&2);
+                }
+                _ => {
+                    let v = ["80", "443", "53", "22", "8080"][r.below(5) as usize].to_string();
+                    sel.clauses.insert(2, Clause::values("dst_port", [v], true));
+                }
+            }
+        }
+        _ => {
+            // A two-field conjunction (treemap-like) from view 1.
+            sel.clauses.insert(
+                1,
+                Clause::Match {
+                    any_of: vec![vec![
+                        Pred::Eq { field: "src_ip".into(), value: format!("10.0.{}.1", r.below(3)) },
+                        Pred::Eq { field: "proto".into(), value: "tcp".into() },
+                    ]],
+                    negate: false,
+                },
+            );
+        }
+    }
+}
+
+/// Every view of the brute-force test's answer against a count over the rows.
+fn check_answer(df: &DataFrame, sel: &Selection, ans: &super::coordinator::Answer, step: u64) {
+    for (view, field) in [(1u32, "src_ip"), (2, "dst_port"), (3, "proto")] {
+        let expect = brute_topn(df, sel, view, field);
+        let Output::TopN { entries, total, .. } = &ans.outputs[&view] else { panic!("not top-n") };
+        let got: BTreeMap<String, i64> = entries.iter().map(|e| (e.label.clone(), e.value)).collect();
+        assert_eq!(got, expect, "step {step} view {view} strategy {} sel {:?}", ans.strategy, sel);
+        assert_eq!(*total, expect.values().sum::<i64>());
+        // Week-over-week windows: the brush (or the last 7 days) and a week earlier, other
+        // non-time clauses applied.
+        let times = df.column("time").unwrap().cast(&DataType::Int64).unwrap();
+        let times = times.i64().unwrap();
+        let week = 7 * 86_400_000_000i64;
+        let (wa, wb) = match sel.clauses.get(&4) {
+            Some(Clause::Time { start_us, end_us }) => (*start_us, *end_us),
+            _ => {
+                let mx = times.max().unwrap();
+                (mx + 1 - week, mx + 1)
+            }
+        };
+        let mut cur = BTreeMap::new();
+        let mut prev = BTreeMap::new();
+        for row in 0..df.height() {
+            if !sel.others(view).filter(|(v, _)| **v != 4).all(|(_, c)| passes(df, row, c)) {
+                continue;
+            }
+            let t = times.get(row).unwrap();
+            let k = match df.column(field).unwrap().get(row).unwrap() {
+                AnyValue::Null => "(null)".to_string(),
+                v if v.get_str().is_some() => v.get_str().unwrap_or_default().to_string(),
+                o => o.to_string(),
+            };
+            if t >= wa && t < wb {
+                *cur.entry(k.clone()).or_insert(0i64) += 1;
+            }
+            if t >= wa - week && t < wb - week {
+                *prev.entry(k).or_insert(0i64) += 1;
+            }
+        }
+        // The time window a week earlier (ignoring other clauses) holding no row means no comparison.
+        let has_prev = (0..df.height()).any(|r| {
+            let t = times.get(r).unwrap();
+            t >= wa - week && t < wb - week
+        });
+        for e in entries {
+            match (e.cur, e.prev) {
+                (Some(c), Some(p)) => {
+                    assert!(has_prev, "comparison without rows a week earlier, step {step}");
+                    assert_eq!(c, cur.get(&e.label).copied().unwrap_or(0), "cur step {step} view {view}");
+                    assert_eq!(p, prev.get(&e.label).copied().unwrap_or(0), "prev step {step} view {view}");
+                }
+                _ => assert!(
+                    !has_prev || (cur.is_empty() && prev.is_empty()),
+                    "missing comparison, step {step}"
+                ),
+            }
+        }
+    }
+    let passing = (0..df.height()).filter(|&row| sel.clauses.values().all(|c| passes(df, row, c))).count();
+    let Output::Table { passing: p, rows, .. } = &ans.outputs[&5] else { panic!() };
+    assert_eq!(*p as usize, passing, "step {step}");
+    assert_eq!(ans.all_rows.as_ref().unwrap().len(), passing);
+    assert!(rows.iter().all(|&row| sel.clauses.values().all(|c| passes(df, row as usize, c))));
+    let Output::Time { total: bins, .. } = &ans.outputs[&4] else { panic!() };
+    let expect_time: i64 =
+        (0..df.height()).filter(|&row| sel.others(4).all(|(_, c)| passes(df, row, c))).count() as i64;
+    assert_eq!(bins.iter().sum::<i64>(), expect_time, "step {step}");
 }
 
 #[test]
@@ -444,7 +461,7 @@ fn lookups_on_combined_views_match_brute_force() {
         }
         let Output::Tree { leaves, .. } = &ans.outputs[&tree] else { panic!("not a tree") };
         let got: BTreeMap<Vec<String>, i64> =
-            leaves.iter().filter(|l| l.value != 0).map(|l| (l.path.clone(), l.value)).collect();
+            leaves.iter().filter(|l| l.value != 0).map(|l| (l.path.to_vec(), l.value)).collect();
         assert_eq!(got, brute_groups(&df, &sel, tree, &["proto", "dst_port"]), "tree {ctx}");
         let Output::Tuples { tuples, .. } = &ans.outputs[&graph] else { panic!("not tuples") };
         let got: BTreeMap<Vec<String>, i64> =

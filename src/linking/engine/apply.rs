@@ -1,6 +1,7 @@
 //! One clause change: gather the counts, let [`strategy`](super::strategy) choose, carry it out.
 use super::strategy::{self, MatchInputs, NewClause, OldClause, ScanOutcome, Strategy, TimeInputs};
-use super::{range_len, Compiled, Ctx, Engine, CUR_BIT, PREV_BIT};
+use super::upkeep::{time_mask, PendingMask};
+use super::{range_len, Compiled, Ctx, Engine};
 use crate::linking::selection::{Clause, Selection, ViewId};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -137,33 +138,31 @@ impl Engine {
         self.prev_win = pw;
         // On removal the old checks stay until the rows are updated: they judge the old mask.
         let removed = self.store_clause(view, clause, compiled);
-        let new_mask = |p: usize, m: u32| -> u32 {
-            let mut m = m & !(bit | CUR_BIT | PREV_BIT);
-            if !removed && !inside((lo, hi), p) {
-                m |= bit;
-            }
-            m | Self::win_bits(p, cw, pw)
-        };
+        let keep = (!removed).then_some((lo, hi));
         match choice {
             Strategy::TimeIncremental => {
                 let mut changes = Vec::with_capacity(changed);
                 for &(a, b) in &changed_ranges {
                     for p in a..b {
-                        changes.push((p as u32, new_mask(p, self.mask[p])));
+                        changes.push((p as u32, time_mask(p, self.mask[p], bit, keep, (cw, pw))));
                     }
                 }
                 self.apply_changes(&changes);
             }
+            Strategy::TimeCache => {
+                // The answer is the cached histograms; the ranges' rewrite waits (see `upkeep.rs`).
+                self.defer_mask(PendingMask::Time { bit, keep, windows: (cw, pw), ranges: changed_ranges });
+                self.restore_cache(sig);
+            }
             _ => {
                 for &(a, b) in &changed_ranges {
-                    self.mask[a..b].par_iter_mut().enumerate().for_each(|(i, m)| *m = new_mask(a + i, *m));
+                    self.mask[a..b]
+                        .par_iter_mut()
+                        .enumerate()
+                        .for_each(|(i, m)| *m = time_mask(a + i, *m, bit, keep, (cw, pw)));
                 }
-                if choice == Strategy::TimeCache {
-                    self.restore_cache(sig);
-                } else {
-                    // The time view's own main targets do not depend on its clause.
-                    self.rebuild_where(|k| !(k.view == view && k.ctx == Ctx::Main));
-                }
+                // The time view's own main targets do not depend on its clause.
+                self.rebuild_where(|k| !(k.view == view && k.ctx == Ctx::Main));
             }
         }
         self.last_stats.strategy = choice.name();
@@ -241,19 +240,21 @@ impl Engine {
                 // The bit is "not in the set": set it everywhere and clear it on the set's postings,
                 // then rebuild the other views from those rows only.
                 let (d, set, _) = new_codes.as_ref().expect("postings need a code set");
-                let pos = self.positions_of(*d, &set_codes(set));
-                self.mask.par_iter_mut().for_each(|m| *m |= bit);
-                for &p in &pos {
-                    self.mask[p as usize] &= !bit;
-                }
                 if cached {
+                    // The answer is the cached histograms; the bit's rewrite waits.
+                    self.defer_mask(PendingMask::Bit { bit, dim: *d, pass: set.clone() });
                     self.restore_cache(sig);
                 } else {
+                    let pos = self.positions_of(*d, &set_codes(set));
+                    self.mask.par_iter_mut().for_each(|m| *m |= bit);
+                    for &p in &pos {
+                        self.mask[p as usize] &= !bit;
+                    }
                     self.rebuild_from_positions(&pos, view);
                 }
             }
             Strategy::RemovalCache => {
-                self.mask.par_iter_mut().for_each(|m| *m &= !bit);
+                self.defer_mask(PendingMask::Cleared { bit });
                 self.restore_cache(sig);
             }
             Strategy::IncrementalPostings => {

@@ -11,7 +11,7 @@
 //! uses the cube with the fewest categories that decides it.
 //! A cube serves only while the other clauses, the targets and the comparison windows are those it
 //! was built under.
-use super::upkeep::PendingBit;
+use super::upkeep::PendingMask;
 use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
 use crate::linking::index::SKIP;
 use crate::linking::selection::{Selection, ViewId};
@@ -436,8 +436,9 @@ impl Engine {
                 }
             }
         } else {
-            debug_assert!(self.pending_bit.is_none(), "settled before every change");
-            self.pending_bit = Some(PendingBit { bit, dim, pass: pass_new.to_vec() });
+            // (`defer_mask`'s job, by field: the cube is borrowed.)
+            debug_assert!(self.pending_mask.is_none(), "settled before every change");
+            self.pending_mask = Some(PendingMask::Bit { bit, dim, pass: pass_new.to_vec() });
         }
         let mask = &self.mask;
         let idx = &self.idx;

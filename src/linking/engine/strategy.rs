@@ -63,8 +63,12 @@ impl ScanOutcome {
     }
 }
 
-/// Below this many changed rows a time change is cheaper to apply than a cache copy.
+/// Below this many changed rows a time change is cheaper to apply than a cache copy. Small in
+/// tests, so that the brute-force tests' few thousand rows reach the cached path.
+#[cfg(not(test))]
 const CACHE_MIN_CHANGED: usize = 4096;
+#[cfg(test)]
+const CACHE_MIN_CHANGED: usize = 64;
 
 /// Counts describing a change of a time clause.
 #[derive(Debug, Clone, Copy)]
@@ -205,7 +209,8 @@ mod tests {
         assert_eq!(choose_time(&jump), Strategy::TimeRebuild);
         // A small change is cheaper to apply than a copy of every histogram, even when cached.
         assert_eq!(choose_time(&TimeInputs { cache_hit: true, ..drag }), Strategy::TimeIncremental);
-        let big = TimeInputs { changed_rows: 100_000, rebuild_cost: 10, targets: 3, cache_hit: true };
+        let big =
+            TimeInputs { changed_rows: CACHE_MIN_CHANGED + 1, rebuild_cost: 10, targets: 3, cache_hit: true };
         assert_eq!(choose_time(&big), Strategy::TimeCache);
     }
 

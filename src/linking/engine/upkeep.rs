@@ -1,57 +1,116 @@
-//! Work a click's answer does not wait for. A lookup (see `cube.rs`) answers from cube rows; the
-//! row mask must still follow the view's new clause, and when most rows change that is a pass
-//! over every row, which cost more than the rest of the click at 10 M rows. So the rewrite is
-//! left pending: the records table reads a row's pass for that view from its category meanwhile,
-//! and [`Engine::settle`] carries the rewrite out when the worker is idle, or first thing when
-//! anything else needs the mask. The snapshot of the histograms kept for a later cache hit waits
-//! likewise.
-use super::{Engine, CLAUSE_BITS};
+//! Work an answer does not wait for. A lookup (see `cube.rs`) answers from cube rows, a cache hit
+//! or "clear all" from stored histograms; the row mask must still follow the new clauses, and
+//! when most rows change that is a pass over every row, which cost more than the rest of the
+//! answer at 10 M rows. So the rewrite is left pending: the records table reads a row's pass from
+//! the pending rewrite meanwhile, and [`Engine::settle`] carries it out when the worker is idle,
+//! or first thing when anything else needs the mask. The snapshots kept for a later cache hit or
+//! "clear all" wait likewise.
+use super::{Engine, Windows, CLAUSE_BITS, CUR_BIT, PREV_BIT};
+use crate::linking::index::SKIP;
 use rayon::prelude::*;
 
-/// A view bit the mask does not hold yet: row `p` is rejected by the view when
-/// `pass[codes of dim at p]` is false.
-pub(super) struct PendingBit {
-    pub bit: u32,
-    pub dim: usize,
-    pub pass: Vec<bool>,
+/// A rewrite of the row mask the mask does not hold yet. At most one is pending: every change
+/// settles first.
+pub(super) enum PendingMask {
+    /// A view's bit: row `p` is rejected by the view when `pass[codes of dim at p]` is false, or
+    /// when the row has no code in `dim`.
+    Bit { bit: u32, dim: usize, pass: Vec<bool> },
+    /// A removed clause's bit, clear everywhere.
+    Cleared { bit: u32 },
+    /// No clause at all (clear all): every row passes; the window bits follow `windows`.
+    Reset { windows: Windows },
+    /// A time clause: its bit is set outside `keep` (clear everywhere when `None`, a removal) and
+    /// the window bits follow `windows`, on the position ranges where either changes.
+    Time { bit: u32, keep: Option<(usize, usize)>, windows: Windows, ranges: Vec<(usize, usize)> },
+}
+
+impl PendingMask {
+    /// Whether position `p`, whose mask is `m` before the rewrite, passes every clause after it.
+    fn passes(&self, engine: &Engine, p: usize, m: u32) -> bool {
+        match self {
+            PendingMask::Bit { bit, dim, pass } => {
+                let c = engine.idx.dims[*dim].codes[p];
+                m & CLAUSE_BITS & !bit == 0 && c != SKIP && pass[c as usize]
+            }
+            PendingMask::Cleared { bit } => m & CLAUSE_BITS & !bit == 0,
+            PendingMask::Reset { .. } => true,
+            PendingMask::Time { bit, keep, .. } => {
+                m & CLAUSE_BITS & !bit == 0 && keep.is_none_or(|(lo, hi)| p >= lo && p < hi)
+            }
+        }
+    }
+}
+
+/// Row `p`'s mask `m` after a time clause's rewrite (see [`PendingMask::Time`]).
+pub(super) fn time_mask(p: usize, m: u32, bit: u32, keep: Option<(usize, usize)>, windows: Windows) -> u32 {
+    let mut m = m & !(bit | CUR_BIT | PREV_BIT);
+    if keep.is_some_and(|(lo, hi)| p < lo || p >= hi) {
+        m |= bit;
+    }
+    m | Engine::win_bits(p, windows.0, windows.1)
 }
 
 impl Engine {
-    /// Carries out the work left pending by the last answer: the row mask's bit of a looked-up
-    /// view, the histograms' snapshot for the cache. Cheap when nothing is pending.
+    /// Carries out the work left pending by the last answer: the row mask's rewrite, the
+    /// histograms' snapshots for the cache and for "clear all". Cheap when nothing is pending.
     pub fn settle(&mut self) {
-        if let Some(p) = self.pending_bit.take() {
-            let (offs, pos) = self.idx.dims[p.dim].postings_built().expect("a cube's dim has postings");
-            let card = p.pass.len();
-            let passing: usize =
-                (0..card).filter(|&c| p.pass[c]).map(|c| (offs[c + 1] - offs[c]) as usize).sum();
-            // Write the bit one way everywhere (no codes read), then the other way on the
-            // smaller side's posting lists.
-            let few_pass = passing <= self.idx.n / 2;
-            let bit = p.bit;
-            if few_pass {
-                self.mask.par_iter_mut().for_each(|m| *m |= bit);
-            } else {
-                self.mask.par_iter_mut().for_each(|m| *m &= !bit);
+        match self.pending_mask.take() {
+            None => {}
+            Some(PendingMask::Bit { bit, dim, pass }) => {
+                let n = self.idx.n;
+                let (offs, pos) = self.idx.dims[dim].postings();
+                let card = pass.len();
+                let passing: usize =
+                    (0..card).filter(|&c| pass[c]).map(|c| (offs[c + 1] - offs[c]) as usize).sum();
+                // Write the bit one way everywhere (no codes read), then the other way on the
+                // smaller side's posting lists. Rows without a code are on no list and are
+                // rejected: then the bit is set everywhere first. (A single field codes every
+                // row, nulls included; a combined dim may not.)
+                let uncoded = offs.last().is_some_and(|&o| (o as usize) < n);
+                let few_pass = passing <= n / 2 || uncoded;
+                if few_pass {
+                    self.mask.par_iter_mut().for_each(|m| *m |= bit);
+                } else {
+                    self.mask.par_iter_mut().for_each(|m| *m &= !bit);
+                }
+                for c in (0..card).filter(|&c| pass[c] == few_pass) {
+                    for &q in &pos[offs[c] as usize..offs[c + 1] as usize] {
+                        self.mask[q as usize] ^= bit;
+                    }
+                }
             }
-            for c in (0..card).filter(|&c| p.pass[c] == few_pass) {
-                for &q in &pos[offs[c] as usize..offs[c + 1] as usize] {
-                    self.mask[q as usize] ^= bit;
+            Some(PendingMask::Cleared { bit }) => self.mask.par_iter_mut().for_each(|m| *m &= !bit),
+            Some(PendingMask::Reset { windows: (cw, pw) }) => {
+                self.mask.par_iter_mut().enumerate().for_each(|(p, m)| *m = Self::win_bits(p, cw, pw));
+            }
+            Some(PendingMask::Time { bit, keep, windows, ranges }) => {
+                for (a, b) in ranges {
+                    self.mask[a..b]
+                        .par_iter_mut()
+                        .enumerate()
+                        .for_each(|(i, m)| *m = time_mask(a + i, *m, bit, keep, windows));
                 }
             }
         }
         if let Some(sig) = self.pending_cache.take() {
             self.store_cache(sig);
         }
+        if self.clauses.is_empty() && self.base.is_none() {
+            self.base = Some(self.targets.iter().map(|t| (t.key.clone(), t.hist.clone())).collect());
+        }
+    }
+
+    /// Leaves a mask rewrite for [`Engine::settle`].
+    pub(super) fn defer_mask(&mut self, rewrite: PendingMask) {
+        debug_assert!(self.pending_mask.is_none(), "settled before every change");
+        self.pending_mask = Some(rewrite);
     }
 
     /// Whether position `p` passes every clause (the records table's filter).
     pub fn passes_all(&self, p: usize) -> bool {
-        match &self.pending_bit {
+        match &self.pending_mask {
             None => self.mask[p] & CLAUSE_BITS == 0,
-            Some(pb) => {
-                self.mask[p] & CLAUSE_BITS & !pb.bit == 0 && pb.pass[self.idx.dims[pb.dim].codes[p] as usize]
-            }
+            Some(r) => r.passes(self, p, self.mask[p]),
         }
     }
 }
