@@ -429,7 +429,7 @@ impl LakeSession {
                     .into_iter()
                     .filter(|(_, x)| x[0] != 0)
                     .map(|(path, x)| TreeLeaf {
-                        path,
+                        path: path.into(),
                         value: x[0],
                         cur: has_cmp.then_some(x[1]),
                         prev: has_cmp.then_some(x[2]),

@@ -150,7 +150,7 @@ pub fn build_hierarchy(levels: &[String], leaves: &[TreeLeaf], root: &[String]) 
             continue;
         }
         grand_total = grand_total.saturating_add(leaf.value);
-        let keys: Vec<String> = levels.iter().zip(&leaf.path).map(|(l, v)| level_key(l, v)).collect();
+        let keys: Vec<String> = levels.iter().zip(leaf.path.iter()).map(|(l, v)| level_key(l, v)).collect();
         if !keys.starts_with(root) {
             continue;
         }
@@ -666,7 +666,7 @@ mod tests {
     }
 
     fn leaf(path: &[&str], value: i64, cur: Option<i64>, prev: Option<i64>) -> TreeLeaf {
-        TreeLeaf { path: s(path), value, cur, prev }
+        TreeLeaf { path: s(path).into(), value, cur, prev }
     }
 
     fn services() -> (Vec<String>, Vec<TreeLeaf>) {

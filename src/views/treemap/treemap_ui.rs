@@ -712,11 +712,12 @@ mod tests {
             for b in 0..50 {
                 for c in 0..100 {
                     big.push(TreeLeaf {
-                        path: vec![
+                        path: [
                             format!("10.{a}.0.0/16"),
                             format!("10.{a}.{b}.0/24"),
                             format!("10.{a}.{b}.{c}"),
-                        ],
+                        ]
+                        .into(),
                         value: 1 + ((a * 7 + b * 3 + c) % 97) as i64,
                         cur: None,
                         prev: None,
@@ -724,8 +725,18 @@ mod tests {
                 }
             }
         }
-        big.push(TreeLeaf { path: vec!["x".into()], value: -5, cur: Some(i64::MAX), prev: Some(i64::MIN) });
-        big.push(TreeLeaf { path: vec!["".into(), "".into(), "".into()], value: 0, cur: None, prev: None });
+        big.push(TreeLeaf {
+            path: ["x".into()].into(),
+            value: -5,
+            cur: Some(i64::MAX),
+            prev: Some(i64::MIN),
+        });
+        big.push(TreeLeaf {
+            path: ["".into(), "".into(), "".into()].into(),
+            value: 0,
+            cur: None,
+            prev: None,
+        });
         let mut h = harness();
         h.state_mut().state.set_levels(model::presets()[1].levels.clone());
         h.state_mut().leaves = big;
