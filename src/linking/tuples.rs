@@ -29,14 +29,14 @@ pub struct TupleSet {
 impl TupleSet {
     /// `values[f]` lists field `f`'s values, `combos[c]` gives combination `c`'s code in each,
     /// `counts[c]` its records (as long as `combos`).
-    pub fn new(values: Vec<Arc<Vec<String>>>, combos: Arc<Vec<[u32; 3]>>, counts: Vec<i64>) -> Self {
+    pub fn new(values: Vec<Arc<Vec<String>>>, combos: Arc<Vec<[u32; 3]>>, counts: Arc<Vec<i64>>) -> Self {
         debug_assert!(values.len() <= 3 && counts.len() == combos.len());
         debug_assert!(combos.iter().all(|c| c.iter().zip(&values).all(|(&c, v)| (c as usize) < v.len())));
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             values,
             combos,
-            counts: Arc::new(counts),
+            counts,
             present: Arc::new(OnceLock::new()),
         }
     }
@@ -65,7 +65,7 @@ impl TupleSet {
             });
             counts[c] += n;
         }
-        Self::new(lists.into_iter().map(Arc::new).collect(), Arc::new(combos), counts)
+        Self::new(lists.into_iter().map(Arc::new).collect(), Arc::new(combos), Arc::new(counts))
     }
 
     fn present(&self) -> &[u32] {
@@ -174,7 +174,9 @@ mod tests {
     fn shared_value_lists_compare_by_counts_and_skip_zero_counts() {
         let ips = Arc::new(s(&["10.0.0.1", "10.0.0.2"]));
         let combos = Arc::new(vec![[0, 1, 0], [1, 0, 0], [1, 1, 0]]);
-        let set = |counts: Vec<i64>| TupleSet::new(vec![ips.clone(), ips.clone()], combos.clone(), counts);
+        let set = |counts: Vec<i64>| {
+            TupleSet::new(vec![ips.clone(), ips.clone()], combos.clone(), Arc::new(counts))
+        };
         let a = set(vec![5, 0, 2]);
         assert!(a.same_as(&set(vec![5, 0, 2])) && !a.same_as(&set(vec![5, 2, 0])));
         assert_eq!(a.len(), 2);

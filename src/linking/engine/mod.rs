@@ -45,6 +45,8 @@ struct Target {
     key: TargetKey,
     check: u32,
     hist: Vec<i64>,
+    /// The histogram lent to an answer (`hist` is empty meanwhile), taken back by `settle`.
+    lent: Option<Arc<Vec<i64>>>,
     weight: Option<Arc<Vec<i64>>>,
 }
 
@@ -243,7 +245,7 @@ impl Engine {
             }
             let weight = self.weight(&k.measure);
             let card = self.idx.dims[k.dim].cardinality();
-            let mut t = Target { key: k.clone(), check: 0, hist: vec![0; card], weight };
+            let mut t = Target { key: k.clone(), check: 0, hist: vec![0; card], lent: None, weight };
             t.check = self.check_for(k);
             self.rebuild_target(&mut t);
             self.targets.push(t);
@@ -251,7 +253,16 @@ impl Engine {
     }
 
     pub fn hist(&self, key: &TargetKey) -> Option<&[i64]> {
-        self.targets.iter().find(|t| &t.key == key).map(|t| t.hist.as_slice())
+        self.targets.iter().find(|t| &t.key == key).map(|t| t.lent.as_deref().unwrap_or(&t.hist).as_slice())
+    }
+
+    /// A target's histogram for an answer to keep, without a copy: it is lent until the next
+    /// change or idle time, when [`Engine::settle`] takes it back (a copy only if the answer
+    /// still holds it). For the graph's pair histogram, millions of entries at 10 M rows.
+    pub fn share_hist(&mut self, key: &TargetKey) -> Option<Arc<Vec<i64>>> {
+        let t = self.targets.iter_mut().find(|t| &t.key == key)?;
+        let lent = t.lent.get_or_insert_with(|| Arc::new(std::mem::take(&mut t.hist)));
+        Some(Arc::clone(lent))
     }
 
     /// Positions that can pass a target's check, as a range (time-sorted positions).

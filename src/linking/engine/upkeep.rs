@@ -8,6 +8,7 @@
 use super::{Engine, Windows, CLAUSE_BITS, CUR_BIT, PREV_BIT};
 use crate::linking::index::SKIP;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// A rewrite of the row mask the mask does not hold yet. At most one is pending: every change
 /// settles first.
@@ -51,9 +52,15 @@ pub(super) fn time_mask(p: usize, m: u32, bit: u32, keep: Option<(usize, usize)>
 }
 
 impl Engine {
-    /// Carries out the work left pending by the last answer: the row mask's rewrite, the
-    /// histograms' snapshots for the cache and for "clear all". Cheap when nothing is pending.
+    /// Carries out the work left pending by the last answer: histograms lent to it come back, the
+    /// row mask's rewrite, the histograms' snapshots for the cache and for "clear all". Cheap when
+    /// nothing is pending.
     pub fn settle(&mut self) {
+        for t in self.targets.iter_mut() {
+            if let Some(lent) = t.lent.take() {
+                t.hist = Arc::try_unwrap(lent).unwrap_or_else(|shared| shared.to_vec());
+            }
+        }
         match self.pending_mask.take() {
             None => {}
             Some(PendingMask::Bit { bit, dim, pass }) => {
