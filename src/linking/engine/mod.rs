@@ -125,6 +125,58 @@ fn range_len(r: (usize, usize)) -> usize {
     r.1.saturating_sub(r.0)
 }
 
+/// Ranges up to this many rows are counted on one core (see [`count_range`]); small in tests, so
+/// the brute-force tests' few thousand rows take both ways.
+#[cfg(not(test))]
+const SEQUENTIAL_MAX_ROWS: usize = 1 << 20;
+#[cfg(test)]
+const SEQUENTIAL_MAX_ROWS: usize = 1024;
+
+/// Sets `t`'s histogram to the rows of positions `a..b` passing its check. A short range is
+/// counted in place on one core: a per-core histogram is as long as the dim's values (millions
+/// for the graph's pairs), and allocating, zeroing and adding those cost more than the rows.
+fn count_range(t: &mut Target, (a, b): (usize, usize), idx: &Index, mask: &[u32]) {
+    const CHUNK: usize = 1 << 18;
+    let codes = &idx.dims[t.key.dim].codes;
+    let check = t.check;
+    let card = t.hist.len();
+    let w = t.weight.as_deref().map(|v| v.as_slice());
+    let add = |h: &mut [i64], s: usize, e: usize| {
+        for p in s..e {
+            if mask[p] & check == 0 {
+                let c = codes[p];
+                if c != SKIP {
+                    h[c as usize] += w.map_or(1, |w| w[p]);
+                }
+            }
+        }
+    };
+    if b.saturating_sub(a) <= SEQUENTIAL_MAX_ROWS {
+        t.hist.fill(0);
+        add(&mut t.hist, a, b.max(a));
+        return;
+    }
+    t.hist = (a..b)
+        .into_par_iter()
+        .step_by(CHUNK)
+        .fold(
+            || vec![0i64; card],
+            |mut h, s| {
+                add(&mut h, s, (s + CHUNK).min(b));
+                h
+            },
+        )
+        .reduce(
+            || vec![0i64; card],
+            |mut x, y| {
+                for (a, b) in x.iter_mut().zip(y) {
+                    *a += b;
+                }
+                x
+            },
+        );
+}
+
 impl Engine {
     pub fn new(idx: Index) -> Self {
         let n = idx.n;
@@ -283,51 +335,27 @@ impl Engine {
     }
 
     fn rebuild_target(&mut self, t: &mut Target) {
-        let (a, b) = self.candidate_range(t);
-        self.last_stats.rows_visited += (b.saturating_sub(a)) as u64;
-        let codes = &self.idx.dims[t.key.dim].codes;
-        let mask = &self.mask;
-        let check = t.check;
-        let card = t.hist.len();
-        let w = t.weight.as_deref().map(|v| v.as_slice());
-        const CHUNK: usize = 1 << 18;
-        let hist = (a..b)
-            .into_par_iter()
-            .step_by(CHUNK)
-            .fold(
-                || vec![0i64; card],
-                |mut h, s| {
-                    let e = (s + CHUNK).min(b);
-                    for p in s..e {
-                        if mask[p] & check == 0 {
-                            let c = codes[p];
-                            if c != SKIP {
-                                h[c as usize] += w.map_or(1, |w| w[p]);
-                            }
-                        }
-                    }
-                    h
-                },
-            )
-            .reduce(
-                || vec![0i64; card],
-                |mut x, y| {
-                    for (a, b) in x.iter_mut().zip(y) {
-                        *a += b;
-                    }
-                    x
-                },
-            );
-        t.hist = hist;
+        let range = self.candidate_range(t);
+        self.last_stats.rows_visited += range_len(range) as u64;
+        count_range(t, range, &self.idx, &self.mask);
     }
 
-    fn rebuild_where(&mut self, pred: impl Fn(&TargetKey) -> bool) {
+    /// Rebuilds the chosen targets over their candidate ranges, side by side: after a time
+    /// jump most ranges are short, and a target's cost is then its histogram, not its rows.
+    fn rebuild_where(&mut self, pred: impl Fn(&TargetKey) -> bool + Sync) {
         let mut ts = std::mem::take(&mut self.targets);
-        for t in ts.iter_mut() {
-            if pred(&t.key) {
-                self.rebuild_target(t);
-            }
-        }
+        let ranges: Vec<(usize, usize)> = ts.iter().map(|t| self.candidate_range(t)).collect();
+        self.last_stats.rows_visited += ts
+            .iter()
+            .zip(&ranges)
+            .filter(|(t, _)| pred(&t.key))
+            .map(|(_, r)| range_len(*r) as u64)
+            .sum::<u64>();
+        let (idx, mask) = (&self.idx, &self.mask);
+        ts.par_iter_mut()
+            .zip(ranges)
+            .filter(|(t, _)| pred(&t.key))
+            .for_each(|(t, r)| count_range(t, r, idx, mask));
         self.targets = ts;
     }
 
