@@ -257,9 +257,45 @@ impl SelectionHistory {
     }
 }
 
+/// The conjunctions of an "any of" that are not implied by another: one holding every predicate
+/// of another adds no row (`tcp > 88` once `tcp` is in), and a repeat adds none. Without them, a
+/// treemap group added to one of its leaves is a clause on one field, which a field cube decides.
+/// Left as is beyond 256 conjunctions (a quadratic check).
+pub fn without_implied(any_of: &[Vec<Pred>]) -> Vec<&Vec<Pred>> {
+    if any_of.len() > 256 {
+        return any_of.iter().collect();
+    }
+    let within = |a: &Vec<Pred>, b: &Vec<Pred>| a.iter().all(|p| b.contains(p));
+    (0..any_of.len())
+        .filter(|&i| {
+            !(0..any_of.len()).any(|j| {
+                j != i
+                    && within(&any_of[j], &any_of[i])
+                    // Of two equal ones, the first stays.
+                    && (!within(&any_of[i], &any_of[j]) || j < i)
+            })
+        })
+        .map(|i| &any_of[i])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn implied_conjunctions_are_dropped() {
+        let eq = |f: &str, v: &str| Pred::Eq { field: f.into(), value: v.into() };
+        let tcp = vec![eq("proto", "tcp")];
+        let leaf = vec![eq("proto", "tcp"), eq("dst_port", "88")];
+        let udp = vec![eq("proto", "udp"), eq("dst_port", "53")];
+        // A leaf under a group that is in adds nothing, in either order; a repeat neither.
+        let any_of = vec![leaf.clone(), tcp.clone(), udp.clone(), tcp.clone()];
+        assert_eq!(without_implied(&any_of), vec![&tcp, &udp]);
+        // Unrelated conjunctions all stay.
+        let other = vec![eq("proto", "udp")];
+        assert_eq!(without_implied(&[leaf.clone(), other.clone()]), vec![&leaf, &other]);
+    }
 
     #[test]
     fn one_clause_per_view_and_crossfilter_others() {

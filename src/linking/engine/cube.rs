@@ -46,6 +46,11 @@ pub(super) struct Cube {
     base: Arc<Vec<Vec<i64>>>,
     /// Per target, per cube row.
     cells: Vec<Vec<Cell>>,
+    /// Per category: the work to add or take away its contribution (its cube row's entries, or
+    /// its records once per target), and the sum over all: a lookup weighs its ways with sums
+    /// over short lists, not passes over millions of categories (the graph's pairs).
+    cost: Vec<usize>,
+    total_cost: usize,
 }
 
 impl Cube {
@@ -55,7 +60,7 @@ impl Cube {
         // A shared base is counted once, split between its holders.
         let base: usize =
             self.base.iter().map(|b| b.capacity() * 8).sum::<usize>() / Arc::strong_count(&self.base);
-        cells + base + self.row_of.capacity() * 4 + self.rows.capacity() * 8
+        cells + base + self.row_of.capacity() * 4 + (self.rows.capacity() + self.cost.capacity()) * 8
     }
 }
 
@@ -87,16 +92,32 @@ impl Engine {
         let d = &self.idx.dims[dim];
         let card = d.cardinality();
         let eval = |conjs: &[Vec<(usize, Vec<bool>)>], negate: bool| -> Option<Vec<bool>> {
-            let parts: Vec<Vec<_>> = conjs
+            // Per predicate: which part of a combined dim it reads (None: the dim itself).
+            let parts: Vec<Vec<(Option<usize>, &Vec<bool>)>> = conjs
                 .iter()
-                .map(|conj| conj.iter().map(|(pd, set)| d.part_of(dim, *pd).map(|f| (f, set))).collect())
+                .map(|conj| {
+                    conj.iter()
+                        .map(|(pd, set)| {
+                            if *pd == dim {
+                                Some((None, set))
+                            } else {
+                                d.parts.iter().position(|p| p == pd).map(|i| (Some(i), set))
+                            }
+                        })
+                        .collect()
+                })
                 .collect::<Option<Vec<Vec<_>>>>()?;
+            // Millions of categories for the graph's pairs: plain indexing, on every core.
             Some(
                 (0..card)
+                    .into_par_iter()
                     .map(|c| {
                         let hit = parts.iter().any(|conj| {
-                            conj.iter().all(|(f, set)| {
-                                let pc = f(c);
+                            conj.iter().all(|(part, set)| {
+                                let pc = match part {
+                                    None => c as u32,
+                                    Some(i) => d.part_codes[c][*i],
+                                };
                                 pc != SKIP && set[pc as usize]
                             })
                         });
@@ -279,7 +300,14 @@ impl Engine {
         let base = shared.unwrap_or_else(|| Arc::new(bases));
         self.last_stats.rows_visited += (n * others.len()) as u64;
         let keys = others.iter().map(|&i| self.targets[i].key.clone()).collect();
-        Some(Cube { view, dim, key: key.to_string(), row_of, rows, keys, base, cells })
+        let cost: Vec<usize> = (0..card)
+            .map(|c| match row_of[c] {
+                u32::MAX => rows[c] * others.len(),
+                r => cells.iter().map(|t| t[r as usize].bins.len()).sum(),
+            })
+            .collect();
+        let total_cost = cost.iter().sum();
+        Some(Cube { view, dim, key: key.to_string(), row_of, rows, keys, base, cells, cost, total_cost })
     }
 
     /// The pointer is on the time brush's chip: compute the histograms of the selection without
@@ -400,33 +428,27 @@ impl Engine {
         let cube = &self.cubes[ci];
         let dim = cube.dim;
         let card = pass_new.len();
-        // Cost of a category: its cube row entries, or its records once per target.
-        let cost = |c: usize| -> usize {
-            match cube.row_of[c] {
-                u32::MAX => cube.rows[c] * cube.keys.len(),
-                r => cube.cells.iter().map(|t| t[r as usize].bins.len()).sum(),
-            }
+        // The categories that pass and, when the old clause is known, those that changed: one
+        // pass over the categories; every target then visits only its list.
+        let passing: Vec<usize> = (0..card).filter(|&c| pass_new[c]).collect();
+        let flipped: Vec<usize> = match pass_old {
+            Some(old) => (0..card).filter(|&c| old[c] != pass_new[c]).collect(),
+            None => Vec::new(),
         };
-        let changed = |c: usize| pass_old.is_some_and(|old| old[c] != pass_new[c]);
-        let mut costs = [(0usize, SumFrom::Current), (0, SumFrom::Zero), (0, SumFrom::Base)];
-        if pass_old.is_none() {
-            costs[0].0 = usize::MAX;
-        }
-        for (c, &pass) in pass_new.iter().enumerate() {
-            let k = cost(c);
-            if changed(c) {
-                costs[0].0 += k;
-            }
-            if pass {
-                costs[1].0 += k;
-            } else {
-                costs[2].0 += k;
-            }
-        }
+        let zero_cost: usize = passing.iter().map(|&c| cube.cost[c]).sum();
+        let costs = [
+            (
+                if pass_old.is_some() { flipped.iter().map(|&c| cube.cost[c]).sum() } else { usize::MAX },
+                SumFrom::Current,
+            ),
+            (zero_cost, SumFrom::Zero),
+            (cube.total_cost.saturating_sub(zero_cost), SumFrom::Base),
+        ];
         let from = costs.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(SumFrom::Base);
+        let failing: Vec<usize> =
+            if from == SumFrom::Base { (0..card).filter(|&c| !pass_new[c]).collect() } else { Vec::new() };
         // The view's bit: flip the categories that changed (their posting lists), or leave the
         // rewrite pending for when the worker is idle (see `upkeep.rs`).
-        let flipped: Vec<usize> = (0..card).filter(|&c| changed(c)).collect();
         let flipped_rows: usize = flipped.iter().map(|&c| cube.rows[c]).sum();
         let (offs, pos) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
         if pass_old.is_some() && flipped_rows <= n / 16 {
@@ -471,7 +493,7 @@ impl Engine {
                 }
                 SumFrom::Zero => {
                     t.hist.iter_mut().for_each(|h| *h = 0);
-                    for c in (0..card).filter(|&c| pass_new[c]) {
+                    for &c in &passing {
                         add_category(
                             &mut t.hist,
                             c,
@@ -489,7 +511,7 @@ impl Engine {
                 }
                 SumFrom::Base => {
                     t.hist.clone_from(&cube.base[ti]);
-                    for c in (0..card).filter(|&c| !pass_new[c]) {
+                    for &c in &failing {
                         add_category(
                             &mut t.hist,
                             c,

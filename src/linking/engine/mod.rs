@@ -401,7 +401,7 @@ impl Engine {
             }
             Clause::Match { any_of, negate } => {
                 let mut conjs = Vec::new();
-                for conj in any_of {
+                for conj in super::selection::without_implied(any_of) {
                     let mut c = Vec::new();
                     for pred in conj {
                         let d = self.idx.ensure_dim(pred.field())?;
