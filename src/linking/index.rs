@@ -65,14 +65,13 @@ impl Dim {
         self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice()))
     }
 
-    /// This dim's code in dim `d` for each of its codes: itself, or one part of a combined dim;
-    /// None when the codes of this dim do not determine `d`'s.
-    pub fn part_of(&self, self_id: usize, d: usize) -> Option<Box<dyn Fn(usize) -> u32 + Sync + '_>> {
+    /// How this dim's codes give dim `d`'s: `Some(None)` when `d` is this dim, `Some(Some(i))` when
+    /// it is part `i` of this combined dim (`part_codes[c][i]`), None when they do not.
+    pub fn part_of(&self, self_id: usize, d: usize) -> Option<Option<usize>> {
         if d == self_id {
-            return Some(Box::new(|c| c as u32));
+            return Some(None);
         }
-        let i = self.parts.iter().position(|&p| p == d)?;
-        Some(Box::new(move |c| self.part_codes[c][i]))
+        self.parts.iter().position(|&p| p == d).map(Some)
     }
 
     /// Heap bytes held (codes, labels, postings).

@@ -155,12 +155,7 @@ impl Engine {
                 self.restore_cache(sig);
             }
             _ => {
-                for &(a, b) in &changed_ranges {
-                    self.mask[a..b]
-                        .par_iter_mut()
-                        .enumerate()
-                        .for_each(|(i, m)| *m = time_mask(a + i, *m, bit, keep, (cw, pw)));
-                }
+                self.rewrite_time_ranges(bit, keep, (cw, pw), &changed_ranges);
                 // The time view's own main targets do not depend on its clause.
                 self.rebuild_where(|k| !(k.view == view && k.ctx == Ctx::Main));
             }

@@ -96,15 +96,7 @@ impl Engine {
             let parts: Vec<Vec<(Option<usize>, &Vec<bool>)>> = conjs
                 .iter()
                 .map(|conj| {
-                    conj.iter()
-                        .map(|(pd, set)| {
-                            if *pd == dim {
-                                Some((None, set))
-                            } else {
-                                d.parts.iter().position(|p| p == pd).map(|i| (Some(i), set))
-                            }
-                        })
-                        .collect()
+                    conj.iter().map(|(pd, set)| d.part_of(dim, *pd).map(|part| (part, set))).collect()
                 })
                 .collect::<Option<Vec<Vec<_>>>>()?;
             // Millions of categories for the graph's pairs: plain indexing, on every core.

@@ -52,6 +52,22 @@ pub(super) fn time_mask(p: usize, m: u32, bit: u32, keep: Option<(usize, usize)>
 }
 
 impl Engine {
+    /// A time clause's rewrite (see [`PendingMask::Time`]) over `ranges`, on every core.
+    pub(super) fn rewrite_time_ranges(
+        &mut self,
+        bit: u32,
+        keep: Option<(usize, usize)>,
+        windows: Windows,
+        ranges: &[(usize, usize)],
+    ) {
+        for &(a, b) in ranges {
+            self.mask[a..b]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(i, m)| *m = time_mask(a + i, *m, bit, keep, windows));
+        }
+    }
+
     /// Carries out the work left pending by the last answer: histograms lent to it come back, the
     /// row mask's rewrite, the histograms' snapshots for the cache and for "clear all". Cheap when
     /// nothing is pending.
@@ -91,12 +107,7 @@ impl Engine {
                 self.mask.par_iter_mut().enumerate().for_each(|(p, m)| *m = Self::win_bits(p, cw, pw));
             }
             Some(PendingMask::Time { bit, keep, windows, ranges }) => {
-                for (a, b) in ranges {
-                    self.mask[a..b]
-                        .par_iter_mut()
-                        .enumerate()
-                        .for_each(|(i, m)| *m = time_mask(a + i, *m, bit, keep, windows));
-                }
+                self.rewrite_time_ranges(bit, keep, windows, &ranges);
             }
         }
         if let Some(sig) = self.pending_cache.take() {
