@@ -319,9 +319,13 @@ fn largest<T>(items: &[T], n: usize, value: impl Fn(&T) -> i64) -> Vec<&T> {
 
 /// One answer for `BRUSHFIRE_BENCH_VERBOSE`: its time, strategy, engine and output parts.
 fn answer_line(ms: f64, strategy: &str, st: &crate::linking::engine::UpdateStats) -> String {
+    let phases: Vec<String> = st.phases.iter().map(|(n, ms)| format!("{n} {ms:.1}")).collect();
     format!(
-        "{ms:.1} ms ({strategy}; engine {:.1} ms, outputs {:.1} ms, slowest {:?})",
-        st.sync_ms, st.output_ms, st.slowest_output
+        "{ms:.1} ms ({strategy}; engine {:.1} ms [{}], outputs {:.1} ms, slowest {:?})",
+        st.sync_ms,
+        phases.join(", "),
+        st.output_ms,
+        st.slowest_output
     )
 }
 

@@ -18,6 +18,32 @@ pub struct Dim {
     pub part_codes: Arc<Vec<[u32; 3]>>,
     /// Rows per code (whole table), and CSR posting lists built on first use.
     postings: Option<(Vec<u32>, Vec<u32>)>,
+    /// See [`Dim::ensure_part_postings`]; empty until built.
+    part_postings: Vec<(Vec<u32>, Vec<u32>)>,
+}
+
+/// CSR lists of `0..len` by their code (`code(i)`, below `k` or SKIP): (offsets, members).
+fn csr(len: usize, k: usize, code: impl Fn(usize) -> u32) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; k + 1];
+    for i in 0..len {
+        let c = code(i);
+        if c != SKIP {
+            offsets[c as usize + 1] += 1;
+        }
+    }
+    for i in 0..k {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut members = vec![0u32; offsets[k] as usize];
+    for i in 0..len {
+        let c = code(i);
+        if c != SKIP {
+            members[fill[c as usize] as usize] = i as u32;
+            fill[c as usize] += 1;
+        }
+    }
+    (offsets, members)
 }
 
 impl Dim {
@@ -32,28 +58,33 @@ impl Dim {
     /// Positions of the rows having each code, as CSR (offsets, positions).
     pub fn postings(&mut self) -> (&[u32], &[u32]) {
         if self.postings.is_none() {
-            let k = self.cardinality();
-            let mut offsets = vec![0u32; k + 1];
-            for &c in &self.codes {
-                if c != SKIP {
-                    offsets[c as usize + 1] += 1;
-                }
-            }
-            for i in 0..k {
-                offsets[i + 1] += offsets[i];
-            }
-            let mut fill = offsets.clone();
-            let mut pos = vec![0u32; offsets[k] as usize];
-            for (p, &c) in self.codes.iter().enumerate() {
-                if c != SKIP {
-                    pos[fill[c as usize] as usize] = p as u32;
-                    fill[c as usize] += 1;
-                }
-            }
-            self.postings = Some((offsets, pos));
+            let codes = &self.codes;
+            self.postings = Some(csr(codes.len(), self.cardinality(), |p| codes[p]));
         }
         let (o, p) = self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice())).unwrap_or((&[], &[]));
         (o, p)
+    }
+
+    /// For a combined dim: per part, this dim's codes holding each of the part's codes (CSR).
+    /// A clause on a part (a graph node, an edge) then finds its combinations without visiting
+    /// all of them, millions for the graph's pairs. Built with the first cube over this dim.
+    pub fn ensure_part_postings(&mut self) {
+        if !self.part_postings.is_empty() {
+            return;
+        }
+        let pc = &self.part_codes;
+        self.part_postings = (0..self.parts.len())
+            .map(|i| {
+                // A combination's part codes are never SKIP (see `Index::ensure_combined_dim`).
+                let k = pc.iter().map(|key| key[i] as usize + 1).max().unwrap_or(0);
+                csr(pc.len(), k, |c| pc[c][i])
+            })
+            .collect();
+    }
+
+    /// Part `i`'s lists (see [`Dim::ensure_part_postings`]), if built.
+    pub fn part_postings(&self, i: usize) -> Option<(&[u32], &[u32])> {
+        self.part_postings.get(i).map(|(o, p)| (o.as_slice(), p.as_slice()))
     }
 
     pub fn has_postings(&self) -> bool {
@@ -77,7 +108,12 @@ impl Dim {
     /// Heap bytes held (codes, labels, postings).
     pub fn heap_bytes(&self) -> usize {
         let labels: usize = self.labels.iter().map(|l| l.capacity() + size_of::<String>()).sum();
-        let postings = self.postings.as_ref().map_or(0, |(o, p)| (o.capacity() + p.capacity()) * 4);
+        let postings: usize = self
+            .postings
+            .iter()
+            .chain(&self.part_postings)
+            .map(|(o, p)| (o.capacity() + p.capacity()) * 4)
+            .sum();
         self.codes.capacity() * 4 + labels + postings + self.part_codes.capacity() * size_of::<[u32; 3]>()
     }
 }
@@ -156,6 +192,7 @@ impl Index {
             parts: Vec::new(),
             part_codes: Arc::default(),
             postings: None,
+            part_postings: Vec::new(),
         });
         self.dim_by_name.insert(name, id);
         id

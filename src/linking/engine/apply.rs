@@ -15,6 +15,7 @@ impl Engine {
         final_sel: &Selection,
     ) -> PolarsResult<()> {
         self.settle();
+        self.lap("settle");
         let old_time = matches!(self.clauses.get(&view), Some((Clause::Time { .. }, _)));
         let new_time = matches!(clause, Some(Clause::Time { .. }));
         if clause.is_some() && !self.slots.contains_key(&view) {
@@ -45,6 +46,7 @@ impl Engine {
                 && after.iter().all(|(v, c)| final_sel.clauses.get(v) == Some(*c))
         };
         let cache_hit = is_final && self.cache.iter().any(|(k, _)| *k == sig);
+        self.lap("compile");
         if old_time || new_time {
             self.set_time_clause(view, clause, compiled, cache_hit, &sig);
         } else {
@@ -216,6 +218,7 @@ impl Engine {
         let changed_rows = new_codes.as_ref().map_or(0, |(d, _, _)| self.rows_of(*d, &differing));
         let excluded_rows = excluded.as_ref().map_or(0, |(d, c)| self.rows_of(*d, c));
         let lookup = self.lookup_plan(view, self.clauses.get(&view).map(|(_, c)| c), compiled.as_ref());
+        self.lap("plan");
         let inputs = MatchInputs { n, old, new, cache_hit, lookup: lookup.is_some() };
         let choice = strategy::choose_match(&inputs, changed_rows, excluded_rows);
 
@@ -304,7 +307,7 @@ impl Engine {
             }
             Strategy::Lookup => {
                 let (ci, pass_old, pass_new) = lookup.expect("lookup chosen without a cube");
-                name = self.apply_lookup(ci, pass_old.as_deref(), &pass_new, bit);
+                name = self.apply_lookup(ci, pass_old, pass_new, bit);
             }
             Strategy::TimeCache | Strategy::TimeIncremental | Strategy::TimeRebuild => {
                 unreachable!("not chosen for a value clause")

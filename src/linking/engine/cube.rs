@@ -11,6 +11,7 @@
 //! uses the cube with the fewest categories that decides it.
 //! A cube serves only while the other clauses, the targets and the comparison windows are those it
 //! was built under.
+use super::pass::{CatPass, Lists, Sums, Wanted};
 use super::upkeep::PendingMask;
 use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
 use crate::linking::index::SKIP;
@@ -50,6 +51,7 @@ pub(super) struct Cube {
     /// its records once per target), and the sum over all: a lookup weighs its ways with sums
     /// over short lists, not passes over millions of categories (the graph's pairs).
     cost: Vec<usize>,
+    /// The sum of `cost`.
     total_cost: usize,
 }
 
@@ -85,45 +87,6 @@ impl Engine {
             .map(|(v, (c, _))| format!("{v}:{c:?}"))
             .collect();
         format!("{others:?}#{keys:?}#{:?}#{:?}", self.cur_win, self.prev_win)
-    }
-
-    /// Which categories of `dim` pass a compiled clause, if the clause is a function of them.
-    pub(super) fn category_pass(&self, comp: Option<&Compiled>, dim: usize) -> Option<Vec<bool>> {
-        let d = &self.idx.dims[dim];
-        let card = d.cardinality();
-        let eval = |conjs: &[Vec<(usize, Vec<bool>)>], negate: bool| -> Option<Vec<bool>> {
-            // Per predicate: which part of a combined dim it reads (None: the dim itself).
-            let parts: Vec<Vec<(Option<usize>, &Vec<bool>)>> = conjs
-                .iter()
-                .map(|conj| {
-                    conj.iter().map(|(pd, set)| d.part_of(dim, *pd).map(|part| (part, set))).collect()
-                })
-                .collect::<Option<Vec<Vec<_>>>>()?;
-            // Millions of categories for the graph's pairs: plain indexing, on every core.
-            Some(
-                (0..card)
-                    .into_par_iter()
-                    .map(|c| {
-                        let hit = parts.iter().any(|conj| {
-                            conj.iter().all(|(part, set)| {
-                                let pc = match part {
-                                    None => c as u32,
-                                    Some(i) => d.part_codes[c][*i],
-                                };
-                                pc != SKIP && set[pc as usize]
-                            })
-                        });
-                        hit != negate
-                    })
-                    .collect(),
-            )
-        };
-        match comp {
-            None => Some(vec![true; card]),
-            Some(Compiled::Time { .. }) => None,
-            Some(Compiled::Codes { dim: cd, set, negate }) => eval(&[vec![(*cd, set.clone())]], *negate),
-            Some(Compiled::General { any_of, negate }) => eval(any_of, *negate),
-        }
     }
 
     /// The dim a view's categories live in (its main histogram's), if it may have a cube.
@@ -201,13 +164,14 @@ impl Engine {
             }
             (0..card).map(|c| (offs[c + 1] - offs[c]) as usize).collect()
         };
+        self.idx.dims[dim].ensure_part_postings();
         // The base (every other target with this view's clause ignored) is the same for every cube
         // of the view under one state: computed by the first, shared by the others. Computing it
         // needs the view's clause to be a function of the categories.
         let shared = self.cubes.iter().find(|c| c.view == view && c.key == key).map(|c| Arc::clone(&c.base));
         let pass_old = match shared {
             Some(_) => None,
-            None => Some(self.category_pass(self.clauses.get(&view).map(|(_, c)| c), dim)?),
+            None => Some(self.category_pass(self.clauses.get(&view).map(|(_, c)| c), dim)?.pass),
         };
         let others: Vec<usize> =
             (0..self.targets.len()).filter(|&i| self.targets[i].key.view != view).collect();
@@ -388,7 +352,7 @@ impl Engine {
         view: ViewId,
         old: Option<&Compiled>,
         new: Option<&Compiled>,
-    ) -> Option<(usize, Option<Vec<bool>>, Vec<bool>)> {
+    ) -> Option<(usize, Option<CatPass>, CatPass)> {
         let key = self.cube_key(view);
         // The one with the fewest categories: a field's categories are unions of the
         // combination's, so its rows are at least as large and as often cubed. When it cannot
@@ -412,48 +376,42 @@ impl Engine {
     pub(super) fn apply_lookup(
         &mut self,
         ci: usize,
-        pass_old: Option<&[bool]>,
-        pass_new: &[bool],
+        old: Option<CatPass>,
+        new: CatPass,
         bit: u32,
     ) -> &'static str {
         let n = self.idx.n;
         let cube = &self.cubes[ci];
         let dim = cube.dim;
-        let card = pass_new.len();
-        // The categories that pass and, when the old clause is known, those that changed: one
-        // pass over the categories; every target then visits only its list.
-        let passing: Vec<usize> = (0..card).filter(|&c| pass_new[c]).collect();
-        let flipped: Vec<usize> = match pass_old {
-            Some(old) => (0..card).filter(|&c| old[c] != pass_new[c]).collect(),
-            None => Vec::new(),
-        };
-        let zero_cost: usize = passing.iter().map(|&c| cube.cost[c]).sum();
+        let pass_new = new.pass.as_slice();
+        // A cube's categories hold every row (see `build_cube`).
+        let sums = Sums::of(&cube.cost, &cube.rows, (cube.total_cost, n), old.as_ref(), &new);
         let costs = [
-            (
-                if pass_old.is_some() { flipped.iter().map(|&c| cube.cost[c]).sum() } else { usize::MAX },
-                SumFrom::Current,
-            ),
-            (zero_cost, SumFrom::Zero),
-            (cube.total_cost.saturating_sub(zero_cost), SumFrom::Base),
+            (if old.is_some() { sums.current } else { usize::MAX }, SumFrom::Current),
+            (sums.zero, SumFrom::Zero),
+            (cube.total_cost.saturating_sub(sums.zero), SumFrom::Base),
         ];
         let from = costs.iter().min_by_key(|x| x.0).map(|x| x.1).unwrap_or(SumFrom::Base);
-        let failing: Vec<usize> =
-            if from == SumFrom::Base { (0..card).filter(|&c| !pass_new[c]).collect() } else { Vec::new() };
-        // The view's bit: flip the categories that changed (their posting lists), or leave the
-        // rewrite pending for when the worker is idle (see `upkeep.rs`).
-        let flipped_rows: usize = flipped.iter().map(|&c| cube.rows[c]).sum();
+        let flipped_rows = sums.flipped_rows;
+        let flip_now = old.is_some() && flipped_rows <= n / 16;
+        let want = Wanted {
+            flipped: from == SumFrom::Current || flip_now,
+            passing: from == SumFrom::Zero,
+            failing: from == SumFrom::Base,
+        };
+        let Lists { flipped, passing, failing } = Lists::of(want, old.as_ref(), &new, &sums);
+        self.last_stats.phases.lap("lists", &mut self.clock);
+        // The view's bit: flip the categories that changed (their posting lists) now, or leave
+        // the rewrite pending for when the worker is idle (see `upkeep.rs`), below.
         let (offs, pos) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
-        if pass_old.is_some() && flipped_rows <= n / 16 {
+        if flip_now {
             for &c in &flipped {
                 for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
                     self.mask[p as usize] ^= bit;
                 }
             }
-        } else {
-            // (`defer_mask`'s job, by field: the cube is borrowed.)
-            debug_assert!(self.pending_mask.is_none(), "settled before every change");
-            self.pending_mask = Some(PendingMask::Bit { bit, dim, pass: pass_new.to_vec() });
         }
+        self.last_stats.phases.lap("mask", &mut self.clock);
         let mask = &self.mask;
         let idx = &self.idx;
         let cube = &self.cubes[ci];
@@ -523,6 +481,11 @@ impl Engine {
         });
         visited += flipped_rows;
         self.last_stats.rows_visited += visited as u64;
+        if !flip_now {
+            // The bit's rewrite waits for idle time (the sums above do not read it).
+            self.defer_mask(PendingMask::Bit { bit, dim, pass: new.pass });
+        }
+        self.lap("sums");
         let cube = &self.cubes[ci];
         if self.category_dim(cube.view) == Some(cube.dim) {
             "lookup"

@@ -5,8 +5,12 @@
 //! a click on a value rebuilds from that value's posting list; a full rescan is the last resort.
 mod apply;
 mod cube;
+mod pass;
+mod stats;
 pub mod strategy;
 mod upkeep;
+
+pub use stats::{Phases, UpdateStats};
 
 use super::index::{Index, SKIP};
 use super::selection::{Clause, Pred, Selection, ViewId};
@@ -82,18 +86,6 @@ impl Compiled {
     }
 }
 
-/// Statistics of the last update, for the benchmark and the status line.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UpdateStats {
-    pub rows_visited: u64,
-    pub strategy: &'static str,
-    /// Time to bring the histograms to the selection, and to turn them into the views' outputs.
-    pub sync_ms: f64,
-    pub output_ms: f64,
-    /// Output time of the slowest view, and which.
-    pub slowest_output: Option<(ViewId, f64)>,
-}
-
 /// All target histograms at one selection (cache entry).
 type Snapshot = Vec<(TargetKey, Vec<i64>)>;
 /// Position ranges of the two comparison windows.
@@ -119,6 +111,8 @@ pub struct Engine {
     pending_mask: Option<upkeep::PendingMask>,
     pending_cache: Option<String>,
     pub last_stats: UpdateStats,
+    /// Start of the current phase of an update (see [`Phases`]).
+    clock: std::time::Instant,
 }
 
 fn range_len(r: (usize, usize)) -> usize {
@@ -195,6 +189,7 @@ impl Engine {
             pending_mask: None,
             pending_cache: None,
             last_stats: UpdateStats::default(),
+            clock: std::time::Instant::now(),
         };
         let (cw, pw) = e.cmp_windows(None);
         for p in 0..n {
@@ -479,9 +474,15 @@ impl Engine {
         true
     }
 
+    /// Ends the current phase of an update under `name` (see [`Phases`]).
+    fn lap(&mut self, name: &'static str) {
+        self.last_stats.phases.lap(name, &mut self.clock);
+    }
+
     /// Brings the engine to `sel`, clause by clause.
     pub fn sync(&mut self, sel: &Selection) -> PolarsResult<()> {
         self.last_stats = UpdateStats::default();
+        self.clock = std::time::Instant::now();
         self.settle();
         if sel.clauses.is_empty() && !self.clauses.is_empty() && self.restore_base() {
             return Ok(());
