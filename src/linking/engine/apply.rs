@@ -136,6 +136,7 @@ impl Engine {
             targets: self.targets.len(),
             cache_hit,
         });
+        self.lap("ranges");
         self.cur_win = cw;
         self.prev_win = pw;
         // On removal the old checks stay until the rows are updated: they judge the old mask.
@@ -149,6 +150,7 @@ impl Engine {
                         changes.push((p as u32, time_mask(p, self.mask[p], bit, keep, (cw, pw))));
                     }
                 }
+                self.lap("changes");
                 self.apply_changes(&changes);
             }
             Strategy::TimeCache => {
@@ -158,11 +160,13 @@ impl Engine {
             }
             _ => {
                 self.rewrite_time_ranges(bit, keep, (cw, pw), &changed_ranges);
+                self.lap("mask");
                 // The time view's own main targets do not depend on its clause.
                 self.rebuild_where(|k| !(k.view == view && k.ctx == Ctx::Main));
             }
         }
         self.last_stats.strategy = choice.name();
+        self.lap(choice.name());
         if removed {
             self.slots.remove(&view);
             self.refresh_checks();

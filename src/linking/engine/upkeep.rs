@@ -52,7 +52,10 @@ pub(super) fn time_mask(p: usize, m: u32, bit: u32, keep: Option<(usize, usize)>
 }
 
 impl Engine {
-    /// A time clause's rewrite (see [`PendingMask::Time`]) over `ranges`, on every core.
+    /// A time clause's rewrite (see [`PendingMask::Time`]) over `ranges`, on every core. Cut at
+    /// the brush's and the windows' edges, each piece's rows all get the same bits: a masked
+    /// store the compiler vectorizes, not a [`time_mask`] per row (a press of the time brush
+    /// after "clear all" moves both windows, so every row).
     pub(super) fn rewrite_time_ranges(
         &mut self,
         bit: u32,
@@ -60,11 +63,24 @@ impl Engine {
         windows: Windows,
         ranges: &[(usize, usize)],
     ) {
+        let edges: Vec<usize> =
+            [keep, windows.0, windows.1].into_iter().flatten().flat_map(|(a, b)| [a, b]).collect();
+        let clear = !(bit | CUR_BIT | PREV_BIT);
         for &(a, b) in ranges {
-            self.mask[a..b]
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(i, m)| *m = time_mask(a + i, *m, bit, keep, windows));
+            let mut cuts: Vec<usize> = edges.iter().copied().filter(|&e| e > a && e < b).collect();
+            cuts.extend([a, b]);
+            cuts.sort_unstable();
+            cuts.dedup();
+            for w in cuts.windows(2) {
+                let (s, e) = (w[0], w[1]);
+                let set = time_mask(s, 0, bit, keep, windows);
+                const CHUNK: usize = 1 << 16;
+                self.mask[s..e].par_chunks_mut(CHUNK).for_each(|ms| {
+                    for m in ms {
+                        *m = (*m & clear) | set;
+                    }
+                });
+            }
         }
     }
 
@@ -129,6 +145,54 @@ impl Engine {
         match &self.pending_mask {
             None => self.mask[p] & CLAUSE_BITS == 0,
             Some(r) => r.passes(self, p, self.mask[p]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linking::engine::Engine;
+    use crate::linking::index::Index;
+    use polars::prelude::*;
+
+    fn below(seed: &mut u64, k: usize) -> usize {
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (*seed >> 33) as usize % k
+    }
+
+    /// Positions `a..b` within `0..n`.
+    fn span(seed: &mut u64, n: usize) -> (usize, usize) {
+        let a = below(seed, n);
+        (a, a + below(seed, n - a + 1))
+    }
+
+    #[test]
+    fn a_time_rewrite_over_any_ranges_equals_the_per_row_rule() {
+        let n = 1000;
+        let df = DataFrame::new_infer_height(vec![Column::new("x".into(), vec![0i32; n])]).unwrap();
+        let mut engine = Engine::new(Index::build(Arc::new(df)).unwrap());
+        let seed = &mut 5u64;
+        for round in 0..200 {
+            let before: Vec<u32> = (0..n).map(|_| below(seed, 1 << 20) as u32).collect();
+            let bit = 1u32 << below(seed, 20);
+            let keep = (round % 4 != 0).then(|| span(seed, n));
+            let windows = (
+                Some(span(seed, n)).filter(|_| round % 3 != 0),
+                Some(span(seed, n)).filter(|_| round % 5 != 0),
+            );
+            // Disjoint ranges that cross the brush's and the windows' edges.
+            let (r0, r1) = (span(seed, n), span(seed, n));
+            let ranges = if r0.1 <= r1.0 { vec![r0, r1] } else { vec![(r0.0.min(r1.0), r0.1.max(r1.1))] };
+            let mut expected = before.clone();
+            for &(a, b) in &ranges {
+                for p in a..b {
+                    expected[p] = time_mask(p, before[p], bit, keep, windows);
+                }
+            }
+            engine.mask = before;
+            engine.rewrite_time_ranges(bit, keep, windows, &ranges);
+            assert_eq!(engine.mask, expected, "round {round}");
         }
     }
 }
