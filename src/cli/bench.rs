@@ -354,6 +354,9 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
     }
     let df = Arc::new(t.df.clone());
     drop(t);
+    // Where the peak is reached: loading, the first answer (dims, postings, histograms), or
+    // brushing (cubes, caches).
+    let peak_after_load = peak_rss_bytes().unwrap_or(0);
     let table_bytes = df.estimated_size();
     let t0 = Instant::now();
     let mut s = Session::new(df)?;
@@ -378,6 +381,7 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
     };
     // First answer builds the dims and histograms of every view.
     let (first_ms, mut last) = run(&mut s, &sel);
+    let peak_after_first = peak_rss_bytes().unwrap_or(0);
     let (lo, hi) = s.engine.idx.time_bounds_us().unwrap_or((0, 1));
     let mut rng = Rng(7);
     let mut lat: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
@@ -526,6 +530,24 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
     }
     let peak = peak_rss_bytes().unwrap_or(0);
     let index_bytes = s.engine.idx.heap_bytes();
+    if verbose {
+        for d in &s.engine.idx.dims {
+            let postings = if d.has_postings() { "with postings" } else { "" };
+            eprintln!(
+                "dim {}: {} values, {:.1} MB {postings}",
+                d.name,
+                d.cardinality(),
+                d.heap_bytes() as f64 / 1e6
+            );
+        }
+        for (name, c) in s.engine.idx.df.columns().iter().map(|c| (c.name(), c)) {
+            eprintln!(
+                "column {name}: {} {:.1} MB",
+                c.dtype(),
+                c.as_materialized_series().estimated_size() as f64 / 1e6
+            );
+        }
+    }
     let engine_bytes = s.engine.heap_bytes();
     let per_row = |b: usize| b as f64 / rows.max(1) as f64;
     let summary = |lat: &mut BTreeMap<&str, Vec<f64>>| {
@@ -556,6 +578,9 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
         "strategies": strategies,
         "peak_rss_bytes": peak,
         "peak_rss_over_csv": peak as f64 / csv_bytes.max(1) as f64,
+        "peak_rss_after_load_bytes": peak_after_load,
+        "peak_rss_after_first_answer_bytes": peak_after_first,
+        "rss_at_end_bytes": current_rss_bytes().unwrap_or(0),
         "table_bytes": table_bytes,
         "table_bytes_per_row": per_row(table_bytes),
         "index_bytes": index_bytes,
