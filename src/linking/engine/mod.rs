@@ -126,11 +126,13 @@ const SEQUENTIAL_MAX_ROWS: usize = 1 << 20;
 #[cfg(test)]
 const SEQUENTIAL_MAX_ROWS: usize = 1024;
 
-/// Sets `t`'s histogram to the rows of positions `a..b` passing its check. A short range is
-/// counted in place on one core: a per-core histogram is as long as the dim's values (millions
-/// for the graph's pairs), and allocating, zeroing and adding those cost more than the rows.
+/// Sets `t`'s histogram to the rows of positions `a..b` passing its check. A range is counted in
+/// place on one core when it is short, or when the dim has many values for its rows: a per-core
+/// histogram is as long as the dim's values (millions for the graph's pairs), and allocating,
+/// zeroing and adding those cost more than the rows ([`Engine::rebuild_where`] keeps the cores
+/// busy with the other targets). Otherwise each core counts one part of the range into its own
+/// histogram: one per core, not one per piece of work (rayon's `fold` makes one per split).
 fn count_range(t: &mut Target, (a, b): (usize, usize), idx: &Index, mask: &[u32]) {
-    const CHUNK: usize = 1 << 18;
     let codes = &idx.dims[t.key.dim].codes;
     let check = t.check;
     let card = t.hist.len();
@@ -145,30 +147,27 @@ fn count_range(t: &mut Target, (a, b): (usize, usize), idx: &Index, mask: &[u32]
             }
         }
     };
-    if b.saturating_sub(a) <= SEQUENTIAL_MAX_ROWS {
+    let rows = b.saturating_sub(a);
+    if rows <= SEQUENTIAL_MAX_ROWS || card.saturating_mul(8) > rows {
         t.hist.fill(0);
         add(&mut t.hist, a, b.max(a));
         return;
     }
-    t.hist = (a..b)
+    let parts = rayon::current_num_threads().max(1);
+    let step = rows.div_ceil(parts);
+    let mut hists: Vec<Vec<i64>> = (0..parts)
         .into_par_iter()
-        .step_by(CHUNK)
-        .fold(
-            || vec![0i64; card],
-            |mut h, s| {
-                add(&mut h, s, (s + CHUNK).min(b));
-                h
-            },
-        )
-        .reduce(
-            || vec![0i64; card],
-            |mut x, y| {
-                for (a, b) in x.iter_mut().zip(y) {
-                    *a += b;
-                }
-                x
-            },
-        );
+        .map(|i| {
+            let mut h = vec![0i64; card];
+            add(&mut h, a + i * step, (a + (i + 1) * step).min(b));
+            h
+        })
+        .collect();
+    let mut total = hists.pop().unwrap_or_else(|| vec![0i64; card]);
+    for h in hists {
+        total.iter_mut().zip(h).for_each(|(x, y)| *x += y);
+    }
+    t.hist = total;
 }
 
 impl Engine {
