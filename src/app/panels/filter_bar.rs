@@ -75,7 +75,11 @@ pub fn status_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
             }
             ui.separator();
             let state = if app.is_current() {
-                format!("updated in {:.1} ms ({})", app.last_compute_ms, app.last_strategy)
+                // No strategy when only the views' needs changed (a tab shown, a field picked).
+                match app.last_strategy {
+                    "" => format!("updated in {:.1} ms", app.last_compute_ms),
+                    s => format!("updated in {:.1} ms ({s})", app.last_compute_ms),
+                }
             } else {
                 "updating…".into()
             };
