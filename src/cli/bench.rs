@@ -529,6 +529,10 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
         lat.insert("idle_upkeep", upkeep_ms);
     }
     let peak = peak_rss_bytes().unwrap_or(0);
+    let rss_at_end = current_rss_bytes().unwrap_or(0);
+    // How much of that is freed memory the allocator kept (see `alloc.rs`).
+    crate::alloc::release_free_memory();
+    let rss_after_trim = current_rss_bytes().unwrap_or(0);
     let index_bytes = s.engine.idx.heap_bytes();
     if verbose {
         for d in &s.engine.idx.dims {
@@ -580,7 +584,8 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
         "peak_rss_over_csv": peak as f64 / csv_bytes.max(1) as f64,
         "peak_rss_after_load_bytes": peak_after_load,
         "peak_rss_after_first_answer_bytes": peak_after_first,
-        "rss_at_end_bytes": current_rss_bytes().unwrap_or(0),
+        "rss_at_end_bytes": rss_at_end,
+        "rss_at_end_after_trim_bytes": rss_after_trim,
         "table_bytes": table_bytes,
         "table_bytes_per_row": per_row(table_bytes),
         "index_bytes": index_bytes,
