@@ -22,6 +22,8 @@ struct Metered {
     inner: Arc<dyn SqlEngine>,
     bytes: AtomicU64,
     queries: AtomicU64,
+    /// `BRUSHFIRE_BENCH_VERBOSE`: print each query with its time and rows.
+    verbose: bool,
 }
 
 impl SqlEngine for Metered {
@@ -35,9 +37,18 @@ impl SqlEngine for Metered {
         self.inner.schema()
     }
     fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
+        let t = Instant::now();
         let df = self.inner.query(sql, tag)?;
         self.bytes.fetch_add(df.estimated_size() as u64, Ordering::Relaxed);
         self.queries.fetch_add(1, Ordering::Relaxed);
+        if self.verbose {
+            eprintln!(
+                "query {:.0} ms, {} rows, peak RSS {:.2} GB: {sql}",
+                t.elapsed().as_secs_f64() * 1000.0,
+                df.height(),
+                peak_rss_bytes().unwrap_or(0) as f64 / 1e9
+            );
+        }
         Ok(df)
     }
     fn cancel(&self, tag: &str) {
@@ -129,7 +140,12 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         (None, Some(dir)) => Arc::new(ParquetEngine::open(dir)?),
         (None, None) => anyhow::bail!("give --parquet DIR or --spark URL --table NAME"),
     };
-    let engine = Arc::new(Metered { inner, bytes: AtomicU64::new(0), queries: AtomicU64::new(0) });
+    let engine = Arc::new(Metered {
+        inner,
+        bytes: AtomicU64::new(0),
+        queries: AtomicU64::new(0),
+        verbose: std::env::var_os("BRUSHFIRE_BENCH_VERBOSE").is_some(),
+    });
     let t0 = Instant::now();
     let mut lake = LakeSession::new(engine.clone())?;
     let open_ms = t0.elapsed().as_secs_f64() * 1000.0;

@@ -127,6 +127,7 @@ impl LakeSession {
                 weight: g.weight.clone(),
                 main: g.main.clone(),
                 windows: Some((c, p)),
+                prefilter: g.prefilter.clone(),
             };
             parts_sql.push(part_sql(*w as i64, &g));
         }
@@ -139,6 +140,7 @@ impl LakeSession {
                 weight: "1".into(),
                 main: "TRUE".into(),
                 windows: Some(("FALSE".into(), "FALSE".into())),
+                prefilter: None,
             };
             parts_sql.push(part_sql(ALL_BINS, &g));
         }

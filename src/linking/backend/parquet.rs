@@ -337,6 +337,30 @@ mod tests {
     }
 
     #[test]
+    fn another_views_brush_bounds_the_scan_so_files_can_be_skipped() {
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Selection};
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        export_dataset(&frame(500, 4), &lake).unwrap();
+        let session = LakeSession::new(Arc::new(ParquetEngine::open(&lake).unwrap())).unwrap();
+        let (t0, day) = (1_364_774_400_000_000i64, 86_400_000_000i64);
+        let mut sel = Selection::default();
+        sel.clauses.insert(1, Clause::Time { start_us: t0 + 9 * day, end_us: t0 + 10 * day });
+        let list = Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() };
+        // The list's rows: the brushed day and the same day a week earlier (its windows).
+        let q = session.need_sql(&sel, 2, &list).unwrap();
+        assert!(
+            q.contains("FROM logs WHERE (\"time\" IS NOT NULL AND \"time\" >= '2013-04-03 00:00:00.000000' AND \"time\" < '2013-04-11 00:00:00.000000')"),
+            "{q}"
+        );
+        // The time series is not filtered by its own brush.
+        let q = session.need_sql(&sel, 1, &Need::Time { measure: "count".into(), split: None }).unwrap();
+        assert!(!q.contains("FROM logs WHERE"), "{q}");
+    }
+
+    #[test]
     fn a_cancelled_tag_returns_at_once() {
         let df = frame(200, 3);
         let dir = tempfile::tempdir().unwrap();

@@ -89,6 +89,10 @@ pub(super) struct Grouped {
     pub weight: String,
     pub main: String,
     pub windows: Option<(String, String)>,
+    /// A condition every row of the main histogram or a window meets, put straight on the scan
+    /// so the engine can skip files and row groups (time bounds) and decode fewer rows; the
+    /// conditions above, computed per row as columns, hide that from it.
+    pub prefilter: Option<String>,
 }
 
 impl Grouped {
@@ -109,8 +113,12 @@ impl Grouped {
             outer.push("SUM(CASE WHEN wp THEN w ELSE 0 END) AS p".into());
             wher = "m OR wc OR wp".into();
         }
+        let scan = match &self.prefilter {
+            Some(p) => format!("logs WHERE {p}"),
+            None => "logs".into(),
+        };
         format!(
-            "SELECT {} FROM (SELECT {} FROM logs) AS q WHERE {wher} GROUP BY {}",
+            "SELECT {} FROM (SELECT {} FROM {scan}) AS q WHERE {wher} GROUP BY {}",
             outer.join(", "),
             inner.join(", "),
             key_names.join(", ")
@@ -265,6 +273,30 @@ impl LakeSession {
         ))
     }
 
+    /// What every row of `view`'s main histogram (every clause but its own) and of its windows
+    /// meets: the clauses but time, and when another view brushes time, the span from the
+    /// week-earlier window to the brush's end. `None` when that is every row.
+    fn prefilter(&self, sel: &Selection, view: ViewId, windowed: bool) -> Option<String> {
+        let c = self.conditions();
+        let p = if windowed {
+            let brush = sel.others(view).find_map(|(_, c)| match c {
+                Clause::Time { start_us, end_us } => Some((*start_us, *end_us)),
+                _ => None,
+            });
+            // The windows are those of `cmp_windows`: a brush and the week before it.
+            let span = brush.map(|(a, b)| match cmp_windows(sel, self.stats.time_bounds_us) {
+                Some(((wa, wb), (pa, pb))) => (a.min(wa).min(pa), b.max(wb).max(pb)),
+                None => (a, b),
+            });
+            let parts =
+                [c.others_but_time(sel, view)].into_iter().chain(span.map(|(a, b)| c.time_window(a, b)));
+            and_all(parts.filter(|x| x != "TRUE"))
+        } else {
+            c.others(sel, view)
+        };
+        (p != "TRUE").then_some(p)
+    }
+
     pub(super) fn grouped(&self, sel: &Selection, view: ViewId, need: &Need) -> Option<Grouped> {
         let d = self.engine.dialect();
         let c = self.conditions();
@@ -275,6 +307,7 @@ impl LakeSession {
                 weight: sql::weight(d, &self.schema, measure),
                 main,
                 windows: self.window_conds(sel, view),
+                prefilter: self.prefilter(sel, view, true),
             }),
             Need::Time { measure, split } => {
                 let (origin, bucket) = self.time_grid();
@@ -288,6 +321,7 @@ impl LakeSession {
                     weight: sql::weight(d, &self.schema, measure),
                     main: and_all([main, format!("{t} IS NOT NULL")].into_iter()),
                     windows: None,
+                    prefilter: self.prefilter(sel, view, false),
                 })
             }
             Need::Tree { levels, measure } => Some(Grouped {
@@ -295,12 +329,14 @@ impl LakeSession {
                 weight: sql::weight(d, &self.schema, measure),
                 main,
                 windows: self.window_conds(sel, view),
+                prefilter: self.prefilter(sel, view, true),
             }),
             Need::Tuples { fields } => Some(Grouped {
                 keys: fields.iter().take(3).map(|f| sql::ident(d, f)).collect(),
                 weight: "1".into(),
                 main,
                 windows: None,
+                prefilter: self.prefilter(sel, view, false),
             }),
             Need::Table { .. } => None,
         }
@@ -538,7 +574,6 @@ impl LakeSession {
     fn page_time_bound(&self, filter: &str, need: usize, tag: &str) -> Result<Option<String>, BackendError> {
         let d = self.engine.dialect();
         let (origin, bucket) = self.time_grid();
-        let t = sql::time_us(d);
         let bin = sql::time_bin(d, origin, bucket);
         let df = self.engine.query(
             &format!("SELECT k0, COUNT(*) AS n FROM (SELECT {bin} AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"),
@@ -556,6 +591,7 @@ impl LakeSession {
             }
         }
         let need = need as i64;
+        let t = sql::ident(d, "time");
         if nulls >= need {
             return Ok(Some(format!("{t} IS NULL")));
         }
@@ -564,7 +600,10 @@ impl LakeSession {
         for (k, n) in bins {
             seen += n;
             if seen >= need {
-                return Ok(Some(format!("({t} IS NULL OR {t} < {})", origin + k + bucket)));
+                // Without such records, no `IS NULL` alternative: the bound alone lets the
+                // engine skip the files after the page.
+                let before = self.conditions().time_cmp("<", origin + k + bucket);
+                return Ok(Some(if nulls > 0 { format!("({t} IS NULL OR {before})") } else { before }));
             }
         }
         Ok(None)

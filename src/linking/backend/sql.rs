@@ -164,10 +164,32 @@ impl Conditions<'_> {
         }
     }
 
-    /// Records with a time in `[start, end)`; records without a time are in no window.
+    /// Records with a time in `[start, end)`; records without a time are in no window (the
+    /// `IS NOT NULL` makes it null-safe without a `COALESCE`, which would hide the bounds from
+    /// the engine's statistics).
     pub fn time_window(&self, start_us: i64, end_us: i64) -> String {
-        let t = time_us(self.d);
-        format!("COALESCE({t} >= {start_us} AND {t} < {end_us}, FALSE)")
+        format!(
+            "({} IS NOT NULL AND {} AND {})",
+            ident(self.d, "time"),
+            self.time_cmp(">=", start_us),
+            self.time_cmp("<", end_us)
+        )
+    }
+
+    /// `time <op> t_us`. Over polars a UTC microsecond column is compared with a timestamp
+    /// literal, not cast to a number per record: the engine can then skip Parquet row groups and
+    /// files by their statistics (a day-partitioned lake read for a one-day brush reads one day).
+    pub fn time_cmp(&self, op: &str, t_us: i64) -> String {
+        let native = self.d == Dialect::Polars
+            && matches!(
+                self.schema.get("time"),
+                Some(DataType::Datetime(polars::prelude::TimeUnit::Microseconds, tz))
+                    if tz.as_ref().is_none_or(|z| *z == polars::prelude::TimeZone::UTC)
+            );
+        match chrono::DateTime::from_timestamp_micros(t_us).filter(|_| native) {
+            Some(t) => format!("{} {op} '{}'", ident(self.d, "time"), t.format("%Y-%m-%d %H:%M:%S%.6f")),
+            None => format!("{} {op} {t_us}", time_us(self.d)),
+        }
     }
 
     /// The filter of `view`'s main histogram: every clause but its own (crossfilter).
@@ -220,6 +242,30 @@ mod tests {
         assert_eq!(string_lit(Dialect::Spark, r"a\b'"), r"'a\\b'''");
         assert_eq!(ident(Dialect::Spark, "dst_port"), "`dst_port`");
         assert_eq!(ident(Dialect::Polars, "dst_port"), "\"dst_port\"");
+    }
+
+    #[test]
+    fn time_bounds_are_plain_comparisons_the_engine_can_use_on_statistics() {
+        let distinct = DistinctLabels::new();
+        let utc: Schema = [("time".into(), crate::data::table::time_dtype())].into_iter().collect();
+        let c = Conditions { d: Dialect::Polars, schema: &utc, distinct: &distinct };
+        assert_eq!(c.time_cmp("<", 1_365_379_199_969_835), "\"time\" < '2013-04-07 23:59:59.969835'");
+        assert_eq!(c.time_cmp(">=", -1), "\"time\" >= '1969-12-31 23:59:59.999999'");
+        assert_eq!(
+            c.time_window(0, 1),
+            "(\"time\" IS NOT NULL AND \"time\" >= '1970-01-01 00:00:00.000000' AND \"time\" < '1970-01-01 00:00:00.000001')"
+        );
+        // Another unit, and Spark: the time as a number of microseconds, as before.
+        let ns: Schema = [("time".into(), DataType::Datetime(polars::prelude::TimeUnit::Nanoseconds, None))]
+            .into_iter()
+            .collect();
+        let c = Conditions { d: Dialect::Polars, schema: &ns, distinct: &distinct };
+        assert_eq!(c.time_cmp("<", 5), "CAST(\"time\" AS BIGINT) < 5");
+        let c = Conditions { d: Dialect::Spark, schema: &utc, distinct: &distinct };
+        assert_eq!(
+            c.time_window(1, 2),
+            "(`time` IS NOT NULL AND unix_micros(`time`) >= 1 AND unix_micros(`time`) < 2)"
+        );
     }
 
     #[test]
