@@ -282,27 +282,12 @@ impl LeanScan {
 }
 
 impl LeanScan {
-    /// The query on polars' streaming engine over the file's own scan (projection, filter and
-    /// row-group skipping in polars' reader; group-bys without holding the columns). A plan that
-    /// reads the file more than once (a join; `IN (select ..)` becomes a horizontal concat) runs
-    /// on the in-memory engine: polars 0.55 streams that in minutes and gigabytes where the
-    /// in-memory engine takes a second. A plan the streaming engine cannot run (an error, or a
-    /// panic at one of its unfinished corners) runs on the in-memory engine too: same plan, same
-    /// answer.
+    /// The query over the file's own scan (projection, filter and row-group skipping in polars'
+    /// reader), streamed when it reads the file once (`sql::collect_plan`).
     fn run_streaming(&self, lf: LazyFrame, names: &[String], sql: &str) -> Result<QueryOutcome> {
         let plan = super::sql::plan_sql(super::sql::sql_view_of(lf, names, &self.aliases), None, sql)?;
-        let text = plan.describe_plan().unwrap_or_default().to_ascii_uppercase();
-        let one_pass =
-            text.matches("PARQUET SCAN").count() == 1 && !text.contains("JOIN") && !text.contains("HCONCAT");
-        let streamed = one_pass.then(|| {
-            crate::guard::contain("streaming query", &self.path.display().to_string(), || {
-                plan.clone().collect_with_engine(Engine::Streaming)
-            })
-        });
-        let (df, engine) = match streamed {
-            Some(Ok(Ok(r))) => (r.unwrap_single(), "streaming"),
-            _ => (plan.collect().map_err(|e| DataError::Sql(e.to_string()))?, "in-memory"),
-        };
+        let (df, engine) = super::sql::collect_plan(plan, &self.path.display().to_string())
+            .map_err(|e| DataError::Sql(e.to_string()))?;
         let how = format!(
             "lazy scan of {} ({}): polars {engine} engine on the file's own scan (projection and filter in the Parquet reader)",
             self.path.display(),

@@ -115,8 +115,9 @@ impl ParquetEngine {
     }
 }
 
+/// `collect_plan`: streamed when the plan reads the lake once (a join runs in memory).
 fn collect_streaming(lf: LazyFrame) -> PolarsResult<DataFrame> {
-    lf.with_streaming(true).collect()
+    crate::data::sql::collect_plan(lf, "the lake").map(|(df, _)| df)
 }
 
 /// Every file under `dir`, recursively (hive partitions nest).
