@@ -20,10 +20,41 @@ struct Part {
     labels: Vec<String>,
     codes: std::collections::HashMap<String, u32>,
     by_value: BTreeMap<String, Vec<(u32, i64, i64, i64)>>,
+    /// Per bin: main, window and week-earlier sums over every value (the answer without the
+    /// active view's clause), so that a click or an exclusion costs its own values' rows.
+    totals: [Vec<i64>; 3],
 }
 
-/// Whether a value of the active list passes its clause.
-type ValueFilter<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+impl Part {
+    fn sum_totals(&mut self) {
+        let n = self.labels.len();
+        let mut t = [vec![0i64; n], vec![0i64; n], vec![0i64; n]];
+        for &(k, v, c, p) in self.by_value.values().flatten() {
+            let k = k as usize;
+            t[0][k] += v;
+            t[1][k] += c;
+            t[2][k] += p;
+        }
+        self.totals = t;
+    }
+
+    /// Main, window and week-earlier sums over the rows of `values` (sorted, distinct), or over
+    /// every other row when `negate`.
+    fn sums_of(&self, values: &[String], negate: bool) -> [Vec<i64>; 3] {
+        let n = self.labels.len();
+        let (mut s, sign) =
+            if negate { (self.totals.clone(), -1) } else { ([vec![0; n], vec![0; n], vec![0; n]], 1) };
+        for rows in values.iter().filter_map(|v| self.by_value.get(v)) {
+            for &(k, v, c, p) in rows {
+                let k = k as usize;
+                s[0][k] += sign * v;
+                s[1][k] += sign * c;
+                s[2][k] += sign * p;
+            }
+        }
+        s
+    }
+}
 
 /// The view the pointer is in, whose values key the cube.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +212,7 @@ impl LakeSession {
                 part.by_value.entry(k0[r].clone()).or_default().push((code, v[r], c[r], p[r]));
             }
         }
+        parts.values_mut().for_each(Part::sum_totals);
         let prev_has_rows = self.prev_window_has_rows(built_for);
         Ok(Some(LakeCube {
             view,
@@ -196,24 +228,31 @@ impl LakeSession {
     }
 }
 
-/// How a cube row of the active view adds to the covered views at a selection: to the main
-/// histogram, the current window and the week-earlier window (each 0 or 1 times its value; a
-/// time brush moves a row's main sum into the week-earlier window).
+/// How a time cube's row (a bin) adds to the covered views at a brush: to the main histogram,
+/// the current window and the week-earlier window (a brush moves a bin's main sum into the
+/// week-earlier window).
 #[derive(Clone, Copy)]
 struct Take {
     main: bool,
     cur: bool,
     prev: bool,
-    /// The week-earlier sum comes from the row's main value (time brush) or its window column.
-    prev_from_main: bool,
 }
 
-/// How each row of the active view (by its value or bin label) counts, if at all.
+/// How each bin of a time cube (by its label) counts, if at all.
 type TakeFn<'a> = Box<dyn Fn(&str) -> Option<Take> + 'a>;
+
+/// Which rows of the active view count.
+enum Counting<'a> {
+    /// The rows of these values (sorted, distinct), or of every value but them, each whole
+    /// (main and both window columns).
+    Values { values: Vec<String>, negate: bool },
+    /// Time bins under a brush on the cube's grid.
+    Bins(TakeFn<'a>),
+}
 
 /// Which rows of the active view count, and whether the week-earlier window holds records.
 struct Passing<'a> {
-    take: TakeFn<'a>,
+    counting: Counting<'a>,
     prev_has_rows: bool,
 }
 
@@ -224,21 +263,21 @@ impl LakeCube {
         if without(sel, self.view) != self.base || needs.get(&self.view) != self.needs.get(&self.view) {
             return None;
         }
-        let windows =
-            |pass: bool| pass.then_some(Take { main: true, cur: true, prev: true, prev_from_main: false });
         match (&self.active, sel.clauses.get(&self.view)) {
-            (_, None) => {
-                Some(Passing { take: Box::new(move |_| windows(true)), prev_has_rows: self.prev_has_rows })
-            }
+            (_, None) => Some(Passing {
+                counting: Counting::Values { values: Vec::new(), negate: true },
+                prev_has_rows: self.prev_has_rows,
+            }),
             (Active::Values { field }, Some(c)) => {
                 let (f, vals, negate) = c.as_values()?;
                 if f != field {
                     return None;
                 }
-                let vals: Vec<String> = vals.into_iter().map(str::to_string).collect();
-                let filter: ValueFilter<'_> = Box::new(move |l| vals.iter().any(|v| v == l) != negate);
+                let mut values: Vec<String> = vals.into_iter().map(str::to_string).collect();
+                values.sort_unstable();
+                values.dedup();
                 Some(Passing {
-                    take: Box::new(move |l| windows(filter(l))),
+                    counting: Counting::Values { values, negate },
                     prev_has_rows: self.prev_has_rows,
                 })
             }
@@ -252,12 +291,12 @@ impl LakeCube {
                 let prev_has_rows = self.all_bins.range(ps..pe).any(|(_, n)| *n > 0);
                 let origin = *origin_us;
                 Some(Passing {
-                    take: Box::new(move |l| {
+                    counting: Counting::Bins(Box::new(move |l| {
                         let b = origin + l.parse::<i64>().ok()?;
                         let cur = (s..e).contains(&b);
                         let prev = (ps..pe).contains(&b);
-                        (cur || prev).then_some(Take { main: cur, cur, prev, prev_from_main: true })
-                    }),
+                        (cur || prev).then_some(Take { main: cur, cur, prev })
+                    })),
                     prev_has_rows,
                 })
             }
@@ -282,23 +321,29 @@ impl LakeCube {
             if need != built {
                 continue;
             }
-            let n = part.labels.len();
-            let (mut m, mut c, mut p) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
-            for (vk, rows) in &part.by_value {
-                let Some(t) = (pass.take)(vk) else { continue };
-                for &(k, v, cv, pv) in rows {
-                    let k = k as usize;
-                    if t.main {
-                        m[k] += v;
+            let [m, c, p] = match &pass.counting {
+                Counting::Values { values, negate } => part.sums_of(values, *negate),
+                Counting::Bins(take) => {
+                    let n = part.labels.len();
+                    let (mut m, mut c, mut p) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
+                    for (vk, rows) in &part.by_value {
+                        let Some(t) = take(vk) else { continue };
+                        for &(k, v, _, _) in rows {
+                            let k = k as usize;
+                            if t.main {
+                                m[k] += v;
+                            }
+                            if t.cur {
+                                c[k] += v;
+                            }
+                            if t.prev {
+                                p[k] += v;
+                            }
+                        }
                     }
-                    if t.cur {
-                        c[k] += if t.prev_from_main { v } else { cv };
-                    }
-                    if t.prev {
-                        p[k] += if t.prev_from_main { v } else { pv };
-                    }
+                    [m, c, p]
                 }
-            }
+            };
             let has_cmp = pass.prev_has_rows && (c.iter().any(|&x| x != 0) || p.iter().any(|&x| x != 0));
             let o = match need {
                 Need::TopN { field, offset, limit, measure } => {
