@@ -8,7 +8,7 @@ use crate::linking::backend::pushdown::LakeSession;
 use crate::linking::backend::{BackendError, Dialect, SqlEngine};
 use crate::linking::coordinator::Request;
 use crate::linking::needs::{Need, Output};
-use crate::linking::selection::{Clause, Selection, ViewId};
+use crate::linking::selection::{Clause, Pred, Selection, ViewId};
 use anyhow::{Context, Result};
 use polars::prelude::{DataFrame, Schema};
 use std::collections::BTreeMap;
@@ -115,6 +115,7 @@ fn generate_lake(rows: u64, dir: &Path) -> Result<()> {
 }
 
 const VIEW_TIME: ViewId = 1;
+const VIEW_TREE: ViewId = 30;
 
 fn needs() -> BTreeMap<ViewId, Need> {
     let mut n = BTreeMap::new();
@@ -239,6 +240,46 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         }
     }
     let in_time_cube_queries = engine.queries.load(Ordering::Relaxed) - q0;
+    // The treemap joins the views (a round trip), the pointer enters it (its cube), and the analyst
+    // clicks and excludes its groups: /16 and /24 prefixes of the destination.
+    sel.clauses.clear();
+    let mut with_tree = all.clone();
+    with_tree.insert(
+        VIEW_TREE,
+        Need::Tree { levels: vec!["dst_ip/16".into(), "dst_ip/24".into()], measure: "count".into() },
+    );
+    let tree_out = lake.run(&req(&sel, &with_tree), "bench-tree");
+    let groups: Vec<String> = match tree_out.outputs.get(&VIEW_TREE) {
+        Some(Output::Tree { leaves, .. }) => {
+            let mut by_size: Vec<&crate::linking::needs::TreeLeaf> = leaves.iter().collect();
+            by_size.sort_by_key(|l| std::cmp::Reverse(l.value));
+            by_size.iter().take(20).flat_map(|l| l.path.iter().cloned()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let b0 = engine.bytes.load(Ordering::Relaxed);
+    let t = Instant::now();
+    lake.hover(VIEW_TREE, "bench-tree-cube")?;
+    let tree_cube_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let tree_cube_bytes = engine.bytes.load(Ordering::Relaxed) - b0;
+    let tree_cube_rows = lake.cube().filter(|c| c.view == VIEW_TREE).map_or(0, |c| c.rows());
+    let rss_tree_cube = peak_rss_bytes();
+    let tree_covered: BTreeMap<ViewId, Need> =
+        with_tree.iter().filter(|(v, _)| **v != 20).map(|(v, n)| (*v, n.clone())).collect();
+    let mut in_tree_cube = Vec::new();
+    let q0 = engine.queries.load(Ordering::Relaxed);
+    for (i, g) in groups.iter().cycle().take(if groups.is_empty() { 0 } else { clicks.max(1) }).enumerate() {
+        let pred = Pred::InPrefix { field: "dst_ip".into(), prefix: g.clone() };
+        sel.clauses.insert(VIEW_TREE, Clause::Match { any_of: vec![vec![pred]], negate: i % 5 == 4 });
+        let t = Instant::now();
+        let a = lake.run(&req(&sel, &tree_covered), "bench");
+        in_tree_cube.push(t.elapsed().as_secs_f64() * 1000.0);
+        if a.outputs.values().any(|o| matches!(o, Output::Error(_))) {
+            anyhow::bail!("a view failed while clicking in the treemap");
+        }
+    }
+    let in_tree_cube_queries = engine.queries.load(Ordering::Relaxed) - q0;
+    let (rp50, rp95) = (percentile(&mut in_tree_cube.clone(), 0.5), percentile(&mut in_tree_cube, 0.95));
     let (tp50, tp95) = (percentile(&mut in_time_cube.clone(), 0.5), percentile(&mut in_time_cube, 0.95));
     let (p50, p95) = (percentile(&mut in_cube.clone(), 0.5), percentile(&mut in_cube, 0.95));
     let click_ms = percentile(&mut round, 0.5);
@@ -265,12 +306,20 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         "in_time_cube_queries": in_time_cube_queries,
         "in_time_cube_brush_p50_ms": tp50,
         "in_time_cube_brush_p95_ms": tp95,
+        "tree_cube_fetch_ms": tree_cube_ms,
+        "tree_cube_rows": tree_cube_rows,
+        "tree_cube_bytes": tree_cube_bytes,
+        "in_tree_cube_clicks": in_tree_cube.len(),
+        "in_tree_cube_queries": in_tree_cube_queries,
+        "in_tree_cube_click_p50_ms": rp50,
+        "in_tree_cube_click_p95_ms": rp95,
         "bytes_transferred_total": engine.bytes.load(Ordering::Relaxed),
         "queries_total": engine.queries.load(Ordering::Relaxed),
         "peak_rss_bytes": peak_rss_bytes(),
         "peak_rss_after_first_answer_bytes": rss_first,
         "peak_rss_after_list_cube_bytes": rss_cube,
         "peak_rss_after_time_cube_bytes": rss_time_cube,
+        "peak_rss_after_tree_cube_bytes": rss_tree_cube,
     });
     if json {
         outln!("{}", serde_json::to_string_pretty(&out)?);
@@ -281,6 +330,8 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         outln!("click round trip {click_ms:.0} ms");
         outln!("time cube fetch {time_cube_ms:.0} ms ({time_cube_rows} rows, {time_cube_bytes} bytes)");
         outln!("in-time-cube brush p50 {tp50:.2} ms p95 {tp95:.2} ms ({in_time_cube_queries} queries)");
+        outln!("treemap cube fetch {tree_cube_ms:.0} ms ({tree_cube_rows} rows, {tree_cube_bytes} bytes)");
+        outln!("in-treemap-cube click p50 {rp50:.2} ms p95 {rp95:.2} ms ({in_tree_cube_queries} queries)");
         outln!("peak resident {:?} bytes", peak_rss_bytes());
     }
     Ok(())

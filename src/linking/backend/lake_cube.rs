@@ -1,25 +1,31 @@
-//! Falcon/Mosaic on the lake: when the pointer enters a top-N list or the time series, one query
-//! (a UNION ALL of one grouped part per other list or time series) fetches that view's cube: its
-//! values (or time bins) x each other view's bins, filtered by every clause but the two views' own.
-//! While the analyst clicks values in that list, or brushes the time series on the cube's bin grid,
-//! the other views are sums over the cube's rows, computed here within a frame; only views the cube
-//! does not cover (treemap, graph, the records page) still go to the engine.
-use super::pushdown::{ints, labels_of, Grouped, LakeSession};
+//! Falcon/Mosaic on the lake: when the pointer enters a top-N list, the treemap or the time series,
+//! one query (a UNION ALL of one grouped part per other list or time series) fetches that view's
+//! cube: its values (a treemap's raw field values, or time bins) x each other view's bins, filtered
+//! by every clause but the two views' own. While the analyst clicks values in that list or groups
+//! in that treemap, or brushes the time series on the cube's bin grid, the other views are sums
+//! over the cube's rows, computed here within a frame; only views the cube does not cover (the
+//! treemap and graph of another view's cube, the records page) still go to the engine.
+use super::pushdown::{ints, labels_of, tree_fields, Grouped, LakeSession};
 use super::sql;
 use super::BackendError;
 use crate::linking::engine::WEEK_US;
 use crate::linking::needs::{time_cube_bucket_us, topn_output, Need, Output};
-use crate::linking::selection::{Clause, Selection, ViewId};
+use crate::linking::selection::{Clause, Pred, Selection, ViewId};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
-/// One covered view's part: its bin labels, and per value of the active view the rows
-/// (bin code, main, window, week earlier). Codes keep a click's sums to dense array adds.
+/// A cube row under one key of the active view: the covered view's bin code, then the main,
+/// window and week-earlier sums.
+type Row = (u32, i64, i64, i64);
+
+/// One covered view's part: its bin labels, and per key of the active view (its value, a
+/// treemap's field values, a time bin) the rows (bin code, main, window, week earlier). Codes
+/// keep a click's sums to dense array adds.
 #[derive(Default)]
 struct Part {
     labels: Vec<String>,
     codes: std::collections::HashMap<String, u32>,
-    by_value: BTreeMap<String, Vec<(u32, i64, i64, i64)>>,
+    by_value: BTreeMap<Vec<String>, Vec<Row>>,
     /// Per bin: main, window and week-earlier sums over every value (the answer without the
     /// active view's clause), so that a click or an exclusion costs its own values' rows.
     totals: [Vec<i64>; 3],
@@ -38,13 +44,13 @@ impl Part {
         self.totals = t;
     }
 
-    /// Main, window and week-earlier sums over the rows of `values` (sorted, distinct), or over
-    /// every other row when `negate`.
-    fn sums_of(&self, values: &[String], negate: bool) -> [Vec<i64>; 3] {
+    /// Main, window and week-earlier sums over the rows of `keys` (distinct), or over every
+    /// other row when `negate`.
+    fn sums_of<'a>(&'a self, keys: impl Iterator<Item = &'a Vec<String>>, negate: bool) -> [Vec<i64>; 3] {
         let n = self.labels.len();
         let (mut s, sign) =
             if negate { (self.totals.clone(), -1) } else { ([vec![0; n], vec![0; n], vec![0; n]], 1) };
-        for rows in values.iter().filter_map(|v| self.by_value.get(v)) {
+        for rows in keys.filter_map(|v| self.by_value.get(v)) {
             for &(k, v, c, p) in rows {
                 let k = k as usize;
                 s[0][k] += sign * v;
@@ -61,6 +67,8 @@ impl Part {
 enum Active {
     /// A top-N list over this field.
     Values { field: String },
+    /// A treemap over these raw fields (its levels' fields: an address for its prefixes).
+    Tree { fields: Vec<String> },
     /// The time series: bins of `bucket_us` starting at multiples of it; "(null)" holds the records
     /// without a time.
     Time { origin_us: i64, bucket_us: i64 },
@@ -102,10 +110,8 @@ fn without(sel: &Selection, view: ViewId) -> Selection {
 /// rows turned into text so that every part has the same columns.
 fn part_sql(id: i64, g: &Grouped) -> String {
     let name = if id < 0 { "gall".to_string() } else { format!("g{id}") };
-    format!(
-        "SELECT {id} AS part, CAST(k0 AS STRING) AS k0, CAST(k1 AS STRING) AS k1, v, c, p FROM ({}) AS {name}",
-        g.sql()
-    )
+    let keys: Vec<String> = (0..g.keys.len()).map(|i| format!("CAST(k{i} AS STRING) AS k{i}")).collect();
+    format!("SELECT {id} AS part, {}, v, c, p FROM ({}) AS {name}", keys.join(", "), g.sql())
 }
 
 impl LakeSession {
@@ -120,9 +126,17 @@ impl LakeSession {
     ) -> Result<Option<LakeCube>, BackendError> {
         let d = self.engine.dialect();
         let base = without(sel, view);
-        let (active, key_v) = match needs.get(&view) {
+        let (active, keys_v) = match needs.get(&view) {
             Some(Need::TopN { field, .. }) if self.schema().get(field).is_some() => {
-                (Active::Values { field: field.clone() }, sql::ident(d, field))
+                (Active::Values { field: field.clone() }, vec![sql::ident(d, field)])
+            }
+            Some(Need::Tree { levels, .. }) => {
+                let fields = tree_fields(levels);
+                if fields.is_empty() || fields.iter().any(|f| self.schema().get(f).is_none()) {
+                    return Ok(None);
+                }
+                let keys = fields.iter().map(|f| sql::ident(d, f)).collect();
+                (Active::Tree { fields }, keys)
             }
             Some(Need::Time { .. }) if self.schema().get("time").is_some() => {
                 // Another view's time brush would fix the windows: no cube then.
@@ -135,7 +149,7 @@ impl LakeSession {
                 };
                 let width = time_cube_bucket_us(bucket, nb);
                 let origin = lo.div_euclid(width) * width;
-                (Active::Time { origin_us: origin, bucket_us: width }, sql::time_bin(d, origin, width))
+                (Active::Time { origin_us: origin, bucket_us: width }, vec![sql::time_bin(d, origin, width)])
             }
             _ => return Ok(None),
         };
@@ -154,7 +168,7 @@ impl LakeSession {
             };
             let (c, p) = g.windows.clone().unwrap_or(("FALSE".into(), "FALSE".into()));
             let g = Grouped {
-                keys: vec![key_v.clone(), g.keys[0].clone()],
+                keys: keys_v.iter().chain([&g.keys[0]]).cloned().collect(),
                 weight: g.weight.clone(),
                 main: g.main.clone(),
                 windows: Some((c, p)),
@@ -167,7 +181,7 @@ impl LakeSession {
         }
         if matches!(active, Active::Time { .. }) {
             let g = Grouped {
-                keys: vec![key_v.clone(), key_v.clone()],
+                keys: vec![keys_v[0].clone(), keys_v[0].clone()],
                 weight: "1".into(),
                 main: "TRUE".into(),
                 windows: Some(("FALSE".into(), "FALSE".into())),
@@ -189,27 +203,33 @@ impl LakeSession {
             bytes += df.estimated_size();
             let part = df.column("part")?.as_materialized_series().cast(&DataType::Int64)?;
             let part = part.i64()?;
-            let (k0, k1) = (labels_of(df.column("k0")?)?, labels_of(df.column("k1")?)?);
+            // The active view's key columns, then the covered view's bin.
+            let n = keys_v.len();
+            let k = (0..=n)
+                .map(|i| labels_of(df.column(format!("k{i}").as_str())?))
+                .collect::<PolarsResult<Vec<_>>>()?;
             let (v, c, p) = (ints(df, "v")?, ints(df, "c")?, ints(df, "p")?);
             for r in 0..df.height() {
                 let id = part.get(r).unwrap_or(ALL_BINS - 1);
                 if id == ALL_BINS {
-                    if let (Active::Time { origin_us, .. }, Ok(off)) = (&active, k0[r].parse::<i64>()) {
+                    if let (Active::Time { origin_us, .. }, Ok(off)) = (&active, k[0][r].parse::<i64>()) {
                         *all_bins.entry(origin_us + off).or_insert(0) += v[r];
                     }
                     continue;
                 }
                 let Ok(w) = ViewId::try_from(id) else { continue };
                 let part = parts.entry(w).or_default();
-                let code = match part.codes.get(&k1[r]) {
+                let bin = &k[n][r];
+                let code = match part.codes.get(bin) {
                     Some(c) => *c,
                     None => {
-                        part.labels.push(k1[r].clone());
-                        part.codes.insert(k1[r].clone(), (part.labels.len() - 1) as u32);
+                        part.labels.push(bin.clone());
+                        part.codes.insert(bin.clone(), (part.labels.len() - 1) as u32);
                         (part.labels.len() - 1) as u32
                     }
                 };
-                part.by_value.entry(k0[r].clone()).or_default().push((code, v[r], c[r], p[r]));
+                let key: Vec<String> = k[..n].iter().map(|col| col[r].clone()).collect();
+                part.by_value.entry(key).or_default().push((code, v[r], c[r], p[r]));
             }
         }
         parts.values_mut().for_each(Part::sum_totals);
@@ -243,11 +263,32 @@ type TakeFn<'a> = Box<dyn Fn(&str) -> Option<Take> + 'a>;
 
 /// Which rows of the active view count.
 enum Counting<'a> {
-    /// The rows of these values (sorted, distinct), or of every value but them, each whole
-    /// (main and both window columns).
-    Values { values: Vec<String>, negate: bool },
+    /// The rows of these keys (distinct), or of every key but them, each whole (main and both
+    /// window columns).
+    Values { keys: Vec<Vec<String>>, negate: bool },
+    /// The rows whose key (a treemap's field values) meets one of these conjunctions, or none
+    /// of them when `negate`, each whole.
+    Match { fields: &'a [String], any_of: &'a [Vec<Pred>], negate: bool },
     /// Time bins under a brush on the cube's grid.
     Bins(TakeFn<'a>),
+}
+
+/// Whether a treemap cube's key (labels of `fields`, as the index writes them) meets `p`, as the
+/// engines do: a value by its label ("(null)" for a null), a prefix by the address the label
+/// reads as (`NON_IP`: a label that is no address).
+fn key_meets(fields: &[String], key: &[String], p: &Pred) -> bool {
+    let label = |f: &str| fields.iter().position(|x| x == f).and_then(|i| key.get(i));
+    match p {
+        Pred::Eq { field, value } => label(field).is_some_and(|l| l == value),
+        Pred::InPrefix { field, prefix } => label(field).is_some_and(|l| {
+            if prefix == crate::data::net::NON_IP {
+                crate::data::net::parse_ip(l).is_none()
+            } else {
+                crate::data::net::ip_in_prefix(l, prefix)
+            }
+        }),
+        Pred::Range { .. } => false,
+    }
 }
 
 /// Which rows of the active view count, and whether the week-earlier window holds records.
@@ -259,13 +300,13 @@ struct Passing<'a> {
 impl LakeCube {
     /// Which values of the active list pass its clause in `sel`; None when the cube cannot say
     /// (another selection elsewhere, other needs, or a clause that is not a set of its values).
-    fn passing(&self, sel: &Selection, needs: &BTreeMap<ViewId, Need>) -> Option<Passing<'_>> {
+    fn passing<'a>(&'a self, sel: &'a Selection, needs: &BTreeMap<ViewId, Need>) -> Option<Passing<'a>> {
         if without(sel, self.view) != self.base || needs.get(&self.view) != self.needs.get(&self.view) {
             return None;
         }
         match (&self.active, sel.clauses.get(&self.view)) {
             (_, None) => Some(Passing {
-                counting: Counting::Values { values: Vec::new(), negate: true },
+                counting: Counting::Values { keys: Vec::new(), negate: true },
                 prev_has_rows: self.prev_has_rows,
             }),
             (Active::Values { field }, Some(c)) => {
@@ -273,11 +314,22 @@ impl LakeCube {
                 if f != field {
                     return None;
                 }
-                let mut values: Vec<String> = vals.into_iter().map(str::to_string).collect();
-                values.sort_unstable();
-                values.dedup();
+                let mut keys: Vec<Vec<String>> = vals.into_iter().map(|v| vec![v.to_string()]).collect();
+                keys.sort_unstable();
+                keys.dedup();
                 Some(Passing {
-                    counting: Counting::Values { values, negate },
+                    counting: Counting::Values { keys, negate },
+                    prev_has_rows: self.prev_has_rows,
+                })
+            }
+            (Active::Tree { fields }, Some(Clause::Match { any_of, negate })) => {
+                // Only conditions a key's labels decide: values and prefixes of the cube's fields.
+                let decidable = any_of.iter().flatten().all(|p| match p {
+                    Pred::Eq { field, .. } | Pred::InPrefix { field, .. } => fields.contains(field),
+                    Pred::Range { .. } => false,
+                });
+                decidable.then(|| Passing {
+                    counting: Counting::Match { fields, any_of, negate: *negate },
                     prev_has_rows: self.prev_has_rows,
                 })
             }
@@ -322,12 +374,18 @@ impl LakeCube {
                 continue;
             }
             let [m, c, p] = match &pass.counting {
-                Counting::Values { values, negate } => part.sums_of(values, *negate),
+                Counting::Values { keys, negate } => part.sums_of(keys.iter(), *negate),
+                Counting::Match { fields, any_of, negate } => part.sums_of(
+                    part.by_value
+                        .keys()
+                        .filter(|k| any_of.iter().any(|conj| conj.iter().all(|p| key_meets(fields, k, p)))),
+                    *negate,
+                ),
                 Counting::Bins(take) => {
                     let n = part.labels.len();
                     let (mut m, mut c, mut p) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
                     for (vk, rows) in &part.by_value {
-                        let Some(t) = take(vk) else { continue };
+                        let Some(t) = vk.first().and_then(|l| take(l)) else { continue };
                         for &(k, v, _, _) in rows {
                             let k = k as usize;
                             if t.main {
@@ -383,7 +441,7 @@ impl LakeCube {
     pub fn time_bucket_us(&self) -> Option<i64> {
         match self.active {
             Active::Time { bucket_us, .. } => Some(bucket_us),
-            Active::Values { .. } => None,
+            Active::Values { .. } | Active::Tree { .. } => None,
         }
     }
 }

@@ -362,6 +362,60 @@ mod tests {
     }
 
     #[test]
+    fn treemap_clicks_and_exclusions_are_sums_over_its_cube() {
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::coordinator::{Request, Session};
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Pred, Selection};
+        let df = frame(3000, 7);
+        let dir = tempfile::tempdir().unwrap();
+        let lake_dir = dir.path().join("flows");
+        export_dataset(&df, &lake_dir).unwrap();
+        let mut lake = LakeSession::new(Arc::new(ParquetEngine::open(&lake_dir).unwrap())).unwrap();
+        let mut memory = Session::new(Arc::new(df)).unwrap();
+        let mut needs = std::collections::BTreeMap::new();
+        needs.insert(1, Need::Time { measure: "count".into(), split: None });
+        needs.insert(
+            10,
+            Need::TopN { field: "dst_port".into(), offset: 0, limit: 10, measure: "count".into() },
+        );
+        needs.insert(11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() });
+        let levels = vec!["src_ip/16".to_string(), "src_ip/24".to_string()];
+        needs.insert(30, Need::Tree { levels, measure: "count".into() });
+        let mut sel = Selection::default();
+        sel.clauses.insert(10, Clause::values("dst_port", ["80".to_string()], true));
+        let req = |seq, sel: &Selection| Request {
+            seq,
+            selection: sel.clone(),
+            needs: needs.clone(),
+            want_all_rows: false,
+        };
+        lake.run(&req(1, &sel), "t");
+        assert!(lake.hover(30, "cube").unwrap(), "the treemap has a cube");
+        let group = |prefix: &str| vec![Pred::InPrefix { field: "src_ip".into(), prefix: prefix.into() }];
+        let clicks = [
+            (vec![group("10.1.0.0/16")], false),
+            (vec![group("10.1.0.0/16")], true),
+            (vec![group("10.0.2.0/24"), group("10.1.0.0/24")], false),
+            (vec![group("10.0.2.0/24"), group("10.1.0.0/24")], true),
+            (vec![vec![Pred::Eq { field: "src_ip".into(), value: "10.1.2.3".into() }]], true),
+        ];
+        for (i, (any_of, negate)) in clicks.into_iter().enumerate() {
+            sel.clauses.insert(30, Clause::Match { any_of, negate });
+            let r = req(2 + i as u64, &sel);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            assert_eq!(lake.last_local.0, 4, "click {i}: every view but the records from the cube");
+            for v in [1, 10, 11] {
+                assert_eq!(
+                    format!("{:?}", got.outputs[&v]),
+                    format!("{:?}", want.outputs[&v]),
+                    "click {i}, view {v}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_cancelled_tag_returns_at_once() {
         let df = frame(200, 3);
         let dir = tempfile::tempdir().unwrap();

@@ -736,7 +736,7 @@ fn split_level(level: &str) -> (&str, Option<u8>) {
 }
 
 /// The distinct raw fields a treemap's levels group by.
-fn tree_fields(levels: &[String]) -> Vec<String> {
+pub(super) fn tree_fields(levels: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for l in levels.iter().take(3) {
         let f = split_level(l).0.to_string();
