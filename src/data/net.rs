@@ -108,9 +108,15 @@ pub fn parse_prefix(prefix: &str) -> Option<(IpAddr, u8)> {
 /// Whether `ip` lies in `prefix` (for a selection clause `dst_ip in 10.1.0.0/16`).
 /// False for non-IP input, malformed prefixes, or mixed families.
 pub fn ip_in_prefix(ip: &str, prefix: &str) -> bool {
-    let (Some(addr), Some((net, len))) = (parse_ip(ip), parse_prefix(prefix)) else {
-        return false;
-    };
+    match (parse_ip(ip), parse_prefix(prefix)) {
+        (Some(addr), Some(net)) => addr_in_prefix(addr, net),
+        _ => false,
+    }
+}
+
+/// [`ip_in_prefix`] for an address and a prefix already parsed (`parse_ip`, `parse_prefix`):
+/// for one prefix tested against many addresses.
+pub fn addr_in_prefix(addr: IpAddr, (net, len): (IpAddr, u8)) -> bool {
     match (addr, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => mask_v4(a, len) == n,
         (IpAddr::V6(a), IpAddr::V6(n)) => mask_v6(a, len) == n,

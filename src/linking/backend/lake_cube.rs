@@ -5,10 +5,11 @@
 //! in that treemap, or brushes the time series on the cube's bin grid, the other views are sums
 //! over the cube's rows, computed here within a frame; only views the cube does not cover (the
 //! treemap and graph of another view's cube, the records page) still go to the engine.
-use super::pushdown::{ints, labels_of, tree_fields, Grouped, LakeSession};
+use super::pushdown::{tree_fields, Grouped, LakeSession};
 use super::sql;
 use super::BackendError;
 use crate::linking::engine::WEEK_US;
+use crate::linking::index::NULL_LABEL;
 use crate::linking::needs::{time_cube_bucket_us, topn_output, Need, Output};
 use crate::linking::selection::{Clause, Pred, Selection, ViewId};
 use polars::prelude::*;
@@ -29,6 +30,10 @@ struct Part {
     /// Per bin: main, window and week-earlier sums over every value (the answer without the
     /// active view's clause), so that a click or an exclusion costs its own values' rows.
     totals: [Vec<i64>; 3],
+    /// Rows under every key.
+    rows: usize,
+    /// Per key, in `by_value`'s order: its place in the cube's `keys`.
+    key_ids: Vec<u32>,
 }
 
 impl Part {
@@ -42,20 +47,67 @@ impl Part {
             t[2][k] += p;
         }
         self.totals = t;
+        self.rows = self.by_value.values().map(Vec::len).sum();
     }
 
-    /// Main, window and week-earlier sums over the rows of `keys` (distinct), or over every
-    /// other row when `negate`.
-    fn sums_of<'a>(&'a self, keys: impl Iterator<Item = &'a Vec<String>>, negate: bool) -> [Vec<i64>; 3] {
+    /// Main, window and week-earlier sums over the rows of the keys `hit` picks, or over every
+    /// other key's rows when `negate`. Whichever side has fewer rows is read (the other side is
+    /// the totals less it): a click on a group that holds most rows costs the rest. `listed`,
+    /// when given, are the picked keys themselves (distinct): read at once when they are few.
+    fn sums_where(
+        &self,
+        hit: &dyn Fn(usize, &Vec<String>) -> bool,
+        listed: Option<&[Vec<String>]>,
+        negate: bool,
+    ) -> [Vec<i64>; 3] {
+        let total_rows = self.rows;
+        let listed_rows =
+            listed.map(|l| l.iter().filter_map(|k| self.by_value.get(k)).map(Vec::len).sum::<usize>());
+        let (flags, hit_rows) = match listed_rows {
+            // A few listed keys: no pass over every key.
+            Some(r) if 2 * r <= total_rows => (None, r),
+            _ => {
+                let mut hit_rows = 0;
+                let flags: Vec<bool> = self
+                    .by_value
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, rows))| {
+                        let h = hit(i, k);
+                        hit_rows += if h { rows.len() } else { 0 };
+                        h
+                    })
+                    .collect();
+                (Some(flags), hit_rows)
+            }
+        };
+        // The rows asked for are the hits (or the misses when negated); read them, or the others.
+        let wanted_rows = if negate { total_rows - hit_rows } else { hit_rows };
+        let read_wanted = 2 * wanted_rows <= total_rows;
+        let read_hits = read_wanted != negate;
         let n = self.labels.len();
         let (mut s, sign) =
-            if negate { (self.totals.clone(), -1) } else { ([vec![0; n], vec![0; n], vec![0; n]], 1) };
-        for rows in keys.filter_map(|v| self.by_value.get(v)) {
+            if read_wanted { ([vec![0; n], vec![0; n], vec![0; n]], 1) } else { (self.totals.clone(), -1) };
+        let mut add = |rows: &Vec<Row>| {
             for &(k, v, c, p) in rows {
                 let k = k as usize;
                 s[0][k] += sign * v;
                 s[1][k] += sign * c;
                 s[2][k] += sign * p;
+            }
+        };
+        match (&flags, listed) {
+            (None, Some(keys)) if read_hits => {
+                keys.iter().filter_map(|k| self.by_value.get(k)).for_each(&mut add)
+            }
+            (None, _) => self
+                .by_value
+                .iter()
+                .enumerate()
+                .filter(|(i, (k, _))| hit(*i, k) == read_hits)
+                .for_each(|(_, (_, r))| add(r)),
+            (Some(f), _) => {
+                self.by_value.values().zip(f).filter(|(_, h)| **h == read_hits).for_each(|(r, _)| add(r))
             }
         }
         s
@@ -93,6 +145,10 @@ pub struct LakeCube {
     own: Option<Output>,
     /// Bytes of the cube's query result.
     pub bytes: usize,
+    /// Every key of the active view in any part, sorted, and (a treemap's) each key's labels
+    /// read as addresses once, so a click tests each key once, not once per part.
+    keys: Vec<Vec<String>>,
+    key_addrs: Vec<Vec<Option<std::net::IpAddr>>>,
 }
 
 /// Whether the cube can answer `need` (its main histogram and windows, no split series).
@@ -112,6 +168,97 @@ fn part_sql(id: i64, g: &Grouped) -> String {
     let name = if id < 0 { "gall".to_string() } else { format!("g{id}") };
     let keys: Vec<String> = (0..g.keys.len()).map(|i| format!("CAST(k{i} AS STRING) AS k{i}")).collect();
     format!("SELECT {id} AS part, {}, v, c, p FROM ({}) AS {name}", keys.join(", "), g.sql())
+}
+
+/// A part being read: the part, and its active keys (by their encoded labels) with their rows.
+type PartBuilder = (Part, std::collections::HashMap<String, usize>, Vec<(Vec<String>, Vec<Row>)>);
+
+/// A cube being read from its query results, a row at a time, with no text per row kept: a
+/// part's bins and the active view's keys are looked up by their labels.
+#[derive(Default)]
+struct CubeBuilder<'a> {
+    /// Key columns of the active view (`k0`..), before the covered view's bin.
+    n: usize,
+    active: Option<&'a Active>,
+    parts: BTreeMap<ViewId, PartBuilder>,
+    all_bins: BTreeMap<i64, i64>,
+}
+
+/// A result column's labels as the index writes them (integers in decimal, "(null)" for a null),
+/// in one chunk so that a row is read in constant time.
+fn label_column(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
+    let s = df.column(name)?.as_materialized_series();
+    let s = if s.dtype().is_integer() { s.cast(&DataType::Int64)? } else { s.clone() };
+    Ok(s.cast(&DataType::String)?.str()?.rechunk().into_owned())
+}
+
+fn int_column(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
+    let s = df.column(name)?.as_materialized_series().cast(&DataType::Int64)?;
+    Ok(s.i64()?.rechunk().into_owned())
+}
+
+impl CubeBuilder<'_> {
+    fn add(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let n = self.n;
+        let part_ids = int_column(df, "part")?;
+        let k = (0..=n).map(|i| label_column(df, &format!("k{i}"))).collect::<PolarsResult<Vec<_>>>()?;
+        let (v, c, p) = (int_column(df, "v")?, int_column(df, "c")?, int_column(df, "p")?);
+        let label = |i: usize, r: usize| k[i].get(r).unwrap_or(NULL_LABEL);
+        let mut key_text = String::new();
+        for r in 0..df.height() {
+            let id = part_ids.get(r).unwrap_or(ALL_BINS - 1);
+            let vr = v.get(r).unwrap_or(0);
+            if id == ALL_BINS {
+                if let (Some(Active::Time { origin_us, .. }), Ok(off)) =
+                    (self.active, label(0, r).parse::<i64>())
+                {
+                    *self.all_bins.entry(origin_us + off).or_insert(0) += vr;
+                }
+                continue;
+            }
+            let Ok(w) = ViewId::try_from(id) else { continue };
+            let (part, key_index, keyed) = self.parts.entry(w).or_default();
+            let bin = label(n, r);
+            let code = match part.codes.get(bin) {
+                Some(c) => *c,
+                None => {
+                    part.labels.push(bin.to_string());
+                    part.codes.insert(bin.to_string(), (part.labels.len() - 1) as u32);
+                    (part.labels.len() - 1) as u32
+                }
+            };
+            // The key's labels, each after its length, so no label can run into the next.
+            key_text.clear();
+            for i in 0..n {
+                let l = label(i, r);
+                key_text.push_str(&l.len().to_string());
+                key_text.push(':');
+                key_text.push_str(l);
+            }
+            let at = match key_index.get(key_text.as_str()) {
+                Some(at) => *at,
+                None => {
+                    keyed.push(((0..n).map(|i| label(i, r).to_string()).collect(), Vec::new()));
+                    key_index.insert(key_text.clone(), keyed.len() - 1);
+                    keyed.len() - 1
+                }
+            };
+            keyed[at].1.push((code, vr, c.get(r).unwrap_or(0), p.get(r).unwrap_or(0)));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> (BTreeMap<ViewId, Part>, BTreeMap<i64, i64>) {
+        let parts = self
+            .parts
+            .into_iter()
+            .map(|(w, (mut part, _, keyed))| {
+                part.by_value = keyed.into_iter().collect();
+                (w, part)
+            })
+            .collect();
+        (parts, self.all_bins)
+    }
 }
 
 impl LakeSession {
@@ -190,48 +337,34 @@ impl LakeSession {
             parts_sql.push(part_sql(ALL_BINS, &g));
         }
         // One round trip to a remote engine; one part at a time on this machine, where parts run
-        // side by side would hold every part's group-by table at once.
-        let frames = if self.engine.concurrent_queries() {
-            vec![self.engine.query(&parts_sql.join(" UNION ALL "), tag)?]
-        } else {
-            parts_sql.iter().map(|q| self.engine.query(q, tag)).collect::<Result<Vec<_>, _>>()?
-        };
-        let mut parts: BTreeMap<ViewId, Part> = BTreeMap::new();
-        let mut all_bins = BTreeMap::new();
+        // side by side would hold every part's group-by table at once. Each result is read into
+        // the cube as it arrives and dropped: at 100 M rows a time cube's parts are 20 M rows.
+        let mut cube = CubeBuilder { n: keys_v.len(), active: Some(&active), ..Default::default() };
         let mut bytes = 0;
-        for df in &frames {
+        if self.engine.concurrent_queries() {
+            let df = self.engine.query(&parts_sql.join(" UNION ALL "), tag)?;
             bytes += df.estimated_size();
-            let part = df.column("part")?.as_materialized_series().cast(&DataType::Int64)?;
-            let part = part.i64()?;
-            // The active view's key columns, then the covered view's bin.
-            let n = keys_v.len();
-            let k = (0..=n)
-                .map(|i| labels_of(df.column(format!("k{i}").as_str())?))
-                .collect::<PolarsResult<Vec<_>>>()?;
-            let (v, c, p) = (ints(df, "v")?, ints(df, "c")?, ints(df, "p")?);
-            for r in 0..df.height() {
-                let id = part.get(r).unwrap_or(ALL_BINS - 1);
-                if id == ALL_BINS {
-                    if let (Active::Time { origin_us, .. }, Ok(off)) = (&active, k[0][r].parse::<i64>()) {
-                        *all_bins.entry(origin_us + off).or_insert(0) += v[r];
-                    }
-                    continue;
-                }
-                let Ok(w) = ViewId::try_from(id) else { continue };
-                let part = parts.entry(w).or_default();
-                let bin = &k[n][r];
-                let code = match part.codes.get(bin) {
-                    Some(c) => *c,
-                    None => {
-                        part.labels.push(bin.clone());
-                        part.codes.insert(bin.clone(), (part.labels.len() - 1) as u32);
-                        (part.labels.len() - 1) as u32
-                    }
-                };
-                let key: Vec<String> = k[..n].iter().map(|col| col[r].clone()).collect();
-                part.by_value.entry(key).or_default().push((code, v[r], c[r], p[r]));
+            cube.add(&df)?;
+        } else {
+            for q in &parts_sql {
+                let df = self.engine.query(q, tag)?;
+                bytes += df.estimated_size();
+                cube.add(&df)?;
             }
         }
+        let (mut parts, all_bins) = cube.finish();
+        let mut keys: Vec<Vec<String>> = parts.values().flat_map(|p| p.by_value.keys().cloned()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for part in parts.values_mut() {
+            part.key_ids = part.by_value.keys().map(|k| keys.binary_search(k).unwrap_or(0) as u32).collect();
+        }
+        let key_addrs = match active {
+            Active::Tree { .. } => {
+                keys.iter().map(|k| k.iter().map(|l| crate::data::net::parse_ip(l)).collect()).collect()
+            }
+            _ => Vec::new(),
+        };
         parts.values_mut().for_each(Part::sum_totals);
         let prev_has_rows = self.prev_window_has_rows(built_for);
         Ok(Some(LakeCube {
@@ -244,6 +377,8 @@ impl LakeSession {
             prev_has_rows,
             own: self.last_output(view).cloned(),
             bytes,
+            keys,
+            key_addrs,
         }))
     }
 }
@@ -266,28 +401,51 @@ enum Counting<'a> {
     /// The rows of these keys (distinct), or of every key but them, each whole (main and both
     /// window columns).
     Values { keys: Vec<Vec<String>>, negate: bool },
-    /// The rows whose key (a treemap's field values) meets one of these conjunctions, or none
-    /// of them when `negate`, each whole.
-    Match { fields: &'a [String], any_of: &'a [Vec<Pred>], negate: bool },
+    /// The rows of the cube's keys (`LakeCube::keys`) marked here, or of every other key when
+    /// `negate`, each whole (a treemap's groups, decided once per key).
+    Marked { hits: Vec<bool>, negate: bool },
     /// Time bins under a brush on the cube's grid.
     Bins(TakeFn<'a>),
 }
 
-/// Whether a treemap cube's key (labels of `fields`, as the index writes them) meets `p`, as the
-/// engines do: a value by its label ("(null)" for a null), a prefix by the address the label
-/// reads as (`NON_IP`: a label that is no address).
-fn key_meets(fields: &[String], key: &[String], p: &Pred) -> bool {
-    let label = |f: &str| fields.iter().position(|x| x == f).and_then(|i| key.get(i));
-    match p {
-        Pred::Eq { field, value } => label(field).is_some_and(|l| l == value),
-        Pred::InPrefix { field, prefix } => label(field).is_some_and(|l| {
-            if prefix == crate::data::net::NON_IP {
-                crate::data::net::parse_ip(l).is_none()
-            } else {
-                crate::data::net::ip_in_prefix(l, prefix)
+/// A treemap condition on one key field, compiled once per click.
+enum KeyTest<'a> {
+    /// The label equals the value ("(null)" for a null).
+    Label(usize, &'a str),
+    /// The label reads as an address inside the prefix (`None`: a prefix that is none).
+    Prefix(usize, Option<(std::net::IpAddr, u8)>),
+    /// The label is no address (`data::net::NON_IP`).
+    NotIp(usize),
+}
+
+impl<'a> KeyTest<'a> {
+    /// `p` over a cube keyed on `fields`; `None` when the labels cannot decide it (a range, or
+    /// another field).
+    fn of(fields: &[String], p: &'a Pred) -> Option<Self> {
+        let at = |f: &str| fields.iter().position(|x| x == f);
+        match p {
+            Pred::Eq { field, value } => Some(KeyTest::Label(at(field)?, value)),
+            Pred::InPrefix { field, prefix } if prefix == crate::data::net::NON_IP => {
+                Some(KeyTest::NotIp(at(field)?))
             }
-        }),
-        Pred::Range { .. } => false,
+            Pred::InPrefix { field, prefix } => {
+                Some(KeyTest::Prefix(at(field)?, crate::data::net::parse_prefix(prefix)))
+            }
+            Pred::Range { .. } => None,
+        }
+    }
+
+    /// As the engines decide it: a value by its label, a prefix by the address the label reads
+    /// as (`addrs`: each field's label parsed once when the cube was built).
+    fn meets(&self, key: &[String], addrs: &[Option<std::net::IpAddr>]) -> bool {
+        match *self {
+            KeyTest::Label(i, v) => key.get(i).is_some_and(|l| l == v),
+            KeyTest::Prefix(i, net) => match (addrs.get(i).copied().flatten(), net) {
+                (Some(a), Some(net)) => crate::data::net::addr_in_prefix(a, net),
+                _ => false,
+            },
+            KeyTest::NotIp(i) => addrs.get(i).is_some_and(Option::is_none),
+        }
     }
 }
 
@@ -324,12 +482,18 @@ impl LakeCube {
             }
             (Active::Tree { fields }, Some(Clause::Match { any_of, negate })) => {
                 // Only conditions a key's labels decide: values and prefixes of the cube's fields.
-                let decidable = any_of.iter().flatten().all(|p| match p {
-                    Pred::Eq { field, .. } | Pred::InPrefix { field, .. } => fields.contains(field),
-                    Pred::Range { .. } => false,
-                });
-                decidable.then(|| Passing {
-                    counting: Counting::Match { fields, any_of, negate: *negate },
+                let tests = any_of
+                    .iter()
+                    .map(|conj| conj.iter().map(|p| KeyTest::of(fields, p)).collect::<Option<Vec<_>>>())
+                    .collect::<Option<Vec<_>>>()?;
+                let hits = self
+                    .keys
+                    .iter()
+                    .zip(&self.key_addrs)
+                    .map(|(k, a)| tests.iter().any(|conj| conj.iter().all(|t| t.meets(k, a))))
+                    .collect();
+                Some(Passing {
+                    counting: Counting::Marked { hits, negate: *negate },
                     prev_has_rows: self.prev_has_rows,
                 })
             }
@@ -374,13 +538,12 @@ impl LakeCube {
                 continue;
             }
             let [m, c, p] = match &pass.counting {
-                Counting::Values { keys, negate } => part.sums_of(keys.iter(), *negate),
-                Counting::Match { fields, any_of, negate } => part.sums_of(
-                    part.by_value
-                        .keys()
-                        .filter(|k| any_of.iter().any(|conj| conj.iter().all(|p| key_meets(fields, k, p)))),
-                    *negate,
-                ),
+                Counting::Values { keys, negate } => {
+                    part.sums_where(&|_, k| keys.binary_search(k).is_ok(), Some(keys), *negate)
+                }
+                Counting::Marked { hits, negate } => {
+                    part.sums_where(&|i, _| hits[part.key_ids[i] as usize], None, *negate)
+                }
                 Counting::Bins(take) => {
                     let n = part.labels.len();
                     let (mut m, mut c, mut p) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
