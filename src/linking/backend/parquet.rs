@@ -416,6 +416,46 @@ mod tests {
     }
 
     #[test]
+    fn a_cube_larger_than_its_budget_is_not_built_and_clicks_go_to_the_engine() {
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::coordinator::{Request, Session};
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Selection};
+        let df = frame(2000, 11);
+        let dir = tempfile::tempdir().unwrap();
+        let lake_dir = dir.path().join("flows");
+        export_dataset(&df, &lake_dir).unwrap();
+        let mut lake = LakeSession::new(Arc::new(ParquetEngine::open(&lake_dir).unwrap())).unwrap();
+        let mut memory = Session::new(Arc::new(df)).unwrap();
+        let mut needs = std::collections::BTreeMap::new();
+        needs.insert(1, Need::Time { measure: "count".into(), split: None });
+        needs
+            .insert(10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() });
+        needs.insert(11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() });
+        let mut sel = Selection::default();
+        let req = |seq, sel: &Selection| Request {
+            seq,
+            selection: sel.clone(),
+            needs: needs.clone(),
+            want_all_rows: false,
+        };
+        lake.run(&req(1, &sel), "t");
+        // The src_ip list's cube: its 30 addresses x (time bins, 3 protocols) is more than 40 rows.
+        lake.cube_max_rows = 40;
+        assert!(!lake.hover(10, "cube").unwrap(), "over budget: no cube");
+        sel.clauses.insert(10, Clause::values("src_ip", ["10.1.2.3".to_string()], false));
+        let r = req(2, &sel);
+        let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+        assert_eq!(lake.last_local.0, 0, "answered by the engine");
+        for v in [1, 11] {
+            assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]));
+        }
+        // With room, the same list has its cube.
+        lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
+        assert!(lake.hover(10, "cube").unwrap());
+    }
+
+    #[test]
     fn a_cancelled_tag_returns_at_once() {
         let df = frame(200, 3);
         let dir = tempfile::tempdir().unwrap();

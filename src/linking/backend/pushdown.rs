@@ -45,6 +45,8 @@ pub struct LakeSession {
     last_out: BTreeMap<ViewId, Output>,
     /// Views answered from the cube in the last request, and the time that took.
     pub last_local: (usize, f64),
+    /// Most rows a view's cube may hold (`lake_cube::CUBE_MAX_ROWS`; smaller in tests).
+    pub cube_max_rows: usize,
 }
 
 /// Labels of a result column, exactly as the in-memory index writes them.
@@ -159,6 +161,7 @@ impl LakeSession {
             last: None,
             last_out: BTreeMap::new(),
             last_local: (0, 0.0),
+            cube_max_rows: super::lake_cube::CUBE_MAX_ROWS,
         };
         s.stats = s.fetch_stats()?;
         Ok(s)
