@@ -361,35 +361,53 @@ mod tests {
         assert!(!q.contains("FROM logs WHERE"), "{q}");
     }
 
-    #[test]
-    fn treemap_clicks_and_exclusions_are_sums_over_its_cube() {
-        use crate::linking::backend::pushdown::LakeSession;
-        use crate::linking::coordinator::{Request, Session};
-        use crate::linking::needs::Need;
-        use crate::linking::selection::{Clause, Pred, Selection};
-        let df = frame(3000, 7);
+    /// A lake of `frame(n, seed)` beside the in-memory engine over the same rows, and requests for
+    /// these needs (the directory lives as long as the first value).
+    fn lake_beside_memory(
+        n: usize,
+        seed: u64,
+        needs: Vec<(crate::linking::selection::ViewId, crate::linking::needs::Need)>,
+    ) -> (
+        tempfile::TempDir,
+        crate::linking::backend::pushdown::LakeSession,
+        crate::linking::coordinator::Session,
+        impl Fn(u64, &crate::linking::selection::Selection) -> crate::linking::coordinator::Request,
+    ) {
+        let df = frame(n, seed);
         let dir = tempfile::tempdir().unwrap();
         let lake_dir = dir.path().join("flows");
         export_dataset(&df, &lake_dir).unwrap();
-        let mut lake = LakeSession::new(Arc::new(ParquetEngine::open(&lake_dir).unwrap())).unwrap();
-        let mut memory = Session::new(Arc::new(df)).unwrap();
-        let mut needs = std::collections::BTreeMap::new();
-        needs.insert(1, Need::Time { measure: "count".into(), split: None });
-        needs.insert(
-            10,
-            Need::TopN { field: "dst_port".into(), offset: 0, limit: 10, measure: "count".into() },
-        );
-        needs.insert(11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() });
+        let engine = Arc::new(ParquetEngine::open(&lake_dir).unwrap());
+        let lake = crate::linking::backend::pushdown::LakeSession::new(engine).unwrap();
+        let memory = crate::linking::coordinator::Session::new(Arc::new(df)).unwrap();
+        let needs: std::collections::BTreeMap<_, _> = needs.into_iter().collect();
+        let req =
+            move |seq, sel: &crate::linking::selection::Selection| crate::linking::coordinator::Request {
+                seq,
+                selection: sel.clone(),
+                needs: needs.clone(),
+                want_all_rows: false,
+            };
+        (dir, lake, memory, req)
+    }
+
+    #[test]
+    fn treemap_clicks_and_exclusions_are_sums_over_its_cube() {
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Pred, Selection};
         let levels = vec!["src_ip/16".to_string(), "src_ip/24".to_string()];
-        needs.insert(30, Need::Tree { levels, measure: "count".into() });
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(
+            3000,
+            7,
+            vec![
+                (1, Need::Time { measure: "count".into(), split: None }),
+                (10, Need::TopN { field: "dst_port".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() }),
+                (30, Need::Tree { levels, measure: "count".into() }),
+            ],
+        );
         let mut sel = Selection::default();
         sel.clauses.insert(10, Clause::values("dst_port", ["80".to_string()], true));
-        let req = |seq, sel: &Selection| Request {
-            seq,
-            selection: sel.clone(),
-            needs: needs.clone(),
-            want_all_rows: false,
-        };
         lake.run(&req(1, &sel), "t");
         assert!(lake.hover(30, "cube").unwrap(), "the treemap has a cube");
         let group = |prefix: &str| vec![Pred::InPrefix { field: "src_ip".into(), prefix: prefix.into() }];
@@ -417,28 +435,18 @@ mod tests {
 
     #[test]
     fn a_cube_larger_than_its_budget_is_not_built_and_clicks_go_to_the_engine() {
-        use crate::linking::backend::pushdown::LakeSession;
-        use crate::linking::coordinator::{Request, Session};
         use crate::linking::needs::Need;
         use crate::linking::selection::{Clause, Selection};
-        let df = frame(2000, 11);
-        let dir = tempfile::tempdir().unwrap();
-        let lake_dir = dir.path().join("flows");
-        export_dataset(&df, &lake_dir).unwrap();
-        let mut lake = LakeSession::new(Arc::new(ParquetEngine::open(&lake_dir).unwrap())).unwrap();
-        let mut memory = Session::new(Arc::new(df)).unwrap();
-        let mut needs = std::collections::BTreeMap::new();
-        needs.insert(1, Need::Time { measure: "count".into(), split: None });
-        needs
-            .insert(10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() });
-        needs.insert(11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() });
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(
+            2000,
+            11,
+            vec![
+                (1, Need::Time { measure: "count".into(), split: None }),
+                (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() }),
+            ],
+        );
         let mut sel = Selection::default();
-        let req = |seq, sel: &Selection| Request {
-            seq,
-            selection: sel.clone(),
-            needs: needs.clone(),
-            want_all_rows: false,
-        };
         lake.run(&req(1, &sel), "t");
         // The src_ip list's cube: its 30 addresses x (time bins, 3 protocols) is more than 40 rows.
         lake.cube_max_rows = 40;
