@@ -5,7 +5,7 @@
 //! in that treemap, or brushes the time series on the cube's bin grid, the other views are sums
 //! over the cube's rows, computed here within a frame; only views the cube does not cover (the
 //! treemap and graph of another view's cube, the records page) still go to the engine.
-use super::pushdown::{tree_fields, Grouped, LakeSession};
+use super::pushdown::{int_column, label_column, tree_fields, Grouped, LakeSession};
 use super::sql;
 use super::BackendError;
 use crate::linking::engine::WEEK_US;
@@ -14,6 +14,7 @@ use crate::linking::needs::{time_cube_bucket_us, topn_output, Need, Output};
 use crate::linking::selection::{Clause, Pred, Selection, ViewId};
 use polars::prelude::*;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// A cube row under one key of the active view: the covered view's bin code, then the main,
 /// window and week-earlier sums.
@@ -32,7 +33,7 @@ struct Part {
     totals: [Vec<i64>; 3],
     /// Rows under every key.
     rows: usize,
-    /// Per key, in `by_value`'s order: its place in the cube's `keys`.
+    /// Per key, in `by_value`'s order: its place in the cube's `keys` (a treemap cube's).
     key_ids: Vec<u32>,
 }
 
@@ -151,8 +152,8 @@ pub struct LakeCube {
     own: Option<Output>,
     /// Bytes of the cube's query result.
     pub bytes: usize,
-    /// Every key of the active view in any part, sorted, and (a treemap's) each key's labels
-    /// read as addresses once, so a click tests each key once, not once per part.
+    /// A treemap cube's keys in any part, sorted, and each key's labels read as addresses once,
+    /// so a click tests each key once, not once per part (empty for other cubes).
     keys: Vec<Vec<String>>,
     key_addrs: Vec<Vec<Option<std::net::IpAddr>>>,
 }
@@ -190,24 +191,13 @@ struct CubeBuilder<'a> {
     all_bins: BTreeMap<i64, i64>,
 }
 
-/// A result column's labels as the index writes them (integers in decimal, "(null)" for a null),
-/// in one chunk so that a row is read in constant time.
-fn label_column(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
-    let s = df.column(name)?.as_materialized_series();
-    let s = if s.dtype().is_integer() { s.cast(&DataType::Int64)? } else { s.clone() };
-    Ok(s.cast(&DataType::String)?.str()?.rechunk().into_owned())
-}
-
-fn int_column(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
-    let s = df.column(name)?.as_materialized_series().cast(&DataType::Int64)?;
-    Ok(s.i64()?.rechunk().into_owned())
-}
-
 impl CubeBuilder<'_> {
     fn add(&mut self, df: &DataFrame) -> PolarsResult<()> {
         let n = self.n;
         let part_ids = int_column(df, "part")?;
-        let k = (0..=n).map(|i| label_column(df, &format!("k{i}"))).collect::<PolarsResult<Vec<_>>>()?;
+        let k = (0..=n)
+            .map(|i| label_column(df.column(format!("k{i}").as_str())?))
+            .collect::<PolarsResult<Vec<_>>>()?;
         let (v, c, p) = (int_column(df, "v")?, int_column(df, "c")?, int_column(df, "p")?);
         let label = |i: usize, r: usize| k[i].get(r).unwrap_or(NULL_LABEL);
         let mut key_text = String::new();
@@ -237,9 +227,7 @@ impl CubeBuilder<'_> {
             key_text.clear();
             for i in 0..n {
                 let l = label(i, r);
-                key_text.push_str(&l.len().to_string());
-                key_text.push(':');
-                key_text.push_str(l);
+                let _ = write!(key_text, "{}:{l}", l.len());
             }
             let at = match key_index.get(key_text.as_str()) {
                 Some(at) => *at,
@@ -364,18 +352,20 @@ impl LakeSession {
             cube.add(&df)?;
         }
         let (mut parts, all_bins) = cube.finish();
-        let mut keys: Vec<Vec<String>> = parts.values().flat_map(|p| p.by_value.keys().cloned()).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        for part in parts.values_mut() {
-            part.key_ids = part.by_value.keys().map(|k| keys.binary_search(k).unwrap_or(0) as u32).collect();
-        }
-        let key_addrs = match active {
-            Active::Tree { .. } => {
-                keys.iter().map(|k| k.iter().map(|l| crate::data::net::parse_ip(l)).collect()).collect()
+        // A treemap's clicks are decided once per key over every part's keys; a list's and a
+        // time series' by their own values.
+        let (mut keys, mut key_addrs) = (Vec::new(), Vec::new());
+        if matches!(active, Active::Tree { .. }) {
+            keys = parts.values().flat_map(|p| p.by_value.keys().cloned()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for part in parts.values_mut() {
+                part.key_ids =
+                    part.by_value.keys().map(|k| keys.binary_search(k).unwrap_or(0) as u32).collect();
             }
-            _ => Vec::new(),
-        };
+            key_addrs =
+                keys.iter().map(|k| k.iter().map(|l| crate::data::net::parse_ip(l)).collect()).collect();
+        }
         parts.values_mut().for_each(Part::sum_totals);
         let prev_has_rows = self.prev_window_has_rows(built_for);
         Ok(Some(LakeCube {

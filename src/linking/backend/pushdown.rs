@@ -49,22 +49,29 @@ pub struct LakeSession {
     pub cube_max_rows: usize,
 }
 
-/// Labels of a result column, exactly as the in-memory index writes them.
+/// Labels of a result column, exactly as the in-memory index writes them (integers in decimal,
+/// nulls as "(null)").
 pub fn labels_of(c: &Column) -> PolarsResult<Vec<String>> {
+    Ok(label_column(c)?.iter().map(|v| v.unwrap_or(NULL_LABEL).to_string()).collect())
+}
+
+/// [`labels_of`] as text in one chunk (a null is "(null)" when read), so that a row is read in
+/// constant time and no `String` is made per row.
+pub(super) fn label_column(c: &Column) -> PolarsResult<StringChunked> {
     let s = c.as_materialized_series();
-    if s.dtype().is_integer() {
-        let s = s.cast(&DataType::Int64)?;
-        Ok(s.i64()?.iter().map(|v| v.map_or_else(|| NULL_LABEL.to_string(), |x| x.to_string())).collect())
-    } else {
-        let s = s.cast(&DataType::String)?;
-        Ok(s.str()?.iter().map(|v| v.map_or_else(|| NULL_LABEL.to_string(), str::to_string)).collect())
-    }
+    let s = if s.dtype().is_integer() { s.cast(&DataType::Int64)? } else { s.clone() };
+    Ok(s.cast(&DataType::String)?.str()?.rechunk().into_owned())
 }
 
 /// An integer result column as i64 (nulls as 0: sums over no row).
 pub(super) fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    Ok(int_column(df, name)?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+/// An integer result column as i64 in one chunk (nulls stay null).
+pub(super) fn int_column(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
     let s = df.column(name)?.as_materialized_series().cast(&DataType::Int64)?;
-    Ok(s.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+    Ok(s.i64()?.rechunk().into_owned())
 }
 
 /// The comparison windows for a selection (see `Engine::cmp_windows`): the time brush and a week
