@@ -263,6 +263,15 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
     }
     let mut df = concat_diagonal(frames)?;
     postprocess(&mut df, &mut notes)?;
+    // `time` in one piece, so the linking index borrows it instead of keeping a copy
+    // (`linking::index`): 8 bytes a row.
+    if let Ok(time) = df.column("time") {
+        let time = time.as_materialized_series();
+        if time.n_chunks() > 1 {
+            let whole = time.rechunk().into_column();
+            df.with_column(whole)?;
+        }
+    }
     if multi {
         // Keep `source_file` materialized: scalar columns are cheap but must survive filters.
         let _ = df.column("source_file");

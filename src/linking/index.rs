@@ -118,12 +118,31 @@ impl Dim {
     }
 }
 
-/// Rows in time order plus dims. `order[pos]` is the table row at index position `pos`.
+/// Each position's time, µs. A table already in time order with every time set (most logs, every
+/// generated flow file) lends its own `time` column: a copy is 8 bytes a row (80 MB at 10 M rows).
+enum Times {
+    /// The table's `time` as its Int64 physical values: one chunk, no nulls, ascending.
+    Table(Int64Chunked),
+    Own(Vec<i64>),
+}
+
+impl Times {
+    fn as_slice(&self) -> &[i64] {
+        match self {
+            // Checked when built (`Index::build`), and a ChunkedArray never changes.
+            Times::Table(ca) => ca.cont_slice().unwrap_or(&[]),
+            Times::Own(v) => v,
+        }
+    }
+}
+
+/// Rows in time order plus dims. [`Index::row`] is the table row at index position `pos`.
 pub struct Index {
     pub n: usize,
-    pub order: Vec<u32>,
-    /// Time of each position, µs; rows without a time sort first with `i64::MIN`.
-    pub time_us: Vec<i64>,
+    /// Table row of each position; None when the table is already in time order (the identity,
+    /// 4 bytes a row not kept).
+    order: Option<Vec<u32>>,
+    times: Times,
     pub dims: Vec<Dim>,
     dim_by_name: HashMap<String, usize>,
     weights: HashMap<String, Arc<Vec<i64>>>,
@@ -136,32 +155,56 @@ pub const NULL_LABEL: &str = "(null)";
 impl Index {
     pub fn build(df: Arc<DataFrame>) -> PolarsResult<Self> {
         let n = df.height();
-        let times: Vec<i64> = match df.column("time") {
-            Ok(c) => {
-                let c = c.as_materialized_series().cast(&DataType::Int64)?;
-                c.i64()?.iter().map(|t| t.unwrap_or(i64::MIN)).collect()
+        let physical = match df.column("time") {
+            // A datetime's Int64 physical values share the table's buffers.
+            Ok(c) => Some(c.as_materialized_series().cast(&DataType::Int64)?.i64()?.clone()),
+            Err(_) => None,
+        };
+        if let Some(ca) = physical.as_ref().filter(|ca| ca.len() == n) {
+            if let Some(t) = ca.cont_slice().ok().filter(|t| t.is_sorted()) {
+                debug_assert_eq!(t.len(), n);
+                return Ok(Self::with_times(df, None, Times::Table(ca.clone())));
             }
-            Err(_) => vec![i64::MIN; n],
+        }
+        let times: Vec<i64> = match &physical {
+            Some(ca) => ca.iter().map(|t| t.unwrap_or(i64::MIN)).collect(),
+            None => vec![i64::MIN; n],
         };
-        let sorted = times.windows(2).all(|w| w[0] <= w[1]);
-        let (order, time_us) = if sorted {
-            ((0..n as u32).collect(), times)
-        } else {
-            let mut order: Vec<u32> = (0..n as u32).collect();
-            // Stable, so rows with equal times keep their file order.
-            order.sort_by_key(|&r| times[r as usize]);
-            let t = order.iter().map(|&r| times[r as usize]).collect();
-            (order, t)
-        };
-        Ok(Self {
-            n,
+        if times.is_sorted() {
+            return Ok(Self::with_times(df, None, Times::Own(times)));
+        }
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        // Stable, so rows with equal times keep their file order.
+        order.sort_by_key(|&r| times[r as usize]);
+        let t = order.iter().map(|&r| times[r as usize]).collect();
+        Ok(Self::with_times(df, Some(order), Times::Own(t)))
+    }
+
+    fn with_times(df: Arc<DataFrame>, order: Option<Vec<u32>>, times: Times) -> Self {
+        Self {
+            n: df.height(),
             order,
-            time_us,
+            times,
             dims: Vec::new(),
             dim_by_name: HashMap::new(),
             weights: HashMap::new(),
             df,
-        })
+        }
+    }
+
+    /// The table row at index position `p`.
+    pub fn row(&self, p: usize) -> u32 {
+        self.order.as_ref().map_or(p as u32, |o| o[p])
+    }
+
+    /// Table rows in position order, None when they are the same (the table is in time order).
+    pub fn order(&self) -> Option<&[u32]> {
+        self.order.as_deref()
+    }
+
+    /// Time of each position, µs; rows without a time sort first with `i64::MIN`.
+    pub fn time_us(&self) -> &[i64] {
+        self.times.as_slice()
     }
 
     pub fn dim_id(&self, name: &str) -> Option<usize> {
@@ -175,10 +218,9 @@ impl Index {
         }
         let col = self.df.column(field)?.as_materialized_series().clone();
         let (codes_by_row, labels) = encode(&col)?;
-        let codes = if self.order.iter().enumerate().all(|(i, &r)| i as u32 == r) {
-            codes_by_row
-        } else {
-            self.order.iter().map(|&r| codes_by_row[r as usize]).collect()
+        let codes = match &self.order {
+            None => codes_by_row,
+            Some(order) => order.iter().map(|&r| codes_by_row[r as usize]).collect(),
         };
         Ok(self.add_dim(field.to_string(), codes, labels))
     }
@@ -284,10 +326,10 @@ impl Index {
         if let Some(&d) = self.dim_by_name.get(&name) {
             return d;
         }
-        let max = self.time_us.last().copied().unwrap_or(origin_us).max(origin_us);
+        let time_us = self.time_us();
+        let max = time_us.last().copied().unwrap_or(origin_us).max(origin_us);
         let nb = ((max - origin_us) / bucket_us + 1) as usize;
-        let codes = self
-            .time_us
+        let codes = time_us
             .iter()
             .map(
                 |&t| {
@@ -323,8 +365,13 @@ impl Index {
                 if let Ok(col) = self.df.column(c) {
                     if let Ok(s) = col.as_materialized_series().cast(&DataType::Int64) {
                         if let Ok(ca) = s.i64() {
-                            for (p, &r) in self.order.iter().enumerate() {
-                                w[p] += ca.get(r as usize).unwrap_or(0);
+                            match (&self.order, ca.cont_slice()) {
+                                (None, Ok(v)) => w.iter_mut().zip(v).for_each(|(w, v)| *w += v),
+                                _ => {
+                                    for (p, w) in w.iter_mut().enumerate() {
+                                        *w += ca.get(self.row(p) as usize).unwrap_or(0);
+                                    }
+                                }
                             }
                         }
                     }
@@ -335,28 +382,34 @@ impl Index {
         self.weights.get(measure).cloned()
     }
 
-    /// Heap bytes held by the index (order, times, dims, weights); the table is not counted.
+    /// Heap bytes held by the index (order, times, dims, weights); the table, and the time
+    /// column it lends, are not counted.
     pub fn heap_bytes(&self) -> usize {
         let weights: usize = self.weights.values().map(|w| w.capacity() * 8).sum();
-        self.order.capacity() * 4
-            + self.time_us.capacity() * 8
+        let times = match &self.times {
+            Times::Table(_) => 0,
+            Times::Own(v) => v.capacity() * 8,
+        };
+        self.order.as_ref().map_or(0, Vec::capacity) * 4
+            + times
             + self.dims.iter().map(Dim::heap_bytes).sum::<usize>()
             + weights
     }
 
     /// First position with time >= t.
     pub fn lower_bound(&self, t_us: i64) -> usize {
-        self.time_us.partition_point(|&x| x < t_us)
+        self.time_us().partition_point(|&x| x < t_us)
     }
 
     /// Range of positions with a real time.
     pub fn timed_range(&self) -> (usize, usize) {
-        (self.time_us.partition_point(|&x| x == i64::MIN), self.n)
+        (self.time_us().partition_point(|&x| x == i64::MIN), self.n)
     }
 
     pub fn time_bounds_us(&self) -> Option<(i64, i64)> {
         let (a, b) = self.timed_range();
-        (a < b).then(|| (self.time_us[a], self.time_us[b - 1]))
+        let t = self.time_us();
+        (a < b).then(|| (t[a], t[b - 1]))
     }
 }
 

@@ -356,15 +356,18 @@ impl Planner {
                         if let Err(err) = self.sort_perm(e, col, *desc) {
                             return Output::Error(err.to_string());
                         }
-                        let inv = self.inverse_order.get_or_insert_with(|| {
-                            let mut inv = vec![0u32; e.idx.n];
-                            for (p, &r) in e.idx.order.iter().enumerate() {
-                                inv[r as usize] = p as u32;
-                            }
-                            inv
+                        // Only a table out of time order needs each row's position.
+                        let inv = e.idx.order().map(|order| {
+                            &*self.inverse_order.get_or_insert_with(|| {
+                                let mut inv = vec![0u32; e.idx.n];
+                                for (p, &r) in order.iter().enumerate() {
+                                    inv[r as usize] = p as u32;
+                                }
+                                inv
+                            })
                         });
                         let perm = self.sorts.get(&(col.clone(), *desc)).map(|v| v.as_slice()).unwrap_or(&[]);
-                        e.passing_rows_sorted(perm, inv, *offset, *limit)
+                        e.passing_rows_sorted(perm, inv.map(Vec::as_slice), *offset, *limit)
                     }
                 };
                 Output::Table { passing, offset: *offset, rows }

@@ -103,7 +103,20 @@ fn answer(
 
 #[test]
 fn engine_matches_brute_force_over_random_interactions() {
-    let df = frame(3000, 7);
+    random_interactions_match_brute_force(frame(3000, 7));
+}
+
+/// A table already in time order: the index keeps no order of its own and borrows the table's
+/// time column (`Index::row`, `Index::time_us`), so positions are rows.
+#[test]
+fn engine_matches_brute_force_over_a_time_sorted_table() {
+    let df = frame(3000, 8).sort(["time"], Default::default()).unwrap();
+    let session = Session::new(Arc::new(df.clone())).unwrap();
+    assert!(session.engine.idx.order().is_none(), "a sorted table needs no order");
+    random_interactions_match_brute_force(df);
+}
+
+fn random_interactions_match_brute_force(df: DataFrame) {
     let mut session = Session::new(Arc::new(df.clone())).unwrap();
     let mut r = Rng(99);
     let mut sel = Selection::default();
@@ -113,6 +126,8 @@ fn engine_matches_brute_force_over_random_interactions() {
         (3, Need::TopN { field: "proto".into(), offset: 0, limit: 100, measure: "count".into() }),
         (4, Need::Time { measure: "count".into(), split: None }),
         (5, Need::Table { offset: 0, limit: 10, sort: None }),
+        // The records table sorted by a column, descending: rows found through their positions.
+        (8, Need::Table { offset: 0, limit: 10, sort: Some(("bytes_sent".into(), true)) }),
     ]
     .into_iter()
     .collect();
@@ -320,11 +335,31 @@ fn check_answer(df: &DataFrame, sel: &Selection, ans: &super::coordinator::Answe
             }
         }
     }
-    let passing = (0..df.height()).filter(|&row| sel.clauses.values().all(|c| passes(df, row, c))).count();
+    let passing: Vec<u32> = (0..df.height())
+        .filter(|&row| sel.clauses.values().all(|c| passes(df, row, c)))
+        .map(|r| r as u32)
+        .collect();
     let Output::Table { passing: p, rows, .. } = &ans.outputs[&5] else { panic!() };
-    assert_eq!(*p as usize, passing, "step {step}");
-    assert_eq!(ans.all_rows.as_ref().unwrap().len(), passing);
+    assert_eq!(*p as usize, passing.len(), "step {step}");
+    // The very rows, not only as many: a position taken for a table row gives other rows.
+    let mut all_rows = ans.all_rows.as_deref().cloned().unwrap_or_default();
+    all_rows.sort_unstable();
+    assert_eq!(all_rows, passing, "step {step}");
     assert!(rows.iter().all(|&row| sel.clauses.values().all(|c| passes(df, row as usize, c))));
+    if let Some(Output::Table { rows: sorted, .. }) = ans.outputs.get(&8) {
+        // The largest values among the passing rows, in descending order.
+        let bytes = df.column("bytes_sent").unwrap().i64().unwrap().clone();
+        let value = |r: u32| bytes.get(r as usize).unwrap();
+        assert_eq!(sorted.len(), passing.len().min(10), "step {step}");
+        assert!(sorted.iter().all(|r| passing.binary_search(r).is_ok()), "step {step}");
+        assert!(sorted.windows(2).all(|w| value(w[0]) >= value(w[1])), "step {step}");
+        let shown: std::collections::BTreeSet<u32> = sorted.iter().copied().collect();
+        let least = sorted.iter().map(|&r| value(r)).min();
+        assert!(
+            passing.iter().filter(|r| !shown.contains(r)).all(|&r| least.is_some_and(|l| value(r) <= l)),
+            "a larger value left out, step {step}"
+        );
+    }
     let Output::Time { total: bins, .. } = &ans.outputs[&4] else { panic!() };
     let expect_time: i64 =
         (0..df.height()).filter(|&row| sel.others(4).all(|(_, c)| passes(df, row, c))).count() as i64;

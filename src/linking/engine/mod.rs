@@ -590,7 +590,7 @@ impl Engine {
                         skip -= 1;
                         continue;
                     }
-                    out.push(self.idx.order[p]);
+                    out.push(self.idx.row(p));
                     if out.len() >= limit {
                         return out;
                     }
@@ -601,17 +601,18 @@ impl Engine {
     }
 
     /// Table rows passing every clause, in the order of a precomputed permutation of table rows.
+    /// `inverse_order` gives each table row's position; None when they are the same.
     pub fn passing_rows_sorted(
         &self,
         perm: &[u32],
-        inverse_order: &[u32],
+        inverse_order: Option<&[u32]>,
         offset: usize,
         limit: usize,
     ) -> Vec<u32> {
         let mut out = Vec::with_capacity(limit);
         let mut skip = offset;
         for &r in perm {
-            let p = inverse_order[r as usize] as usize;
+            let p = inverse_order.map_or(r, |inv| inv[r as usize]) as usize;
             if self.passes_all(p) {
                 if skip > 0 {
                     skip -= 1;
@@ -629,7 +630,7 @@ impl Engine {
     /// Table rows of every record passing every clause (exports, SQL `selection`).
     pub fn all_passing_rows(&self) -> Vec<u32> {
         let mut rows: Vec<u32> =
-            (0..self.idx.n).filter(|&p| self.passes_all(p)).map(|p| self.idx.order[p]).collect();
+            (0..self.idx.n).filter(|&p| self.passes_all(p)).map(|p| self.idx.row(p)).collect();
         rows.sort_unstable();
         rows
     }
