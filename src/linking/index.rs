@@ -160,11 +160,8 @@ impl Index {
             Ok(c) => Some(c.as_materialized_series().cast(&DataType::Int64)?.i64()?.clone()),
             Err(_) => None,
         };
-        if let Some(ca) = physical.as_ref().filter(|ca| ca.len() == n) {
-            if let Some(t) = ca.cont_slice().ok().filter(|t| t.is_sorted()) {
-                debug_assert_eq!(t.len(), n);
-                return Ok(Self::with_times(df, None, Times::Table(ca.clone())));
-            }
+        if let Some(ca) = physical.as_ref().filter(|ca| ca.cont_slice().is_ok_and(<[i64]>::is_sorted)) {
+            return Ok(Self::with_times(df, None, Times::Table(ca.clone())));
         }
         let times: Vec<i64> = match &physical {
             Some(ca) => ca.iter().map(|t| t.unwrap_or(i64::MIN)).collect(),

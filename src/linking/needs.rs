@@ -358,16 +358,18 @@ impl Planner {
                         }
                         // Only a table out of time order needs each row's position.
                         let inv = e.idx.order().map(|order| {
-                            &*self.inverse_order.get_or_insert_with(|| {
-                                let mut inv = vec![0u32; e.idx.n];
-                                for (p, &r) in order.iter().enumerate() {
-                                    inv[r as usize] = p as u32;
-                                }
-                                inv
-                            })
+                            self.inverse_order
+                                .get_or_insert_with(|| {
+                                    let mut inv = vec![0u32; e.idx.n];
+                                    for (p, &r) in order.iter().enumerate() {
+                                        inv[r as usize] = p as u32;
+                                    }
+                                    inv
+                                })
+                                .as_slice()
                         });
                         let perm = self.sorts.get(&(col.clone(), *desc)).map(|v| v.as_slice()).unwrap_or(&[]);
-                        e.passing_rows_sorted(perm, inv.map(Vec::as_slice), *offset, *limit)
+                        e.passing_rows_sorted(perm, inv, *offset, *limit)
                     }
                 };
                 Output::Table { passing, offset: *offset, rows }
