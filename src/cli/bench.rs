@@ -209,7 +209,7 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             let secs = t0.elapsed().as_secs_f64();
             let peak = peak_rss_bytes().unwrap_or(0);
             let resident = current_rss_bytes().unwrap_or(0);
-            let table_bytes = t.df.estimated_size() as u64;
+            let table_bytes = crate::data::text_column::frame_heap_bytes(&t.df) as u64;
             let out = serde_json::json!({
                     "rows": t.rows(),
                     "file_bytes": bytes,
@@ -357,7 +357,7 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
     // Where the peak is reached: loading, the first answer (dims, postings, histograms), or
     // brushing (cubes, caches).
     let peak_after_load = peak_rss_bytes().unwrap_or(0);
-    let table_bytes = df.estimated_size();
+    let table_bytes = crate::data::text_column::frame_heap_bytes(&df);
     let t0 = Instant::now();
     let mut s = Session::new(df)?;
     let index_ms = t0.elapsed().as_secs_f64() * 1000.0;
@@ -510,13 +510,18 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
                     lat.entry("hover_prefetch").or_default().push(ms);
                 }
                 if verbose {
-                    eprintln!("hover view {v}: cube {ok} in {ms:.1} ms");
+                    let rss_mb = current_rss_bytes().unwrap_or(0) as f64 / 1e6;
+                    let peak_mb = peak_rss_bytes().unwrap_or(0) as f64 / 1e6;
+                    eprintln!(
+                        "hover view {v}: cube {ok} in {ms:.1} ms (rss {rss_mb:.0} MB, peak {peak_mb:.0} MB)"
+                    );
                 }
             }
             let (ms, ans) = run(&mut s, &sel);
             let st = s.engine.last_stats;
             if verbose {
-                eprintln!("{kind} {what}: {}", answer_line(ms, ans.strategy, &st));
+                let rss_mb = current_rss_bytes().unwrap_or(0) as f64 / 1e6;
+                eprintln!("{kind} {what}: {} (rss {rss_mb:.0} MB)", answer_line(ms, ans.strategy, &st));
             }
             engine_lat.entry(kind).or_default().push(st.sync_ms);
             *strategies.entry(format!("{kind}:{}", ans.strategy)).or_default() += 1;
@@ -548,7 +553,7 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
             eprintln!(
                 "column {name}: {} {:.1} MB",
                 c.dtype(),
-                c.as_materialized_series().estimated_size() as f64 / 1e6
+                crate::data::text_column::column_heap_bytes(c) as f64 / 1e6
             );
         }
     }

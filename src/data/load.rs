@@ -5,6 +5,7 @@ use super::error::{DataError, Result};
 use super::formats::{self, delimited, Detected};
 use super::record::{LineFields, LineParser, ParseContext};
 use super::table::{time_dtype, Alias, Rejected, Table};
+use super::text_column::{finish_text, TextBuilder, TextPart};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::fs::File;
@@ -1230,25 +1231,25 @@ pub(crate) fn postprocess_only(
         // Few distinct (number, code) pairs: name each once (a per-row lookup is 10 M lookups).
         let mut memo: std::collections::HashMap<(Option<i32>, Option<&str>), Option<String>> =
             Default::default();
-        let names: StringChunked = ip
-            .i32()?
-            .iter()
-            .zip(codes)
-            .map(|(p, c)| {
-                memo.entry((p, c))
-                    .or_insert_with(|| {
-                        let from_code = c.map(str::to_ascii_lowercase);
-                        match (p.and_then(proto_name), from_code) {
-                            (Some(n), _) => Some(n.to_string()),
-                            (None, Some(c)) if c != "todo" && c != "other" => Some(c),
-                            (None, Some(c)) => Some(p.map(|x| x.to_string()).unwrap_or(c)),
-                            (None, None) => p.map(|x| x.to_string()),
-                        }
-                    })
-                    .clone()
-            })
-            .collect();
-        df.with_column(names.with_name("proto".into()).into_series().into_column())?;
+        // A few names over every row: dictionary codes, as a loaded text column that repeats.
+        let mut names = TextBuilder::for_block(ip.len());
+        for (p, c) in ip.i32()?.iter().zip(codes) {
+            let name = memo.entry((p, c)).or_insert_with(|| {
+                let from_code = c.map(str::to_ascii_lowercase);
+                match (p.and_then(proto_name), from_code) {
+                    (Some(n), _) => Some(n.to_string()),
+                    (None, Some(c)) if c != "todo" && c != "other" => Some(c),
+                    (None, Some(c)) => Some(p.map(|x| x.to_string()).unwrap_or(c)),
+                    (None, None) => p.map(|x| x.to_string()),
+                }
+            });
+            match name {
+                Some(n) => names.push(n),
+                None => names.push_null(),
+            }
+        }
+        let names = finish_text("proto".into(), vec![TextPart::Text(names)], ip.len(), true)?;
+        df.with_column(names.into_column())?;
     }
     if df.column("proto").is_ok() && df.column("ip_proto").is_err() && derive("ip_proto") {
         let p = df.column("proto")?.cast(&DataType::String)?;

@@ -29,13 +29,22 @@ pub enum TextBuilder {
         /// Value -> code; codes are dense from 0 in order of first appearance.
         map: PlHashMap<Box<str>, u32>,
         codes: Vec<u32>,
+        /// Rows the block is known to hold (0: unknown), so the quarter-of-rows rule is judged
+        /// against the whole block, not only the rows seen so far: addresses seen early in a block
+        /// are mostly new, yet repeat over all of it.
+        block_rows: usize,
     },
     Views(StringChunkedBuilder),
 }
 
 impl TextBuilder {
     pub fn with_capacity(rows: usize) -> Self {
-        TextBuilder::Dict { map: PlHashMap::default(), codes: Vec::with_capacity(rows) }
+        TextBuilder::Dict { map: PlHashMap::default(), codes: Vec::with_capacity(rows), block_rows: 0 }
+    }
+
+    /// A builder for a block of exactly `rows` rows (a delimited reader counts its lines first).
+    pub fn for_block(rows: usize) -> Self {
+        TextBuilder::Dict { map: PlHashMap::default(), codes: Vec::with_capacity(rows), block_rows: rows }
     }
 
     pub fn push_null(&mut self) {
@@ -53,12 +62,12 @@ impl TextBuilder {
     }
 
     pub fn push(&mut self, s: &str) {
-        if let TextBuilder::Dict { map, codes } = self {
+        if let TextBuilder::Dict { map, codes, block_rows } = self {
             if let Some(&c) = map.get(s) {
                 codes.push(c);
                 return;
             }
-            if map.len() < DICT_ALWAYS.max(codes.len() / 4) {
+            if map.len() < DICT_ALWAYS.max(codes.len().max(*block_rows) / 4) {
                 let c = map.len() as u32;
                 map.insert(s.into(), c);
                 codes.push(c);
@@ -83,7 +92,7 @@ impl TextBuilder {
     fn into_views(self) -> StringChunkedBuilder {
         match self {
             TextBuilder::Views(b) => b,
-            TextBuilder::Dict { map, codes } => {
+            TextBuilder::Dict { map, codes, .. } => {
                 let labels = labels_of(&map);
                 let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, codes.capacity());
                 for c in codes {
@@ -152,7 +161,7 @@ fn finish_categorical(name: PlSmallStr, parts: Vec<TextPart>, height: usize) -> 
     let mut valid: Vec<bool> = Vec::with_capacity(height);
     for part in parts {
         match part {
-            TextPart::Text(TextBuilder::Dict { map, codes }) => {
+            TextPart::Text(TextBuilder::Dict { map, codes, .. }) => {
                 let labels = labels_of(&map);
                 let global =
                     labels.iter().map(|l| mapping.insert_cat(l)).collect::<PolarsResult<Vec<u32>>>()?;
@@ -192,6 +201,50 @@ fn finish_categorical(name: PlSmallStr, parts: Vec<TextPart>, height: usize) -> 
     // physical type is u32 (the global categories), which is what `Categorical32Chunked` holds.
     let cat = unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(phys, dtype) };
     Ok(cat.into_series())
+}
+
+/// Frames of one table read block by block: a column that is `Categorical` in some and `String`
+/// in others (a block whose values stopped repeating) becomes `String` in all, so they stack.
+pub fn unify_text_columns(frames: &mut [DataFrame]) -> PolarsResult<()> {
+    let Some(first) = frames.first() else { return Ok(()) };
+    let names: Vec<PlSmallStr> = first.get_column_names_owned();
+    for name in names {
+        let kinds = |df: &DataFrame| df.column(&name).map(|c| c.dtype().clone()).ok();
+        let mixed = frames.iter().any(|f| kinds(f) == Some(DataType::String))
+            && frames.iter().any(|f| matches!(kinds(f), Some(DataType::Categorical(..))));
+        if !mixed {
+            continue;
+        }
+        for f in frames.iter_mut() {
+            if let Ok(c) = f.column(&name) {
+                if matches!(c.dtype(), DataType::Categorical(..)) {
+                    let text = c.cast(&DataType::String)?;
+                    f.with_column(text)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bytes a column holds in memory. Polars' `estimated_size` counts a text column's characters
+/// only (it may share buffers), not its 16-byte view per row, so a table of text columns looked
+/// far smaller than the process that holds it; this counts the views and every data buffer.
+pub fn column_heap_bytes(c: &Column) -> usize {
+    let s = c.as_materialized_series();
+    match s.dtype() {
+        DataType::String => s.str().map_or(0, |ca| {
+            let validity = if ca.null_count() > 0 { ca.len().div_ceil(8) } else { 0 };
+            validity + ca.downcast_iter().map(|a| a.views().len() * 16 + a.total_buffer_len()).sum::<usize>()
+        }),
+        _ => s.estimated_size(),
+    }
+}
+
+/// [`column_heap_bytes`] over a frame (a dictionary column's strings live in the process-wide
+/// map, counted once there, not per table).
+pub fn frame_heap_bytes(df: &DataFrame) -> usize {
+    df.columns().iter().map(column_heap_bytes).sum()
 }
 
 /// How a column's type is shown to people: a dictionary-coded column is text to them.
@@ -312,6 +365,18 @@ mod tests {
             let got: Vec<Option<String>> = text.str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
             proptest::prop_assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn heap_bytes_count_each_text_row_view() {
+        let vals: Vec<Option<&str>> = (0..1000).map(|i| [Some("10.0.0.1"), None][i % 2]).collect();
+        let text = finish_text("t".into(), vec![TextPart::Text(build(&vals))], 1000, false).unwrap();
+        // 16-byte views for every row, nulls too, plus the validity bits; the 8 characters fit
+        // in the view.
+        assert!(column_heap_bytes(&text.into_column()) >= 16 * 1000);
+        let codes = finish_text("t".into(), vec![TextPart::Text(build(&vals))], 1000, true).unwrap();
+        let b = column_heap_bytes(&codes.into_column());
+        assert!((4 * 1000..16 * 1000).contains(&b), "{b}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! split between the cores. Lines that do not fit the schema are counted with file, line and reason.
 use crate::data::error::{DataError, Result};
 use crate::data::table::Rejected;
+use crate::data::text_column::{finish_text, TextBuilder, TextPart};
 use crate::data::timeparse::{datetime_to_us, epoch_secs_to_us};
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -242,6 +243,8 @@ fn read_blocks(
             None => empty_frame(spec),
         },
         _ => {
+            // A block whose text stopped repeating kept views: that column is text in every block.
+            crate::data::text_column::unify_text_columns(&mut frames)?;
             let mut it = frames.into_iter();
             let mut first = it.next().unwrap_or_default();
             for f in it {
@@ -286,7 +289,8 @@ enum Builder {
     I32(PrimitiveChunkedBuilder<Int32Type>),
     I64(PrimitiveChunkedBuilder<Int64Type>),
     F64(PrimitiveChunkedBuilder<Float64Type>),
-    Str(StringChunkedBuilder),
+    /// Dictionary codes while the values repeat, else views (`text_column`).
+    Text(TextBuilder),
     Bool(BooleanChunkedBuilder),
 }
 
@@ -299,7 +303,7 @@ impl Builder {
                 Builder::I64(PrimitiveChunkedBuilder::new(name, cap))
             }
             Kind::F64 => Builder::F64(PrimitiveChunkedBuilder::new(name, cap)),
-            Kind::Str | Kind::LowerStr => Builder::Str(StringChunkedBuilder::new(name, cap)),
+            Kind::Str | Kind::LowerStr => Builder::Text(TextBuilder::for_block(cap)),
             Kind::Bool => Builder::Bool(BooleanChunkedBuilder::new(name, cap)),
             Kind::Skip => return None,
         })
@@ -309,12 +313,12 @@ impl Builder {
             Builder::I32(b) => b.append_null(),
             Builder::I64(b) => b.append_null(),
             Builder::F64(b) => b.append_null(),
-            Builder::Str(b) => b.append_null(),
+            Builder::Text(b) => b.push_null(),
             Builder::Bool(b) => b.append_null(),
         }
     }
-    fn finish(self, kind: Kind) -> Column {
-        match self {
+    fn finish(self, name: &str, kind: Kind, height: usize) -> Result<Column> {
+        Ok(match self {
             Builder::I32(b) => b.finish().into_series().into_column(),
             Builder::I64(b) => {
                 let s = b.finish().into_series();
@@ -325,9 +329,11 @@ impl Builder {
                 }
             }
             Builder::F64(b) => b.finish().into_series().into_column(),
-            Builder::Str(b) => b.finish().into_series().into_column(),
+            Builder::Text(b) => {
+                finish_text(name.into(), vec![TextPart::Text(b)], height, true)?.into_column()
+            }
             Builder::Bool(b) => b.finish().into_series().into_column(),
-        }
+        })
     }
 }
 
@@ -342,8 +348,9 @@ fn projected_empty_frame(spec: &DelimSpec, keep: &[bool]) -> DataFrame {
         .iter()
         .zip(keep)
         .filter(|(_, k)| **k)
-        .filter_map(|(c, _)| Builder::new(c, 0).map(|b| b.finish(c.kind)))
-        .collect();
+        .filter_map(|(c, _)| Builder::new(c, 0).map(|b| b.finish(&c.name, c.kind, 0)))
+        .collect::<Result<Vec<_>>>()
+        .unwrap_or_default();
     DataFrame::new(0, cols).unwrap_or_default()
 }
 
@@ -491,8 +498,8 @@ fn parse_part(
                 (Builder::I64(b), Parsed::I(x)) => b.append_value(x),
                 (Builder::F64(b), Parsed::F(x)) => b.append_value(x),
                 (Builder::F64(b), Parsed::I(x)) => b.append_value(x as f64),
-                (Builder::Str(b), Parsed::S(s)) => b.append_value(String::from_utf8_lossy(s).as_ref()),
-                (Builder::Str(b), Parsed::Owned(s)) => b.append_value(s.as_str()),
+                (Builder::Text(b), Parsed::S(s)) => b.push(String::from_utf8_lossy(s).as_ref()),
+                (Builder::Text(b), Parsed::Owned(s)) => b.push(s.as_str()),
                 (Builder::Bool(b), Parsed::B(x)) => b.append_value(x),
                 (b, _) => b.null(),
             }
@@ -501,8 +508,8 @@ fn parse_part(
     let cols: Vec<Column> = builders
         .into_iter()
         .zip(spec.columns.iter())
-        .filter_map(|(b, c)| b.map(|b| b.finish(c.kind)))
-        .collect();
+        .filter_map(|(b, c)| b.map(|b| b.finish(&c.name, c.kind, rows)))
+        .collect::<Result<Vec<_>>>()?;
     // The height is counted, not inferred: a projection may keep no column at all (`count(*)`).
     let df = DataFrame::new(rows, cols)?;
     Ok(ChunkOutInner { df, rejected, widen })
@@ -743,8 +750,8 @@ mod tests {
         assert!(rej.samples[0].reason.contains("expected 3 fields, found 2"));
         assert_eq!(rej.samples[1].line, 3);
         assert!(rej.samples[1].reason.contains("expected an integer"), "{}", rej.samples[1].reason);
-        let b = df.column("b").unwrap().str().unwrap();
-        assert_eq!(b.get(1), Some("q,\"r"));
+        let b = crate::data::text_column::as_text(df.column("b").unwrap()).unwrap();
+        assert_eq!(b.str().unwrap().get(1), Some("q,\"r"));
     }
 
     #[test]
@@ -763,7 +770,39 @@ mod tests {
         assert_eq!(rej.total, 0);
         assert_eq!(df.column("a").unwrap().dtype(), &DataType::Float64);
         let (df, _) = read("1,x,1\nabc,y,2\n", &s);
-        assert_eq!(df.column("a").unwrap().dtype(), &DataType::String);
+        let a = df.column("a").unwrap();
+        assert!(matches!(a.dtype(), DataType::String | DataType::Categorical(..)), "{:?}", a.dtype());
+        let a = crate::data::text_column::as_text(a).unwrap();
+        assert_eq!(a.str().unwrap().iter().collect::<Vec<_>>(), [Some("1"), Some("abc")]);
+    }
+
+    /// Repeating text (addresses, protocols) is kept as dictionary codes, 4 bytes a row instead of
+    /// a 16-byte view; text that stops repeating in some block is text in every block, and either
+    /// way every value reads back as written, in order.
+    #[test]
+    fn repeating_text_is_categorical_and_blocks_that_stop_repeating_make_it_text() {
+        let repeating: String = (0..6000).map(|i| format!("{i},10.0.{}.{},1\n", i % 7, i % 3)).collect();
+        let (df, rej) = read(&repeating, &spec3());
+        assert_eq!(rej.total, 0);
+        let b = df.column("b").unwrap();
+        assert!(matches!(b.dtype(), DataType::Categorical(..)), "{:?}", b.dtype());
+        let want: Vec<String> = (0..6000).map(|i| format!("10.0.{}.{}", i % 7, i % 3)).collect();
+        let got = crate::data::text_column::as_text(b).unwrap();
+        let got: Vec<&str> = got.str().unwrap().iter().map(|v| v.unwrap()).collect();
+        assert_eq!(got, want);
+
+        // The second half is all distinct: its blocks give their dictionaries up.
+        let mixed: String = (0..6000)
+            .map(|i| if i < 3000 { format!("{i},same,1\n") } else { format!("{i},distinct {i},1\n") })
+            .collect();
+        let (df, _) = read(&mixed, &spec3());
+        assert!(df.column("b").unwrap().n_chunks() > 1, "the test needs several blocks");
+        assert_eq!(df.column("b").unwrap().dtype(), &DataType::String);
+        let got: Vec<String> =
+            df.column("b").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+        let want: Vec<String> =
+            (0..6000).map(|i| if i < 3000 { "same".to_string() } else { format!("distinct {i}") }).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
