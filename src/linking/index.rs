@@ -1,6 +1,7 @@
 //! Crossfilter-style index over the loaded table: rows in time order, dictionary-encoded fields
 //! ("dims"), posting lists, and weights. Built once per table (and per field on first use) so a
 //! brush never rescans polars columns.
+pub use super::codes::Codes;
 use polars::prelude::*;
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ pub const SKIP: u32 = u32::MAX;
 /// One dictionary-encoded field, codes in the index's (time) order.
 pub struct Dim {
     pub name: String,
-    pub codes: Vec<u32>,
+    pub codes: Codes,
     /// Shared, so an output can hand a view the values without copying them (graph tuples).
     pub labels: Arc<Vec<String>>,
     /// For a combined dim: the dims it combines, and each code's codes in them.
@@ -59,7 +60,7 @@ impl Dim {
     pub fn postings(&mut self) -> (&[u32], &[u32]) {
         if self.postings.is_none() {
             let codes = &self.codes;
-            self.postings = Some(csr(codes.len(), self.cardinality(), |p| codes[p]));
+            self.postings = Some(csr(codes.len(), self.cardinality(), |p| codes.get(p)));
         }
         let (o, p) = self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice())).unwrap_or((&[], &[]));
         (o, p)
@@ -114,7 +115,7 @@ impl Dim {
             .chain(&self.part_postings)
             .map(|(o, p)| (o.capacity() + p.capacity()) * 4)
             .sum();
-        self.codes.capacity() * 4 + labels + postings + self.part_codes.capacity() * size_of::<[u32; 3]>()
+        self.codes.heap_bytes() + labels + postings + self.part_codes.capacity() * size_of::<[u32; 3]>()
     }
 }
 
@@ -226,7 +227,7 @@ impl Index {
         let id = self.dims.len();
         self.dims.push(Dim {
             name: name.clone(),
-            codes,
+            codes: Codes::new(codes),
             labels: Arc::new(labels),
             parts: Vec::new(),
             part_codes: Arc::default(),
@@ -262,7 +263,7 @@ impl Index {
             })
             .collect();
         let codes =
-            self.dims[b].codes.iter().map(|&c| if c == SKIP { SKIP } else { remap[c as usize] }).collect();
+            self.dims[b].codes.iter().map(|c| if c == SKIP { SKIP } else { remap[c as usize] }).collect();
         Ok(self.add_dim(name.to_string(), codes, labels))
     }
 
@@ -282,7 +283,7 @@ impl Index {
             let mut key = [0u32; 3];
             let mut skip = false;
             for (i, &d) in parts.iter().take(3).enumerate() {
-                key[i] = self.dims[d].codes[p];
+                key[i] = self.dims[d].codes.get(p);
                 skip |= key[i] == SKIP;
             }
             if skip {

@@ -190,7 +190,7 @@ impl Planner {
                     let fd = e.idx.ensure_dim(field)?;
                     // Series are the field's top k values over the whole table (stable while brushing).
                     let mut counts = vec![0i64; e.idx.dims[fd].cardinality()];
-                    for &c in &e.idx.dims[fd].codes {
+                    for c in e.idx.dims[fd].codes.iter() {
                         if c != super::index::SKIP {
                             counts[c as usize] += 1;
                         }

@@ -14,7 +14,7 @@
 use super::pass::{CatPass, Lists, Sums, Wanted};
 use super::upkeep::PendingMask;
 use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
-use crate::linking::index::SKIP;
+use crate::linking::index::{Codes, SKIP};
 use crate::linking::selection::{Selection, ViewId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -215,7 +215,7 @@ impl Engine {
                     for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
                         let p = p as usize;
                         if mask[p] & check == 0 {
-                            let b = codes[p];
+                            let b = codes.get(p);
                             if b != SKIP {
                                 if !seen[b as usize] {
                                     seen[b as usize] = true;
@@ -321,7 +321,7 @@ impl Engine {
                         for p in s..(s + CHUNK).min(b) {
                             let m = (mask[p] & !(tbit | CUR_BIT | PREV_BIT)) | Engine::win_bits(p, cw, pw);
                             if m & check == 0 {
-                                let c = codes[p];
+                                let c = codes.get(p);
                                 if c != SKIP {
                                     h[c as usize] += w.map_or(1, |w| w[p]);
                                 }
@@ -506,7 +506,7 @@ fn add_category(
     cells: &[Cell],
     offs: &[u32],
     pos: &[u32],
-    codes: &[u32],
+    codes: &Codes,
     mask: &[u32],
     check: u32,
     w: Option<&[i64]>,
@@ -516,7 +516,7 @@ fn add_category(
             for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
                 let p = p as usize;
                 if mask[p] & check == 0 {
-                    let b = codes[p];
+                    let b = codes.get(p);
                     if b != SKIP {
                         hist[b as usize] += sign * w.map_or(1, |w| w[p]);
                     }

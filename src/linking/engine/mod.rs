@@ -69,14 +69,14 @@ impl Compiled {
         match self {
             Compiled::Time { lo, hi } => p < *lo || p >= *hi,
             Compiled::Codes { dim, set, negate } => {
-                let c = idx.dims[*dim].codes[p];
+                let c = idx.dims[*dim].codes.get(p);
                 let hit = c != SKIP && set[c as usize];
                 hit == *negate
             }
             Compiled::General { any_of, negate } => {
                 let hit = any_of.iter().any(|conj| {
                     conj.iter().all(|(d, set)| {
-                        let c = idx.dims[*d].codes[p];
+                        let c = idx.dims[*d].codes.get(p);
                         c != SKIP && set[c as usize]
                     })
                 });
@@ -140,7 +140,7 @@ fn count_range(t: &mut Target, (a, b): (usize, usize), idx: &Index, mask: &[u32]
     let add = |h: &mut [i64], s: usize, e: usize| {
         for p in s..e {
             if mask[p] & check == 0 {
-                let c = codes[p];
+                let c = codes.get(p);
                 if c != SKIP {
                     h[c as usize] += w.map_or(1, |w| w[p]);
                 }
@@ -373,7 +373,7 @@ impl Engine {
                 let before = m0 & t.check == 0;
                 let after = m1 & t.check == 0;
                 if before != after {
-                    let c = codes[p];
+                    let c = codes.get(p);
                     if c != SKIP {
                         let wv = w.map_or(1, |w| w[p]);
                         t.hist[c as usize] += if after { wv } else { -wv };
@@ -558,7 +558,7 @@ impl Engine {
             for &p in pos {
                 let p = p as usize;
                 if mask[p] & t.check == 0 {
-                    let c = codes[p];
+                    let c = codes.get(p);
                     if c != SKIP {
                         t.hist[c as usize] += t.weight.as_ref().map_or(1, |w| w[p]);
                     }

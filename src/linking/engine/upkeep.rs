@@ -30,7 +30,7 @@ impl PendingMask {
     fn passes(&self, engine: &Engine, p: usize, m: u32) -> bool {
         match self {
             PendingMask::Bit { bit, dim, pass } => {
-                let c = engine.idx.dims[*dim].codes[p];
+                let c = engine.idx.dims[*dim].codes.get(p);
                 m & CLAUSE_BITS & !bit == 0 && c != SKIP && pass[c as usize]
             }
             PendingMask::Cleared { bit } => m & CLAUSE_BITS & !bit == 0,
