@@ -86,6 +86,9 @@ impl Compiled {
     }
 }
 
+/// Bytes of histograms the selection cache may hold (see [`Engine::push_cache`]).
+const CACHE_MAX_BYTES: usize = 64 << 20;
+
 /// All target histograms at one selection (cache entry).
 type Snapshot = Vec<(TargetKey, Vec<i64>)>;
 /// Position ranges of the two comparison windows.
@@ -449,9 +452,19 @@ impl Engine {
     }
 
     fn push_cache(&mut self, sig: String, snap: Snapshot) {
+        self.push_cache_within(sig, snap, CACHE_MAX_BYTES);
+    }
+
+    fn push_cache_within(&mut self, sig: String, snap: Snapshot, max_bytes: usize) {
         self.cache.retain(|(k, _)| *k != sig);
         self.cache.push((sig, snap));
-        if self.cache.len() > 6 {
+        // The oldest entries go first, past six or past the byte budget: with the graph open each
+        // snapshot holds its pair histogram (21 MB at 10 M rows), and six of them were a tenth of
+        // the process. The newest entry always stays.
+        let bytes = |s: &Snapshot| s.iter().map(|(_, h)| h.capacity() * 8).sum::<usize>();
+        while self.cache.len() > 6
+            || self.cache.len() > 1 && self.cache.iter().map(|(_, s)| bytes(s)).sum::<usize>() > max_bytes
+        {
             self.cache.remove(0);
         }
     }
@@ -633,5 +646,34 @@ impl Engine {
             (0..self.idx.n).filter(|&p| self.passes_all(p)).map(|p| self.idx.row(p)).collect();
         rows.sort_unstable();
         rows
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn the_selection_cache_drops_its_oldest_entries_past_six_or_past_its_bytes() {
+        let df = DataFrame::new_infer_height(vec![Column::new("a".into(), [1i64, 2, 3])]).unwrap();
+        let mut e = Engine::new(Index::build(Arc::new(df)).unwrap());
+        let key = TargetKey { view: 1, dim: 0, measure: "count".into(), ctx: Ctx::Main };
+        let snap = |bins: usize| vec![(key.clone(), vec![0i64; bins])];
+        for i in 0..8 {
+            e.push_cache_within(format!("s{i}"), snap(10), 1 << 20);
+        }
+        let sigs: Vec<&str> = e.cache.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(sigs, ["s2", "s3", "s4", "s5", "s6", "s7"]);
+        // 1,000 bins are 8,000 bytes: two fit in 20,000, a third pushes the oldest out.
+        e.cache.clear();
+        for i in 0..3 {
+            e.push_cache_within(format!("b{i}"), snap(1000), 20_000);
+        }
+        let sigs: Vec<&str> = e.cache.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(sigs, ["b1", "b2"]);
+        // An entry larger than the budget is still kept alone: the latest selection is the one
+        // undo returns to.
+        e.push_cache_within("big".into(), snap(10_000), 20_000);
+        assert_eq!(e.cache.len(), 1);
     }
 }
