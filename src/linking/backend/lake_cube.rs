@@ -120,8 +120,9 @@ impl Part {
 enum Active {
     /// A top-N list over this field.
     Values { field: String },
-    /// A treemap over these raw fields (its levels' fields: an address for its prefixes).
-    Tree { fields: Vec<String> },
+    /// Keys of these raw fields: a treemap's levels' fields (an address for its prefixes) or a
+    /// link graph's node fields; its clauses are decided once per key ([`KeyTest`]).
+    Fields { fields: Vec<String> },
     /// The time series: bins of `bucket_us` starting at multiples of it; "(null)" holds the records
     /// without a time.
     Time { origin_us: i64, bucket_us: i64 },
@@ -277,7 +278,22 @@ impl LakeSession {
                     return Ok(None);
                 }
                 let keys = fields.iter().map(|f| sql::ident(d, f)).collect();
-                (Active::Tree { fields }, keys)
+                (Active::Fields { fields }, keys)
+            }
+            // A node or edge click is a condition on the graph's fields, as a treemap group is on
+            // the treemap's: the same cube, keyed by each (source, target) seen.
+            Some(Need::Tuples { fields }) => {
+                let mut distinct: Vec<String> = Vec::new();
+                for f in fields.iter().take(3) {
+                    if !distinct.contains(f) {
+                        distinct.push(f.clone());
+                    }
+                }
+                if distinct.is_empty() || distinct.iter().any(|f| self.schema().get(f).is_none()) {
+                    return Ok(None);
+                }
+                let keys = distinct.iter().map(|f| sql::ident(d, f)).collect();
+                (Active::Fields { fields: distinct }, keys)
             }
             Some(Need::Time { .. }) if self.schema().get("time").is_some() => {
                 // Another view's time brush would fix the windows: no cube then.
@@ -352,10 +368,10 @@ impl LakeSession {
             cube.add(&df)?;
         }
         let (mut parts, all_bins) = cube.finish();
-        // A treemap's clicks are decided once per key over every part's keys; a list's and a
+        // A treemap's or graph's clicks are decided once per key over every part's keys; a list's and a
         // time series' by their own values.
         let (mut keys, mut key_addrs) = (Vec::new(), Vec::new());
-        if matches!(active, Active::Tree { .. }) {
+        if matches!(active, Active::Fields { .. }) {
             keys = parts.values().flat_map(|p| p.by_value.keys().cloned()).collect();
             keys.sort_unstable();
             keys.dedup();
@@ -481,7 +497,7 @@ impl LakeCube {
                     prev_has_rows: self.prev_has_rows,
                 })
             }
-            (Active::Tree { fields }, Some(Clause::Match { any_of, negate })) => {
+            (Active::Fields { fields }, Some(Clause::Match { any_of, negate })) => {
                 // Only conditions a key's labels decide: values and prefixes of the cube's fields.
                 let tests = any_of
                     .iter()
@@ -605,7 +621,7 @@ impl LakeCube {
     pub fn time_bucket_us(&self) -> Option<i64> {
         match self.active {
             Active::Time { bucket_us, .. } => Some(bucket_us),
-            Active::Values { .. } | Active::Tree { .. } => None,
+            Active::Values { .. } | Active::Fields { .. } => None,
         }
     }
 }

@@ -132,7 +132,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     let mut sel = Selection::default();
     let mut compared = 0;
     let (mut with_cmp, mut filtered, mut from_cube, mut from_time_cube) = (0, 0, 0, 0);
-    let mut from_tree_cube = 0;
+    let (mut from_tree_cube, mut from_graph_cube) = (0, 0);
     let bounds = lake.stats().time_bounds_us;
     for step in 0..sc.steps {
         let req = Request {
@@ -144,6 +144,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
         let want = mem.run(&req);
         let time_cube = lake.cube().is_some_and(|c| c.time_bucket_us().is_some());
         let tree_cube = lake.cube().is_some_and(|c| c.view == VIEW_TREE);
+        let graph_cube = lake.cube().is_some_and(|c| c.view == VIEW_GRAPH);
         let got = lake.run(&req, &format!("check-{step}"));
         from_cube += lake.last_local.0;
         if time_cube {
@@ -151,6 +152,9 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
         }
         if tree_cube && sel.clauses.contains_key(&VIEW_TREE) {
             from_tree_cube += lake.last_local.0;
+        }
+        if graph_cube && sel.clauses.contains_key(&VIEW_GRAPH) {
+            from_graph_cube += lake.last_local.0;
         }
         for (view, w) in &want.outputs {
             let g = got.outputs.get(view).unwrap_or_else(|| panic!("step {step}: no output for view {view}"));
@@ -237,13 +241,23 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
             5 => {
                 if let Some(Output::Tuples { fields, tuples }) = want.outputs.get(&VIEW_GRAPH) {
                     if !tuples.is_empty() {
+                        // The pointer enters the graph first: its cube answers the other views.
+                        if r.below(3) != 0 {
+                            lake.hover(VIEW_GRAPH, "check-cube")
+                                .unwrap_or_else(|e| panic!("graph cube: {e}"));
+                        }
+                        // Edges (every field's value) and nodes (one field's).
                         let any_of = (0..1 + r.below(3))
                             .map(|_| {
                                 let vals = tuples.tuple(r.below(tuples.len() as u64) as usize);
+                                let node = r.below(3) == 0;
+                                let one = r.below(fields.len() as u64) as usize;
                                 fields
                                     .iter()
                                     .zip(vals)
-                                    .map(|(f, v)| Pred::Eq { field: f.clone(), value: v })
+                                    .enumerate()
+                                    .filter(|(i, _)| !node || *i == one)
+                                    .map(|(_, (f, v))| Pred::Eq { field: f.clone(), value: v })
                                     .collect()
                             })
                             .collect();
@@ -264,6 +278,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     assert!(from_cube > 0, "no view was ever answered from a cube");
     assert!(from_time_cube > 0, "no view was ever answered from the time series' cube");
     assert!(from_tree_cube > 0, "no treemap click was ever answered from the treemap's cube");
+    assert!(from_graph_cube > 0, "no graph click was ever answered from the graph's cube");
     assert!(
         with_cmp > 0 && filtered > compared / 3,
         "weak sequence: {with_cmp} week comparisons, {filtered} filtered of {compared}"
