@@ -116,6 +116,66 @@ fn generate_lake(rows: u64, dir: &Path) -> Result<()> {
 
 const VIEW_TIME: ViewId = 1;
 const VIEW_TREE: ViewId = 30;
+const VIEW_GRAPH: ViewId = 40;
+/// The records page: always a query, never in a cube.
+const VIEW_RECORDS: ViewId = 20;
+
+/// A view's cube in use: fetched when the pointer enters the view, then clicks in the view.
+struct CubeRun {
+    fetch_ms: f64,
+    /// 0 when the cube was over its budget (every click is then a round trip).
+    rows: usize,
+    bytes: u64,
+    click_ms: Vec<f64>,
+    /// Queries the clicks sent (every view's, when there is no cube).
+    queries: u64,
+    peak_rss: Option<u64>,
+}
+
+impl CubeRun {
+    fn p50(&self) -> f64 {
+        percentile(&mut self.click_ms.clone(), 0.5)
+    }
+    fn p95(&self) -> f64 {
+        percentile(&mut self.click_ms.clone(), 0.95)
+    }
+}
+
+/// The pointer enters `view` (its cube is fetched), then each of `clicks` becomes its clause in
+/// turn; the records page is left out, so what is timed is what the cube answers.
+fn clicks_in_cube(
+    lake: &mut LakeSession,
+    engine: &Metered,
+    view: ViewId,
+    needs: &BTreeMap<ViewId, Need>,
+    clicks: &[Clause],
+    req: &mut dyn FnMut(&Selection, &BTreeMap<ViewId, Need>) -> Request,
+    what: &str,
+) -> Result<CubeRun> {
+    let b0 = engine.bytes.load(Ordering::Relaxed);
+    let t = Instant::now();
+    lake.hover(view, &format!("bench-{what}-cube"))?;
+    let fetch_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let bytes = engine.bytes.load(Ordering::Relaxed) - b0;
+    let rows = lake.cube().filter(|c| c.view == view).map_or(0, |c| c.rows());
+    let peak_rss = peak_rss_bytes();
+    let covered: BTreeMap<ViewId, Need> =
+        needs.iter().filter(|(v, _)| **v != VIEW_RECORDS).map(|(v, n)| (*v, n.clone())).collect();
+    let q0 = engine.queries.load(Ordering::Relaxed);
+    let mut sel = Selection::default();
+    let mut click_ms = Vec::new();
+    for c in clicks {
+        sel.clauses.insert(view, c.clone());
+        let t = Instant::now();
+        let a = lake.run(&req(&sel, &covered), "bench");
+        click_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        if a.outputs.values().any(|o| matches!(o, Output::Error(_))) {
+            anyhow::bail!("a view failed while clicking in the {what}");
+        }
+    }
+    let queries = engine.queries.load(Ordering::Relaxed) - q0;
+    Ok(CubeRun { fetch_ms, rows, bytes, click_ms, queries, peak_rss })
+}
 
 fn needs() -> BTreeMap<ViewId, Need> {
     let mut n = BTreeMap::new();
@@ -126,7 +186,7 @@ fn needs() -> BTreeMap<ViewId, Need> {
             Need::TopN { field: f.to_string(), offset: 0, limit: 20, measure: "count".into() },
         );
     }
-    n.insert(20, Need::Table { offset: 0, limit: 50, sort: None });
+    n.insert(VIEW_RECORDS, Need::Table { offset: 0, limit: 50, sort: None });
     n
 }
 
@@ -257,33 +317,52 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         }
         _ => Vec::new(),
     };
-    let b0 = engine.bytes.load(Ordering::Relaxed);
-    let t = Instant::now();
-    lake.hover(VIEW_TREE, "bench-tree-cube")?;
-    let tree_cube_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let tree_cube_bytes = engine.bytes.load(Ordering::Relaxed) - b0;
-    let tree_cube_rows = lake.cube().filter(|c| c.view == VIEW_TREE).map_or(0, |c| c.rows());
-    let rss_tree_cube = peak_rss_bytes();
-    let tree_covered: BTreeMap<ViewId, Need> =
-        with_tree.iter().filter(|(v, _)| **v != 20).map(|(v, n)| (*v, n.clone())).collect();
-    let mut in_tree_cube = Vec::new();
-    let q0 = engine.queries.load(Ordering::Relaxed);
-    for (i, g) in groups.iter().cycle().take(if groups.is_empty() { 0 } else { clicks.max(1) }).enumerate() {
-        let pred = Pred::InPrefix { field: "dst_ip".into(), prefix: g.clone() };
-        sel.clauses.insert(VIEW_TREE, Clause::Match { any_of: vec![vec![pred]], negate: i % 5 == 4 });
-        let t = Instant::now();
-        let a = lake.run(&req(&sel, &tree_covered), "bench");
-        in_tree_cube.push(t.elapsed().as_secs_f64() * 1000.0);
-        if a.outputs.values().any(|o| matches!(o, Output::Error(_))) {
-            anyhow::bail!("a view failed while clicking in the treemap");
+    let tree_clicks: Vec<Clause> = groups
+        .iter()
+        .cycle()
+        .take(if groups.is_empty() { 0 } else { clicks.max(1) })
+        .enumerate()
+        .map(|(i, g)| {
+            let pred = Pred::InPrefix { field: "dst_ip".into(), prefix: g.clone() };
+            Clause::Match { any_of: vec![vec![pred]], negate: i % 5 == 4 }
+        })
+        .collect();
+    let tree = clicks_in_cube(&mut lake, &engine, VIEW_TREE, &with_tree, &tree_clicks, &mut req, "treemap")?;
+    // The link graph joins instead (a round trip), the pointer enters it, and the analyst clicks
+    // its busiest edges and nodes.
+    let mut with_graph = all.clone();
+    with_graph.insert(VIEW_GRAPH, Need::Tuples { fields: vec!["src_ip".into(), "dst_ip".into()] });
+    let graph_out = lake.run(&req(&sel, &with_graph), "bench-graph");
+    let graph_clicks: Vec<Clause> = match graph_out.outputs.get(&VIEW_GRAPH) {
+        Some(Output::Tuples { fields, tuples }) if !tuples.is_empty() => {
+            let mut order: Vec<usize> = (0..tuples.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(tuples.count(i)));
+            order
+                .iter()
+                .take(20)
+                .cycle()
+                .take(clicks.max(1))
+                .enumerate()
+                .map(|(k, &i)| {
+                    // Every third click a node (the source), else an edge.
+                    let preds = fields
+                        .iter()
+                        .zip(tuples.tuple(i))
+                        .take(if k % 3 == 2 { 1 } else { fields.len() })
+                        .map(|(f, v)| Pred::Eq { field: f.clone(), value: v })
+                        .collect();
+                    Clause::Match { any_of: vec![preds], negate: false }
+                })
+                .collect()
         }
-    }
-    let in_tree_cube_queries = engine.queries.load(Ordering::Relaxed) - q0;
-    let (rp50, rp95) = (percentile(&mut in_tree_cube.clone(), 0.5), percentile(&mut in_tree_cube, 0.95));
+        _ => Vec::new(),
+    };
+    let graph =
+        clicks_in_cube(&mut lake, &engine, VIEW_GRAPH, &with_graph, &graph_clicks, &mut req, "graph")?;
     let (tp50, tp95) = (percentile(&mut in_time_cube.clone(), 0.5), percentile(&mut in_time_cube, 0.95));
     let (p50, p95) = (percentile(&mut in_cube.clone(), 0.5), percentile(&mut in_cube, 0.95));
     let click_ms = percentile(&mut round, 0.5);
-    let out = serde_json::json!({
+    let mut out = serde_json::json!({
         "lake": engine.describe(),
         "rows": lake_rows,
         "open_and_stats_ms": open_ms,
@@ -306,21 +385,35 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         "in_time_cube_queries": in_time_cube_queries,
         "in_time_cube_brush_p50_ms": tp50,
         "in_time_cube_brush_p95_ms": tp95,
-        "tree_cube_fetch_ms": tree_cube_ms,
-        "tree_cube_rows": tree_cube_rows,
-        "tree_cube_bytes": tree_cube_bytes,
-        "in_tree_cube_clicks": in_tree_cube.len(),
-        "in_tree_cube_queries": in_tree_cube_queries,
-        "in_tree_cube_click_p50_ms": rp50,
-        "in_tree_cube_click_p95_ms": rp95,
+        "tree_cube_fetch_ms": tree.fetch_ms,
+        "tree_cube_rows": tree.rows,
+        "tree_cube_bytes": tree.bytes,
+        "in_tree_cube_clicks": tree.click_ms.len(),
+        "in_tree_cube_queries": tree.queries,
+        "in_tree_cube_click_p50_ms": tree.p50(),
+        "in_tree_cube_click_p95_ms": tree.p95(),
         "bytes_transferred_total": engine.bytes.load(Ordering::Relaxed),
         "queries_total": engine.queries.load(Ordering::Relaxed),
         "peak_rss_bytes": peak_rss_bytes(),
         "peak_rss_after_first_answer_bytes": rss_first,
         "peak_rss_after_list_cube_bytes": rss_cube,
         "peak_rss_after_time_cube_bytes": rss_time_cube,
-        "peak_rss_after_tree_cube_bytes": rss_tree_cube,
+        "peak_rss_after_tree_cube_bytes": tree.peak_rss,
     });
+    // A second object: one json! of every figure passes serde_json's macro recursion limit.
+    let graph_figures = serde_json::json!({
+        "graph_cube_fetch_ms": graph.fetch_ms,
+        "graph_cube_rows": graph.rows,
+        "graph_cube_bytes": graph.bytes,
+        "in_graph_cube_clicks": graph.click_ms.len(),
+        "in_graph_cube_queries": graph.queries,
+        "in_graph_cube_click_p50_ms": graph.p50(),
+        "in_graph_cube_click_p95_ms": graph.p95(),
+        "peak_rss_after_graph_cube_bytes": graph.peak_rss,
+    });
+    if let (Some(all), serde_json::Value::Object(g)) = (out.as_object_mut(), graph_figures) {
+        all.extend(g);
+    }
     if json {
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -330,8 +423,15 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         outln!("click round trip {click_ms:.0} ms");
         outln!("time cube fetch {time_cube_ms:.0} ms ({time_cube_rows} rows, {time_cube_bytes} bytes)");
         outln!("in-time-cube brush p50 {tp50:.2} ms p95 {tp95:.2} ms ({in_time_cube_queries} queries)");
-        outln!("treemap cube fetch {tree_cube_ms:.0} ms ({tree_cube_rows} rows, {tree_cube_bytes} bytes)");
-        outln!("in-treemap-cube click p50 {rp50:.2} ms p95 {rp95:.2} ms ({in_tree_cube_queries} queries)");
+        for (what, c) in [("treemap", &tree), ("graph", &graph)] {
+            outln!("{what} cube fetch {:.0} ms ({} rows, {} bytes)", c.fetch_ms, c.rows, c.bytes);
+            outln!(
+                "in-{what}-cube click p50 {:.2} ms p95 {:.2} ms ({} queries)",
+                c.p50(),
+                c.p95(),
+                c.queries
+            );
+        }
         outln!("peak resident {:?} bytes", peak_rss_bytes());
     }
     Ok(())

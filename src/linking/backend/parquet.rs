@@ -461,6 +461,16 @@ mod tests {
         // With room, the same list has its cube.
         lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
         assert!(lake.hover(10, "cube").unwrap());
+        // The list's 30 values x 2 parts refuse a cube before any fetch only when even that lower
+        // bound is over the budget: a budget of exactly the cube's rows still builds it.
+        let rows = lake.cube().unwrap().rows();
+        assert!(rows >= 60, "{rows}");
+        for (budget, built) in [(rows, true), (rows - 1, false), (59, false)] {
+            assert!(lake.hover(11, "other").unwrap(), "the proto list's cube replaces it");
+            lake.cube_max_rows = budget;
+            assert_eq!(lake.hover(10, "cube").unwrap(), built, "budget {budget}");
+            lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
+        }
     }
 
     #[test]
