@@ -132,7 +132,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     let mut sel = Selection::default();
     let mut compared = 0;
     let (mut with_cmp, mut filtered, mut from_cube, mut from_time_cube) = (0, 0, 0, 0);
-    let (mut from_tree_cube, mut from_graph_cube) = (0, 0);
+    let (mut from_tree_cube, mut from_graph_cube, mut reused) = (0, 0, 0);
     let bounds = lake.stats().time_bounds_us;
     for step in 0..sc.steps {
         let req = Request {
@@ -147,6 +147,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
         let graph_cube = lake.cube().is_some_and(|c| c.view == VIEW_GRAPH);
         let got = lake.run(&req, &format!("check-{step}"));
         from_cube += lake.last_local.0;
+        reused += lake.last_reused;
         if time_cube {
             from_time_cube += lake.last_local.0;
         }
@@ -279,6 +280,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     assert!(from_time_cube > 0, "no view was ever answered from the time series' cube");
     assert!(from_tree_cube > 0, "no treemap click was ever answered from the treemap's cube");
     assert!(from_graph_cube > 0, "no graph click was ever answered from the graph's cube");
+    assert!(reused > 0, "no view ever kept its output when only its own clause changed");
     assert!(
         with_cmp > 0 && filtered > compared / 3,
         "weak sequence: {with_cmp} week comparisons, {filtered} filtered of {compared}"
