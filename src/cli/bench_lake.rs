@@ -231,30 +231,19 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
     // The pointer enters the port list: its cube.
     let active: ViewId = 12;
     let ports = values(&first.outputs, active);
-    let b0 = engine.bytes.load(Ordering::Relaxed);
-    let t = Instant::now();
-    lake.hover(active, "bench-cube")?;
-    let cube_ms = t.elapsed().as_secs_f64() * 1000.0;
-    let cube_bytes = engine.bytes.load(Ordering::Relaxed) - b0;
-    let cube_rows = lake.cube().map_or(0, |c| c.rows());
-    let rss_cube = peak_rss_bytes();
     // Clicks in the port list: every view but the records page is answered from the cube.
-    let covered: BTreeMap<ViewId, Need> =
-        all.iter().filter(|(v, _)| **v != 20).map(|(v, n)| (*v, n.clone())).collect();
-    let mut in_cube = Vec::new();
-    let q0 = engine.queries.load(Ordering::Relaxed);
-    for i in 0..clicks.max(1) {
-        let n = 1 + i % 3;
-        let vals: Vec<String> = ports.iter().cycle().skip(i).take(n.min(ports.len())).cloned().collect();
-        sel.clauses.insert(active, Clause::values("dst_port", vals, i % 5 == 4));
-        let t = Instant::now();
-        let a = lake.run(&req(&sel, &covered), "bench");
-        in_cube.push(t.elapsed().as_secs_f64() * 1000.0);
-        if a.outputs.values().any(|o| matches!(o, Output::Error(_))) {
-            anyhow::bail!("a view failed while brushing in the cube");
-        }
+    let port_clicks: Vec<Clause> = (0..clicks.max(1))
+        .map(|i| {
+            let n = 1 + i % 3;
+            let vals: Vec<String> = ports.iter().cycle().skip(i).take(n.min(ports.len())).cloned().collect();
+            Clause::values("dst_port", vals, i % 5 == 4)
+        })
+        .collect();
+    let list = clicks_in_cube(&mut lake, &engine, active, &all, &port_clicks, &mut req, "port list")?;
+    // The last port click stays selected while another list is clicked below.
+    if let Some(last) = port_clicks.last() {
+        sel.clauses.insert(active, last.clone());
     }
-    let in_cube_queries = engine.queries.load(Ordering::Relaxed) - q0;
     // A click in another list: the full round trip to the engine, every view.
     let srcs = values(&first.outputs, 10);
     let mut round = Vec::new();
@@ -282,6 +271,8 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
     let (lo, hi) = lake.stats().time_bounds_us.context("the lake has no time")?;
     let anchor =
         crate::linking::needs::snap_brush_us((lo + (hi - lo) / 4, lo + (hi - lo) / 4), Some(grid_us)).0;
+    let covered: BTreeMap<ViewId, Need> =
+        all.iter().filter(|(v, _)| **v != VIEW_RECORDS).map(|(v, n)| (*v, n.clone())).collect();
     let mut in_time_cube = Vec::new();
     let q0 = engine.queries.load(Ordering::Relaxed);
     let reach = (2 * 86_400_000_000 / grid_us).max(2);
@@ -360,18 +351,18 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
     let graph =
         clicks_in_cube(&mut lake, &engine, VIEW_GRAPH, &with_graph, &graph_clicks, &mut req, "graph")?;
     let (tp50, tp95) = (percentile(&mut in_time_cube.clone(), 0.5), percentile(&mut in_time_cube, 0.95));
-    let (p50, p95) = (percentile(&mut in_cube.clone(), 0.5), percentile(&mut in_cube, 0.95));
+    let (p50, p95) = (list.p50(), list.p95());
     let click_ms = percentile(&mut round, 0.5);
     let mut out = serde_json::json!({
         "lake": engine.describe(),
         "rows": lake_rows,
         "open_and_stats_ms": open_ms,
         "first_answer_all_views_ms": first_ms,
-        "cube_fetch_ms": cube_ms,
-        "cube_rows": cube_rows,
-        "cube_bytes": cube_bytes,
-        "in_cube_clicks": in_cube.len(),
-        "in_cube_queries": in_cube_queries,
+        "cube_fetch_ms": list.fetch_ms,
+        "cube_rows": list.rows,
+        "cube_bytes": list.bytes,
+        "in_cube_clicks": list.click_ms.len(),
+        "in_cube_queries": list.queries,
         "in_cube_brush_p50_ms": p50,
         "in_cube_brush_p95_ms": p95,
         "click_round_trip_p50_ms": click_ms,
@@ -396,7 +387,7 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         "queries_total": engine.queries.load(Ordering::Relaxed),
         "peak_rss_bytes": peak_rss_bytes(),
         "peak_rss_after_first_answer_bytes": rss_first,
-        "peak_rss_after_list_cube_bytes": rss_cube,
+        "peak_rss_after_list_cube_bytes": list.peak_rss,
         "peak_rss_after_time_cube_bytes": rss_time_cube,
         "peak_rss_after_tree_cube_bytes": tree.peak_rss,
     });
@@ -418,8 +409,8 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         outln!("lake {} rows: {}", out["lake"], lake_rows);
-        outln!("cube fetch {cube_ms:.0} ms ({cube_rows} rows, {cube_bytes} bytes)");
-        outln!("in-cube brush p50 {p50:.2} ms p95 {p95:.2} ms ({in_cube_queries} queries)");
+        outln!("cube fetch {:.0} ms ({} rows, {} bytes)", list.fetch_ms, list.rows, list.bytes);
+        outln!("in-cube brush p50 {p50:.2} ms p95 {p95:.2} ms ({} queries)", list.queries);
         outln!("click round trip {click_ms:.0} ms");
         outln!("time cube fetch {time_cube_ms:.0} ms ({time_cube_rows} rows, {time_cube_bytes} bytes)");
         outln!("in-time-cube brush p50 {tp50:.2} ms p95 {tp95:.2} ms ({in_time_cube_queries} queries)");
