@@ -41,14 +41,23 @@ mod tests {
         // Blocks below the mmap threshold come from a heap; a big block freed first raises the
         // threshold as a finished load does.
         drop(vec![1u8; 8 << 20]);
-        let blocks: Vec<Vec<u8>> = (0..512).map(|_| vec![1u8; 96 * 1024]).collect();
-        let held = rss_kib();
-        // Free every other block, so the freed ones are holes, not the heap's top.
-        let kept: Vec<Vec<u8>> = blocks.into_iter().step_by(2).collect();
-        release_free_memory();
-        let after = rss_kib();
-        assert_eq!(kept.len(), 256);
-        // 256 x 96 KiB = 24 MiB freed; other test threads allocate meanwhile, so ask for half.
-        assert!(held.saturating_sub(after) >= 12 * 1024, "rss {held} KiB -> {after} KiB");
+        // The resident set is the whole process's, and other test threads allocate meanwhile (a
+        // CI run once saw 11.4 of the 12 MiB asked for): a few tries, and one clear drop passes.
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            let blocks: Vec<Vec<u8>> = (0..512).map(|_| vec![1u8; 96 * 1024]).collect();
+            let held = rss_kib();
+            // Free every other block, so the freed ones are holes, not the heap's top.
+            let kept: Vec<Vec<u8>> = blocks.into_iter().step_by(2).collect();
+            release_free_memory();
+            let after = rss_kib();
+            assert_eq!(kept.len(), 256);
+            // 256 x 96 KiB = 24 MiB freed; ask for half.
+            if held.saturating_sub(after) >= 12 * 1024 {
+                return;
+            }
+            seen.push((held, after));
+        }
+        panic!("rss (before, after) KiB in each try: {seen:?}");
     }
 }
