@@ -283,7 +283,10 @@ mod tests {
     use super::*;
 
     fn build(values: &[Option<&str>]) -> TextBuilder {
-        let mut b = TextBuilder::with_capacity(values.len());
+        fill(TextBuilder::with_capacity(values.len()), values)
+    }
+
+    fn fill(mut b: TextBuilder, values: &[Option<&str>]) -> TextBuilder {
         for v in values {
             match v {
                 Some(s) => b.push(s),
@@ -331,18 +334,24 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
 
         /// However values repeat (a block may give its dictionary up part-way, past 1,024 distinct
-        /// values) and whatever the blocks hold, the column reads back as the values pushed.
+        /// values, judged on the rows so far or on the whole block's), and whatever the blocks
+        /// hold, the column reads back as the values pushed.
         #[test]
         fn any_blocks_read_back_as_their_text(
             blocks in proptest::collection::vec(
-                (proptest::collection::vec((0u32..5000, 0u8..4), 0..1600), proptest::bool::ANY, 1u32..5000),
+                (
+                    proptest::collection::vec((0u32..5000, 0u8..4), 0..1600),
+                    proptest::bool::ANY,
+                    1u32..5000,
+                    proptest::bool::ANY,
+                ),
                 1..4,
             ),
             dictionary in proptest::bool::ANY,
         ) {
             let mut want: Vec<Option<String>> = Vec::new();
             let mut parts = Vec::new();
-            for (vals, other, alphabet) in &blocks {
+            for (vals, other, alphabet, whole_block) in &blocks {
                 let vals: Vec<Option<String>> = vals
                     .iter()
                     .map(|&(v, kind)| match kind {
@@ -356,7 +365,13 @@ mod tests {
                     TextPart::Other(vals)
                 } else {
                     let refs: Vec<Option<&str>> = vals.iter().map(|v| v.as_deref()).collect();
-                    TextPart::Text(build(&refs))
+                    // A delimited block knows its rows up front (`for_block`); a line block does not.
+                    let b = if *whole_block {
+                        TextBuilder::for_block(refs.len())
+                    } else {
+                        TextBuilder::with_capacity(refs.len())
+                    };
+                    TextPart::Text(fill(b, &refs))
                 });
             }
             let s = finish_text("t".into(), parts, want.len(), dictionary).unwrap();
