@@ -91,6 +91,10 @@ const CACHE_MAX_BYTES: usize = 64 << 20;
 
 /// All target histograms at one selection (cache entry).
 type Snapshot = Vec<(TargetKey, Vec<i64>)>;
+
+fn snapshot_bytes(s: &Snapshot) -> usize {
+    s.iter().map(|(_, h)| h.capacity() * 8).sum()
+}
 /// Position ranges of the two comparison windows.
 type Windows = (Option<(usize, usize)>, Option<(usize, usize)>);
 
@@ -214,9 +218,8 @@ impl Engine {
     /// Heap bytes of the engine's own state (row mask, histograms, caches, cubes); weights are the index's.
     pub fn heap_bytes(&self) -> usize {
         let hist: usize = self.targets.iter().map(|t| t.hist.capacity() * 8).sum();
-        let snap = |s: &Snapshot| s.iter().map(|(_, h)| h.capacity() * 8).sum::<usize>();
-        let cache: usize =
-            self.cache.iter().map(|(_, s)| snap(s)).sum::<usize>() + self.base.as_ref().map_or(0, snap);
+        let cache: usize = self.cache.iter().map(|(_, s)| snapshot_bytes(s)).sum::<usize>()
+            + self.base.as_ref().map_or(0, snapshot_bytes);
         let cubes: usize = self.cubes.iter().map(cube::Cube::heap_bytes).sum();
         self.mask.capacity() * 4 + hist + cache + cubes
     }
@@ -461,9 +464,9 @@ impl Engine {
         // The oldest entries go first, past six or past the byte budget: with the graph open each
         // snapshot holds its pair histogram (21 MB at 10 M rows), and six of them were a tenth of
         // the process. The newest entry always stays.
-        let bytes = |s: &Snapshot| s.iter().map(|(_, h)| h.capacity() * 8).sum::<usize>();
         while self.cache.len() > 6
-            || self.cache.len() > 1 && self.cache.iter().map(|(_, s)| bytes(s)).sum::<usize>() > max_bytes
+            || self.cache.len() > 1
+                && self.cache.iter().map(|(_, s)| snapshot_bytes(s)).sum::<usize>() > max_bytes
         {
             self.cache.remove(0);
         }
