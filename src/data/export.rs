@@ -1,7 +1,7 @@
 //! Writing tables: CSV, Parquet, NDJSON. Always to a temporary file beside the target, renamed
 //! into place at the end, so a reader never sees half a file and a cancelled export leaves nothing.
 use super::error::{DataError, Result};
-use super::text_column::as_text_frame;
+use super::text_column::as_logical_frame;
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -40,7 +40,7 @@ impl ExportFormat {
 
 /// Writes `df` to any writer in the given format.
 pub fn write_to(df: &mut DataFrame, format: ExportFormat, w: impl std::io::Write) -> PolarsResult<()> {
-    let df = &mut as_text_frame(df)?;
+    let df = &mut as_logical_frame(df)?;
     match format {
         ExportFormat::Csv => CsvWriter::new(w).include_header(true).finish(df),
         ExportFormat::Parquet => ParquetWriter::new(w).finish(df).map(|_| ()),
@@ -79,7 +79,7 @@ pub fn export_atomic_chunked(
         let perr = |e: PolarsError| DataError::format(target, e.to_string());
         match format {
             ExportFormat::Parquet => {
-                let schema = as_text_frame(&df.head(Some(0))).map_err(perr)?.schema().clone();
+                let schema = as_logical_frame(&df.head(Some(0))).map_err(perr)?.schema().clone();
                 let mut bw = ParquetWriter::new(&mut *w).batched(&schema).map_err(perr)?;
                 let mut off = 0;
                 while off < n || off == 0 {
@@ -88,7 +88,7 @@ pub fn export_atomic_chunked(
                     }
                     // The batched writer needs every column cut at the same rows; a loaded table's
                     // derived columns (one chunk) and parsed ones (a chunk per block) are not.
-                    let mut chunk = as_text_frame(&df.slice(off as i64, CHUNK_ROWS)).map_err(perr)?;
+                    let mut chunk = as_logical_frame(&df.slice(off as i64, CHUNK_ROWS)).map_err(perr)?;
                     chunk.align_chunks();
                     bw.write_batch(&chunk).map_err(perr)?;
                     off += CHUNK_ROWS;
@@ -105,7 +105,7 @@ pub fn export_atomic_chunked(
                     if cancel.load(Ordering::Relaxed) {
                         return Err(DataError::Cancelled);
                     }
-                    let mut chunk = as_text_frame(&df.slice(off as i64, CHUNK_ROWS)).map_err(perr)?;
+                    let mut chunk = as_logical_frame(&df.slice(off as i64, CHUNK_ROWS)).map_err(perr)?;
                     match format {
                         ExportFormat::Csv => CsvWriter::new(&mut *w)
                             .include_header(off == 0)

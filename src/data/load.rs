@@ -262,6 +262,8 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
         notes.extend(part.notes);
         frames.push(part.df);
     }
+    // Files narrowed apart (`data::compact`) stack in one storage type per column.
+    super::compact::unify_storage(&mut frames)?;
     let mut df = concat_diagonal(frames)?;
     postprocess(&mut df, &mut notes)?;
     // `time` in one piece, so the linking index borrows it instead of keeping a copy
@@ -277,6 +279,9 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
         // Keep `source_file` materialized: scalar columns are cheap but must survive filters.
         let _ = df.column("source_file");
     }
+    // Flags, ports and counters in the fewest bytes that hold them; SQL and exports read them back
+    // in their logical types (`data::compact`).
+    super::compact::compact_integers(&mut df)?;
     let mut files_out = files;
     files_out.extend(parquet_dirs);
     Ok(Table {

@@ -2,6 +2,7 @@
 pub mod atomic;
 pub mod builder;
 pub mod clean;
+pub mod compact;
 pub mod dictionary;
 pub mod error;
 pub mod export;

@@ -35,8 +35,9 @@ pub fn sql_view_of(lf: LazyFrame, names: &[String], aliases: &[Alias]) -> LazyFr
             _ => {}
         }
     }
-    // SQL's text functions (`LIKE`, `lower`, `substr`) take text, not dictionary codes.
-    super::text_column::text_view(lf).select(exprs)
+    // SQL's text functions (`LIKE`, `lower`, `substr`) take text, not dictionary codes, and its
+    // arithmetic the logical integer types, not the narrow ones a table stores (`sum` would wrap).
+    super::text_column::logical_view(lf).select(exprs)
 }
 
 /// Lower-cases everything outside string literals and turns Impala/MySQL backticks into standard

@@ -121,6 +121,25 @@ impl Table {
                 }
             }
         }
+        // A column the table stores narrowed (`data::compact`) takes the new rows in its storage
+        // type when they fit; else it widens back to its logical type first, so no value is lost
+        // and the two never meet as a numeric type clash (which would make them floats).
+        for name in df.get_column_names_owned() {
+            let Ok(stored) = self.df.column(&name).map(|c| c.dtype().clone()) else { continue };
+            let new = df.column(&name)?;
+            match super::compact::fit_to_storage(new, &stored)? {
+                super::compact::Fit::Unrelated => {}
+                super::compact::Fit::Fits(fitted) => {
+                    df.with_column(fitted)?;
+                }
+                super::compact::Fit::Widen(logical) => {
+                    let new = new.cast(&logical)?;
+                    df.with_column(new)?;
+                    let wide = self.df.column(&name)?.cast(&logical)?;
+                    self.df.with_column(wide)?;
+                }
+            }
+        }
         let old = std::mem::take(&mut self.df);
         self.df = super::load::concat_diagonal(vec![old, df])?;
         Ok(())
@@ -136,6 +155,42 @@ pub fn time_dtype() -> DataType {
 mod tests {
     use super::*;
     use crate::data::text_column::categorical_dtype;
+
+    fn table(df: DataFrame) -> Table {
+        Table {
+            df,
+            format: "vast-netflow".into(),
+            files: Vec::new(),
+            aliases: Vec::new(),
+            rejected: Rejected::default(),
+            notes: Vec::new(),
+            input_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn appended_rows_keep_a_narrowed_column_narrow_or_widen_it_without_loss() {
+        let mut df = df!("dst_port" => [80i32, 443], "bytes" => [10i64, 20]).unwrap();
+        crate::data::compact::compact_integers(&mut df).unwrap();
+        let mut t = table(df);
+        t.append(df!("dst_port" => [22i32], "bytes" => [30i64]).unwrap(), Rejected::default(), None).unwrap();
+        assert_eq!(t.df.column("dst_port").unwrap().dtype(), &DataType::Int16);
+        assert_eq!(t.df.column("bytes").unwrap().dtype(), &DataType::UInt8);
+        // Values past the storage types: the columns widen, values exact.
+        let big = df!("dst_port" => [70_000i32], "bytes" => [9_000_000_000i64]).unwrap();
+        t.append(big, Rejected::default(), None).unwrap();
+        let bytes = t.df.column("bytes").unwrap();
+        assert_eq!(bytes.dtype(), &DataType::Int64);
+        assert_eq!(
+            bytes.i64().unwrap().iter().collect::<Vec<_>>(),
+            [Some(10), Some(20), Some(30), Some(9_000_000_000)]
+        );
+        let ports = t.df.column("dst_port").unwrap();
+        assert_eq!(
+            ports.i32().unwrap().iter().collect::<Vec<_>>(),
+            [Some(80), Some(443), Some(22), Some(70_000)]
+        );
+    }
 
     #[test]
     fn appended_text_joins_a_dictionary_column_as_codes() {

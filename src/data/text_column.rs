@@ -12,7 +12,7 @@
 //! Each block of lines (one core) keeps its own dictionary, and gives it up for views as soon as
 //! its values stop repeating ([`TextBuilder`]); [`finish_text`] joins the blocks of one column.
 //! Consumers that need text operations (SQL's `LIKE`, `lower`, `substr`; exports) read it through
-//! [`as_text`] / [`text_view`], which turn codes back into text for the columns they touch.
+//! [`as_text`] / [`logical_view`], which turn codes back into text for the columns they touch.
 use polars::prelude::*;
 
 /// A block keeps dictionary codes while it has at most this many distinct values, or more but at
@@ -247,11 +247,13 @@ pub fn frame_heap_bytes(df: &DataFrame) -> usize {
     df.columns().iter().map(column_heap_bytes).sum()
 }
 
-/// How a column's type is shown to people: a dictionary-coded column is text to them.
+/// How a column's type is shown to people: a dictionary-coded column is text to them, a narrowed
+/// integer is its logical type (`data::compact`).
 pub fn type_name(dtype: &DataType) -> String {
-    match dtype {
-        DataType::Categorical(..) => "str (dictionary)".to_string(),
-        dt => dt.to_string(),
+    match (dtype, super::compact::logical_dtype(dtype)) {
+        (DataType::Categorical(..), _) => "str (dictionary)".to_string(),
+        (_, Some(logical)) => logical.to_string(),
+        (dt, None) => dt.to_string(),
     }
 }
 
@@ -263,19 +265,30 @@ pub fn as_text(c: &Column) -> PolarsResult<Column> {
     }
 }
 
-/// `df` with its categorical columns as text (exports write text, whatever the table keeps).
-pub fn as_text_frame(df: &DataFrame) -> PolarsResult<DataFrame> {
-    if !df.columns().iter().any(|c| matches!(c.dtype(), DataType::Categorical(..))) {
+/// `df` as it reads to people and other programs: categorical columns as text, narrowed integers
+/// in their logical types (`data::compact`). Exports write this, whatever the table keeps.
+pub fn as_logical_frame(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let stored = |c: &Column| {
+        matches!(c.dtype(), DataType::Categorical(..)) || super::compact::logical_dtype(c.dtype()).is_some()
+    };
+    if !df.columns().iter().any(stored) {
         return Ok(df.clone());
     }
-    let cols = df.columns().iter().map(as_text).collect::<PolarsResult<Vec<_>>>()?;
+    let cols =
+        df.columns().iter().map(|c| super::compact::widen(&as_text(c)?)).collect::<PolarsResult<Vec<_>>>()?;
     DataFrame::new(df.height(), cols)
 }
 
-/// A frame whose categorical columns read as text again (lazily: a query that never touches a
-/// column never decodes it). What SQL and the exports see.
-pub fn text_view(lf: LazyFrame) -> LazyFrame {
-    lf.with_columns([Selector::ByDType(DataTypeSelector::Categorical).as_expr().cast(DataType::String)])
+/// A frame whose categorical columns read as text again and whose narrowed integers read in their
+/// logical types (lazily: a query that never touches a column never decodes it). What SQL, the
+/// exports and written lakes see.
+pub fn logical_view(lf: LazyFrame) -> LazyFrame {
+    let [to_i32, to_i64] = super::compact::widen_exprs();
+    lf.with_columns([
+        Selector::ByDType(DataTypeSelector::Categorical).as_expr().cast(DataType::String),
+        to_i32,
+        to_i64,
+    ])
 }
 
 #[cfg(test)]
@@ -400,7 +413,7 @@ mod tests {
         let s = finish_text("h".into(), vec![TextPart::Text(build(&vals))], vals.len(), true).unwrap();
         let df = DataFrame::new(vals.len(), vec![s.into_column()]).unwrap();
         let mut ctx = polars::sql::SQLContext::new();
-        ctx.register("logs", text_view(df.lazy()));
+        ctx.register("logs", logical_view(df.lazy()));
         let out = ctx
             .execute("select lower(h) l, count(*) c from logs where h like 'al%' group by l")
             .unwrap()

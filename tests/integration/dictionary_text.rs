@@ -3,7 +3,7 @@
 use crate::util::{real_data, temp_dir};
 use brushfire::data::export::{export_atomic, ExportFormat};
 use brushfire::data::sql::run_sql;
-use brushfire::data::text_column::as_text_frame;
+use brushfire::data::text_column::as_logical_frame;
 use brushfire::data::{load_paths, LoadControl, LoadOptions, Table};
 use polars::prelude::*;
 
@@ -52,7 +52,7 @@ fn dictionary_coded_text_answers_like_plain_text_in_sql_and_exports() {
             "{rel}: {coded} should be dictionary-coded: {coded_cols:?}"
         );
         let mut text = table.clone();
-        text.df = as_text_frame(&table.df).unwrap();
+        text.df = as_logical_frame(&table.df).unwrap();
         assert!(categorical(&text).is_empty());
         for sql in *queries {
             let got = run_sql(&table, None, sql).unwrap();

@@ -32,7 +32,7 @@ fn sample_parquet(name: &str) -> (PathBuf, DataFrame) {
     let table =
         load_paths(&[sample()], &LoadOptions::default(), &LoadControl::default()).expect("sample loads");
     // As the product writes a lake (`export-parquet`, exports): dictionary-coded text as text.
-    let mut df = brushfire::data::text_column::as_text_frame(&table.df).expect("text frame");
+    let mut df = brushfire::data::text_column::as_logical_frame(&table.df).expect("text frame");
     let dir = temp_dir(name);
     let path = dir.join("flows.parquet");
     let file = std::fs::File::create(&path).unwrap();

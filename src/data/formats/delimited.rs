@@ -213,10 +213,15 @@ fn read_blocks(
             .par_iter()
             .zip(starts.par_iter().zip(counts.par_iter()))
             .map(|(part, (&start, &n))| {
-                let out = parse_part(part, start, n, spec, file_label, widen.is_some(), keep)?;
+                let mut out = parse_part(part, start, n, spec, file_label, widen.is_some(), keep)?;
                 match proj {
                     Some(p) => Ok(ChunkOutInner { df: (p.on_chunk)(out.df)?, ..out }),
-                    None => Ok(out),
+                    None => {
+                        // A loaded table stores integers narrowed (`data::compact`); doing it
+                        // per block keeps the wide block from ever existing for the whole file.
+                        crate::data::compact::compact_block(&mut out.df)?;
+                        Ok(out)
+                    }
                 }
             })
             .collect();
@@ -245,6 +250,7 @@ fn read_blocks(
         _ => {
             // A block whose text stopped repeating kept views: that column is text in every block.
             crate::data::text_column::unify_text_columns(&mut frames)?;
+            crate::data::compact::unify_storage(&mut frames)?;
             let mut it = frames.into_iter();
             let mut first = it.next().unwrap_or_default();
             for f in it {
@@ -824,7 +830,8 @@ mod tests {
         assert_eq!(df.height(), 2);
         assert_eq!(rej.total, 1);
         assert_eq!(rej.samples[0].line, 2);
-        assert_eq!(df.column("a").unwrap().i64().unwrap().get(1), Some(2));
+        let a = df.column("a").unwrap().cast(&DataType::Int64).unwrap();
+        assert_eq!(a.i64().unwrap().get(1), Some(2));
     }
 
     #[test]

@@ -271,8 +271,9 @@ pub fn with_day(lf: LazyFrame) -> LazyFrame {
 /// Writes a loaded table as a new hive-partitioned Parquet dataset, one directory per day
 /// (`day=YYYY-MM-DD`; records without a time go to the default partition). Returns rows written.
 pub fn export_dataset(df: &DataFrame, out_dir: &Path) -> Result<u64, BackendError> {
-    // A lake holds plain text: other engines read it, and dictionary codes are this process's own.
-    let lf = crate::data::text_column::text_view(df.clone().lazy());
+    // A lake holds plain text and the logical integer types: other engines read it, and dictionary
+    // codes and narrowed storage types are this process's own.
+    let lf = crate::data::text_column::logical_view(df.clone().lazy());
     let lf = if df.column("time").is_ok() { with_day(lf) } else { lf };
     let parts: &[&str] = if df.column("time").is_ok() { &["day"] } else { &[] };
     write_partitioned(lf, out_dir, parts, &|_| {})
