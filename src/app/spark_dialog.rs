@@ -77,23 +77,30 @@ impl SparkDialog {
     pub fn start_listing(&mut self) {
         let (url, token) = (self.url.trim().to_string(), self.token());
         self.error = None;
-        let job = Job::spawn(format!("Listing tables on {url}"), 0, move |_, _| {
-            SparkEngine::list_tables(&url, token.as_deref()).map_err(|e| e.to_string())
-        });
+        let job = Job::spawn(
+            format!("Listing tables on {}", crate::data::spark::url::redact(&url)),
+            0,
+            move |_, _| SparkEngine::list_tables(&url, token.as_deref()).map_err(|e| e.to_string()),
+        );
         self.list_job = Some((job, Instant::now()));
     }
 
     pub fn start_connect(&mut self) {
         let (url, token, table) = (self.url.trim().to_string(), self.token(), self.table_text());
         self.error = None;
-        let job = Job::spawn(format!("Connecting to {url}"), 0, move |_, cancel| {
-            let engine = SparkEngine::connect(&url, &table, token.as_deref()).map_err(|e| e.to_string())?;
-            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err("cancelled".into());
-            }
-            let columns = engine.schema().map_err(|e| e.to_string())?.len();
-            Ok((Box::new(engine) as Box<dyn SqlEngine>, columns))
-        });
+        let job = Job::spawn(
+            format!("Connecting to {}", crate::data::spark::url::redact(&url)),
+            0,
+            move |_, cancel| {
+                let engine =
+                    SparkEngine::connect(&url, &table, token.as_deref()).map_err(|e| e.to_string())?;
+                if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err("cancelled".into());
+                }
+                let columns = engine.schema().map_err(|e| e.to_string())?.len();
+                Ok((Box::new(engine) as Box<dyn SqlEngine>, columns))
+            },
+        );
         self.connect_job = Some((job, Instant::now()));
     }
 
@@ -172,6 +179,10 @@ impl SparkDialog {
             .labelled_by(label.id);
             ui.end_row();
         });
+        // Where the token goes matters to whoever types it.
+        ui.weak(
+            "A token to another machine goes over TLS; add ;use_ssl=true to the URL for TLS without one.",
+        );
         ui.horizontal(|ui| {
             ui.radio_value(&mut self.kind, SourceKind::CatalogTable, "Table from the catalog");
             ui.radio_value(&mut self.kind, SourceKind::ParquetPath, "Parquet path on the server");

@@ -11,7 +11,7 @@ pub struct SparkArgs {
     /// The server's table to call `logs`: a catalog name or parquet.`PATH` (a path the server reads).
     #[arg(long, value_name = "NAME", requires = "spark")]
     pub table: Option<String>,
-    /// Bearer token for the server (only to a server on 127.0.0.1: this client has no TLS).
+    /// Bearer token for the server; sent over TLS to any machine but this one (see `use_ssl` in the URL).
     #[arg(long, requires = "spark")]
     pub token: Option<String>,
 }
@@ -20,6 +20,7 @@ pub struct SparkArgs {
 pub fn spark_engine_from_args(args: &SparkArgs) -> Result<Option<Box<dyn SqlEngine>>> {
     let (Some(url), Some(table)) = (&args.spark, &args.table) else { return Ok(None) };
     let engine = SparkEngine::connect(url, table, args.token.as_deref())
-        .with_context(|| format!("--spark {url} --table {table}"))?;
+        // The URL as typed may hold `;token=`: never echo it.
+        .with_context(|| format!("--spark {} --table {table}", crate::data::spark::url::redact(url)))?;
     Ok(Some(Box::new(engine)))
 }

@@ -352,3 +352,150 @@ fn spark_catalog_lists_registered_views() {
     let tables = client.list_tables().expect("catalog");
     assert!(tables.iter().any(|t| t.ends_with("brushfire_picker_probe")), "{tables:?}");
 }
+
+/// A CA and a certificate it signs for `localhost` and 127.0.0.1 (OpenSSL, as an operator would
+/// make them): (CA PEM, certificate PEM, key PEM).
+fn tls_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out =
+            std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=brushfire test CA"]
+        .iter()
+        .copied()
+        .chain(["-keyout", "ca.key", "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE"])
+        .collect::<Vec<_>>());
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ]);
+    (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
+}
+
+/// A TLS-terminating proxy on a free 127.0.0.1 port in front of the plaintext server `upstream`
+/// (`host:port`), as a TLS ingress in front of a Spark Connect server. Returns the port and the
+/// count of completed TLS handshakes; it lives until the test process ends.
+fn tls_proxy(
+    cert: &Path,
+    key: &Path,
+    upstream: String,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(cert).unwrap().collect::<Result<_, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+    // gRPC is HTTP/2: a client that does not get h2 from ALPN gives up.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&handshakes);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let (acceptor, upstream, counted) =
+                    (acceptor.clone(), upstream.clone(), Arc::clone(&counted));
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(socket).await else { return };
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    if let Ok(mut plain) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                    }
+                });
+            }
+        });
+    });
+    (port, handshakes)
+}
+
+/// Spark Connect over TLS with a token (a remote lake behind a TLS ingress): the CLI checks the
+/// server's certificate against the CA named by SSL_CERT_FILE, sends the token only inside TLS,
+/// and prints the same top 10 as the local query. Without that CA it refuses the server, naming
+/// the certificate; TLS to a plaintext server is a clear error too.
+#[test]
+fn cli_query_over_tls_with_a_token_prints_the_local_top_10() {
+    let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
+    let upstream = url.trim_start_matches("sc://").trim_end_matches('/').to_string();
+    let dir = temp_dir("spark-tls");
+    let (ca, cert, key) = tls_certificates(&dir);
+    let (port, handshakes) = tls_proxy(&cert, &key, upstream.clone());
+    let (parquet, _) = sample_parquet("sail-tls");
+    let table = format!("parquet.`{}`", parquet.parent().unwrap().display());
+    let query = |url: &str, ca: Option<&Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_brushfire"));
+        cmd.args(["query", "--spark", url, "--table", &table, "--sql", TOP_PORTS]);
+        match ca {
+            Some(ca) => cmd.env("SSL_CERT_FILE", ca),
+            // The system's roots only.
+            None => cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR"),
+        };
+        cmd.output().expect("running brushfire")
+    };
+    let tls_url = format!("sc://localhost:{port}/;use_ssl=true;token=s3cret");
+    let remote = query(&tls_url, Some(&ca));
+    assert!(remote.status.success(), "{}", String::from_utf8_lossy(&remote.stderr));
+    assert!(handshakes.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the client went through TLS");
+    let local = brushfire(&["query", &sample().display().to_string(), "--sql", TOP_PORTS]);
+    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
+    assert_eq!(String::from_utf8_lossy(&remote.stdout), String::from_utf8_lossy(&local.stdout));
+
+    // A server whose certificate no trusted CA signed: refused, and said why.
+    let untrusted = query(&tls_url, None);
+    assert!(!untrusted.status.success());
+    let err = String::from_utf8_lossy(&untrusted.stderr).to_lowercase();
+    assert!(err.contains("certificate") || err.contains("root"), "{err}");
+    assert!(!err.contains("s3cret"), "the token is never echoed: {err}");
+
+    // TLS asked of a server that speaks plaintext: a clear connect error, no hang.
+    let plain = query(&format!("sc://{upstream}/;use_ssl=true"), Some(&ca));
+    assert!(!plain.status.success());
+    let err = String::from_utf8_lossy(&plain.stderr);
+    assert!(err.contains("cannot connect") || err.contains("connect"), "{err}");
+}

@@ -8,7 +8,7 @@ use polars::prelude::{DataFrame, SerReader};
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 /// Arrow batches above gRPC's 4 MiB default are normal for Spark (its own client raises the limit too).
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
@@ -34,10 +34,10 @@ impl SparkClient {
     pub fn connect(url: &ConnectUrl) -> Result<Self, SparkError> {
         let target = url.display();
         let connect_err = |reason: String| SparkError::Connect { target: target.clone(), reason };
-        if url.token.is_some() && !url.is_loopback() {
+        if url.token.is_some() && !url.is_loopback() && !url.uses_tls() {
             return Err(connect_err(
-                "a token would travel without TLS, which this client does not have; \
-                 tunnel the server to 127.0.0.1 (ssh -L) and connect there"
+                "use_ssl=false would send the token to another machine in plaintext; drop use_ssl=false \
+                 (a token goes over TLS), or tunnel the server to 127.0.0.1 (ssh -L) and connect there"
                     .into(),
             ));
         }
@@ -48,9 +48,16 @@ impl SparkClient {
             .enable_all()
             .build()
             .map_err(|e| connect_err(format!("cannot start the I/O runtime: {e}")))?;
-        let endpoint = Endpoint::from_shared(url.endpoint())
+        let mut endpoint = Endpoint::from_shared(url.endpoint())
             .map_err(|e| connect_err(e.to_string()))?
             .connect_timeout(Duration::from_secs(10));
+        if url.uses_tls() {
+            // The system's trusted roots (a private CA: SSL_CERT_FILE names its PEM file), and the
+            // URL's host as the name the server's certificate must carry.
+            let tls = ClientTlsConfig::new().with_native_roots().domain_name(url.host.clone());
+            endpoint =
+                endpoint.tls_config(tls).map_err(|e| connect_err(format!("TLS: {}", error_chain(&e))))?;
+        }
         let channel = runtime.block_on(endpoint.connect()).map_err(|e| connect_err(error_chain(&e)))?;
         let stub = SparkConnectServiceClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)

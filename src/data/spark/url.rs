@@ -13,10 +13,12 @@ pub struct ConnectUrl {
     pub user_id: Option<String>,
     /// A session id to join instead of a fresh one.
     pub session_id: Option<String>,
+    /// `use_ssl=true|false` as given; see [`ConnectUrl::uses_tls`].
+    pub use_ssl: Option<bool>,
 }
 
 impl ConnectUrl {
-    /// Parses `sc://host[:port][/][;token=T][;user_id=U][;session_id=S]`.
+    /// Parses `sc://host[:port][/][;token=T][;user_id=U][;session_id=S][;use_ssl=true|false]`.
     pub fn parse(url: &str) -> Result<Self, SparkError> {
         let bad = |reason: String| SparkError::Url { url: redact(url), reason };
         let rest = url
@@ -45,8 +47,14 @@ impl ConnectUrl {
         if !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_')) {
             return Err(bad(format!("host {host:?} has characters a host name cannot have")));
         }
-        let mut out =
-            ConnectUrl { host: host.to_string(), port, token: None, user_id: None, session_id: None };
+        let mut out = ConnectUrl {
+            host: host.to_string(),
+            port,
+            token: None,
+            user_id: None,
+            session_id: None,
+            use_ssl: None,
+        };
         for param in params.split(';').filter(|p| !p.is_empty()) {
             let (key, value) =
                 param.split_once('=').ok_or_else(|| bad(format!("parameter {param:?} is not key=value")))?;
@@ -54,15 +62,9 @@ impl ConnectUrl {
                 "token" => out.token = Some(value.to_string()),
                 "user_id" => out.user_id = Some(value.to_string()),
                 "session_id" => out.session_id = Some(value.to_string()),
-                // This client has no TLS built in; say so rather than talk plaintext when TLS was asked.
-                "use_ssl" if value.eq_ignore_ascii_case("false") => {}
-                "use_ssl" => {
-                    return Err(bad(
-                        "use_ssl=true: this client speaks plaintext gRPC only; reach a TLS server through \
-                         an SSH tunnel to 127.0.0.1"
-                            .into(),
-                    ))
-                }
+                "use_ssl" if value.eq_ignore_ascii_case("true") => out.use_ssl = Some(true),
+                "use_ssl" if value.eq_ignore_ascii_case("false") => out.use_ssl = Some(false),
+                "use_ssl" => return Err(bad(format!("use_ssl={value:?}: say true or false"))),
                 other => {
                     return Err(bad(format!(
                         "unknown parameter {other:?} (known: token, user_id, session_id, use_ssl)"
@@ -73,21 +75,33 @@ impl ConnectUrl {
         Ok(out)
     }
 
-    /// The gRPC endpoint, e.g. `http://127.0.0.1:15002`.
-    pub fn endpoint(&self) -> String {
-        if self.host.contains(':') {
-            format!("http://[{}]:{}", self.host, self.port)
-        } else {
-            format!("http://{}:{}", self.host, self.port)
+    /// Whether the channel is TLS: when `use_ssl=true`, and, as Spark's own clients do, whenever a
+    /// token is given, unless `use_ssl=false` says otherwise. A token to a server on this machine
+    /// (a local server, an SSH tunnel) goes without TLS unless asked: nothing leaves the machine.
+    pub fn uses_tls(&self) -> bool {
+        match self.use_ssl {
+            Some(tls) => tls,
+            None => self.token.is_some() && !self.is_loopback(),
         }
     }
 
-    /// The URL without its token, for messages and the status line.
-    pub fn display(&self) -> String {
+    /// The gRPC endpoint, e.g. `http://127.0.0.1:15002` (`https://` over TLS).
+    pub fn endpoint(&self) -> String {
+        let scheme = if self.uses_tls() { "https" } else { "http" };
         if self.host.contains(':') {
-            format!("sc://[{}]:{}", self.host, self.port)
+            format!("{scheme}://[{}]:{}", self.host, self.port)
         } else {
-            format!("sc://{}:{}", self.host, self.port)
+            format!("{scheme}://{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The URL without its token, for messages and the status line; `;use_ssl=true` over TLS.
+    pub fn display(&self) -> String {
+        let tls = if self.uses_tls() { "/;use_ssl=true" } else { "" };
+        if self.host.contains(':') {
+            format!("sc://[{}]:{}{tls}", self.host, self.port)
+        } else {
+            format!("sc://{}:{}{tls}", self.host, self.port)
         }
     }
 
@@ -98,7 +112,7 @@ impl ConnectUrl {
 }
 
 /// Hides a token in a URL that is echoed in an error message.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match url.find("token=") {
         Some(i) => {
             let end = url[i..].find(';').map_or(url.len(), |j| i + j);
@@ -137,7 +151,7 @@ mod tests {
             "sc://h:x",
             "sc://h;wat",
             "sc://h/;color=red",
-            "sc://h/;use_ssl=true",
+            "sc://h/;use_ssl=yes",
             "sc://h o$t:1",
         ] {
             let e = ConnectUrl::parse(bad).unwrap_err().to_string();
@@ -145,5 +159,25 @@ mod tests {
         }
         let e = ConnectUrl::parse("sc://h:x/;token=secret").unwrap_err().to_string();
         assert!(!e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn tls_when_asked_or_when_a_token_leaves_the_machine() {
+        let tls = |u: &str| {
+            let u = ConnectUrl::parse(u).unwrap();
+            (u.uses_tls(), u.endpoint(), u.display())
+        };
+        assert_eq!(
+            tls("sc://spark.lake:443/;use_ssl=true"),
+            (true, "https://spark.lake:443".into(), "sc://spark.lake:443/;use_ssl=true".into())
+        );
+        assert!(tls("sc://spark.lake/;token=t").0, "a token to another machine goes over TLS");
+        assert!(!tls("sc://127.0.0.1:15002/;token=t").0, "a local server or tunnel needs none");
+        assert!(tls("sc://localhost:15002/;token=t;use_ssl=true").0);
+        assert!(!tls("sc://spark.lake/;token=t;use_ssl=false").0, "said so: the client refuses it");
+        assert_eq!(
+            tls("sc://spark.lake"),
+            (false, "http://spark.lake:15002".into(), "sc://spark.lake:15002".into())
+        );
     }
 }
