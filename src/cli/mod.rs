@@ -356,7 +356,8 @@ pub fn inspect_json(t: &Table, all_rejected: bool) -> serde_json::Value {
                 polars::prelude::DataType::Categorical(..) => {
                     serde_json::json!({"name": c.name().as_str(), "type": "str", "dictionary": true})
                 }
-                dt => serde_json::json!({"name": c.name().as_str(), "type": dt.to_string()}),
+                // A narrowed integer (`data::compact`) is shown as its logical type.
+                dt => serde_json::json!({"name": c.name().as_str(), "type": crate::data::text_column::type_name(dt)}),
             })
             .collect();
     let aliases: Vec<serde_json::Value> = t

@@ -82,7 +82,7 @@ pub fn compact_block(df: &mut DataFrame) -> PolarsResult<()> {
 }
 
 /// The logical type of `dt`: itself unless it is a narrowed storage type.
-fn logical_or_same(dt: &DataType) -> DataType {
+pub fn logical_or_same(dt: &DataType) -> DataType {
     logical_dtype(dt).unwrap_or_else(|| dt.clone())
 }
 

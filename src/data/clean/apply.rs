@@ -93,14 +93,31 @@ pub fn scanners(df: &DataFrame, params: &ScanParams) -> Result<Vec<ScannerEviden
     Ok(detect_scanners(&ScanCols { time_us: &time, src_ip: &src, dst_ip: &dst, dst_port: &dp }, params))
 }
 
+/// The type two columns share when their values trade places: their own when equal; integers
+/// stored in different narrow types (`data::compact`) their logical type; addresses coded in
+/// different dictionaries (`data::text_column`) the process-wide one; else text.
+fn common_dtype(ta: &DataType, tb: &DataType) -> DataType {
+    use crate::data::compact::logical_or_same;
+    if ta == tb {
+        return ta.clone();
+    }
+    match (logical_or_same(ta), logical_or_same(tb)) {
+        (la, lb) if la == lb => la,
+        (DataType::Int32 | DataType::Int64, DataType::Int32 | DataType::Int64) => DataType::Int64,
+        _ if matches!((ta, tb), (DataType::Categorical(..), DataType::Categorical(..))) => {
+            crate::data::text_column::categorical_dtype()
+        }
+        _ => DataType::String,
+    }
+}
+
 fn swap_rows(df: &DataFrame, mask: &[bool]) -> Result<DataFrame> {
     let flag = BooleanChunked::from_slice("__flip".into(), mask).into_series();
     let mut lf = df.clone().lazy().with_column(lit(flag).alias("__flip"));
     let mut exprs = Vec::new();
     for (a, b) in PAIRS {
         if df.column(a).is_ok() && df.column(b).is_ok() {
-            let (ta, tb) = (df.column(a)?.dtype().clone(), df.column(b)?.dtype().clone());
-            let common = if ta == tb { ta.clone() } else { DataType::String };
+            let common = common_dtype(df.column(a)?.dtype(), df.column(b)?.dtype());
             exprs.push(
                 when(col("__flip"))
                     .then(col(b).cast(common.clone()))
@@ -217,6 +234,46 @@ mod tests {
             "bytes_received" => [1000i64, 2000, 3000]
         )
         .unwrap()
+    }
+
+    #[test]
+    fn swapping_narrowed_ports_and_dictionary_addresses_keeps_numbers_and_text_codes() {
+        use crate::data::text_column::{finish_text, TextPart};
+        let text = |name: &str, v: &[&str]| {
+            let parts = vec![TextPart::Other(v.iter().map(|s| Some(s.to_string())).collect())];
+            finish_text(name.into(), parts, v.len(), true).unwrap().into_column()
+        };
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                text("src_ip", &["10.0.0.1", "10.0.0.2"]),
+                text("dst_ip", &["8.8.8.8", "9.9.9.9"]),
+                Column::new("src_port".into(), [4000i32, 53]),
+                Column::new("dst_port".into(), [80i32, 41000]),
+            ],
+        )
+        .unwrap();
+        crate::data::compact::compact_integers(&mut df).unwrap();
+        // One port column fits i16, the other needs u16; each address column has its own codes.
+        assert_ne!(df.column("src_port").unwrap().dtype(), df.column("dst_port").unwrap().dtype());
+        let out = swap_rows(&df, &[false, true]).unwrap();
+        for c in ["src_port", "dst_port"] {
+            assert!(out.column(c).unwrap().dtype().is_integer(), "{c}: {:?}", out.column(c).unwrap().dtype());
+        }
+        for c in ["src_ip", "dst_ip"] {
+            assert!(matches!(out.column(c).unwrap().dtype(), DataType::Categorical(..)), "{c}");
+        }
+        let port =
+            |c: &str, i: usize| out.column(c).unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().get(i);
+        assert_eq!((port("src_port", 1), port("dst_port", 1)), (Some(41000), Some(53)));
+        assert_eq!((port("src_port", 0), port("dst_port", 0)), (Some(4000), Some(80)));
+        let ip = |c: &str, i: usize| {
+            out.column(c).unwrap().cast(&DataType::String).unwrap().str().unwrap().get(i).map(str::to_string)
+        };
+        assert_eq!(
+            (ip("src_ip", 1).as_deref(), ip("dst_ip", 1).as_deref()),
+            (Some("9.9.9.9"), Some("10.0.0.2"))
+        );
     }
 
     #[test]
