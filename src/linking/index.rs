@@ -235,6 +235,9 @@ impl Index {
             part_postings: Vec::new(),
         });
         self.dim_by_name.insert(name, id);
+        // Encoding a field over every row freed as much as the dim keeps (the 4-byte codes, the
+        // value map): give it back now rather than let later work grow around it (`crate::alloc`).
+        crate::alloc::release_free_memory();
         id
     }
 
@@ -296,6 +299,9 @@ impl Index {
             });
             codes.push(c);
         }
+        drop(map);
+        // Grown by doubling: up to twice what millions of pairs (the graph's) need.
+        part_codes.shrink_to_fit();
         let id = self.add_dim(name, codes, Vec::new());
         self.dims[id].parts = parts.iter().take(3).copied().collect();
         self.dims[id].part_codes = Arc::new(part_codes);
@@ -431,10 +437,11 @@ fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
         DataType::Categorical(..) => {
             // Dictionary-coded text (`data::text_column`): hash the 4-byte codes, not the text, and
             // copy each distinct value once. Same codes and labels as the text path below.
-            let ca = s.cat32()?;
-            let mapping = ca.get_mapping();
+            let DataType::Categorical(_, mapping) = s.dtype() else { unreachable!("matched above") };
+            // 1-, 2- or 4-byte codes (`text_column::dictionary_dtype`), read as u32.
+            let ids = s.to_physical_repr().cast(&DataType::UInt32)?;
             let mut map: HashMap<Option<u32>, u32> = HashMap::new();
-            for v in ca.physical().iter() {
+            for v in ids.u32()?.iter() {
                 let c = *map.entry(v).or_insert_with(|| {
                     let label = v.and_then(|id| mapping.cat_to_str(id)).unwrap_or(NULL_LABEL);
                     labels.push(label.to_string());

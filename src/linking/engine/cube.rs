@@ -140,6 +140,9 @@ impl Engine {
                     self.cubes.retain(|c| c.view != oldest);
                 }
                 self.cubes.push(cube);
+                // Building it freed per-target scratch and per-category lists, and replaced cubes
+                // went: give the pages back (`crate::alloc`) so they do not add to the next build.
+                crate::alloc::release_free_memory();
                 any = true;
             }
         }
