@@ -247,49 +247,15 @@ fn categorical_as(
             }
         }
     }
-    let rows = ids.into_iter().zip(valid);
-    let too_many = || polars_err!(ComputeError: "more values than the dictionary of {name} holds");
-    // SAFETY: every id was just given by this dtype's own mapping (`insert_cat`), and each chunked
-    // array below holds the dtype's physical type (`cat_physical`).
-    let series = match dtype.cat_physical()? {
-        CategoricalPhysical::U8 => {
-            let phys = rows
-                .map(|(id, ok)| u8::try_from(id).map(|id| ok.then_some(id)))
-                .collect::<Result<UInt8Chunked, _>>()
-                .map_err(|_| too_many())?;
-            unsafe {
-                Categorical8Chunked::from_cats_and_dtype_unchecked(
-                    phys.with_name(name.clone()),
-                    dtype.clone(),
-                )
-            }
-            .into_series()
-        }
-        CategoricalPhysical::U16 => {
-            let phys = rows
-                .map(|(id, ok)| u16::try_from(id).map(|id| ok.then_some(id)))
-                .collect::<Result<UInt16Chunked, _>>()
-                .map_err(|_| too_many())?;
-            unsafe {
-                Categorical16Chunked::from_cats_and_dtype_unchecked(
-                    phys.with_name(name.clone()),
-                    dtype.clone(),
-                )
-            }
-            .into_series()
-        }
-        CategoricalPhysical::U32 => {
-            let phys: UInt32Chunked = rows.map(|(id, ok)| ok.then_some(id)).collect();
-            unsafe {
-                Categorical32Chunked::from_cats_and_dtype_unchecked(
-                    phys.with_name(name.clone()),
-                    dtype.clone(),
-                )
-            }
-            .into_series()
-        }
+    let phys: UInt32Chunked = ids.into_iter().zip(valid).map(|(id, ok)| ok.then_some(id)).collect();
+    // Down to the dictionary's code width (1, 2 or 4 bytes): strict, so an id past it is an error.
+    let DataType::Categorical(cats, _) = dtype else {
+        polars_bail!(ComputeError: "{dtype} is not a dictionary")
     };
-    Ok(series)
+    let phys = phys.with_name(name.clone()).into_series().strict_cast(&cats.physical().dtype())?;
+    // SAFETY: every id was just given by this dtype's own mapping (`insert_cat`), and `phys` now
+    // has the dtype's physical type.
+    unsafe { phys.from_physical_unchecked(dtype) }
 }
 
 /// Frames of one table read block by block: a column that is `Categorical` in some and `String`
