@@ -116,17 +116,7 @@ impl Table {
             let coded = self.df.column(&name).ok().map(|c| c.dtype().clone());
             if let Some(dt @ DataType::Categorical(..)) = coded {
                 if df.column(&name)?.dtype() == &DataType::String {
-                    let c = match df.column(&name)?.strict_cast(&dt) {
-                        Ok(c) => c,
-                        // The column's own dictionary is full (`text_column::dictionary_dtype`):
-                        // both take the process-wide one.
-                        Err(_) => {
-                            let global = super::text_column::categorical_dtype();
-                            let stored = self.df.column(&name)?.cast(&DataType::String)?.cast(&global)?;
-                            self.df.with_column(stored)?;
-                            df.column(&name)?.cast(&global)?
-                        }
-                    };
+                    let c = df.column(&name)?.cast(&dt)?;
                     df.with_column(c)?;
                 }
             }
@@ -200,25 +190,6 @@ mod tests {
             ports.i32().unwrap().iter().collect::<Vec<_>>(),
             [Some(80), Some(443), Some(22), Some(70_000)]
         );
-    }
-
-    #[test]
-    fn appended_text_past_a_full_dictionary_takes_the_process_wide_one() {
-        let vals: Vec<String> = (0..400).map(|i| format!("h{}", i % 200)).collect();
-        let parts = vec![crate::data::text_column::TextPart::Other(vals.iter().cloned().map(Some).collect())];
-        let host =
-            crate::data::text_column::finish_text("t_append_full".into(), parts, vals.len(), true).unwrap();
-        assert_eq!(host.dtype().cat_physical().unwrap(), CategoricalPhysical::U8);
-        let mut t = table(DataFrame::new(vals.len(), vec![host.into_column()]).unwrap());
-        // 100 new hosts: 300 values, more than one byte of codes holds.
-        let new: Vec<String> = (0..100).map(|i| format!("n{i}")).collect();
-        t.append(df!("t_append_full" => new.clone()).unwrap(), Rejected::default(), None).unwrap();
-        let host = t.df.column("t_append_full").unwrap();
-        assert!(matches!(host.dtype(), DataType::Categorical(..)), "{:?}", host.dtype());
-        let text = host.cast(&DataType::String).unwrap();
-        let got: Vec<String> = text.str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
-        let want: Vec<String> = vals.iter().chain(&new).cloned().collect();
-        assert_eq!(got, want);
     }
 
     #[test]
