@@ -296,6 +296,58 @@ mod tests {
         assert!(back.equals_missing(&want), "{back}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// Whatever the values (extremes of both types, negatives, nulls, all-null blocks) and
+        /// however they fall into blocks, the blocks narrowed apart stack, and the logical view
+        /// gives back exactly the column read, in its own type.
+        #[test]
+        fn any_blocks_narrow_stack_and_read_back_exactly(
+            values in proptest::collection::vec(
+                (
+                    proptest::option::weighted(0.9, proptest::prop_oneof![
+                        proptest::num::i32::ANY,
+                        -200i32..70_000,
+                        proptest::sample::select(vec![i32::MIN, i32::MAX, -1, 0, 127, 128, 32_767, 32_768, 65_535, 65_536]),
+                    ]),
+                    proptest::option::weighted(0.9, proptest::prop_oneof![
+                        proptest::num::i64::ANY,
+                        0i64..5_000_000_000,
+                        proptest::sample::select(vec![i64::MIN, i64::MAX, -1, 0, 255, 256, u32::MAX as i64, u32::MAX as i64 + 1]),
+                    ]),
+                ),
+                1..300,
+            ),
+            cuts in proptest::collection::vec(0usize..300, 0..6),
+        ) {
+            let port: Vec<Option<i32>> = values.iter().map(|v| v.0).collect();
+            let bytes: Vec<Option<i64>> = values.iter().map(|v| v.1).collect();
+            let whole = df!("port" => &port, "bytes" => &bytes).unwrap();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % values.len()).collect();
+            cuts.extend([0, values.len()]);
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut blocks: Vec<DataFrame> = cuts
+                .windows(2)
+                .map(|w| {
+                    let mut b = whole.slice(w[0] as i64, w[1] - w[0]);
+                    compact_block(&mut b).unwrap();
+                    b
+                })
+                .collect();
+            unify_storage(&mut blocks).unwrap();
+            let mut all = blocks[0].clone();
+            for b in &blocks[1..] {
+                all.vstack_mut(b).unwrap();
+            }
+            compact_integers(&mut all).unwrap();
+            let back = all.lazy().with_columns(widen_exprs()).collect().unwrap();
+            proptest::prop_assert_eq!(back.schema(), whole.schema());
+            proptest::prop_assert!(back.equals_missing(&whole), "{} vs {}", back, whole);
+        }
+    }
+
     #[test]
     fn new_rows_fit_the_storage_type_or_say_they_do_not() {
         let small = Column::new("port".into(), [22i32, 8080]);
