@@ -262,10 +262,8 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
         notes.extend(part.notes);
         frames.push(part.df);
     }
-    // Files narrowed apart (`data::compact`) stack in one storage type per column, and their text
-    // in one dictionary (`data::text_column`).
+    // Files narrowed apart (`data::compact`) stack in one storage type per column.
     super::compact::unify_storage(&mut frames)?;
-    super::text_column::unify_text_columns(&mut frames)?;
     let mut df = concat_diagonal(frames)?;
     postprocess(&mut df, &mut notes)?;
     // `time` in one piece, so the linking index borrows it instead of keeping a copy

@@ -158,27 +158,17 @@ fn finish_categorical(name: PlSmallStr, parts: Vec<TextPart>, height: usize) -> 
     // The process-wide dictionary, never dropped. Per-column dictionaries of 1- and 2-byte codes
     // were tried (stop 36) and reverted: dropping one that several block threads had filled
     // crashed ("double free" inside polars' concurrent string map) about once in 30 loads.
-    categorical_as(&name, &parts, height, &categorical_dtype())
-}
-
-/// The parts of one column as a `Categorical` of type `dtype`: an error when its dictionary cannot
-/// take every value.
-fn categorical_as(
-    name: &PlSmallStr,
-    parts: &[TextPart],
-    height: usize,
-    dtype: &DataType,
-) -> PolarsResult<Series> {
+    let dtype = categorical_dtype();
     let mapping = dtype.cat_mapping()?.clone();
     let mut ids: Vec<u32> = Vec::with_capacity(height);
     let mut valid: Vec<bool> = Vec::with_capacity(height);
     for part in parts {
         match part {
             TextPart::Text(TextBuilder::Dict { map, codes, .. }) => {
-                let labels = labels_of(map);
+                let labels = labels_of(&map);
                 let global =
                     labels.iter().map(|l| mapping.insert_cat(l)).collect::<PolarsResult<Vec<u32>>>()?;
-                for &c in codes {
+                for c in codes {
                     match c {
                         NULL_CODE => {
                             ids.push(0);
@@ -200,7 +190,7 @@ fn categorical_as(
                             valid.push(false);
                         }
                         Some(s) => {
-                            ids.push(mapping.insert_cat(s)?);
+                            ids.push(mapping.insert_cat(&s)?);
                             valid.push(true);
                         }
                     }
@@ -209,14 +199,11 @@ fn categorical_as(
         }
     }
     let phys: UInt32Chunked = ids.into_iter().zip(valid).map(|(id, ok)| ok.then_some(id)).collect();
-    // Down to the dictionary's code width (1, 2 or 4 bytes): strict, so an id past it is an error.
-    let DataType::Categorical(cats, _) = dtype else {
-        polars_bail!(ComputeError: "{dtype} is not a dictionary")
-    };
-    let phys = phys.with_name(name.clone()).into_series().strict_cast(&cats.physical().dtype())?;
-    // SAFETY: every id was just given by this dtype's own mapping (`insert_cat`), and `phys` now
-    // has the dtype's physical type.
-    unsafe { phys.from_physical_unchecked(dtype) }
+    let phys = phys.with_name(name);
+    // SAFETY: every id was just given by this dtype's own mapping (`insert_cat`), and the dtype's
+    // physical type is u32 (the global categories), which is what `Categorical32Chunked` holds.
+    let cat = unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(phys, dtype) };
+    Ok(cat.into_series())
 }
 
 /// Frames of one table read block by block: a column that is `Categorical` in some and `String`

@@ -438,7 +438,7 @@ fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
             // Dictionary-coded text (`data::text_column`): hash the 4-byte codes, not the text, and
             // copy each distinct value once. Same codes and labels as the text path below.
             let DataType::Categorical(_, mapping) = s.dtype() else { unreachable!("matched above") };
-            // 1-, 2- or 4-byte codes (`text_column::dictionary_dtype`), read as u32.
+            // Codes of any width (a Parquet file's dictionary may be narrower), read as u32.
             let ids = s.to_physical_repr().cast(&DataType::UInt32)?;
             let mut map: HashMap<Option<u32>, u32> = HashMap::new();
             for v in ids.u32()?.iter() {

@@ -94,8 +94,7 @@ pub fn scanners(df: &DataFrame, params: &ScanParams) -> Result<Vec<ScannerEviden
 }
 
 /// The type two columns share when their values trade places: their own when equal; integers
-/// stored in different narrow types (`data::compact`) their logical type; addresses coded in
-/// different dictionaries (`data::text_column`) the process-wide one; else text.
+/// stored in different narrow types (`data::compact`) their logical type; else text.
 fn common_dtype(ta: &DataType, tb: &DataType) -> DataType {
     use crate::data::compact::logical_or_same;
     if ta == tb {
@@ -104,9 +103,6 @@ fn common_dtype(ta: &DataType, tb: &DataType) -> DataType {
     match (logical_or_same(ta), logical_or_same(tb)) {
         (la, lb) if la == lb => la,
         (DataType::Int32 | DataType::Int64, DataType::Int32 | DataType::Int64) => DataType::Int64,
-        _ if matches!((ta, tb), (DataType::Categorical(..), DataType::Categorical(..))) => {
-            crate::data::text_column::categorical_dtype()
-        }
         _ => DataType::String,
     }
 }
@@ -254,7 +250,7 @@ mod tests {
         )
         .unwrap();
         crate::data::compact::compact_integers(&mut df).unwrap();
-        // One port column fits i16, the other needs u16; each address column has its own codes.
+        // One port column fits i16, the other needs u16.
         assert_ne!(df.column("src_port").unwrap().dtype(), df.column("dst_port").unwrap().dtype());
         let out = swap_rows(&df, &[false, true]).unwrap();
         for c in ["src_port", "dst_port"] {
