@@ -83,7 +83,7 @@ impl Loaded {
                 !matches!(c.as_str(), "time" | "time_end" | "uid" | "flow_id")
                     && !matches!(
                         dt,
-                        Some(polars::prelude::DataType::Float64)
+                        Some(polars::prelude::DataType::Float64 | polars::prelude::DataType::Float32)
                             | Some(polars::prelude::DataType::Datetime(..))
                     )
             })

@@ -1,4 +1,5 @@
-//! Integer columns kept in the fewest bytes that hold their values.
+//! Integer columns kept in the fewest bytes that hold their values, and whole-number floats in
+//! four.
 //!
 //! A loaded table types its integers as the format says: ports, flags and protocol numbers as
 //! `i32`, byte and packet counters as `i64`. Most of those values are small: flags are 0 or 1,
@@ -16,6 +17,12 @@
 //! |---------|-------------------------------------------|
 //! | `i32`   | `i8`, `i16`, `u16` (ports), or `i32`      |
 //! | `i64`   | `u8`, `u32` (counters), or `i64`          |
+//! | `f64`   | `f32` (whole numbers up to 2^24), or `f64` |
+//!
+//! A float column is stored in `f32` only when every value is a whole number of at most 2^24 in
+//! magnitude (VAST's `durationSeconds`, whole seconds): those read back as the same `f64` and print
+//! the same. Any other fraction may print differently through `f32` ("0.1" for the `f64` value
+//! 0.10000000149011612), so such a column stays `f64`.
 //!
 //! A column that already came as one of the storage types (a Parquet file's `u16`) reads back as
 //! the wider logical type: wider, never different values.
@@ -27,8 +34,28 @@ pub fn logical_dtype(dt: &DataType) -> Option<DataType> {
     match dt {
         DataType::Int8 | DataType::Int16 | DataType::UInt16 => Some(DataType::Int32),
         DataType::UInt8 | DataType::UInt32 => Some(DataType::Int64),
+        DataType::Float32 => Some(DataType::Float64),
         _ => None,
     }
+}
+
+/// Largest magnitude of a whole number every `f32` holds exactly (2^24).
+const F32_WHOLE_MAX: f64 = 16_777_216.0;
+
+/// Whether every value of a float column is a whole number that `f32` holds exactly (see the module
+/// note); NaN and infinities read back the same too. False for a column without values.
+fn fits_f32(s: &Series) -> PolarsResult<bool> {
+    let s = s.cast(&DataType::Float64)?;
+    let ca = s.f64()?;
+    let mut any = false;
+    for v in ca.iter().flatten() {
+        any = true;
+        let whole = v.is_nan() || v.is_infinite() || (v.fract() == 0.0 && v.abs() <= F32_WHOLE_MAX);
+        if !whole {
+            return Ok(false);
+        }
+    }
+    Ok(any)
 }
 
 /// The narrowest storage type for a column of logical type `dt` whose values lie in
@@ -47,6 +74,9 @@ fn storage_dtype(dt: &DataType, min: i64, max: i64) -> Option<DataType> {
 
 /// The storage type `c` can take, if narrower than its own; a column without values keeps its own.
 fn narrower(c: &Column) -> PolarsResult<Option<DataType>> {
+    if c.dtype() == &DataType::Float64 {
+        return Ok(fits_f32(c.as_materialized_series())?.then_some(DataType::Float32));
+    }
     if !matches!(c.dtype(), DataType::Int32 | DataType::Int64) {
         return Ok(None);
     }
@@ -62,7 +92,7 @@ fn width_bytes(dt: &DataType) -> usize {
     match dt {
         DataType::Int8 | DataType::UInt8 => 1,
         DataType::Int16 | DataType::UInt16 => 2,
-        DataType::Int32 | DataType::UInt32 => 4,
+        DataType::Int32 | DataType::UInt32 | DataType::Float32 => 4,
         _ => 8,
     }
 }
@@ -106,6 +136,21 @@ pub fn unify_storage(frames: &mut [DataFrame]) -> PolarsResult<()> {
             continue;
         }
         let logical = logical_or_same(&dtypes[0]);
+        if logical == DataType::Float64 && dtypes.iter().all(|d| logical_or_same(d) == logical) {
+            // Blocks stored as f32 and as f64: f32 for all if every block's values fit it.
+            let mut fit = true;
+            for f in frames.iter() {
+                if let Ok(c) = f.column(&name) {
+                    if c.dtype() == &DataType::Float64 && !fits_f32(c.as_materialized_series())? {
+                        fit = false;
+                        break;
+                    }
+                }
+            }
+            let to = if fit { DataType::Float32 } else { DataType::Float64 };
+            cast_all(frames, &name, &to)?;
+            continue;
+        }
         if !matches!(logical, DataType::Int32 | DataType::Int64)
             || dtypes.iter().any(|d| logical_or_same(d) != logical)
         {
@@ -128,12 +173,19 @@ pub fn unify_storage(frames: &mut [DataFrame]) -> PolarsResult<()> {
             (Some(lo), Some(hi)) => storage_dtype(&logical, lo, hi).unwrap_or(logical),
             _ => logical,
         };
-        for f in frames.iter_mut() {
-            if let Ok(c) = f.column(&name) {
-                if c.dtype() != &to {
-                    let c = c.strict_cast(&to)?;
-                    f.with_column(c)?;
-                }
+        cast_all(frames, &name, &to)?;
+    }
+    Ok(())
+}
+
+/// Column `name` of every frame in type `to` (strictly: a value that did not fit would be an
+/// error, never a null).
+fn cast_all(frames: &mut [DataFrame], name: &PlSmallStr, to: &DataType) -> PolarsResult<()> {
+    for f in frames.iter_mut() {
+        if let Ok(c) = f.column(name) {
+            if c.dtype() != to {
+                let c = c.strict_cast(to)?;
+                f.with_column(c)?;
             }
         }
     }
@@ -141,7 +193,7 @@ pub fn unify_storage(frames: &mut [DataFrame]) -> PolarsResult<()> {
 }
 
 /// Stores every `i32` and `i64` column of the whole table in the narrowest type that holds its
-/// values, each in one contiguous buffer. Returns the bytes saved by narrowing here (columns that
+/// values, and whole-number `f64` columns in `f32`, each in one contiguous buffer. Returns the bytes saved by narrowing here (columns that
 /// came narrowed from [`compact_block`] count nothing).
 pub fn compact_integers(df: &mut DataFrame) -> PolarsResult<usize> {
     let mut saved = 0;
@@ -187,6 +239,17 @@ pub enum Fit {
 /// See [`Fit`].
 pub fn fit_to_storage(new: &Column, stored: &DataType) -> PolarsResult<Fit> {
     let logical = logical_or_same(stored);
+    if logical == DataType::Float64 && logical_or_same(new.dtype()) == logical {
+        if new.dtype() == stored {
+            return Ok(Fit::Fits(new.clone()));
+        }
+        // A cast to f32 never fails, it rounds: only whole numbers it holds may go in.
+        return Ok(if stored == &DataType::Float32 && fits_f32(new.as_materialized_series())? {
+            Fit::Fits(new.cast(stored)?)
+        } else {
+            Fit::Widen(logical)
+        });
+    }
     if !matches!(logical, DataType::Int32 | DataType::Int64) || logical_or_same(new.dtype()) != logical {
         return Ok(Fit::Unrelated);
     }
@@ -201,11 +264,12 @@ pub fn fit_to_storage(new: &Column, stored: &DataType) -> PolarsResult<Fit> {
 
 /// Expressions that read a frame's storage types back as their logical types (lazily: a query
 /// that never touches a column never widens it).
-pub fn widen_exprs() -> [Expr; 2] {
+pub fn widen_exprs() -> [Expr; 3] {
     let any_of = |dts: &[DataType]| Selector::ByDType(DataTypeSelector::AnyOf(dts.into())).as_expr();
     [
         any_of(&[DataType::Int8, DataType::Int16, DataType::UInt16]).cast(DataType::Int32),
         any_of(&[DataType::UInt8, DataType::UInt32]).cast(DataType::Int64),
+        any_of(&[DataType::Float32]).cast(DataType::Float64),
     ]
 }
 
@@ -316,6 +380,11 @@ mod tests {
                         0i64..5_000_000_000,
                         proptest::sample::select(vec![i64::MIN, i64::MAX, -1, 0, 255, 256, u32::MAX as i64, u32::MAX as i64 + 1]),
                     ]),
+                    proptest::option::weighted(0.9, proptest::prop_oneof![
+                        4 => proptest::strategy::Strategy::prop_map(-20_000_000i64..20_000_000, |v| v as f64),
+                        1 => proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO,
+                        1 => proptest::sample::select(vec![0.5, 0.1, -0.0, 16_777_216.0, -16_777_216.0, 16_777_217.0, f64::INFINITY, 1e300]),
+                    ]),
                 ),
                 1..300,
             ),
@@ -323,7 +392,8 @@ mod tests {
         ) {
             let port: Vec<Option<i32>> = values.iter().map(|v| v.0).collect();
             let bytes: Vec<Option<i64>> = values.iter().map(|v| v.1).collect();
-            let whole = df!("port" => &port, "bytes" => &bytes).unwrap();
+            let secs: Vec<Option<f64>> = values.iter().map(|v| v.2).collect();
+            let whole = df!("port" => &port, "bytes" => &bytes, "secs" => &secs).unwrap();
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % values.len()).collect();
             cuts.extend([0, values.len()]);
             cuts.sort_unstable();
@@ -346,6 +416,59 @@ mod tests {
             proptest::prop_assert_eq!(back.schema(), whole.schema());
             proptest::prop_assert!(back.equals_missing(&whole), "{} vs {}", back, whole);
         }
+    }
+
+    #[test]
+    fn whole_number_floats_take_four_bytes_and_read_back_the_same() {
+        let orig = df!(
+            "secs" => [Some(0.0f64), Some(3.0), None, Some(-16_777_216.0), Some(f64::NAN)],
+            "frac" => [0.0f64, 0.5, 1.0, 2.0, 3.0],
+            "huge" => [0.0f64, 16_777_217.0, 1.0, 2.0, 3.0],
+            "nulls" => [None::<f64>, None, None, None, None],
+        )
+        .unwrap();
+        let mut df = orig.clone();
+        let saved = compact_integers(&mut df).unwrap();
+        let dt = |n: &str| df.column(n).unwrap().dtype().clone();
+        assert_eq!(dt("secs"), DataType::Float32);
+        // A fraction, a whole number past 2^24 and a column without values stay f64.
+        assert_eq!(dt("frac"), DataType::Float64);
+        assert_eq!(dt("huge"), DataType::Float64);
+        assert_eq!(dt("nulls"), DataType::Float64);
+        assert_eq!(saved, 5 * 4);
+        assert_eq!(crate::data::text_column::type_name(&dt("secs")), "f64");
+        let back = df.lazy().with_columns(widen_exprs()).collect().unwrap();
+        assert_eq!(back.schema(), orig.schema());
+        let secs: Vec<Option<f64>> = back.column("secs").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(&secs[..4], &[Some(0.0), Some(3.0), None, Some(-16_777_216.0)]);
+        assert!(secs[4].is_some_and(f64::is_nan));
+    }
+
+    #[test]
+    fn float_blocks_stack_as_f32_only_if_every_block_fits() {
+        let mut a = df!("secs" => [1.0f64, 2.0]).unwrap();
+        let mut b = df!("secs" => [0.25f64]).unwrap();
+        let mut c = df!("secs" => [7.0f64]).unwrap();
+        for f in [&mut a, &mut b, &mut c] {
+            compact_block(f).unwrap();
+        }
+        let mut fit = vec![a.clone(), c.clone()];
+        unify_storage(&mut fit).unwrap();
+        assert!(fit.iter().all(|f| f.column("secs").unwrap().dtype() == &DataType::Float32));
+        let mut mixed = vec![a, b, c];
+        unify_storage(&mut mixed).unwrap();
+        assert!(mixed.iter().all(|f| f.column("secs").unwrap().dtype() == &DataType::Float64));
+        let mut all = mixed[0].clone();
+        all.vstack_mut(&mixed[1]).unwrap();
+        all.vstack_mut(&mixed[2]).unwrap();
+        let got: Vec<Option<f64>> = all.column("secs").unwrap().f64().unwrap().iter().collect();
+        assert_eq!(got, [Some(1.0), Some(2.0), Some(0.25), Some(7.0)]);
+        // New rows of a followed file: whole numbers fit, a fraction widens the column.
+        let whole = Column::new("secs".into(), [5.0f64]);
+        let frac = Column::new("secs".into(), [0.1f64]);
+        let Fit::Fits(f) = fit_to_storage(&whole, &DataType::Float32).unwrap() else { panic!("fits") };
+        assert_eq!(f.dtype(), &DataType::Float32);
+        assert!(matches!(fit_to_storage(&frac, &DataType::Float32).unwrap(), Fit::Widen(DataType::Float64)));
     }
 
     #[test]

@@ -286,11 +286,12 @@ pub fn as_logical_frame(df: &DataFrame) -> PolarsResult<DataFrame> {
 /// logical types (lazily: a query that never touches a column never decodes it). What SQL, the
 /// exports and written lakes see.
 pub fn logical_view(lf: LazyFrame) -> LazyFrame {
-    let [to_i32, to_i64] = super::compact::widen_exprs();
+    let [to_i32, to_i64, to_f64] = super::compact::widen_exprs();
     lf.with_columns([
         Selector::ByDType(DataTypeSelector::Categorical).as_expr().cast(DataType::String),
         to_i32,
         to_i64,
+        to_f64,
     ])
 }
 

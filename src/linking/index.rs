@@ -451,7 +451,8 @@ fn encode(s: &Series) -> PolarsResult<(Vec<u32>, Vec<String>)> {
             }
         }
         _ => {
-            let s = s.cast(&DataType::String)?;
+            // In its logical type first: a whole-number f64 stored as f32 reads as the f64 it is.
+            let s = s.cast(&crate::data::compact::logical_or_same(s.dtype()))?.cast(&DataType::String)?;
             let ca = s.str()?;
             let mut map: HashMap<Option<&str>, u32> = HashMap::new();
             for v in ca.iter() {

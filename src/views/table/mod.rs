@@ -39,6 +39,8 @@ pub fn cell_text(v: &AnyValue) -> String {
             .unwrap_or_default()
         }
         AnyValue::Float64(f) => format!("{f}"),
+        // A whole-number f64 column stored as f32 (`data::compact`): printed as the f64 it is.
+        AnyValue::Float32(f) => format!("{}", *f as f64),
         other => other.to_string(),
     }
 }
