@@ -127,18 +127,10 @@ impl Engine {
                 any = true;
                 continue;
             }
+            // The cubes of at most three views (the last ones entered) are kept. The oldest goes
+            // before the new one is built, not after: both at once were the brushing peak.
+            self.evict_cubes_for(view);
             if let Some(cube) = self.build_cube(view, d, &key, stop) {
-                // The cubes of at most three views (the last ones entered) are kept.
-                let mut views: Vec<ViewId> = Vec::new();
-                for c in self.cubes.iter().rev() {
-                    if !views.contains(&c.view) {
-                        views.push(c.view);
-                    }
-                }
-                if !views.contains(&view) && views.len() >= 3 {
-                    let oldest = views[views.len() - 1];
-                    self.cubes.retain(|c| c.view != oldest);
-                }
                 self.cubes.push(cube);
                 // Building it freed per-target scratch and per-category lists, and replaced cubes
                 // went: give the pages back (`crate::alloc`) so they do not add to the next build.
@@ -147,6 +139,22 @@ impl Engine {
             }
         }
         any
+    }
+
+    /// Makes room for a cube of `view`: drops the cubes of the view entered longest ago when three
+    /// other views hold cubes.
+    fn evict_cubes_for(&mut self, view: ViewId) {
+        let mut views: Vec<ViewId> = Vec::new();
+        for c in self.cubes.iter().rev() {
+            if !views.contains(&c.view) {
+                views.push(c.view);
+            }
+        }
+        if !views.contains(&view) && views.len() >= 3 {
+            let oldest = views[views.len() - 1];
+            self.cubes.retain(|c| c.view != oldest);
+            crate::alloc::release_free_memory();
+        }
     }
 
     /// Whether a dim's categories may index a cube (not time bins or address blocks).
@@ -229,6 +237,8 @@ impl Engine {
                         }
                     }
                     bins.sort_unstable();
+                    // Grown by doubling: up to twice what the cube keeps.
+                    bins.shrink_to_fit();
                     let values = bins
                         .iter()
                         .map(|&b| {
