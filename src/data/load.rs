@@ -282,6 +282,8 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions, ctl: &LoadControl) -> R
     // Flags, ports and counters in the fewest bytes that hold them; SQL and exports read them back
     // in their logical types (`data::compact`).
     super::compact::compact_integers(&mut df)?;
+    // Its text in a dictionary of its own, 2-byte codes (`data::table_dict`).
+    super::table_dict::narrow_text(&mut df)?;
     let mut files_out = files;
     files_out.extend(parquet_dirs);
     Ok(Table {

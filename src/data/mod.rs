@@ -18,6 +18,7 @@ pub mod record;
 pub mod spark;
 pub mod sql;
 pub mod table;
+pub mod table_dict;
 pub mod text_column;
 pub mod text_escape;
 pub mod timeparse;

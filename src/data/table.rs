@@ -112,13 +112,42 @@ impl Table {
         }
         // New lines come as plain text (`load::parse_appended`); a column the table keeps as
         // dictionary codes takes them as codes, instead of turning the whole column into text.
+        let stored_dtype = |t: &DataFrame, name: &str| t.column(name).ok().map(|c| c.dtype().clone());
+        let mut coded: Vec<PlSmallStr> = Vec::new();
         for name in df.get_column_names_owned() {
-            let coded = self.df.column(&name).ok().map(|c| c.dtype().clone());
-            if let Some(dt @ DataType::Categorical(..)) = coded {
-                if df.column(&name)?.dtype() == &DataType::String {
-                    let c = df.column(&name)?.cast(&dt)?;
-                    df.with_column(c)?;
+            let new = df.column(&name)?.dtype();
+            let text = matches!(new, DataType::String | DataType::Categorical(..));
+            if text
+                && matches!(stored_dtype(&self.df, &name), Some(ref dt @ DataType::Categorical(..)) if dt != new)
+            {
+                coded.push(name);
+            }
+        }
+        // The table's own dictionary (`data::table_dict`) takes the new values, filled here one at
+        // a time. When they do not all fit, the table's text goes back to the process-wide
+        // dictionary, and so do the new rows.
+        let mut fitted = Vec::new();
+        for name in &coded {
+            let Some(dt) = stored_dtype(&self.df, name).filter(super::table_dict::is_table_dict) else {
+                continue;
+            };
+            match super::table_dict::codes_for(df.column(name)?, &dt)? {
+                Some(c) => fitted.push(c),
+                None => {
+                    super::table_dict::to_process_wide(&mut self.df)?;
+                    fitted.clear();
+                    break;
                 }
+            }
+        }
+        for c in fitted {
+            df.with_column(c)?;
+        }
+        for name in &coded {
+            let Some(dt) = stored_dtype(&self.df, name) else { continue };
+            if df.column(name)?.dtype() != &dt {
+                let c = df.column(name)?.cast(&DataType::String)?.cast(&dt)?;
+                df.with_column(c)?;
             }
         }
         // A column the table stores narrowed (`data::compact`) takes the new rows in its storage
@@ -190,6 +219,44 @@ mod tests {
             ports.i32().unwrap().iter().collect::<Vec<_>>(),
             [Some(80), Some(443), Some(22), Some(70_000)]
         );
+    }
+
+    #[test]
+    fn appended_text_joins_the_tables_own_dictionary_or_all_go_back_to_the_process_wide_one() {
+        use crate::data::table_dict::{is_table_dict, narrow_text};
+        let coded =
+            |n: &str, v: &[&str]| Series::new(n.into(), v).cast(&categorical_dtype()).unwrap().into_column();
+        let mut df = DataFrame::new(
+            2,
+            vec![coded("src_ip", &["10.0.0.1", "10.0.0.2"]), coded("dst_ip", &["10.0.0.2", "8.8.8.8"])],
+        )
+        .unwrap();
+        narrow_text(&mut df).unwrap();
+        let dt = df.column("src_ip").unwrap().dtype().clone();
+        let mut t = table(df);
+        let text = |t: &Table, n: &str| -> Vec<String> {
+            let s = t.df.column(n).unwrap().cast(&DataType::String).unwrap();
+            s.str().unwrap().iter().map(|v| v.unwrap_or("-").to_string()).collect()
+        };
+        t.append(df!("src_ip" => ["1.1.1.1"], "dst_ip" => ["10.0.0.1"]).unwrap(), Rejected::default(), None)
+            .unwrap();
+        assert_eq!(t.df.column("src_ip").unwrap().dtype(), &dt);
+        assert_eq!(t.df.column("dst_ip").unwrap().dtype(), &dt);
+        assert_eq!(text(&t, "src_ip"), ["10.0.0.1", "10.0.0.2", "1.1.1.1"]);
+        // 70,000 new sources: past the 2-byte codes. Both columns go back to the process-wide
+        // dictionary, every value kept.
+        let many: Vec<String> = (0..70_000).map(|i| format!("s{i}")).collect();
+        let dsts: Vec<&str> = vec!["9.9.9.9"; many.len()];
+        t.append(df!("src_ip" => &many, "dst_ip" => &dsts).unwrap(), Rejected::default(), None).unwrap();
+        for n in ["src_ip", "dst_ip"] {
+            let c = t.df.column(n).unwrap();
+            assert!(matches!(c.dtype(), DataType::Categorical(..)) && !is_table_dict(c.dtype()), "{n}");
+        }
+        let src = text(&t, "src_ip");
+        assert_eq!(src.len(), 3 + 70_000);
+        assert_eq!(&src[..4], ["10.0.0.1", "10.0.0.2", "1.1.1.1", "s0"]);
+        assert_eq!(src.last().map(String::as_str), Some("s69999"));
+        assert_eq!(text(&t, "dst_ip")[..4], ["10.0.0.2", "8.8.8.8", "10.0.0.1", "9.9.9.9"]);
     }
 
     #[test]
