@@ -429,6 +429,8 @@ fn lookups_on_combined_views_match_brute_force() {
     let needs: BTreeMap<u32, Need> = [
         (1, Need::TopN { field: "src_ip".into(), offset: 0, limit: 100, measure: "count".into() }),
         (2, Need::TopN { field: "dst_port".into(), offset: 0, limit: 100, measure: "count".into() }),
+        // A measure, not a count: cubes keep its sums in 8 bytes, counts in 4.
+        (3, Need::TopN { field: "proto".into(), offset: 0, limit: 100, measure: "bytes_sent".into() }),
         (4, Need::Time { measure: "count".into(), split: None }),
         (5, Need::Table { offset: 0, limit: 10, sort: None }),
         (tree, Need::Tree { levels: vec!["proto".into(), "dst_port".into()], measure: "count".into() }),
@@ -494,6 +496,17 @@ fn lookups_on_combined_views_match_brute_force() {
                 entries.iter().filter(|e| e.value != 0).map(|e| (e.label.clone(), e.value)).collect();
             assert_eq!(got, expect, "view {v} {ctx}");
         }
+        let mut bytes: BTreeMap<String, i64> = BTreeMap::new();
+        let sent = df.column("bytes_sent").unwrap().i64().unwrap().clone();
+        for row in (0..df.height()).filter(|&row| sel.others(3).all(|(_, c)| passes(&df, row, c))) {
+            let proto = df.column("proto").unwrap().str().unwrap().get(row).unwrap_or("(null)").to_string();
+            *bytes.entry(proto).or_insert(0) += sent.get(row).unwrap_or(0);
+        }
+        bytes.retain(|_, b| *b != 0);
+        let Output::TopN { entries, .. } = &ans.outputs[&3] else { panic!("not top-n") };
+        let got: BTreeMap<String, i64> =
+            entries.iter().filter(|e| e.value != 0).map(|e| (e.label.clone(), e.value)).collect();
+        assert_eq!(got, bytes, "bytes by proto {ctx}");
         let Output::Tree { leaves, .. } = &ans.outputs[&tree] else { panic!("not a tree") };
         let got: BTreeMap<Vec<String>, i64> =
             leaves.iter().filter(|l| l.value != 0).map(|l| (l.path.to_vec(), l.value)).collect();

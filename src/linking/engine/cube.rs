@@ -27,10 +27,25 @@ const MIN_CUBED_ROWS: usize = if cfg!(test) { 64 } else { 2048 };
 const MAX_ENTRIES: usize = 12_000_000;
 
 /// One category's contribution to one target: sparse bins and values.
-#[derive(Default)]
 struct Cell {
     bins: Vec<u32>,
-    values: Vec<i64>,
+    values: Values,
+}
+
+/// A cell's values: record counts fit 4 bytes (a table has fewer than 2^32 rows), so a target
+/// that counts keeps half the bytes of one that sums a measure.
+enum Values {
+    Counts(Vec<u32>),
+    Sums(Vec<i64>),
+}
+
+impl Values {
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Values::Counts(v) => v.capacity() * 4,
+            Values::Sums(v) => v.capacity() * 8,
+        }
+    }
 }
 
 pub(super) struct Cube {
@@ -58,7 +73,7 @@ pub(super) struct Cube {
 impl Cube {
     pub fn heap_bytes(&self) -> usize {
         let cells: usize =
-            self.cells.iter().flatten().map(|c| c.bins.capacity() * 4 + c.values.capacity() * 8).sum();
+            self.cells.iter().flatten().map(|c| c.bins.capacity() * 4 + c.values.heap_bytes()).sum();
         // A shared base is counted once, split between its holders.
         let base: usize =
             self.base.iter().map(|b| b.capacity() * 8).sum::<usize>() / Arc::strong_count(&self.base);
@@ -239,13 +254,15 @@ impl Engine {
                     bins.sort_unstable();
                     // Grown by doubling: up to twice what the cube keeps.
                     bins.shrink_to_fit();
-                    let values = bins
-                        .iter()
-                        .map(|&b| {
-                            seen[b as usize] = false;
-                            std::mem::take(&mut scratch[b as usize])
-                        })
-                        .collect();
+                    let mut take = |b: u32| {
+                        seen[b as usize] = false;
+                        std::mem::take(&mut scratch[b as usize])
+                    };
+                    let values = match w {
+                        // A count is at most the rows of the table, below 2^32.
+                        None => Values::Counts(bins.iter().map(|&b| take(b) as u32).collect()),
+                        Some(_) => Values::Sums(bins.iter().map(|&b| take(b)).collect()),
+                    };
                     cells.push(Cell { bins, values });
                 }
                 // Base: the current histogram plus what the view's clause rejects now.
@@ -529,8 +546,17 @@ fn add_category(
         }
         r => {
             let cell = &cells[r as usize];
-            for (&b, &v) in cell.bins.iter().zip(&cell.values) {
-                hist[b as usize] += sign * v;
+            match &cell.values {
+                Values::Counts(vals) => {
+                    for (&b, &v) in cell.bins.iter().zip(vals) {
+                        hist[b as usize] += sign * v as i64;
+                    }
+                }
+                Values::Sums(vals) => {
+                    for (&b, &v) in cell.bins.iter().zip(vals) {
+                        hist[b as usize] += sign * v;
+                    }
+                }
             }
         }
     }
