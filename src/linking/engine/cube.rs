@@ -40,6 +40,24 @@ enum Values {
 }
 
 impl Values {
+    /// `hist` as values: counts when `counts` (every value a record count), else sums.
+    fn of(hist: Vec<i64>, counts: bool) -> Self {
+        if counts {
+            Values::Counts(hist.iter().map(|&v| v as u32).collect())
+        } else {
+            Values::Sums(hist)
+        }
+    }
+
+    /// Makes `hist` these values.
+    fn copy_into(&self, hist: &mut Vec<i64>) {
+        hist.clear();
+        match self {
+            Values::Counts(v) => hist.extend(v.iter().map(|&x| x as i64)),
+            Values::Sums(v) => hist.extend_from_slice(v),
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         match self {
             Values::Counts(v) => v.capacity() * 4,
@@ -59,7 +77,7 @@ pub(super) struct Cube {
     /// Targets of the other views, in the engine's order at build time.
     keys: Vec<TargetKey>,
     /// Per target: its histogram with this view's clause ignored (shared by the view's cubes).
-    base: Arc<Vec<Vec<i64>>>,
+    base: Arc<Vec<Values>>,
     /// Per target, per cube row.
     cells: Vec<Vec<Cell>>,
     /// Per category: the work to add or take away its contribution (its cube row's entries, or
@@ -76,7 +94,7 @@ impl Cube {
             self.cells.iter().flatten().map(|c| c.bins.capacity() * 4 + c.values.heap_bytes()).sum();
         // A shared base is counted once, split between its holders.
         let base: usize =
-            self.base.iter().map(|b| b.capacity() * 8).sum::<usize>() / Arc::strong_count(&self.base);
+            self.base.iter().map(Values::heap_bytes).sum::<usize>() / Arc::strong_count(&self.base);
         cells + base + self.row_of.capacity() * 4 + (self.rows.capacity() + self.cost.capacity()) * 8
     }
 }
@@ -123,13 +141,21 @@ impl Engine {
     /// that field.
     pub fn prefetch(&mut self, view: ViewId, stop: &AtomicBool) -> bool {
         self.settle();
+        // What the answers since the last prefetch freed stays resident with glibc (see
+        // `crate::alloc`), and a cube or a cached selection allocates as much again: hand it back
+        // first. Off the UI thread, once per view entered.
+        crate::alloc::release_free_memory();
         if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
             return self.prefetch_time_removal(view, stop);
         }
         let Some(dim) = self.category_dim(view) else { return false };
         let key = self.cube_key(view);
         // Cubes built under another state are of no use again.
+        let before = self.cubes.len();
         self.cubes.retain(|c| c.view != view || c.key == key);
+        if self.cubes.len() < before {
+            crate::alloc::release_free_memory();
+        }
         let family: Vec<usize> = std::iter::once(dim)
             .chain(self.idx.dims[dim].parts.iter().copied().filter(|&p| self.cubable(p)))
             .collect();
@@ -222,7 +248,7 @@ impl Engine {
         let idx = &self.idx;
         let targets = &self.targets;
         // Per target: its base (when this cube computes it) and its cells; None when stopped.
-        type Built = Option<(Option<Vec<i64>>, Vec<Cell>)>;
+        type Built = Option<(Option<Values>, Vec<Cell>)>;
         let built: Vec<Built> = others
             .par_iter()
             .map(|&ti| {
@@ -265,13 +291,19 @@ impl Engine {
                     };
                     cells.push(Cell { bins, values });
                 }
+                // Gone before the base is made: for the graph's pairs each is as large as a
+                // histogram, and both at once were the peak of a list's cube.
+                drop(scratch);
+                drop(seen);
                 // Base: the current histogram plus what the view's clause rejects now.
                 let base = pass_old.as_ref().map(|pass_old| {
                     let mut base = t.hist.clone();
                     for c in (0..card).filter(|&c| !pass_old[c]) {
                         add_category(&mut base, c, 1, &row_of, &cells, offs, pos, codes, mask, check, w);
                     }
-                    base
+                    // A histogram of records counts at most the table's rows, below 2^32: 4 bytes
+                    // a bin (the graph's 2.6 M pairs at 10 M rows: 10 MB, not 21, per view's base).
+                    Values::of(base, w.is_none())
                 });
                 Some((base, cells))
             })
@@ -481,7 +513,7 @@ impl Engine {
                     }
                 }
                 SumFrom::Base => {
-                    t.hist.clone_from(&cube.base[ti]);
+                    cube.base[ti].copy_into(&mut t.hist);
                     for &c in &failing {
                         add_category(
                             &mut t.hist,
