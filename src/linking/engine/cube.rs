@@ -71,31 +71,45 @@ pub(super) struct Cube {
     pub dim: usize,
     key: String,
     /// Per category of `dim`: index of its cube row, or `u32::MAX` when summed from postings.
+    /// A category's rows are its posting list's length (the dim's offsets).
     row_of: Vec<u32>,
-    /// Rows (records) per category.
-    rows: Vec<usize>,
     /// Targets of the other views, in the engine's order at build time.
     keys: Vec<TargetKey>,
     /// Per target: its histogram with this view's clause ignored (shared by the view's cubes).
     base: Arc<Vec<Values>>,
     /// Per target, per cube row.
     cells: Vec<Vec<Cell>>,
-    /// Per category: the work to add or take away its contribution (its cube row's entries, or
-    /// its records once per target), and the sum over all: a lookup weighs its ways with sums
-    /// over short lists, not passes over millions of categories (the graph's pairs).
-    cost: Vec<usize>,
-    /// The sum of `cost`.
+    /// Per cube row: the work to add or take away its category's contribution (its entries).
+    /// A category without a row costs its records once per target ([`Cube::cost`]). With the sum
+    /// over all, a lookup weighs its ways with sums over short lists, not passes over millions of
+    /// categories (the graph's pairs). Kept per cube row, not per category: the graph's 2.6 M
+    /// pairs at 10 M rows took 42 MB of per-category rows and costs, most of its cube.
+    row_cost: Vec<usize>,
+    /// The sum of every category's cost.
     total_cost: usize,
 }
 
 impl Cube {
+    /// Categories of the cube's dim.
+    fn card(&self) -> usize {
+        self.row_of.len()
+    }
+
+    /// Category `c`'s cost (see `row_cost`), with `offs` the dim's posting offsets.
+    fn cost(&self, c: usize, offs: &[u32]) -> usize {
+        match self.row_of[c] {
+            u32::MAX => (offs[c + 1] - offs[c]) as usize * self.keys.len(),
+            r => self.row_cost[r as usize],
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         let cells: usize =
             self.cells.iter().flatten().map(|c| c.bins.capacity() * 4 + c.values.heap_bytes()).sum();
         // A shared base is counted once, split between its holders.
         let base: usize =
             self.base.iter().map(Values::heap_bytes).sum::<usize>() / Arc::strong_count(&self.base);
-        cells + base + self.row_of.capacity() * 4 + (self.rows.capacity() + self.cost.capacity()) * 8
+        cells + base + self.row_of.capacity() * 4 + self.row_cost.capacity() * 8
     }
 }
 
@@ -208,14 +222,13 @@ impl Engine {
     fn build_cube(&mut self, view: ViewId, dim: usize, key: &str, stop: &AtomicBool) -> Option<Cube> {
         let n = self.idx.n;
         let card = self.idx.dims[dim].cardinality();
-        let rows: Vec<usize> = {
+        {
             let (offs, _) = self.idx.dims[dim].postings();
             // Rows without a category cannot be told apart by the clause: no cube.
             if offs.last().copied().unwrap_or(0) as usize != n {
                 return None;
             }
-            (0..card).map(|c| (offs[c + 1] - offs[c]) as usize).collect()
-        };
+        }
         self.idx.dims[dim].ensure_part_postings();
         // The base (every other target with this view's clause ignored) is the same for every cube
         // of the view under one state: computed by the first, shared by the others. Computing it
@@ -227,14 +240,16 @@ impl Engine {
         };
         let others: Vec<usize> =
             (0..self.targets.len()).filter(|&i| self.targets[i].key.view != view).collect();
+        let offs_built = self.idx.dims[dim].postings_built().map(|(o, _)| o).unwrap_or(&[]);
+        let rows = |c: usize| (offs_built[c + 1] - offs_built[c]) as usize;
         // Heaviest categories first, while the budget lasts.
-        let mut order: Vec<usize> = (0..card).filter(|&c| rows[c] >= MIN_CUBED_ROWS).collect();
-        order.sort_by_key(|&c| std::cmp::Reverse(rows[c]));
+        let mut order: Vec<usize> = (0..card).filter(|&c| rows(c) >= MIN_CUBED_ROWS).collect();
+        order.sort_by_key(|&c| std::cmp::Reverse(rows(c)));
         let mut row_of = vec![u32::MAX; card];
         let mut cubed = Vec::new();
         let mut entries = 0usize;
         for c in order {
-            let e: usize = others.iter().map(|&i| rows[c].min(self.targets[i].hist.len())).sum();
+            let e: usize = others.iter().map(|&i| rows(c).min(self.targets[i].hist.len())).sum();
             if entries + e > MAX_ENTRIES {
                 continue;
             }
@@ -318,14 +333,12 @@ impl Engine {
         let base = shared.unwrap_or_else(|| Arc::new(bases));
         self.last_stats.rows_visited += (n * others.len()) as u64;
         let keys = others.iter().map(|&i| self.targets[i].key.clone()).collect();
-        let cost: Vec<usize> = (0..card)
-            .map(|c| match row_of[c] {
-                u32::MAX => rows[c] * others.len(),
-                r => cells.iter().map(|t| t[r as usize].bins.len()).sum(),
-            })
-            .collect();
-        let total_cost = cost.iter().sum();
-        Some(Cube { view, dim, key: key.to_string(), row_of, rows, keys, base, cells, cost, total_cost })
+        let row_cost: Vec<usize> =
+            (0..cubed.len()).map(|r| cells.iter().map(|t| t[r].bins.len()).sum()).collect();
+        let cube =
+            Cube { view, dim, key: key.to_string(), row_of, keys, base, cells, row_cost, total_cost: 0 };
+        let total_cost = (0..card).map(|c| cube.cost(c, offs)).sum();
+        Some(Cube { total_cost, ..cube })
     }
 
     /// The pointer is on the time brush's chip: compute the histograms of the selection without
@@ -414,7 +427,7 @@ impl Engine {
         let mut fitting: Vec<usize> = (0..self.cubes.len())
             .filter(|&i| self.cubes[i].view == view && self.cubes[i].key == key)
             .collect();
-        fitting.sort_by_key(|&i| self.cubes[i].rows.len());
+        fitting.sort_by_key(|&i| self.cubes[i].card());
         fitting.into_iter().find_map(|ci| {
             let dim = self.cubes[ci].dim;
             let new = self.category_pass(new, dim)?;
@@ -438,7 +451,14 @@ impl Engine {
         let dim = cube.dim;
         let pass_new = new.pass.as_slice();
         // A cube's categories hold every row (see `build_cube`).
-        let sums = Sums::of(&cube.cost, &cube.rows, (cube.total_cost, n), old.as_ref(), &new);
+        let (offs, _) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
+        let sums = Sums::of(
+            |c| cube.cost(c, offs),
+            |c| (offs[c + 1] - offs[c]) as usize,
+            (cube.total_cost, n),
+            old.as_ref(),
+            &new,
+        );
         let costs = [
             (if old.is_some() { sums.current } else { usize::MAX }, SumFrom::Current),
             (sums.zero, SumFrom::Zero),

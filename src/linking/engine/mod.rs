@@ -120,6 +120,8 @@ pub struct Engine {
     /// selection reached.
     pending_mask: Option<upkeep::PendingMask>,
     pending_cache: Option<String>,
+    /// Bytes of cache snapshots made since freed memory was last handed back (see `settle`).
+    cache_churn_bytes: usize,
     pub last_stats: UpdateStats,
     /// Start of the current phase of an update (see [`Phases`]).
     clock: std::time::Instant,
@@ -197,6 +199,7 @@ impl Engine {
             cubes: Vec::new(),
             pending_mask: None,
             pending_cache: None,
+            cache_churn_bytes: 0,
             last_stats: UpdateStats::default(),
             clock: std::time::Instant::now(),
         };

@@ -126,10 +126,10 @@ pub(super) struct Sums {
 impl Sums {
     /// From the clauses' exceptions when both have them: every unlisted category passes as its
     /// clause's default says. Otherwise one pass over the categories (millions for the graph's
-    /// pairs), on every core. `totals` are the sums of `cost` and of `rows`.
+    /// pairs), on every core. `cost` and `rows` give a category's; `totals` are their sums.
     pub fn of(
-        cost: &[usize],
-        rows: &[usize],
+        cost: impl Fn(usize) -> usize + Sync,
+        rows: impl Fn(usize) -> usize + Sync,
         totals: (usize, usize),
         old: Option<&CatPass>,
         new: &CatPass,
@@ -146,14 +146,14 @@ impl Sums {
                 let mut s = Sums::default();
                 for &c in &either {
                     if new.pass[c] != new.default {
-                        odd_cost += cost[c];
+                        odd_cost += cost(c);
                     }
                     if old.pass[c] != new.pass[c] {
-                        s.current += cost[c];
-                        s.flipped_rows += rows[c];
+                        s.current += cost(c);
+                        s.flipped_rows += rows(c);
                     } else {
-                        agree_cost += cost[c];
-                        agree_rows += rows[c];
+                        agree_cost += cost(c);
+                        agree_rows += rows(c);
                     }
                 }
                 s.zero = if new.default { total_cost - odd_cost } else { odd_cost };
@@ -166,17 +166,17 @@ impl Sums {
                 s
             }
             (None, Some(en)) if !new.default => {
-                Sums { zero: en.iter().map(|&c| cost[c]).sum(), ..Sums::default() }
+                Sums { zero: en.iter().map(|&c| cost(c)).sum(), ..Sums::default() }
             }
             _ => (0..new.pass.len())
                 .into_par_iter()
                 .fold(Sums::default, |mut s, c| {
                     if new.pass[c] {
-                        s.zero += cost[c];
+                        s.zero += cost(c);
                     }
                     if old.is_some_and(|o| o.pass[c] != new.pass[c]) {
-                        s.current += cost[c];
-                        s.flipped_rows += rows[c];
+                        s.current += cost(c);
+                        s.flipped_rows += rows(c);
                     }
                     s
                 })
@@ -259,7 +259,7 @@ mod tests {
             let old = (round % 5 != 0).then(|| random_pass(&mut seed, card));
             let new = random_pass(&mut seed, card);
             let totals = (cost.iter().sum(), rows.iter().sum());
-            let sums = Sums::of(&cost, &rows, totals, old.as_ref(), &new);
+            let sums = Sums::of(|c| cost[c], |c| rows[c], totals, old.as_ref(), &new);
             let changed: Vec<usize> =
                 (0..card).filter(|&c| old.as_ref().is_some_and(|o| o.pass[c] != new.pass[c])).collect();
             let passing: Vec<usize> = (0..card).filter(|&c| new.pass[c]).collect();

@@ -6,6 +6,9 @@
 //! or first thing when anything else needs the mask. The snapshots kept for a later cache hit or
 //! "clear all" wait likewise.
 use super::{Engine, Windows, CLAUSE_BITS, CUR_BIT, PREV_BIT};
+
+/// Bytes of cache snapshots after which `settle` hands freed memory back.
+const CACHE_CHURN_TRIM_BYTES: usize = 24 << 20;
 use crate::linking::index::SKIP;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -128,6 +131,15 @@ impl Engine {
         }
         if let Some(sig) = self.pending_cache.take() {
             self.store_cache(sig);
+            // A snapshot copies every histogram and pushes the oldest out: freed blocks that
+            // glibc keeps per thread arena, so a long drag grew the process by 100 MB of them at
+            // 10 M rows (`crate::alloc`). They go back once snapshots of 24 MB were made since:
+            // a hand-back takes about 10 ms at 10 M rows, too long for every idle moment of a drag.
+            self.cache_churn_bytes += self.targets.iter().map(|t| t.hist.len() * 8).sum::<usize>();
+            if self.cache_churn_bytes >= CACHE_CHURN_TRIM_BYTES {
+                self.cache_churn_bytes = 0;
+                crate::alloc::release_free_memory();
+            }
         }
         if self.clauses.is_empty() && self.base.is_none() {
             self.base = Some(self.targets.iter().map(|t| (t.key.clone(), t.hist.clone())).collect());
