@@ -133,10 +133,11 @@ impl Engine {
             self.store_cache(sig);
             // A snapshot copies every histogram and pushes the oldest out: freed blocks that
             // glibc keeps per thread arena, so a long drag grew the process by 100 MB of them at
-            // 10 M rows (`crate::alloc`). They go back once snapshots of 24 MB were made since:
-            // a hand-back takes about 10 ms at 10 M rows, too long for every idle moment of a drag.
+            // 10 M rows (`crate::alloc`). They go back once snapshots of 24 MB (2.4 bytes a row past
+            // 10 M rows) were made since: a hand-back takes about 10 ms at 10 M rows and 40 ms at
+            // 50 M, too long for every idle moment of a drag.
             self.cache_churn_bytes += self.targets.iter().map(|t| t.hist.len() * 8).sum::<usize>();
-            if self.cache_churn_bytes >= CACHE_CHURN_TRIM_BYTES {
+            if self.cache_churn_bytes >= CACHE_CHURN_TRIM_BYTES.max(self.idx.n * 12 / 5) {
                 self.cache_churn_bytes = 0;
                 crate::alloc::release_free_memory();
             }
