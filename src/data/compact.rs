@@ -193,8 +193,8 @@ fn cast_all(frames: &mut [DataFrame], name: &PlSmallStr, to: &DataType) -> Polar
 }
 
 /// Stores every `i32` and `i64` column of the whole table in the narrowest type that holds its
-/// values, and whole-number `f64` columns in `f32`, each in one contiguous buffer. Returns the bytes saved by narrowing here (columns that
-/// came narrowed from [`compact_block`] count nothing).
+/// values, and whole-number `f64` columns in `f32`, each in one contiguous buffer. Returns the
+/// bytes saved by narrowing here (columns that came narrowed from [`compact_block`] count nothing).
 pub fn compact_integers(df: &mut DataFrame) -> PolarsResult<usize> {
     let mut saved = 0;
     for name in df.get_column_names_owned() {

@@ -157,19 +157,19 @@ impl Engine {
         self.settle();
         // What the answers since the last prefetch freed stays resident with glibc (see
         // `crate::alloc`), and a cube or a cached selection allocates as much again: hand it back
-        // first. Off the UI thread, once per view entered.
-        crate::alloc::release_free_memory();
+        // first (once, after the cubes this build replaces are gone). Off the UI thread.
         if matches!(self.clauses.get(&view), Some((_, Compiled::Time { .. }))) {
+            crate::alloc::release_free_memory();
             return self.prefetch_time_removal(view, stop);
         }
         let Some(dim) = self.category_dim(view) else { return false };
         let key = self.cube_key(view);
         // Cubes built under another state are of no use again.
-        let before = self.cubes.len();
         self.cubes.retain(|c| c.view != view || c.key == key);
-        if self.cubes.len() < before {
-            crate::alloc::release_free_memory();
-        }
+        // The cubes of at most three views (the last ones entered) are kept. The oldest goes
+        // before the new ones are built, not after: both at once were the brushing peak.
+        self.evict_cubes_for(view);
+        crate::alloc::release_free_memory();
         let family: Vec<usize> = std::iter::once(dim)
             .chain(self.idx.dims[dim].parts.iter().copied().filter(|&p| self.cubable(p)))
             .collect();
@@ -182,9 +182,6 @@ impl Engine {
                 any = true;
                 continue;
             }
-            // The cubes of at most three views (the last ones entered) are kept. The oldest goes
-            // before the new one is built, not after: both at once were the brushing peak.
-            self.evict_cubes_for(view);
             if let Some(cube) = self.build_cube(view, d, &key, stop) {
                 self.cubes.push(cube);
                 // Building it freed per-target scratch and per-category lists, and replaced cubes
@@ -208,7 +205,6 @@ impl Engine {
         if !views.contains(&view) && views.len() >= 3 {
             let oldest = views[views.len() - 1];
             self.cubes.retain(|c| c.view != oldest);
-            crate::alloc::release_free_memory();
         }
     }
 

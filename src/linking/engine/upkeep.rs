@@ -6,12 +6,12 @@
 //! or first thing when anything else needs the mask. The snapshots kept for a later cache hit or
 //! "clear all" wait likewise.
 use super::{Engine, Windows, CLAUSE_BITS, CUR_BIT, PREV_BIT};
-
-/// Bytes of cache snapshots after which `settle` hands freed memory back.
-const CACHE_CHURN_TRIM_BYTES: usize = 24 << 20;
 use crate::linking::index::SKIP;
 use rayon::prelude::*;
 use std::sync::Arc;
+
+/// Bytes of cache snapshots after which `settle` hands freed memory back.
+const CACHE_CHURN_TRIM_BYTES: usize = 24 << 20;
 
 /// A rewrite of the row mask the mask does not hold yet. At most one is pending: every change
 /// settles first.
