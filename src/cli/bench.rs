@@ -541,7 +541,7 @@ fn brush(rows: u64, interactions: usize, file: Option<PathBuf>, json: bool) -> R
     let index_bytes = s.engine.idx.heap_bytes();
     if verbose {
         for d in &s.engine.idx.dims {
-            let postings = if d.has_postings() { "with postings" } else { "" };
+            let postings = d.postings_form();
             eprintln!(
                 "dim {}: {} values, {:.1} MB {postings}",
                 d.name,

@@ -2,6 +2,8 @@
 //! ("dims"), posting lists, and weights. Built once per table (and per field on first use) so a
 //! brush never rescans polars columns.
 pub use super::codes::Codes;
+use super::postings::PostingLists;
+pub use super::postings::Postings;
 use polars::prelude::*;
 use std::collections::HashMap;
 
@@ -17,8 +19,8 @@ pub struct Dim {
     /// For a combined dim: the dims it combines, and each code's codes in them.
     pub parts: Vec<usize>,
     pub part_codes: Arc<Vec<[u32; 3]>>,
-    /// Rows per code (whole table), and CSR posting lists built on first use.
-    postings: Option<(Vec<u32>, Vec<u32>)>,
+    /// Rows per code and where they are, built on first use.
+    postings: Option<PostingLists>,
     /// See [`Dim::ensure_part_postings`]; empty until built.
     part_postings: Vec<(Vec<u32>, Vec<u32>)>,
 }
@@ -56,14 +58,12 @@ impl Dim {
         }
     }
 
-    /// Positions of the rows having each code, as CSR (offsets, positions).
-    pub fn postings(&mut self) -> (&[u32], &[u32]) {
+    /// Where the rows having each code are (built on first use).
+    pub fn postings(&mut self) -> Postings<'_> {
         if self.postings.is_none() {
-            let codes = &self.codes;
-            self.postings = Some(csr(codes.len(), self.cardinality(), |p| codes.get(p)));
+            self.postings = Some(PostingLists::build(&self.codes, self.cardinality()));
         }
-        let (o, p) = self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice())).unwrap_or((&[], &[]));
-        (o, p)
+        self.postings_built().expect("built above")
     }
 
     /// For a combined dim: per part, this dim's codes holding each of the part's codes (CSR).
@@ -88,13 +88,14 @@ impl Dim {
         self.part_postings.get(i).map(|(o, p)| (o.as_slice(), p.as_slice()))
     }
 
-    pub fn has_postings(&self) -> bool {
-        self.postings.is_some()
+    /// The form of the postings, or "" before they are built (for `bench`'s per-dim lines).
+    pub fn postings_form(&self) -> &'static str {
+        self.postings.as_ref().map_or("", PostingLists::form)
     }
 
-    /// The posting lists if built (see [`Dim::postings`]).
-    pub fn postings_built(&self) -> Option<(&[u32], &[u32])> {
-        self.postings.as_ref().map(|(o, p)| (o.as_slice(), p.as_slice()))
+    /// The postings if built (see [`Dim::postings`]).
+    pub fn postings_built(&self) -> Option<Postings<'_>> {
+        self.postings.as_ref().map(|p| p.view(&self.codes))
     }
 
     /// How this dim's codes give dim `d`'s: `Some(None)` when `d` is this dim, `Some(Some(i))` when
@@ -109,12 +110,9 @@ impl Dim {
     /// Heap bytes held (codes, labels, postings).
     pub fn heap_bytes(&self) -> usize {
         let labels: usize = self.labels.iter().map(|l| l.capacity() + size_of::<String>()).sum();
-        let postings: usize = self
-            .postings
-            .iter()
-            .chain(&self.part_postings)
-            .map(|(o, p)| (o.capacity() + p.capacity()) * 4)
-            .sum();
+        let own = self.postings.as_ref().map_or(0, PostingLists::heap_bytes);
+        let parts: usize = self.part_postings.iter().map(|(o, p)| (o.capacity() + p.capacity()) * 4).sum();
+        let postings = own + parts;
         self.codes.heap_bytes() + labels + postings + self.part_codes.capacity() * size_of::<[u32; 3]>()
     }
 }

@@ -6,6 +6,7 @@ pub mod coordinator;
 pub mod engine;
 pub mod index;
 pub mod needs;
+pub mod postings;
 pub mod selection;
 #[cfg(test)]
 mod tests;

@@ -352,8 +352,8 @@ impl Engine {
 
     /// Rows holding any of `codes` in `dim` (from the posting offsets, without listing them).
     fn rows_of(&mut self, dim: usize, codes: &[usize]) -> usize {
-        let (offs, _) = self.idx.dims[dim].postings();
-        codes.iter().map(|&c| (offs[c + 1] - offs[c]) as usize).sum()
+        let post = self.idx.dims[dim].postings();
+        codes.iter().map(|&c| post.rows(c)).sum()
     }
 }
 

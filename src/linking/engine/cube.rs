@@ -14,7 +14,7 @@
 use super::pass::{CatPass, Lists, Sums, Wanted};
 use super::upkeep::PendingMask;
 use super::{Compiled, Ctx, Engine, TargetKey, CLAUSE_BITS, CUR_BIT, PREV_BIT};
-use crate::linking::index::{Codes, SKIP};
+use crate::linking::index::{Codes, Postings, SKIP};
 use crate::linking::selection::{Selection, ViewId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -219,9 +219,8 @@ impl Engine {
         let n = self.idx.n;
         let card = self.idx.dims[dim].cardinality();
         {
-            let (offs, _) = self.idx.dims[dim].postings();
             // Rows without a category cannot be told apart by the clause: no cube.
-            if offs.last().copied().unwrap_or(0) as usize != n {
+            if self.idx.dims[dim].postings().total() != n {
                 return None;
             }
         }
@@ -236,8 +235,8 @@ impl Engine {
         };
         let others: Vec<usize> =
             (0..self.targets.len()).filter(|&i| self.targets[i].key.view != view).collect();
-        let offs_built = self.idx.dims[dim].postings_built().map(|(o, _)| o).unwrap_or(&[]);
-        let rows = |c: usize| (offs_built[c + 1] - offs_built[c]) as usize;
+        let post = self.idx.dims[dim].postings_built().expect("postings built above");
+        let rows = |c: usize| post.rows(c);
         // Heaviest categories first, while the budget lasts.
         let mut order: Vec<usize> = (0..card).filter(|&c| rows(c) >= MIN_CUBED_ROWS).collect();
         order.sort_by_key(|&c| std::cmp::Reverse(rows(c)));
@@ -254,7 +253,6 @@ impl Engine {
             cubed.push(c);
         }
         let bit = self.bit_of(view);
-        let (offs, pos) = self.idx.dims[dim].postings_built().expect("postings built above");
         let mask = &self.mask;
         let idx = &self.idx;
         let targets = &self.targets;
@@ -275,8 +273,7 @@ impl Engine {
                         return None;
                     }
                     let mut bins = Vec::new();
-                    for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
-                        let p = p as usize;
+                    post.for_each(c, |p| {
                         if mask[p] & check == 0 {
                             let b = codes.get(p);
                             if b != SKIP {
@@ -287,7 +284,7 @@ impl Engine {
                                 scratch[b as usize] += w.map_or(1, |w| w[p]);
                             }
                         }
-                    }
+                    });
                     bins.sort_unstable();
                     // Grown by doubling: up to twice what the cube keeps.
                     bins.shrink_to_fit();
@@ -310,7 +307,7 @@ impl Engine {
                 let base = pass_old.as_ref().map(|pass_old| {
                     let mut base = t.hist.clone();
                     for c in (0..card).filter(|&c| !pass_old[c]) {
-                        add_category(&mut base, c, 1, &row_of, &cells, offs, pos, codes, mask, check, w);
+                        add_category(&mut base, c, 1, &row_of, &cells, post, codes, mask, check, w);
                     }
                     // A histogram of records counts at most the table's rows, below 2^32: 4 bytes
                     // a bin (the graph's 2.6 M pairs at 10 M rows: 10 MB, not 21, per view's base).
@@ -333,7 +330,7 @@ impl Engine {
             (0..cubed.len()).map(|r| cells.iter().map(|t| t[r].bins.len()).sum()).collect();
         let cube =
             Cube { view, dim, key: key.to_string(), row_of, keys, base, cells, row_cost, total_cost: 0 };
-        let total_cost = (0..card).map(|c| cube.cost(c, offs)).sum();
+        let total_cost = (0..card).map(|c| cube.cost(c, post.offs)).sum();
         Some(Cube { total_cost, ..cube })
     }
 
@@ -447,7 +444,8 @@ impl Engine {
         let dim = cube.dim;
         let pass_new = new.pass.as_slice();
         // A cube's categories hold every row (see `build_cube`).
-        let (offs, _) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
+        let post = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
+        let offs = post.offs;
         let sums = Sums::of(
             |c| cube.cost(c, offs),
             |c| (offs[c + 1] - offs[c]) as usize,
@@ -472,12 +470,11 @@ impl Engine {
         self.last_stats.phases.lap("lists", &mut self.clock);
         // The view's bit: flip the categories that changed (their posting lists) now, or leave
         // the rewrite pending for when the worker is idle (see `upkeep.rs`), below.
-        let (offs, pos) = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
+        let post = self.idx.dims[dim].postings_built().expect("a cube's dim has postings");
         if flip_now {
+            let mask = &mut self.mask;
             for &c in &flipped {
-                for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
-                    self.mask[p as usize] ^= bit;
-                }
+                post.for_each(c, |p| mask[p] ^= bit);
             }
         }
         self.last_stats.phases.lap("mask", &mut self.clock);
@@ -495,55 +492,19 @@ impl Engine {
                 SumFrom::Current => {
                     for &c in &flipped {
                         let sign = if pass_new[c] { 1 } else { -1 };
-                        add_category(
-                            &mut t.hist,
-                            c,
-                            sign,
-                            &cube.row_of,
-                            cells,
-                            offs,
-                            pos,
-                            codes,
-                            mask,
-                            check,
-                            w,
-                        );
+                        add_category(&mut t.hist, c, sign, &cube.row_of, cells, post, codes, mask, check, w);
                     }
                 }
                 SumFrom::Zero => {
                     t.hist.iter_mut().for_each(|h| *h = 0);
                     for &c in &passing {
-                        add_category(
-                            &mut t.hist,
-                            c,
-                            1,
-                            &cube.row_of,
-                            cells,
-                            offs,
-                            pos,
-                            codes,
-                            mask,
-                            check,
-                            w,
-                        );
+                        add_category(&mut t.hist, c, 1, &cube.row_of, cells, post, codes, mask, check, w);
                     }
                 }
                 SumFrom::Base => {
                     cube.base[ti].copy_into(&mut t.hist);
                     for &c in &failing {
-                        add_category(
-                            &mut t.hist,
-                            c,
-                            -1,
-                            &cube.row_of,
-                            cells,
-                            offs,
-                            pos,
-                            codes,
-                            mask,
-                            check,
-                            w,
-                        );
+                        add_category(&mut t.hist, c, -1, &cube.row_of, cells, post, codes, mask, check, w);
                     }
                 }
             }
@@ -573,8 +534,7 @@ fn add_category(
     sign: i64,
     row_of: &[u32],
     cells: &[Cell],
-    offs: &[u32],
-    pos: &[u32],
+    post: Postings,
     codes: &Codes,
     mask: &[u32],
     check: u32,
@@ -582,15 +542,14 @@ fn add_category(
 ) {
     match row_of[c] {
         u32::MAX => {
-            for &p in &pos[offs[c] as usize..offs[c + 1] as usize] {
-                let p = p as usize;
+            post.for_each(c, |p| {
                 if mask[p] & check == 0 {
                     let b = codes.get(p);
                     if b != SKIP {
                         hist[b as usize] += sign * w.map_or(1, |w| w[p]);
                     }
                 }
-            }
+            });
         }
         r => {
             let cell = &cells[r as usize];

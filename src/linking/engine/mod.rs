@@ -555,12 +555,10 @@ impl Engine {
 
     /// Sorted positions of the rows having any of `codes` in `dim`.
     fn positions_of(&mut self, dim: usize, codes: &[usize]) -> Vec<u32> {
-        let (offs, pos) = self.idx.dims[dim].postings();
-        let mut out = Vec::new();
-        let total: usize = codes.iter().map(|&c| (offs[c + 1] - offs[c]) as usize).sum();
-        out.reserve(total);
+        let post = self.idx.dims[dim].postings();
+        let mut out = Vec::with_capacity(codes.iter().map(|&c| post.rows(c)).sum());
         for &c in codes {
-            out.extend_from_slice(&pos[offs[c] as usize..offs[c + 1] as usize]);
+            post.for_each(c, |p| out.push(p as u32));
         }
         out
     }

@@ -100,25 +100,23 @@ impl Engine {
             None => {}
             Some(PendingMask::Bit { bit, dim, pass }) => {
                 let n = self.idx.n;
-                let (offs, pos) = self.idx.dims[dim].postings();
+                let post = self.idx.dims[dim].postings();
                 let card = pass.len();
-                let passing: usize =
-                    (0..card).filter(|&c| pass[c]).map(|c| (offs[c + 1] - offs[c]) as usize).sum();
+                let passing: usize = (0..card).filter(|&c| pass[c]).map(|c| post.rows(c)).sum();
                 // Write the bit one way everywhere (no codes read), then the other way on the
                 // smaller side's posting lists. Rows without a code are on no list and are
                 // rejected: then the bit is set everywhere first. (A single field codes every
                 // row, nulls included; a combined dim may not.)
-                let uncoded = offs.last().is_some_and(|&o| (o as usize) < n);
+                let uncoded = post.total() < n;
                 let few_pass = passing <= n / 2 || uncoded;
                 if few_pass {
                     self.mask.par_iter_mut().for_each(|m| *m |= bit);
                 } else {
                     self.mask.par_iter_mut().for_each(|m| *m &= !bit);
                 }
+                let mask = &mut self.mask;
                 for c in (0..card).filter(|&c| pass[c] == few_pass) {
-                    for &q in &pos[offs[c] as usize..offs[c + 1] as usize] {
-                        self.mask[q as usize] ^= bit;
-                    }
+                    post.for_each(c, |q| mask[q] ^= bit);
                 }
             }
             Some(PendingMask::Cleared { bit }) => self.mask.par_iter_mut().for_each(|m| *m &= !bit),
