@@ -161,6 +161,8 @@ struct ScanLog {
     rows_read: u64,
     columns_read: Vec<String>,
     filtered_in_scan: bool,
+    /// The filter's own columns decided the rows before the others were built.
+    prefiltered: bool,
     /// The scan's own error, kept whole (polars only carries a message through the plan).
     error: Option<DataError>,
     /// A filter the scan cannot apply: the query goes the eager way, for this reason.
@@ -269,7 +271,12 @@ impl LeanScan {
             } else {
                 log.columns_read.join(", ")
             },
-            if log.filtered_in_scan { "; filtered while reading" } else { "" }
+            match (log.filtered_in_scan, log.prefiltered) {
+                (true, true) =>
+                    "; filtered while reading, on the filter's columns before the others were built",
+                (true, false) => "; filtered while reading",
+                _ => "",
+            }
         );
         Ok(Ok(QueryOutcome {
             df,
@@ -346,6 +353,21 @@ fn finish_chunk(
     Ok(df.select(out.iter().map(|s| s.as_str()))?)
 }
 
+/// The columns a filter reads, or None when it may read columns it does not name.
+fn filter_columns(f: &Expr) -> Option<HashSet<String>> {
+    let mut names = HashSet::new();
+    for e in f {
+        match e {
+            Expr::Column(n) => {
+                names.insert(n.to_string());
+            }
+            Expr::Selector(_) | Expr::Element => return None,
+            _ => {}
+        }
+    }
+    Some(names)
+}
+
 struct DelimSource {
     path: PathBuf,
     spec: delimited::DelimSpec,
@@ -369,11 +391,32 @@ impl ScanSource for DelimSource {
         let read = stored_needed(&stored, &need);
         let keep: Vec<bool> = self.spec.columns.iter().map(|c| read.contains(&c.name)).collect();
         let rows = AtomicU64::new(0);
-        let on_chunk = |df: DataFrame| {
-            rows.fetch_add(df.height() as u64, Ordering::Relaxed);
-            finish_chunk(df, &need, out, filter)
+        let on_chunk = |df: DataFrame| finish_chunk(df, &need, out, filter);
+        // The filter's own columns decide each part's rows before the others are built.
+        let by_filter = filter.and_then(|f| {
+            let names = filter_columns(f)?;
+            let names: HashSet<&str> = names.iter().map(String::as_str).collect();
+            let first = stored_needed(&stored, &names);
+            let cols: Vec<bool> = self.spec.columns.iter().map(|c| first.contains(&c.name)).collect();
+            // Only when it leaves columns to skip, and reads nothing the projection does not.
+            let later = keep.iter().zip(&cols).any(|(k, c)| *k && !*c);
+            let within = first.iter().all(|c| read.contains(c));
+            (later && within).then_some((
+                f,
+                names.into_iter().map(str::to_string).collect::<HashSet<_>>(),
+                cols,
+            ))
+        });
+        let passes = |df: DataFrame| -> Result<BooleanChunked> {
+            let Some((f, names, _)) = &by_filter else { unreachable!("only set with a filter") };
+            let mut df = df;
+            load::postprocess_only(&mut df, &mut Vec::new(), &|n| names.contains(n))?;
+            let verdict =
+                df.lazy().select([(*f).clone().alias("pass")]).collect_with_engine(Engine::InMemory)?;
+            Ok(verdict.unwrap_single().column("pass")?.bool()?.clone())
         };
-        let proj = delimited::Projection { keep: &keep, on_chunk: &on_chunk };
+        let prefilter = by_filter.as_ref().map(|(_, _, cols)| delimited::Prefilter { cols, passes: &passes });
+        let proj = delimited::Projection { keep: &keep, on_chunk: &on_chunk, prefilter, rows_read: &rows };
         let label = self.path.display().to_string();
         let cancel = AtomicBool::new(false);
         let reader = load::open_reader(&self.path)?;
@@ -388,6 +431,7 @@ impl ScanSource for DelimSource {
         log.scans += 1;
         log.columns_read = read;
         log.filtered_in_scan |= filter.is_some();
+        log.prefiltered |= by_filter.is_some();
         Ok(df)
     }
 }

@@ -10,7 +10,7 @@ use crate::data::timeparse::{datetime_to_us, epoch_secs_to_us};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// How a source column becomes a table column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +100,20 @@ const BLOCK_BYTES: usize = 32 << 20;
 pub struct Projection<'a> {
     pub keep: &'a [bool],
     pub on_chunk: &'a (dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+    /// The pushed-down filter decided while parsing, before the other columns are built.
+    pub prefilter: Option<Prefilter<'a>>,
+    /// Lines read as rows: valid lines, before any filter.
+    pub rows_read: &'a AtomicU64,
+}
+
+/// A filter decided per parsed part: the columns it reads (`cols`, by spec index, within `keep`)
+/// are built first, `passes` says which of those rows it keeps, and only they get the other
+/// columns. Every field of every line is still parsed and checked (same rejects), but a one-day
+/// filter over a fortnight no longer builds text for the thirteen other days. `passes` may keep
+/// more rows than the filter does (`on_chunk` still applies it), never fewer.
+pub struct Prefilter<'a> {
+    pub cols: &'a [bool],
+    pub passes: &'a (dyn Fn(DataFrame) -> Result<BooleanChunked> + Sync),
 }
 
 /// Reads the whole stream. Returns the table columns (in spec order, `Skip` left out) and the rejects.
@@ -151,7 +165,6 @@ fn read_blocks(
     mut widen: Option<&mut Vec<(usize, Kind)>>,
     proj: Option<&Projection>,
 ) -> Result<(DataFrame, Rejected)> {
-    let keep = proj.map(|p| p.keep);
     let mut frames: Vec<DataFrame> = Vec::new();
     let mut rejected = Rejected::default();
     let mut carry: Vec<u8> = Vec::new();
@@ -213,7 +226,7 @@ fn read_blocks(
             .par_iter()
             .zip(starts.par_iter().zip(counts.par_iter()))
             .map(|(part, (&start, &n))| {
-                let mut out = parse_part(part, start, n, spec, file_label, widen.is_some(), keep)?;
+                let mut out = parse_part(part, start, n, spec, file_label, widen.is_some(), proj)?;
                 match proj {
                     Some(p) => Ok(ChunkOutInner { df: (p.on_chunk)(out.df)?, ..out }),
                     None => {
@@ -384,14 +397,33 @@ fn parse_part(
     spec: &DelimSpec,
     file: &str,
     may_widen: bool,
-    keep: Option<&[bool]>,
+    proj: Option<&Projection>,
 ) -> ChunkOut {
+    let keep = proj.map(|p| p.keep);
+    // Widening reads the part again anyway; the filter is left to `on_chunk` there.
+    let pre = proj.and_then(|p| p.prefilter.as_ref()).filter(|_| !may_widen);
+    // Kept columns the filter does not read wait for its verdict, as parsed values.
+    let deferred_col: Vec<bool> = spec
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.kind != Kind::Skip && keep.is_none_or(|k| k[i]) && pre.is_some_and(|p| !p.cols[i]))
+        .collect();
+    let mut deferred: Vec<Parsed> = Vec::new();
     // Columns left out of a projection are still parsed (a bad value rejects the line) but never built.
     let mut builders: Vec<Option<Builder>> = spec
         .columns
         .iter()
         .enumerate()
-        .map(|(i, c)| if keep.is_none_or(|k| k[i]) { Builder::new(c, est_rows) } else { None })
+        .map(
+            |(i, c)| {
+                if keep.is_none_or(|k| k[i]) && !deferred_col[i] {
+                    Builder::new(c, est_rows)
+                } else {
+                    None
+                }
+            },
+        )
         .collect();
     let mut rows = 0usize;
     let mut rejected = Rejected::default();
@@ -450,7 +482,7 @@ fn parse_part(
             let col = &spec.columns[i];
             // Text and ports never reject a line: a column left out of a projection needs no look.
             let never_rejects = matches!(col.kind, Kind::Str | Kind::LowerStr | Kind::Port);
-            if col.kind == Kind::Skip || never_rejects && builders[i].is_none() {
+            if col.kind == Kind::Skip || never_rejects && builders[i].is_none() && !deferred_col[i] {
                 values.push(Parsed::Null);
                 continue;
             }
@@ -496,20 +528,16 @@ fn parse_part(
             continue;
         }
         rows += 1;
-        for (b, v) in builders.iter_mut().zip(values.drain(..)) {
-            let Some(b) = b else { continue };
-            match (b, v) {
-                (b, Parsed::Null) => b.null(),
-                (Builder::I32(b), Parsed::I(x)) => b.append_value(x as i32),
-                (Builder::I64(b), Parsed::I(x)) => b.append_value(x),
-                (Builder::F64(b), Parsed::F(x)) => b.append_value(x),
-                (Builder::F64(b), Parsed::I(x)) => b.append_value(x as f64),
-                (Builder::Text(b), Parsed::S(s)) => b.push(String::from_utf8_lossy(s).as_ref()),
-                (Builder::Text(b), Parsed::Owned(s)) => b.push(s.as_str()),
-                (Builder::Bool(b), Parsed::B(x)) => b.append_value(x),
-                (b, _) => b.null(),
+        for (i, v) in values.drain(..).enumerate() {
+            match &mut builders[i] {
+                Some(b) => append(b, v),
+                None if deferred_col[i] => deferred.push(v),
+                None => {}
             }
         }
+    }
+    if let Some(p) = proj {
+        p.rows_read.fetch_add(rows as u64, Ordering::Relaxed);
     }
     let cols: Vec<Column> = builders
         .into_iter()
@@ -518,7 +546,68 @@ fn parse_part(
         .collect::<Result<Vec<_>>>()?;
     // The height is counted, not inferred: a projection may keep no column at all (`count(*)`).
     let df = DataFrame::new(rows, cols)?;
+    let df = match pre {
+        Some(pre) => build_passing(df, pre, spec, &deferred_col, deferred)?,
+        None => df,
+    };
     Ok(ChunkOutInner { df, rejected, widen })
+}
+
+fn append(b: &mut Builder, v: Parsed) {
+    match (b, v) {
+        (b, Parsed::Null) => b.null(),
+        (Builder::I32(b), Parsed::I(x)) => b.append_value(x as i32),
+        (Builder::I64(b), Parsed::I(x)) => b.append_value(x),
+        (Builder::F64(b), Parsed::F(x)) => b.append_value(x),
+        (Builder::F64(b), Parsed::I(x)) => b.append_value(x as f64),
+        (Builder::Text(b), Parsed::S(s)) => b.push(String::from_utf8_lossy(s).as_ref()),
+        (Builder::Text(b), Parsed::Owned(s)) => b.push(s.as_str()),
+        (Builder::Bool(b), Parsed::B(x)) => b.append_value(x),
+        (b, _) => b.null(),
+    }
+}
+
+/// The part's rows that `pre` passes: `first` (the filter's columns, every row) filtered, and the
+/// `deferred` values (row by row, one per deferred column) built for those rows only. Columns
+/// come in spec order.
+fn build_passing(
+    first: DataFrame,
+    pre: &Prefilter,
+    spec: &DelimSpec,
+    deferred_col: &[bool],
+    mut deferred: Vec<Parsed>,
+) -> Result<DataFrame> {
+    let rows = first.height();
+    let mask = (pre.passes)(first.clone())?;
+    // A verdict that is not one per row (a constant filter) decides nothing here.
+    let mask = if mask.len() == rows { mask } else { BooleanChunked::full("pass".into(), true, rows) };
+    let first = first.filter(&mask)?;
+    let passing: Vec<usize> =
+        mask.iter().enumerate().filter(|(_, m)| *m == Some(true)).map(|(r, _)| r).collect();
+    let later: Vec<usize> = (0..spec.columns.len()).filter(|&i| deferred_col[i]).collect();
+    let mut builders: Vec<Builder> =
+        later.iter().filter_map(|&i| Builder::new(&spec.columns[i], passing.len())).collect();
+    if !later.is_empty() {
+        for &r in &passing {
+            let row = &mut deferred[r * later.len()..(r + 1) * later.len()];
+            for (b, v) in builders.iter_mut().zip(row) {
+                append(b, std::mem::replace(v, Parsed::Null));
+            }
+        }
+    }
+    drop(deferred);
+    let mut built = later.iter().zip(builders);
+    let mut cols = Vec::with_capacity(first.width() + later.len());
+    for (i, c) in spec.columns.iter().enumerate() {
+        if deferred_col[i] {
+            if let Some((_, b)) = built.next() {
+                cols.push(b.finish(&c.name, c.kind, passing.len())?);
+            }
+        } else if let Ok(col) = first.column(&c.name) {
+            cols.push(col.clone());
+        }
+    }
+    Ok(DataFrame::new(passing.len(), cols)?)
 }
 
 /// Bit 7 of each byte of the result is set where `word` holds `byte`, and nothing else: no borrow
