@@ -52,47 +52,6 @@ impl Codes {
         self.len() == 0
     }
 
-    /// Calls `f` with each position whose code is `c` (not SKIP), in ascending order. One-byte
-    /// codes are compared 64 at a time into a bit mask, so a scan costs about a load and a compare
-    /// per row plus the matches, with no mispredicted branch per row.
-    #[inline]
-    pub fn for_each_eq(&self, c: u32, mut f: impl FnMut(usize)) {
-        match self {
-            Codes::U8(v) => {
-                if c >= u8::MAX as u32 {
-                    return;
-                }
-                let c = c as u8;
-                let mut chunks = v.chunks_exact(64);
-                let mut base = 0;
-                for chunk in &mut chunks {
-                    let mut bits = 0u64;
-                    for (i, &x) in chunk.iter().enumerate() {
-                        bits |= u64::from(x == c) << i;
-                    }
-                    while bits != 0 {
-                        f(base + bits.trailing_zeros() as usize);
-                        bits &= bits - 1;
-                    }
-                    base += 64;
-                }
-                for (i, &x) in chunks.remainder().iter().enumerate() {
-                    if x == c {
-                        f(base + i);
-                    }
-                }
-            }
-            _ if c == SKIP => {}
-            _ => {
-                for p in 0..self.len() {
-                    if self.get(p) == c {
-                        f(p);
-                    }
-                }
-            }
-        }
-    }
-
     /// Every position's code, in order.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.len()).map(|p| self.get(p))
@@ -138,23 +97,5 @@ mod tests {
         assert!(matches!(roundtrip(vec![SKIP, SKIP]), Codes::U8(_)));
         assert!(roundtrip(Vec::new()).is_empty());
         assert_eq!(Codes::new(vec![1; 1000]).heap_bytes(), 1000);
-    }
-
-    #[test]
-    fn a_scan_finds_exactly_the_positions_of_a_code() {
-        // 64-code chunks and a remainder; every form; SKIP never matches.
-        let codes: Vec<u32> = (0..1000u32).map(|i| if i % 7 == 3 { SKIP } else { (i * i) % 5 }).collect();
-        for scale in [1, 10_000, 20_000] {
-            let form = Codes::new(codes.iter().map(|&c| if c == SKIP { SKIP } else { c * scale }).collect());
-            for c in 0..5u32 {
-                let mut got = Vec::new();
-                form.for_each_eq(c * scale, |p| got.push(p));
-                let want: Vec<usize> = (0..codes.len()).filter(|&p| codes[p] == c).collect();
-                assert_eq!(got, want, "code {c}");
-            }
-            let mut none = 0;
-            form.for_each_eq(SKIP, |_| none += 1);
-            assert_eq!(none, 0);
-        }
     }
 }

@@ -26,6 +26,62 @@ const MIN_CUBED_ROWS: usize = if cfg!(test) { 64 } else { 2048 };
 /// Cube entries (bin, value) kept at most, summed over targets: 12 bytes each.
 const MAX_ENTRIES: usize = 12_000_000;
 
+/// Cells of a cube over a scanned dim are summed in one pass into a dense (category x bin) table
+/// when it has at most this many entries (8 bytes each, per worker thread).
+const DENSE_MAX_CELLS: usize = 1 << 20;
+
+/// One pass over every row for the cells of all cubed categories of a scanned dim.
+struct DenseScan<'a> {
+    /// Cube row of each category (u32::MAX: not cubed).
+    row_of: &'a [u32],
+    rows: usize,
+    dim_codes: &'a Codes,
+}
+
+impl DenseScan<'_> {
+    /// The cells of one target (`codes`, `bins` of them); None when stopped.
+    fn cells(
+        &self,
+        codes: &Codes,
+        mask: &[u32],
+        check: u32,
+        w: Option<&[i64]>,
+        bins: usize,
+        stop: &AtomicBool,
+    ) -> Option<Vec<Cell>> {
+        let mut sums = vec![0i64; self.rows * bins];
+        let mut seen = vec![false; self.rows * bins];
+        for p in 0..self.dim_codes.len() {
+            if p % (1 << 20) == 0 && stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let c = self.dim_codes.get(p);
+            if c == SKIP || mask[p] & check != 0 {
+                continue;
+            }
+            let r = self.row_of[c as usize];
+            let b = codes.get(p);
+            if r != u32::MAX && b != SKIP {
+                let i = r as usize * bins + b as usize;
+                sums[i] += w.map_or(1, |w| w[p]);
+                seen[i] = true;
+            }
+        }
+        let cells = (0..self.rows)
+            .map(|r| {
+                let at = r * bins;
+                let bins: Vec<u32> = (0..bins as u32).filter(|&b| seen[at + b as usize]).collect();
+                let values = match w {
+                    None => Values::Counts(bins.iter().map(|&b| sums[at + b as usize] as u32).collect()),
+                    Some(_) => Values::Sums(bins.iter().map(|&b| sums[at + b as usize]).collect()),
+                };
+                Cell { bins, values }
+            })
+            .collect();
+        Some(cells)
+    }
+}
+
 /// One category's contribution to one target: sparse bins and values.
 struct Cell {
     bins: Vec<u32>,
@@ -265,44 +321,53 @@ impl Engine {
                 let codes = &idx.dims[t.key.dim].codes;
                 let check = t.check & !bit;
                 let w = t.weight.as_deref().map(|v| v.as_slice());
-                let mut scratch = vec![0i64; t.hist.len()];
-                let mut seen = vec![false; t.hist.len()];
-                let mut cells = Vec::with_capacity(cubed.len());
-                for &c in &cubed {
-                    if stop.load(Ordering::Relaxed) {
-                        return None;
-                    }
-                    let mut bins = Vec::new();
-                    post.for_each(c, |p| {
-                        if mask[p] & check == 0 {
-                            let b = codes.get(p);
-                            if b != SKIP {
-                                if !seen[b as usize] {
-                                    seen[b as usize] = true;
-                                    bins.push(b);
-                                }
-                                scratch[b as usize] += w.map_or(1, |w| w[p]);
-                            }
+                // A scanned dim (a protocol): one pass over the rows for all its categories into a
+                // small dense table, not one scan of every row per category.
+                let cells = if post.is_scanned() && cubed.len() * t.hist.len() <= DENSE_MAX_CELLS {
+                    let scan =
+                        DenseScan { row_of: &row_of, rows: cubed.len(), dim_codes: &idx.dims[dim].codes };
+                    scan.cells(codes, mask, check, w, t.hist.len(), stop)?
+                } else {
+                    let mut scratch = vec![0i64; t.hist.len()];
+                    let mut seen = vec![false; t.hist.len()];
+                    let mut cells = Vec::with_capacity(cubed.len());
+                    for &c in &cubed {
+                        if stop.load(Ordering::Relaxed) {
+                            return None;
                         }
-                    });
-                    bins.sort_unstable();
-                    // Grown by doubling: up to twice what the cube keeps.
-                    bins.shrink_to_fit();
-                    let mut take = |b: u32| {
-                        seen[b as usize] = false;
-                        std::mem::take(&mut scratch[b as usize])
-                    };
-                    let values = match w {
-                        // A count is at most the rows of the table, below 2^32.
-                        None => Values::Counts(bins.iter().map(|&b| take(b) as u32).collect()),
-                        Some(_) => Values::Sums(bins.iter().map(|&b| take(b)).collect()),
-                    };
-                    cells.push(Cell { bins, values });
-                }
-                // Gone before the base is made: for the graph's pairs each is as large as a
-                // histogram, and both at once were the peak of a list's cube.
-                drop(scratch);
-                drop(seen);
+                        let mut bins = Vec::new();
+                        post.for_each(c, |p| {
+                            if mask[p] & check == 0 {
+                                let b = codes.get(p);
+                                if b != SKIP {
+                                    if !seen[b as usize] {
+                                        seen[b as usize] = true;
+                                        bins.push(b);
+                                    }
+                                    scratch[b as usize] += w.map_or(1, |w| w[p]);
+                                }
+                            }
+                        });
+                        bins.sort_unstable();
+                        // Grown by doubling: up to twice what the cube keeps.
+                        bins.shrink_to_fit();
+                        let mut take = |b: u32| {
+                            seen[b as usize] = false;
+                            std::mem::take(&mut scratch[b as usize])
+                        };
+                        let values = match w {
+                            // A count is at most the rows of the table, below 2^32.
+                            None => Values::Counts(bins.iter().map(|&b| take(b) as u32).collect()),
+                            Some(_) => Values::Sums(bins.iter().map(|&b| take(b)).collect()),
+                        };
+                        cells.push(Cell { bins, values });
+                    }
+                    // Gone before the base is made: for the graph's pairs each is as large as a
+                    // histogram, and both at once were the peak of a list's cube.
+                    drop(scratch);
+                    drop(seen);
+                    cells
+                };
                 // Base: the current histogram plus what the view's clause rejects now.
                 let base = pass_old.as_ref().map(|pass_old| {
                     let mut base = t.hist.clone();
