@@ -407,15 +407,18 @@ impl ScanSource for DelimSource {
                 cols,
             ))
         });
-        let passes = |df: DataFrame| -> Result<BooleanChunked> {
-            let Some((f, names, _)) = &by_filter else { unreachable!("only set with a filter") };
-            let mut df = df;
-            load::postprocess_only(&mut df, &mut Vec::new(), &|n| names.contains(n))?;
-            let verdict =
-                df.lazy().select([(*f).clone().alias("pass")]).collect_with_engine(Engine::InMemory)?;
-            Ok(verdict.unwrap_single().column("pass")?.bool()?.clone())
-        };
-        let prefilter = by_filter.as_ref().map(|(_, _, cols)| delimited::Prefilter { cols, passes: &passes });
+        let passes = by_filter.as_ref().map(|(f, names, _)| {
+            move |mut df: DataFrame| -> Result<BooleanChunked> {
+                load::postprocess_only(&mut df, &mut Vec::new(), &|n| names.contains(n))?;
+                let verdict =
+                    df.lazy().select([(*f).clone().alias("pass")]).collect_with_engine(Engine::InMemory)?;
+                Ok(verdict.unwrap_single().column("pass")?.bool()?.clone())
+            }
+        });
+        let prefilter = by_filter
+            .as_ref()
+            .zip(passes.as_ref())
+            .map(|((_, _, cols), passes)| delimited::Prefilter { cols, passes });
         let proj = delimited::Projection { keep: &keep, on_chunk: &on_chunk, prefilter, rows_read: &rows };
         let label = self.path.display().to_string();
         let cancel = AtomicBool::new(false);

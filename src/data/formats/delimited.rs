@@ -596,11 +596,11 @@ fn build_passing(
         }
     }
     drop(deferred);
-    let mut built = later.iter().zip(builders);
+    let mut built = builders.into_iter();
     let mut cols = Vec::with_capacity(first.width() + later.len());
     for (i, c) in spec.columns.iter().enumerate() {
         if deferred_col[i] {
-            if let Some((_, b)) = built.next() {
+            if let Some(b) = built.next() {
                 cols.push(b.finish(&c.name, c.kind, passing.len())?);
             }
         } else if let Ok(col) = first.column(&c.name) {
