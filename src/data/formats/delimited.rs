@@ -962,4 +962,79 @@ mod tests {
         assert_eq!(df.height(), 0);
         assert!(rej.total > 0);
     }
+
+    /// A line of `spec4`'s shape, or a hostile one: shellcode bytes, quotes, huge numbers, broken
+    /// times, missing or extra fields.
+    fn hostile_line() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let field = prop_oneof![
+            (-50i64..50).prop_map(|v| v.to_string().into_bytes()),
+            Just(b"99999999999999999999999".to_vec()),
+            Just(b"1364774400.5".to_vec()),
+            Just(b"13647x4400".to_vec()),
+            Just(b"\"q,\"\"r\"".to_vec()),
+            Just(b"\x90\x90\xeb\x1f\x5e".to_vec()),
+            Just(Vec::new()),
+            "[a-z.]{0,6}".prop_map(String::into_bytes),
+        ];
+        proptest::collection::vec(field, 2..6).prop_map(|fields| fields.join(&b','))
+    }
+
+    fn spec4() -> DelimSpec {
+        DelimSpec::new(
+            b',',
+            vec![
+                ColSpec::new("a", Kind::I64),
+                ColSpec::new("b", Kind::Str),
+                ColSpec::new("t", Kind::EpochSecs),
+                ColSpec::new("c", Kind::Str),
+            ],
+        )
+    }
+
+    /// Reads `text` keeping `a`, `b` and `c`, with `a > k` applied to each chunk; with `prefilter`,
+    /// also decided on `a` alone before `b` and `c` are built.
+    fn read_filtered(text: &[u8], k: i64, prefilter: bool) -> (DataFrame, u64, u64) {
+        let spec = spec4();
+        let keep = [true, true, false, true];
+        let cond = col("a").gt(lit(k));
+        let on_chunk = |df: DataFrame| -> Result<DataFrame> {
+            Ok(df.lazy().filter(cond.clone()).collect_with_engine(Engine::InMemory)?.unwrap_single())
+        };
+        let passes = |df: DataFrame| -> Result<BooleanChunked> {
+            let v = df.lazy().select([cond.clone().alias("pass")]).collect_with_engine(Engine::InMemory)?;
+            Ok(v.unwrap_single().column("pass")?.bool()?.clone())
+        };
+        let cols = [true, false, false, false];
+        let rows = AtomicU64::new(0);
+        let proj = Projection {
+            keep: &keep,
+            on_chunk: &on_chunk,
+            prefilter: prefilter.then_some(Prefilter { cols: &cols, passes: &passes }),
+            rows_read: &rows,
+        };
+        let cancel = AtomicBool::new(false);
+        let (df, rej) =
+            read_delimited_projected(text, &spec, "t.csv", &cancel, &|_| {}, Some(&proj)).unwrap();
+        (df, rej.total, rows.load(Ordering::Relaxed))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, failure_persistence: None, ..Default::default() })]
+
+        /// Deciding the filter before the other columns are built changes nothing: the same rows,
+        /// values and nulls, the same rejected lines, the same count of rows read.
+        #[test]
+        fn a_prefilter_gives_what_filtering_afterwards_gives(
+            lines in proptest::collection::vec(hostile_line(), 0..40),
+            k in -60i64..60,
+        ) {
+            let text = lines.join(&b'\n');
+            let (late, late_rej, late_rows) = read_filtered(&text, k, false);
+            let (early, early_rej, early_rows) = read_filtered(&text, k, true);
+            proptest::prop_assert!(early.equals_missing(&late), "early {early:?}\nlate {late:?}");
+            proptest::prop_assert_eq!(early_rej, late_rej);
+            proptest::prop_assert_eq!(early_rows, late_rows);
+        }
+    }
 }
