@@ -980,16 +980,11 @@ mod tests {
         proptest::collection::vec(field, 2..6).prop_map(|fields| fields.join(&b','))
     }
 
+    /// [`spec3`] and a second text column.
     fn spec4() -> DelimSpec {
-        DelimSpec::new(
-            b',',
-            vec![
-                ColSpec::new("a", Kind::I64),
-                ColSpec::new("b", Kind::Str),
-                ColSpec::new("t", Kind::EpochSecs),
-                ColSpec::new("c", Kind::Str),
-            ],
-        )
+        let mut spec = spec3();
+        spec.columns.push(ColSpec::new("c", Kind::Str));
+        spec
     }
 
     /// Reads `text` keeping `a`, `b` and `c`, with `a > k` applied to each chunk; with `prefilter`,
