@@ -324,6 +324,7 @@ fn check_views(url: &str, name: &str) {
         measure: "bytes",
         steps: 14,
         seed: 2013,
+        subset_max_rows: None,
     };
     let n = assert_backend_matches_memory(std::sync::Arc::new(engine(url, &parquet)), &local, &sc);
     assert!(n >= 14 * 8, "compared {n}");

@@ -11,6 +11,7 @@ pub mod lake_cube;
 pub mod parquet;
 pub mod pushdown;
 pub mod sql;
+pub mod subset;
 pub mod testing;
 
 use polars::prelude::{DataFrame, Schema};

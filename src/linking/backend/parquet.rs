@@ -333,9 +333,92 @@ mod tests {
             measure: "bytes",
             steps: 40,
             seed: 5,
+            subset_max_rows: None,
         };
         let n = assert_backend_matches_memory(engine, &memory, &sc);
         assert!(n >= 40 * 8, "compared {n} outputs");
+    }
+
+    #[test]
+    fn a_lake_answers_as_memory_whether_a_clause_fits_a_subset_or_not() {
+        // 150 records: some clauses' records fit (their views read them in memory), others not.
+        // The sequence of `parquet_lake_answers_as_the_in_memory_engine`, with other budgets.
+        let df = frame(4000, 11);
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        export_dataset(&df, &lake).unwrap();
+        for budget in [150, 0] {
+            let sc = Scenario {
+                top_fields: &["src_ip", "dst_port", "proto"],
+                ip_field: "src_ip",
+                measure: "bytes",
+                steps: 40,
+                seed: 5,
+                subset_max_rows: Some(budget),
+            };
+            let engine = Arc::new(ParquetEngine::open(&lake).unwrap());
+            assert!(assert_backend_matches_memory(engine, &df, &sc) >= 40 * 8);
+        }
+    }
+
+    #[test]
+    fn after_a_click_the_other_views_read_its_records_once_from_the_lake() {
+        use crate::linking::needs::{Need, Output};
+        use crate::linking::selection::{Clause, Selection};
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(
+            3000,
+            5,
+            vec![
+                (1, Need::Time { measure: "count".into(), split: None }),
+                (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (11, Need::TopN { field: "dst_port".into(), offset: 0, limit: 10, measure: "bytes".into() }),
+                (12, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (20, Need::Table { offset: 0, limit: 20, sort: None }),
+            ],
+        );
+        let check = |got: &crate::linking::coordinator::Answer,
+                     want: &crate::linking::coordinator::Answer| {
+            for v in [1, 10, 11, 12] {
+                assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]), "view {v}");
+            }
+            let (Output::Records { passing, page, .. }, Output::Table { passing: p, rows, .. }) =
+                (&got.outputs[&20], &want.outputs[&20])
+            else {
+                panic!("records: {:?}", got.outputs[&20]);
+            };
+            assert_eq!((passing, page.height()), (p, rows.len()));
+        };
+        let mut sel = Selection::default();
+        let first = lake.run(&req(1, &sel), "t");
+        assert_eq!(lake.last_from_subset, 0, "no clause: every view reads the lake");
+        let Some(Output::TopN { entries, .. }) = first.outputs.get(&10) else { panic!() };
+        let (src, src_rows) = (entries[0].label.clone(), entries[0].value as usize);
+        // A click on a source: the time series, the other lists and the records count read its
+        // records, fetched once; the source list itself keeps its output.
+        sel.clauses.insert(10, Clause::values("src_ip", [src.clone()], false));
+        let r = req(2, &sel);
+        let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+        check(&got, &want);
+        assert_eq!(lake.last_from_subset, 4, "time, two lists, records count");
+        assert_eq!(lake.subset_rows(), Some(src_rows));
+        assert_eq!(got.strategy, "pushdown + subset in memory");
+        // A second click, in the port list: the source's records still serve every view but the
+        // one of the smaller clause.
+        let Some(Output::TopN { entries, .. }) = got.outputs.get(&11) else { panic!() };
+        sel.clauses.insert(11, Clause::values("dst_port", [entries[0].label.clone()], false));
+        let r = req(3, &sel);
+        let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+        check(&got, &want);
+        assert_eq!(lake.last_from_subset, 3, "every changed view but the subset's own");
+        // An exclusion of that source holds most records: over the budget, every view reads the lake.
+        lake.subset_max_rows = 3000 - src_rows - 1;
+        sel.clauses.clear();
+        sel.clauses.insert(10, Clause::values("src_ip", [src], true));
+        let r = req(4, &sel);
+        let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+        check(&got, &want);
+        assert_eq!(lake.last_from_subset, 0);
+        assert_eq!(lake.subset_rows(), None, "a subset of a clause no longer selected is dropped");
     }
 
     #[test]

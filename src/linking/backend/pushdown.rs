@@ -49,6 +49,14 @@ pub struct LakeSession {
     pub last_reused: usize,
     /// Most rows a view's cube may hold (`lake_cube::CUBE_MAX_ROWS`; smaller in tests).
     pub cube_max_rows: usize,
+    /// The records of one view's clause, held for the other views' queries (`subset`).
+    pub(super) subset: Option<super::subset::Subset>,
+    /// Clauses (as SQL) found to hold more records than this budget allowed, and that budget.
+    pub(super) subset_too_big: HashMap<String, usize>,
+    /// Most records a subset may hold (`subset::SUBSET_MAX_ROWS`; 0 turns subsets off).
+    pub subset_max_rows: usize,
+    /// Views of the last request answered over a subset in memory.
+    pub last_from_subset: usize,
 }
 
 /// Labels of a result column, exactly as the in-memory index writes them (integers in decimal,
@@ -172,6 +180,10 @@ impl LakeSession {
             last_reused: 0,
             last_local: (0, 0.0),
             cube_max_rows: super::lake_cube::CUBE_MAX_ROWS,
+            subset: None,
+            subset_too_big: HashMap::new(),
+            subset_max_rows: super::subset::SUBSET_MAX_ROWS,
+            last_from_subset: 0,
         };
         s.stats = s.fetch_stats()?;
         Ok(s)
@@ -212,7 +224,7 @@ impl LakeSession {
         Ok(LakeStats { rows, time_bounds_us })
     }
 
-    fn conditions(&self) -> Conditions<'_> {
+    pub(super) fn conditions(&self) -> Conditions<'_> {
         Conditions { d: self.engine.dialect(), schema: &self.schema, distinct: &self.distinct }
     }
 
@@ -424,14 +436,27 @@ impl LakeSession {
         need: &Need,
         tag: &str,
     ) -> Result<Output, BackendError> {
+        self.answer_on(&*self.engine, sel, view, need, tag)
+    }
+
+    /// [`Self::answer`] with the queries sent to `eng`: the lake, or a subset of it that holds
+    /// every record they count (`subset`); a records page's rows are always read from the lake.
+    fn answer_on(
+        &self,
+        eng: &dyn SqlEngine,
+        sel: &Selection,
+        view: ViewId,
+        need: &Need,
+        tag: &str,
+    ) -> Result<Output, BackendError> {
         self.check_fields(need)?;
         if let Need::Table { offset, limit, sort } = need {
-            return self.records(sel, view, *offset, *limit, sort.as_ref(), tag);
+            return self.records(eng, sel, view, *offset, *limit, sort.as_ref(), tag);
         }
         let Some(g) = self.grouped(sel, view, need) else {
             return Err(BackendError::Other("no query for this need".into()));
         };
-        let df = self.engine.query(&g.sql(), tag)?;
+        let df = eng.query(&g.sql(), tag)?;
         let rows = group_rows(&df, g.keys.len())?;
         let prev_has_rows = cmp_windows(sel, self.stats.time_bounds_us)
             .is_some_and(|(_, p)| self.window_rows.get(&p).copied().unwrap_or(false));
@@ -539,8 +564,10 @@ impl LakeSession {
         Output::Time { measure: measure.to_string(), origin_us: origin, bucket_us: bucket, total, series }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn records(
         &self,
+        eng: &dyn SqlEngine,
         sel: &Selection,
         view: ViewId,
         offset: usize,
@@ -550,7 +577,7 @@ impl LakeSession {
     ) -> Result<Output, BackendError> {
         let d = self.engine.dialect();
         let filter = self.conditions().others(sel, view);
-        let n = self.engine.query(&format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
+        let n = eng.query(&format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
         let passing = ints(&n, "n")?.first().copied().unwrap_or(0);
         let order = match sort {
             Some((c, desc)) => {
@@ -562,7 +589,9 @@ impl LakeSession {
         // In time order, only the records up to the page's last bin are sorted: sorting every
         // column of every passing record took 2 GB per 10 M rows.
         let upto = match sort {
-            None if self.has_time() && passing > 0 => self.page_time_bound(&filter, offset + limit, tag)?,
+            None if self.has_time() && passing > 0 => {
+                self.page_time_bound(eng, &filter, offset + limit, tag)?
+            }
             _ => None,
         };
         let page = match upto {
@@ -584,11 +613,17 @@ impl LakeSession {
 
     /// A condition that keeps the first `need` records in time order (nulls first) among those
     /// passing `filter`, from the passing records per time bin: None when every record is needed.
-    fn page_time_bound(&self, filter: &str, need: usize, tag: &str) -> Result<Option<String>, BackendError> {
+    fn page_time_bound(
+        &self,
+        eng: &dyn SqlEngine,
+        filter: &str,
+        need: usize,
+        tag: &str,
+    ) -> Result<Option<String>, BackendError> {
         let d = self.engine.dialect();
         let (origin, bucket) = self.time_grid();
         let bin = sql::time_bin(d, origin, bucket);
-        let df = self.engine.query(
+        let df = eng.query(
             &format!("SELECT k0, COUNT(*) AS n FROM (SELECT {bin} AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"),
             tag,
         )?;
@@ -676,6 +711,7 @@ impl LakeSession {
             }
         }
         self.last_reused = reused;
+        self.last_from_subset = 0;
         // What the cube did not answer goes to the engine (nothing at all while brushing in it).
         let remote: BTreeMap<ViewId, Need> = req
             .needs
@@ -692,8 +728,23 @@ impl LakeSession {
                 }
             }
             Ok(()) if !self.engine.concurrent_queries() => {
+                // Every view but the subset's owner counts only records of its clause.
+                let owner = match self.choose_subset(&req.selection, &remote, tag) {
+                    Ok(o) => o,
+                    Err(BackendError::Cancelled) => return None,
+                    // The views' own queries will say what failed.
+                    Err(_) => None,
+                };
+                let mut from_subset = 0;
                 for (v, need) in &remote {
-                    match self.answer(&req.selection, *v, need, tag) {
+                    let eng: &dyn SqlEngine = match (&self.subset, owner) {
+                        (Some(s), Some(o)) if o != *v => {
+                            from_subset += 1;
+                            &s.engine
+                        }
+                        _ => &*self.engine,
+                    };
+                    match self.answer_on(eng, &req.selection, *v, need, tag) {
                         Ok(o) => {
                             on_view(*v, &o);
                             outputs.insert(*v, o);
@@ -704,6 +755,7 @@ impl LakeSession {
                         }
                     }
                 }
+                self.last_from_subset = from_subset;
             }
             Ok(()) => {
                 let this = &*self;
@@ -748,10 +800,12 @@ impl LakeSession {
             outputs,
             total_rows: self.stats.rows.max(0) as usize,
             compute_ms: t0.elapsed().as_secs_f64() * 1000.0,
-            strategy: match (local_n, remote.is_empty()) {
-                (0, _) => "pushdown",
-                (_, true) => "lake cube",
-                (_, false) => "lake cube + pushdown",
+            strategy: match (local_n, remote.is_empty(), self.last_from_subset > 0) {
+                (0, _, false) => "pushdown",
+                (0, _, true) => "pushdown + subset in memory",
+                (_, true, _) => "lake cube",
+                (_, false, false) => "lake cube + pushdown",
+                (_, false, true) => "lake cube + subset in memory",
             },
             all_rows: None,
         })

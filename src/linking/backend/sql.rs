@@ -106,7 +106,7 @@ impl Conditions<'_> {
             Pred::Eq { field, value } => self.eq(field, value),
             Pred::InPrefix { field, prefix } => {
                 let labels = self.distinct.get(field).map(Vec::as_slice).unwrap_or(&[]);
-                let hits: Vec<String> = labels
+                let hits: Vec<&String> = labels
                     .iter()
                     .filter(|l| {
                         if prefix == crate::data::net::NON_IP {
@@ -115,12 +115,29 @@ impl Conditions<'_> {
                             crate::data::net::ip_in_prefix(l, prefix)
                         }
                     })
-                    .map(|l| self.eq(field, l))
                     .collect();
+                let text = matches!(self.schema.get(field), Some(DataType::String) | None);
                 if hits.is_empty() {
                     "FALSE".into()
+                } else if text && hits.len() > 1 {
+                    // One set test, not an OR per address: a /16 of a 100 M-flow lake holds tens of
+                    // thousands, and polars evaluated every branch of such a chain (it ran out of
+                    // memory at 24 GB).
+                    let (nulls, vals): (Vec<&String>, Vec<&String>) =
+                        hits.iter().partition(|l| **l == NULL_LABEL);
+                    let f = ident(self.d, field);
+                    let mut alts = Vec::new();
+                    if !vals.is_empty() {
+                        let lits: Vec<String> = vals.iter().map(|l| string_lit(self.d, l)).collect();
+                        alts.push(format!("COALESCE({f} IN ({}), FALSE)", lits.join(", ")));
+                    }
+                    if !nulls.is_empty() {
+                        alts.push(self.eq(field, NULL_LABEL));
+                    }
+                    format!("({})", alts.join(" OR "))
                 } else {
-                    format!("({})", hits.join(" OR "))
+                    let eqs: Vec<String> = hits.iter().map(|l| self.eq(field, l)).collect();
+                    format!("({})", eqs.join(" OR "))
                 }
             }
             Pred::Range { field, min, max } => {
@@ -278,5 +295,24 @@ mod tests {
         assert_eq!(c.eq("dst_port", "http"), "COALESCE(FALSE, FALSE)");
         assert_eq!(c.eq("dst_port", "(null)"), "COALESCE(\"dst_port\" IS NULL, FALSE)");
         assert!(c.eq("proto", "(null)").contains("IS NULL"));
+    }
+
+    #[test]
+    fn a_prefix_is_one_set_test_over_its_addresses() {
+        let schema: Schema = [("dst_ip".into(), DataType::String)].into_iter().collect();
+        let mut distinct = DistinctLabels::new();
+        let labels = ["10.0.0.1", "10.0.0.2", "10.1.0.1", "(null)", "o'brien"];
+        distinct.insert("dst_ip".into(), labels.iter().map(|s| s.to_string()).collect());
+        let c = Conditions { d: Dialect::Polars, schema: &schema, distinct: &distinct };
+        let p = |prefix: &str| c.pred(&Pred::InPrefix { field: "dst_ip".into(), prefix: prefix.into() });
+        assert_eq!(p("10.0.0.0/24"), "(COALESCE(\"dst_ip\" IN ('10.0.0.1', '10.0.0.2'), FALSE))");
+        // One address: a plain comparison; none: false.
+        assert_eq!(p("10.1.0.0/16"), "(COALESCE(\"dst_ip\" = '10.1.0.1', FALSE))");
+        assert_eq!(p("192.168.0.0/16"), "FALSE");
+        // What is no address: the text (escaped), and the null label with the nulls.
+        assert_eq!(
+            p(crate::data::net::NON_IP),
+            "(COALESCE(\"dst_ip\" IN ('o''brien'), FALSE) OR COALESCE((\"dst_ip\" = '(null)' OR \"dst_ip\" IS NULL), FALSE))"
+        );
     }
 }
