@@ -60,6 +60,9 @@ impl SqlEngine for Metered {
     fn concurrent_queries(&self) -> bool {
         self.inner.concurrent_queries()
     }
+    fn splits(&self) -> Vec<String> {
+        self.inner.splits()
+    }
 }
 
 /// Rows generated and loaded at a time: memory holds one chunk, so the lake can be larger than RAM.
@@ -192,7 +195,14 @@ fn needs() -> BTreeMap<ViewId, Need> {
 
 /// The bench over `--parquet DIR` (generated with `rows` rows when missing) or, when given,
 /// `--spark URL --table T` (which may name that same directory as parquet.`DIR`).
-pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, json: bool) -> Result<()> {
+pub fn run(
+    rows: u64,
+    parquet: Option<&Path>,
+    spark: &SparkArgs,
+    clicks: usize,
+    with_graph_phase: bool,
+    json: bool,
+) -> Result<()> {
     if let Some(dir) = parquet.filter(|d| !d.exists()) {
         generate_lake(rows, dir)?;
     }
@@ -342,33 +352,36 @@ pub fn run(rows: u64, parquet: Option<&Path>, spark: &SparkArgs, clicks: usize, 
     // its busiest edges and nodes.
     let mut with_graph = all.clone();
     with_graph.insert(VIEW_GRAPH, Need::Tuples { fields: vec!["src_ip".into(), "dst_ip".into()] });
-    let graph_out = lake.run(&req(&sel, &with_graph), "bench-graph");
-    let graph_clicks: Vec<Clause> = match graph_out.outputs.get(&VIEW_GRAPH) {
-        Some(Output::Tuples { fields, tuples }) if !tuples.is_empty() => {
-            let mut order: Vec<usize> = (0..tuples.len()).collect();
-            order.sort_by_key(|&i| std::cmp::Reverse(tuples.count(i)));
-            order
-                .iter()
-                .take(20)
-                .cycle()
-                .take(clicks.max(1))
-                .enumerate()
-                .map(|(k, &i)| {
-                    // Every third click a node (the source), else an edge.
-                    let preds = fields
-                        .iter()
-                        .zip(tuples.tuple(i))
-                        .take(if k % 3 == 2 { 1 } else { fields.len() })
-                        .map(|(f, v)| Pred::Eq { field: f.clone(), value: v })
-                        .collect();
-                    Clause::Match { any_of: vec![preds], negate: false }
-                })
-                .collect()
-        }
-        _ => Vec::new(),
+    let graph = if !with_graph_phase {
+        CubeRun { fetch_ms: f64::NAN, rows: 0, bytes: 0, click_ms: Vec::new(), queries: 0, peak_rss: None }
+    } else {
+        let graph_out = lake.run(&req(&sel, &with_graph), "bench-graph");
+        let graph_clicks: Vec<Clause> = match graph_out.outputs.get(&VIEW_GRAPH) {
+            Some(Output::Tuples { fields, tuples }) if !tuples.is_empty() => {
+                let mut order: Vec<usize> = (0..tuples.len()).collect();
+                order.sort_by_key(|&i| std::cmp::Reverse(tuples.count(i)));
+                order
+                    .iter()
+                    .take(20)
+                    .cycle()
+                    .take(clicks.max(1))
+                    .enumerate()
+                    .map(|(k, &i)| {
+                        // Every third click a node (the source), else an edge.
+                        let preds = fields
+                            .iter()
+                            .zip(tuples.tuple(i))
+                            .take(if k % 3 == 2 { 1 } else { fields.len() })
+                            .map(|(f, v)| Pred::Eq { field: f.clone(), value: v })
+                            .collect();
+                        Clause::Match { any_of: vec![preds], negate: false }
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        clicks_in_cube(&mut lake, &engine, VIEW_GRAPH, &with_graph, &graph_clicks, &mut req, "graph")?
     };
-    let graph =
-        clicks_in_cube(&mut lake, &engine, VIEW_GRAPH, &with_graph, &graph_clicks, &mut req, "graph")?;
     let (tp50, tp95) = (percentile(&mut in_time_cube.clone(), 0.5), percentile(&mut in_time_cube, 0.95));
     let (p50, p95) = (list.p50(), list.p95());
     let click_ms = percentile(&mut round, 0.5);

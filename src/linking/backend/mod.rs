@@ -67,6 +67,12 @@ pub trait SqlEngine: Send + Sync {
     fn concurrent_queries(&self) -> bool {
         true
     }
+    /// Conditions that split `logs` into chunks, each read from its own files (whole partitions of
+    /// a hive-partitioned lake), so that a large group-by can run a chunk at a time and hold one
+    /// chunk's table. Empty when the engine has no such split.
+    fn splits(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// SQL as typed by a person (CLI `query`, the SQL console), made ready for the engine: polars gets

@@ -103,6 +103,7 @@ pub fn cmp_windows(sel: &Selection, bounds: Option<(i64, i64)>) -> Option<((i64,
 
 /// One grouped query's parts: group keys (SQL expressions), the weight, and the conditions of the
 /// main histogram and of the two windows.
+#[derive(Clone)]
 pub(super) struct Grouped {
     pub keys: Vec<String>,
     pub weight: String,
@@ -595,6 +596,8 @@ impl LakeSession {
             _ => None,
         };
         let page = match upto {
+            // No record passes: nothing to read (a sorted page of none scanned the whole lake).
+            _ if passing == 0 => DataFrame::empty_with_schema(&self.schema),
             // The few records up to the page's last bin come back unsorted and are ordered here: an
             // engine sorting under a filter may sort every record first (polars did: 1.6 GB at 10 M).
             Some(upto) => {
