@@ -405,39 +405,18 @@ mod tests {
         assert!(lake.join("day=2013-04-01").is_dir(), "partitioned by day");
         // The source is never written over.
         assert!(export_dataset(&df, &lake).is_err());
-        let engine = Arc::new(ParquetEngine::open(&lake).unwrap());
         // Rows come back from the partitions in another order than the frame's: the check must
-        // not depend on row order.
-        let memory = df;
-        let sc = Scenario {
-            top_fields: &["src_ip", "dst_port", "proto"],
-            ip_field: "src_ip",
-            measure: "bytes",
-            steps: 40,
-            seed: 5,
-            subset_max_rows: None,
-        };
-        let n = assert_backend_matches_memory(engine, &memory, &sc);
-        assert!(n >= 40 * 8, "compared {n} outputs");
-    }
-
-    #[test]
-    fn a_lake_answers_as_memory_whether_a_clause_fits_a_subset_or_not() {
-        // 150 records: some clauses' records fit (their views read them in memory), others not.
-        // The sequence of `parquet_lake_answers_as_the_in_memory_engine`, with other budgets.
-        let df = frame(4000, 11);
-        let dir = tempfile::tempdir().unwrap();
-        let lake = dir.path().join("flows");
-        export_dataset(&df, &lake).unwrap();
-        // Cubes fetched whole, or a day at a time (every partition its own chunk) and summed.
-        for (budget, split_bytes) in [(150, None), (0, Some(1))] {
+        // not depend on row order. The same sequence runs with the default subset budget (every
+        // clause of 4000 records fits), with 150 records (some clauses fit, others not) and with
+        // none, and with cubes fetched whole or a day at a time (every partition its own chunk).
+        for (budget, split_bytes) in [(None, None), (Some(150), None), (Some(0), Some(1))] {
             let sc = Scenario {
                 top_fields: &["src_ip", "dst_port", "proto"],
                 ip_field: "src_ip",
                 measure: "bytes",
                 steps: 40,
                 seed: 5,
-                subset_max_rows: Some(budget),
+                subset_max_rows: budget,
             };
             let mut engine = ParquetEngine::open(&lake).unwrap();
             assert!(engine.splits().is_empty(), "a small lake is one chunk");
@@ -446,7 +425,8 @@ mod tests {
                 // 16 days and the records without a time.
                 assert_eq!(engine.splits().len(), 17, "{:?}", engine.splits());
             }
-            assert!(assert_backend_matches_memory(Arc::new(engine), &df, &sc) >= 40 * 8);
+            let n = assert_backend_matches_memory(Arc::new(engine), &df, &sc);
+            assert!(n >= 40 * 8, "compared {n} outputs");
         }
     }
 
