@@ -526,6 +526,47 @@ mod tests {
     }
 
     #[test]
+    fn a_view_whose_other_clauses_come_back_is_answered_from_its_history() {
+        use crate::linking::needs::{Need, Output};
+        use crate::linking::selection::{Clause, Selection};
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(
+            2000,
+            3,
+            vec![
+                (1, Need::Time { measure: "count".into(), split: None }),
+                (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() }),
+            ],
+        );
+        let first = lake.run(&req(1, &Selection::default()), "t");
+        let Some(Output::TopN { entries, .. }) = first.outputs.get(&10) else { panic!() };
+        let (a, b) = (entries[0].label.clone(), entries[1].label.clone());
+        let mut sel = Selection::default();
+        // A source, then a protocol within it, then the protocol dropped and another source
+        // clicked: the source list's other clauses are none again, as in the first two requests.
+        for (seq, step) in [(2, 0), (3, 1), (4, 2)] {
+            match step {
+                0 => drop(sel.clauses.insert(10, Clause::values("src_ip", [a.clone()], false))),
+                1 => drop(sel.clauses.insert(11, Clause::values("proto", ["tcp".to_string()], false))),
+                _ => {
+                    sel.clauses.remove(&11);
+                    sel.clauses.insert(10, Clause::values("src_ip", [b.clone()], false));
+                }
+            }
+            let r = req(seq, &sel);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            for v in [1, 10, 11] {
+                assert_eq!(
+                    format!("{:?}", got.outputs[&v]),
+                    format!("{:?}", want.outputs[&v]),
+                    "step {step}"
+                );
+            }
+        }
+        assert_eq!(lake.last_reused, 1, "the source list, from two requests back");
+    }
+
+    #[test]
     fn another_views_brush_bounds_the_scan_so_files_can_be_skipped() {
         use crate::linking::backend::pushdown::LakeSession;
         use crate::linking::needs::Need;
