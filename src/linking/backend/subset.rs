@@ -59,7 +59,19 @@ impl SqlEngine for FrameEngine {
         };
         let mut ctx = SQLContext::new();
         ctx.register("logs", self.df.clone().lazy());
-        ctx.execute(sql).and_then(|lf| lf.collect()).map_err(fail)
+        // On the streaming engine, as the lake's own queries run: polars 0.55's in-memory engine
+        // gave a shared subexpression the height 1 beside the frame's columns (its debug build
+        // panics on that).
+        let lf = ctx.execute(sql).map_err(fail)?;
+        match crate::guard::contain("subset query", &self.what, || lf.collect_with_engine(Engine::Streaming))
+        {
+            Ok(r) => r.map(|r| r.unwrap_single()).map_err(fail),
+            Err(panic) => Err(BackendError::Query {
+                engine: self.describe(),
+                sql: sql.to_string(),
+                reason: panic.to_string(),
+            }),
+        }
     }
 
     /// A query over a bounded subset in memory takes milliseconds: nothing to stop.
