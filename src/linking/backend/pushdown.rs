@@ -819,15 +819,15 @@ impl LakeSession {
         if cancelled {
             return None;
         }
-        for (v, need) in &remote {
+        // Every view's output, whether queried, summed from a cube or kept: all are exact answers.
+        for (v, need) in &req.needs {
             match outputs.get(v) {
                 // A graph's pairs may be millions: only the last answer keeps them.
                 Some(Output::Error(_) | Output::Tuples { .. }) | None => {}
                 Some(o) => {
-                    self.history.retain(|(hv, hn, hs, _)| {
-                        !(hv == v && hn == need && *hs == without(&req.selection, *v))
-                    });
-                    self.history.push_back((*v, need.clone(), without(&req.selection, *v), o.clone()));
+                    let others = without(&req.selection, *v);
+                    self.history.retain(|(hv, hn, hs, _)| !(hv == v && hn == need && *hs == others));
+                    self.history.push_back((*v, need.clone(), others, o.clone()));
                     if self.history.len() > HISTORY_OUTPUTS {
                         self.history.pop_front();
                     }
