@@ -52,25 +52,18 @@ impl SqlEngine for FrameEngine {
     }
 
     fn query(&self, sql: &str, _tag: &str) -> Result<DataFrame, BackendError> {
-        let fail = |e: PolarsError| BackendError::Query {
-            engine: self.describe(),
-            sql: sql.to_string(),
-            reason: e.to_string(),
-        };
+        let fail =
+            |reason: String| BackendError::Query { engine: self.describe(), sql: sql.to_string(), reason };
         let mut ctx = SQLContext::new();
         ctx.register("logs", self.df.clone().lazy());
         // On the streaming engine, as the lake's own queries run: polars 0.55's in-memory engine
         // gave a shared subexpression the height 1 beside the frame's columns (its debug build
         // panics on that).
-        let lf = ctx.execute(sql).map_err(fail)?;
+        let lf = ctx.execute(sql).map_err(|e| fail(e.to_string()))?;
         match crate::guard::contain("subset query", &self.what, || lf.collect_with_engine(Engine::Streaming))
         {
-            Ok(r) => r.map(|r| r.unwrap_single()).map_err(fail),
-            Err(panic) => Err(BackendError::Query {
-                engine: self.describe(),
-                sql: sql.to_string(),
-                reason: panic.to_string(),
-            }),
+            Ok(r) => r.map(|r| r.unwrap_single()).map_err(|e| fail(e.to_string())),
+            Err(panic) => Err(fail(panic.to_string())),
         }
     }
 
