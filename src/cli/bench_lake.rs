@@ -60,7 +60,7 @@ impl SqlEngine for Metered {
     fn concurrent_queries(&self) -> bool {
         self.inner.concurrent_queries()
     }
-    fn splits(&self) -> Vec<String> {
+    fn splits(&self) -> Vec<crate::linking::backend::Split> {
         self.inner.splits()
     }
 }
@@ -128,6 +128,8 @@ struct CubeRun {
     fetch_ms: f64,
     /// 0 when the cube was over its budget (every click is then a round trip).
     rows: usize,
+    /// The other views it answers (those whose parts fit in the budget).
+    views: Vec<ViewId>,
     bytes: u64,
     click_ms: Vec<f64>,
     /// Queries the clicks sent (every view's, when there is no cube).
@@ -161,6 +163,7 @@ fn clicks_in_cube(
     let fetch_ms = t.elapsed().as_secs_f64() * 1000.0;
     let bytes = engine.bytes.load(Ordering::Relaxed) - b0;
     let rows = lake.cube().filter(|c| c.view == view).map_or(0, |c| c.rows());
+    let views = lake.cube().filter(|c| c.view == view).map_or(Vec::new(), |c| c.views());
     let peak_rss = peak_rss_bytes();
     let covered: BTreeMap<ViewId, Need> =
         needs.iter().filter(|(v, _)| **v != VIEW_RECORDS).map(|(v, n)| (*v, n.clone())).collect();
@@ -177,7 +180,7 @@ fn clicks_in_cube(
         }
     }
     let queries = engine.queries.load(Ordering::Relaxed) - q0;
-    Ok(CubeRun { fetch_ms, rows, bytes, click_ms, queries, peak_rss })
+    Ok(CubeRun { fetch_ms, rows, views, bytes, click_ms, queries, peak_rss })
 }
 
 fn needs() -> BTreeMap<ViewId, Need> {
@@ -286,6 +289,8 @@ pub fn run(
     let time_cube_ms = t.elapsed().as_secs_f64() * 1000.0;
     let time_cube_bytes = engine.bytes.load(Ordering::Relaxed) - b0;
     let time_cube_rows = lake.cube().filter(|c| c.time_bucket_us().is_some()).map_or(0, |c| c.rows());
+    let time_cube_views =
+        lake.cube().filter(|c| c.time_bucket_us().is_some()).map_or(Vec::new(), |c| c.views());
     let rss_time_cube = peak_rss_bytes();
     // Over its budget the time series has no cube: the brushes below are then round trips, on the
     // series' own bins, and fewer of them.
@@ -353,7 +358,15 @@ pub fn run(
     let mut with_graph = all.clone();
     with_graph.insert(VIEW_GRAPH, Need::Tuples { fields: vec!["src_ip".into(), "dst_ip".into()] });
     let graph = if !with_graph_phase {
-        CubeRun { fetch_ms: f64::NAN, rows: 0, bytes: 0, click_ms: Vec::new(), queries: 0, peak_rss: None }
+        CubeRun {
+            fetch_ms: f64::NAN,
+            rows: 0,
+            views: Vec::new(),
+            bytes: 0,
+            click_ms: Vec::new(),
+            queries: 0,
+            peak_rss: None,
+        }
     } else {
         let graph_out = lake.run(&req(&sel, &with_graph), "bench-graph");
         let graph_clicks: Vec<Clause> = match graph_out.outputs.get(&VIEW_GRAPH) {
@@ -425,6 +438,10 @@ pub fn run(
     });
     // A second object: one json! of every figure passes serde_json's macro recursion limit.
     let graph_figures = serde_json::json!({
+        "cube_views": list.views,
+        "time_cube_views": time_cube_views,
+        "tree_cube_views": tree.views,
+        "graph_cube_views": graph.views,
         "click_round_trip_subset_rows": subset_rows,
         "click_round_trip_views_from_subset": from_subset,
         "drill_round_trip_p50_ms": percentile(&mut drill.clone(), 0.5),
@@ -445,14 +462,29 @@ pub fn run(
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         outln!("lake {} rows: {}", out["lake"], lake_rows);
-        outln!("cube fetch {:.0} ms ({} rows, {} bytes)", list.fetch_ms, list.rows, list.bytes);
+        outln!(
+            "cube fetch {:.0} ms ({} rows, {} bytes, views {:?})",
+            list.fetch_ms,
+            list.rows,
+            list.bytes,
+            list.views
+        );
         outln!("in-cube brush p50 {p50:.2} ms p95 {p95:.2} ms ({} queries)", list.queries);
         outln!("click round trip {click_ms:.0} ms (records held in memory: {subset_rows:?})");
         outln!("drill-down round trip p50 {:.0} ms", percentile(&mut drill.clone(), 0.5));
-        outln!("time cube fetch {time_cube_ms:.0} ms ({time_cube_rows} rows, {time_cube_bytes} bytes)");
+        outln!(
+            "time cube fetch {time_cube_ms:.0} ms ({time_cube_rows} rows, {time_cube_bytes} bytes, views \
+             {time_cube_views:?})"
+        );
         outln!("in-time-cube brush p50 {tp50:.2} ms p95 {tp95:.2} ms ({in_time_cube_queries} queries)");
         for (what, c) in [("treemap", &tree), ("graph", &graph)] {
-            outln!("{what} cube fetch {:.0} ms ({} rows, {} bytes)", c.fetch_ms, c.rows, c.bytes);
+            outln!(
+                "{what} cube fetch {:.0} ms ({} rows, {} bytes, views {:?})",
+                c.fetch_ms,
+                c.rows,
+                c.bytes,
+                c.views
+            );
             outln!(
                 "in-{what}-cube click p50 {:.2} ms p95 {:.2} ms ({} queries)",
                 c.p50(),

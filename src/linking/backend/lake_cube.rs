@@ -153,6 +153,8 @@ pub struct LakeCube {
     own: Option<Output>,
     /// Bytes of the cube's query result.
     pub bytes: usize,
+    /// Views whose parts were over what room the budget left: they are answered by the engine.
+    pub dropped: Vec<ViewId>,
     /// A treemap cube's keys in any part, sorted, and each key's labels read as addresses once,
     /// so a click tests each key once, not once per part (empty for other cubes).
     keys: Vec<Vec<String>>,
@@ -243,36 +245,35 @@ impl CubeBuilder<'_> {
         Ok(())
     }
 
-    /// Sums the rows a key got twice (from two chunks of the lake) into one; returns the rows of
-    /// every part, and of part `id`.
-    fn fold(&mut self, id: i64) -> (usize, usize) {
-        let (mut all, mut own) = (0, 0);
-        for (w, (_, _, keyed)) in self.parts.iter_mut() {
-            let mut n = 0;
-            for (_, rows) in keyed.iter_mut() {
-                if rows.len() > 1 {
-                    rows.sort_unstable_by_key(|r| r.0);
-                    let mut at = 0;
-                    for i in 1..rows.len() {
-                        if rows[i].0 == rows[at].0 {
-                            rows[at].1 += rows[i].1;
-                            rows[at].2 += rows[i].2;
-                            rows[at].3 += rows[i].3;
-                        } else {
-                            at += 1;
-                            rows[at] = rows[i];
-                        }
-                    }
-                    rows.truncate(at + 1);
-                }
-                n += rows.len();
-            }
-            all += n;
-            if *w as i64 == id {
-                own = n;
-            }
+    /// Sums the rows a key of part `id` got twice (from two chunks of the lake) into one; returns
+    /// the part's rows (the records per bin's bins for [`ALL_BINS`]).
+    fn fold_part(&mut self, id: i64) -> usize {
+        if id == ALL_BINS {
+            return self.all_bins.len();
         }
-        (all, own)
+        let Some((_, _, keyed)) = ViewId::try_from(id).ok().and_then(|w| self.parts.get_mut(&w)) else {
+            return 0;
+        };
+        let mut n = 0;
+        for (_, rows) in keyed.iter_mut() {
+            if rows.len() > 1 {
+                rows.sort_unstable_by_key(|r| r.0);
+                let mut at = 0;
+                for i in 1..rows.len() {
+                    if rows[i].0 == rows[at].0 {
+                        rows[at].1 += rows[i].1;
+                        rows[at].2 += rows[i].2;
+                        rows[at].3 += rows[i].3;
+                    } else {
+                        at += 1;
+                        rows[at] = rows[i];
+                    }
+                }
+                rows.truncate(at + 1);
+            }
+            n += rows.len();
+        }
+        n
     }
 
     fn finish(self) -> (BTreeMap<ViewId, Part>, BTreeMap<i64, i64>) {
@@ -280,7 +281,14 @@ impl CubeBuilder<'_> {
             .parts
             .into_iter()
             .map(|(w, (mut part, _, keyed))| {
-                part.by_value = keyed.into_iter().collect();
+                // Rows folded from two chunks leave room behind; the cube is held for a while.
+                part.by_value = keyed
+                    .into_iter()
+                    .map(|(k, mut rows)| {
+                        rows.shrink_to_fit();
+                        (k, rows)
+                    })
+                    .collect();
                 (w, part)
             })
             .collect();
@@ -288,7 +296,92 @@ impl CubeBuilder<'_> {
     }
 }
 
+/// A part of a cube to fetch, with what is known of its size before.
+struct SizedPart {
+    /// Rows it holds at least.
+    lower: usize,
+    id: i64,
+    g: Grouped,
+    /// Whether its keys hold a time bin: each bin is in one day's partition, so its rows grow
+    /// with the days read.
+    timed: bool,
+}
+
+/// Bins a view's last answer shows with records (a bound from below on the bins of a cube part
+/// for it, whose filter leaves out the view's own clause too).
+fn known_bins(o: &Output) -> usize {
+    match o {
+        Output::TopN { distinct, .. } => *distinct,
+        Output::Tuples { tuples, .. } => tuples.len(),
+        Output::Time { total, .. } => total.iter().filter(|x| **x != 0).count(),
+        _ => 0,
+    }
+}
+
+/// How a part's rows grow with the share of the lake read: in proportion for a part keyed by
+/// time bins, as the square root for others, whose pairs recur from day to day (at 100 M flows,
+/// port x source pairs: 0.31 M in one day of 14, 1.78 M in all). Only an estimate, to stop a
+/// part early that will not fit; the budget itself is checked on the rows read.
+const fn growth_exponent(timed: bool) -> f64 {
+    if timed {
+        1.0
+    } else {
+        0.5
+    }
+}
+
 impl LakeSession {
+    /// Reads part `p` of a cube into `cube`, a chunk of the lake at a time when `splits` are
+    /// given: polars' streaming group-by holds state in proportion to the records it groups, not
+    /// to the groups (2.6 GB for 1.8 M groups of 100 M flows). A key's rows from two chunks are
+    /// summed. Returns the part's rows, or `None` when it holds more than `room` rows or the
+    /// chunks read tell that it will (its rows, less those read, are then left in `cube`).
+    fn fetch_part(
+        &self,
+        cube: &mut CubeBuilder,
+        p: &SizedPart,
+        splits: &[super::Split],
+        room: usize,
+        bytes: &mut usize,
+        tag: &str,
+    ) -> Result<Option<usize>, BackendError> {
+        // Each query asks for one row more than the part may hold: one more means it does not fit.
+        if splits.is_empty() {
+            let df = self.engine.query(&format!("{} LIMIT {}", part_sql(p.id, &p.g), room + 1), tag)?;
+            *bytes += df.estimated_size();
+            if df.height() > room {
+                return Ok(None);
+            }
+            cube.add(&df)?;
+            return Ok(Some(df.height()));
+        }
+        let (mut read, mut rows) = (0.0, 0);
+        for split in splits {
+            let mut g = p.g.clone();
+            g.prefilter = Some(match &g.prefilter {
+                Some(f) => format!("({f}) AND {}", split.cond),
+                None => split.cond.clone(),
+            });
+            // A chunk's rows are distinct keys, each in the part's final rows: more than the room
+            // scaled down to the share read by then means an estimate over the room, and they
+            // are neither fetched whole nor read into the cube.
+            read += split.share;
+            let grown = read.clamp(1e-6, 1.0).powf(growth_exponent(p.timed));
+            let limit = room.min((room as f64 * grown).ceil() as usize);
+            let df = self.engine.query(&format!("{} LIMIT {}", part_sql(p.id, &g), limit + 1), tag)?;
+            *bytes += df.estimated_size();
+            if df.height() > limit {
+                return Ok(None);
+            }
+            cube.add(&df)?;
+            rows = cube.fold_part(p.id);
+            if rows > room || rows as f64 / grown > room as f64 {
+                return Ok(None);
+            }
+        }
+        Ok(Some(rows))
+    }
+
     /// Fetches the cube of view `view` (a top-N list, or the time series without another time
     /// brush) for this selection and these needs (one query).
     pub fn build_cube(
@@ -368,18 +461,27 @@ impl LakeSession {
         if parts.is_empty() {
             return Ok(None);
         }
-        // Every key with records is in every part, so the view's own last answer bounds the cube
-        // from below: a graph of 2.6 M pairs x 5 parts is over the budget before a row is
-        // fetched (at 10 M flows that fetch took 15 s and 0.6 GB, only to be dropped).
-        let known_keys = match self.last_output(view) {
-            Some(Output::Tuples { tuples, .. }) => tuples.len(),
-            Some(Output::TopN { distinct, .. }) => *distinct,
-            _ => 0,
-        };
-        if known_keys.saturating_mul(parts.len()) > self.cube_max_rows {
-            return Ok(None);
-        }
-        if matches!(active, Active::Time { .. }) {
+        // Every key with records is in every part, and so is every bin the covered view's last
+        // answer shows: the larger of the two bounds a part from below before a row is fetched (a
+        // graph of 2.6 M pairs is over the budget at once: at 10 M flows that fetch took 15 s and
+        // 0.6 GB, only to be dropped).
+        let is_time = matches!(active, Active::Time { .. });
+        // (A time cube's keys are coarser bins than its series shows: no bound from it.)
+        let known_keys = if is_time { 0 } else { self.last_output(view).map_or(0, known_bins) };
+        let mut sized: Vec<SizedPart> = parts
+            .into_iter()
+            .map(|(id, g)| {
+                let w = id as ViewId;
+                let bins = self.last_output(w).map_or(0, known_bins);
+                let timed = is_time || matches!(needs.get(&w), Some(Need::Time { .. }));
+                SizedPart { lower: known_keys.max(bins), id, g, timed }
+            })
+            .collect();
+        // Smallest first: a part too large for the room left is dropped without costing the
+        // smaller ones (a time cube keeps its protocol and port parts when the addresses' parts
+        // would be 15 M rows each at 100 M flows).
+        sized.sort_by_key(|p| (p.lower, p.id));
+        if is_time {
             let g = Grouped {
                 keys: vec![keys_v[0].clone(), keys_v[0].clone()],
                 weight: "1".into(),
@@ -387,64 +489,54 @@ impl LakeSession {
                 windows: Some(("FALSE".into(), "FALSE".into())),
                 prefilter: None,
             };
-            parts.push((ALL_BINS, g));
+            sized.insert(0, SizedPart { lower: 0, id: ALL_BINS, g, timed: true });
         }
-        // One round trip to a remote engine; one part at a time on this machine, where parts run
-        // side by side would hold every part's group-by table at once. Each result is read into
-        // the cube as it arrives and dropped: at 100 M rows a time cube's parts are 20 M rows.
         let mut cube = CubeBuilder { n: keys_v.len(), active: Some(&active), ..Default::default() };
-        // Each query asks for one row more than the cube may still hold: one more means no cube.
         let mut bytes = 0;
-        let mut room = self.cube_max_rows;
-        let splits = self.engine.splits();
+        let mut dropped = Vec::new();
         if self.engine.concurrent_queries() {
-            let all: Vec<String> = parts.iter().map(|(id, g)| part_sql(*id, g)).collect();
+            // One round trip to a remote engine, every part in it: the whole cube or none. Each
+            // query asks for one row more than the cube may hold: one more means no cube.
+            let lower: usize = sized.iter().map(|p| p.lower).sum();
+            if lower > self.cube_max_rows {
+                return Ok(None);
+            }
+            let all: Vec<String> = sized.iter().map(|p| part_sql(p.id, &p.g)).collect();
             let q = format!("SELECT * FROM ({}) AS cube", all.join(" UNION ALL "));
-            let df = self.engine.query(&format!("{q} LIMIT {}", room + 1), tag)?;
-            if df.height() > room {
+            let df = self.engine.query(&format!("{q} LIMIT {}", self.cube_max_rows + 1), tag)?;
+            if df.height() > self.cube_max_rows {
                 return Ok(None);
             }
             bytes += df.estimated_size();
             cube.add(&df)?;
-        } else if splits.is_empty() {
-            for (id, g) in &parts {
-                let df = self.engine.query(&format!("{} LIMIT {}", part_sql(*id, g), room + 1), tag)?;
-                if df.height() > room {
-                    return Ok(None);
-                }
-                room -= df.height();
-                bytes += df.estimated_size();
-                cube.add(&df)?;
-            }
         } else {
-            // A chunk of the lake at a time: polars' streaming group-by holds state in proportion
-            // to the records it groups, not to the groups (2.6 GB for 1.8 M groups of 100 M flows).
-            // A key's rows from two chunks are summed; a cube over its budget stops at that chunk.
-            let (mut all, mut own) = (0, 0);
-            for (id, g) in &parts {
-                for split in &splits {
-                    let mut g = g.clone();
-                    g.prefilter = Some(match &g.prefilter {
-                        Some(p) => format!("({p}) AND {split}"),
-                        None => split.clone(),
-                    });
-                    // This part's rows so far are in its final rows, as are the others'.
-                    let room = self.cube_max_rows.saturating_sub(all - own);
-                    let df = self.engine.query(&format!("{} LIMIT {}", part_sql(*id, &g), room + 1), tag)?;
-                    if df.height() > room {
-                        return Ok(None);
-                    }
-                    bytes += df.estimated_size();
-                    cube.add(&df)?;
-                    (all, own) = cube.fold(*id);
-                    if all > self.cube_max_rows {
-                        return Ok(None);
+            // One part at a time on this machine, where parts run side by side would hold every
+            // part's group-by table at once. Each result is read into the cube as it arrives and
+            // dropped: at 100 M rows a time cube's parts are 20 M rows.
+            let splits = self.engine.splits();
+            let mut kept = 0;
+            for p in &sized {
+                let room = self.cube_max_rows.saturating_sub(kept);
+                let rows = if p.lower > room {
+                    None
+                } else {
+                    self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?
+                };
+                match rows {
+                    Some(r) => kept += r,
+                    // Without the records per bin, a time cube cannot tell the windows apart.
+                    None if p.id == ALL_BINS => return Ok(None),
+                    None => {
+                        cube.parts.remove(&(p.id as ViewId));
+                        dropped.push(p.id as ViewId);
                     }
                 }
-                own = 0;
             }
         }
         let (mut parts, all_bins) = cube.finish();
+        if parts.is_empty() {
+            return Ok(None);
+        }
         // A treemap's or graph's clicks are decided once per key over every part's keys; a list's and a
         // time series' by their own values.
         let (mut keys, mut key_addrs) = (Vec::new(), Vec::new());
@@ -471,6 +563,7 @@ impl LakeSession {
             prev_has_rows,
             own: self.last_output(view).cloned(),
             bytes,
+            dropped,
             keys,
             key_addrs,
         }))
@@ -687,6 +780,11 @@ impl LakeCube {
             out.insert(*w, o);
         }
         out
+    }
+
+    /// The views the cube answers besides its own.
+    pub fn views(&self) -> Vec<ViewId> {
+        self.parts.keys().copied().collect()
     }
 
     pub fn rows(&self) -> usize {

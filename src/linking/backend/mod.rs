@@ -70,9 +70,19 @@ pub trait SqlEngine: Send + Sync {
     /// Conditions that split `logs` into chunks, each read from its own files (whole partitions of
     /// a hive-partitioned lake), so that a large group-by can run a chunk at a time and hold one
     /// chunk's table. Empty when the engine has no such split.
-    fn splits(&self) -> Vec<String> {
+    fn splits(&self) -> Vec<Split> {
         Vec::new()
     }
+}
+
+/// One chunk of `logs` ([`SqlEngine::splits`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Split {
+    /// The condition that selects the chunk's records (and reads only its files).
+    pub cond: String,
+    /// The chunk's part of the lake's bytes (0..=1): what a group-by over the chunks read so far
+    /// tells of the whole.
+    pub share: f64,
 }
 
 /// SQL as typed by a person (CLI `query`, the SQL console), made ready for the engine: polars gets

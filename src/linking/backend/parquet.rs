@@ -1,7 +1,7 @@
 //! [`SqlEngine`] over a Parquet file or a hive-partitioned directory of Parquet files, with polars
 //! lazy scans run by the streaming engine: a query reads only the columns and row groups it needs
 //! and never holds the whole dataset, so the lake can be larger than memory.
-use super::{BackendError, Dialect, SqlEngine};
+use super::{BackendError, Dialect, Split, SqlEngine};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use std::collections::HashMap;
@@ -19,19 +19,20 @@ pub struct ParquetEngine {
     /// Bytes of every result returned (the bench reports what crossed the seam).
     pub bytes_out: AtomicU64,
     /// Chunks of whole hive partitions (`hive_splits`).
-    splits: Vec<String>,
+    splits: Vec<Split>,
 }
 
 /// Parquet bytes a chunk of partitions holds before the next begins (about 25 M flows of the VAST
 /// layout): a streaming group-by over 100 M flows held 2.6 GB, over one such chunk about a quarter.
-const SPLIT_BYTES: u64 = 512 << 20;
+const SPLIT_BYTES: u64 = 256 << 20;
 
 /// Conditions on the first-level hive partition column of the lake at `root` (`day=2013-04-01/`)
-/// that cut it into chunks of whole partitions of about [`SPLIT_BYTES`] each, in name order. Empty
+/// that cut it into chunks of whole partitions of about [`SPLIT_BYTES`] each (the first smaller), in
+/// name order. Empty
 /// when there would be one chunk, or when the directory is not partitioned alike throughout (a
 /// file beside the partitions, two partition columns, a value that is escaped or not of its
 /// column's type): a split must cover every record exactly once.
-fn hive_splits(root: &Path, schema: &Schema, chunk_bytes: u64) -> Vec<String> {
+fn hive_splits(root: &Path, schema: &Schema, chunk_bytes: u64) -> Vec<Split> {
     let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
     let mut column: Option<String> = None;
     let mut parts: Vec<(String, u64)> = Vec::new();
@@ -71,11 +72,19 @@ fn hive_splits(root: &Path, schema: &Schema, chunk_bytes: u64) -> Vec<String> {
         Some(format!("{id} = {lit}"))
     };
     parts.sort();
+    let total: u64 = parts.iter().map(|(_, b)| b).sum();
+    if total < chunk_bytes {
+        return Vec::new();
+    }
+    // The first chunk is a sample of about a sixteenth of the lake (one day of two weeks): a cube
+    // part that cannot fit is known from it, after a small group-by instead of a full chunk's.
+    let first_bytes = chunk_bytes.min(total / 16);
     let mut chunks: Vec<(Vec<String>, u64)> = Vec::new();
     for (v, bytes) in parts {
         let Some(cond) = literal(&v) else { return Vec::new() };
+        let limit = if chunks.len() == 1 { first_bytes } else { chunk_bytes };
         match chunks.last_mut() {
-            Some((conds, b)) if *b < chunk_bytes => {
+            Some((conds, b)) if *b < limit => {
                 conds.push(cond);
                 *b += bytes;
             }
@@ -85,7 +94,13 @@ fn hive_splits(root: &Path, schema: &Schema, chunk_bytes: u64) -> Vec<String> {
     if chunks.len() < 2 {
         return Vec::new();
     }
-    chunks.into_iter().map(|(conds, _)| format!("({})", conds.join(" OR "))).collect()
+    chunks
+        .into_iter()
+        .map(|(conds, b)| Split {
+            cond: format!("({})", conds.join(" OR ")),
+            share: b as f64 / total.max(1) as f64,
+        })
+        .collect()
 }
 
 impl ParquetEngine {
@@ -229,7 +244,7 @@ impl SqlEngine for ParquetEngine {
         false
     }
 
-    fn splits(&self) -> Vec<String> {
+    fn splits(&self) -> Vec<Split> {
         self.splits.clone()
     }
 
@@ -442,14 +457,17 @@ mod tests {
             std::fs::create_dir_all(root.join(d)).unwrap();
             std::fs::write(root.join(d).join("part-0.parquet"), vec![0u8; kb * 1024]).unwrap();
         }
+        let conds = |splits: Vec<Split>| splits.into_iter().map(|s| s.cond).collect::<Vec<_>>();
         assert_eq!(
-            hive_splits(root, &schema, 1),
+            conds(hive_splits(root, &schema, 1)),
             [r#"("day" = '2013-04-01')"#, r#"("day" = '2013-04-02')"#, r#"("day" IS NULL)"#]
         );
-        // Whole partitions, in name order, until a chunk holds the bytes asked for.
+        // Whole partitions, in name order, until a chunk holds the bytes asked for; the first
+        // chunk a sixteenth of the lake (here one partition), and each its share of the bytes.
+        let splits = hive_splits(root, &schema, 4 * 1024);
         assert_eq!(
-            hive_splits(root, &schema, 4 * 1024),
-            [r#"("day" = '2013-04-01' OR "day" = '2013-04-02')"#, r#"("day" IS NULL)"#]
+            splits.iter().map(|s| (s.cond.as_str(), (s.share * 6.0).round() as u32)).collect::<Vec<_>>(),
+            [(r#"("day" = '2013-04-01')"#, 2), (r#"("day" = '2013-04-02' OR "day" IS NULL)"#, 4)]
         );
         assert!(hive_splits(root, &schema, 1 << 30).is_empty(), "one chunk is no split");
         // A file beside the partitions would be in no chunk.
@@ -460,7 +478,10 @@ mod tests {
         for y in ["year=2013", "year=2014"] {
             std::fs::create_dir_all(years.path().join(y)).unwrap();
         }
-        assert_eq!(hive_splits(years.path(), &schema, 0), [r#"("year" = 2013)"#, r#"("year" = 2014)"#]);
+        assert_eq!(
+            conds(hive_splits(years.path(), &schema, 0)),
+            [r#"("year" = 2013)"#, r#"("year" = 2014)"#]
+        );
         std::fs::create_dir_all(years.path().join("year=soon")).unwrap();
         assert!(hive_splits(years.path(), &schema, 0).is_empty());
     }
@@ -663,7 +684,7 @@ mod tests {
     }
 
     #[test]
-    fn a_cube_larger_than_its_budget_is_not_built_and_clicks_go_to_the_engine() {
+    fn a_cube_part_larger_than_the_room_left_is_not_built_and_its_view_goes_to_the_engine() {
         use crate::linking::needs::Need;
         use crate::linking::selection::{Clause, Selection};
         let (_dir, mut lake, mut memory, req) = lake_beside_memory(
@@ -690,16 +711,104 @@ mod tests {
         // With room, the same list has its cube.
         lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
         assert!(lake.hover(10, "cube").unwrap());
-        // The list's 30 values x 2 parts refuse a cube before any fetch only when even that lower
-        // bound is over the budget: a budget of exactly the cube's rows still builds it.
+        // A part is fetched only when its lower bound (the list's 30 values, and the bins the
+        // other view shows) fits in what room is left, smallest first: a budget of exactly the
+        // cube's rows builds it whole; one row less leaves out the larger part (the time
+        // series'), whose view then goes to the engine; under 30 rows, no part fits.
         let rows = lake.cube().unwrap().rows();
+        assert_eq!(lake.cube().unwrap().views(), [1, 11]);
         assert!(rows >= 60, "{rows}");
-        for (budget, built) in [(rows, true), (rows - 1, false), (59, false)] {
+        for (budget, views) in [(rows, vec![1, 11]), (rows - 1, vec![11]), (29, vec![])] {
             assert!(lake.hover(11, "other").unwrap(), "the proto list's cube replaces it");
             lake.cube_max_rows = budget;
-            assert_eq!(lake.hover(10, "cube").unwrap(), built, "budget {budget}");
+            assert_eq!(lake.hover(10, "cube").unwrap(), !views.is_empty(), "budget {budget}");
+            assert_eq!(lake.cube().map(|c| c.views()).unwrap_or_default(), views, "budget {budget}");
+            if views == [11] {
+                assert_eq!(lake.cube().unwrap().dropped, [1]);
+                // A click: the protocols summed over the cube (with the list's own output), the
+                // time series from the engine, both as the in-memory engine answers.
+                sel.clauses.insert(10, Clause::values("src_ip", ["10.0.1.2".to_string()], true));
+                let r = req(3, &sel);
+                let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+                assert_eq!(lake.last_local.0, 2, "the list and the protocols from the cube");
+                for v in [1, 11] {
+                    assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]), "{v}");
+                }
+            }
             lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
         }
+    }
+
+    /// A Parquet engine that keeps the queries sent to it.
+    struct Logged(ParquetEngine, Mutex<Vec<String>>);
+
+    impl SqlEngine for Logged {
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+        fn dialect(&self) -> Dialect {
+            self.0.dialect()
+        }
+        fn schema(&self) -> Result<Schema, BackendError> {
+            self.0.schema()
+        }
+        fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
+            self.1.lock().unwrap().push(sql.to_string());
+            self.0.query(sql, tag)
+        }
+        fn cancel(&self, tag: &str) {
+            self.0.cancel(tag)
+        }
+        fn write_parquet(&self, sql: &str, out_dir: &Path, by: &[&str]) -> Result<u64, BackendError> {
+            self.0.write_parquet(sql, out_dir, by)
+        }
+        fn concurrent_queries(&self) -> bool {
+            self.0.concurrent_queries()
+        }
+        fn splits(&self) -> Vec<Split> {
+            self.0.splits()
+        }
+    }
+
+    #[test]
+    fn a_cube_part_the_first_days_show_too_large_is_left_after_them() {
+        use crate::linking::needs::Need;
+        use crate::linking::selection::Selection;
+        let dir = tempfile::tempdir().unwrap();
+        let lake_dir = dir.path().join("flows");
+        export_dataset(&frame(20_000, 13), &lake_dir).unwrap();
+        // Every day its own chunk: 16 days and the records without a time.
+        let engine =
+            Arc::new(Logged(ParquetEngine::open(&lake_dir).unwrap().with_split_bytes(1), Mutex::default()));
+        assert_eq!(engine.splits().len(), 17);
+        let mut lake = crate::linking::backend::pushdown::LakeSession::new(engine.clone()).unwrap();
+        let needs = [
+            (1, Need::Time { measure: "count".into(), split: None }),
+            (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+        ];
+        let req = crate::linking::coordinator::Request {
+            seq: 1,
+            selection: Selection::default(),
+            needs: needs.into_iter().collect(),
+            want_all_rows: false,
+        };
+        lake.run(&req, "t");
+        // The time series' cube: the records per bin, and one part, the address list's (time bin x
+        // address), each read a day at a time.
+        let part_queries =
+            || engine.1.lock().unwrap().iter().filter(|q| q.starts_with("SELECT 10 AS part")).count();
+        assert!(lake.hover(1, "cube").unwrap());
+        assert_eq!(lake.cube().unwrap().views(), [10]);
+        assert_eq!(part_queries(), 17, "a query per day");
+        let rows = lake.cube().unwrap().rows();
+        assert!(rows > 2000, "{rows}");
+        // With room for half its rows, the first day's rows, grown with the days read (a bin is in
+        // one day), are more than that: the part is left after that day, not after the eight that
+        // would fill the budget, and without it there is no cube.
+        assert!(lake.hover(10, "other").unwrap(), "the list's cube in between");
+        lake.cube_max_rows = rows / 2;
+        assert!(!lake.hover(1, "cube").unwrap());
+        assert_eq!(part_queries(), 18);
     }
 
     #[test]
