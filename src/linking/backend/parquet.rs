@@ -585,6 +585,15 @@ mod tests {
             }
         }
         assert_eq!(lake.last_reused, 1, "the source list, from two requests back");
+        // Twelve more sources (36 outputs, more than the 32 the history held when it counted
+        // outputs, not bytes), then the selection cleared: every unfiltered answer is still kept.
+        for i in 0..12u64 {
+            sel.clauses.insert(10, Clause::values("src_ip", [format!("10.0.{}.{}", i % 3, i / 3)], false));
+            lake.run(&req(5 + i, &sel), "t");
+        }
+        let cleared = lake.run(&req(20, &Selection::default()), "t");
+        assert_eq!(lake.last_reused, 3);
+        assert_eq!(format!("{:?}", cleared.outputs), format!("{:?}", first.outputs));
     }
 
     #[test]
