@@ -1,5 +1,5 @@
 //! Falcon/Mosaic on the lake: when the pointer enters a top-N list, the treemap or the time series,
-//! one query (a UNION ALL of one grouped part per other list or time series) fetches that view's
+//! one grouped query per other list or time series (a part, kept when it fits) fetches that view's
 //! cube: its values (a treemap's raw field values, or time bins) x each other view's bins, filtered
 //! by every clause but the two views' own. While the analyst clicks values in that list or groups
 //! in that treemap, or brushes the time series on the cube's bin grid, the other views are sums
@@ -172,8 +172,8 @@ pub(super) fn without(sel: &Selection, view: ViewId) -> Selection {
     s
 }
 
-/// One part of a cube's UNION ALL: grouped on the keys' own types (cheap), and only the grouped
-/// rows turned into text so that every part has the same columns.
+/// One part of a cube: grouped on the keys' own types (cheap), and only the grouped rows turned
+/// into text, so that every part reads the same way.
 fn part_sql(id: i64, g: &Grouped) -> String {
     let name = if id < 0 { "gall".to_string() } else { format!("g{id}") };
     let keys: Vec<String> = (0..g.keys.len()).map(|i| format!("CAST(k{i} AS STRING) AS k{i}")).collect();
@@ -494,42 +494,26 @@ impl LakeSession {
         let mut cube = CubeBuilder { n: keys_v.len(), active: Some(&active), ..Default::default() };
         let mut bytes = 0;
         let mut dropped = Vec::new();
-        if self.engine.concurrent_queries() {
-            // One round trip to a remote engine, every part in it: the whole cube or none. Each
-            // query asks for one row more than the cube may hold: one more means no cube.
-            let lower: usize = sized.iter().map(|p| p.lower).sum();
-            if lower > self.cube_max_rows {
-                return Ok(None);
-            }
-            let all: Vec<String> = sized.iter().map(|p| part_sql(p.id, &p.g)).collect();
-            let q = format!("SELECT * FROM ({}) AS cube", all.join(" UNION ALL "));
-            let df = self.engine.query(&format!("{q} LIMIT {}", self.cube_max_rows + 1), tag)?;
-            if df.height() > self.cube_max_rows {
-                return Ok(None);
-            }
-            bytes += df.estimated_size();
-            cube.add(&df)?;
-        } else {
-            // One part at a time on this machine, where parts run side by side would hold every
-            // part's group-by table at once. Each result is read into the cube as it arrives and
-            // dropped: at 100 M rows a time cube's parts are 20 M rows.
-            let splits = self.engine.splits();
-            let mut kept = 0;
-            for p in &sized {
-                let room = self.cube_max_rows.saturating_sub(kept);
-                let rows = if p.lower > room {
-                    None
-                } else {
-                    self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?
-                };
-                match rows {
-                    Some(r) => kept += r,
-                    // Without the records per bin, a time cube cannot tell the windows apart.
-                    None if p.id == ALL_BINS => return Ok(None),
-                    None => {
-                        cube.parts.remove(&(p.id as ViewId));
-                        dropped.push(p.id as ViewId);
-                    }
+        // One part at a time, on this machine or a cluster alike: parts run side by side would
+        // hold every part's group-by table at once here, and every part's rows in flight from a
+        // cluster, before any is known to fit (a UNION ALL of them made one part over the budget
+        // sink the whole cube). Each result is read into the cube as it arrives and dropped.
+        let splits = self.engine.splits();
+        let mut kept = 0;
+        for p in &sized {
+            let room = self.cube_max_rows.saturating_sub(kept);
+            let rows = if p.lower > room {
+                None
+            } else {
+                self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?
+            };
+            match rows {
+                Some(r) => kept += r,
+                // Without the records per bin, a time cube cannot tell the windows apart.
+                None if p.id == ALL_BINS => return Ok(None),
+                None => {
+                    cube.parts.remove(&(p.id as ViewId));
+                    dropped.push(p.id as ViewId);
                 }
             }
         }
