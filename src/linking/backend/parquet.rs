@@ -821,6 +821,69 @@ mod tests {
     }
 
     #[test]
+    fn a_lake_without_partitions_reads_cube_parts_in_two_chunks_by_time() {
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Selection};
+        let df = frame(20_000, 17);
+        let dir = tempfile::tempdir().unwrap();
+        // One file: no hive partitions to split by.
+        let file = dir.path().join("flows.parquet");
+        ParquetWriter::new(std::fs::File::create(&file).unwrap()).finish(&mut df.clone()).unwrap();
+        let engine = Arc::new(Logged(ParquetEngine::open(&file).unwrap(), Mutex::default()));
+        assert!(engine.splits().is_empty());
+        let mut lake = LakeSession::new(engine.clone()).unwrap();
+        let mut memory = crate::linking::coordinator::Session::new(Arc::new(df)).unwrap();
+        let needs: std::collections::BTreeMap<_, _> = [
+            (1, Need::Time { measure: "count".into(), split: None }),
+            (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() }),
+        ]
+        .into();
+        let req = |seq, selection: Selection| crate::linking::coordinator::Request {
+            seq,
+            selection,
+            needs: needs.clone(),
+            want_all_rows: false,
+        };
+        lake.run(&req(1, Selection::default()), "t");
+        let part_queries =
+            || engine.1.lock().unwrap().iter().filter(|q| q.starts_with("SELECT 10 AS part")).count();
+        // Fewer records than a cube may hold: a query per part.
+        assert!(lake.hover(1, "cube").unwrap());
+        assert_eq!(part_queries(), 1);
+        // Over `time_split_min_rows`: the first sixteenth of the time range, then the rest.
+        lake.time_split_min_rows = 0;
+        assert!(lake.hover(10, "other").unwrap());
+        assert!(lake.hover(1, "cube").unwrap());
+        assert_eq!(part_queries(), 3);
+        assert_eq!(lake.cube().unwrap().views(), [10, 11]);
+        // Brushes on the cube's grid, summed over rows from both chunks: the in-memory answers.
+        let w = lake.cube().unwrap().time_bucket_us().unwrap();
+        let day0 = 1_364_774_400_000_000i64.div_euclid(w) * w;
+        for (i, (a, b)) in [(0, 30), (20, 200), (5, 6)].into_iter().enumerate() {
+            let mut sel = Selection::default();
+            sel.clauses.insert(1, Clause::Time { start_us: day0 + a * w, end_us: day0 + b * w });
+            let r = req(2 + i as u64, sel);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            assert_eq!(lake.last_local.0, 3, "brush {i}: the series itself and both lists from the cube");
+            for v in [10, 11] {
+                assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]), "brush {i}");
+            }
+        }
+        // Room for half the cube: the address part's first chunk, grown with the share read, is
+        // over it, so it is left after that chunk; the protocols' part stays.
+        let rows = lake.cube().unwrap().rows();
+        lake.run(&req(9, Selection::default()), "t");
+        assert!(lake.hover(10, "other").unwrap());
+        lake.cube_max_rows = rows / 2;
+        let q0 = part_queries();
+        assert!(lake.hover(1, "cube").unwrap());
+        assert_eq!(lake.cube().unwrap().views(), [11]);
+        assert_eq!(part_queries(), q0 + 1);
+    }
+
+    #[test]
     fn a_cancelled_tag_returns_at_once() {
         let df = frame(200, 3);
         let dir = tempfile::tempdir().unwrap();

@@ -77,6 +77,9 @@ pub struct LakeSession {
     pub last_reused: usize,
     /// Most rows a view's cube may hold (`lake_cube::CUBE_MAX_ROWS`; smaller in tests).
     pub cube_max_rows: usize,
+    /// Records from which a lake without partitions to split by has its cube parts read in two
+    /// chunks by time (`LakeSession::time_splits`; smaller in tests).
+    pub time_split_min_rows: i64,
     /// The records of one view's clause, held for the other views' queries (`subset`).
     pub(super) subset: Option<super::subset::Subset>,
     /// Clauses (as SQL) found to hold more records than this budget allowed, and that budget.
@@ -210,6 +213,7 @@ impl LakeSession {
             last_reused: 0,
             last_local: (0, 0.0),
             cube_max_rows: super::lake_cube::CUBE_MAX_ROWS,
+            time_split_min_rows: super::lake_cube::CUBE_MAX_ROWS as i64,
             subset: None,
             subset_too_big: HashMap::new(),
             subset_max_rows: super::subset::SUBSET_MAX_ROWS,
@@ -227,7 +231,7 @@ impl LakeSession {
         &self.schema
     }
 
-    fn has_time(&self) -> bool {
+    pub(super) fn has_time(&self) -> bool {
         self.schema.get("time").is_some()
     }
 
