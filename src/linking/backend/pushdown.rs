@@ -71,6 +71,8 @@ pub struct LakeSession {
     /// Earlier outputs with what they depend on (view, need, the other views' clauses), newest
     /// last: a clause removed again, or a click back, finds its views' outputs here.
     history: std::collections::VecDeque<(ViewId, Need, Selection, Output)>,
+    /// The history's bytes (`output_bytes`, counted once as each output goes in or out).
+    history_bytes: usize,
     /// Views answered from the cube in the last request, and the time that took.
     pub last_local: (usize, f64),
     /// Views of the last request that kept their previous output (their inputs were unchanged).
@@ -210,6 +212,7 @@ impl LakeSession {
             last: None,
             last_out: BTreeMap::new(),
             history: std::collections::VecDeque::new(),
+            history_bytes: 0,
             last_reused: 0,
             last_local: (0, 0.0),
             cube_max_rows: super::lake_cube::CUBE_MAX_ROWS,
@@ -854,16 +857,23 @@ impl LakeSession {
                 Some(Output::Error(_) | Output::Tuples { .. }) | None => {}
                 Some(o) => {
                     let others = without(&req.selection, *v);
-                    self.history.retain(|(hv, hn, hs, _)| !(hv == v && hn == need && *hs == others));
+                    let same = |(hv, hn, hs, _): &(ViewId, Need, Selection, Output)| {
+                        hv == v && hn == need && *hs == others
+                    };
+                    if let Some(at) = self.history.iter().position(same) {
+                        if let Some(old) = self.history.remove(at) {
+                            self.history_bytes -= output_bytes(&old.3);
+                        }
+                    }
+                    self.history_bytes += output_bytes(o);
                     self.history.push_back((*v, need.clone(), others, o.clone()));
                 }
             }
         }
         // The oldest go first once the outputs are over their bytes.
-        let mut bytes: usize = self.history.iter().map(|h| output_bytes(&h.3)).sum();
-        while bytes > HISTORY_BYTES {
+        while self.history_bytes > HISTORY_BYTES {
             match self.history.pop_front() {
-                Some(h) => bytes -= output_bytes(&h.3),
+                Some(h) => self.history_bytes -= output_bytes(&h.3),
                 None => break,
             }
         }
