@@ -365,26 +365,22 @@ impl LakeSession {
         tag: &str,
     ) -> Result<Option<usize>, BackendError> {
         // Each query asks for one row more than the part may hold: one more means it does not fit.
-        if splits.is_empty() {
-            let df = self.engine.query(&format!("{} LIMIT {}", part_sql(p.id, &p.g), room + 1), tag)?;
-            *bytes += df.estimated_size();
-            if df.height() > room {
-                return Ok(None);
-            }
-            cube.add(&df)?;
-            return Ok(Some(df.height()));
-        }
+        // Without splits, the whole lake is the one chunk.
+        let chunks: Vec<Option<&super::Split>> =
+            if splits.is_empty() { vec![None] } else { splits.iter().map(Some).collect() };
         let (mut read, mut rows) = (0.0, 0);
-        for split in splits {
+        for split in &chunks {
             let mut g = p.g.clone();
-            g.prefilter = Some(match &g.prefilter {
-                Some(f) => format!("({f}) AND {}", split.cond),
-                None => split.cond.clone(),
-            });
+            if let Some(split) = split {
+                g.prefilter = Some(match &g.prefilter {
+                    Some(f) => format!("({f}) AND {}", split.cond),
+                    None => split.cond.clone(),
+                });
+            }
             // A chunk's rows are distinct keys, each in the part's final rows: more than the room
             // scaled down to the share read by then means an estimate over the room, and they
             // are neither fetched whole nor read into the cube.
-            read += split.share;
+            read += split.map_or(1.0, |s| s.share);
             let grown = read.clamp(1e-6, 1.0).powf(growth_exponent(p.timed));
             let limit = room.min((room as f64 * grown).ceil() as usize);
             let df = self.engine.query(&format!("{} LIMIT {}", part_sql(p.id, &g), limit + 1), tag)?;
@@ -393,7 +389,8 @@ impl LakeSession {
                 return Ok(None);
             }
             cube.add(&df)?;
-            rows = cube.fold_part(p.id);
+            // One chunk's keys are distinct: only rows from two chunks need summing.
+            rows = if chunks.len() == 1 { df.height() } else { cube.fold_part(p.id) };
             if rows > room || rows as f64 / grown > room as f64 {
                 return Ok(None);
             }
