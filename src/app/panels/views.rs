@@ -177,6 +177,10 @@ pub fn graph_pane_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
         Some(Output::Tuples { fields, tuples }) if fields.as_slice() == g.fields() => {
             Some((fields.as_slice(), tuples))
         }
+        Some(Output::Error(e)) => {
+            g.show_engine_error(e);
+            None
+        }
         _ => None,
     };
     let action = crate::views::graph::graph_ui::graph_ui(ui, g, cols, tuples, own, &mut app.hover);

@@ -5,6 +5,7 @@
 //! in that treemap, or brushes the time series on the cube's bin grid, the other views are sums
 //! over the cube's rows, computed here within a frame; only views the cube does not cover (the
 //! treemap and graph of another view's cube, the records page) still go to the engine.
+use super::chunks::{growth_exponent, read_bounded, Bounded};
 use super::pushdown::{int_column, label_column, tree_fields, Grouped, LakeSession};
 use super::sql;
 use super::BackendError;
@@ -318,43 +319,11 @@ fn known_bins(o: &Output) -> usize {
     }
 }
 
-/// How a part's rows grow with the share of the lake read: in proportion for a part keyed by
-/// time bins, as the square root for others, whose pairs recur from day to day (at 100 M flows,
-/// port x source pairs: 0.31 M in one day of 14, 1.78 M in all). Only an estimate, to stop a
-/// part early that will not fit; the budget itself is checked on the rows read.
-const fn growth_exponent(timed: bool) -> f64 {
-    if timed {
-        1.0
-    } else {
-        0.5
-    }
-}
-
 impl LakeSession {
-    /// Without partitions to split by (one Parquet file, a cluster's table), a lake of more records
-    /// than a cube may hold is read in two chunks by time: the first sixteenth of its time range,
-    /// then the rest with the records without a time. A part too large is then known from the
-    /// first, as from a hive lake's first day: on Sail at 100 M flows a treemap cube's two parts of
-    /// 30-36 M pairs were computed whole only to be dropped (50 s), and polars' group-by of one
-    /// file grows with its records. Shares assume records spread evenly over time.
-    fn time_splits(&self) -> Vec<super::Split> {
-        let Some((lo, hi)) = self.stats().time_bounds_us else { return Vec::new() };
-        if !self.has_time() || self.stats().rows < self.time_split_min_rows || hi <= lo {
-            return Vec::new();
-        }
-        let first = self.conditions().time_window(lo, lo + (hi - lo) / 16);
-        vec![
-            super::Split { cond: first.clone(), share: 1.0 / 16.0 },
-            // `first` is never null (a null time fails its first test), so its negation is exact.
-            super::Split { cond: format!("(NOT {first})"), share: 15.0 / 16.0 },
-        ]
-    }
-
     /// Reads part `p` of a cube into `cube`, a chunk of the lake at a time when `splits` are
-    /// given: polars' streaming group-by holds state in proportion to the records it groups, not
-    /// to the groups (2.6 GB for 1.8 M groups of 100 M flows). A key's rows from two chunks are
-    /// summed. Returns the part's rows, or `None` when it holds more than `room` rows or the
-    /// chunks read tell that it will (its rows, less those read, are then left in `cube`).
+    /// given (`chunks::read_bounded`). A key's rows from two chunks are summed. Returns the part's
+    /// rows, or `None` when it holds more than `room` rows or the chunks read tell that it will
+    /// (its rows, less those read, are then left in `cube`).
     fn fetch_part(
         &self,
         cube: &mut CubeBuilder,
@@ -364,38 +333,13 @@ impl LakeSession {
         bytes: &mut usize,
         tag: &str,
     ) -> Result<Option<usize>, BackendError> {
-        // Each query asks for one row more than the part may hold: one more means it does not fit.
-        // Without splits, the whole lake is the one chunk.
-        let chunks: Vec<Option<&super::Split>> =
-            if splits.is_empty() { vec![None] } else { splits.iter().map(Some).collect() };
-        let (mut read, mut rows) = (0.0, 0);
-        for split in &chunks {
-            let mut g = p.g.clone();
-            if let Some(split) = split {
-                g.prefilter = Some(match &g.prefilter {
-                    Some(f) => format!("({f}) AND {}", split.cond),
-                    None => split.cond.clone(),
-                });
-            }
-            // A chunk's rows are distinct keys, each in the part's final rows: more than the room
-            // scaled down to the share read by then means an estimate over the room, and they
-            // are neither fetched whole nor read into the cube.
-            read += split.map_or(1.0, |s| s.share);
-            let grown = read.clamp(1e-6, 1.0).powf(growth_exponent(p.timed));
-            let limit = room.min((room as f64 * grown).ceil() as usize);
-            let df = self.engine.query(&format!("{} LIMIT {}", part_sql(p.id, &g), limit + 1), tag)?;
+        let sql_of = |g: &Grouped| part_sql(p.id, g);
+        let how = Bounded { sql_of: &sql_of, room, growth: Some(growth_exponent(p.timed)) };
+        read_bounded(&*self.engine, &p.g, &how, splits, tag, &mut |df, single| {
             *bytes += df.estimated_size();
-            if df.height() > limit {
-                return Ok(None);
-            }
-            cube.add(&df)?;
-            // One chunk's keys are distinct: only rows from two chunks need summing.
-            rows = if chunks.len() == 1 { df.height() } else { cube.fold_part(p.id) };
-            if rows > room || rows as f64 / grown > room as f64 {
-                return Ok(None);
-            }
-        }
-        Ok(Some(rows))
+            cube.add(df)?;
+            Ok(if single { df.height() } else { cube.fold_part(p.id) })
+        })
     }
 
     /// Fetches the cube of view `view` (a top-N list, or the time series without another time
@@ -424,6 +368,11 @@ impl LakeSession {
             // A node or edge click is a condition on the graph's fields, as a treemap group is on
             // the treemap's: the same cube, keyed by each (source, target) seen.
             Some(Need::Tuples { fields }) => {
+                // A graph over its bound of pairs drew nothing to click: its parts would each be
+                // read only to be refused.
+                if !matches!(self.last_output(view), Some(Output::Tuples { .. })) {
+                    return Ok(None);
+                }
                 let mut distinct: Vec<String> = Vec::new();
                 for f in fields.iter().take(3) {
                     if !distinct.contains(f) {
@@ -514,12 +463,14 @@ impl LakeSession {
         // hold every part's group-by table at once here, and every part's rows in flight from a
         // cluster, before any is known to fit (a UNION ALL of them made one part over the budget
         // sink the whole cube). Each result is read into the cube as it arrives and dropped.
-        let mut splits = self.engine.splits();
-        if splits.is_empty() {
-            splits = self.time_splits();
-        }
+        let splits = self.chunks_of(&*self.engine);
         let mut kept = 0;
         for p in &sized {
+            // The last part's group-by state, freed on polars' threads, goes back to the system
+            // before the next is read: glibc kept it resident, and at 100 M flows the next part
+            // (a graph's address pairs) came on top of it. Per part, not per chunk: each page
+            // returned is faulted in again by the next query.
+            crate::alloc::release_free_memory();
             let room = self.cube_max_rows.saturating_sub(kept);
             let rows = if p.lower > room {
                 None

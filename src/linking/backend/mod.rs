@@ -5,6 +5,7 @@
 //! data (polars lazy scans over Parquet, Apache Spark via Spark Connect), and only aggregates come
 //! back. [`SqlEngine`] is what such an engine must offer; the pushdown planner writes the SQL.
 
+pub mod chunks;
 pub mod clean_sql;
 pub mod export;
 pub mod lake_cube;
@@ -37,6 +38,12 @@ pub enum BackendError {
     Query { engine: String, sql: String, reason: String },
     #[error("cancelled")]
     Cancelled,
+    /// A result over the bound its view can use (a link graph's pairs): nothing of it is kept.
+    #[error(
+        "more than {bound} distinct {what} pass the other views' filters, too many to draw: click a \
+         value or brush a time range in another view to narrow them"
+    )]
+    TooMany { what: String, bound: usize },
     #[error(transparent)]
     Polars(#[from] polars::prelude::PolarsError),
     #[error("{0}")]

@@ -821,6 +821,66 @@ mod tests {
     }
 
     #[test]
+    fn a_link_graph_over_its_bound_of_pairs_is_refused_once_the_chunks_read_hold_more() {
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::needs::{Need, Output};
+        use crate::linking::selection::Selection;
+        let df = frame(20_000, 19);
+        let dir = tempfile::tempdir().unwrap();
+        let lake_dir = dir.path().join("flows");
+        export_dataset(&df, &lake_dir).unwrap();
+        // Every day its own chunk: 16 days and the records without a time.
+        let engine =
+            Arc::new(Logged(ParquetEngine::open(&lake_dir).unwrap().with_split_bytes(1), Mutex::default()));
+        let chunks = engine.splits().len();
+        assert_eq!(chunks, 17);
+        let mut memory = crate::linking::coordinator::Session::new(Arc::new(df)).unwrap();
+        let req = |seq| crate::linking::coordinator::Request {
+            seq,
+            selection: Selection::default(),
+            needs: [(3, Need::Tuples { fields: vec!["src_ip".into(), "dst_port".into()] })].into(),
+            want_all_rows: false,
+        };
+        let pair_queries =
+            || engine.1.lock().unwrap().iter().filter(|q| q.starts_with("SELECT k0, k1, SUM")).count();
+        let sorted = |o: &Output| match o {
+            Output::Tuples { tuples, .. } => {
+                let mut t = tuples.to_strings();
+                t.sort();
+                t
+            }
+            other => panic!("not tuples: {other:?}"),
+        };
+        let want = sorted(&memory.run(&req(1)).outputs[&3]);
+        // 30 addresses x 5 ports, nearly all of them on every day.
+        assert_eq!(want.len(), 150);
+        for (seq, bound) in [(2, 1_000), (3, 150)] {
+            // Exactly as many pairs as the bound still fit, though the first day alone holds
+            // nearly all of them: no estimate refuses a graph that fits.
+            let mut lake = LakeSession::new(engine.clone()).unwrap();
+            lake.max_tuples = bound;
+            let before = pair_queries();
+            assert_eq!(sorted(&lake.run(&req(seq), "t").outputs[&3]), want, "bound {bound}");
+            assert_eq!(pair_queries() - before, chunks, "a query per chunk");
+        }
+        // One pair fewer: refused, and said so, as soon as the days read hold more pairs.
+        let mut lake = LakeSession::new(engine.clone()).unwrap();
+        lake.max_tuples = 149;
+        let before = pair_queries();
+        match &lake.run(&req(4), "t").outputs[&3] {
+            Output::Error(e) => {
+                assert!(e.contains("more than 149 distinct (src_ip, dst_port) tuples"), "{e}")
+            }
+            other => panic!("not refused: {other:?}"),
+        }
+        let read = pair_queries() - before;
+        assert!(read < chunks, "stopped after {read} of {chunks} chunks");
+        // Nothing to click in it: the pointer entering the graph fetches no cube.
+        assert!(!lake.hover(3, "graph").unwrap());
+        assert_eq!(pair_queries() - before, read);
+    }
+
+    #[test]
     fn a_lake_without_partitions_reads_cube_parts_in_two_chunks_by_time() {
         use crate::linking::backend::pushdown::LakeSession;
         use crate::linking::needs::Need;

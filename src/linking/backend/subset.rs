@@ -198,6 +198,10 @@ impl LakeSession {
             columns.iter().map(|c| sql::ident(d, c)).collect::<Vec<_>>().join(", ")
         };
         let cap = self.subset_max_rows;
+        // The subset held goes before the next is read, as a cube does.
+        if self.subset.take().is_some() {
+            crate::alloc::release_free_memory();
+        }
         let df = self
             .engine
             .query(&format!("SELECT {cols} FROM logs WHERE {clause_sql} LIMIT {}", cap + 1), tag)?;

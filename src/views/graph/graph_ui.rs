@@ -125,6 +125,23 @@ impl GraphViewState {
         }
     }
 
+    /// The engine gave no tuples for this view, and `reason` says why (over a lake, more pairs than
+    /// a graph can draw; a failed query). The last graph is not left drawn as if it were the
+    /// answer: it goes, with any build of it still running, and the controls stay to change fields.
+    pub fn show_engine_error(&mut self, reason: &str) {
+        if self.build_error.as_deref() == Some(reason) && self.graph.is_none() {
+            return;
+        }
+        self.graph = None;
+        self.last_input = None;
+        self.pending = None;
+        self.too_large = false;
+        self.build_error = Some(reason.to_string());
+        if let Some(w) = self.worker.as_ref() {
+            w.set_paused(true);
+        }
+    }
+
     /// Turns the background layout off (deterministic column positions) or on.
     pub fn set_layout_enabled(&mut self, enabled: bool) {
         self.layout_enabled = enabled;
@@ -942,6 +959,8 @@ mod tests {
         actions: Vec<Option<Clause>>,
         exports: Vec<(&'static str, Vec<u8>)>,
         hover: Option<Hover>,
+        /// What the engine said instead of tuples, as the app's graph pane passes it on.
+        engine_error: Option<String>,
     }
 
     fn app() -> App {
@@ -963,6 +982,7 @@ mod tests {
             actions: Vec::new(),
             exports: Vec::new(),
             hover: None,
+            engine_error: None,
         }
     }
 
@@ -972,14 +992,14 @@ mod tests {
                 let cols = s(&["src_ip", "dst_ip", "dst_port"]);
                 let own = a.actions.last().cloned().flatten();
                 a.hover = None;
-                match graph_ui(
-                    ui,
-                    &mut a.state,
-                    &cols,
-                    Some((&a.fields, &a.tuples)),
-                    own.as_ref(),
-                    &mut a.hover,
-                ) {
+                let tuples = match &a.engine_error {
+                    Some(e) => {
+                        a.state.show_engine_error(e);
+                        None
+                    }
+                    None => Some((a.fields.as_slice(), &a.tuples)),
+                };
+                match graph_ui(ui, &mut a.state, &cols, tuples, own.as_ref(), &mut a.hover) {
                     Some(GraphAction::Edit(e)) => a.actions.push(e.clause),
                     Some(GraphAction::Export { format, bytes }) => a.exports.push((format, bytes)),
                     Some(GraphAction::OpenProperties) | None => {}
@@ -1065,6 +1085,25 @@ mod tests {
         }
         assert!(h.state().state.status().starts_with("layout:"), "{}", h.state().state.status());
         assert!(h.state().state.positions.iter().all(|p| p[0].is_finite() && p[1].is_finite()));
+    }
+
+    #[test]
+    fn an_engine_refusal_replaces_the_graph_with_its_reason_and_keeps_the_controls() {
+        let mut h = harness(app());
+        h.run();
+        assert!(h.query_by_label("node 10.0.0.1").is_some());
+        // A lake with more pairs than a graph can draw under the other views' filters.
+        let reason = "more than 250000 distinct (src_ip, dst_ip) tuples pass the other views' filters";
+        h.state_mut().engine_error = Some(reason.into());
+        h.run();
+        assert!(h.query_by_label_contains(reason).is_some(), "the reason is shown");
+        assert!(h.query_by_label("node 10.0.0.1").is_none(), "no stale graph drawn as the answer");
+        assert!(h.query_by_label("Three-node").is_some(), "the controls stay, to pick other fields");
+        // A narrower selection brings pairs again: the graph is built from them.
+        h.state_mut().engine_error = None;
+        h.run();
+        assert!(h.query_by_label("node 10.0.0.1").is_some());
+        assert!(h.query_by_label_contains(reason).is_none());
     }
 
     #[test]
