@@ -10,7 +10,7 @@ use super::selection::{Selection, ViewId};
 use crossbeam_channel::{unbounded, Receiver, Sender, TryRecvError};
 use polars::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -59,6 +59,11 @@ pub enum Event {
 /// The tag of a cube fetch on a lake. A new request cancels it (latest wins), unless the request
 /// only changes the clause of the view the cube is for: the cube will answer that one.
 pub const CUBE_TAG: &str = "brushfire-cube";
+
+/// The longest a lake cube may be expected to take for a click inside its view to wait for it
+/// (the round-trip goal of issue #12). A slower cube gives way to the click, which goes to the
+/// engine at once.
+pub const CUBE_WAIT_MS: u64 = 3_000;
 
 pub fn lake_tag(seq: u64) -> String {
     format!("brushfire-req-{seq}")
@@ -120,6 +125,10 @@ pub struct Coordinator {
     pub sent_at: Option<Instant>,
     /// The newest request's selection and needs (whether a new one leaves a cube fetch useful).
     last_posted: Option<(Selection, BTreeMap<ViewId, Need>)>,
+    /// What a cube of this lake is expected to take, in ms: the last one fetched, or before any,
+    /// the lake's first answer (a cube is a grouped query per view, as an answer is); 0 unknown.
+    /// Written by the worker.
+    cube_ms: Arc<AtomicU64>,
 }
 
 impl Default for Coordinator {
@@ -134,9 +143,11 @@ impl Coordinator {
         let (wtx, rx) = unbounded::<Event>();
         let stop = Arc::new(AtomicBool::new(false));
         let worker_stop = stop.clone();
+        let cube_ms = Arc::new(AtomicU64::new(0));
+        let worker_cube_ms = cube_ms.clone();
         std::thread::Builder::new()
             .name("brushfire-linking".into())
-            .spawn(move || worker(wrx, wtx, worker_stop))
+            .spawn(move || worker(wrx, wtx, worker_stop, worker_cube_ms))
             .expect("spawning the linking worker thread");
         Self {
             tx,
@@ -148,6 +159,7 @@ impl Coordinator {
             lake: None,
             sent_at: None,
             last_posted: None,
+            cube_ms,
         }
     }
 
@@ -170,6 +182,7 @@ impl Coordinator {
     /// Answers from now on come from `engine` (the pushdown planner), never from a table in memory.
     pub fn set_lake(&mut self, engine: Arc<dyn SqlEngine>) {
         self.lake = Some(engine.clone());
+        self.cube_ms.store(0, Ordering::Relaxed);
         let _ = self.tx.send(Msg::Lake(engine));
     }
 
@@ -187,11 +200,15 @@ impl Coordinator {
         self.next_seq += 1;
         let seq = self.next_seq;
         // A brush or click inside the view whose cube is being fetched keeps the fetch: the cube
-        // answers it, and every edit after it, once it arrives.
+        // answers it, and every edit after it, once it arrives. Unless this lake's cubes take
+        // longer than a round trip: at 100 M flows a list's cube takes 20 s and more, and the
+        // first click in the list waited for all of it (58 s in the app on a busy machine). The
+        // click then goes to the engine at once, and as the pointer is still in the view, the
+        // cube is asked for again once the worker is idle.
         let inside_cube = match (&self.hovered, &self.last_posted) {
             (Some((v, _)), Some((sel, n))) => *n == needs && differ_only_in(sel, &selection, *v),
             _ => false,
-        };
+        } && self.cube_ms.load(Ordering::Relaxed) <= CUBE_WAIT_MS;
         self.last_posted = Some((selection.clone(), needs.clone()));
         let _ = self.tx.send(Msg::Update(Request { seq, selection, needs, want_all_rows }));
         self.stop.store(true, Ordering::Relaxed);
@@ -245,7 +262,7 @@ fn differ_only_in(a: &Selection, b: &Selection, view: ViewId) -> bool {
     a.clauses.iter().filter(|(v, _)| **v != view).eq(b.clauses.iter().filter(|(v, _)| **v != view))
 }
 
-fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
+fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: Arc<AtomicU64>) {
     let mut session: Option<Session> = None;
     let mut lake: Option<LakeSession> = None;
     // Kept to rebuild the engine if a query panics (its bit sets may be half updated).
@@ -313,7 +330,11 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
                 // The lake: fetch the list's cube so clicks in it are answered here (a newer
                 // request cancels the fetch by its tag).
                 if let (Some(l), true) = (lake.as_mut(), rx.is_empty()) {
-                    let _ = l.hover(view, CUBE_TAG);
+                    if l.hover(view, CUBE_TAG).is_ok() {
+                        if let Some(ms) = l.last_cube_ms.take() {
+                            cube_ms.store(ms as u64, Ordering::Relaxed);
+                        }
+                    }
                 }
             }
             Msg::Update(mut req) => {
@@ -336,6 +357,14 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
                     };
                     // A cancelled request sends nothing: a newer one is already queued.
                     if let Some(ans) = l.run_with(&req, &tag, &on_view) {
+                        if ans.strategy == "pushdown" {
+                            let _ = cube_ms.compare_exchange(
+                                0,
+                                ans.compute_ms.max(1.0) as u64,
+                                Ordering::Relaxed,
+                                Ordering::Relaxed,
+                            );
+                        }
                         let _ = tx.send(Event::Answer(ans));
                     }
                 } else if let Some(s) = session.as_mut() {
@@ -372,5 +401,71 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linking::backend::{BackendError, Dialect};
+    use crate::linking::selection::Clause;
+    use std::sync::Mutex;
+
+    /// A lake that answers nothing and logs which tags it was told to cancel.
+    #[derive(Default)]
+    struct Cancels(Mutex<Vec<String>>);
+
+    impl SqlEngine for Cancels {
+        fn describe(&self) -> String {
+            "a test lake".into()
+        }
+        fn dialect(&self) -> Dialect {
+            Dialect::Polars
+        }
+        fn schema(&self) -> Result<Schema, BackendError> {
+            Err(BackendError::Other("no table".into()))
+        }
+        fn query(&self, _: &str, _: &str) -> Result<DataFrame, BackendError> {
+            Err(BackendError::Other("no table".into()))
+        }
+        fn cancel(&self, tag: &str) {
+            self.0.lock().unwrap().push(tag.to_string());
+        }
+        fn write_parquet(&self, _: &str, _: &std::path::Path, _: &[&str]) -> Result<u64, BackendError> {
+            Err(BackendError::Other("no table".into()))
+        }
+    }
+
+    #[test]
+    fn a_click_in_the_hovered_view_waits_for_its_cube_only_when_cubes_are_quick() {
+        let lake = Arc::new(Cancels::default());
+        let mut coord = Coordinator::new();
+        coord.set_lake(lake.clone());
+        let needs: BTreeMap<ViewId, Need> =
+            [(10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() })]
+                .into();
+        let cube_cancels = || lake.0.lock().unwrap().iter().filter(|t| *t == CUBE_TAG).count();
+        let click = |v: &str| {
+            let mut s = Selection::default();
+            s.clauses.insert(10, Clause::values("src_ip", [v.to_string()], false));
+            s
+        };
+        coord.request(Selection::default(), needs.clone(), false);
+        coord.hover_enter(10);
+        let before = cube_cancels();
+        // Unknown or quick cubes: the click waits for the cube of the list it is in.
+        coord.request(click("10.0.0.1"), needs.clone(), false);
+        assert_eq!(cube_cancels(), before);
+        coord.cube_ms.store(CUBE_WAIT_MS, Ordering::Relaxed);
+        coord.request(click("10.0.0.2"), needs.clone(), false);
+        assert_eq!(cube_cancels(), before);
+        // This lake's cubes take longer than a round trip: the click does not wait.
+        coord.cube_ms.store(20_000, Ordering::Relaxed);
+        coord.request(click("10.0.0.3"), needs.clone(), false);
+        assert_eq!(cube_cancels(), before + 1);
+        // Another lake: nothing is known of its cubes yet.
+        coord.set_lake(lake.clone());
+        coord.request(click("10.0.0.4"), needs, false);
+        assert_eq!(cube_cancels(), before + 1);
     }
 }

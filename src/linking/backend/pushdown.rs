@@ -93,6 +93,9 @@ pub struct LakeSession {
     pub(super) subset: Option<super::subset::Subset>,
     /// Clauses (as SQL) found to hold more records than this budget allowed, and that budget.
     pub(super) subset_too_big: HashMap<String, usize>,
+    /// How long the last cube took to build (set by `hover` when it built one, whether or not it
+    /// kept any part), for the coordinator to judge whether a click should wait for the next.
+    pub last_cube_ms: Option<f64>,
     /// Most distinct tuples a link graph's need brings back ([`MAX_TUPLES`]; smaller in tests).
     pub max_tuples: usize,
     /// Most records a subset may hold (`subset::SUBSET_MAX_ROWS`; 0 turns subsets off).
@@ -230,6 +233,7 @@ impl LakeSession {
             subset_too_big: HashMap::new(),
             subset_max_rows: super::subset::SUBSET_MAX_ROWS,
             max_tuples: MAX_TUPLES,
+            last_cube_ms: None,
             last_from_subset: 0,
         };
         s.stats = s.fetch_stats()?;
@@ -443,7 +447,9 @@ impl LakeSession {
         // memory (a list's cube of 8 M rows beside a time cube's 12 M at 100 M flows).
         self.cube = None;
         crate::alloc::release_free_memory();
+        let t0 = Instant::now();
         self.cube = self.build_cube(view, &sel, &needs, tag)?;
+        self.last_cube_ms = Some(t0.elapsed().as_secs_f64() * 1000.0);
         Ok(self.cube.is_some())
     }
 
