@@ -14,6 +14,7 @@ pub mod lean_query;
 pub mod live;
 pub mod load;
 pub mod net;
+pub mod numbers;
 pub mod record;
 pub mod spark;
 pub mod sql;

@@ -94,22 +94,8 @@ pub mod palette {
     }
 }
 
-/// Thousands separators: 1234567 -> "1,234,567".
-pub fn thousands(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
+/// Thousands separators (in `data`, where messages below the views use it too).
+pub use crate::data::numbers::thousands;
 
 /// Compact numbers for axis and tile labels: 1.2k, 3.4M.
 pub fn compact(n: f64) -> String {

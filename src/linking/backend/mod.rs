@@ -40,8 +40,9 @@ pub enum BackendError {
     Cancelled,
     /// A result over the bound its view can use (a link graph's pairs): nothing of it is kept.
     #[error(
-        "more than {bound} distinct {what} pass the other views' filters, too many to draw: click a \
-         value or brush a time range in another view to narrow them"
+        "more than {} distinct {what} pass the other views' filters, too many to draw: click a \
+         value or brush a time range in another view to narrow them",
+        crate::data::numbers::thousands(*.bound as i64)
     )]
     TooMany { what: String, bound: usize },
     #[error(transparent)]

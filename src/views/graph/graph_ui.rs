@@ -1093,7 +1093,7 @@ mod tests {
         h.run();
         assert!(h.query_by_label("node 10.0.0.1").is_some());
         // A lake with more pairs than a graph can draw under the other views' filters.
-        let reason = "more than 250000 distinct (src_ip, dst_ip) tuples pass the other views' filters";
+        let reason = "more than 250,000 distinct (src_ip, dst_ip) tuples pass the other views' filters";
         h.state_mut().engine_error = Some(reason.into());
         h.run();
         assert!(h.query_by_label_contains(reason).is_some(), "the reason is shown");
