@@ -875,6 +875,11 @@ mod tests {
         }
         let read = pair_queries() - before;
         assert!(read < chunks, "stopped after {read} of {chunks} chunks");
+        // That is the answer while the graph's inputs stay the same (another page of records, say):
+        // not asked again.
+        let again = lake.run(&req(5), "t");
+        assert!(matches!(&again.outputs[&3], Output::Error(e) if e.contains("more than 149")));
+        assert_eq!(pair_queries() - before, read);
         // Nothing to click in it: the pointer entering the graph fetches no cube.
         assert!(!lake.hover(3, "graph").unwrap());
         assert_eq!(pair_queries() - before, read);

@@ -84,6 +84,10 @@ pub struct LakeSession {
     pub last_local: (usize, f64),
     /// Views of the last request that kept their previous output (their inputs were unchanged).
     pub last_reused: usize,
+    /// Views whose last output says their result is over its bound (`BackendError::TooMany`): not
+    /// a failure to retry, but the answer while their inputs stay the same (paging the records
+    /// with an unfiltered graph open re-read a day of a 100 M lake per page).
+    refused: std::collections::BTreeSet<ViewId>,
     /// Most rows a view's cube may hold (`lake_cube::CUBE_MAX_ROWS`; smaller in tests).
     pub cube_max_rows: usize,
     /// Records from which a lake without partitions to split by has its cube parts read in two
@@ -226,6 +230,7 @@ impl LakeSession {
             history: std::collections::VecDeque::new(),
             history_bytes: 0,
             last_reused: 0,
+            refused: Default::default(),
             last_local: (0, 0.0),
             cube_max_rows: super::lake_cube::CUBE_MAX_ROWS,
             time_split_min_rows: super::lake_cube::CUBE_MAX_ROWS as i64,
@@ -781,13 +786,17 @@ impl LakeSession {
         // the view just clicked, or any view whose inputs did not change, keeps its last output:
         // without a cube, a click in a graph of millions of pairs re-read them all (11 s at 10 M).
         let mut reused = 0;
+        let mut refused = std::collections::BTreeSet::new();
         if let Some((last_sel, last_needs)) = &self.last {
             for (v, need) in &req.needs {
                 let same = !outputs.contains_key(v)
                     && last_needs.get(v) == Some(need)
                     && without(last_sel, *v) == without(&req.selection, *v);
                 match self.last_out.get(v) {
-                    Some(o) if same && !matches!(o, Output::Error(_)) => {
+                    Some(o) if same && (!matches!(o, Output::Error(_)) || self.refused.contains(v)) => {
+                        if matches!(o, Output::Error(_)) {
+                            refused.insert(*v);
+                        }
                         on_view(*v, o);
                         outputs.insert(*v, o.clone());
                         reused += 1;
@@ -852,6 +861,9 @@ impl LakeSession {
                         }
                         Err(BackendError::Cancelled) => return None,
                         Err(e) => {
+                            if matches!(e, BackendError::TooMany { .. }) {
+                                refused.insert(*v);
+                            }
                             outputs.insert(*v, Output::Error(e.to_string()));
                         }
                     }
@@ -883,7 +895,12 @@ impl LakeSession {
                                 cancelled = true;
                                 continue;
                             }
-                            Ok(Err(e)) => Output::Error(e.to_string()),
+                            Ok(Err(e)) => {
+                                if matches!(e, BackendError::TooMany { .. }) {
+                                    refused.insert(v);
+                                }
+                                Output::Error(e.to_string())
+                            }
                             Err(_) => Output::Error("the query thread panicked".into()),
                         };
                         outputs.insert(v, out);
@@ -922,6 +939,7 @@ impl LakeSession {
             }
         }
         self.last_out.clone_from(&outputs);
+        self.refused = refused;
         self.last = Some((req.selection.clone(), req.needs.clone()));
         Some(Answer {
             seq: req.seq,
