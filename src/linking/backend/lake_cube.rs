@@ -736,6 +736,12 @@ impl LakeCube {
         out
     }
 
+    /// Whether `sel` differs from the selection the cube was built for in its own view's clause
+    /// only: the cube can answer nothing else.
+    pub fn fits(&self, sel: &Selection) -> bool {
+        without(sel, self.view) == self.base
+    }
+
     /// The views the cube answers besides its own.
     pub fn views(&self) -> Vec<ViewId> {
         self.parts.keys().copied().collect()

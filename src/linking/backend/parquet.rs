@@ -946,6 +946,12 @@ mod tests {
         assert!(lake.hover(1, "cube").unwrap());
         assert_eq!(lake.cube().unwrap().views(), [11]);
         assert_eq!(part_queries(), q0 + 1);
+        // A click in another view: the cube can no longer answer, and is not held beside what
+        // that click reads.
+        let mut sel = Selection::default();
+        sel.clauses.insert(11, Clause::values("proto", ["tcp".to_string()], false));
+        lake.run(&req(10, sel), "t");
+        assert!(lake.cube().is_none());
     }
 
     #[test]

@@ -771,6 +771,13 @@ impl LakeSession {
         let t0 = Instant::now();
         let mut outputs = BTreeMap::new();
         let mut cancelled = false;
+        // A cube answers only the selection it was built for, bar its own view's clause: once
+        // another view's clause changes it is dropped, not held beside what the new selection
+        // reads (at 100 M flows, a treemap's cube beside the 3.3 M records of a source click).
+        if self.cube.as_ref().is_some_and(|c| !c.fits(&req.selection)) {
+            self.cube = None;
+            crate::alloc::release_free_memory();
+        }
         // Views the active list's cube covers are sums over it: no query, within a frame.
         let local = match &self.cube {
             Some(c) => c.answer(&req.selection, &req.needs, self.time_grid_n()),
