@@ -394,7 +394,7 @@ pub fn run(
         let mut graph_out = lake.run(&req(&graph_base, &with_graph), "bench-graph");
         graph_answer_ms = t.elapsed().as_secs_f64() * 1000.0;
         if let Some(Output::Error(e)) = graph_out.outputs.get(&VIEW_GRAPH) {
-            graph_over_bound = e.starts_with("more than");
+            graph_over_bound = lake.refused(VIEW_GRAPH);
             if !graph_over_bound {
                 anyhow::bail!("the link graph failed: {e}");
             }

@@ -466,16 +466,18 @@ impl LakeSession {
         let splits = self.chunks_of(&*self.engine);
         let mut kept = 0;
         for p in &sized {
-            // The last part's group-by state, freed on polars' threads, goes back to the system
-            // before the next is read: glibc kept it resident, and at 100 M flows the next part
-            // (a graph's address pairs) came on top of it. Per part, not per chunk: each page
-            // returned is faulted in again by the next query.
-            crate::alloc::release_free_memory();
             let room = self.cube_max_rows.saturating_sub(kept);
             let rows = if p.lower > room {
                 None
             } else {
-                self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?
+                let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?;
+                // The part's group-by state, freed on polars' threads, goes back to the system
+                // before the next is read: glibc kept it resident, and at 100 M flows the next
+                // part (a graph's address pairs) came on top of it. Per part, not per chunk: each
+                // page returned is faulted in again by the next query. (`hover` did so for the
+                // cube it dropped before the first.)
+                crate::alloc::release_free_memory();
+                rows
             };
             match rows {
                 Some(r) => kept += r,

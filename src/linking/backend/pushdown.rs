@@ -34,6 +34,15 @@ const HISTORY_BYTES: usize = 64 << 20;
 /// them the view says so and asks the analyst to narrow it, instead of holding gigabytes.
 pub const MAX_TUPLES: usize = 250_000;
 
+/// A view's output when its query failed; a refusal over its bound (`BackendError::TooMany`) is
+/// noted in `refused`, as the answer to keep while the view's inputs stay the same.
+fn error_output(view: ViewId, e: &BackendError, refused: &mut std::collections::BTreeSet<ViewId>) -> Output {
+    if matches!(e, BackendError::TooMany { .. }) {
+        refused.insert(view);
+    }
+    Output::Error(e.to_string())
+}
+
 /// About the bytes an output holds (its text and numbers; a shared treemap path counted in full).
 fn output_bytes(o: &Output) -> usize {
     let text = |s: &str| s.len() + 24;
@@ -458,6 +467,12 @@ impl LakeSession {
         Ok(self.cube.is_some())
     }
 
+    /// Whether `view`'s last output is a refusal over its bound (`BackendError::TooMany`), not a
+    /// failure.
+    pub fn refused(&self, view: ViewId) -> bool {
+        self.refused.contains(&view)
+    }
+
     pub(super) fn last_output(&self, view: ViewId) -> Option<&Output> {
         self.last_out.get(&view)
     }
@@ -868,10 +883,7 @@ impl LakeSession {
                         }
                         Err(BackendError::Cancelled) => return None,
                         Err(e) => {
-                            if matches!(e, BackendError::TooMany { .. }) {
-                                refused.insert(*v);
-                            }
-                            outputs.insert(*v, Output::Error(e.to_string()));
+                            outputs.insert(*v, error_output(*v, &e, &mut refused));
                         }
                     }
                 }
@@ -902,12 +914,7 @@ impl LakeSession {
                                 cancelled = true;
                                 continue;
                             }
-                            Ok(Err(e)) => {
-                                if matches!(e, BackendError::TooMany { .. }) {
-                                    refused.insert(v);
-                                }
-                                Output::Error(e.to_string())
-                            }
+                            Ok(Err(e)) => error_output(v, &e, &mut refused),
                             Err(_) => Output::Error("the query thread panicked".into()),
                         };
                         outputs.insert(v, out);
