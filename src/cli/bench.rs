@@ -130,6 +130,10 @@ pub enum BenchCmd {
         /// pairs (28 s and 8.5 GB), which the other figures would wait behind.
         #[arg(long)]
         no_graph: bool,
+        /// Keep cube parts in this folder (as the app keeps them in its cache folder), so that a
+        /// second run, and the pointer's return to the port list, read them from disk.
+        #[arg(long, value_name = "DIR")]
+        cube_store: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -265,8 +269,9 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             })?
         }
         BenchCmd::Startup { runs, json } => super::bench_startup::run(runs, json)?,
-        BenchCmd::Lake { rows, parquet, spark, clicks, no_graph, json } => {
-            super::bench_lake::run(rows, parquet.as_deref(), &spark, clicks, !no_graph, json)?
+        BenchCmd::Lake { rows, parquet, spark, clicks, no_graph, cube_store, json } => {
+            let phases = super::bench_lake::Phases { graph: !no_graph, cube_store };
+            super::bench_lake::run(rows, parquet.as_deref(), &spark, clicks, &phases, json)?
         }
         BenchCmd::Query { rows, dir, duckdb, no_eager, json } => {
             super::bench_query::run(rows, dir, duckdb, no_eager, json)?

@@ -78,6 +78,7 @@ fn the_sample_as_a_lake_answers_every_view_as_the_in_memory_engine() {
         steps: 14,
         seed: 2013,
         subset_max_rows: None,
+        cube_store: None,
     };
     let n = assert_backend_matches_memory(engine, &t.df, &sc);
     assert!(n >= 14 * 8, "compared {n}");

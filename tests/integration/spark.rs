@@ -325,6 +325,7 @@ fn check_views(url: &str, name: &str) {
         steps: 14,
         seed: 2013,
         subset_max_rows: None,
+        cube_store: None,
     };
     let n = assert_backend_matches_memory(std::sync::Arc::new(engine(url, &parquet)), &local, &sc);
     assert!(n >= 14 * 8, "compared {n}");

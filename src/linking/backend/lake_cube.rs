@@ -6,6 +6,7 @@
 //! over the cube's rows, computed here within a frame; only views the cube does not cover (the
 //! treemap and graph of another view's cube, the records page) still go to the engine.
 use super::chunks::{growth_exponent, read_bounded, Bounded};
+use super::cube_part::{Part, Row};
 use super::pushdown::{int_column, label_column, tree_fields, Grouped, LakeSession};
 use super::sql;
 use super::BackendError;
@@ -16,105 +17,6 @@ use crate::linking::selection::{Clause, Pred, Selection, ViewId};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-
-/// A cube row under one key of the active view: the covered view's bin code, then the main,
-/// window and week-earlier sums.
-type Row = (u32, i64, i64, i64);
-
-/// One covered view's part: its bin labels, and per key of the active view (its value, a
-/// treemap's field values, a time bin) the rows (bin code, main, window, week earlier). Codes
-/// keep a click's sums to dense array adds.
-#[derive(Default)]
-struct Part {
-    labels: Vec<String>,
-    codes: std::collections::HashMap<String, u32>,
-    by_value: BTreeMap<Vec<String>, Vec<Row>>,
-    /// Per bin: main, window and week-earlier sums over every value (the answer without the
-    /// active view's clause), so that a click or an exclusion costs its own values' rows.
-    totals: [Vec<i64>; 3],
-    /// Rows under every key.
-    rows: usize,
-    /// Per key, in `by_value`'s order: its place in the cube's `keys` (a treemap cube's).
-    key_ids: Vec<u32>,
-}
-
-impl Part {
-    fn sum_totals(&mut self) {
-        let n = self.labels.len();
-        let mut t = [vec![0i64; n], vec![0i64; n], vec![0i64; n]];
-        for &(k, v, c, p) in self.by_value.values().flatten() {
-            let k = k as usize;
-            t[0][k] += v;
-            t[1][k] += c;
-            t[2][k] += p;
-        }
-        self.totals = t;
-        self.rows = self.by_value.values().map(Vec::len).sum();
-    }
-
-    /// Main, window and week-earlier sums over the rows of the keys `hit` picks, or over every
-    /// other key's rows when `negate`. Whichever side has fewer rows is read (the other side is
-    /// the totals less it): a click on a group that holds most rows costs the rest. `listed`,
-    /// when given, are the picked keys themselves (distinct): read at once when they are few.
-    fn sums_where(
-        &self,
-        hit: &dyn Fn(usize, &Vec<String>) -> bool,
-        listed: Option<&[Vec<String>]>,
-        negate: bool,
-    ) -> [Vec<i64>; 3] {
-        let total_rows = self.rows;
-        let listed_rows =
-            listed.map(|l| l.iter().filter_map(|k| self.by_value.get(k)).map(Vec::len).sum::<usize>());
-        let (flags, hit_rows) = match listed_rows {
-            // A few listed keys: no pass over every key.
-            Some(r) if 2 * r <= total_rows => (None, r),
-            _ => {
-                let mut hit_rows = 0;
-                let flags: Vec<bool> = self
-                    .by_value
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (k, rows))| {
-                        let h = hit(i, k);
-                        hit_rows += if h { rows.len() } else { 0 };
-                        h
-                    })
-                    .collect();
-                (Some(flags), hit_rows)
-            }
-        };
-        // The rows asked for are the hits (or the misses when negated); read them, or the others.
-        let wanted_rows = if negate { total_rows - hit_rows } else { hit_rows };
-        let read_wanted = 2 * wanted_rows <= total_rows;
-        let read_hits = read_wanted != negate;
-        let n = self.labels.len();
-        let (mut s, sign) =
-            if read_wanted { ([vec![0; n], vec![0; n], vec![0; n]], 1) } else { (self.totals.clone(), -1) };
-        let mut add = |rows: &Vec<Row>| {
-            for &(k, v, c, p) in rows {
-                let k = k as usize;
-                s[0][k] += sign * v;
-                s[1][k] += sign * c;
-                s[2][k] += sign * p;
-            }
-        };
-        match (&flags, listed) {
-            (None, Some(keys)) if read_hits => {
-                keys.iter().filter_map(|k| self.by_value.get(k)).for_each(&mut add)
-            }
-            (None, _) => self
-                .by_value
-                .iter()
-                .enumerate()
-                .filter(|(i, (k, _))| hit(*i, k) == read_hits)
-                .for_each(|(_, (_, r))| add(r)),
-            (Some(f), _) => {
-                self.by_value.values().zip(f).filter(|(_, h)| **h == read_hits).for_each(|(r, _)| add(r))
-            }
-        }
-        s
-    }
-}
 
 /// The view the pointer is in, whose values key the cube.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +95,8 @@ struct CubeBuilder<'a> {
     active: Option<&'a Active>,
     parts: BTreeMap<ViewId, PartBuilder>,
     all_bins: BTreeMap<i64, i64>,
+    /// Parts read whole from the disk (`cube_store`).
+    loaded: BTreeMap<ViewId, Part>,
 }
 
 impl CubeBuilder<'_> {
@@ -278,7 +182,7 @@ impl CubeBuilder<'_> {
     }
 
     fn finish(self) -> (BTreeMap<ViewId, Part>, BTreeMap<i64, i64>) {
-        let parts = self
+        let mut parts: BTreeMap<ViewId, Part> = self
             .parts
             .into_iter()
             .map(|(w, (mut part, _, keyed))| {
@@ -293,6 +197,7 @@ impl CubeBuilder<'_> {
                 (w, part)
             })
             .collect();
+        parts.extend(self.loaded);
         (parts, self.all_bins)
     }
 }
@@ -465,11 +370,38 @@ impl LakeSession {
         // sink the whole cube). Each result is read into the cube as it arrives and dropped.
         let splits = self.chunks_of(&*self.engine);
         let mut kept = 0;
+        // Parts kept on disk over this lake's files as they are now (`cube_store`), and the parts
+        // read from the lake, to keep there once the cube is built.
+        let store = self.cube_store.clone().and_then(|s| Some((s, self.engine.fingerprint()?)));
+        let (mut from_disk, mut from_lake) = (0, Vec::new());
         for p in &sized {
             let room = self.cube_max_rows.saturating_sub(kept);
-            let rows = if p.lower > room {
+            let sql = part_sql(p.id, &p.g);
+            let stored = store.as_ref().and_then(|(s, lake)| {
+                if p.id == ALL_BINS {
+                    s.load_bins(lake, &sql).map(|b| (None, b.len(), Some(b)))
+                } else {
+                    s.load_part(lake, &sql, keys_v.len()).map(|part| (Some(part), 0, None))
+                }
+            });
+            let rows = if let Some((part, bins_len, bins)) = stored {
+                from_disk += 1;
+                match (part, bins) {
+                    (Some(part), _) if part.rows <= room => {
+                        let r = part.rows;
+                        cube.loaded.insert(p.id as ViewId, part);
+                        Some(r)
+                    }
+                    (None, Some(bins)) => {
+                        cube.all_bins = bins;
+                        Some(bins_len)
+                    }
+                    _ => None,
+                }
+            } else if p.lower > room {
                 None
             } else {
+                from_lake.push((p.id, sql));
                 let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?;
                 // The part's group-by state, freed on polars' threads, goes back to the system
                 // before the next is read: glibc kept it resident, and at 100 M flows the next
@@ -485,11 +417,24 @@ impl LakeSession {
                 None if p.id == ALL_BINS => return Ok(None),
                 None => {
                     cube.parts.remove(&(p.id as ViewId));
+                    cube.loaded.remove(&(p.id as ViewId));
                     dropped.push(p.id as ViewId);
                 }
             }
         }
+        let n_keys = keys_v.len();
         let (mut parts, all_bins) = cube.finish();
+        // What was read from the lake and kept goes to the disk, for the next hover over it.
+        if let Some((s, lake)) = &store {
+            for (id, sql) in &from_lake {
+                match ViewId::try_from(*id).ok().and_then(|w| parts.get(&w)) {
+                    Some(part) => s.save_part(lake, sql, part, n_keys),
+                    None if *id == ALL_BINS && !all_bins.is_empty() => s.save_bins(lake, sql, &all_bins),
+                    None => {}
+                }
+            }
+        }
+        self.last_cube_parts = (from_disk, from_lake.len());
         if parts.is_empty() {
             return Ok(None);
         }

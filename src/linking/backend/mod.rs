@@ -7,6 +7,8 @@
 
 pub mod chunks;
 pub mod clean_sql;
+mod cube_part;
+pub mod cube_store;
 pub mod export;
 pub mod lake_cube;
 pub mod parquet;
@@ -80,6 +82,12 @@ pub trait SqlEngine: Send + Sync {
     /// chunk's table. Empty when the engine has no such split.
     fn splits(&self) -> Vec<Split> {
         Vec::new()
+    }
+    /// What identifies the data `logs` holds right now, for results kept between sessions
+    /// (`cube_store`): for files, every file's path, size and modification time. `None` when the
+    /// engine cannot tell (a cluster's table may change at any time): nothing is kept then.
+    fn fingerprint(&self) -> Option<String> {
+        None
     }
 }
 

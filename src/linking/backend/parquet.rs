@@ -5,6 +5,7 @@ use super::{BackendError, Dialect, Split, SqlEngine};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -248,6 +249,20 @@ impl SqlEngine for ParquetEngine {
         self.splits.clone()
     }
 
+    fn fingerprint(&self) -> Option<String> {
+        let root = std::path::absolute(&self.root).ok()?;
+        let mut files =
+            if self.root.is_dir() { walk_parquet(&self.root).ok()? } else { vec![self.root.clone()] };
+        files.sort();
+        let mut text = root.display().to_string();
+        for f in files {
+            let m = std::fs::metadata(&f).ok()?;
+            let since = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+            let _ = write!(text, "\n{}\t{}\t{}", f.display(), m.len(), since.as_nanos());
+        }
+        Some(super::cube_store::hash_hex(&text))
+    }
+
     fn schema(&self) -> Result<Schema, BackendError> {
         Ok(self.schema.clone())
     }
@@ -424,7 +439,18 @@ mod tests {
         // not depend on row order. The same sequence runs with the default subset budget (every
         // clause of 4000 records fits), with 150 records (some clauses fit, others not) and with
         // none, and with cubes fetched whole or a day at a time (every partition its own chunk).
-        for (budget, split_bytes) in [(None, None), (Some(150), None), (Some(0), Some(1))] {
+        // The last two run the sequence with cube parts kept on disk: the first run writes them,
+        // the second reads them back, and both must answer as the in-memory engine.
+        use std::sync::atomic::Ordering::Relaxed;
+        let kept = tempfile::tempdir().unwrap();
+        let store = Arc::new(super::super::cube_store::CubeStore::new(kept.path().to_path_buf(), 1 << 30));
+        for (budget, split_bytes, keep) in [
+            (None, None, false),
+            (Some(150), None, false),
+            (Some(0), Some(1), false),
+            (None, None, true),
+            (None, None, true),
+        ] {
             let sc = Scenario {
                 top_fields: &["src_ip", "dst_port", "proto"],
                 ip_field: "src_ip",
@@ -432,6 +458,7 @@ mod tests {
                 steps: 40,
                 seed: 5,
                 subset_max_rows: budget,
+                cube_store: keep.then(|| store.clone()),
             };
             let mut engine = ParquetEngine::open(&lake).unwrap();
             assert!(engine.splits().is_empty(), "a small lake is one chunk");
@@ -440,9 +467,37 @@ mod tests {
                 // 16 days and the records without a time.
                 assert_eq!(engine.splits().len(), 17, "{:?}", engine.splits());
             }
+            let (hits, saved) = (store.hits.load(Relaxed), store.saved.load(Relaxed));
             let n = assert_backend_matches_memory(Arc::new(engine), &df, &sc);
             assert!(n >= 40 * 8, "compared {n} outputs");
+            if keep && saved == 0 {
+                assert!(store.saved.load(Relaxed) > 0, "the first run keeps parts");
+            } else if keep {
+                // The second run hovers where the first did, over the same selections.
+                let (read, kept) = (store.hits.load(Relaxed) - hits, store.saved.load(Relaxed) - saved);
+                assert!(read > 10 && kept == 0, "the second run read {read} parts back and kept {kept}");
+            }
         }
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_any_file_of_the_lake_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        export_dataset(&frame(300, 3), &lake).unwrap();
+        let engine = ParquetEngine::open(&lake).unwrap();
+        let first = engine.fingerprint().expect("files have a fingerprint");
+        assert_eq!(engine.fingerprint().as_ref(), Some(&first), "the same files, the same fingerprint");
+        // A file rewritten (its time changes), then one more file: each is another lake.
+        let day = lake.join("day=2013-04-02");
+        let file = walk_parquet(&day).unwrap().remove(0);
+        let later = std::time::SystemTime::now() + Duration::from_secs(5);
+        std::fs::File::options().write(true).open(&file).unwrap().set_modified(later).unwrap();
+        let touched = engine.fingerprint().unwrap();
+        assert_ne!(touched, first);
+        std::fs::copy(&file, day.join("more.parquet")).unwrap();
+        let grown = engine.fingerprint().unwrap();
+        assert!(grown != touched && grown != first);
     }
 
     #[test]

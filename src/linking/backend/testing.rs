@@ -23,6 +23,8 @@ pub struct Scenario<'a> {
     pub seed: u64,
     /// The lake session's subset budget (`LakeSession::subset_max_rows`); `None` keeps its default.
     pub subset_max_rows: Option<usize>,
+    /// Where the session keeps its cube parts (`LakeSession::cube_store`); `None` keeps none.
+    pub cube_store: Option<Arc<super::cube_store::CubeStore>>,
 }
 
 struct Rng(u64);
@@ -132,6 +134,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     if let Some(n) = sc.subset_max_rows {
         lake.subset_max_rows = n;
     }
+    lake.cube_store = sc.cube_store.clone();
     let needs = needs_of(sc);
     let mut r = Rng(sc.seed | 1);
     let mut sel = Selection::default();
