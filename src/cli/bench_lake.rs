@@ -234,14 +234,13 @@ pub fn run(
         verbose: std::env::var_os("BRUSHFIRE_BENCH_VERBOSE").is_some(),
     });
     let t0 = Instant::now();
-    let mut lake = LakeSession::new(engine.clone())?;
     let store = phases.cube_store.as_ref().map(|d| {
         Arc::new(crate::linking::backend::cube_store::CubeStore::new(
             d.clone(),
             crate::linking::backend::cube_store::DEFAULT_MAX_BYTES,
         ))
     });
-    lake.cube_store = store.clone();
+    let mut lake = LakeSession::open(engine.clone(), store.clone())?;
     let open_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let lake_rows = lake.stats().rows;
     let all = needs();

@@ -283,12 +283,12 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: 
                 session = None;
                 data = None;
                 match crate::guard::contain("opening the lake", &engine.describe(), || {
-                    LakeSession::new(engine.clone())
+                    // Cube parts and slow answers of a Parquet lake are kept on disk between
+                    // hovers and sessions.
+                    let store = crate::linking::backend::cube_store::CubeStore::from_env().map(Arc::new);
+                    LakeSession::open(engine.clone(), store)
                 }) {
-                    Ok(Ok(mut l)) => {
-                        // Cube parts of a Parquet lake are kept on disk between hovers and sessions.
-                        l.cube_store =
-                            crate::linking::backend::cube_store::CubeStore::from_env().map(Arc::new);
+                    Ok(Ok(l)) => {
                         let rows = l.stats().rows.max(0) as usize;
                         lake = Some(l);
                         let _ = tx.send(Event::Ready { rows, index_ms: t0.elapsed().as_secs_f64() * 1000.0 });

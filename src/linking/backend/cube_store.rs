@@ -113,6 +113,35 @@ impl CubeStore {
         self.count_hit(bins.is_some(), lake, sql).then_some(bins).flatten()
     }
 
+    /// The result of `sql` over `lake`, if kept ([`Self::save_frame`]).
+    pub(super) fn load_frame(&self, lake: &str, sql: &str) -> Option<DataFrame> {
+        let df = self.read(lake, sql).map(|(_, df)| df);
+        if df.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        df
+    }
+
+    /// Keeps a query's result as it came from the lake (a view's answer, the lake's stats).
+    pub(super) fn save_frame(&self, lake: &str, sql: &str, df: &DataFrame) {
+        self.write(lake, sql, &[], &mut df.clone());
+    }
+
+    /// Keeps that the part of `sql` was over the room `room` (read in full or in part): with as
+    /// little room or less it is refused again without reading the lake.
+    pub(super) fn save_refusal(&self, lake: &str, sql: &str, room: usize) {
+        let col = Column::new("room".into(), [room as u64]);
+        if let Ok(df) = DataFrame::new_infer_height(vec![col]) {
+            self.save_frame(lake, &format!("refused\n{sql}"), &df);
+        }
+    }
+
+    /// The room the part of `sql` was refused at, if kept.
+    pub(super) fn refused_at(&self, lake: &str, sql: &str) -> Option<usize> {
+        let df = self.load_frame(lake, &format!("refused\n{sql}"))?;
+        df.column("room").ok()?.u64().ok()?.get(0).map(|r| r as usize)
+    }
+
     /// Counts a hit; a file that did not read as what its key says is removed.
     fn count_hit(&self, ok: bool, lake: &str, sql: &str) -> bool {
         if ok {
@@ -293,6 +322,11 @@ mod tests {
         let bins: BTreeMap<i64, i64> = [(0, 4), (3_600_000_000, 0), (-7, 2)].into_iter().collect();
         store.save_bins("lake-1", "SELECT bins", &bins);
         assert_eq!(store.load_bins("lake-1", "SELECT bins"), Some(bins));
+        // A refusal is kept apart from the part of the same query.
+        store.save_refusal("lake-1", "SELECT 9", 40);
+        assert_eq!(store.refused_at("lake-1", "SELECT 9"), Some(40));
+        assert!(store.load_part("lake-1", "SELECT 9", 1).is_none());
+        assert_eq!(store.refused_at("lake-1", "SELECT 1"), None);
     }
 
     #[test]

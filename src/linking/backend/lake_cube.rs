@@ -202,6 +202,33 @@ impl CubeBuilder<'_> {
     }
 }
 
+/// What the cube store holds for a part.
+enum Stored {
+    Part(Part),
+    /// A time cube's records per bin.
+    Bins(BTreeMap<i64, i64>),
+    /// The part was refused at a room no smaller than the one left now.
+    Over,
+}
+
+/// The part of `id` and `sql` kept in `store` for the lake `lake`, if any.
+fn stored_part(
+    store: &super::cube_store::CubeStore,
+    lake: &str,
+    id: i64,
+    sql: &str,
+    n_keys: usize,
+    room: usize,
+) -> Option<Stored> {
+    if id == ALL_BINS {
+        return store.load_bins(lake, sql).map(Stored::Bins);
+    }
+    if let Some(part) = store.load_part(lake, sql, n_keys) {
+        return Some(Stored::Part(part));
+    }
+    store.refused_at(lake, sql).filter(|r| *r >= room).map(|_| Stored::Over)
+}
+
 /// A part of a cube to fetch, with what is known of its size before.
 struct SizedPart {
     /// Rows it holds at least.
@@ -377,39 +404,34 @@ impl LakeSession {
         for p in &sized {
             let room = self.cube_max_rows.saturating_sub(kept);
             let sql = part_sql(p.id, &p.g);
-            let stored = store.as_ref().and_then(|(s, lake)| {
-                if p.id == ALL_BINS {
-                    s.load_bins(lake, &sql).map(|b| (None, b.len(), Some(b)))
-                } else {
-                    s.load_part(lake, &sql, keys_v.len()).map(|part| (Some(part), 0, None))
+            let stored =
+                store.as_ref().and_then(|(s, lake)| stored_part(s, lake, p.id, &sql, keys_v.len(), room));
+            from_disk += usize::from(stored.is_some());
+            let rows = match stored {
+                Some(Stored::Part(part)) if part.rows <= room => {
+                    let r = part.rows;
+                    cube.loaded.insert(p.id as ViewId, part);
+                    Some(r)
                 }
-            });
-            let rows = if let Some((part, bins_len, bins)) = stored {
-                from_disk += 1;
-                match (part, bins) {
-                    (Some(part), _) if part.rows <= room => {
-                        let r = part.rows;
-                        cube.loaded.insert(p.id as ViewId, part);
-                        Some(r)
-                    }
-                    (None, Some(bins)) => {
-                        cube.all_bins = bins;
-                        Some(bins_len)
-                    }
-                    _ => None,
+                Some(Stored::Bins(bins)) => {
+                    let r = bins.len();
+                    cube.all_bins = bins;
+                    Some(r)
                 }
-            } else if p.lower > room {
-                None
-            } else {
-                from_lake.push((p.id, sql));
-                let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?;
-                // The part's group-by state, freed on polars' threads, goes back to the system
-                // before the next is read: glibc kept it resident, and at 100 M flows the next
-                // part (a graph's address pairs) came on top of it. Per part, not per chunk: each
-                // page returned is faulted in again by the next query. (`hover` did so for the
-                // cube it dropped before the first.)
-                crate::alloc::release_free_memory();
-                rows
+                // Over the room: a part kept whole that is larger, or one refused at this room or a larger.
+                Some(_) => None,
+                None if p.lower > room => None,
+                None => {
+                    from_lake.push((p.id, sql, room));
+                    let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?;
+                    // The part's group-by state, freed on polars' threads, goes back to the system
+                    // before the next is read: glibc kept it resident, and at 100 M flows the next
+                    // part (a graph's address pairs) came on top of it. Per part, not per chunk: each
+                    // page returned is faulted in again by the next query. (`hover` did so for the
+                    // cube it dropped before the first.)
+                    crate::alloc::release_free_memory();
+                    rows
+                }
             };
             match rows {
                 Some(r) => kept += r,
@@ -426,11 +448,12 @@ impl LakeSession {
         let (mut parts, all_bins) = cube.finish();
         // What was read from the lake and kept goes to the disk, for the next hover over it.
         if let Some((s, lake)) = &store {
-            for (id, sql) in &from_lake {
+            for (id, sql, room) in &from_lake {
                 match ViewId::try_from(*id).ok().and_then(|w| parts.get(&w)) {
                     Some(part) => s.save_part(lake, sql, part, n_keys),
-                    None if *id == ALL_BINS && !all_bins.is_empty() => s.save_bins(lake, sql, &all_bins),
-                    None => {}
+                    None if *id == ALL_BINS => s.save_bins(lake, sql, &all_bins),
+                    // Refused: the next hover need not read a day of the lake to learn it again.
+                    None => s.save_refusal(lake, sql, *room),
                 }
             }
         }

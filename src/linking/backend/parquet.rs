@@ -749,9 +749,11 @@ mod tests {
 
     #[test]
     fn a_cube_part_larger_than_the_room_left_is_not_built_and_its_view_goes_to_the_engine() {
+        use crate::linking::backend::cube_store::CubeStore;
         use crate::linking::needs::Need;
         use crate::linking::selection::{Clause, Selection};
-        let (_dir, mut lake, mut memory, req) = lake_beside_memory(
+        use std::sync::atomic::Ordering::Relaxed;
+        let (dir, _, mut memory, req) = lake_beside_memory(
             2000,
             11,
             vec![
@@ -760,46 +762,67 @@ mod tests {
                 (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() }),
             ],
         );
-        let mut sel = Selection::default();
-        lake.run(&req(1, &sel), "t");
-        // The src_ip list's cube: its 30 addresses x (time bins, 3 protocols) is more than 40 rows.
-        lake.cube_max_rows = 40;
-        assert!(!lake.hover(10, "cube").unwrap(), "over budget: no cube");
-        sel.clauses.insert(10, Clause::values("src_ip", ["10.1.2.3".to_string()], false));
-        let r = req(2, &sel);
-        let (got, want) = (lake.run(&r, "t"), memory.run(&r));
-        assert_eq!(lake.last_local.0, 0, "answered by the engine");
-        for v in [1, 11] {
-            assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]));
-        }
-        // With room, the same list has its cube.
-        lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
-        assert!(lake.hover(10, "cube").unwrap());
-        // A part is fetched only when its lower bound (the list's 30 values, and the bins the
-        // other view shows) fits in what room is left, smallest first: a budget of exactly the
-        // cube's rows builds it whole; one row less leaves out the larger part (the time
-        // series'), whose view then goes to the engine; under 30 rows, no part fits.
-        let rows = lake.cube().unwrap().rows();
-        assert_eq!(lake.cube().unwrap().views(), [1, 11]);
-        assert!(rows >= 60, "{rows}");
-        for (budget, views) in [(rows, vec![1, 11]), (rows - 1, vec![11]), (29, vec![])] {
-            assert!(lake.hover(11, "other").unwrap(), "the proto list's cube replaces it");
-            lake.cube_max_rows = budget;
-            assert_eq!(lake.hover(10, "cube").unwrap(), !views.is_empty(), "budget {budget}");
-            assert_eq!(lake.cube().map(|c| c.views()).unwrap_or_default(), views, "budget {budget}");
-            if views == [11] {
-                assert_eq!(lake.cube().unwrap().dropped, [1]);
-                // A click: the protocols summed over the cube (with the list's own output), the
-                // time series from the engine, both as the in-memory engine answers.
-                sel.clauses.insert(10, Clause::values("src_ip", ["10.0.1.2".to_string()], true));
-                let r = req(3, &sel);
-                let (got, want) = (lake.run(&r, "t"), memory.run(&r));
-                assert_eq!(lake.last_local.0, 2, "the list and the protocols from the cube");
-                for v in [1, 11] {
-                    assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]), "{v}");
-                }
+        // The same budgets three times: without a store, then with parts and refusals kept on
+        // disk, then over what that kept (every part and refusal read back, none read again).
+        let kept = tempfile::tempdir().unwrap();
+        let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
+        for pass in 0..3 {
+            let engine = Arc::new(ParquetEngine::open(&dir.path().join("flows")).unwrap());
+            let mut lake = crate::linking::backend::pushdown::LakeSession::open(
+                engine,
+                (pass > 0).then(|| store.clone()),
+            )
+            .unwrap();
+            let saved = store.saved.load(Relaxed);
+            let mut sel = Selection::default();
+            lake.run(&req(1, &sel), "t");
+            // The src_ip list's cube: its 30 addresses x (time bins, 3 protocols) is more than 40 rows.
+            lake.cube_max_rows = 40;
+            assert!(!lake.hover(10, "cube").unwrap(), "over budget: no cube");
+            sel.clauses.insert(10, Clause::values("src_ip", ["10.1.2.3".to_string()], false));
+            let r = req(2, &sel);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            assert_eq!(lake.last_local.0, 0, "answered by the engine");
+            for v in [1, 11] {
+                assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]));
             }
+            // With room, the same list has its cube.
             lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
+            assert!(lake.hover(10, "cube").unwrap());
+            // A part is fetched only when its lower bound (the list's 30 values, and the bins the
+            // other view shows) fits in what room is left, smallest first: a budget of exactly the
+            // cube's rows builds it whole; one row less leaves out the larger part (the time
+            // series'), whose view then goes to the engine; under 30 rows, no part fits.
+            let rows = lake.cube().unwrap().rows();
+            assert_eq!(lake.cube().unwrap().views(), [1, 11]);
+            assert!(rows >= 60, "{rows}");
+            for (budget, views) in [(rows, vec![1, 11]), (rows - 1, vec![11]), (29, vec![])] {
+                assert!(lake.hover(11, "other").unwrap(), "the proto list's cube replaces it");
+                lake.cube_max_rows = budget;
+                assert_eq!(lake.hover(10, "cube").unwrap(), !views.is_empty(), "budget {budget}");
+                assert_eq!(lake.cube().map(|c| c.views()).unwrap_or_default(), views, "budget {budget}");
+                if views == [11] {
+                    assert_eq!(lake.cube().unwrap().dropped, [1]);
+                    // A click: the protocols summed over the cube (with the list's own output), the
+                    // time series from the engine, both as the in-memory engine answers.
+                    sel.clauses.insert(10, Clause::values("src_ip", ["10.0.1.2".to_string()], true));
+                    let r = req(3, &sel);
+                    let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+                    assert_eq!(lake.last_local.0, 2, "the list and the protocols from the cube");
+                    for v in [1, 11] {
+                        assert_eq!(
+                            format!("{:?}", got.outputs[&v]),
+                            format!("{:?}", want.outputs[&v]),
+                            "{v}"
+                        );
+                    }
+                }
+                lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
+            }
+            if pass == 2 {
+                assert_eq!(store.saved.load(Relaxed), saved, "nothing new to keep");
+                assert!(store.hits.load(Relaxed) >= 5, "{:?}", store.hits);
+            }
         }
     }
 
@@ -832,6 +855,73 @@ mod tests {
         fn splits(&self) -> Vec<Split> {
             self.0.splits()
         }
+        fn fingerprint(&self) -> Option<String> {
+            self.0.fingerprint()
+        }
+    }
+
+    #[test]
+    fn a_lake_opened_again_answers_and_builds_its_cube_from_what_was_kept() {
+        use crate::linking::backend::cube_store::CubeStore;
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Selection};
+        let (dir, _, mut memory, req) = lake_beside_memory(
+            3000,
+            21,
+            vec![
+                (1, Need::Time { measure: "count".into(), split: None }),
+                (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() }),
+                (20, Need::Table { offset: 0, limit: 20, sort: None }),
+            ],
+        );
+        let kept = tempfile::tempdir().unwrap();
+        let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
+        let root = dir.path().join("flows");
+        let open = || {
+            let engine = Arc::new(Logged(ParquetEngine::open(&root).unwrap(), Mutex::new(Vec::new())));
+            let mut lake = LakeSession::open(engine.clone(), Some(store.clone())).unwrap();
+            lake.keep_min_ms = 0;
+            (engine, lake)
+        };
+        let mut sel = Selection::default();
+        let click = Clause::values("src_ip", ["10.0.1.2".to_string(), "10.1.0.7".to_string()], false);
+        let mut session = |sel: &Selection| {
+            let (engine, mut lake) = open();
+            let first = lake.run(&req(1, sel), "t");
+            assert!(lake.hover(10, "cube").unwrap(), "the list has a cube");
+            let mut clicked = sel.clone();
+            clicked.clauses.insert(10, click.clone());
+            let r = req(2, &clicked);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            for v in [1, 11] {
+                assert_eq!(format!("{:?}", got.outputs[&v]), format!("{:?}", want.outputs[&v]), "view {v}");
+            }
+            let sent = engine.1.lock().unwrap().clone();
+            (first, sent, lake.last_cube_parts)
+        };
+        let (first, sent, parts) = session(&sel);
+        assert!(sent.iter().any(|q| q.contains("AS part")) && parts == (0, 2), "{parts:?}");
+        // Opened again: every view's answer and the cube's parts come from the store; the records
+        // page still reads the lake (and here the stats, too quick to be kept).
+        let views_asked = |sent: &[String]| sent.iter().any(|q| q.contains("SUM(CASE WHEN m"));
+        assert!(views_asked(&sent));
+        let (again, sent, parts) = session(&sel);
+        assert_eq!(format!("{:?}", again.outputs), format!("{:?}", first.outputs));
+        assert_eq!(parts, (2, 0));
+        assert!(!views_asked(&sent) && !sent.iter().any(|q| q.contains("AS part")), "{sent:#?}");
+        // Another clause is another question for the parts it filters: the time series' part is
+        // read again, the protocols' own part (never filtered by its own clause) is not. And a
+        // file of the lake changed is another lake.
+        sel.clauses.insert(11, Clause::values("proto", ["udp".to_string()], true));
+        assert_eq!(session(&sel).2, (1, 1));
+        let file = walk_parquet(&root.join("day=2013-04-03")).unwrap().remove(0);
+        let later = std::time::SystemTime::now() + Duration::from_secs(5);
+        std::fs::File::options().write(true).open(&file).unwrap().set_modified(later).unwrap();
+        let (_, sent, parts) = session(&Selection::default());
+        assert_eq!(parts, (0, 2));
+        assert!(views_asked(&sent), "the views asked again");
     }
 
     #[test]

@@ -120,7 +120,18 @@ pub struct LakeSession {
     pub cube_store: Option<Arc<super::cube_store::CubeStore>>,
     /// The last cube's parts read from that store, and from the lake.
     pub last_cube_parts: (usize, usize),
+    /// The lake's fingerprint as of the last request, when parts and answers are kept.
+    lake_print: Option<String>,
+    /// A query over the lake that took this long is kept in the store ([`KEEP_MIN_MS`]; 0 in
+    /// tests).
+    pub keep_min_ms: u128,
 }
+
+/// A query over the lake that took this long is worth keeping in the cube store (its result is
+/// read back in milliseconds); quicker ones are asked again.
+const KEEP_MIN_MS: u128 = 300;
+/// Most rows of a query result kept in the cube store (a view's answer, not a cube's part).
+const KEEP_MAX_ROWS: usize = 2_000_000;
 
 /// Labels of a result column, exactly as the in-memory index writes them (integers in decimal,
 /// nulls as "(null)").
@@ -230,7 +241,17 @@ fn group_rows(df: &DataFrame, n_keys: usize) -> PolarsResult<GroupRows> {
 
 impl LakeSession {
     pub fn new(engine: Arc<dyn SqlEngine>) -> Result<Self, BackendError> {
+        Self::open(engine, None)
+    }
+
+    /// [`Self::new`] with a store for cube parts and slow answers (`cube_store`), so that a lake
+    /// opened again answers from it, its stats included.
+    pub fn open(
+        engine: Arc<dyn SqlEngine>,
+        store: Option<Arc<super::cube_store::CubeStore>>,
+    ) -> Result<Self, BackendError> {
         let schema = engine.schema()?;
+        let lake_print = store.as_ref().and_then(|_| engine.fingerprint());
         let mut s = Self {
             engine,
             schema,
@@ -254,8 +275,10 @@ impl LakeSession {
             max_tuples: MAX_TUPLES,
             last_cube_ms: None,
             last_from_subset: 0,
-            cube_store: None,
+            cube_store: store,
             last_cube_parts: (0, 0),
+            lake_print,
+            keep_min_ms: KEEP_MIN_MS,
         };
         s.stats = s.fetch_stats()?;
         Ok(s)
@@ -281,7 +304,7 @@ impl LakeSession {
         } else {
             "SELECT COUNT(*) AS n FROM logs".to_string()
         };
-        let df = self.engine.query(&sql, "stats")?;
+        let df = self.query_kept(&*self.engine, &sql, "stats")?;
         let rows = ints(&df, "n")?.first().copied().unwrap_or(0);
         let bound = |c: &str| -> PolarsResult<Option<i64>> {
             Ok(match df.column(c) {
@@ -294,6 +317,27 @@ impl LakeSession {
             _ => None,
         };
         Ok(LakeStats { rows, time_bounds_us })
+    }
+
+    /// `sql` over `eng`; over the lake itself with a store, its result is read from the store
+    /// when these files answered it before, and kept there when it took long (a reopened 100 M
+    /// lake's first answer took 14 s). Records held in memory (a subset) are quick already.
+    fn query_kept(&self, eng: &dyn SqlEngine, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
+        let keep = match (&self.cube_store, &self.lake_print) {
+            (Some(s), Some(lake)) if std::ptr::addr_eq(eng, &*self.engine) => Some((s, lake)),
+            _ => None,
+        };
+        if let Some(df) = keep.and_then(|(s, lake)| s.load_frame(lake, sql)) {
+            return Ok(df);
+        }
+        let t0 = Instant::now();
+        let df = eng.query(sql, tag)?;
+        if let Some((s, lake)) = keep {
+            if t0.elapsed().as_millis() >= self.keep_min_ms && df.height() <= KEEP_MAX_ROWS {
+                s.save_frame(lake, sql, &df);
+            }
+        }
+        Ok(df)
     }
 
     pub(super) fn conditions(&self) -> Conditions<'_> {
@@ -312,8 +356,8 @@ impl LakeSession {
             if self.distinct.contains_key(&f) || self.schema.get(&f).is_none() {
                 continue;
             }
-            let df =
-                self.engine.query(&format!("SELECT DISTINCT {} AS k0 FROM logs", sql::ident(d, &f)), tag)?;
+            let q = format!("SELECT DISTINCT {} AS k0 FROM logs", sql::ident(d, &f));
+            let df = self.query_kept(&*self.engine, &q, tag)?;
             self.distinct.insert(f, labels_of(df.column("k0")?)?);
         }
         for need in needs.values() {
@@ -328,7 +372,7 @@ impl LakeSession {
                     sql::ident(d, field),
                     sql::ident(d, field)
                 );
-                let df = self.engine.query(&q, tag)?;
+                let df = self.query_kept(&*self.engine, &q, tag)?;
                 let labels = labels_of(df.column("k0")?)?;
                 let (n, nt) = (ints(&df, "n")?, ints(&df, "nt")?);
                 let counts = labels.into_iter().zip(n).zip(nt).map(|((l, a), b)| (l, a, b)).collect();
@@ -343,7 +387,7 @@ impl LakeSession {
                     "SELECT COUNT(*) AS n FROM logs WHERE {}",
                     self.conditions().time_window(prev.0, prev.1)
                 );
-                let df = self.engine.query(&q, tag)?;
+                let df = self.query_kept(&*self.engine, &q, tag)?;
                 let n = ints(&df, "n")?.first().copied().unwrap_or(0);
                 self.window_rows.insert(prev, n > 0);
             }
@@ -548,7 +592,7 @@ impl LakeSession {
         if let Need::Tuples { fields } = need {
             return self.tuples(eng, &g, fields, tag);
         }
-        let df = eng.query(&g.sql(), tag)?;
+        let df = self.query_kept(eng, &g.sql(), tag)?;
         let rows = group_rows(&df, g.keys.len())?;
         let prev_has_rows = cmp_windows(sel, self.stats.time_bounds_us)
             .is_some_and(|(_, p)| self.window_rows.get(&p).copied().unwrap_or(false));
@@ -798,6 +842,10 @@ impl LakeSession {
         let t0 = Instant::now();
         let mut outputs = BTreeMap::new();
         let mut cancelled = false;
+        // Files may have changed since the last request: answers are kept for the lake as it is.
+        if self.cube_store.is_some() {
+            self.lake_print = self.engine.fingerprint();
+        }
         // A cube answers only the selection it was built for, bar its own view's clause: once
         // another view's clause changes it is dropped, not held beside what the new selection
         // reads (at 100 M flows, a treemap's cube beside the 3.3 M records of a source click).
