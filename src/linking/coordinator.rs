@@ -360,7 +360,8 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: 
                     };
                     // A cancelled request sends nothing: a newer one is already queued.
                     if let Some(ans) = l.run_with(&req, &tag, &on_view) {
-                        if ans.strategy == "pushdown" {
+                        // Answers read from the disk tell nothing of how long the lake takes.
+                        if ans.strategy == "pushdown" && l.last_kept_reads == 0 {
                             let _ = cube_ms.compare_exchange(
                                 0,
                                 ans.compute_ms.max(1.0) as u64,

@@ -125,6 +125,8 @@ pub struct LakeSession {
     /// A query over the lake that took this long is kept in the store ([`KEEP_MIN_MS`]; 0 in
     /// tests).
     pub keep_min_ms: u128,
+    /// Queries of the last request read from the store instead of the lake.
+    pub last_kept_reads: u64,
 }
 
 /// A query over the lake that took this long is worth keeping in the cube store (its result is
@@ -279,6 +281,7 @@ impl LakeSession {
             last_cube_parts: (0, 0),
             lake_print,
             keep_min_ms: KEEP_MIN_MS,
+            last_kept_reads: 0,
         };
         s.stats = s.fetch_stats()?;
         Ok(s)
@@ -338,6 +341,10 @@ impl LakeSession {
             }
         }
         Ok(df)
+    }
+
+    fn store_hits(&self) -> u64 {
+        self.cube_store.as_ref().map_or(0, |s| s.hits.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     pub(super) fn conditions(&self) -> Conditions<'_> {
@@ -737,7 +744,7 @@ impl LakeSession {
     ) -> Result<Output, BackendError> {
         let d = self.engine.dialect();
         let filter = self.conditions().others(sel, view);
-        let n = eng.query(&format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
+        let n = self.query_kept(eng, &format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
         let passing = ints(&n, "n")?.first().copied().unwrap_or(0);
         let order = match sort {
             Some((c, desc)) => {
@@ -785,7 +792,8 @@ impl LakeSession {
         let d = self.engine.dialect();
         let (origin, bucket) = self.time_grid();
         let bin = sql::time_bin(d, origin, bucket);
-        let df = eng.query(
+        let df = self.query_kept(
+            eng,
             &format!("SELECT k0, COUNT(*) AS n FROM (SELECT {bin} AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"),
             tag,
         )?;
@@ -846,6 +854,7 @@ impl LakeSession {
         if self.cube_store.is_some() {
             self.lake_print = self.engine.fingerprint();
         }
+        let hits_before = self.store_hits();
         // A cube answers only the selection it was built for, bar its own view's clause: once
         // another view's clause changes it is dropped, not held beside what the new selection
         // reads (at 100 M flows, a treemap's cube beside the 3.3 M records of a source click).
@@ -1015,6 +1024,7 @@ impl LakeSession {
         self.last_out.clone_from(&outputs);
         self.refused = refused;
         self.last = Some((req.selection.clone(), req.needs.clone()));
+        self.last_kept_reads = self.store_hits() - hits_before;
         Some(Answer {
             seq: req.seq,
             outputs,
