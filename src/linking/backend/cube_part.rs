@@ -14,7 +14,7 @@ pub(super) type Row = (u32, i64, i64, i64);
 #[derive(Default)]
 pub(super) struct Part {
     pub(super) labels: Vec<String>,
-    pub(super) codes: std::collections::HashMap<String, u32>,
+    pub(super) codes: PlHashMap<String, u32>,
     pub(super) by_value: BTreeMap<Vec<String>, Vec<Row>>,
     /// Per bin: main, window and week-earlier sums over every value (the answer without the
     /// active view's clause), so that a click or an exclusion costs its own values' rows.

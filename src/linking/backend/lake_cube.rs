@@ -84,7 +84,7 @@ fn part_sql(id: i64, g: &Grouped) -> String {
 }
 
 /// A part being read: the part, and its active keys (by their encoded labels) with their rows.
-type PartBuilder = (Part, std::collections::HashMap<String, usize>, Vec<(Vec<String>, Vec<Row>)>);
+type PartBuilder = (Part, PlHashMap<String, usize>, Vec<(Vec<String>, Vec<Row>)>);
 
 /// A cube being read from its query results, a row at a time, with no text per row kept: a
 /// part's bins and the active view's keys are looked up by their labels.
@@ -131,11 +131,16 @@ impl CubeBuilder<'_> {
                     (part.labels.len() - 1) as u32
                 }
             };
-            // The key's labels, each after its length, so no label can run into the next.
+            // The key's labels, each after its length, so no label can run into the next (one
+            // label as it is: this loop runs once per row of the lake's answer, 11 M at 100 M flows).
             key_text.clear();
-            for i in 0..n {
-                let l = label(i, r);
-                let _ = write!(key_text, "{}:{l}", l.len());
+            if n == 1 {
+                key_text.push_str(label(0, r));
+            } else {
+                for i in 0..n {
+                    let l = label(i, r);
+                    let _ = write!(key_text, "{}:{l}", l.len());
+                }
             }
             let at = match key_index.get(key_text.as_str()) {
                 Some(at) => *at,
