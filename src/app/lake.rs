@@ -34,6 +34,11 @@ pub struct LakeState {
     pub clean_message: Option<String>,
     /// A recipe file chosen for cleaning the lake (the built-in preset otherwise), with its path.
     pub clean_recipe: Option<(PathBuf, crate::data::clean::recipe::Recipe)>,
+    /// Bytes of cube parts and answers kept on disk (`cube_store`), read when the window opens.
+    pub kept_bytes: Option<u64>,
+    /// Forgetting them, and what came of it.
+    pub forgetting: Option<Job<String>>,
+    pub kept_message: Option<String>,
 }
 
 impl BrushfireApp {
@@ -73,7 +78,7 @@ impl BrushfireApp {
 
     /// Polls the open and clean jobs; true while one runs.
     pub(super) fn pump_lake(&mut self) -> bool {
-        let cleaning = pump_lake_clean(self);
+        let cleaning = pump_lake_clean(self) | pump_forget_kept(self);
         let Some(job) = &self.lake.opening else { return cleaning };
         match job.poll() {
             None => true,
@@ -105,6 +110,54 @@ pub fn waiting_ui(app: &BrushfireApp, ui: &mut egui::Ui, view: ViewId) {
             ui.weak(format!("waiting for the lake {s:.1} s"));
         });
     }
+}
+
+/// Polls the job forgetting kept cubes; true while it runs.
+fn pump_forget_kept(app: &mut BrushfireApp) -> bool {
+    let Some(job) = &app.lake.forgetting else { return false };
+    match job.poll() {
+        None => true,
+        Some(r) => {
+            app.lake.forgetting = None;
+            app.lake.kept_bytes = None;
+            app.lake.kept_message = Some(r.unwrap_or_else(|e| format!("forgetting failed: {e}")));
+            false
+        }
+    }
+}
+
+/// What the lake keeps on this machine (`cube_store`): where, how much, and a button to forget it
+/// (a lake is then read again, and nothing else changes).
+fn kept_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
+    ui.separator();
+    let Some(store) = app.coord.cube_store.clone() else {
+        ui.weak("Nothing of a lake is kept on this machine (BRUSHFIRE_CUBE_CACHE=off).");
+        return;
+    };
+    // Read once per opening of the window: a listing of the folder, not every frame.
+    let bytes = *app.lake.kept_bytes.get_or_insert_with(|| store.bytes());
+    ui.label(format!(
+        "Cube parts and slow answers of Parquet lakes are kept in {} ({}), and read back when a view \
+         is entered over the same selection again or the lake is reopened.",
+        store.dir().display(),
+        crate::views::bullet::human(bytes as f64, true)
+    ));
+    ui.horizontal(|ui| {
+        let idle = bytes > 0 && app.lake.forgetting.is_none();
+        if ui.add_enabled(idle, egui::Button::new("Forget kept cubes")).clicked() {
+            app.lake.kept_message = None;
+            app.lake.forgetting = Some(Job::spawn("forgetting kept cubes".into(), 0, move |_, _| {
+                let (n, b) = store.clear();
+                Ok(format!(
+                    "forgot {n} kept parts and answers ({})",
+                    crate::views::bullet::human(b as f64, true)
+                ))
+            }));
+        }
+        if let Some(m) = &app.lake.kept_message {
+            ui.label(m);
+        }
+    });
 }
 
 /// Polls the lake cleaning job; true while it runs.
@@ -190,6 +243,7 @@ pub fn open_lake_menu_ui(app: &mut BrushfireApp, ui: &mut egui::Ui) {
     if ui.button("Open lake…").clicked() {
         ui.close();
         app.lake.dialog_open = true;
+        app.lake.kept_bytes = None;
     }
 }
 
@@ -230,6 +284,7 @@ pub fn open_lake_dialog_ui(app: &mut BrushfireApp, ctx: &egui::Context) {
             j.progress_ui(ui);
         }
         clean_lake_ui(app, ui);
+        kept_ui(app, ui);
     });
     if let Some(p) = go {
         app.open_lake(p);

@@ -1,6 +1,7 @@
 //! Runs the engine on a worker thread. The UI posts the current selection and the views' needs
 //! every time they change; the worker always jumps to the newest request (latest wins), and the
 //! UI ignores any answer older than one it has already shown. A frame never waits.
+use super::backend::cube_store::CubeStore;
 use super::backend::pushdown::LakeSession;
 use super::backend::SqlEngine;
 use super::engine::Engine;
@@ -37,7 +38,7 @@ enum Msg {
     /// The pointer entered this view: build its cube so a click there is a lookup.
     HoverEnter(ViewId),
     /// Answer from a SQL engine that holds the data (the lake) instead of a table in memory.
-    Lake(Arc<dyn SqlEngine>),
+    Lake(Arc<dyn SqlEngine>, Option<Arc<CubeStore>>),
 }
 
 pub enum Event {
@@ -129,6 +130,9 @@ pub struct Coordinator {
     /// the lake's first answer (a cube is a grouped query per view, as an answer is); 0 unknown.
     /// Written by the worker.
     cube_ms: Arc<AtomicU64>,
+    /// Where a Parquet lake's cube parts and slow answers are kept (`CubeStore::from_env`: the
+    /// user's cache folder; tests give their own).
+    pub cube_store: Option<Arc<CubeStore>>,
 }
 
 impl Default for Coordinator {
@@ -160,6 +164,7 @@ impl Coordinator {
             sent_at: None,
             last_posted: None,
             cube_ms,
+            cube_store: CubeStore::from_env().map(Arc::new),
         }
     }
 
@@ -183,7 +188,7 @@ impl Coordinator {
     pub fn set_lake(&mut self, engine: Arc<dyn SqlEngine>) {
         self.lake = Some(engine.clone());
         self.cube_ms.store(0, Ordering::Relaxed);
-        let _ = self.tx.send(Msg::Lake(engine));
+        let _ = self.tx.send(Msg::Lake(engine, self.cube_store.clone()));
     }
 
     pub fn lake(&self) -> Option<&Arc<dyn SqlEngine>> {
@@ -277,7 +282,7 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: 
             },
         };
         match msg {
-            Msg::Lake(engine) => {
+            Msg::Lake(engine, store) => {
                 let _ = tx.send(Event::Indexing);
                 let t0 = Instant::now();
                 session = None;
@@ -285,8 +290,7 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: 
                 match crate::guard::contain("opening the lake", &engine.describe(), || {
                     // Cube parts and slow answers of a Parquet lake are kept on disk between
                     // hovers and sessions.
-                    let store = crate::linking::backend::cube_store::CubeStore::from_env().map(Arc::new);
-                    LakeSession::open(engine.clone(), store)
+                    LakeSession::open(engine.clone(), store.clone())
                 }) {
                     Ok(Ok(l)) => {
                         let rows = l.stats().rows.max(0) as usize;

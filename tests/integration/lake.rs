@@ -153,6 +153,54 @@ fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
 }
 
 #[test]
+fn the_lake_window_says_what_is_kept_and_forgets_it_on_a_click() {
+    use brushfire::linking::backend::cube_store::{CubeStore, DEFAULT_MAX_BYTES};
+    let (_d, lake) = sample_lake();
+    let kept = tempfile::tempdir().unwrap();
+    let dir = kept.path().join("cubes");
+    let mut app = BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new());
+    app.coord.cube_store = Some(Arc::new(CubeStore::new(dir.clone(), DEFAULT_MAX_BYTES)));
+    let mut h = harness(app);
+    h.step();
+    let open_window = |h: &mut Harness<'static, BrushfireApp>| {
+        h.get_by_label("File").click();
+        h.run_steps(3);
+        h.get_by_label("Open lake…").click();
+        h.run_steps(2);
+    };
+    open_window(&mut h);
+    h.get_by_label("lake path").focus();
+    h.step();
+    h.get_by_label("lake path").type_text(&lake.display().to_string());
+    h.step();
+    h.get_by_label("Open").click();
+    settle(&mut h);
+    assert!(h.state().is_lake(), "{:?}", h.state().error);
+    // The pointer enters the port list: its cube is read from the lake and kept.
+    let files = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    let t0 = Instant::now();
+    while files() == 0 {
+        h.get_by_label("dst_port 443").hover();
+        h.step();
+        assert!(t0.elapsed() < Duration::from_secs(60), "no cube part was kept");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The window says where and how much, and forgets it when asked.
+    open_window(&mut h);
+    let _ = h.get_by_label_contains(&format!("are kept in {}", dir.display()));
+    h.get_by_label("Forget kept cubes").click();
+    let t0 = Instant::now();
+    while h.query_by_label_contains("forgot ").is_none() {
+        h.step();
+        assert!(t0.elapsed() < Duration::from_secs(30), "forgetting did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.step();
+    assert_eq!(files(), 0, "every kept part is gone");
+    let _ = h.get_by_label_contains("(0 B)");
+}
+
+#[test]
 fn brushing_the_lake_time_series_snaps_to_its_cube_and_matches_memory() {
     use brushfire::linking::selection::Clause;
     use brushfire::views::common::ViewEdit;

@@ -256,6 +256,18 @@ impl CubeStore {
         files
     }
 
+    /// Removes every part and answer kept; returns how many files and bytes went.
+    pub fn clear(&self) -> (usize, u64) {
+        let (mut n, mut bytes) = (0, 0);
+        for (_, len, path) in self.files() {
+            if std::fs::remove_file(&path).is_ok() {
+                n += 1;
+                bytes += len;
+            }
+        }
+        (n, bytes)
+    }
+
     /// Bytes the store holds on disk.
     pub fn bytes(&self) -> u64 {
         self.files().iter().map(|f| f.1).sum()
