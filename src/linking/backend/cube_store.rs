@@ -10,12 +10,14 @@
 //! so a hash collision or a damaged file is a miss. The store never holds more than its bound:
 //! the least recently used parts go first.
 use super::cube_part::Part;
+use super::{BackendError, SqlEngine};
 use polars::io::ipc::{IpcCompression, IpcStreamReader, IpcStreamWriter};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// What a file holds and how; a new layout gets a new one, so old files are misses.
 const MAGIC: &[u8; 8] = b"BFCUBE01";
@@ -285,6 +287,44 @@ impl CubeStore {
                 total -= len;
             }
         }
+    }
+}
+
+/// A query over the lake that took this long is worth keeping in the cube store (its result is
+/// read back in milliseconds); quicker ones are asked again.
+pub const KEEP_MIN_MS: u128 = 300;
+/// Most rows of a query result kept in the cube store (a view's answer, not a cube's part).
+const KEEP_MAX_ROWS: usize = 2_000_000;
+
+impl super::pushdown::LakeSession {
+    /// `sql` over `eng`; over the lake itself with a store, its result is read from the store
+    /// when these files answered it before, and kept there when it took long (a reopened 100 M
+    /// lake's first answer took 14 s). Records held in memory (a subset) are quick already.
+    pub(super) fn query_kept(
+        &self,
+        eng: &dyn SqlEngine,
+        sql: &str,
+        tag: &str,
+    ) -> Result<DataFrame, BackendError> {
+        let keep = match (&self.cube_store, &self.lake_print) {
+            (Some(s), Some(lake)) if std::ptr::addr_eq(eng, &*self.engine) => Some((s, lake)),
+            _ => None,
+        };
+        if let Some(df) = keep.and_then(|(s, lake)| s.load_frame(lake, sql)) {
+            return Ok(df);
+        }
+        let t0 = Instant::now();
+        let df = eng.query(sql, tag)?;
+        if let Some((s, lake)) = keep {
+            if t0.elapsed().as_millis() >= self.keep_min_ms && df.height() <= KEEP_MAX_ROWS {
+                s.save_frame(lake, sql, &df);
+            }
+        }
+        Ok(df)
+    }
+
+    pub(super) fn store_hits(&self) -> u64 {
+        self.cube_store.as_ref().map_or(0, |s| s.hits.load(std::sync::atomic::Ordering::Relaxed))
     }
 }
 

@@ -121,19 +121,13 @@ pub struct LakeSession {
     /// The last cube's parts read from that store, and from the lake.
     pub last_cube_parts: (usize, usize),
     /// The lake's fingerprint as of the last request, when parts and answers are kept.
-    lake_print: Option<String>,
-    /// A query over the lake that took this long is kept in the store ([`KEEP_MIN_MS`]; 0 in
+    pub(super) lake_print: Option<String>,
+    /// A query over the lake that took this long is kept in the store (`cube_store::KEEP_MIN_MS`; 0 in
     /// tests).
     pub keep_min_ms: u128,
     /// Queries of the last request read from the store instead of the lake.
     pub last_kept_reads: u64,
 }
-
-/// A query over the lake that took this long is worth keeping in the cube store (its result is
-/// read back in milliseconds); quicker ones are asked again.
-const KEEP_MIN_MS: u128 = 300;
-/// Most rows of a query result kept in the cube store (a view's answer, not a cube's part).
-const KEEP_MAX_ROWS: usize = 2_000_000;
 
 /// Labels of a result column, exactly as the in-memory index writes them (integers in decimal,
 /// nulls as "(null)").
@@ -280,7 +274,7 @@ impl LakeSession {
             cube_store: store,
             last_cube_parts: (0, 0),
             lake_print,
-            keep_min_ms: KEEP_MIN_MS,
+            keep_min_ms: super::cube_store::KEEP_MIN_MS,
             last_kept_reads: 0,
         };
         s.stats = s.fetch_stats()?;
@@ -320,31 +314,6 @@ impl LakeSession {
             _ => None,
         };
         Ok(LakeStats { rows, time_bounds_us })
-    }
-
-    /// `sql` over `eng`; over the lake itself with a store, its result is read from the store
-    /// when these files answered it before, and kept there when it took long (a reopened 100 M
-    /// lake's first answer took 14 s). Records held in memory (a subset) are quick already.
-    fn query_kept(&self, eng: &dyn SqlEngine, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
-        let keep = match (&self.cube_store, &self.lake_print) {
-            (Some(s), Some(lake)) if std::ptr::addr_eq(eng, &*self.engine) => Some((s, lake)),
-            _ => None,
-        };
-        if let Some(df) = keep.and_then(|(s, lake)| s.load_frame(lake, sql)) {
-            return Ok(df);
-        }
-        let t0 = Instant::now();
-        let df = eng.query(sql, tag)?;
-        if let Some((s, lake)) = keep {
-            if t0.elapsed().as_millis() >= self.keep_min_ms && df.height() <= KEEP_MAX_ROWS {
-                s.save_frame(lake, sql, &df);
-            }
-        }
-        Ok(df)
-    }
-
-    fn store_hits(&self) -> u64 {
-        self.cube_store.as_ref().map_or(0, |s| s.hits.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     pub(super) fn conditions(&self) -> Conditions<'_> {
