@@ -120,6 +120,27 @@ pub(crate) fn shown(app: &BrushfireApp) -> Vec<String> {
     out
 }
 
+/// File › Open lake…, clicked as a person does.
+fn open_lake_window(h: &mut Harness<'static, BrushfireApp>) {
+    h.step();
+    h.get_by_label("File").click();
+    h.run_steps(3);
+    h.get_by_label("Open lake…").click();
+    h.run_steps(2);
+}
+
+/// Opens `lake` from File › Open lake…, its path typed, and waits for the views.
+fn open_lake_as_a_person(h: &mut Harness<'static, BrushfireApp>, lake: &std::path::Path) {
+    open_lake_window(h);
+    h.get_by_label("lake path").focus();
+    h.step();
+    h.get_by_label("lake path").type_text(&lake.display().to_string());
+    h.step();
+    h.get_by_label("Open").click();
+    settle(h);
+    assert!(h.state().is_lake(), "{:?}", h.state().error);
+}
+
 #[test]
 fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
     let (_d, lake) = sample_lake();
@@ -127,18 +148,7 @@ fn the_app_on_a_lake_shows_the_memory_numbers_and_a_click_filters_them() {
     settle(&mut mem);
     // File › Open lake…, typed as a person does.
     let mut h = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new()));
-    h.step();
-    h.get_by_label("File").click();
-    h.run_steps(3);
-    h.get_by_label("Open lake…").click();
-    h.run_steps(2);
-    h.get_by_label("lake path").focus();
-    h.step();
-    h.get_by_label("lake path").type_text(&lake.display().to_string());
-    h.step();
-    h.get_by_label("Open").click();
-    settle(&mut h);
-    assert!(h.state().is_lake(), "{:?}", h.state().error);
+    open_lake_as_a_person(&mut h, &lake);
     assert_eq!(h.state().lake.rows, 270_000);
     assert_eq!(shown(h.state()), shown(mem.state()));
     // A click on a top-N row filters every other view, on both.
@@ -161,21 +171,7 @@ fn the_lake_window_says_what_is_kept_and_forgets_it_on_a_click() {
     let mut app = BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new());
     app.coord.cube_store = Some(Arc::new(CubeStore::new(dir.clone(), DEFAULT_MAX_BYTES)));
     let mut h = harness(app);
-    h.step();
-    let open_window = |h: &mut Harness<'static, BrushfireApp>| {
-        h.get_by_label("File").click();
-        h.run_steps(3);
-        h.get_by_label("Open lake…").click();
-        h.run_steps(2);
-    };
-    open_window(&mut h);
-    h.get_by_label("lake path").focus();
-    h.step();
-    h.get_by_label("lake path").type_text(&lake.display().to_string());
-    h.step();
-    h.get_by_label("Open").click();
-    settle(&mut h);
-    assert!(h.state().is_lake(), "{:?}", h.state().error);
+    open_lake_as_a_person(&mut h, &lake);
     // The pointer enters the port list: its cube is read from the lake and kept.
     let files = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
     let t0 = Instant::now();
@@ -186,7 +182,7 @@ fn the_lake_window_says_what_is_kept_and_forgets_it_on_a_click() {
         std::thread::sleep(Duration::from_millis(50));
     }
     // The window says where and how much, and forgets it when asked.
-    open_window(&mut h);
+    open_lake_window(&mut h);
     let _ = h.get_by_label_contains(&format!("are kept in {}", dir.display()));
     h.get_by_label("Forget kept cubes").click();
     let t0 = Instant::now();
