@@ -200,8 +200,6 @@ fn needs() -> BTreeMap<ViewId, Need> {
     n
 }
 
-/// The bench over `--parquet DIR` (generated with `rows` rows when missing) or, when given,
-/// `--spark URL --table T` (which may name that same directory as parquet.`DIR`).
 /// What the bench runs besides its fixed phases.
 pub struct Phases {
     /// The link graph's phase.
@@ -210,6 +208,8 @@ pub struct Phases {
     pub cube_store: Option<std::path::PathBuf>,
 }
 
+/// The bench over `--parquet DIR` (generated with `rows` rows when missing) or, when given,
+/// `--spark URL --table T` (which may name that same directory as parquet.`DIR`).
 pub fn run(
     rows: u64,
     parquet: Option<&Path>,

@@ -323,6 +323,14 @@ impl super::pushdown::LakeSession {
         Ok(df)
     }
 
+    /// Takes the lake's fingerprint again when there is a store: files may have changed since the
+    /// last request or cube, and what is kept is for the lake as it is now.
+    pub(super) fn refresh_lake_print(&mut self) {
+        if self.cube_store.is_some() {
+            self.lake_print = self.engine.fingerprint();
+        }
+    }
+
     pub(super) fn store_hits(&self) -> u64 {
         self.cube_store.as_ref().map_or(0, |s| s.hits.load(std::sync::atomic::Ordering::Relaxed))
     }

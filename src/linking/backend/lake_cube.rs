@@ -339,6 +339,8 @@ impl LakeSession {
         };
         // A time cube's windows are the brush-free ones: the brush is applied per bin locally.
         let built_for = if matches!(active, Active::Time { .. }) { &base } else { sel };
+        // What is kept is for the lake's files as they are now (`cube_store`).
+        self.refresh_lake_print();
         self.prepare(built_for, needs, tag)?;
         let mut parts = Vec::new();
         for (w, need) in needs {
@@ -404,7 +406,7 @@ impl LakeSession {
         let mut kept = 0;
         // Parts kept on disk over this lake's files as they are now (`cube_store`), and the parts
         // read from the lake, to keep there once the cube is built.
-        let store = self.cube_store.clone().and_then(|s| Some((s, self.engine.fingerprint()?)));
+        let store = self.cube_store.clone().zip(self.lake_print.clone());
         let (mut from_disk, mut from_lake) = (0, Vec::new());
         for p in &sized {
             let room = self.cube_max_rows.saturating_sub(kept);

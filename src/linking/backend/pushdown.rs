@@ -819,10 +819,7 @@ impl LakeSession {
         let t0 = Instant::now();
         let mut outputs = BTreeMap::new();
         let mut cancelled = false;
-        // Files may have changed since the last request: answers are kept for the lake as it is.
-        if self.cube_store.is_some() {
-            self.lake_print = self.engine.fingerprint();
-        }
+        self.refresh_lake_print();
         let hits_before = self.store_hits();
         // A cube answers only the selection it was built for, bar its own view's clause: once
         // another view's clause changes it is dropped, not held beside what the new selection
