@@ -144,6 +144,12 @@ impl CubeStore {
         df.column("room").ok()?.u64().ok()?.get(0).map(|r| r as usize)
     }
 
+    /// Whether a file is kept for `sql` over `lake`: a part, records per bin or an answer (not
+    /// read, so neither checked nor counted as used; a damaged one is found when it is read).
+    pub(super) fn holds(&self, lake: &str, sql: &str) -> bool {
+        self.path_of(&Self::key_text(lake, sql)).is_file()
+    }
+
     /// Counts a hit; a file that did not read as what its key says is removed.
     fn count_hit(&self, ok: bool, lake: &str, sql: &str) -> bool {
         if ok {

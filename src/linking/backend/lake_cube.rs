@@ -77,7 +77,7 @@ pub(super) fn without(sel: &Selection, view: ViewId) -> Selection {
 
 /// One part of a cube: grouped on the keys' own types (cheap), and only the grouped rows turned
 /// into text, so that every part reads the same way.
-fn part_sql(id: i64, g: &Grouped) -> String {
+pub(super) fn part_sql(id: i64, g: &Grouped) -> String {
     let name = if id < 0 { "gall".to_string() } else { format!("g{id}") };
     let keys: Vec<String> = (0..g.keys.len()).map(|i| format!("CAST(k{i} AS STRING) AS k{i}")).collect();
     format!("SELECT {id} AS part, {}, v, c, p FROM ({}) AS {name}", keys.join(", "), g.sql())
@@ -89,7 +89,7 @@ type PartBuilder = (Part, PlHashMap<String, usize>, Vec<(Vec<String>, Vec<Row>)>
 /// A cube being read from its query results, a row at a time, with no text per row kept: a
 /// part's bins and the active view's keys are looked up by their labels.
 #[derive(Default)]
-struct CubeBuilder<'a> {
+pub(super) struct CubeBuilder<'a> {
     /// Key columns of the active view (`k0`..), before the covered view's bin.
     n: usize,
     active: Option<&'a Active>,
@@ -186,7 +186,7 @@ impl CubeBuilder<'_> {
         n
     }
 
-    fn finish(self) -> (BTreeMap<ViewId, Part>, BTreeMap<i64, i64>) {
+    pub(super) fn finish(self) -> (BTreeMap<ViewId, Part>, BTreeMap<i64, i64>) {
         let mut parts: BTreeMap<ViewId, Part> = self
             .parts
             .into_iter()
@@ -204,6 +204,43 @@ impl CubeBuilder<'_> {
             .collect();
         parts.extend(self.loaded);
         (parts, self.all_bins)
+    }
+}
+
+/// What a view's cube is read as ([`LakeSession::plan_cube`]).
+pub(super) struct CubePlan {
+    active: Active,
+    /// The active view's key expressions.
+    pub(super) keys_v: Vec<String>,
+    /// The selection without the active view's clause, and the one the cube answers.
+    base: Selection,
+    built_for: Selection,
+    /// Its parts, smallest first (a time cube's records per bin before them).
+    pub(super) sized: Vec<SizedPart>,
+}
+
+impl CubePlan {
+    /// A builder for this cube's parts.
+    pub(super) fn builder(&self) -> CubeBuilder<'_> {
+        CubeBuilder { n: self.keys_v.len(), active: Some(&self.active), ..Default::default() }
+    }
+}
+
+/// Keeps in `store` what was read from the lake for part `id` (its SQL, and the room it was read
+/// with): the part, a time cube's records per bin, or, when `parts` lacks it, its refusal, so
+/// that the next hover need not read a day of the lake to learn it again.
+pub(super) fn keep_read_part(
+    store: &super::cube_store::CubeStore,
+    lake: &str,
+    (id, sql, room): (i64, &str, usize),
+    parts: &BTreeMap<ViewId, Part>,
+    all_bins: &BTreeMap<i64, i64>,
+    n_keys: usize,
+) {
+    match ViewId::try_from(id).ok().and_then(|w| parts.get(&w)) {
+        Some(part) => store.save_part(lake, sql, part, n_keys),
+        None if id == ALL_BINS => store.save_bins(lake, sql, all_bins),
+        None => store.save_refusal(lake, sql, room),
     }
 }
 
@@ -235,11 +272,11 @@ fn stored_part(
 }
 
 /// A part of a cube to fetch, with what is known of its size before.
-struct SizedPart {
+pub(super) struct SizedPart {
     /// Rows it holds at least.
-    lower: usize,
-    id: i64,
-    g: Grouped,
+    pub(super) lower: usize,
+    pub(super) id: i64,
+    pub(super) g: Grouped,
     /// Whether its keys hold a time bin: each bin is in one day's partition, so its rows grow
     /// with the days read.
     timed: bool,
@@ -260,8 +297,10 @@ impl LakeSession {
     /// Reads part `p` of a cube into `cube`, a chunk of the lake at a time when `splits` are
     /// given (`chunks::read_bounded`). A key's rows from two chunks are summed. Returns the part's
     /// rows, or `None` when it holds more than `room` rows or the chunks read tell that it will
-    /// (its rows, less those read, are then left in `cube`).
-    fn fetch_part(
+    /// (its rows, less those read, are then left in `cube`). [`BackendError::Cancelled`] once
+    /// `stop` is set, between chunks.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fetch_part(
         &self,
         cube: &mut CubeBuilder,
         p: &SizedPart,
@@ -269,25 +308,31 @@ impl LakeSession {
         room: usize,
         bytes: &mut usize,
         tag: &str,
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<Option<usize>, BackendError> {
         let sql_of = |g: &Grouped| part_sql(p.id, g);
         let how = Bounded { sql_of: &sql_of, room, growth: Some(growth_exponent(p.timed)) };
         read_bounded(&*self.engine, &p.g, &how, splits, tag, &mut |df, single| {
+            // A cube read ahead gives way between chunks to whatever the analyst asks next.
+            if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+                return Err(BackendError::Cancelled);
+            }
             *bytes += df.estimated_size();
             cube.add(df)?;
             Ok(if single { df.height() } else { cube.fold_part(p.id) })
         })
     }
 
-    /// Fetches the cube of view `view` (a top-N list, or the time series without another time
-    /// brush) for this selection and these needs (one query).
-    pub fn build_cube(
+    /// What the cube of view `view` (a top-N list, the treemap, the graph, or the time series
+    /// without another time brush) is read as for this selection and these needs: its keys and
+    /// its parts, smallest first. `None` when the view has no cube here.
+    pub(super) fn plan_cube(
         &mut self,
         view: ViewId,
         sel: &Selection,
         needs: &BTreeMap<ViewId, Need>,
         tag: &str,
-    ) -> Result<Option<LakeCube>, BackendError> {
+    ) -> Result<Option<CubePlan>, BackendError> {
         let d = self.engine.dialect();
         let base = without(sel, view);
         let (active, keys_v) = match needs.get(&view) {
@@ -338,10 +383,10 @@ impl LakeSession {
             _ => return Ok(None),
         };
         // A time cube's windows are the brush-free ones: the brush is applied per bin locally.
-        let built_for = if matches!(active, Active::Time { .. }) { &base } else { sel };
+        let built_for = if matches!(active, Active::Time { .. }) { base.clone() } else { sel.clone() };
         // What is kept is for the lake's files as they are now (`cube_store`).
         self.refresh_lake_print();
-        self.prepare(built_for, needs, tag)?;
+        self.prepare(&built_for, needs, tag)?;
         let mut parts = Vec::new();
         for (w, need) in needs {
             if *w == view || !covered(need) {
@@ -395,6 +440,23 @@ impl LakeSession {
             };
             sized.insert(0, SizedPart { lower: 0, id: ALL_BINS, g, timed: true });
         }
+        Ok(Some(CubePlan { active, keys_v, base, built_for, sized }))
+    }
+
+    /// Fetches the cube of view `view` ([`Self::plan_cube`]) for this selection and these needs:
+    /// its parts kept on disk, and the others read from the lake one at a time.
+    pub fn build_cube(
+        &mut self,
+        view: ViewId,
+        sel: &Selection,
+        needs: &BTreeMap<ViewId, Need>,
+        tag: &str,
+    ) -> Result<Option<LakeCube>, BackendError> {
+        let Some(CubePlan { active, keys_v, base, built_for, sized }) =
+            self.plan_cube(view, sel, needs, tag)?
+        else {
+            return Ok(None);
+        };
         let mut cube = CubeBuilder { n: keys_v.len(), active: Some(&active), ..Default::default() };
         let mut bytes = 0;
         let mut dropped = Vec::new();
@@ -430,7 +492,7 @@ impl LakeSession {
                 None if p.lower > room => None,
                 None => {
                     from_lake.push((p.id, sql, room));
-                    let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag)?;
+                    let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag, None)?;
                     // The part's group-by state, freed on polars' threads, goes back to the system
                     // before the next is read: glibc kept it resident, and at 100 M flows the next
                     // part (a graph's address pairs) came on top of it. Per part, not per chunk: each
@@ -456,12 +518,7 @@ impl LakeSession {
         // What was read from the lake and kept goes to the disk, for the next hover over it.
         if let Some((s, lake)) = &store {
             for (id, sql, room) in &from_lake {
-                match ViewId::try_from(*id).ok().and_then(|w| parts.get(&w)) {
-                    Some(part) => s.save_part(lake, sql, part, n_keys),
-                    None if *id == ALL_BINS => s.save_bins(lake, sql, &all_bins),
-                    // Refused: the next hover need not read a day of the lake to learn it again.
-                    None => s.save_refusal(lake, sql, *room),
-                }
+                keep_read_part(s, lake, (*id, sql, *room), &parts, &all_bins, n_keys);
             }
         }
         self.last_cube_parts = (from_disk, from_lake.len());
@@ -483,7 +540,7 @@ impl LakeSession {
                 keys.iter().map(|k| k.iter().map(|l| crate::data::net::parse_ip(l)).collect()).collect();
         }
         parts.values_mut().for_each(Part::sum_totals);
-        let prev_has_rows = self.prev_window_has_rows(built_for);
+        let prev_has_rows = self.prev_window_has_rows(&built_for);
         Ok(Some(LakeCube {
             view,
             active,

@@ -9,6 +9,7 @@ pub mod chunks;
 pub mod clean_sql;
 mod cube_part;
 pub mod cube_store;
+pub mod cube_warm;
 pub mod export;
 pub mod lake_cube;
 pub mod parquet;

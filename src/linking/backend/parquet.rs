@@ -392,7 +392,7 @@ pub fn export_dataset(df: &DataFrame, out_dir: &Path) -> Result<u64, BackendErro
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::linking::backend::testing::{assert_backend_matches_memory, Scenario};
 
@@ -677,7 +677,7 @@ mod tests {
 
     /// A lake of `frame(n, seed)` beside the in-memory engine over the same rows, and requests for
     /// these needs (the directory lives as long as the first value).
-    fn lake_beside_memory(
+    pub(crate) fn lake_beside_memory(
         n: usize,
         seed: u64,
         needs: Vec<(crate::linking::selection::ViewId, crate::linking::needs::Need)>,

@@ -81,7 +81,7 @@ pub struct LakeSession {
     window_rows: HashMap<(i64, i64), bool>,
     /// The cube of the list the pointer is in, and the last request (what a cube is built for).
     cube: Option<LakeCube>,
-    last: Option<(Selection, BTreeMap<ViewId, Need>)>,
+    pub(super) last: Option<(Selection, BTreeMap<ViewId, Need>)>,
     /// The outputs of the last request answered in full (a cube keeps its list's own).
     last_out: BTreeMap<ViewId, Output>,
     /// Earlier outputs with what they depend on (view, need, the other views' clauses), newest
@@ -127,6 +127,10 @@ pub struct LakeSession {
     pub keep_min_ms: u128,
     /// Queries of the last request read from the store instead of the lake.
     pub last_kept_reads: u64,
+    /// Whether the views' cubes are read ahead into the store while idle (`cube_warm`).
+    pub read_ahead: bool,
+    /// The request the views in it have had their cubes read ahead for.
+    pub(super) warmed: super::cube_warm::ReadAheadDone,
 }
 
 /// Labels of a result column, exactly as the in-memory index writes them (integers in decimal,
@@ -276,6 +280,8 @@ impl LakeSession {
             lake_print,
             keep_min_ms: super::cube_store::KEEP_MIN_MS,
             last_kept_reads: 0,
+            read_ahead: true,
+            warmed: Default::default(),
         };
         s.stats = s.fetch_stats()?;
         Ok(s)

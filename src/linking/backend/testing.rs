@@ -83,7 +83,7 @@ fn needs_of(sc: &Scenario) -> BTreeMap<ViewId, Need> {
 /// Outputs in a canonical form: leaves and tuples sorted, records as their times in order (rows
 /// with equal times may come in another order from a lake), the in-memory `Table` turned into the
 /// lake's `Records` shape.
-fn canonical(out: &Output, memory: &DataFrame) -> String {
+pub fn canonical(out: &Output, memory: &DataFrame) -> String {
     match out {
         Output::Tree { levels, measure, leaves, has_cmp } => {
             let mut l = leaves.clone();
