@@ -39,6 +39,8 @@ pub struct LakeState {
     /// Forgetting them, and what came of it.
     pub forgetting: Option<Job<String>>,
     pub kept_message: Option<String>,
+    /// Views' cubes the worker read ahead into the store while idle, since the lake was opened.
+    pub read_ahead: usize,
 }
 
 impl BrushfireApp {

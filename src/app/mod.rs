@@ -321,6 +321,7 @@ impl BrushfireApp {
                     );
                     self.last_request = None;
                     self.lake.rows = rows;
+                    self.lake.read_ahead = 0;
                 }
                 Event::Partial { seq, view, output } => {
                     self.outputs.insert(view, output);
@@ -338,6 +339,17 @@ impl BrushfireApp {
                     self.outputs = a.outputs;
                 }
                 Event::Failed(e) => self.error = Some(format!("linking failed: {e}")),
+                // Cubes read ahead while idle: the analyst learns why the machine is busy, and
+                // that entering those views is now quick.
+                Event::ReadAhead { read, ready, ms, .. } if ready > 0 => {
+                    self.lake.read_ahead += 1;
+                    self.status = format!(
+                        "cubes of {} views read ahead while idle (the last: {read} parts read in {:.1} s)",
+                        self.lake.read_ahead,
+                        ms / 1000.0
+                    );
+                }
+                Event::ReadAhead { .. } => {}
             }
         }
         if self.loaded.is_some() && self.engine_ready {

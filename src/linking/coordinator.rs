@@ -37,8 +37,9 @@ enum Msg {
     Update(Request),
     /// The pointer entered this view: build its cube so a click there is a lookup.
     HoverEnter(ViewId),
-    /// Answer from a SQL engine that holds the data (the lake) instead of a table in memory.
-    Lake(Arc<dyn SqlEngine>, Option<Arc<CubeStore>>),
+    /// Answer from a SQL engine that holds the data (the lake) instead of a table in memory;
+    /// where its cube parts are kept, and whether they are read ahead while idle.
+    Lake(Arc<dyn SqlEngine>, Option<Arc<CubeStore>>, bool),
 }
 
 pub enum Event {
@@ -55,6 +56,15 @@ pub enum Event {
         view: ViewId,
         output: Output,
     },
+    /// While idle, the worker read the cube of `view` for the selection shown ahead into the
+    /// store (`cube_warm`): `read` parts from the lake, in `ms`; `ready` parts are now kept (none
+    /// when the view has no cube).
+    ReadAhead {
+        view: ViewId,
+        read: usize,
+        ready: usize,
+        ms: f64,
+    },
 }
 
 /// The tag of a cube fetch on a lake. A new request cancels it (latest wins), unless the request
@@ -65,6 +75,9 @@ pub const CUBE_TAG: &str = "brushfire-cube";
 /// (the round-trip goal of issue #12). A slower cube gives way to the click, which goes to the
 /// engine at once.
 pub const CUBE_WAIT_MS: u64 = 3_000;
+
+/// The tag of the queries reading a cube ahead while idle: every request and hover cancels it.
+pub const READ_AHEAD_TAG: &str = "brushfire-read-ahead";
 
 pub fn lake_tag(seq: u64) -> String {
     format!("brushfire-req-{seq}")
@@ -118,6 +131,8 @@ pub struct Coordinator {
     pub shown_seq: u64,
     /// Set by every request so a cube build in progress gives way to it.
     stop: Arc<AtomicBool>,
+    /// Set by every request and hover so a cube read ahead gives way to it.
+    read_ahead_stop: Arc<AtomicBool>,
     /// The view last reported entered, and the request it was reported after.
     hovered: Option<(ViewId, u64)>,
     /// The lake engine, when the data lives there (stale queries are cancelled on it).
@@ -133,6 +148,9 @@ pub struct Coordinator {
     /// Where a Parquet lake's cube parts and slow answers are kept (`CubeStore::from_env`: the
     /// user's cache folder; tests give their own).
     pub cube_store: Option<Arc<CubeStore>>,
+    /// Whether a Parquet lake's views' cubes are read ahead into that store while the worker is
+    /// idle (`cube_warm`; on unless `BRUSHFIRE_READ_AHEAD=off`). Taken when a lake is set.
+    pub read_ahead: bool,
 }
 
 impl Default for Coordinator {
@@ -149,9 +167,11 @@ impl Coordinator {
         let worker_stop = stop.clone();
         let cube_ms = Arc::new(AtomicU64::new(0));
         let worker_cube_ms = cube_ms.clone();
+        let read_ahead_stop = Arc::new(AtomicBool::new(false));
+        let stops = Stops { request: worker_stop, read_ahead: read_ahead_stop.clone() };
         std::thread::Builder::new()
             .name("brushfire-linking".into())
-            .spawn(move || worker(wrx, wtx, worker_stop, worker_cube_ms))
+            .spawn(move || worker(wrx, wtx, stops, worker_cube_ms))
             .expect("spawning the linking worker thread");
         Self {
             tx,
@@ -159,12 +179,22 @@ impl Coordinator {
             next_seq: 0,
             shown_seq: 0,
             stop,
+            read_ahead_stop,
             hovered: None,
             lake: None,
             sent_at: None,
             last_posted: None,
             cube_ms,
             cube_store: CubeStore::from_env().map(Arc::new),
+            read_ahead: std::env::var("BRUSHFIRE_READ_AHEAD").map_or(true, |v| v != "off"),
+        }
+    }
+
+    /// Stops a cube being read ahead: the worker has something to do.
+    fn stop_read_ahead(&self) {
+        self.read_ahead_stop.store(true, Ordering::Relaxed);
+        if let Some(engine) = &self.lake {
+            engine.cancel(READ_AHEAD_TAG);
         }
     }
 
@@ -177,18 +207,22 @@ impl Coordinator {
         }
         self.hovered = Some((view, self.next_seq));
         let _ = self.tx.send(Msg::HoverEnter(view));
+        self.stop_read_ahead();
     }
 
     pub fn set_data(&mut self, df: Arc<DataFrame>) {
-        self.lake = None;
         let _ = self.tx.send(Msg::Data(df));
+        // After the message is queued, so the worker cannot start another read ahead in between.
+        self.stop_read_ahead();
+        self.lake = None;
     }
 
     /// Answers from now on come from `engine` (the pushdown planner), never from a table in memory.
     pub fn set_lake(&mut self, engine: Arc<dyn SqlEngine>) {
-        self.lake = Some(engine.clone());
         self.cube_ms.store(0, Ordering::Relaxed);
-        let _ = self.tx.send(Msg::Lake(engine, self.cube_store.clone()));
+        let _ = self.tx.send(Msg::Lake(engine.clone(), self.cube_store.clone(), self.read_ahead));
+        self.stop_read_ahead();
+        self.lake = Some(engine);
     }
 
     pub fn lake(&self) -> Option<&Arc<dyn SqlEngine>> {
@@ -217,6 +251,7 @@ impl Coordinator {
         self.last_posted = Some((selection.clone(), needs.clone()));
         let _ = self.tx.send(Msg::Update(Request { seq, selection, needs, want_all_rows }));
         self.stop.store(true, Ordering::Relaxed);
+        self.stop_read_ahead();
         // Latest wins on the lake too: queries of older requests still running are cancelled.
         if let Some(engine) = &self.lake {
             if !inside_cube {
@@ -267,7 +302,40 @@ fn differ_only_in(a: &Selection, b: &Selection, view: ViewId) -> bool {
     a.clauses.iter().filter(|(v, _)| **v != view).eq(b.clauses.iter().filter(|(v, _)| **v != view))
 }
 
-fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: Arc<AtomicU64>) {
+/// The flags the coordinator sets for the worker to give way: every request, and every request
+/// or hover (a cube read ahead).
+struct Stops {
+    request: Arc<AtomicBool>,
+    read_ahead: Arc<AtomicBool>,
+}
+
+/// Idle on a lake: reads the next view's cube ahead into the store, unless a message waits.
+/// Returns whether it tried one (the worker then looks at its messages again).
+fn read_ahead(lake: &mut LakeSession, rx: &Receiver<Msg>, stop: &AtomicBool, tx: &Sender<Event>) -> bool {
+    // Cleared before looking at the queue: a request posted from here on sets it again.
+    stop.store(false, Ordering::Relaxed);
+    if !rx.is_empty() {
+        return false;
+    }
+    let Some(view) = lake.next_to_warm() else { return false };
+    let t0 = Instant::now();
+    let describe = lake.engine.describe();
+    match crate::guard::contain("reading a cube ahead", &describe, || lake.warm(view, READ_AHEAD_TAG, stop)) {
+        Ok(Ok(w)) => {
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            let _ = tx.send(Event::ReadAhead { view, read: w.read, ready: w.read + w.kept_before, ms });
+        }
+        // Given way to a message; read again when next idle.
+        Ok(Err(super::backend::BackendError::Cancelled)) => {}
+        // A failure is the hover's to report, if the analyst goes there.
+        Ok(Err(_)) => {}
+        Err(_) => lake.skip_warm(view),
+    }
+    true
+}
+
+fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stops: Stops, cube_ms: Arc<AtomicU64>) {
+    let stop = stops.request;
     let mut session: Option<Session> = None;
     let mut lake: Option<LakeSession> = None;
     // Kept to rebuild the engine if a query panics (its bit sets may be half updated).
@@ -276,13 +344,18 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: 
     loop {
         let msg = match pending.take() {
             Some(m) => m,
-            None => match rx.recv() {
-                Ok(m) => m,
-                Err(_) => return,
-            },
+            None => {
+                if lake.as_mut().is_some_and(|l| read_ahead(l, &rx, &stops.read_ahead, &tx)) {
+                    continue;
+                }
+                match rx.recv() {
+                    Ok(m) => m,
+                    Err(_) => return,
+                }
+            }
         };
         match msg {
-            Msg::Lake(engine, store) => {
+            Msg::Lake(engine, store, ahead) => {
                 let _ = tx.send(Event::Indexing);
                 let t0 = Instant::now();
                 session = None;
@@ -292,7 +365,8 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stop: Arc<AtomicBool>, cube_ms: 
                     // hovers and sessions.
                     LakeSession::open(engine.clone(), store.clone())
                 }) {
-                    Ok(Ok(l)) => {
+                    Ok(Ok(mut l)) => {
+                        l.read_ahead = ahead;
                         let rows = l.stats().rows.max(0) as usize;
                         lake = Some(l);
                         let _ = tx.send(Event::Ready { rows, index_ms: t0.elapsed().as_secs_f64() * 1000.0 });
@@ -475,5 +549,85 @@ mod tests {
         coord.set_lake(lake.clone());
         coord.request(click("10.0.0.4"), needs, false);
         assert_eq!(cube_cancels(), before + 1);
+    }
+
+    #[test]
+    fn every_request_and_hover_stops_a_cube_read_ahead() {
+        let lake = Arc::new(Cancels::default());
+        let mut coord = Coordinator::new();
+        coord.set_lake(lake.clone());
+        let ahead_cancels = || lake.0.lock().unwrap().iter().filter(|t| *t == READ_AHEAD_TAG).count();
+        let needs: BTreeMap<ViewId, Need> =
+            [(10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() })]
+                .into();
+        let before = ahead_cancels();
+        coord.request(Selection::default(), needs, false);
+        assert_eq!(ahead_cancels(), before + 1);
+        assert!(coord.read_ahead_stop.load(Ordering::Relaxed));
+        coord.read_ahead_stop.store(false, Ordering::Relaxed);
+        coord.hover_enter(10);
+        assert_eq!(ahead_cancels(), before + 2);
+        assert!(coord.read_ahead_stop.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn an_idle_worker_reads_the_views_cubes_ahead_and_the_hover_then_reads_the_disk() {
+        let levels = vec!["src_ip/16".to_string(), "src_ip/24".to_string()];
+        let needs = vec![
+            (1, Need::Time { measure: "count".into(), split: None }),
+            (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() }),
+            (30, Need::Tree { levels, measure: "count".into() }),
+        ];
+        let (dir, _, mut memory, req) =
+            crate::linking::backend::parquet::tests::lake_beside_memory(3000, 9, needs);
+        let kept = tempfile::tempdir().unwrap();
+        let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
+        let mut coord = Coordinator::new();
+        coord.cube_store = Some(store.clone());
+        coord.read_ahead = true;
+        let engine =
+            crate::linking::backend::parquet::ParquetEngine::open(&dir.path().join("flows")).unwrap();
+        coord.set_lake(Arc::new(engine));
+        let r = req(0, &Selection::default());
+        let seq = coord.request(r.selection.clone(), r.needs.clone(), false);
+        assert!(coord.wait_for(seq).is_some());
+        // Nothing more is asked: the worker reads the lists', the time series' and the treemap's
+        // cubes into the store on its own, and says so.
+        let mut seen = std::collections::BTreeSet::new();
+        let t0 = Instant::now();
+        while seen.len() < 4 {
+            for ev in coord.poll() {
+                if let Event::ReadAhead { view, .. } = ev {
+                    seen.insert(view);
+                }
+            }
+            assert!(t0.elapsed().as_secs() < 60, "read ahead so far: {seen:?}");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), [1, 10, 11, 30]);
+        let saved = store.saved.load(Ordering::Relaxed);
+        assert!(saved >= 8, "{saved}");
+        // The pointer enters the address list and clicks: the cube comes from the disk, and the
+        // click is answered from it as the in-memory engine answers.
+        let hits = store.hits.load(Ordering::Relaxed);
+        coord.hover_enter(10);
+        // (The cube's two parts read back, before the click: a click queued behind the hover
+        // would go first.)
+        let t0 = Instant::now();
+        while store.hits.load(Ordering::Relaxed) < hits + 2 {
+            assert!(t0.elapsed().as_secs() < 60, "the hover read nothing from the disk");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let mut sel = Selection::default();
+        sel.clauses.insert(10, Clause::values("src_ip", ["10.0.1.2".to_string()], false));
+        let seq = coord.request(sel.clone(), r.needs.clone(), false);
+        let got = coord.wait_for(seq).unwrap();
+        assert!(got.strategy.starts_with("lake cube"), "{}", got.strategy);
+        let want = memory.run(&req(seq, &sel));
+        let canonical = |o| crate::linking::backend::testing::canonical(o, &DataFrame::empty());
+        for v in [1, 11, 30] {
+            assert_eq!(canonical(&got.outputs[&v]), canonical(&want.outputs[&v]), "view {v}");
+        }
     }
 }

@@ -170,6 +170,8 @@ fn the_lake_window_says_what_is_kept_and_forgets_it_on_a_click() {
     let dir = kept.path().join("cubes");
     let mut app = BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new());
     app.coord.cube_store = Some(Arc::new(CubeStore::new(dir.clone(), DEFAULT_MAX_BYTES)));
+    // Only what the hover keeps: cubes read ahead would keep coming after the click on Forget.
+    app.coord.read_ahead = false;
     let mut h = harness(app);
     open_lake_as_a_person(&mut h, &lake);
     // The pointer enters the port list: its cube is read from the lake and kept.
@@ -194,6 +196,50 @@ fn the_lake_window_says_what_is_kept_and_forgets_it_on_a_click() {
     h.step();
     assert_eq!(files(), 0, "every kept part is gone");
     let _ = h.get_by_label_contains("(0 B)");
+}
+
+#[test]
+fn a_lake_left_idle_reads_its_cubes_ahead_and_a_list_entered_then_answers_from_them() {
+    use brushfire::linking::backend::cube_store::{CubeStore, DEFAULT_MAX_BYTES};
+    use brushfire::views::common::ViewEdit;
+    use std::sync::atomic::Ordering::Relaxed;
+    let (_d, lake) = sample_lake();
+    let kept = tempfile::tempdir().unwrap();
+    let store = Arc::new(CubeStore::new(kept.path().join("cubes"), DEFAULT_MAX_BYTES));
+    let mut app = BrushfireApp::new(Arc::new(PresetPicker::default()), Vec::new());
+    app.coord.cube_store = Some(store.clone());
+    app.coord.read_ahead = true;
+    let mut h = harness(app);
+    open_lake_as_a_person(&mut h, &lake);
+    // Left alone (the pointer on no view), the app reads the four lists' cubes ahead, then the
+    // other views', and says so in its status bar.
+    h.event(egui::Event::PointerGone);
+    let t0 = Instant::now();
+    while h.state().lake.read_ahead < 4 {
+        h.step();
+        assert!(t0.elapsed() < Duration::from_secs(90), "read ahead: {}", h.state().status);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = h.get_by_label_contains("views read ahead while idle");
+    // The pointer enters the port list and clicks a port: its cube is read back from the disk,
+    // and the click is answered from it.
+    let hits = store.hits.load(Relaxed);
+    h.get_by_label("dst_port 443").hover();
+    h.run_steps(3);
+    h.get_by_label("dst_port 443").click();
+    settle(&mut h);
+    assert!(h.state().last_strategy.starts_with("lake cube"), "{}", h.state().last_strategy);
+    assert!(store.hits.load(Relaxed) > hits, "the cube was read from the disk");
+    // The same numbers as the in-memory app given the same click.
+    let click = h.state().sel.current().clone();
+    assert!(!click.clauses.is_empty());
+    let mut mem = harness(BrushfireApp::new(Arc::new(PresetPicker::default()), vec![sample()]));
+    settle(&mut mem);
+    for (view, clause) in click.clauses {
+        mem.state_mut().apply_edit(view, ViewEdit { clause: Some(clause), continuing: false });
+    }
+    settle(&mut mem);
+    assert_eq!(shown(h.state()), shown(mem.state()));
 }
 
 #[test]
