@@ -134,6 +134,11 @@ pub enum BenchCmd {
         /// second run, and the pointer's return to the port list, read them from disk.
         #[arg(long, value_name = "DIR")]
         cube_store: Option<PathBuf>,
+        /// After the first answer, read every view's cube ahead into --cube-store DIR, as the
+        /// app's idle worker does while the analyst reads that answer; the hovers then read them
+        /// from disk.
+        #[arg(long, requires = "cube_store")]
+        read_ahead: bool,
         #[arg(long)]
         json: bool,
     },
@@ -269,8 +274,8 @@ pub fn run(cmd: BenchCmd) -> Result<()> {
             })?
         }
         BenchCmd::Startup { runs, json } => super::bench_startup::run(runs, json)?,
-        BenchCmd::Lake { rows, parquet, spark, clicks, no_graph, cube_store, json } => {
-            let phases = super::bench_lake::Phases { graph: !no_graph, cube_store };
+        BenchCmd::Lake { rows, parquet, spark, clicks, no_graph, cube_store, read_ahead, json } => {
+            let phases = super::bench_lake::Phases { graph: !no_graph, cube_store, read_ahead };
             super::bench_lake::run(rows, parquet.as_deref(), &spark, clicks, &phases, json)?
         }
         BenchCmd::Query { rows, dir, duckdb, no_eager, json } => {

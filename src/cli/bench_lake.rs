@@ -206,6 +206,9 @@ pub struct Phases {
     pub graph: bool,
     /// Where cube parts are kept between hovers and runs (`cube_store`), if anywhere.
     pub cube_store: Option<std::path::PathBuf>,
+    /// Read every view's cube ahead into that store after the first answer, as the app's idle
+    /// worker does while the analyst reads it (`cube_warm`).
+    pub read_ahead: bool,
 }
 
 /// The bench over `--parquet DIR` (generated with `rows` rows when missing) or, when given,
@@ -254,6 +257,23 @@ pub fn run(
     let first = lake.run(&req(&sel, &all), "bench");
     let first_ms = t.elapsed().as_secs_f64() * 1000.0;
     let rss_first = peak_rss_bytes();
+    // While the analyst reads the first answer, the idle worker reads the views' cubes ahead.
+    let mut ahead: Vec<(ViewId, crate::linking::backend::cube_warm::Warmed, f64)> = Vec::new();
+    let t = Instant::now();
+    if phases.read_ahead {
+        anyhow::ensure!(store.is_some(), "--read-ahead keeps the cubes in --cube-store DIR: give it");
+        let never = std::sync::atomic::AtomicBool::new(false);
+        while let Some(v) = lake.next_to_warm() {
+            let tv = Instant::now();
+            let w = lake.warm(v, "bench-read-ahead", &never)?;
+            ahead.push((v, w, tv.elapsed().as_secs_f64() * 1000.0));
+            if engine.verbose {
+                eprintln!("read ahead: view {v} {w:?} in {:.0} ms", tv.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    let read_ahead_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let rss_read_ahead = peak_rss_bytes();
     let values = |out: &BTreeMap<ViewId, Output>, v: ViewId| -> Vec<String> {
         match out.get(&v) {
             Some(Output::TopN { entries, .. }) => entries.iter().map(|e| e.label.clone()).collect(),
@@ -482,6 +502,11 @@ pub fn run(
         "rows": lake_rows,
         "open_and_stats_ms": open_ms,
         "first_answer_all_views_ms": first_ms,
+        "read_ahead_ms": phases.read_ahead.then_some(read_ahead_ms),
+        "read_ahead_views": ahead.iter().map(|(v, w, ms)| serde_json::json!({
+            "view": v, "parts_read": w.read, "parts_kept_before": w.kept_before, "parts_refused": w.refused, "ms": ms,
+        })).collect::<Vec<_>>(),
+        "peak_rss_after_read_ahead_bytes": phases.read_ahead.then_some(rss_read_ahead),
         "cube_fetch_ms": list.fetch_ms,
         "cube_rows": list.rows,
         "cube_bytes": list.bytes,
@@ -561,6 +586,9 @@ pub fn run(
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         outln!("lake {} rows: {}", out["lake"], lake_rows);
+        if phases.read_ahead {
+            outln!("cubes read ahead in {read_ahead_ms:.0} ms ({} views)", ahead.len());
+        }
         outln!(
             "cube fetch {:.0} ms ({} rows, {} bytes, views {:?})",
             list.fetch_ms,
