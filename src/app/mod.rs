@@ -375,6 +375,11 @@ impl BrushfireApp {
         if self.pump_lake() {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
+        // Over a lake the idle worker reads the views' cubes ahead and reports each one: a frame
+        // a second shows it in the status bar without the pointer having to move.
+        if self.lake.engine.is_some() {
+            ctx.request_repaint_after(std::time::Duration::from_secs(1));
+        }
         // Background jobs of panels (export, SQL, cleaning).
         self.autosave_last_session();
         if self.pump_report() {
