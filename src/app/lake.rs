@@ -39,8 +39,9 @@ pub struct LakeState {
     /// Forgetting them, and what came of it.
     pub forgetting: Option<Job<String>>,
     pub kept_message: Option<String>,
-    /// Views' cubes the worker read ahead into the store while idle, since the lake was opened.
-    pub read_ahead: usize,
+    /// The request whose selection the worker last read views' cubes ahead for while idle, and
+    /// how many views' cubes are ready for it.
+    pub read_ahead: (u64, usize),
 }
 
 impl BrushfireApp {

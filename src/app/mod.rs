@@ -321,7 +321,7 @@ impl BrushfireApp {
                     );
                     self.last_request = None;
                     self.lake.rows = rows;
-                    self.lake.read_ahead = 0;
+                    self.lake.read_ahead = (0, 0);
                 }
                 Event::Partial { seq, view, output } => {
                     self.outputs.insert(view, output);
@@ -340,13 +340,15 @@ impl BrushfireApp {
                 }
                 Event::Failed(e) => self.error = Some(format!("linking failed: {e}")),
                 // Cubes read ahead while idle: the analyst learns why the machine is busy, and
-                // that entering those views is now quick.
-                Event::ReadAhead { read, ready, ms, .. } if ready > 0 => {
-                    self.lake.read_ahead += 1;
+                // that entering those views is now quick. Counted per selection.
+                Event::ReadAhead { seq, ready, .. } if ready > 0 && seq >= self.lake.read_ahead.0 => {
+                    if self.lake.read_ahead.0 != seq {
+                        self.lake.read_ahead = (seq, 0);
+                    }
+                    self.lake.read_ahead.1 += 1;
                     self.status = format!(
-                        "cubes of {} views read ahead while idle (the last: {read} parts read in {:.1} s)",
-                        self.lake.read_ahead,
-                        ms / 1000.0
+                        "cubes of {} views read ahead for this selection while idle",
+                        self.lake.read_ahead.1
                     );
                 }
                 Event::ReadAhead { .. } => {}

@@ -56,10 +56,11 @@ pub enum Event {
         view: ViewId,
         output: Output,
     },
-    /// While idle, the worker read the cube of `view` for the selection shown ahead into the
-    /// store (`cube_warm`): `read` parts from the lake, in `ms`; `ready` parts are now kept (none
-    /// when the view has no cube).
+    /// While idle, the worker read the cube of `view` for the selection of request `seq` ahead
+    /// into the store (`cube_warm`): `read` parts from the lake, in `ms`; `ready` parts are now
+    /// kept (none when the view has no cube).
     ReadAhead {
+        seq: u64,
         view: ViewId,
         read: usize,
         ready: usize,
@@ -311,7 +312,13 @@ struct Stops {
 
 /// Idle on a lake: reads the next view's cube ahead into the store, unless a message waits.
 /// Returns whether it tried one (the worker then looks at its messages again).
-fn read_ahead(lake: &mut LakeSession, rx: &Receiver<Msg>, stop: &AtomicBool, tx: &Sender<Event>) -> bool {
+fn read_ahead(
+    lake: &mut LakeSession,
+    seq: u64,
+    rx: &Receiver<Msg>,
+    stop: &AtomicBool,
+    tx: &Sender<Event>,
+) -> bool {
     // Cleared before looking at the queue: a request posted from here on sets it again.
     stop.store(false, Ordering::Relaxed);
     if !rx.is_empty() {
@@ -323,7 +330,7 @@ fn read_ahead(lake: &mut LakeSession, rx: &Receiver<Msg>, stop: &AtomicBool, tx:
     match crate::guard::contain("reading a cube ahead", &describe, || lake.warm(view, READ_AHEAD_TAG, stop)) {
         Ok(Ok(w)) => {
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
-            let _ = tx.send(Event::ReadAhead { view, read: w.read, ready: w.read + w.kept_before, ms });
+            let _ = tx.send(Event::ReadAhead { seq, view, read: w.read, ready: w.read + w.kept_before, ms });
         }
         // Given way to a message; read again when next idle.
         Ok(Err(super::backend::BackendError::Cancelled)) => {}
@@ -341,11 +348,13 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stops: Stops, cube_ms: Arc<Atomi
     // Kept to rebuild the engine if a query panics (its bit sets may be half updated).
     let mut data: Option<Arc<DataFrame>> = None;
     let mut pending: Option<Msg> = None;
+    // The last request answered over the lake (what cubes are read ahead for).
+    let mut lake_seq = 0;
     loop {
         let msg = match pending.take() {
             Some(m) => m,
             None => {
-                if lake.as_mut().is_some_and(|l| read_ahead(l, &rx, &stops.read_ahead, &tx)) {
+                if lake.as_mut().is_some_and(|l| read_ahead(l, lake_seq, &rx, &stops.read_ahead, &tx)) {
                     continue;
                 }
                 match rx.recv() {
@@ -433,6 +442,7 @@ fn worker(rx: Receiver<Msg>, tx: Sender<Event>, stops: Stops, cube_ms: Arc<Atomi
                 if let Some(l) = lake.as_mut() {
                     let tag = lake_tag(req.seq);
                     let seq = req.seq;
+                    lake_seq = seq;
                     let on_view = |view: ViewId, output: &Output| {
                         let _ = tx.send(Event::Partial { seq, view, output: output.clone() });
                     };

@@ -215,12 +215,12 @@ fn a_lake_left_idle_reads_its_cubes_ahead_and_a_list_entered_then_answers_from_t
     // other views', and says so in its status bar.
     h.event(egui::Event::PointerGone);
     let t0 = Instant::now();
-    while h.state().lake.read_ahead < 4 {
+    while h.state().lake.read_ahead.1 < 4 {
         h.step();
         assert!(t0.elapsed() < Duration::from_secs(90), "read ahead: {}", h.state().status);
         std::thread::sleep(Duration::from_millis(20));
     }
-    let _ = h.get_by_label_contains("views read ahead while idle");
+    let _ = h.get_by_label_contains("views read ahead for this selection while idle");
     // The pointer enters the port list and clicks a port: its cube is read back from the disk,
     // and the click is answered from it.
     let hits = store.hits.load(Relaxed);
