@@ -35,12 +35,23 @@ pub(super) enum Active {
 /// to the engine as other views' do.
 pub const CUBE_MAX_ROWS: usize = 12_000_000;
 
+/// What one row of a cube keyed by `n_keys` fields counts for against [`CUBE_MAX_ROWS`]. A list's
+/// or the time series' rows share few keys; a treemap's or link graph's keyed by two or more text
+/// fields hold about one row per key, each with its labels: at 10 M flows the graph's part of
+/// 3.0 M rows keyed by two address fields took 1.1 GB while it was read, five times a list's row,
+/// and took the bench to 2.8 GB.
+pub(super) fn row_weight(n_keys: usize) -> usize {
+    1 + 4 * n_keys.saturating_sub(1)
+}
+
 /// Part id of a time cube's unfiltered records per bin (whether a week-earlier window holds any).
 pub(super) const ALL_BINS: i64 = -1;
 
 pub struct LakeCube {
     pub view: ViewId,
     active: Active,
+    /// What each of its rows counts for against the budget ([`row_weight`]).
+    weight: usize,
     /// The selection without the active view's clause, and the needs, it was built for.
     base: Selection,
     needs: BTreeMap<ViewId, Need>,
@@ -340,12 +351,14 @@ impl LakeSession {
         // sink the whole cube). Each result is read into the cube as it arrives and dropped.
         let splits = self.chunks_of(&*self.engine);
         let mut kept = 0;
+        // The budget in rows of this cube's width.
+        let max_rows = self.cube_max_rows / row_weight(keys_v.len());
         // Parts kept on disk over this lake's files as they are now (`cube_store`), and the parts
         // read from the lake, to keep there once the cube is built.
         let store = self.cube_store.clone().zip(self.lake_print.clone());
         let (mut from_disk, mut from_lake) = (0, Vec::new());
         for p in &sized {
-            let room = self.cube_max_rows.saturating_sub(kept);
+            let room = max_rows.saturating_sub(kept);
             let sql = part_sql(p.id, &p.g);
             let stored =
                 store.as_ref().and_then(|(s, lake)| stored_part(s, lake, p.id, &sql, keys_v.len(), room));
@@ -418,6 +431,7 @@ impl LakeSession {
         Ok(Some(LakeCube {
             view,
             active,
+            weight: row_weight(n_keys),
             base,
             needs: needs.clone(),
             parts,
@@ -653,6 +667,11 @@ impl LakeCube {
     /// The views the cube answers besides its own.
     pub fn views(&self) -> Vec<ViewId> {
         self.parts.keys().copied().collect()
+    }
+
+    /// Its rows as they count against the budget ([`row_weight`]).
+    pub fn cost(&self) -> usize {
+        self.rows() * self.weight
     }
 
     pub fn rows(&self) -> usize {

@@ -1105,6 +1105,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_cube_keyed_by_more_fields_counts_each_row_for_more_of_the_budget() {
+        use crate::linking::needs::Need;
+        use crate::linking::selection::Selection;
+        let fields = vec!["src_ip".into(), "dst_port".into()];
+        let (_dir, mut lake, _, req) = lake_beside_memory(
+            3000,
+            23,
+            vec![
+                (3, Need::Tuples { fields }),
+                (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() }),
+            ],
+        );
+        lake.run(&req(1, &Selection::default()), "t");
+        assert!(lake.hover(3, "cube").unwrap(), "the graph has a cube");
+        let rows = lake.cube().unwrap().rows();
+        assert_eq!(lake.cube().unwrap().views(), [10, 11]);
+        assert_eq!(lake.cube().unwrap().cost(), 5 * rows, "two key fields: five times a list's row");
+        // Room for three times its rows holds a list's cube of that size, not this one whole.
+        for (budget, whole) in [(3 * rows, false), (5 * rows, true)] {
+            assert!(lake.hover(10, "other").unwrap());
+            lake.cube_max_rows = budget;
+            lake.hover(3, "cube").unwrap();
+            let views = lake.cube().map(|c| c.views()).unwrap_or_default();
+            assert_eq!(views == [10, 11], whole, "budget {budget}: {views:?}");
+            lake.cube_max_rows = super::super::lake_cube::CUBE_MAX_ROWS;
+        }
+    }
+
+    #[test]
     fn a_cancelled_tag_returns_at_once() {
         let df = frame(200, 3);
         let dir = tempfile::tempdir().unwrap();
