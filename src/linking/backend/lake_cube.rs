@@ -29,10 +29,10 @@ pub(super) enum Active {
     Time { origin_us: i64, bucket_us: i64 },
 }
 
-/// Most rows a cube may hold, over all its parts (about 70 bytes a row while it is read, 40
-/// kept): entering a view must never take the workstation's memory. A view whose cube would
-/// hold more (a treemap of addresses over 100 M flows: 71 M rows) gets none, and its clicks go
-/// to the engine as other views' do.
+/// Most rows keyed by one field a cube may hold, over all its parts ([`row_weight`] for more
+/// fields; about 70 bytes a row while it is read, 40 kept): entering a view must never take the
+/// workstation's memory. A view whose cube would hold more (a treemap of addresses over 100 M
+/// flows: 71 M rows) gets none, and its clicks go to the engine as other views' do.
 pub const CUBE_MAX_ROWS: usize = 12_000_000;
 
 /// What one row of a cube keyed by `n_keys` fields counts for against [`CUBE_MAX_ROWS`]. A list's
