@@ -57,14 +57,12 @@ pub enum Event {
         output: Output,
     },
     /// While idle, the worker read the cube of `view` for the selection of request `seq` ahead
-    /// into the store (`cube_warm`): `read` parts from the lake, in `ms`; `ready` parts are now
-    /// kept (none when the view has no cube).
+    /// into the store (`cube_warm`): `ready` parts of it are now kept (none when the view has no
+    /// cube).
     ReadAhead {
         seq: u64,
         view: ViewId,
-        read: usize,
         ready: usize,
-        ms: f64,
     },
 }
 
@@ -325,12 +323,10 @@ fn read_ahead(
         return false;
     }
     let Some(view) = lake.next_to_warm() else { return false };
-    let t0 = Instant::now();
     let describe = lake.engine.describe();
     match crate::guard::contain("reading a cube ahead", &describe, || lake.warm(view, READ_AHEAD_TAG, stop)) {
         Ok(Ok(w)) => {
-            let ms = t0.elapsed().as_secs_f64() * 1000.0;
-            let _ = tx.send(Event::ReadAhead { seq, view, read: w.read, ready: w.read + w.kept_before, ms });
+            let _ = tx.send(Event::ReadAhead { seq, view, ready: w.read + w.kept_before });
         }
         // Given way to a message; read again when next idle.
         Ok(Err(super::backend::BackendError::Cancelled)) => {}

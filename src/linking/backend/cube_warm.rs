@@ -5,7 +5,7 @@
 //! without holding any of them: when the pointer then enters a view, its cube comes from the disk.
 //! Every request and hover stops the reading at once (its query is cancelled by its tag, and the
 //! next chunk is not read), so the analyst never waits for it.
-use super::lake_cube::{keep_read_part, part_sql, row_weight, LakeCube};
+use super::lake_cube::{keep_read_part, part_sql, LakeCube};
 use super::pushdown::LakeSession;
 use super::BackendError;
 use crate::linking::needs::Need;
@@ -92,8 +92,7 @@ impl LakeSession {
         };
         let splits = self.chunks_of(&*self.engine);
         let n_keys = plan.keys_v.len();
-        let left = self.cube_max_rows.saturating_sub(self.cube().map_or(0, LakeCube::cost));
-        let room = left / row_weight(n_keys);
+        let room = self.cube_rows_left(n_keys, self.cube().map_or(0, LakeCube::cost));
         for p in &plan.sized {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(BackendError::Cancelled);

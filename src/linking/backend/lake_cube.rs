@@ -328,6 +328,12 @@ impl LakeSession {
         Ok(Some(CubePlan { active, keys_v, base, built_for, sized }))
     }
 
+    /// Rows keyed by `n_keys` fields a cube may still hold when `spent` of the budget is taken
+    /// (rows as [`row_weight`] counts them).
+    pub(super) fn cube_rows_left(&self, n_keys: usize, spent: usize) -> usize {
+        self.cube_max_rows.saturating_sub(spent) / row_weight(n_keys)
+    }
+
     /// Fetches the cube of view `view` ([`Self::plan_cube`]) for this selection and these needs:
     /// its parts kept on disk, and the others read from the lake one at a time.
     pub fn build_cube(
@@ -337,12 +343,11 @@ impl LakeSession {
         needs: &BTreeMap<ViewId, Need>,
         tag: &str,
     ) -> Result<Option<LakeCube>, BackendError> {
-        let Some(CubePlan { active, keys_v, base, built_for, sized }) =
-            self.plan_cube(view, sel, needs, tag)?
-        else {
+        let Some(plan) = self.plan_cube(view, sel, needs, tag)? else {
             return Ok(None);
         };
-        let mut cube = CubeBuilder { n: keys_v.len(), active: Some(&active), ..Default::default() };
+        let n_keys = plan.keys_v.len();
+        let mut cube = plan.builder();
         let mut bytes = 0;
         let mut dropped = Vec::new();
         // One part at a time, on this machine or a cluster alike: parts run side by side would
@@ -351,17 +356,14 @@ impl LakeSession {
         // sink the whole cube). Each result is read into the cube as it arrives and dropped.
         let splits = self.chunks_of(&*self.engine);
         let mut kept = 0;
-        // The budget in rows of this cube's width.
-        let max_rows = self.cube_max_rows / row_weight(keys_v.len());
         // Parts kept on disk over this lake's files as they are now (`cube_store`), and the parts
         // read from the lake, to keep there once the cube is built.
         let store = self.cube_store.clone().zip(self.lake_print.clone());
         let (mut from_disk, mut from_lake) = (0, Vec::new());
-        for p in &sized {
-            let room = max_rows.saturating_sub(kept);
+        for p in &plan.sized {
+            let room = self.cube_rows_left(n_keys, kept * row_weight(n_keys));
             let sql = part_sql(p.id, &p.g);
-            let stored =
-                store.as_ref().and_then(|(s, lake)| stored_part(s, lake, p.id, &sql, keys_v.len(), room));
+            let stored = store.as_ref().and_then(|(s, lake)| stored_part(s, lake, p.id, &sql, n_keys, room));
             from_disk += usize::from(stored.is_some());
             let rows = match stored {
                 Some(Stored::Part(part)) if part.rows <= room => {
@@ -400,8 +402,8 @@ impl LakeSession {
                 }
             }
         }
-        let n_keys = keys_v.len();
         let (mut parts, all_bins) = cube.finish();
+        let CubePlan { active, base, built_for, .. } = plan;
         // What was read from the lake and kept goes to the disk, for the next hover over it.
         if let Some((s, lake)) = &store {
             for (id, sql, room) in &from_lake {
