@@ -138,6 +138,8 @@ struct CubeRun {
     /// Queries the clicks sent (every view's, when there is no cube).
     queries: u64,
     peak_rss: Option<u64>,
+    /// Where its parts were read from.
+    parts: crate::linking::backend::lake_cube::CubeParts,
 }
 
 impl CubeRun {
@@ -168,6 +170,7 @@ fn clicks_in_cube(
     let bytes = engine.bytes.load(Ordering::Relaxed) - b0;
     let rows = lake.cube().filter(|c| c.view == view).map_or(0, |c| c.rows());
     let views = lake.cube().filter(|c| c.view == view).map_or(Vec::new(), |c| c.views());
+    let parts = lake.last_cube_parts;
     let peak_rss = peak_rss_bytes();
     let covered: BTreeMap<ViewId, Need> =
         needs.iter().filter(|(v, _)| **v != VIEW_RECORDS).map(|(v, n)| (*v, n.clone())).collect();
@@ -184,7 +187,7 @@ fn clicks_in_cube(
         }
     }
     let queries = engine.queries.load(Ordering::Relaxed) - q0;
-    Ok(CubeRun { fetch_ms, rows, views, bytes, click_ms, queries, peak_rss })
+    Ok(CubeRun { fetch_ms, rows, views, bytes, click_ms, queries, peak_rss, parts })
 }
 
 fn needs() -> BTreeMap<ViewId, Need> {
@@ -426,6 +429,7 @@ pub fn run(
             click_ms: Vec::new(),
             queries: 0,
             peak_rss: None,
+            parts: Default::default(),
         }
     } else {
         let t = Instant::now();
@@ -559,6 +563,11 @@ pub fn run(
         "graph_cube_fetch_ms": graph.fetch_ms,
         "graph_cube_rows": graph.rows,
         "graph_cube_bytes": graph.bytes,
+        "graph_cube_parts": [graph.parts.from_disk, graph.parts.from_lake, graph.parts.from_subset],
+        "cube_parts_from_disk_lake_subset": {
+            "port list": [list.parts.from_disk, list.parts.from_lake, list.parts.from_subset],
+            "treemap": [tree.parts.from_disk, tree.parts.from_lake, tree.parts.from_subset],
+        },
         "in_graph_cube_clicks": graph.click_ms.len(),
         "in_graph_cube_queries": graph.queries,
         "in_graph_cube_click_p50_ms": graph.p50(),
@@ -573,8 +582,8 @@ pub fn run(
         "cube_store_bytes": store.as_ref().map(|s| s.bytes()),
         "cube_again_fetch_ms": back.fetch_ms,
         "cube_again_rows": back.rows,
-        "cube_again_parts_from_disk": back_parts.0,
-        "cube_again_parts_from_lake": back_parts.1,
+        "cube_again_parts_from_disk": back_parts.from_disk,
+        "cube_again_parts_from_lake": back_parts.from_lake,
         "in_cube_again_click_p95_ms": back.p95(),
     });
     for more in [graph_figures, again_figures] {
@@ -606,11 +615,15 @@ pub fn run(
         outln!("in-time-cube brush p50 {tp50:.2} ms p95 {tp95:.2} ms ({in_time_cube_queries} queries)");
         for (what, c) in [("treemap", &tree), ("graph", &graph)] {
             outln!(
-                "{what} cube fetch {:.0} ms ({} rows, {} bytes, views {:?})",
+                "{what} cube fetch {:.0} ms ({} rows, {} bytes, views {:?}; parts from disk {}, the lake {}, \
+                 records in memory {})",
                 c.fetch_ms,
                 c.rows,
                 c.bytes,
-                c.views
+                c.views,
+                c.parts.from_disk,
+                c.parts.from_lake,
+                c.parts.from_subset
             );
             outln!(
                 "in-{what}-cube click p50 {:.2} ms p95 {:.2} ms ({} queries)",
@@ -623,8 +636,8 @@ pub fn run(
             "port list cube again {:.0} ms ({} rows; parts from disk {}, from the lake {})",
             back.fetch_ms,
             back.rows,
-            back_parts.0,
-            back_parts.1
+            back_parts.from_disk,
+            back_parts.from_lake
         );
         outln!("peak resident {:?} bytes", peak_rss_bytes());
     }

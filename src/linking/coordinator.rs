@@ -326,7 +326,7 @@ fn read_ahead(
     let describe = lake.engine.describe();
     match crate::guard::contain("reading a cube ahead", &describe, || lake.warm(view, READ_AHEAD_TAG, stop)) {
         Ok(Ok(w)) => {
-            let _ = tx.send(Event::ReadAhead { seq, view, ready: w.read + w.kept_before });
+            let _ = tx.send(Event::ReadAhead { seq, view, ready: w.read + w.kept_before + w.in_subset });
         }
         // Given way to a message; read again when next idle.
         Ok(Err(super::backend::BackendError::Cancelled)) => {}

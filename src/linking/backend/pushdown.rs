@@ -118,8 +118,8 @@ pub struct LakeSession {
     /// Where cube parts read from a Parquet lake are kept between hovers and sessions (none by
     /// default; the app and the bench set it).
     pub cube_store: Option<Arc<super::cube_store::CubeStore>>,
-    /// The last cube's parts read from that store, and from the lake.
-    pub last_cube_parts: (usize, usize),
+    /// Where the last cube's parts were read from.
+    pub last_cube_parts: super::lake_cube::CubeParts,
     /// The lake's fingerprint as of the last request, when parts and answers are kept.
     pub(super) lake_print: Option<String>,
     /// A query over the lake that took this long is kept in the store (`cube_store::KEEP_MIN_MS`; 0 in
@@ -276,7 +276,7 @@ impl LakeSession {
             last_cube_ms: None,
             last_from_subset: 0,
             cube_store: store,
-            last_cube_parts: (0, 0),
+            last_cube_parts: Default::default(),
             lake_print,
             keep_min_ms: super::cube_store::KEEP_MIN_MS,
             last_kept_reads: 0,
@@ -495,11 +495,13 @@ impl LakeSession {
         self.cube = None;
         crate::alloc::release_free_memory();
         let t0 = Instant::now();
-        self.last_cube_parts = (0, 0);
+        self.last_cube_parts = Default::default();
         self.cube = self.build_cube(view, &sel, &needs, tag)?;
-        // A cube read from the disk says nothing of how long the lake takes: a click would wait
-        // for the next cube on the strength of it, and that one may be a lake's 20 s.
-        if self.last_cube_parts.1 > 0 || self.last_cube_parts.0 == 0 {
+        // A cube read from the disk or from a subset in memory says nothing of how long the lake
+        // takes: a click would wait for the next cube on the strength of it, and that one may be
+        // a lake's 20 s.
+        let parts = self.last_cube_parts;
+        if parts.from_lake > 0 || parts.from_disk + parts.from_subset == 0 {
             self.last_cube_ms = Some(t0.elapsed().as_secs_f64() * 1000.0);
         }
         Ok(self.cube.is_some())
@@ -902,7 +904,7 @@ impl LakeSession {
             }
             Ok(()) if !self.engine.concurrent_queries() => {
                 // Every view but the subset's owner counts only records of its clause.
-                let owner = match self.choose_subset(&req.selection, &remote, tag) {
+                let owner = match self.choose_subset(&req.selection, &remote, &req.needs, tag) {
                     Ok(o) => o,
                     Err(BackendError::Cancelled) => return None,
                     // The views' own queries will say what failed.

@@ -124,11 +124,14 @@ impl LakeSession {
     /// Picks the subset the queries of `remote` (the needs not answered otherwise) run over: the
     /// records of one view's clause, fetched once (or kept from an earlier request) when they are
     /// at most `subset_max_rows`. Returns its owner: every view but that one reads the subset.
-    /// Only for an engine on this machine; a cluster keeps its records.
+    /// Only for an engine on this machine; a cluster keeps its records. It holds the columns every
+    /// view of `needs` but the owner reads, not only those asked now: the cube of a view entered
+    /// next reads its parts filtered by the owner's clause from it (`subset_answers`).
     pub(super) fn choose_subset(
         &mut self,
         sel: &Selection,
         remote: &BTreeMap<ViewId, Need>,
+        needs: &BTreeMap<ViewId, Need>,
         tag: &str,
     ) -> Result<Option<ViewId>, BackendError> {
         if self.engine.concurrent_queries() || self.subset_max_rows == 0 {
@@ -158,7 +161,11 @@ impl LakeSession {
             if users.len() < 2 {
                 continue;
             }
-            let texts: Vec<String> = users.iter().flat_map(|(v, n)| self.need_texts(sel, **v, n)).collect();
+            let texts: Vec<String> = needs
+                .iter()
+                .filter(|(v, _)| **v != owner)
+                .flat_map(|(v, n)| self.need_texts(sel, *v, n))
+                .collect();
             let columns: Vec<String> = schema_cols
                 .iter()
                 .filter(|col| {
@@ -214,8 +221,117 @@ impl LakeSession {
         Ok(Some(owner))
     }
 
+    /// Whether the subset held has every record part `id` of `view`'s cube counts, and every column
+    /// its SQL `part_sql` reads: the part is then read from memory. A part is filtered by every
+    /// clause but the two views' own (`base` is the selection without `view`'s), so it counts only
+    /// records meeting the owner's clause when the owner is neither view. A time cube's records per
+    /// bin (`id` < 0) are unfiltered.
+    pub(super) fn subset_answers(&self, view: ViewId, base: &Selection, id: i64, part_sql: &str) -> bool {
+        let Some(s) = &self.subset else { return false };
+        if id < 0 || s.owner == view || s.owner as i64 == id {
+            return false;
+        }
+        let c = self.conditions();
+        if base.clauses.get(&s.owner).map(|cl| c.clause(cl)).as_ref() != Some(&s.clause_sql) {
+            return false;
+        }
+        let d = self.engine.dialect();
+        self.schema()
+            .iter_names()
+            .filter(|col| part_sql.contains(&sql::ident(d, col)))
+            .all(|col| s.columns.iter().any(|h| h.as_str() == col.as_str()))
+    }
+
     /// The subset's records, when one is held (the bench and tests report it).
     pub fn subset_rows(&self) -> Option<usize> {
         self.subset.as_ref().map(|s| s.engine.rows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cube_store::CubeStore;
+    use super::super::parquet::tests::lake_beside_memory;
+    use super::super::testing::canonical;
+    use crate::linking::needs::{Need, Output};
+    use crate::linking::selection::{Clause, Pred, Selection};
+    use polars::prelude::DataFrame;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    fn needs() -> Vec<(crate::linking::selection::ViewId, Need)> {
+        vec![
+            (1, Need::Time { measure: "count".into(), split: None }),
+            (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (11, Need::TopN { field: "dst_port".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (12, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() }),
+            (20, Need::Table { offset: 0, limit: 20, sort: None }),
+            (40, Need::Tuples { fields: vec!["src_ip".into(), "dst_port".into()] }),
+        ]
+    }
+
+    #[test]
+    fn after_a_click_held_in_memory_entering_a_view_reads_the_parts_it_filters_from_memory() {
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(4000, 23, needs());
+        let first = lake.run(&req(1, &Selection::default()), "t");
+        let Some(Output::TopN { entries, .. }) = first.outputs.get(&10) else { panic!() };
+        let src = entries[0].label.clone();
+        // A click on the busiest source: its records are fetched once for the other views.
+        let mut sel = Selection::default();
+        sel.clauses.insert(10, Clause::values("src_ip", [src.clone()], false));
+        lake.run(&req(2, &sel), "t");
+        assert!(lake.subset_rows().is_some(), "the source's records are held");
+        let same =
+            |lake: &mut super::LakeSession, memory: &mut crate::linking::coordinator::Session, seq, sel| {
+                let r = req(seq, sel);
+                let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+                assert!(lake.last_local.0 >= 2, "answered from the cube");
+                for v in [1, 10, 11, 12, 40] {
+                    let c = |o| canonical(o, &DataFrame::empty());
+                    assert_eq!(c(&got.outputs[&v]), c(&want.outputs[&v]), "view {v} of {sel:?}");
+                }
+            };
+        // The port list's parts for the time series and the protocols are filtered by the source:
+        // read from memory. Its part for the source list is not (a part is never filtered by its
+        // own view's clause): read from the lake.
+        assert!(lake.hover(11, "cube").unwrap());
+        let p = lake.last_cube_parts;
+        assert_eq!((p.from_lake, p.from_subset), (1, 2), "{p:?}");
+        let mut clicked = sel.clone();
+        clicked.clauses.insert(11, Clause::values("dst_port", ["80".to_string()], true));
+        same(&mut lake, &mut memory, 3, &clicked);
+        lake.run(&req(4, &sel), "t");
+        // The graph's cube likewise, and an edge clicked in it.
+        assert!(lake.hover(40, "cube").unwrap());
+        let p = lake.last_cube_parts;
+        assert_eq!((p.from_lake, p.from_subset), (1, 3), "{p:?}");
+        let Some(Output::Tuples { tuples, .. }) = memory.run(&req(5, &sel)).outputs.remove(&40) else {
+            panic!()
+        };
+        let [s, d] = <[String; 2]>::try_from(tuples.tuple(0)).unwrap();
+        let edge = vec![
+            Pred::Eq { field: "src_ip".into(), value: s },
+            Pred::Eq { field: "dst_port".into(), value: d },
+        ];
+        let mut clicked = sel.clone();
+        clicked.clauses.insert(40, Clause::Match { any_of: vec![edge], negate: false });
+        same(&mut lake, &mut memory, 6, &clicked);
+        lake.run(&req(7, &sel), "t");
+        // A time cube's records per bin are unfiltered: read from the lake, as is its source part.
+        assert!(lake.hover(1, "cube").unwrap());
+        let p = lake.last_cube_parts;
+        assert_eq!((p.from_lake, p.from_subset), (2, 2), "{p:?}");
+        // A subset without a column a part reads does not answer it.
+        lake.subset.as_mut().unwrap().columns.retain(|c| c != "proto");
+        assert!(lake.hover(11, "cube").unwrap());
+        let p = lake.last_cube_parts;
+        assert_eq!((p.from_lake, p.from_subset), (2, 1), "{p:?}");
+        // Reading ahead leaves to the hover what the subset holds.
+        let kept = tempfile::tempdir().unwrap();
+        lake.cube_store = Some(Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30)));
+        lake.subset.as_mut().unwrap().columns.push("proto".into());
+        lake.run(&req(8, &sel), "t");
+        let w = lake.warm(12, "ahead", &AtomicBool::new(false)).unwrap();
+        assert_eq!((w.read, w.in_subset), (1, 2), "{w:?}");
     }
 }

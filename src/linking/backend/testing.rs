@@ -141,6 +141,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     let mut compared = 0;
     let (mut with_cmp, mut filtered, mut from_cube, mut from_time_cube) = (0, 0, 0, 0);
     let (mut from_tree_cube, mut from_graph_cube, mut reused, mut from_subset) = (0, 0, 0, 0);
+    let mut cube_parts_from_subset = 0;
     let bounds = lake.stats().time_bounds_us;
     for step in 0..sc.steps {
         let req = Request {
@@ -283,6 +284,9 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
             }
             _ => sel.clauses.clear(),
         }
+        // (Counted once per cube built: a hover over the cube held builds none.)
+        cube_parts_from_subset += lake.last_cube_parts.from_subset;
+        lake.last_cube_parts = Default::default();
     }
     // A sequence that never filtered or never compared weeks would prove little.
     assert!(from_cube > 0, "no view was ever answered from a cube");
@@ -293,6 +297,7 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
     // An engine on this machine answers the views of a selective clause from its records in memory.
     if !engine.concurrent_queries() && lake.subset_max_rows > 0 {
         assert!(from_subset > 0, "no view was ever answered from a subset in memory");
+        assert!(cube_parts_from_subset > 0, "no cube part was ever read from a subset in memory");
     }
     assert!(
         with_cmp > 0 && filtered > compared / 3,
