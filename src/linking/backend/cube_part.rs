@@ -104,6 +104,33 @@ impl Part {
 }
 
 impl Part {
+    /// The same rows keyed the other way round: list A's part for list B, from B's part for A
+    /// (keyed by one field; `None` for a part keyed by more). Its bins are the keys, its keys
+    /// the bins; totals are left to `sum_totals`.
+    pub(super) fn transposed(&self) -> Option<Part> {
+        let labels = self
+            .by_value
+            .keys()
+            .map(|k| match k.as_slice() {
+                [l] => Some(l.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<String>>>()?;
+        let mut per_bin: Vec<Vec<Row>> = vec![Vec::new(); self.labels.len()];
+        for (i, rows) in self.by_value.values().enumerate() {
+            for &(b, v, c, p) in rows {
+                per_bin[b as usize].push((i as u32, v, c, p));
+            }
+        }
+        let by_value = per_bin
+            .into_iter()
+            .zip(&self.labels)
+            .filter(|(rows, _)| !rows.is_empty())
+            .map(|(rows, l)| (vec![l.clone()], rows))
+            .collect();
+        Some(Part { labels, by_value, rows: self.rows, ..Default::default() })
+    }
+
     /// The part as a frame for the disk (`cube_store`): a row per cube row, keys in order; a
     /// key's columns `k0`.. hold its labels on its first row and null on the rest (no label is
     /// null: a null value's label is "(null)"), then the bin code `b` and the sums `v`, `c`, `p`.

@@ -105,7 +105,11 @@ impl LakeSession {
                 continue;
             }
             let sql = part_sql(p.id, &p.g);
-            if store.holds(&lake, &sql) || store.refused_at(&lake, &sql).is_some_and(|r| r >= room) {
+            let either = [Some(sql.as_str()), p.transposed.as_deref()];
+            let kept = |sql: &str| {
+                store.holds(&lake, sql) || store.refused_at(&lake, sql).is_some_and(|r| r >= room)
+            };
+            if either.into_iter().flatten().any(kept) {
                 done.kept_before += 1;
                 continue;
             }
@@ -215,6 +219,58 @@ mod tests {
         assert_eq!(lake.next_to_warm(), Some(10));
         lake.read_ahead = false;
         assert_eq!(lake.next_to_warm(), None, "reading ahead turned off");
+    }
+
+    #[test]
+    fn a_list_part_kept_for_another_list_serves_that_list_keyed_the_other_way_round() {
+        let needs = vec![
+            (1, Need::Time { measure: "count".into(), split: None }),
+            (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (11, Need::TopN { field: "dst_port".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (12, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "bytes".into() }),
+        ];
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(3000, 29, needs);
+        let kept = tempfile::tempdir().unwrap();
+        lake.cube_store = Some(Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30)));
+        lake.subset_max_rows = 0;
+        let mut sel = Selection::default();
+        sel.clauses.insert(12, Clause::values("proto", ["tcp".to_string()], false));
+        lake.run(&req(1, &sel), "t");
+        let stop = AtomicBool::new(false);
+        let w = lake.warm(10, "ahead", &stop).unwrap();
+        assert_eq!((w.read, w.kept_before), (3, 0));
+        // The port list's part for the sources is the source list's part for the ports, keyed
+        // the other way round: kept already.
+        let w = lake.warm(11, "ahead", &stop).unwrap();
+        assert_eq!((w.read, w.kept_before), (2, 1));
+        // The protocols sum bytes where the other lists count: their parts for each other differ.
+        let w = lake.warm(12, "ahead", &stop).unwrap();
+        assert_eq!((w.read, w.kept_before), (3, 0));
+        // Entering each list reads its cube from the disk only, and clicks in it answer as the
+        // in-memory engine does.
+        let mut seq = 2;
+        for (v, field, value) in [(11, "dst_port", "443"), (10, "src_ip", "10.1.2.3")] {
+            assert!(lake.hover(v, "cube").unwrap());
+            let p = lake.last_cube_parts;
+            assert_eq!((p.from_disk, p.from_lake), (3, 0), "view {v}");
+            for negate in [false, true] {
+                let mut clicked = sel.clone();
+                clicked.clauses.insert(v, Clause::values(field, [value.to_string()], negate));
+                let r = req(seq, &clicked);
+                seq += 1;
+                let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+                assert!(lake.last_local.0 >= 3, "view {v}: answered from its cube");
+                for w in [1, 10, 11, 12] {
+                    assert_eq!(
+                        format!("{:?}", got.outputs[&w]),
+                        format!("{:?}", want.outputs[&w]),
+                        "{v}: {w}"
+                    );
+                }
+            }
+            lake.run(&req(seq, &sel), "t");
+            seq += 1;
+        }
     }
 
     #[test]

@@ -149,22 +149,28 @@ enum Stored {
     Over,
 }
 
-/// The part of `id` and `sql` kept in `store` for the lake `lake`, if any.
+/// The part `p` (its SQL `sql`) kept in `store` for the lake `lake`, if any: as it was read, or
+/// keyed the other way round ([`SizedPart::transposed`]).
 fn stored_part(
     store: &super::cube_store::CubeStore,
     lake: &str,
-    id: i64,
-    sql: &str,
+    (p, sql): (&SizedPart, &str),
     n_keys: usize,
     room: usize,
 ) -> Option<Stored> {
-    if id == ALL_BINS {
+    if p.id == ALL_BINS {
         return store.load_bins(lake, sql).map(Stored::Bins);
     }
     if let Some(part) = store.load_part(lake, sql, n_keys) {
         return Some(Stored::Part(part));
     }
-    store.refused_at(lake, sql).filter(|r| *r >= room).map(|_| Stored::Over)
+    if let Some(part) = p.transposed.as_deref().and_then(|t| store.load_part(lake, t, n_keys)) {
+        if let Some(part) = part.transposed() {
+            return Some(Stored::Part(part));
+        }
+    }
+    let refused = |sql: &str| store.refused_at(lake, sql).is_some_and(|r| r >= room);
+    (refused(sql) || p.transposed.as_deref().is_some_and(refused)).then_some(Stored::Over)
 }
 
 /// A part of a cube to fetch, with what is known of its size before.
@@ -179,6 +185,12 @@ pub(super) struct SizedPart {
     /// Whether the subset in memory holds its records ([`LakeSession::subset_answers`]): it is
     /// then read from there, in one chunk, never from the lake.
     pub(super) over_subset: bool,
+    /// For a list's part for another list: the SQL of that list's part for this one. Both group
+    /// the same records (filtered by every clause but the two lists') by the same two fields, so
+    /// when their measures and windows agree the SQL is the same but for the keys' order, and
+    /// either part kept on disk is the other one keyed the other way round: reading every list's
+    /// cube ahead reads each pair of lists once.
+    pub(super) transposed: Option<String>,
 }
 
 /// Bins a view's last answer shows with records (a bound from below on the bins of a cube part
@@ -326,7 +338,13 @@ impl LakeSession {
                 let w = id as ViewId;
                 let bins = self.last_output(w).map_or(0, known_bins);
                 let timed = is_time || matches!(needs.get(&w), Some(Need::Time { .. }));
-                SizedPart { lower: known_keys.max(bins), id, g, timed, over_subset: false }
+                let transposed = (matches!(active, Active::Values { .. })
+                    && matches!(needs.get(&w), Some(Need::TopN { .. })))
+                .then(|| {
+                    let swapped = Grouped { keys: vec![g.keys[1].clone(), g.keys[0].clone()], ..g.clone() };
+                    part_sql(view as i64, &swapped)
+                });
+                SizedPart { lower: known_keys.max(bins), id, g, timed, over_subset: false, transposed }
             })
             .collect();
         // Smallest first: a part too large for the room left is dropped without costing the
@@ -341,7 +359,9 @@ impl LakeSession {
                 windows: Some(("FALSE".into(), "FALSE".into())),
                 prefilter: None,
             };
-            sized.insert(0, SizedPart { lower: 0, id: ALL_BINS, g, timed: true, over_subset: false });
+            let all =
+                SizedPart { lower: 0, id: ALL_BINS, g, timed: true, over_subset: false, transposed: None };
+            sized.insert(0, all);
         }
         // After a click whose records are held in memory, every part filtered by that click is
         // read from them: entering a view then costs a pass over those records, not the lake's
@@ -387,7 +407,7 @@ impl LakeSession {
         for p in &plan.sized {
             let room = self.cube_rows_left(n_keys, kept * row_weight(n_keys));
             let sql = part_sql(p.id, &p.g);
-            let stored = store.as_ref().and_then(|(s, lake)| stored_part(s, lake, p.id, &sql, n_keys, room));
+            let stored = store.as_ref().and_then(|(s, lake)| stored_part(s, lake, (p, &sql), n_keys, room));
             from_disk += usize::from(stored.is_some());
             let rows = match stored {
                 Some(Stored::Part(part)) if part.rows <= room => {
