@@ -84,7 +84,13 @@ fn the_sample_as_a_lake_answers_every_view_as_the_in_memory_engine() {
     assert!(n >= 14 * 8, "compared {n}");
 }
 
-pub(crate) fn harness(app: BrushfireApp) -> Harness<'static, BrushfireApp> {
+pub(crate) fn harness(mut app: BrushfireApp) -> Harness<'static, BrushfireApp> {
+    // Never the user's cache (the app's default store, `CubeStore::from_env`): a test that keeps
+    // cube parts gives its own store in a folder of its own.
+    let users = brushfire::linking::backend::cube_store::CubeStore::from_env().map(|s| s.dir().to_path_buf());
+    if app.coord.cube_store.as_ref().map(|s| s.dir().to_path_buf()) == users {
+        app.coord.cube_store = None;
+    }
     Harness::builder()
         .with_size([1600.0, 1000.0])
         .build_ui_state(|ui, app: &mut BrushfireApp| app.ui_root(ui), app)
