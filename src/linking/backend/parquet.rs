@@ -1104,6 +1104,14 @@ pub(crate) mod tests {
         sel.clauses.insert(11, Clause::values("proto", ["tcp".to_string()], false));
         lake.run(&req(10, sel), "t");
         assert!(lake.cube().is_none());
+        // Nor is the cube of a view no longer shown held beside what the views now read.
+        lake.cube_max_rows = 1_000_000;
+        lake.run(&req(11, Selection::default()), "t");
+        assert!(lake.hover(10, "cube").unwrap());
+        let mut without_list = req(12, Selection::default());
+        without_list.needs.remove(&10);
+        lake.run(&without_list, "t");
+        assert!(lake.cube().is_none(), "the source list is gone, and its cube with it");
     }
 
     #[test]

@@ -832,7 +832,9 @@ impl LakeSession {
         // A cube answers only the selection it was built for, bar its own view's clause: once
         // another view's clause changes it is dropped, not held beside what the new selection
         // reads (at 100 M flows, a treemap's cube beside the 3.3 M records of a source click).
-        if self.cube.as_ref().is_some_and(|c| !c.fits(&req.selection)) {
+        // So is the cube of a view no longer shown: the treemap's 3.3 M rows were still held while
+        // the link graph that replaced it read its first day of pairs, the 100 M bench's peak.
+        if self.cube.as_ref().is_some_and(|c| !c.fits(&req.selection) || !req.needs.contains_key(&c.view)) {
             self.cube = None;
             crate::alloc::release_free_memory();
         }
