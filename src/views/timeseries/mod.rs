@@ -135,8 +135,36 @@ pub fn brush_for(g: BrushGesture, x_secs: f64) -> (f64, f64) {
     }
 }
 
+/// The y axis' three grid steps from egui_plot's smallest (`base`): the first of 1, 2 and 5 times a
+/// power of ten at or above it, then two larger, each a multiple of the one before. Powers of ten
+/// alone (egui_plot's default) left a series peaking at 950 over a 200-point-high plot with its
+/// 0 as the only label: 100 was too dense to label and 1,000 out of range.
+pub fn nice_y_steps(base: f64) -> [f64; 3] {
+    if !(base.is_finite() && base > 0.0) {
+        return [1.0, 5.0, 10.0];
+    }
+    let p = 10f64.powf(base.log10().floor());
+    let s = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * p).find(|s| *s >= base * (1.0 - 1e-9));
+    let s = s.unwrap_or(10.0 * p);
+    let mantissa = (s / 10f64.powf(s.log10().floor())).round();
+    // 1 -> 5, 10; 2 -> 10, 20; 5 -> 10, 50.
+    let mid = if mantissa == 5.0 { 2.0 * s } else { 5.0 * s };
+    [s, mid, 10.0 * s]
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn y_steps_are_one_two_five_each_a_multiple_of_the_one_before() {
+        let close = |a: [f64; 3], b: [f64; 3]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9 * y);
+        assert!(close(super::nice_y_steps(44.0), [50.0, 100.0, 500.0]));
+        assert!(close(super::nice_y_steps(100.0), [100.0, 500.0, 1000.0]));
+        assert!(close(super::nice_y_steps(101.0), [200.0, 1000.0, 2000.0]));
+        assert!(close(super::nice_y_steps(0.03), [0.05, 0.1, 0.5]));
+        assert_eq!(super::nice_y_steps(0.0), [1.0, 5.0, 10.0]);
+        assert_eq!(super::nice_y_steps(f64::NAN), [1.0, 5.0, 10.0]);
+    }
+
     use super::*;
 
     #[test]

@@ -169,6 +169,7 @@ pub fn timeseries_ui(
         .include_y(0.0)
         .default_x_bounds(full_from, full_to)
         .legend(Legend::default())
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|g| super::nice_y_steps(g.base_step_size)))
         .y_axis_formatter(|m, _| compact(m.value))
         .y_axis_label(format!("{measure} per {bucket_label}"))
         .x_axis_formatter(move |m, r| fmt_axis(m.value, r.end() - r.start()))
