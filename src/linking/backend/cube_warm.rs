@@ -292,6 +292,49 @@ mod tests {
     }
 
     #[test]
+    fn a_treemap_part_for_the_list_of_its_field_is_that_lists_own_query() {
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(3000, 31, needs());
+        let kept = tempfile::tempdir().unwrap();
+        lake.cube_store = Some(Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30)));
+        lake.keep_min_ms = 0;
+        lake.subset_max_rows = 0;
+        let hits = |lake: &super::LakeSession| lake.store_hits();
+        let mut sel = Selection::default();
+        for round in 0..2 {
+            lake.run(&req(10 * round + 1, &sel), "t");
+            // The treemap over the sources: its part for the source list is the list's own query,
+            // which the answer just ran and kept (while the treemap has no clause).
+            let before = hits(&lake);
+            assert!(lake.hover(30, "cube").unwrap());
+            assert_eq!(lake.cube().unwrap().views(), [1, 10, 11], "round {round}");
+            if round == 0 {
+                assert!(hits(&lake) > before, "the list's query read back");
+            }
+            let leaf = match memory.run(&req(10 * round + 2, &sel)).outputs.remove(&30) {
+                Some(crate::linking::needs::Output::Tree { leaves, .. }) => leaves[0].path.clone(),
+                other => panic!("{other:?}"),
+            };
+            for (i, negate) in [false, true].into_iter().enumerate() {
+                let mut clicked = sel.clone();
+                let prefix = crate::linking::selection::Pred::InPrefix {
+                    field: "src_ip".into(),
+                    prefix: leaf.last().unwrap().clone(),
+                };
+                clicked.clauses.insert(30, Clause::Match { any_of: vec![vec![prefix]], negate });
+                let r = req(10 * round + 3 + i as u64, &clicked);
+                let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+                assert!(lake.last_local.0 >= 3, "answered from the treemap's cube");
+                let canonical = |o| super::super::testing::canonical(o, &polars::prelude::DataFrame::empty());
+                for w in [1, 10, 11, 30] {
+                    assert_eq!(canonical(&got.outputs[&w]), canonical(&want.outputs[&w]), "{round}: {w}");
+                }
+            }
+            // Then with a clause in another list: the part is read anew, keyed by one field.
+            sel.clauses.insert(11, Clause::values("proto", ["udp".to_string()], true));
+        }
+    }
+
+    #[test]
     fn a_cube_read_ahead_gives_way_at_once_and_keeps_nothing_half_read() {
         let (_dir, mut lake, _, req) = lake_beside_memory(2000, 3, needs());
         let kept = tempfile::tempdir().unwrap();

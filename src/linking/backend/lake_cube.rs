@@ -14,6 +14,7 @@ use super::BackendError;
 use crate::linking::engine::WEEK_US;
 use crate::linking::needs::{time_cube_bucket_us, topn_output, Need, Output};
 use crate::linking::selection::{Clause, Pred, Selection, ViewId};
+use polars::prelude::{Column, DataFrame, DataType};
 use std::collections::BTreeMap;
 
 /// The view the pointer is in, whose values key the cube.
@@ -191,6 +192,12 @@ pub(super) struct SizedPart {
     /// either part kept on disk is the other one keyed the other way round: reading every list's
     /// cube ahead reads each pair of lists once.
     pub(super) transposed: Option<String>,
+    /// For a treemap's part for the list over its one text field: that list's own query over the
+    /// part's records (keyed by the field alone). Each row of the part pairs a value with itself,
+    /// so the part is that query's rows, each value its own bin: one key to group by, not two, and,
+    /// while the treemap has no clause, the very query the list's answer ran and the store kept
+    /// (at 100 M flows the two-key part took 4 s, the treemap's cube 6.4 s).
+    pub(super) diagonal: Option<Grouped>,
 }
 
 /// Bins a view's last answer shows with records (a bound from below on the bins of a cube part
@@ -221,6 +228,9 @@ impl LakeSession {
         tag: &str,
         stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<Option<usize>, BackendError> {
+        if let Some(one) = &p.diagonal {
+            return self.fetch_diagonal(cube, (p.id, one, p.over_subset), room, bytes, tag);
+        }
         let sql_of = |g: &Grouped| part_sql(p.id, g);
         let how = Bounded { sql_of: &sql_of, room, growth: Some(growth_exponent(p.timed)) };
         let (engine, splits): (&dyn super::SqlEngine, &[super::Split]) = match &self.subset {
@@ -236,6 +246,42 @@ impl LakeSession {
             cube.add(df)?;
             Ok(if single { df.height() } else { cube.fold_part(p.id) })
         })
+    }
+
+    /// Reads part `id` of a cube from its one-key query `one` ([`SizedPart::diagonal`]): each key's
+    /// row, with the key as its bin. `None` when it holds more than `room` rows.
+    fn fetch_diagonal(
+        &self,
+        cube: &mut CubeBuilder,
+        (id, one, over_subset): (i64, &Grouped, bool),
+        room: usize,
+        bytes: &mut usize,
+        tag: &str,
+    ) -> Result<Option<usize>, BackendError> {
+        let df = match &self.subset {
+            Some(s) if over_subset => super::SqlEngine::query(&s.engine, &one.sql(), tag)?,
+            _ => self.query_kept(&*self.engine, &one.sql(), tag)?,
+        };
+        *bytes += df.estimated_size();
+        let n = df.height();
+        if n > room {
+            return Ok(None);
+        }
+        let key = df.column("k0")?.cast(&DataType::String)?;
+        let sum = |name: &str| match df.column(name) {
+            Ok(c) => c.cast(&DataType::Int64),
+            Err(_) => Ok(Column::new(name.into(), vec![0i64; n])),
+        };
+        let rows = DataFrame::new_infer_height(vec![
+            Column::new("part".into(), vec![id; n]),
+            key.clone().with_name("k0".into()),
+            key.with_name("k1".into()),
+            sum("v")?.with_name("v".into()),
+            sum("c")?.with_name("c".into()),
+            sum("p")?.with_name("p".into()),
+        ])?;
+        cube.add(&rows)?;
+        Ok(Some(n))
     }
 
     /// What the cube of view `view` (a top-N list, the treemap, the graph, or the time series
@@ -313,14 +359,26 @@ impl LakeSession {
                 None => continue,
             };
             let (c, p) = g.windows.clone().unwrap_or(("FALSE".into(), "FALSE".into()));
-            let g = Grouped {
+            let two = Grouped {
                 keys: keys_v.iter().chain([&g.keys[0]]).cloned().collect(),
                 weight: g.weight.clone(),
                 main: g.main.clone(),
                 windows: Some((c, p)),
                 prefilter: g.prefilter.clone(),
             };
-            parts.push((*w as i64, g));
+            // A treemap over one text field, and a list over that same field: each of the part's
+            // rows pairs a value with itself.
+            let diagonal = match (&active, need) {
+                (Active::Fields { fields }, Need::TopN { field, .. })
+                    if fields.len() == 1
+                        && fields[0] == *field
+                        && matches!(self.schema().get(field), Some(DataType::String)) =>
+                {
+                    Some(g)
+                }
+                _ => None,
+            };
+            parts.push((*w as i64, two, diagonal));
         }
         if parts.is_empty() {
             return Ok(None);
@@ -334,7 +392,7 @@ impl LakeSession {
         let known_keys = if is_time { 0 } else { self.last_output(view).map_or(0, known_bins) };
         let mut sized: Vec<SizedPart> = parts
             .into_iter()
-            .map(|(id, g)| {
+            .map(|(id, g, diagonal)| {
                 let w = id as ViewId;
                 let bins = self.last_output(w).map_or(0, known_bins);
                 let timed = is_time || matches!(needs.get(&w), Some(Need::Time { .. }));
@@ -344,7 +402,15 @@ impl LakeSession {
                     let swapped = Grouped { keys: vec![g.keys[1].clone(), g.keys[0].clone()], ..g.clone() };
                     part_sql(view as i64, &swapped)
                 });
-                SizedPart { lower: known_keys.max(bins), id, g, timed, over_subset: false, transposed }
+                SizedPart {
+                    lower: known_keys.max(bins),
+                    id,
+                    g,
+                    timed,
+                    over_subset: false,
+                    transposed,
+                    diagonal,
+                }
             })
             .collect();
         // Smallest first: a part too large for the room left is dropped without costing the
@@ -359,8 +425,15 @@ impl LakeSession {
                 windows: Some(("FALSE".into(), "FALSE".into())),
                 prefilter: None,
             };
-            let all =
-                SizedPart { lower: 0, id: ALL_BINS, g, timed: true, over_subset: false, transposed: None };
+            let all = SizedPart {
+                lower: 0,
+                id: ALL_BINS,
+                g,
+                timed: true,
+                over_subset: false,
+                transposed: None,
+                diagonal: None,
+            };
             sized.insert(0, all);
         }
         // After a click whose records are held in memory, every part filtered by that click is
