@@ -5,7 +5,7 @@
 //! without holding any of them: when the pointer then enters a view, its cube comes from the disk.
 //! Every request and hover stops the reading at once (its query is cancelled by its tag, and the
 //! next chunk is not read), so the analyst never waits for it.
-use super::lake_cube::{keep_read_part, part_sql, LakeCube};
+use super::lake_cube::{keep_read_part, LakeCube};
 use super::pushdown::LakeSession;
 use super::BackendError;
 use crate::linking::needs::Need;
@@ -104,9 +104,9 @@ impl LakeSession {
                 done.in_subset += 1;
                 continue;
             }
-            let sql = part_sql(p.id, &p.g);
+            let sql = &p.sql;
             let refused = |sql: &str| store.refused_at(&lake, sql).is_some_and(|r| r >= room);
-            if store.holds(&lake, &sql) || refused(&sql) {
+            if store.holds(&lake, sql) || refused(sql) {
                 done.kept_before += 1;
                 continue;
             }
@@ -115,12 +115,12 @@ impl LakeSession {
             // of a hover), and a treemap whose part is this list's SQL finds it.
             if let Some(t) = p.transposed.as_deref() {
                 if refused(t) {
-                    store.save_refusal(&lake, &sql, room);
+                    store.save_refusal(&lake, sql, room);
                     done.kept_before += 1;
                     continue;
                 }
                 if let Some(part) = store.load_part(&lake, t, n_keys).and_then(|k| k.transposed()) {
-                    store.save_part(&lake, &sql, &part, n_keys);
+                    store.save_part(&lake, sql, &part, n_keys);
                     done.kept_before += 1;
                     continue;
                 }
@@ -134,11 +134,11 @@ impl LakeSession {
             let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag, Some(stop))?;
             let (parts, all_bins) = cube.finish();
             if rows.is_some() {
-                keep_read_part(&store, &lake, (p.id, &sql, room), &parts, &all_bins, n_keys);
+                keep_read_part(&store, &lake, (p.id, sql, room), &parts, &all_bins, n_keys);
                 done.read += 1;
             } else {
                 // Left half read: only its refusal is kept.
-                store.save_refusal(&lake, &sql, room);
+                store.save_refusal(&lake, sql, room);
                 done.refused += 1;
             }
             drop((parts, all_bins));

@@ -144,16 +144,19 @@ pub fn nice_y_steps(base: f64) -> [f64; 3] {
         return [1.0, 5.0, 10.0];
     }
     let p = 10f64.powf(base.log10().floor());
-    let s = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * p).find(|s| *s >= base * (1.0 - 1e-9));
-    let s = s.unwrap_or(10.0 * p);
-    let mantissa = (s / 10f64.powf(s.log10().floor())).round();
-    // 1 -> 5, 10; 2 -> 10, 20; 5 -> 10, 50.
-    let mid = if mantissa == 5.0 { 2.0 * s } else { 5.0 * s };
+    // Each step with the middle step's factor: 1 -> 5, 10; 2 -> 10, 20; 5 -> 10, 50.
+    let (s, mid) = [(1.0, 5.0), (2.0, 5.0), (5.0, 2.0), (10.0, 5.0)]
+        .into_iter()
+        .map(|(m, f)| (m * p, f * m * p))
+        .find(|(s, _)| *s >= base * (1.0 - 1e-9))
+        .unwrap_or((10.0 * p, 50.0 * p));
     [s, mid, 10.0 * s]
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn y_steps_are_one_two_five_each_a_multiple_of_the_one_before() {
         let close = |a: [f64; 3], b: [f64; 3]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9 * y);
@@ -164,8 +167,6 @@ mod tests {
         assert_eq!(super::nice_y_steps(0.0), [1.0, 5.0, 10.0]);
         assert_eq!(super::nice_y_steps(f64::NAN), [1.0, 5.0, 10.0]);
     }
-
-    use super::*;
 
     #[test]
     fn rebin_sums_and_shifts() {
