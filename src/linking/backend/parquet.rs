@@ -675,6 +675,35 @@ pub(crate) mod tests {
         assert!(!q.contains("FROM logs WHERE"), "{q}");
     }
 
+    #[test]
+    fn another_views_clause_is_tested_once_per_row_on_the_scan() {
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Selection};
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("flows");
+        export_dataset(&frame(500, 4), &lake).unwrap();
+        let session = LakeSession::new(Arc::new(ParquetEngine::open(&lake).unwrap())).unwrap();
+        let (t0, day) = (1_364_774_400_000_000i64, 86_400_000_000i64);
+        let mut sel = Selection::default();
+        sel.clauses.insert(3, Clause::values("dst_port", ["445".to_string()], false));
+        let port = "COALESCE(\"dst_port\" = 445, FALSE)";
+        let list = Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() };
+        let series = Need::Time { measure: "count".into(), split: None };
+        let graph = Need::Tuples { fields: vec!["src_ip".into(), "dst_ip".into()] };
+        for (view, need) in [(2, &list), (1, &series), (4, &graph)] {
+            let q = session.need_sql(&sel, view, need).unwrap();
+            assert_eq!(q.matches(port).count(), 1, "{q}");
+            assert!(q.contains(&format!("FROM logs WHERE (({port}))")), "{q}");
+        }
+        // With a time brush too, the list's rows are bounded by the brush's span and its week
+        // before, and only the brush is tested per row beside the windows.
+        sel.clauses.insert(1, Clause::Time { start_us: t0 + 9 * day, end_us: t0 + 10 * day });
+        let q = session.need_sql(&sel, 2, &list).unwrap();
+        assert_eq!(q.matches(port).count(), 1, "{q}");
+        assert_eq!(q.matches("'2013-04-10 00:00:00.000000'").count(), 2, "the brush and its window: {q}");
+    }
+
     /// A lake of `frame(n, seed)` beside the in-memory engine over the same rows, and requests for
     /// these needs (the directory lives as long as the first value).
     pub(crate) fn lake_beside_memory(

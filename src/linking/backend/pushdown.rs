@@ -176,7 +176,8 @@ pub fn cmp_windows(sel: &Selection, bounds: Option<(i64, i64)>) -> Option<((i64,
 }
 
 /// One grouped query's parts: group keys (SQL expressions), the weight, and the conditions of the
-/// main histogram and of the two windows.
+/// main histogram and of the two windows, each over the rows `prefilter` lets through (so they
+/// need not state again what it states).
 #[derive(Clone)]
 pub(super) struct Grouped {
     pub keys: Vec<String>,
@@ -383,17 +384,16 @@ impl LakeSession {
         self.grouped(sel, view, need).map(|g| g.sql())
     }
 
-    fn window_conds(&self, sel: &Selection, view: ViewId) -> Option<(String, String)> {
+    /// The two comparison windows of `view`, over the rows its windowed prefilter
+    /// ([`Self::prefilter`]) lets through: those already meet every clause but time, so the
+    /// windows test time alone.
+    fn window_conds(&self, sel: &Selection) -> Option<(String, String)> {
         let c = self.conditions();
         let ((a, b), (pa, pb)) = cmp_windows(sel, self.stats.time_bounds_us)?;
         if !self.has_time() {
             return None;
         }
-        let rest = c.others_but_time(sel, view);
-        Some((
-            and_all([rest.clone(), c.time_window(a, b)].into_iter()),
-            and_all([rest, c.time_window(pa, pb)].into_iter()),
-        ))
+        Some((c.time_window(a, b), c.time_window(pa, pb)))
     }
 
     /// What every row of `view`'s main histogram (every clause but its own) and of its windows
@@ -423,13 +423,18 @@ impl LakeSession {
     pub(super) fn grouped(&self, sel: &Selection, view: ViewId, need: &Need) -> Option<Grouped> {
         let d = self.engine.dialect();
         let c = self.conditions();
-        let main = c.others(sel, view);
+        // The conditions per row are stated over the rows the prefilter lets through, which
+        // already meet every other view's clause (and, windowed, all but a time brush): stated
+        // again per row, polars tested each clause once per column. After a treemap click on a
+        // /16 (an IN list of 4,064 addresses) a list's query over 100 M flows took 3.3 s with
+        // the list tested four times per row, 2.6 s with it tested once.
+        let main = c.others_time_only(sel, view);
         match need {
             Need::TopN { field, measure, .. } => Some(Grouped {
                 keys: vec![sql::ident(d, field)],
                 weight: sql::weight(d, &self.schema, measure),
                 main,
-                windows: self.window_conds(sel, view),
+                windows: self.window_conds(sel),
                 prefilter: self.prefilter(sel, view, true),
             }),
             Need::Time { measure, split } => {
@@ -442,7 +447,7 @@ impl LakeSession {
                 Some(Grouped {
                     keys,
                     weight: sql::weight(d, &self.schema, measure),
-                    main: and_all([main, format!("{t} IS NOT NULL")].into_iter()),
+                    main: format!("{t} IS NOT NULL"),
                     windows: None,
                     prefilter: self.prefilter(sel, view, false),
                 })
@@ -451,13 +456,13 @@ impl LakeSession {
                 keys: tree_fields(levels).iter().map(|f| sql::ident(d, f)).collect(),
                 weight: sql::weight(d, &self.schema, measure),
                 main,
-                windows: self.window_conds(sel, view),
+                windows: self.window_conds(sel),
                 prefilter: self.prefilter(sel, view, true),
             }),
             Need::Tuples { fields } => Some(Grouped {
                 keys: fields.iter().take(3).map(|f| sql::ident(d, f)).collect(),
                 weight: "1".into(),
-                main,
+                main: "TRUE".into(),
                 windows: None,
                 prefilter: self.prefilter(sel, view, false),
             }),

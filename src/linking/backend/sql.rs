@@ -214,6 +214,14 @@ impl Conditions<'_> {
         and_all(sel.others(view).map(|(_, c)| self.clause(c)))
     }
 
+    /// The time brush among the clauses but the view's own: what a row the windowed prefilter
+    /// lets through must still meet to count in the main histogram.
+    pub fn others_time_only(&self, sel: &Selection, view: ViewId) -> String {
+        and_all(
+            sel.others(view).filter(|(_, c)| matches!(c, Clause::Time { .. })).map(|(_, c)| self.clause(c)),
+        )
+    }
+
     /// The filter of a comparison window: every clause but the view's own and the time brush,
     /// which the window replaces.
     pub fn others_but_time(&self, sel: &Selection, view: ViewId) -> String {
