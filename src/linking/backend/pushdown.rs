@@ -1024,7 +1024,7 @@ impl LakeSession {
 }
 
 /// "dst_ip/16" is the /16 prefixes of dst_ip; anything else is a field.
-fn split_level(level: &str) -> (&str, Option<u8>) {
+pub(super) fn split_level(level: &str) -> (&str, Option<u8>) {
     if let Some((field, bits)) = level.rsplit_once('/') {
         if let Ok(b) = bits.parse::<u8>() {
             return (field, Some(b));

@@ -11,8 +11,8 @@
 use super::pushdown::LakeSession;
 use super::sql;
 use super::{BackendError, Dialect, SqlEngine};
-use crate::linking::needs::{Need, Output};
-use crate::linking::selection::{Clause, Selection, ViewId};
+use crate::linking::needs::{Need, Output, TreeLeaf};
+use crate::linking::selection::{Clause, Pred, Selection, ViewId};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use std::collections::BTreeMap;
@@ -92,6 +92,27 @@ pub struct Subset {
     pub engine: FrameEngine,
 }
 
+/// The records of a treemap's `leaves` that lie wholly within `clause`: those of each leaf whose
+/// path names, at levels of the predicates' fields and kinds, every label of one of its
+/// conjunctions (a click on a group or a leaf, or several). The clicks of a treemap over 100 M
+/// flows each hold more records than a subset may, and fetching up to the cap only to learn it
+/// took 0.2-0.4 s a click. `None` for an exclusion.
+fn tree_rows_within(levels: &[String], leaves: &[TreeLeaf], clause: &Clause) -> Option<i64> {
+    let Clause::Match { any_of, negate: false } = clause else {
+        return None;
+    };
+    let names = |pred: &Pred, path: &[String]| {
+        levels.iter().zip(path).any(|(level, label)| match (pred, super::pushdown::split_level(level)) {
+            (Pred::Eq { field, value }, (f, None)) => f == field && label == value,
+            (Pred::InPrefix { field, prefix }, (f, Some(_))) => f == field && label == prefix,
+            _ => false,
+        })
+    };
+    let within =
+        |path: &[String]| any_of.iter().any(|conj| !conj.is_empty() && conj.iter().all(|p| names(p, path)));
+    Some(leaves.iter().filter(|l| within(&l.path)).map(|l| l.value).sum())
+}
+
 impl LakeSession {
     /// The SQL texts the queries of `view`'s need run; what a subset must hold columns for. The
     /// records page's own rows are always read from the lake (every column); its count and time
@@ -104,9 +125,13 @@ impl LakeSession {
         }
     }
 
-    /// A lower bound on the records meeting `clause` (view `owner`'s), from that list's last
-    /// output: the counts of its picked values. `None` when it cannot be told.
+    /// A lower bound on the records meeting `clause` (view `owner`'s), from that view's last
+    /// output: the counts of a list's picked values, or of a treemap's leaves within its picked
+    /// groups. `None` when it cannot be told.
     fn clause_rows_at_least(&self, owner: ViewId, clause: &Clause) -> Option<i64> {
+        if let Some(Output::Tree { levels, measure, leaves, .. }) = self.last_output(owner) {
+            return (measure == "count").then(|| tree_rows_within(levels, leaves, clause)).flatten();
+        }
         let (field, values, negate) = clause.as_values()?;
         let Some(Output::TopN { field: f, measure, total, entries, .. }) = self.last_output(owner) else {
             return None;
@@ -268,6 +293,81 @@ mod tests {
             (20, Need::Table { offset: 0, limit: 20, sort: None }),
             (40, Need::Tuples { fields: vec!["src_ip".into(), "dst_port".into()] }),
         ]
+    }
+
+    #[test]
+    fn a_treemap_click_counts_the_leaves_within_its_groups() {
+        use crate::linking::needs::TreeLeaf;
+        let levels = vec!["dst_ip/16".to_string(), "dst_ip/24".to_string(), "dst_port".to_string()];
+        let leaf = |path: &[&str], value| TreeLeaf {
+            path: path.iter().map(|p| p.to_string()).collect::<Vec<_>>().into(),
+            value,
+            cur: None,
+            prev: None,
+        };
+        let leaves = vec![
+            leaf(&["10.1.0.0/16", "10.1.2.0/24", "80"], 5),
+            leaf(&["10.1.0.0/16", "10.1.2.0/24", "443"], 7),
+            leaf(&["10.1.0.0/16", "10.1.3.0/24", "80"], 11),
+            leaf(&["10.2.0.0/16", "10.2.2.0/24", "80"], 13),
+        ];
+        let prefix = |p: &str| Pred::InPrefix { field: "dst_ip".into(), prefix: p.into() };
+        let port = |v: &str| Pred::Eq { field: "dst_port".into(), value: v.into() };
+        let clause = |any_of, negate| Clause::Match { any_of, negate };
+        let within = |c: &Clause| super::tree_rows_within(&levels, &leaves, c);
+        assert_eq!(within(&clause(vec![vec![prefix("10.1.0.0/16")]], false)), Some(23));
+        assert_eq!(
+            within(&clause(vec![vec![prefix("10.1.0.0/16"), prefix("10.1.2.0/24")]], false)),
+            Some(12)
+        );
+        let leaf_80 = vec![prefix("10.1.0.0/16"), prefix("10.1.2.0/24"), port("80")];
+        assert_eq!(within(&clause(vec![leaf_80.clone(), vec![prefix("10.2.0.0/16")]], false)), Some(18));
+        // A label at a level of another kind says nothing of the records (a port is no prefix).
+        assert_eq!(within(&clause(vec![vec![prefix("80")]], false)), Some(0));
+        assert_eq!(within(&clause(vec![leaf_80], true)), None, "an exclusion");
+    }
+
+    #[test]
+    fn a_treemap_click_holding_more_records_than_a_subset_may_is_not_fetched_to_learn_it() {
+        let tree =
+            Need::Tree { levels: vec!["src_ip/16".into(), "src_ip/24".into()], measure: "count".into() };
+        let (_dir, mut lake, mut memory, req) =
+            lake_beside_memory(4000, 23, needs().into_iter().chain([(30, tree)]).collect());
+        let first = lake.run(&req(1, &Selection::default()), "t");
+        let Some(Output::Tree { leaves, .. }) = first.outputs.get(&30) else { panic!() };
+        let mut groups = std::collections::BTreeMap::<String, i64>::new();
+        for l in leaves {
+            *groups.entry(l.path[0].clone()).or_default() += l.value;
+        }
+        let mut groups: Vec<(String, i64)> = groups.into_iter().collect();
+        groups.sort_by_key(|(_, n)| -n);
+        let click = |group: &str| {
+            let prefix = Pred::InPrefix { field: "src_ip".into(), prefix: group.into() };
+            let mut sel = Selection::default();
+            sel.clauses.insert(30, Clause::Match { any_of: vec![vec![prefix]], negate: false });
+            sel
+        };
+        let check = |lake: &mut super::LakeSession,
+                     memory: &mut crate::linking::coordinator::Session,
+                     seq,
+                     sel: &Selection| {
+            let r = req(seq, sel);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            for v in [1, 10, 11, 12, 40] {
+                let c = |o| canonical(o, &DataFrame::empty());
+                assert_eq!(c(&got.outputs[&v]), c(&want.outputs[&v]), "view {v}");
+            }
+        };
+        // The largest group's records, as the treemap counts them, are over the cap: nothing is
+        // fetched.
+        let (largest, smaller) = (&groups[0], &groups[1]);
+        lake.subset_max_rows = largest.1 as usize - 1;
+        check(&mut lake, &mut memory, 2, &click(&largest.0));
+        assert_eq!(lake.subset_rows(), None);
+        assert!(lake.subset_too_big.is_empty(), "no fetch up to the cap to learn it");
+        // A group with room for its records: they are fetched once and serve the other views.
+        check(&mut lake, &mut memory, 3, &click(&smaller.0));
+        assert_eq!(lake.subset_rows(), Some(smaller.1 as usize));
     }
 
     #[test]
