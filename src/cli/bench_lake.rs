@@ -51,6 +51,24 @@ impl SqlEngine for Metered {
         }
         Ok(df)
     }
+    fn query_many(&self, sqls: &[String], tag: &str) -> Result<Vec<DataFrame>, BackendError> {
+        let t = Instant::now();
+        let dfs = self.inner.query_many(sqls, tag)?;
+        for (df, sql) in dfs.iter().zip(sqls) {
+            self.bytes.fetch_add(df.estimated_size() as u64, Ordering::Relaxed);
+            self.queries.fetch_add(1, Ordering::Relaxed);
+            if self.verbose {
+                eprintln!(
+                    "query (one of {} run as one plan in {:.0} ms), {} rows, peak RSS {:.2} GB: {sql}",
+                    sqls.len(),
+                    t.elapsed().as_secs_f64() * 1000.0,
+                    df.height(),
+                    peak_rss_bytes().unwrap_or(0) as f64 / 1e9
+                );
+            }
+        }
+        Ok(dfs)
+    }
     fn cancel(&self, tag: &str) {
         self.inner.cancel(tag)
     }

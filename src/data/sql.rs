@@ -90,10 +90,7 @@ pub type EngineName = &'static str;
 /// or a panic at one of its unfinished corners) runs on the in-memory engine too: same plan,
 /// same answer. `LazyFrame::collect` alone is the in-memory engine.
 pub fn collect_plan(plan: LazyFrame, source: &str) -> PolarsResult<(DataFrame, EngineName)> {
-    let text = plan.describe_plan().unwrap_or_default().to_ascii_uppercase();
-    let one_pass =
-        text.matches("PARQUET SCAN").count() == 1 && !text.contains("JOIN") && !text.contains("HCONCAT");
-    let streamed = one_pass.then(|| {
+    let streamed = streams_in_one_pass(&plan).then(|| {
         crate::guard::contain("streaming query", source, || {
             plan.clone().collect_with_engine(Engine::Streaming)
         })
@@ -102,6 +99,12 @@ pub fn collect_plan(plan: LazyFrame, source: &str) -> PolarsResult<(DataFrame, E
         Some(Ok(Ok(r))) => Ok((r.unwrap_single(), "streaming")),
         _ => Ok((plan.collect()?, "in-memory")),
     }
+}
+
+/// Whether `plan` reads one Parquet scan once, without joins: what the streaming engine runs.
+pub fn streams_in_one_pass(plan: &LazyFrame) -> bool {
+    let text = plan.describe_plan().unwrap_or_default().to_ascii_uppercase();
+    text.matches("PARQUET SCAN").count() == 1 && !text.contains("JOIN") && !text.contains("HCONCAT")
 }
 
 /// The lazy plan of `sql` against `logs` (and `selection`), to collect with the engine that fits.

@@ -168,13 +168,26 @@ impl ParquetEngine {
     /// [`BackendError::Cancelled`] when the tag is cancelled (the abandoned work finishes in the
     /// background and is dropped).
     fn collect_tagged(&self, lf: LazyFrame, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
+        let df = self.run_tagged(sql, tag, move || collect_streaming(lf))?;
+        self.bytes_out.fetch_add(df.estimated_size() as u64, Ordering::Relaxed);
+        Ok(df)
+    }
+
+    /// Runs `job` (collecting polars plans) on its own thread; returns early with
+    /// [`BackendError::Cancelled`] when the tag is cancelled. `sql` names it in errors.
+    fn run_tagged<T: Send + 'static>(
+        &self,
+        sql: &str,
+        tag: &str,
+        job: impl FnOnce() -> PolarsResult<T> + Send + 'static,
+    ) -> Result<T, BackendError> {
         let flag = Arc::new(AtomicBool::new(false));
         if let Ok(mut r) = self.running.lock() {
             r.entry(tag.to_string()).or_default().push(flag.clone());
         }
         let (tx, rx) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new().name("brushfire-parquet-query".into()).spawn(move || {
-            let res = crate::guard::contain("parquet query", "the lake", || collect_streaming(lf));
+            let res = crate::guard::contain("parquet query", "the lake", job);
             let _ = tx.send(res);
         });
         let result = match spawned {
@@ -201,9 +214,6 @@ impl ParquetEngine {
                     r.remove(tag);
                 }
             }
-        }
-        if let Ok(df) = &result {
-            self.bytes_out.fetch_add(df.estimated_size() as u64, Ordering::Relaxed);
         }
         result
     }
@@ -270,6 +280,30 @@ impl SqlEngine for ParquetEngine {
     fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
         let lf = self.plan(sql)?;
         self.collect_tagged(lf, sql, tag)
+    }
+
+    fn query_many(&self, sqls: &[String], tag: &str) -> Result<Vec<DataFrame>, BackendError> {
+        let plans = sqls.iter().map(|sql| self.plan(sql)).collect::<Result<Vec<_>, _>>()?;
+        // One streaming plan for all: only plans that each scan the lake once, as `query` streams.
+        if plans.len() < 2 || !plans.iter().all(crate::data::sql::streams_in_one_pass) {
+            return sqls.iter().map(|sql| self.query(sql, tag)).collect();
+        }
+        let opt = plans[0].get_current_optimizations();
+        let dsl: Vec<_> = plans.into_iter().map(|lf| lf.logical_plan).collect();
+        let what = format!("{} queries run as one plan, the first: {}", sqls.len(), sqls[0]);
+        let dfs = match self
+            .run_tagged(&what, tag, move || LazyFrame::collect_all_with_engine(dsl, Engine::Streaming, opt))
+        {
+            Err(BackendError::Cancelled) => return Err(BackendError::Cancelled),
+            // What the streaming engine cannot run as one plan, each query runs as `query` does
+            // (which falls back to the in-memory engine), and says its own error.
+            Err(_) => return sqls.iter().map(|sql| self.query(sql, tag)).collect(),
+            Ok(dfs) => dfs,
+        };
+        for df in &dfs {
+            self.bytes_out.fetch_add(df.estimated_size() as u64, Ordering::Relaxed);
+        }
+        Ok(dfs)
     }
 
     fn cancel(&self, tag: &str) {
@@ -734,6 +768,103 @@ pub(crate) mod tests {
         (dir, lake, memory, req)
     }
 
+    /// A Parquet engine that keeps how many queries each call to it ran.
+    struct Batches(ParquetEngine, Mutex<Vec<usize>>);
+
+    impl SqlEngine for Batches {
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+        fn dialect(&self) -> Dialect {
+            self.0.dialect()
+        }
+        fn schema(&self) -> Result<Schema, BackendError> {
+            self.0.schema()
+        }
+        fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
+            self.1.lock().unwrap().push(1);
+            self.0.query(sql, tag)
+        }
+        fn query_many(&self, sqls: &[String], tag: &str) -> Result<Vec<DataFrame>, BackendError> {
+            self.1.lock().unwrap().push(sqls.len());
+            self.0.query_many(sqls, tag)
+        }
+        fn cancel(&self, tag: &str) {
+            self.0.cancel(tag)
+        }
+        fn write_parquet(&self, sql: &str, out_dir: &Path, by: &[&str]) -> Result<u64, BackendError> {
+            self.0.write_parquet(sql, out_dir, by)
+        }
+        fn concurrent_queries(&self) -> bool {
+            self.0.concurrent_queries()
+        }
+    }
+
+    #[test]
+    fn the_views_queries_to_the_lake_run_as_one_plan_and_answer_as_each_alone() {
+        use crate::linking::backend::testing::canonical;
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Selection};
+        let list = |field: &str, measure: &str| Need::TopN {
+            field: field.into(),
+            offset: 0,
+            limit: 10,
+            measure: measure.into(),
+        };
+        let needs = vec![
+            (1, Need::Time { measure: "count".into(), split: None }),
+            (10, list("src_ip", "count")),
+            (11, list("dst_port", "count")),
+            (12, list("proto", "bytes")),
+            (
+                13,
+                Need::Tree { levels: vec!["src_ip/16".into(), "src_ip/24".into()], measure: "count".into() },
+            ),
+            (20, Need::Table { offset: 0, limit: 20, sort: None }),
+        ];
+        let (dir, mut lake, mut memory, req) = lake_beside_memory(3000, 11, needs);
+        let engine =
+            Arc::new(Batches(ParquetEngine::open(&dir.path().join("flows")).unwrap(), Mutex::default()));
+        lake.engine = engine.clone();
+        lake.subset_max_rows = 0;
+        let mut sel = Selection::default();
+        for (seq, clause) in
+            [(None, 1), (Some((11, Clause::values("dst_port", ["443".to_string()], true))), 2)]
+        {
+            if let Some((v, c)) = seq {
+                sel.clauses.insert(v, c);
+            }
+            engine.1.lock().unwrap().clear();
+            let r = req(clause, &sel);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            for v in [1, 10, 11, 12, 13] {
+                let c = |o| canonical(o, &DataFrame::empty());
+                assert_eq!(c(&got.outputs[&v]), c(&want.outputs[&v]), "view {v} of {sel:?}");
+            }
+            // The time series and the lists (the port list keeps its output after its own click)
+            // in one call, the treemap's query being the source list's (a count by address).
+            let calls = engine.1.lock().unwrap().clone();
+            let together = if clause == 1 { 4 } else { 3 };
+            assert_eq!(calls.iter().filter(|n| **n > 1).collect::<Vec<_>>(), [&together], "{calls:?}");
+        }
+        // The engine answers each query of a batch as it answers it alone, and one it cannot run
+        // in one pass (a join) or at all (an unknown column) as alone too.
+        let eng = &engine.0;
+        let sqls = [
+            "SELECT proto, COUNT(*) AS n FROM logs GROUP BY proto ORDER BY proto".to_string(),
+            "SELECT dst_port, SUM(bytes_sent) AS b FROM logs GROUP BY dst_port ORDER BY dst_port".to_string(),
+        ];
+        let alone: Vec<DataFrame> = sqls.iter().map(|q| eng.query(q, "t").unwrap()).collect();
+        assert_eq!(eng.query_many(&sqls, "t").unwrap(), alone);
+        let join = "SELECT a.proto, COUNT(*) AS n FROM logs a JOIN logs b ON a.src_ip = b.src_ip \
+                    GROUP BY a.proto ORDER BY a.proto"
+            .to_string();
+        let with_join = [sqls[0].clone(), join.clone()];
+        assert_eq!(eng.query_many(&with_join, "t").unwrap()[1], eng.query(&join, "t").unwrap());
+        let bad = [sqls[0].clone(), "SELECT no_such_column FROM logs".to_string()];
+        assert!(matches!(eng.query_many(&bad, "t"), Err(BackendError::Query { .. })));
+    }
+
     #[test]
     fn treemap_clicks_and_exclusions_are_sums_over_its_cube() {
         use crate::linking::needs::Need;
@@ -871,6 +1002,10 @@ pub(crate) mod tests {
         fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
             self.1.lock().unwrap().push(sql.to_string());
             self.0.query(sql, tag)
+        }
+        fn query_many(&self, sqls: &[String], tag: &str) -> Result<Vec<DataFrame>, BackendError> {
+            self.1.lock().unwrap().extend(sqls.iter().cloned());
+            self.0.query_many(sqls, tag)
         }
         fn cancel(&self, tag: &str) {
             self.0.cancel(tag)

@@ -131,6 +131,9 @@ pub struct LakeSession {
     pub read_ahead: bool,
     /// The request the views in it have had their cubes read ahead for.
     pub(super) warmed: super::cube_warm::ReadAheadDone,
+    /// Answers of this request's queries to the lake, run together (`SqlEngine::query_many`),
+    /// with how long they took together: each view's answer takes its own from here.
+    pub(super) prefetched: std::sync::Mutex<(HashMap<String, DataFrame>, u128)>,
 }
 
 /// Labels of a result column, exactly as the in-memory index writes them (integers in decimal,
@@ -283,6 +286,7 @@ impl LakeSession {
             last_kept_reads: 0,
             read_ahead: true,
             warmed: Default::default(),
+            prefetched: Default::default(),
         };
         s.stats = s.fetch_stats()?;
         Ok(s)
@@ -548,6 +552,45 @@ impl LakeSession {
             }
         }
         Ok(())
+    }
+
+    /// Runs the queries of these views' needs that go to the lake as one (`query_many`), for
+    /// their answers to take from `prefetched`: a list's, the time series' or a treemap's, each
+    /// one aggregate, unless the store keeps it. A graph's pairs are read a chunk at a time,
+    /// bounded, and a records page reads rows: those go on their own. A failure here is left to
+    /// each view's own query to report.
+    fn prefetch<'a>(
+        &self,
+        sel: &Selection,
+        views: impl Iterator<Item = (&'a ViewId, &'a Need)>,
+        tag: &str,
+    ) -> Result<(), BackendError> {
+        let kept = |sql: &str| match (&self.cube_store, &self.lake_print) {
+            (Some(s), Some(lake)) => s.has_frame(lake, sql),
+            _ => false,
+        };
+        let mut sqls: Vec<String> = views
+            .filter(|(_, need)| matches!(need, Need::TopN { .. } | Need::Time { .. } | Need::Tree { .. }))
+            .filter(|(_, need)| self.check_fields(need).is_ok())
+            .filter_map(|(v, need)| self.grouped(sel, *v, need).map(|g| g.sql()))
+            .filter(|sql| !kept(sql))
+            .collect();
+        sqls.sort();
+        sqls.dedup();
+        if sqls.len() < 2 {
+            return Ok(());
+        }
+        let t0 = Instant::now();
+        match self.engine.query_many(&sqls, tag) {
+            Ok(dfs) => {
+                if let Ok(mut p) = self.prefetched.lock() {
+                    *p = (sqls.into_iter().zip(dfs).collect(), t0.elapsed().as_millis());
+                }
+                Ok(())
+            }
+            Err(BackendError::Cancelled) => Err(BackendError::Cancelled),
+            Err(_) => Ok(()),
+        }
     }
 
     /// Answers one need (the records page takes a count and a page query).
@@ -917,6 +960,10 @@ impl LakeSession {
                     // The views' own queries will say what failed.
                     Err(_) => None,
                 };
+                let on_lake = remote.iter().filter(|(v, _)| self.subset.is_none() || owner == Some(**v));
+                if let Err(BackendError::Cancelled) = self.prefetch(&req.selection, on_lake, tag) {
+                    return None;
+                }
                 let mut from_subset = 0;
                 for (v, need) in &remote {
                     let eng: &dyn SqlEngine = match (&self.subset, owner) {
@@ -938,6 +985,9 @@ impl LakeSession {
                     }
                 }
                 self.last_from_subset = from_subset;
+                if let Ok(mut p) = self.prefetched.lock() {
+                    p.0.clear();
+                }
             }
             Ok(()) => {
                 let this = &*self;
