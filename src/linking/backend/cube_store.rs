@@ -329,7 +329,7 @@ impl super::pushdown::LakeSession {
         // Run with the request's other queries to the lake (`LakeSession::prefetch`): as slow as
         // they were together.
         let prefetched = if std::ptr::addr_eq(eng, &*self.engine) {
-            self.prefetched.lock().ok().and_then(|p| p.0.get(sql).map(|df| (df.clone(), p.1)))
+            self.prefetched.lock().ok().and_then(|p| p.get(sql).cloned())
         } else {
             None
         };
