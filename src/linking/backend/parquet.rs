@@ -1025,6 +1025,49 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_prefix_click_takes_its_addresses_from_the_kept_unfiltered_list_of_its_field() {
+        use crate::linking::backend::cube_store::CubeStore;
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::backend::testing::canonical;
+        use crate::linking::needs::{Need, Output};
+        use crate::linking::selection::{Clause, Pred, Selection};
+        let (dir, _, mut memory, req) = lake_beside_memory(
+            3000,
+            29,
+            vec![
+                (1, Need::Time { measure: "count".into(), split: None }),
+                (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() }),
+                (12, Need::Tree { levels: vec!["src_ip/16".into()], measure: "bytes".into() }),
+            ],
+        );
+        let root = dir.path().join("flows");
+        let mut distinct_sent = |store: Option<Arc<CubeStore>>| {
+            let engine = Arc::new(Logged(ParquetEngine::open(&root).unwrap(), Mutex::new(Vec::new())));
+            let mut lake = LakeSession::open(engine.clone(), store).unwrap();
+            lake.keep_min_ms = 0;
+            let first = lake.run(&req(1, &Selection::default()), "t");
+            let Some(Output::Tree { leaves, .. }) = first.outputs.get(&12) else { panic!() };
+            let prefix = Pred::InPrefix { field: "src_ip".into(), prefix: leaves[0].path[0].clone() };
+            let mut sel = Selection::default();
+            sel.clauses.insert(12, Clause::Match { any_of: vec![vec![prefix]], negate: true });
+            let r = req(2, &sel);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            for v in [1, 10, 11] {
+                let c = |o| canonical(o, &DataFrame::empty());
+                assert_eq!(c(&got.outputs[&v]), c(&want.outputs[&v]), "view {v}");
+            }
+            let sent = engine.1.lock().unwrap().clone();
+            sent.iter().any(|q| q.starts_with("SELECT DISTINCT"))
+        };
+        // The source list's unfiltered answer was kept: its keys are every address.
+        let kept = tempfile::tempdir().unwrap();
+        assert!(!distinct_sent(Some(Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30)))));
+        // Without a store they are read from the lake.
+        assert!(distinct_sent(None));
+    }
+
+    #[test]
     fn a_lake_opened_again_answers_and_builds_its_cube_from_what_was_kept() {
         use crate::linking::backend::cube_store::CubeStore;
         use crate::linking::backend::pushdown::LakeSession;
