@@ -99,8 +99,17 @@ pub(super) fn without(sel: &Selection, view: ViewId) -> Selection {
 /// One part of a cube: grouped on the keys' own types (cheap), and only the grouped rows turned
 /// into text, so that every part reads the same way.
 pub(super) fn part_sql(id: i64, g: &Grouped) -> String {
+    keyed_part_sql(id, g, None)
+}
+
+/// [`part_sql`], with the bin copied from key `bin_key` of the active view when given
+/// ([`SizedPart::bin_key`]): `g` then groups by the active view's keys alone.
+fn keyed_part_sql(id: i64, g: &Grouped, bin_key: Option<usize>) -> String {
     let name = if id < 0 { "gall".to_string() } else { format!("g{id}") };
-    let keys: Vec<String> = (0..g.keys.len()).map(|i| format!("CAST(k{i} AS STRING) AS k{i}")).collect();
+    let mut keys: Vec<String> = (0..g.keys.len()).map(|i| format!("CAST(k{i} AS STRING) AS k{i}")).collect();
+    if let Some(j) = bin_key {
+        keys.push(format!("CAST(k{j} AS STRING) AS k{}", g.keys.len()));
+    }
     format!("SELECT {id} AS part, {}, v, c, p FROM ({}) AS {name}", keys.join(", "), g.sql())
 }
 
@@ -200,6 +209,11 @@ pub(super) struct SizedPart {
     /// while the treemap has no clause, the very query the list's answer ran and the store kept
     /// (at 100 M flows the two-key part took 4 s, the treemap's cube 6.4 s).
     pub(super) diagonal: Option<Grouped>,
+    /// For a part of a treemap's or graph's cube for the list over one of its fields: that
+    /// field's key index. Each record's bin is then its own key, so `g` groups by the active
+    /// view's keys alone and the bin is copied from that key: a link graph of (src_ip, dst_ip)
+    /// grouped its part for the src_ip list by src_ip, dst_ip and src_ip again.
+    pub(super) bin_key: Option<usize>,
 }
 
 /// Bins a view's last answer shows with records (a bound from below on the bins of a cube part
@@ -233,7 +247,7 @@ impl LakeSession {
         if let Some(one) = &p.diagonal {
             return self.fetch_diagonal(cube, (p.id, one, p.over_subset), room, bytes, tag);
         }
-        let sql_of = |g: &Grouped| part_sql(p.id, g);
+        let sql_of = |g: &Grouped| keyed_part_sql(p.id, g, p.bin_key);
         let how = Bounded { sql_of: &sql_of, room, growth: Some(growth_exponent(p.timed)) };
         let (engine, splits): (&dyn super::SqlEngine, &[super::Split]) = match &self.subset {
             Some(s) if p.over_subset => (&s.engine, &[]),
@@ -361,8 +375,14 @@ impl LakeSession {
                 None => continue,
             };
             let (c, p) = g.windows.clone().unwrap_or(("FALSE".into(), "FALSE".into()));
+            let bin_key = match (&active, need) {
+                (Active::Fields { fields }, Need::TopN { field, .. }) => {
+                    fields.iter().position(|f| f == field)
+                }
+                _ => None,
+            };
             let two = Grouped {
-                keys: keys_v.iter().chain([&g.keys[0]]).cloned().collect(),
+                keys: keys_v.iter().chain(bin_key.is_none().then_some(&g.keys[0])).cloned().collect(),
                 weight: g.weight.clone(),
                 main: g.main.clone(),
                 windows: Some((c, p)),
@@ -380,7 +400,7 @@ impl LakeSession {
                 }
                 _ => None,
             };
-            parts.push((*w as i64, two, diagonal));
+            parts.push((*w as i64, two, diagonal, bin_key));
         }
         if parts.is_empty() {
             return Ok(None);
@@ -394,7 +414,7 @@ impl LakeSession {
         let known_keys = if is_time { 0 } else { self.last_output(view).map_or(0, known_bins) };
         let mut sized: Vec<SizedPart> = parts
             .into_iter()
-            .map(|(id, g, diagonal)| {
+            .map(|(id, g, diagonal, bin_key)| {
                 let w = id as ViewId;
                 let bins = self.last_output(w).map_or(0, known_bins);
                 let timed = is_time || matches!(needs.get(&w), Some(Need::Time { .. }));
@@ -407,12 +427,13 @@ impl LakeSession {
                 SizedPart {
                     lower: known_keys.max(bins),
                     id,
-                    sql: part_sql(id, &g),
+                    sql: keyed_part_sql(id, &g, bin_key),
                     g,
                     timed,
                     over_subset: false,
                     transposed,
                     diagonal,
+                    bin_key,
                 }
             })
             .collect();
@@ -437,6 +458,7 @@ impl LakeSession {
                 over_subset: false,
                 transposed: None,
                 diagonal: None,
+                bin_key: None,
             };
             sized.insert(0, all);
         }

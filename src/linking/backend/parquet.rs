@@ -866,6 +866,51 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_graphs_part_for_the_list_of_one_of_its_fields_groups_by_the_graphs_keys_alone() {
+        use crate::linking::backend::testing::canonical;
+        use crate::linking::needs::Need;
+        use crate::linking::selection::{Clause, Pred, Selection};
+        let needs = vec![
+            (1, Need::Time { measure: "count".into(), split: None }),
+            (10, Need::TopN { field: "src_ip".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (11, Need::TopN { field: "proto".into(), offset: 0, limit: 10, measure: "count".into() }),
+            (40, Need::Tuples { fields: vec!["src_ip".into(), "dst_port".into()] }),
+        ];
+        let (_dir, mut lake, mut memory, req) = lake_beside_memory(2000, 31, needs.clone());
+        let sel = Selection::default();
+        lake.run(&req(1, &sel), "t");
+        let plan = lake.plan_cube(40, &sel, &needs.into_iter().collect(), "t").unwrap().unwrap();
+        let part = |id: i64| plan.sized.iter().find(|p| p.id == id).unwrap();
+        // The source list's bins are the graph's own sources: two keys grouped, the bin copied.
+        assert_eq!(part(10).bin_key, Some(0));
+        assert!(
+            part(10).sql.contains("GROUP BY k0, k1)") && part(10).sql.contains("CAST(k0 AS STRING) AS k2")
+        );
+        // The protocols are not a graph field: grouped by all three.
+        assert_eq!(part(11).bin_key, None);
+        assert!(part(11).sql.contains("GROUP BY k0, k1, k2)"), "{}", part(11).sql);
+        // Clicks on a node and an edge answer from the cube as the in-memory engine does.
+        assert!(lake.hover(40, "cube").unwrap());
+        for conj in [
+            vec![Pred::Eq { field: "src_ip".into(), value: "10.0.1.2".into() }],
+            vec![
+                Pred::Eq { field: "src_ip".into(), value: "10.1.0.3".into() },
+                Pred::Eq { field: "dst_port".into(), value: "443".into() },
+            ],
+        ] {
+            let mut clicked = sel.clone();
+            clicked.clauses.insert(40, Clause::Match { any_of: vec![conj], negate: false });
+            let r = req(2, &clicked);
+            let (got, want) = (lake.run(&r, "t"), memory.run(&r));
+            assert!(lake.last_local.0 >= 3, "answered from the cube");
+            for v in [1, 10, 11] {
+                let c = |o| canonical(o, &DataFrame::empty());
+                assert_eq!(c(&got.outputs[&v]), c(&want.outputs[&v]), "view {v} of {clicked:?}");
+            }
+        }
+    }
+
+    #[test]
     fn treemap_clicks_and_exclusions_are_sums_over_its_cube() {
         use crate::linking::needs::Need;
         use crate::linking::selection::{Clause, Pred, Selection};
