@@ -768,38 +768,6 @@ pub(crate) mod tests {
         (dir, lake, memory, req)
     }
 
-    /// A Parquet engine that keeps how many queries each call to it ran.
-    struct Batches(ParquetEngine, Mutex<Vec<usize>>);
-
-    impl SqlEngine for Batches {
-        fn describe(&self) -> String {
-            self.0.describe()
-        }
-        fn dialect(&self) -> Dialect {
-            self.0.dialect()
-        }
-        fn schema(&self) -> Result<Schema, BackendError> {
-            self.0.schema()
-        }
-        fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
-            self.1.lock().unwrap().push(1);
-            self.0.query(sql, tag)
-        }
-        fn query_many(&self, sqls: &[String], tag: &str) -> Result<Vec<DataFrame>, BackendError> {
-            self.1.lock().unwrap().push(sqls.len());
-            self.0.query_many(sqls, tag)
-        }
-        fn cancel(&self, tag: &str) {
-            self.0.cancel(tag)
-        }
-        fn write_parquet(&self, sql: &str, out_dir: &Path, by: &[&str]) -> Result<u64, BackendError> {
-            self.0.write_parquet(sql, out_dir, by)
-        }
-        fn concurrent_queries(&self) -> bool {
-            self.0.concurrent_queries()
-        }
-    }
-
     #[test]
     fn the_views_queries_to_the_lake_run_as_one_plan_and_answer_as_each_alone() {
         use crate::linking::backend::testing::canonical;
@@ -823,8 +791,7 @@ pub(crate) mod tests {
             (20, Need::Table { offset: 0, limit: 20, sort: None }),
         ];
         let (dir, mut lake, mut memory, req) = lake_beside_memory(3000, 11, needs);
-        let engine =
-            Arc::new(Batches(ParquetEngine::open(&dir.path().join("flows")).unwrap(), Mutex::default()));
+        let engine = Arc::new(Logged::new(ParquetEngine::open(&dir.path().join("flows")).unwrap()));
         lake.engine = engine.clone();
         lake.subset_max_rows = 0;
         let mut sel = Selection::default();
@@ -834,7 +801,7 @@ pub(crate) mod tests {
             if let Some((v, c)) = seq {
                 sel.clauses.insert(v, c);
             }
-            engine.1.lock().unwrap().clear();
+            engine.2.lock().unwrap().clear();
             let r = req(clause, &sel);
             let (got, want) = (lake.run(&r, "t"), memory.run(&r));
             for v in [1, 10, 11, 12, 13] {
@@ -843,7 +810,7 @@ pub(crate) mod tests {
             }
             // The time series and the lists (the port list keeps its output after its own click)
             // two at a time, the treemap's query being the source list's (a count by address).
-            let calls = engine.1.lock().unwrap().clone();
+            let calls = engine.2.lock().unwrap().clone();
             let together: &[usize] = if clause == 1 { &[2, 2] } else { &[2] };
             assert_eq!(calls.iter().filter(|n| **n > 1).copied().collect::<Vec<_>>(), together, "{calls:?}");
         }
@@ -1031,8 +998,14 @@ pub(crate) mod tests {
         }
     }
 
-    /// A Parquet engine that keeps the queries sent to it.
-    struct Logged(ParquetEngine, Mutex<Vec<String>>);
+    /// A Parquet engine that keeps the queries sent to it, and how many each call ran.
+    struct Logged(ParquetEngine, Mutex<Vec<String>>, Mutex<Vec<usize>>);
+
+    impl Logged {
+        fn new(engine: ParquetEngine) -> Self {
+            Self(engine, Mutex::default(), Mutex::default())
+        }
+    }
 
     impl SqlEngine for Logged {
         fn describe(&self) -> String {
@@ -1046,10 +1019,12 @@ pub(crate) mod tests {
         }
         fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
             self.1.lock().unwrap().push(sql.to_string());
+            self.2.lock().unwrap().push(1);
             self.0.query(sql, tag)
         }
         fn query_many(&self, sqls: &[String], tag: &str) -> Result<Vec<DataFrame>, BackendError> {
             self.1.lock().unwrap().extend(sqls.iter().cloned());
+            self.2.lock().unwrap().push(sqls.len());
             self.0.query_many(sqls, tag)
         }
         fn cancel(&self, tag: &str) {
@@ -1088,7 +1063,7 @@ pub(crate) mod tests {
         );
         let root = dir.path().join("flows");
         let mut distinct_sent = |store: Option<Arc<CubeStore>>| {
-            let engine = Arc::new(Logged(ParquetEngine::open(&root).unwrap(), Mutex::new(Vec::new())));
+            let engine = Arc::new(Logged::new(ParquetEngine::open(&root).unwrap()));
             let mut lake = LakeSession::open(engine.clone(), store).unwrap();
             lake.keep_min_ms = 0;
             let first = lake.run(&req(1, &Selection::default()), "t");
@@ -1132,7 +1107,7 @@ pub(crate) mod tests {
         let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
         let root = dir.path().join("flows");
         let open = || {
-            let engine = Arc::new(Logged(ParquetEngine::open(&root).unwrap(), Mutex::new(Vec::new())));
+            let engine = Arc::new(Logged::new(ParquetEngine::open(&root).unwrap()));
             let mut lake = LakeSession::open(engine.clone(), Some(store.clone())).unwrap();
             lake.keep_min_ms = 0;
             (engine, lake)
@@ -1191,8 +1166,7 @@ pub(crate) mod tests {
         let lake_dir = dir.path().join("flows");
         export_dataset(&frame(20_000, 13), &lake_dir).unwrap();
         // Every day its own chunk: 16 days and the records without a time.
-        let engine =
-            Arc::new(Logged(ParquetEngine::open(&lake_dir).unwrap().with_split_bytes(1), Mutex::default()));
+        let engine = Arc::new(Logged::new(ParquetEngine::open(&lake_dir).unwrap().with_split_bytes(1)));
         assert_eq!(engine.splits().len(), 17);
         let mut lake = crate::linking::backend::pushdown::LakeSession::new(engine.clone()).unwrap();
         let needs = [
@@ -1234,8 +1208,7 @@ pub(crate) mod tests {
         let lake_dir = dir.path().join("flows");
         export_dataset(&df, &lake_dir).unwrap();
         // Every day its own chunk: 16 days and the records without a time.
-        let engine =
-            Arc::new(Logged(ParquetEngine::open(&lake_dir).unwrap().with_split_bytes(1), Mutex::default()));
+        let engine = Arc::new(Logged::new(ParquetEngine::open(&lake_dir).unwrap().with_split_bytes(1)));
         let chunks = engine.splits().len();
         assert_eq!(chunks, 17);
         let mut memory = crate::linking::coordinator::Session::new(Arc::new(df)).unwrap();
@@ -1299,7 +1272,7 @@ pub(crate) mod tests {
         // One file: no hive partitions to split by.
         let file = dir.path().join("flows.parquet");
         ParquetWriter::new(std::fs::File::create(&file).unwrap()).finish(&mut df.clone()).unwrap();
-        let engine = Arc::new(Logged(ParquetEngine::open(&file).unwrap(), Mutex::default()));
+        let engine = Arc::new(Logged::new(ParquetEngine::open(&file).unwrap()));
         assert!(engine.splits().is_empty());
         let mut lake = LakeSession::new(engine.clone()).unwrap();
         let mut memory = crate::linking::coordinator::Session::new(Arc::new(df)).unwrap();
