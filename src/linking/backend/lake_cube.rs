@@ -390,16 +390,9 @@ impl LakeSession {
             };
             // A treemap over one text field, and a list over that same field: each of the part's
             // rows pairs a value with itself.
-            let diagonal = match (&active, need) {
-                (Active::Fields { fields }, Need::TopN { field, .. })
-                    if fields.len() == 1
-                        && fields[0] == *field
-                        && matches!(self.schema().get(field), Some(DataType::String)) =>
-                {
-                    Some(g)
-                }
-                _ => None,
-            };
+            let one_text_field = keys_v.len() == 1
+                && matches!(need, Need::TopN { field, .. } if matches!(self.schema().get(field), Some(DataType::String)));
+            let diagonal = (bin_key == Some(0) && one_text_field).then_some(g);
             parts.push((*w as i64, two, diagonal, bin_key));
         }
         if parts.is_empty() {

@@ -600,11 +600,9 @@ impl LakeSession {
         }
     }
 
-    /// Runs `sqls` over the lake as one plan (`query_many`), for the views' answers to take from
-    /// `prefetched`. A failure here is left to each view's own query to report.
-    fn prefetch(&self, mut sqls: Vec<String>, tag: &str) -> Result<(), BackendError> {
-        sqls.sort();
-        sqls.dedup();
+    /// Runs `sqls` (distinct) over the lake as one plan (`query_many`), for the views' answers to
+    /// take from `prefetched`. A failure here is left to each view's own query to report.
+    fn prefetch(&self, sqls: Vec<String>, tag: &str) -> Result<(), BackendError> {
         if sqls.len() < 2 {
             return Ok(());
         }
@@ -1000,15 +998,16 @@ impl LakeSession {
                     .collect();
                 let mut seen = std::collections::HashSet::new();
                 batched.retain(|(_, q)| seen.insert(q.clone()));
+                // Each pair is run when its first view's turn comes.
+                let mut pairs: BTreeMap<ViewId, Vec<String>> = batched
+                    .chunks(QUERIES_PER_PLAN)
+                    .map(|pair| (pair[0].0, pair.iter().map(|(_, q)| q.clone()).collect()))
+                    .collect();
                 let mut from_subset = 0;
                 for (v, need) in &remote {
-                    if let Some(at) = batched.iter().position(|(b, _)| b == v) {
-                        if at % QUERIES_PER_PLAN == 0 {
-                            let sqls: Vec<String> =
-                                batched[at..].iter().take(QUERIES_PER_PLAN).map(|(_, q)| q.clone()).collect();
-                            if let Err(BackendError::Cancelled) = self.prefetch(sqls, tag) {
-                                return None;
-                            }
+                    if let Some(sqls) = pairs.remove(v) {
+                        if let Err(BackendError::Cancelled) = self.prefetch(sqls, tag) {
+                            return None;
                         }
                     }
                     let eng: &dyn SqlEngine = match (&self.subset, owner) {
