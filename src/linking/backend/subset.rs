@@ -94,11 +94,13 @@ pub struct Subset {
 
 /// The records of a treemap's `leaves` that lie wholly within `clause`: those of each leaf whose
 /// path names, at levels of the predicates' fields and kinds, every label of one of its
-/// conjunctions (a click on a group or a leaf, or several). The clicks of a treemap over 100 M
-/// flows each hold more records than a subset may, and fetching up to the cap only to learn it
-/// took 0.2-0.4 s a click. `None` for an exclusion.
+/// conjunctions (a click on a group or a leaf, or several). For an exclusion, those of each leaf
+/// that lies wholly outside what it excludes: whose path, in every conjunction, names a label
+/// that rules one predicate out (another value of the field, or a prefix disjoint from it). The
+/// clicks of a treemap over 100 M flows each hold more records than a subset may, and fetching up
+/// to the cap only to learn it took 0.2-0.4 s a click (0.16 s for the exclusion of a /16).
 fn tree_rows_within(levels: &[String], leaves: &[TreeLeaf], clause: &Clause) -> Option<i64> {
-    let Clause::Match { any_of, negate: false } = clause else {
+    let Clause::Match { any_of, negate } = clause else {
         return None;
     };
     let names = |pred: &Pred, path: &[String]| {
@@ -108,9 +110,38 @@ fn tree_rows_within(levels: &[String], leaves: &[TreeLeaf], clause: &Clause) -> 
             _ => false,
         })
     };
-    let within =
-        |path: &[String]| any_of.iter().any(|conj| !conj.is_empty() && conj.iter().all(|p| names(p, path)));
-    Some(leaves.iter().filter(|l| within(&l.path)).map(|l| l.value).sum())
+    let rules_out = |pred: &Pred, path: &[String]| {
+        levels.iter().zip(path).any(|(level, label)| match (pred, super::pushdown::split_level(level)) {
+            (Pred::Eq { field, value }, (f, None)) => f == field && label != value,
+            (Pred::InPrefix { field, prefix }, (f, Some(_))) => f == field && disjoint(label, prefix),
+            _ => false,
+        })
+    };
+    let counted = |path: &[String]| {
+        if *negate {
+            any_of.iter().all(|conj| conj.iter().any(|p| rules_out(p, path)))
+        } else {
+            any_of.iter().any(|conj| !conj.is_empty() && conj.iter().all(|p| names(p, path)))
+        }
+    };
+    Some(leaves.iter().filter(|l| counted(&l.path)).map(|l| l.value).sum())
+}
+
+/// Whether no record of the treemap group `label` (a prefix, or the non-addresses) can be in
+/// the prefix `prefix` (or among the non-addresses): two prefixes are disjoint when neither holds
+/// the other. A label or prefix that reads as neither rules nothing out.
+fn disjoint(label: &str, prefix: &str) -> bool {
+    use crate::data::net::{addr_in_prefix, parse_prefix, NON_IP};
+    if label == prefix {
+        return false;
+    }
+    if label == NON_IP || prefix == NON_IP {
+        return parse_prefix(if label == NON_IP { prefix } else { label }).is_some();
+    }
+    match (parse_prefix(label), parse_prefix(prefix)) {
+        (Some(a), Some(b)) => !addr_in_prefix(a.0, b) && !addr_in_prefix(b.0, a),
+        _ => false,
+    }
 }
 
 impl LakeSession {
@@ -324,7 +355,14 @@ mod tests {
         assert_eq!(within(&clause(vec![leaf_80.clone(), vec![prefix("10.2.0.0/16")]], false)), Some(18));
         // A label at a level of another kind says nothing of the records (a port is no prefix).
         assert_eq!(within(&clause(vec![vec![prefix("80")]], false)), Some(0));
-        assert_eq!(within(&clause(vec![leaf_80], true)), None, "an exclusion");
+        // An exclusion counts the leaves it rules out wholly: another /16, another port.
+        assert_eq!(within(&clause(vec![vec![prefix("10.1.0.0/16")]], true)), Some(13));
+        assert_eq!(within(&clause(vec![leaf_80.clone()], true)), Some(7 + 11 + 13));
+        assert_eq!(within(&clause(vec![vec![prefix("10.1.2.0/24")]], true)), Some(11 + 13));
+        // A /8 holds both /16s; a /20 within 10.1.0.0/16 holding both its /24s rules out 10.2 alone.
+        assert_eq!(within(&clause(vec![vec![prefix("10.0.0.0/8")]], true)), Some(0));
+        assert_eq!(within(&clause(vec![vec![prefix("10.1.0.0/20")]], true)), Some(13));
+        assert_eq!(within(&clause(vec![vec![prefix("10.1.0.0/16")], leaf_80], true)), Some(13));
     }
 
     #[test]
