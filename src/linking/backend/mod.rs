@@ -7,6 +7,7 @@
 
 pub mod chunks;
 pub mod clean_sql;
+mod complement;
 mod cube_builder;
 mod cube_part;
 pub mod cube_store;

@@ -999,10 +999,10 @@ pub(crate) mod tests {
     }
 
     /// A Parquet engine that keeps the queries sent to it, and how many each call ran.
-    struct Logged(ParquetEngine, Mutex<Vec<String>>, Mutex<Vec<usize>>);
+    pub(crate) struct Logged(ParquetEngine, pub(crate) Mutex<Vec<String>>, Mutex<Vec<usize>>);
 
     impl Logged {
-        fn new(engine: ParquetEngine) -> Self {
+        pub(crate) fn new(engine: ParquetEngine) -> Self {
             Self(engine, Mutex::default(), Mutex::default())
         }
     }

@@ -230,14 +230,14 @@ impl Grouped {
 }
 
 /// Rows of a grouped result: key labels per row, and v, c, p per row (c, p zero without windows).
-struct GroupRows {
-    keys: Vec<Vec<String>>,
-    v: Vec<i64>,
-    c: Vec<i64>,
-    p: Vec<i64>,
+pub(super) struct GroupRows {
+    pub(super) keys: Vec<Vec<String>>,
+    pub(super) v: Vec<i64>,
+    pub(super) c: Vec<i64>,
+    pub(super) p: Vec<i64>,
 }
 
-fn group_rows(df: &DataFrame, n_keys: usize) -> PolarsResult<GroupRows> {
+pub(super) fn group_rows(df: &DataFrame, n_keys: usize) -> PolarsResult<GroupRows> {
     let cols: Vec<Vec<String>> =
         (0..n_keys).map(|i| labels_of(df.column(&format!("k{i}"))?)).collect::<PolarsResult<_>>()?;
     let h = df.height();
@@ -584,7 +584,11 @@ impl LakeSession {
         {
             return None;
         }
-        let sql = self.grouped(sel, view, need)?.sql();
+        let sql = match self.complement(&*self.engine, sel, view, need) {
+            // What is read of an exclusion answered by subtraction: what it excludes.
+            Some(c) => c.pos,
+            None => self.grouped(sel, view, need)?.sql(),
+        };
         let kept = match (&self.cube_store, &self.lake_print) {
             (Some(s), Some(lake)) => s.has_frame(lake, &sql),
             _ => false,
@@ -651,8 +655,16 @@ impl LakeSession {
         if let Need::Tuples { fields } = need {
             return self.tuples(eng, &g, fields, tag);
         }
-        let df = self.query_kept(eng, &g.sql(), tag)?;
-        let rows = group_rows(&df, g.keys.len())?;
+        // An exclusion is the answer without it less the answer for what it excludes, when
+        // those are kept or cheaper to read (`complement`).
+        let subtracted = match self.complement(eng, sel, view, need) {
+            Some(c) => self.subtracted(eng, &c, g.keys.len(), tag)?,
+            None => None,
+        };
+        let rows = match subtracted {
+            Some(rows) => rows,
+            None => group_rows(&self.query_kept(eng, &g.sql(), tag)?, g.keys.len())?,
+        };
         let prev_has_rows = cmp_windows(sel, self.stats.time_bounds_us)
             .is_some_and(|(_, p)| self.window_rows.get(&p).copied().unwrap_or(false));
         let has_cmp = prev_has_rows && (rows.c.iter().any(|&x| x != 0) || rows.p.iter().any(|&x| x != 0));

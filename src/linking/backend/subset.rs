@@ -159,7 +159,7 @@ impl LakeSession {
     /// A lower bound on the records meeting `clause` (view `owner`'s), from that view's last
     /// output: the counts of a list's picked values, or of a treemap's leaves within its picked
     /// groups. `None` when it cannot be told.
-    fn clause_rows_at_least(&self, owner: ViewId, clause: &Clause) -> Option<i64> {
+    pub(super) fn clause_rows_at_least(&self, owner: ViewId, clause: &Clause) -> Option<i64> {
         if let Some(Output::Tree { levels, measure, leaves, .. }) = self.last_output(owner) {
             return (measure == "count").then(|| tree_rows_within(levels, leaves, clause)).flatten();
         }
