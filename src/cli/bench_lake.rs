@@ -200,6 +200,15 @@ fn clicks_in_cube(
         let t = Instant::now();
         let a = lake.run(&req(&sel, &covered), "bench");
         click_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        if engine.verbose {
+            // Which click a percentile is: a round trip's queries are printed above it.
+            eprintln!(
+                "{what} click {}: {:.0} ms ({})",
+                click_ms.len(),
+                click_ms[click_ms.len() - 1],
+                a.strategy
+            );
+        }
         if a.outputs.values().any(|o| matches!(o, Output::Error(_))) {
             anyhow::bail!("a view failed while clicking in the {what}");
         }

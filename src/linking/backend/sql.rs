@@ -61,8 +61,65 @@ pub fn weight(d: Dialect, schema: &Schema, measure: &str) -> String {
     }
 }
 
-/// Distinct labels of a field, for clauses that SQL cannot state portably (IP prefixes).
-pub type DistinctLabels = HashMap<String, Vec<String>>;
+/// Distinct labels of a field, for clauses that SQL cannot state portably (IP prefixes), with the
+/// labels in each prefix stated so far. A request renders a clause a dozen times or more (each
+/// view's query, the batch, the subset's columns, an exclusion's two queries); testing the 114 k
+/// addresses of a 100 M-flow lake against a /16 each time took 0.3-0.5 s of a treemap click.
+#[derive(Default)]
+pub struct DistinctLabels {
+    labels: HashMap<String, Vec<String>>,
+    in_prefix: std::sync::Mutex<HashMap<(String, String), PrefixLabels>>,
+}
+
+/// The labels of one field in one prefix.
+type PrefixLabels = std::sync::Arc<Vec<String>>;
+
+impl DistinctLabels {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn contains_key(&self, field: &str) -> bool {
+        self.labels.contains_key(field)
+    }
+
+    pub fn insert(&mut self, field: String, labels: Vec<String>) {
+        if let Ok(m) = self.in_prefix.get_mut() {
+            m.retain(|(f, _), _| *f != field);
+        }
+        self.labels.insert(field, labels);
+    }
+
+    /// The labels of `field` in `prefix` (what is no address for [`crate::data::net::NON_IP`]),
+    /// in the labels' order; tested once per field and prefix.
+    pub fn in_prefix(&self, field: &str, prefix: &str) -> PrefixLabels {
+        let key = (field.to_string(), prefix.to_string());
+        if let Some(hit) = self.in_prefix.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return hit;
+        }
+        let labels = self.labels.get(field).map(Vec::as_slice).unwrap_or(&[]);
+        let hits: Vec<String> = if prefix == crate::data::net::NON_IP {
+            labels.iter().filter(|l| crate::data::net::parse_ip(l).is_none()).cloned().collect()
+        } else {
+            match crate::data::net::parse_prefix(prefix) {
+                Some(net) => labels
+                    .iter()
+                    .filter(|l| {
+                        crate::data::net::parse_ip(l)
+                            .is_some_and(|a| crate::data::net::addr_in_prefix(a, net))
+                    })
+                    .cloned()
+                    .collect(),
+                None => Vec::new(),
+            }
+        };
+        let hits = std::sync::Arc::new(hits);
+        if let Ok(mut m) = self.in_prefix.lock() {
+            m.insert(key, hits.clone());
+        }
+        hits
+    }
+}
 
 /// Conditions over one table schema in one dialect.
 pub struct Conditions<'a> {
@@ -105,17 +162,7 @@ impl Conditions<'_> {
         match p {
             Pred::Eq { field, value } => self.eq(field, value),
             Pred::InPrefix { field, prefix } => {
-                let labels = self.distinct.get(field).map(Vec::as_slice).unwrap_or(&[]);
-                let hits: Vec<&String> = labels
-                    .iter()
-                    .filter(|l| {
-                        if prefix == crate::data::net::NON_IP {
-                            crate::data::net::parse_ip(l).is_none()
-                        } else {
-                            crate::data::net::ip_in_prefix(l, prefix)
-                        }
-                    })
-                    .collect();
+                let hits = self.distinct.in_prefix(field, prefix);
                 let text = matches!(self.schema.get(field), Some(DataType::String) | None);
                 if hits.is_empty() {
                     "FALSE".into()
@@ -317,6 +364,12 @@ mod tests {
         // One address: a plain comparison; none: false.
         assert_eq!(p("10.1.0.0/16"), "(COALESCE(\"dst_ip\" = '10.1.0.1', FALSE))");
         assert_eq!(p("192.168.0.0/16"), "FALSE");
+        // Labels read again (another lake's) are tested again, not the ones remembered.
+        let mut again = DistinctLabels::new();
+        again.insert("dst_ip".into(), vec!["10.0.0.1".into()]);
+        assert_eq!(again.in_prefix("dst_ip", "10.0.0.0/24").len(), 1);
+        again.insert("dst_ip".into(), vec!["10.0.0.1".into(), "10.0.0.9".into()]);
+        assert_eq!(*again.in_prefix("dst_ip", "10.0.0.0/24"), ["10.0.0.1", "10.0.0.9"]);
         // What is no address: the text (escaped), and the null label with the nulls.
         assert_eq!(
             p(crate::data::net::NON_IP),
