@@ -47,16 +47,31 @@ impl LakeSession {
         view: ViewId,
         need: &Need,
     ) -> Option<Complement> {
-        if !std::ptr::addr_eq(eng, &*self.engine)
-            || !matches!(need, Need::TopN { .. } | Need::Time { .. } | Need::Tree { .. })
-        {
+        if !matches!(need, Need::TopN { .. } | Need::Time { .. } | Need::Tree { .. }) {
+            return None;
+        }
+        // Sums of other measures are additive too, but a group whose records sum to zero is still
+        // a group: a difference of zero cannot tell it from no records.
+        if self.grouped(sel, view, need)?.weight != "1" {
+            return None;
+        }
+        self.complement_of(eng, sel, view, &|s| self.grouped(s, view, need).map(|g| g.sql()))
+    }
+
+    /// [`Self::complement`] for any query that counts records per group, written for a selection
+    /// by `sql_of` (the records page's records per time bin, too).
+    pub(super) fn complement_of(
+        &self,
+        eng: &dyn SqlEngine,
+        sel: &Selection,
+        view: ViewId,
+        sql_of: &dyn Fn(&Selection) -> Option<String>,
+    ) -> Option<Complement> {
+        if !std::ptr::addr_eq(eng, &*self.engine) {
             return None;
         }
         let (store, lake) = (self.cube_store.as_ref()?, self.lake_print.as_ref()?);
-        let g = self.grouped(sel, view, need)?;
-        // Sums of other measures are additive too, but a group whose records sum to zero is still
-        // a group: a difference of zero cannot tell it from no records.
-        if g.weight != "1" || store.has_frame(lake, &g.sql()) {
+        if store.has_frame(lake, &sql_of(sel)?) {
             return None;
         }
         for (x, clause) in &sel.clauses {
@@ -66,14 +81,14 @@ impl LakeSession {
             }
             let mut without = sel.clone();
             without.clauses.remove(x);
-            let base = self.grouped(&without, view, need)?.sql();
+            let base = sql_of(&without)?;
             if !store.has_frame(lake, &base) {
                 continue;
             }
             let picked = Clause::Match { any_of: any_of.clone(), negate: false };
             let mut with = sel.clone();
             with.clauses.insert(*x, picked.clone());
-            let pos = self.grouped(&with, view, need)?.sql();
+            let pos = sql_of(&with)?;
             // What the excluded records are known to be at least, against all the excluding
             // view counts: only a cost guess (the answer is exact either way).
             let fewer = || {
@@ -164,7 +179,10 @@ mod tests {
 
     #[test]
     fn an_exclusion_after_its_click_is_the_answer_without_it_less_the_clicks() {
-        let (dir, _, mut memory, req) = lake_beside_memory(3000, 41, needs());
+        let records = (20, Need::Table { offset: 0, limit: 20, sort: None });
+        let (dir, _, mut memory, req) =
+            lake_beside_memory(3000, 41, needs().into_iter().chain([records]).collect());
+        let rows = super::super::parquet::tests::frame(3000, 41);
         let kept = tempfile::tempdir().unwrap();
         let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
         let engine = Arc::new(Logged::new(ParquetEngine::open(&dir.path().join("flows")).unwrap()));
@@ -187,16 +205,18 @@ mod tests {
             let before = engine.1.lock().unwrap().len();
             let r = req(seq, &sel);
             let (got, want) = (lake.run(&r, "t"), memory.run(&r));
-            for v in [1, 10, 11] {
-                let c = |o| canonical(o, &DataFrame::empty());
+            for v in [1, 10, 11, 20] {
+                let c = |o| canonical(o, &rows);
                 assert_eq!(c(&got.outputs[&v]), c(&want.outputs[&v]), "view {v} at request {seq}");
             }
             let sent: Vec<String> = engine.1.lock().unwrap()[before..].to_vec();
             if seq == 3 {
-                // The time series and the port list are differences of kept answers; the
-                // protocol list sums bytes, which a difference cannot tell from no records.
-                assert_eq!(sent.len(), 1, "{sent:#?}");
-                assert!(sent[0].contains("(NOT ") && sent[0].contains("bytes"), "{sent:#?}");
+                // The time series, the port list and the records' count per time bin are
+                // differences of kept answers; the protocol list sums bytes, which a difference
+                // cannot tell from no records; the records page reads its rows.
+                assert_eq!(sent.len(), 2, "{sent:#?}");
+                assert!(sent.iter().any(|q| q.contains("(NOT ") && q.contains("bytes")), "{sent:#?}");
+                assert!(sent.iter().any(|q| q.starts_with("SELECT * FROM logs WHERE")), "{sent:#?}");
             }
         }
     }

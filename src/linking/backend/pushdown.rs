@@ -808,8 +808,20 @@ impl LakeSession {
     ) -> Result<Output, BackendError> {
         let d = self.engine.dialect();
         let filter = self.conditions().others(sel, view);
-        let n = self.query_kept(eng, &format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
-        let passing = ints(&n, "n")?.first().copied().unwrap_or(0);
+        // In time order the records per time bin give both the count and the page's bound: one
+        // scan of the lake, not two (and none for an exclusion whose counts are kept, `complement`).
+        let by_time = match sort {
+            None if self.has_time() => Some(self.passing_per_bin(eng, sel, view, tag)?),
+            _ => None,
+        };
+        let passing = match &by_time {
+            Some((bins, nulls)) => nulls + bins.iter().map(|(_, n)| n).sum::<i64>(),
+            None => {
+                let n =
+                    self.query_kept(eng, &format!("SELECT COUNT(*) AS n FROM logs WHERE {filter}"), tag)?;
+                ints(&n, "n")?.first().copied().unwrap_or(0)
+            }
+        };
         let order = match sort {
             Some((c, desc)) => {
                 format!("{} {} NULLS LAST", sql::ident(d, c), if *desc { "DESC" } else { "ASC" })
@@ -819,10 +831,8 @@ impl LakeSession {
         };
         // In time order, only the records up to the page's last bin are sorted: sorting every
         // column of every passing record took 2 GB per 10 M rows.
-        let upto = match sort {
-            None if self.has_time() && passing > 0 => {
-                self.page_time_bound(eng, &filter, offset + limit, tag)?
-            }
+        let upto = match by_time {
+            Some((bins, nulls)) if passing > 0 => self.page_time_bound(bins, nulls, offset + limit),
             _ => None,
         };
         let page = match upto {
@@ -844,38 +854,59 @@ impl LakeSession {
         Ok(Output::Records { passing, offset, page: Arc::new(page) })
     }
 
-    /// A condition that keeps the first `need` records in time order (nulls first) among those
-    /// passing `filter`, from the passing records per time bin: None when every record is needed.
-    fn page_time_bound(
+    /// The records passing every clause but `view`'s per time bin (bin offsets from the grid's
+    /// origin), and those without a time.
+    fn passing_per_bin(
         &self,
         eng: &dyn SqlEngine,
-        filter: &str,
-        need: usize,
+        sel: &Selection,
+        view: ViewId,
         tag: &str,
-    ) -> Result<Option<String>, BackendError> {
+    ) -> Result<(Vec<(i64, i64)>, i64), BackendError> {
         let d = self.engine.dialect();
         let (origin, bucket) = self.time_grid();
         let bin = sql::time_bin(d, origin, bucket);
-        let df = self.query_kept(
-            eng,
-            &format!("SELECT k0, COUNT(*) AS n FROM (SELECT {bin} AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"),
-            tag,
-        )?;
-        let keys = df.column("k0")?.as_materialized_series().cast(&DataType::Int64)?;
-        let keys = keys.i64()?;
-        let n = ints(&df, "n")?;
-        let mut bins: Vec<(i64, i64)> = Vec::new();
-        let mut nulls = 0i64;
-        for (k, n) in keys.iter().zip(n) {
-            match k {
-                Some(k) => bins.push((k, n)),
-                None => nulls += n,
+        let sql_of = |s: &Selection| {
+            let filter = self.conditions().others(s, view);
+            Some(format!("SELECT k0, COUNT(*) AS n FROM (SELECT {bin} AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"))
+        };
+        let per_bin = |df: &DataFrame| -> Result<BTreeMap<Option<i64>, i64>, BackendError> {
+            let keys = df.column("k0")?.as_materialized_series().cast(&DataType::Int64)?;
+            let mut by = BTreeMap::new();
+            for (k, n) in keys.i64()?.iter().zip(ints(df, "n")?) {
+                *by.entry(k).or_insert(0) += n;
+            }
+            Ok(by)
+        };
+        let mut by = None;
+        if let Some(c) = self.complement_of(eng, sel, view, &sql_of) {
+            let mut base = per_bin(&self.query_kept(eng, &c.base, tag)?)?;
+            for (k, n) in per_bin(&self.query_kept(eng, &c.pos, tag)?)? {
+                *base.entry(k).or_insert(0) -= n;
+            }
+            // Below zero: not counts of the same records; the query itself is read instead.
+            if base.values().all(|n| *n >= 0) {
+                by = Some(base);
             }
         }
+        let by = match by {
+            Some(by) => by,
+            None => per_bin(&self.query_kept(eng, &sql_of(sel).unwrap_or_default(), tag)?)?,
+        };
+        let nulls = by.get(&None).copied().unwrap_or(0);
+        let bins = by.into_iter().filter_map(|(k, n)| Some((k?, n))).filter(|(_, n)| *n > 0).collect();
+        Ok((bins, nulls))
+    }
+
+    /// A condition that keeps the first `need` records in time order (nulls first) among those
+    /// counted per bin in `bins` and `nulls` ([`Self::passing_per_bin`]): None when every record
+    /// is needed.
+    fn page_time_bound(&self, mut bins: Vec<(i64, i64)>, nulls: i64, need: usize) -> Option<String> {
+        let (origin, bucket) = self.time_grid();
         let need = need as i64;
-        let t = sql::ident(d, "time");
+        let t = sql::ident(self.engine.dialect(), "time");
         if nulls >= need {
-            return Ok(Some(format!("{t} IS NULL")));
+            return Some(format!("{t} IS NULL"));
         }
         bins.sort_unstable();
         let mut seen = nulls;
@@ -885,10 +916,10 @@ impl LakeSession {
                 // Without such records, no `IS NULL` alternative: the bound alone lets the
                 // engine skip the files after the page.
                 let before = self.conditions().time_cmp("<", origin + k + bucket);
-                return Ok(Some(if nulls > 0 { format!("({t} IS NULL OR {before})") } else { before }));
+                return Some(if nulls > 0 { format!("({t} IS NULL OR {before})") } else { before });
             }
         }
-        Ok(None)
+        None
     }
 
     /// Answers every need of a request; the queries run side by side. Each carries `tag`, so a
