@@ -492,10 +492,10 @@ impl LakeSession {
         // sink the whole cube). Each result is read into the cube as it arrives and dropped.
         let splits = self.chunks_of(&*self.engine);
         let mut kept = 0;
-        // Parts kept on disk over this lake's files as they are now (`cube_store`), and the parts
-        // read from the lake, to keep there once the cube is built.
+        // Parts kept on disk over this lake's files as they are now (`cube_store`); a part read
+        // from the lake is kept there as soon as it is read.
         let store = self.cube_store.clone().zip(self.lake_print.clone());
-        let (mut from_disk, mut from_lake, mut from_subset) = (0, Vec::new(), 0);
+        let (mut from_disk, mut from_lake, mut from_subset) = (0, 0, 0);
         for p in &plan.sized {
             let room = self.cube_rows_left(n_keys, kept * row_weight(n_keys));
             let sql = &p.sql;
@@ -516,14 +516,37 @@ impl LakeSession {
                 Some(_) => None,
                 None if p.lower > room => None,
                 None => {
+                    // Each part is read into a builder of its own and kept at once: a click that
+                    // cancels the rest of a slow cube (`CUBE_WAIT_MS`) leaves the parts read so far
+                    // on the disk, for the next hover or the read-ahead (at 100 M flows each is
+                    // seconds of the lake), and no part's key index outlives its reading.
+                    let mut one = plan.builder();
+                    let rows = self.fetch_part(&mut one, p, &splits, room, &mut bytes, tag, None)?;
+                    let (mut read, bins) = one.finish();
+                    if rows.is_none() {
+                        // Rows read before it was found over the room: never a part.
+                        read.remove(&(p.id as ViewId));
+                    }
                     // A part read from the subset in memory is not kept: reading it again costs
                     // less than the disk would.
                     if p.over_subset {
                         from_subset += 1;
                     } else {
-                        from_lake.push((p.id, sql, room));
+                        from_lake += 1;
+                        if let Some((s, lake)) = &store {
+                            if rows.is_some() || p.id != ALL_BINS {
+                                keep_read_part(s, lake, (p.id, sql, room), &read, &bins, n_keys);
+                            }
+                        }
                     }
-                    let rows = self.fetch_part(&mut cube, p, &splits, room, &mut bytes, tag, None)?;
+                    if rows.is_some() {
+                        if let Some(part) = read.remove(&(p.id as ViewId)) {
+                            cube.loaded.insert(p.id as ViewId, part);
+                        }
+                        if p.id == ALL_BINS {
+                            cube.all_bins = bins;
+                        }
+                    }
                     // The part's group-by state, freed on polars' threads, goes back to the system
                     // before the next is read: glibc kept it resident, and at 100 M flows the next
                     // part (a graph's address pairs) came on top of it. Per part, not per chunk: each
@@ -546,13 +569,7 @@ impl LakeSession {
         }
         let (mut parts, all_bins) = cube.finish();
         let CubePlan { active, base, built_for, .. } = plan;
-        // What was read from the lake and kept goes to the disk, for the next hover over it.
-        if let Some((s, lake)) = &store {
-            for (id, sql, room) in &from_lake {
-                keep_read_part(s, lake, (*id, sql, *room), &parts, &all_bins, n_keys);
-            }
-        }
-        self.last_cube_parts = CubeParts { from_disk, from_lake: from_lake.len(), from_subset };
+        self.last_cube_parts = CubeParts { from_disk, from_lake, from_subset };
         if parts.is_empty() {
             return Ok(None);
         }

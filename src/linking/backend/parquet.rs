@@ -999,11 +999,19 @@ pub(crate) mod tests {
     }
 
     /// A Parquet engine that keeps the queries sent to it, and how many each call ran.
-    pub(crate) struct Logged(ParquetEngine, pub(crate) Mutex<Vec<String>>, Mutex<Vec<usize>>);
+    /// A query the engine gives up (as a cancelled one) when this says so.
+    type GiveUp = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
+    pub(crate) struct Logged(ParquetEngine, pub(crate) Mutex<Vec<String>>, Mutex<Vec<usize>>, Option<GiveUp>);
 
     impl Logged {
         pub(crate) fn new(engine: ParquetEngine) -> Self {
-            Self(engine, Mutex::default(), Mutex::default())
+            Self(engine, Mutex::default(), Mutex::default(), None)
+        }
+
+        /// Gives up each query `give_up` picks, as one cancelled by a newer request.
+        fn giving_up(engine: ParquetEngine, give_up: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+            Self(engine, Mutex::default(), Mutex::default(), Some(Box::new(give_up)))
         }
     }
 
@@ -1020,6 +1028,9 @@ pub(crate) mod tests {
         fn query(&self, sql: &str, tag: &str) -> Result<DataFrame, BackendError> {
             self.1.lock().unwrap().push(sql.to_string());
             self.2.lock().unwrap().push(1);
+            if self.3.as_ref().is_some_and(|g| g(sql)) {
+                return Err(BackendError::Cancelled);
+            }
             self.0.query(sql, tag)
         }
         fn query_many(&self, sqls: &[String], tag: &str) -> Result<Vec<DataFrame>, BackendError> {
@@ -1156,6 +1167,52 @@ pub(crate) mod tests {
         let (_, sent, parts) = session(&Selection::default());
         assert_eq!(parts, (0, 2, 0));
         assert!(views_asked(&sent), "the views asked again");
+    }
+
+    #[test]
+    fn a_cube_given_up_midway_keeps_the_parts_it_read() {
+        use crate::linking::backend::cube_store::CubeStore;
+        use crate::linking::backend::pushdown::LakeSession;
+        use crate::linking::needs::Need;
+        use crate::linking::selection::Selection;
+        let list = |f: &str| Need::TopN { field: f.into(), offset: 0, limit: 10, measure: "count".into() };
+        let (dir, _, _, req) = lake_beside_memory(
+            3000,
+            19,
+            vec![
+                (1, Need::Time { measure: "count".into(), split: None }),
+                (10, list("src_ip")),
+                (11, list("proto")),
+                (12, list("dst_port")),
+            ],
+        );
+        let kept = tempfile::tempdir().unwrap();
+        let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
+        let files = || std::fs::read_dir(kept.path()).map(|d| d.count()).unwrap_or(0);
+        // The first query of the second part read is given up, as a click gives up a slow cube.
+        let first_part = Mutex::new(None::<String>);
+        let given_up = Arc::new(AtomicBool::new(false));
+        let once = given_up.clone();
+        let engine = ParquetEngine::open(&dir.path().join("flows")).unwrap();
+        let engine = Arc::new(Logged::giving_up(engine, move |sql| {
+            let Some(id) = sql.split(" AS part,").next().filter(|_| sql.contains(" AS part,")) else {
+                return false;
+            };
+            let mut first = first_part.lock().unwrap();
+            let other = first.get_or_insert_with(|| id.to_string()) != id;
+            other && !once.swap(true, Ordering::Relaxed)
+        }));
+        let mut lake = LakeSession::open(engine.clone(), Some(store)).unwrap();
+        lake.keep_min_ms = u128::MAX;
+        let _ = lake.run(&req(1, &Selection::default()), "t");
+        let before = files();
+        assert!(matches!(lake.hover(12, "t"), Err(BackendError::Cancelled)));
+        assert!(given_up.load(Ordering::Relaxed));
+        assert_eq!(files(), before + 1, "the part read before it was given up is kept");
+        // Entered again: that part from the disk, the other two from the lake.
+        assert!(lake.hover(12, "t").unwrap());
+        let p = lake.last_cube_parts;
+        assert_eq!((p.from_disk, p.from_lake), (1, 2));
     }
 
     #[test]
