@@ -177,19 +177,26 @@ mod tests {
         ]
     }
 
+    /// A session over the lake in `dir` that logs its queries and keeps every answer in a store of
+    /// its own (the directory lives as long as the first value); every view asks the lake, with no
+    /// subset in memory.
+    fn logged_lake(dir: &std::path::Path) -> (tempfile::TempDir, Arc<Logged>, LakeSession) {
+        let kept = tempfile::tempdir().unwrap();
+        let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
+        let engine = Arc::new(Logged::new(ParquetEngine::open(&dir.join("flows")).unwrap()));
+        let mut lake = LakeSession::open(engine.clone(), Some(store)).unwrap();
+        lake.keep_min_ms = 0;
+        lake.subset_max_rows = 0;
+        (kept, engine, lake)
+    }
+
     #[test]
     fn an_exclusion_after_its_click_is_the_answer_without_it_less_the_clicks() {
         let records = (20, Need::Table { offset: 0, limit: 20, sort: None });
         let (dir, _, mut memory, req) =
             lake_beside_memory(3000, 41, needs().into_iter().chain([records]).collect());
         let rows = super::super::parquet::tests::frame(3000, 41);
-        let kept = tempfile::tempdir().unwrap();
-        let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
-        let engine = Arc::new(Logged::new(ParquetEngine::open(&dir.path().join("flows")).unwrap()));
-        let mut lake = LakeSession::open(engine.clone(), Some(store)).unwrap();
-        lake.keep_min_ms = 0;
-        // Every view asks the lake: no subset in memory.
-        lake.subset_max_rows = 0;
+        let (_kept, engine, mut lake) = logged_lake(dir.path());
         let first = lake.run(&req(1, &Selection::default()), "t");
         let Some(Output::Tree { leaves, .. }) = first.outputs.get(&12) else {
             panic!("{:?}", first.outputs.keys())
@@ -224,12 +231,7 @@ mod tests {
     #[test]
     fn an_exclusion_of_few_records_reads_them_and_not_the_rest() {
         let (dir, _, mut memory, req) = lake_beside_memory(3000, 43, needs());
-        let kept = tempfile::tempdir().unwrap();
-        let store = Arc::new(CubeStore::new(kept.path().to_path_buf(), 1 << 30));
-        let engine = Arc::new(Logged::new(ParquetEngine::open(&dir.path().join("flows")).unwrap()));
-        let mut lake = LakeSession::open(engine.clone(), Some(store)).unwrap();
-        lake.keep_min_ms = 0;
-        lake.subset_max_rows = 0;
+        let (_kept, engine, mut lake) = logged_lake(dir.path());
         let first = lake.run(&req(1, &Selection::default()), "t");
         let Some(Output::TopN { entries, total, .. }) = first.outputs.get(&10) else {
             panic!("{:?}", first.outputs.keys())
