@@ -47,12 +47,13 @@ impl LakeSession {
         view: ViewId,
         need: &Need,
     ) -> Option<Complement> {
-        if !matches!(need, Need::TopN { .. } | Need::Time { .. } | Need::Tree { .. }) {
+        let (Need::TopN { measure, .. } | Need::Time { measure, .. } | Need::Tree { measure, .. }) = need
+        else {
             return None;
-        }
+        };
         // Sums of other measures are additive too, but a group whose records sum to zero is still
         // a group: a difference of zero cannot tell it from no records.
-        if self.grouped(sel, view, need)?.weight != "1" {
+        if super::sql::weight(self.engine.dialect(), self.schema(), measure) != "1" {
             return None;
         }
         self.complement_of(eng, sel, view, &|s| self.grouped(s, view, need).map(|g| g.sql()))
@@ -122,23 +123,12 @@ impl LakeSession {
 /// `base` less `pos`, group by group (a group's rows summed first); groups left with nothing are
 /// dropped, as a query over the remaining records would not return them.
 fn difference(base: GroupRows, pos: GroupRows) -> Option<GroupRows> {
-    let mut by: BTreeMap<Vec<String>, [i64; 3]> = BTreeMap::new();
-    for (rows, sign) in [(base, 1), (pos, -1)] {
-        for (i, k) in rows.keys.into_iter().enumerate() {
-            let e = by.entry(k).or_default();
-            e[0] += sign * rows.v[i];
-            e[1] += sign * rows.c[i];
-            e[2] += sign * rows.p[i];
-        }
-    }
+    let rows = |g: GroupRows| {
+        let GroupRows { keys, v, c, p } = g;
+        keys.into_iter().zip(v).zip(c).zip(p).map(|(((k, v), c), p)| (k, [v, c, p]))
+    };
     let mut out = GroupRows { keys: Vec::new(), v: Vec::new(), c: Vec::new(), p: Vec::new() };
-    for (k, [v, c, p]) in by {
-        if v < 0 || c < 0 || p < 0 {
-            return None;
-        }
-        if v == 0 && c == 0 && p == 0 {
-            continue;
-        }
+    for (k, [v, c, p]) in less(rows(base), rows(pos))? {
         out.keys.push(k);
         out.v.push(v);
         out.c.push(c);
@@ -147,10 +137,33 @@ fn difference(base: GroupRows, pos: GroupRows) -> Option<GroupRows> {
     Some(out)
 }
 
+/// Counts per key of `base` less those of `pos` (a key's rows summed first), keys left with
+/// nothing dropped; `None` when a key would fall below zero (the two are not counts of the same
+/// records: the query itself is read instead, never a wrong count).
+pub(super) fn less<K: Ord, const N: usize>(
+    base: impl IntoIterator<Item = (K, [i64; N])>,
+    pos: impl IntoIterator<Item = (K, [i64; N])>,
+) -> Option<BTreeMap<K, [i64; N]>> {
+    let mut by: BTreeMap<K, [i64; N]> = BTreeMap::new();
+    let mut add = |k: K, x: [i64; N], sign: i64| {
+        let e = by.entry(k).or_insert([0; N]);
+        for (e, x) in e.iter_mut().zip(x) {
+            *e += sign * x;
+        }
+    };
+    base.into_iter().for_each(|(k, x)| add(k, x, 1));
+    pos.into_iter().for_each(|(k, x)| add(k, x, -1));
+    if by.values().flatten().any(|x| *x < 0) {
+        return None;
+    }
+    by.retain(|_, x| x.iter().any(|x| *x != 0));
+    Some(by)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::cube_store::CubeStore;
-    use super::super::parquet::tests::{lake_beside_memory, Logged};
+    use super::super::parquet::tests::{lake_beside_memory, list, Logged};
     use super::super::parquet::ParquetEngine;
     use super::super::pushdown::LakeSession;
     use super::super::testing::canonical;
@@ -160,12 +173,6 @@ mod tests {
     use std::sync::Arc;
 
     fn needs() -> Vec<(ViewId, Need)> {
-        let list = |f: &str, measure: &str| Need::TopN {
-            field: f.into(),
-            offset: 0,
-            limit: 10,
-            measure: measure.into(),
-        };
         vec![
             (1, Need::Time { measure: "count".into(), split: None }),
             (10, list("dst_port", "count")),

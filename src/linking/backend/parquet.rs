@@ -738,6 +738,16 @@ pub(crate) mod tests {
         assert_eq!(q.matches("'2013-04-10 00:00:00.000000'").count(), 2, "the brush and its window: {q}");
     }
 
+    /// A top-10 list over `field` summing `measure`.
+    pub(crate) fn list(field: &str, measure: &str) -> crate::linking::needs::Need {
+        crate::linking::needs::Need::TopN {
+            field: field.into(),
+            offset: 0,
+            limit: 10,
+            measure: measure.into(),
+        }
+    }
+
     /// A lake of `frame(n, seed)` beside the in-memory engine over the same rows, and requests for
     /// these needs (the directory lives as long as the first value).
     pub(crate) fn lake_beside_memory(
@@ -773,12 +783,6 @@ pub(crate) mod tests {
         use crate::linking::backend::testing::canonical;
         use crate::linking::needs::Need;
         use crate::linking::selection::{Clause, Selection};
-        let list = |field: &str, measure: &str| Need::TopN {
-            field: field.into(),
-            offset: 0,
-            limit: 10,
-            measure: measure.into(),
-        };
         let needs = vec![
             (1, Need::Time { measure: "count".into(), split: None }),
             (10, list("src_ip", "count")),
@@ -1175,15 +1179,14 @@ pub(crate) mod tests {
         use crate::linking::backend::pushdown::LakeSession;
         use crate::linking::needs::Need;
         use crate::linking::selection::Selection;
-        let list = |f: &str| Need::TopN { field: f.into(), offset: 0, limit: 10, measure: "count".into() };
         let (dir, _, _, req) = lake_beside_memory(
             3000,
             19,
             vec![
                 (1, Need::Time { measure: "count".into(), split: None }),
-                (10, list("src_ip")),
-                (11, list("proto")),
-                (12, list("dst_port")),
+                (10, list("src_ip", "count")),
+                (11, list("proto", "count")),
+                (12, list("dst_port", "count")),
             ],
         );
         let kept = tempfile::tempdir().unwrap();

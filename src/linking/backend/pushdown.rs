@@ -870,31 +870,27 @@ impl LakeSession {
             let filter = self.conditions().others(s, view);
             Some(format!("SELECT k0, COUNT(*) AS n FROM (SELECT {bin} AS k0 FROM logs WHERE {filter}) AS q GROUP BY k0"))
         };
-        let per_bin = |df: &DataFrame| -> Result<BTreeMap<Option<i64>, i64>, BackendError> {
+        // Records per bin (its offset from the grid's origin; None: without a time).
+        type PerBin = BTreeMap<Option<i64>, [i64; 1]>;
+        let per_bin = |df: &DataFrame| -> Result<PerBin, BackendError> {
             let keys = df.column("k0")?.as_materialized_series().cast(&DataType::Int64)?;
-            let mut by = BTreeMap::new();
+            let mut by = PerBin::new();
             for (k, n) in keys.i64()?.iter().zip(ints(df, "n")?) {
-                *by.entry(k).or_insert(0) += n;
+                by.entry(k).or_insert([0])[0] += n;
             }
             Ok(by)
         };
         let mut by = None;
         if let Some(c) = self.complement_of(eng, sel, view, &sql_of) {
-            let mut base = per_bin(&self.query_kept(eng, &c.base, tag)?)?;
-            for (k, n) in per_bin(&self.query_kept(eng, &c.pos, tag)?)? {
-                *base.entry(k).or_insert(0) -= n;
-            }
-            // Below zero: not counts of the same records; the query itself is read instead.
-            if base.values().all(|n| *n >= 0) {
-                by = Some(base);
-            }
+            let base = per_bin(&self.query_kept(eng, &c.base, tag)?)?;
+            by = super::complement::less(base, per_bin(&self.query_kept(eng, &c.pos, tag)?)?);
         }
         let by = match by {
             Some(by) => by,
             None => per_bin(&self.query_kept(eng, &sql_of(sel).unwrap_or_default(), tag)?)?,
         };
-        let nulls = by.get(&None).copied().unwrap_or(0);
-        let bins = by.into_iter().filter_map(|(k, n)| Some((k?, n))).filter(|(_, n)| *n > 0).collect();
+        let nulls = by.get(&None).map_or(0, |n| n[0]);
+        let bins = by.into_iter().filter_map(|(k, [n])| Some((k?, n))).collect();
         Ok((bins, nulls))
     }
 
