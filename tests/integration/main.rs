@@ -9,6 +9,7 @@ mod desk;
 mod dictionary_text;
 mod gui;
 mod lake;
+mod lake_real;
 mod lean_query;
 mod lessons;
 mod linking;

@@ -29,8 +29,13 @@ fn server(var: &str) -> Option<String> {
 
 /// The bundled sample as one Parquet file in a fresh temp dir, and the table it came from.
 fn sample_parquet(name: &str) -> (PathBuf, DataFrame) {
-    let table =
-        load_paths(&[sample()], &LoadOptions::default(), &LoadControl::default()).expect("sample loads");
+    file_parquet(&sample(), name)
+}
+
+/// `file` as the app loads it, written as one Parquet file in a fresh temp dir, and that table.
+fn file_parquet(file: &Path, name: &str) -> (PathBuf, DataFrame) {
+    let table = load_paths(&[file.to_path_buf()], &LoadOptions::default(), &LoadControl::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     // As the product writes a lake (`export-parquet`, exports): dictionary-coded text as text.
     let mut df = brushfire::data::text_column::as_logical_frame(&table.df).expect("text frame");
     let dir = temp_dir(name);
@@ -329,6 +334,34 @@ fn check_views(url: &str, name: &str) {
     };
     let n = assert_backend_matches_memory(std::sync::Arc::new(engine(url, &parquet)), &local, &sc);
     assert!(n >= 14 * 8, "compared {n}");
+}
+
+/// The same on real logs (`lake_real::CASES`: CTU-13 flows, Zeek DNS with IPv6, Argus with MAC
+/// addresses and 1970 times), the server's SQL dialect against the in-memory engine.
+fn check_real_views(url: &str, name: &str, cases: &[crate::lake_real::RealCase]) {
+    for (i, c) in cases.iter().enumerate() {
+        let Some(file) = crate::util::real_data(c.file) else { return };
+        let (parquet, local) = file_parquet(&file, &format!("{name}-{i}"));
+        let n = assert_backend_matches_memory(
+            std::sync::Arc::new(engine(url, &parquet)),
+            &local,
+            &c.scenario(None),
+        );
+        assert!(n >= c.steps * 8, "{}: compared {n}", c.file);
+    }
+}
+
+#[test]
+fn sail_answers_every_view_on_real_logs_as_the_in_memory_engine() {
+    let Some(url) = server("BRUSHFIRE_TEST_SAIL") else { return };
+    check_real_views(&url, "sail-real-views", crate::lake_real::CASES);
+}
+
+/// Apache Spark's dialect on the real flows (a conformance subset: the CTU-13 file).
+#[test]
+fn spark_answers_every_view_on_real_flows_as_the_in_memory_engine() {
+    let Some(url) = server("BRUSHFIRE_TEST_SPARK") else { return };
+    check_real_views(&url, "spark-real-views", &crate::lake_real::CASES[..1]);
 }
 
 #[test]
