@@ -153,9 +153,48 @@ pub fn nice_y_steps(base: f64) -> [f64; 3] {
     [s, mid, 10.0 * s]
 }
 
+/// The time axis' label at `secs` (epoch seconds) when the plot spans `span_secs`: the year as soon
+/// as the span passes two months, since a capture with broken timestamps (Argus records dated 1970
+/// beside 2018) spans decades, and "Thu 01-01" then named a day of any of them.
+pub fn axis_label(secs: f64, span_secs: f64) -> String {
+    const DAY_SECS: f64 = 86_400.0;
+    let Some(dt) = chrono::DateTime::from_timestamp(secs.floor() as i64, 0) else {
+        return String::new();
+    };
+    let format = if span_secs > 2.0 * 365.0 * DAY_SECS {
+        "%Y-%m"
+    } else if span_secs > 60.0 * DAY_SECS {
+        "%Y-%m-%d"
+    } else if span_secs > 3.0 * DAY_SECS {
+        "%a %m-%d"
+    } else if span_secs > DAY_SECS {
+        "%m-%d %H:%M"
+    } else if span_secs > 600.0 {
+        "%H:%M"
+    } else {
+        "%H:%M:%S"
+    };
+    dt.format(format).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_axis_names_the_year_once_the_span_passes_two_months() {
+        const DAY: f64 = 86_400.0;
+        // 2013-04-01 00:00 UTC, a Monday.
+        let t = 1_364_774_400.0;
+        assert_eq!(axis_label(t, 14.0 * DAY), "Mon 04-01");
+        assert_eq!(axis_label(t, 90.0 * DAY), "2013-04-01");
+        // 1970 beside 2018: every label says its year.
+        assert_eq!(axis_label(0.0, 48.0 * 365.0 * DAY), "1970-01");
+        assert_eq!(axis_label(t + 3600.0, 2.0 * DAY), "04-01 01:00");
+        assert_eq!(axis_label(t + 3600.0, 3600.0), "01:00");
+        assert_eq!(axis_label(t + 61.0, 300.0), "00:01:01");
+        assert_eq!(axis_label(f64::MAX, DAY), "");
+    }
 
     #[test]
     fn y_steps_are_one_two_five_each_a_multiple_of_the_one_before() {

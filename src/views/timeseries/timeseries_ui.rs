@@ -67,21 +67,6 @@ impl TimeSeriesState {
     }
 }
 
-fn fmt_axis(secs: f64, span_secs: f64) -> String {
-    let Some(dt) = chrono::DateTime::from_timestamp(secs.floor() as i64, 0) else {
-        return String::new();
-    };
-    if span_secs > 3.0 * 86_400.0 {
-        dt.format("%a %m-%d").to_string()
-    } else if span_secs > 86_400.0 {
-        dt.format("%m-%d %H:%M").to_string()
-    } else if span_secs > 600.0 {
-        dt.format("%H:%M").to_string()
-    } else {
-        dt.format("%H:%M:%S").to_string()
-    }
-}
-
 const MEASURES: [&str; 3] = ["count", "bytes", "packets"];
 
 /// Controls, plot and brush. Returns the edit of this view's clause, if any.
@@ -172,7 +157,7 @@ pub fn timeseries_ui(
         .y_grid_spacer(egui_plot::uniform_grid_spacer(|g| super::nice_y_steps(g.base_step_size)))
         .y_axis_formatter(|m, _| compact(m.value))
         .y_axis_label(format!("{measure} per {bucket_label}"))
-        .x_axis_formatter(move |m, r| fmt_axis(m.value, r.end() - r.start()))
+        .x_axis_formatter(move |m, r| super::axis_label(m.value, r.end() - r.start()))
         .label_formatter(move |hover| {
             let (name, p) = match hover {
                 egui_plot::HoverPosition::NearDataPoint { plot_name, position, .. } => {
