@@ -280,7 +280,7 @@ pub fn build_view_graph(
             color: w.color.as_deref().map(afterglow_color).unwrap_or(Color32::from_gray(140)),
         });
     }
-    let legend = legend(&props, config.properties.is_some() || config.cluster_24, needed == 3);
+    let legend = legend(&props, config.properties.is_some() || config.cluster_24, needed == 3, &nodes);
     Ok(ViewGraph {
         nodes,
         edges,
@@ -308,33 +308,16 @@ fn rule_color(text: &str) -> Option<Color32> {
     text.split('"').skip(1).step_by(2).find(|s| is_color(s)).map(afterglow_color)
 }
 
-/// The colour rules in force (file order, per role; generic rules appear once for all roles), or the
-/// default AfterGlow colours when no property file is loaded.
-pub fn legend(props: &Properties, has_file: bool, three_node: bool) -> Vec<LegendEntry> {
+/// The colour rules in force (file order, per role; generic rules appear once for all roles), or,
+/// with none, the colours the nodes are drawn in.
+pub fn legend(props: &Properties, has_file: bool, three_node: bool, nodes: &[ViewNode]) -> Vec<LegendEntry> {
     if !has_file
         || (props.color.source.is_empty()
             && props.color.event.is_empty()
             && props.color.target.is_empty()
             && props.color.sourcetarget.is_empty())
     {
-        let mut out = vec![LegendEntry {
-            role: "source".into(),
-            text: "default".into(),
-            color: Some(afterglow_color("white")),
-        }];
-        if three_node {
-            out.push(LegendEntry {
-                role: "event".into(),
-                text: "default".into(),
-                color: Some(afterglow_color("cyan")),
-            });
-        }
-        out.push(LegendEntry {
-            role: "target".into(),
-            text: "default".into(),
-            color: Some(afterglow_color("red")),
-        });
-        return out;
+        return uncoloured_legend(nodes, three_node);
     }
     let mut out: Vec<LegendEntry> = Vec::new();
     let sets: [(&str, &Vec<Rule>); 5] = [
@@ -359,6 +342,37 @@ pub fn legend(props: &Properties, has_file: bool, three_node: bool) -> Vec<Legen
             }
             seen.insert(key, out.len());
             out.push(LegendEntry { role: role.into(), text: r.text.clone(), color: rule_color(&r.text) });
+        }
+    }
+    out
+}
+
+/// Without colour rules AfterGlow gives every node one palette colour (its getColor answers undef,
+/// which it then indexes like a category: "antiquewhite"); its white, cyan and red are only for a
+/// node whose rules answer nothing. The legend said white, cyan and red over antiquewhite nodes: it
+/// now names each role's colours as the nodes have them, roles drawn alike in one entry.
+fn uncoloured_legend(nodes: &[ViewNode], three_node: bool) -> Vec<LegendEntry> {
+    use NodeType::{Event, Source, SourceTarget, Target};
+    let roles: [(&str, &[NodeType]); 3] =
+        [("source", &[Source, SourceTarget]), ("event", &[Event]), ("target", &[Target, SourceTarget])];
+    let mut out: Vec<LegendEntry> = Vec::new();
+    for (role, types) in roles {
+        if role == "event" && !three_node {
+            continue;
+        }
+        let mut names: Vec<&str> =
+            nodes.iter().filter(|n| types.contains(&n.node_type)).map(|n| n.color_name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let text = format!("no colour rule ({name})");
+            match out.iter_mut().find(|e| e.text == text) {
+                Some(e) => {
+                    e.role.push('/');
+                    e.role.push_str(role);
+                }
+                None => out.push(LegendEntry { role: role.into(), text, color: Some(afterglow_color(name)) }),
+            }
         }
     }
     out
@@ -821,9 +835,12 @@ mod tests {
     fn legend_defaults_and_rules() {
         let (f, t) = two_node_tuples();
         let g = build_view_graph(&cfg(&["src_ip", "dst_ip"]), &f, &t).unwrap();
-        assert_eq!(g.legend.len(), 2);
-        assert_eq!(g.legend[0].role, "source");
-        assert_eq!(g.legend[1].color, Some(Color32::from_rgb(255, 0, 0)));
+        // No colour rules: AfterGlow's one palette colour for every node, and the legend says so.
+        assert_eq!(g.legend.len(), 1, "{:?}", g.legend);
+        assert_eq!(g.legend[0].role, "source/target");
+        assert_eq!(g.legend[0].text, "no colour rule (antiquewhite)");
+        assert_eq!(g.legend[0].color, Some(Color32::from_rgb(250, 235, 215)));
+        assert!(g.nodes.iter().all(|n| Some(n.color) == g.legend[0].color));
         let p = Properties::parse(
             "color.source=\"red\" if ($fields[0] =~ /^10\\./)\ncolor.source=\"#00ff00\"\ncolor=\"blue\"\n",
         )
