@@ -153,28 +153,95 @@ pub fn nice_y_steps(base: f64) -> [f64; 3] {
     [s, mid, 10.0 * s]
 }
 
-/// The time axis' label at `secs` (epoch seconds) when the plot spans `span_secs`: the year as soon
-/// as the span passes two months, since a capture with broken timestamps (Argus records dated 1970
-/// beside 2018) spans decades, and "Thu 01-01" then named a day of any of them.
-pub fn axis_label(secs: f64, span_secs: f64) -> String {
-    const DAY_SECS: f64 = 86_400.0;
+/// The time axis' label at `secs` (epoch seconds), a grid mark `step_secs` from the next, when the
+/// plot spans `span_secs`: the year as soon as the span passes two months, since a capture with
+/// broken timestamps (Argus records dated 1970 beside 2018) spans decades, and "Thu 01-01" then
+/// named a day of any of them; seconds only when marks are less than a minute apart.
+pub fn axis_label(secs: f64, step_secs: f64, span_secs: f64) -> String {
     let Some(dt) = chrono::DateTime::from_timestamp(secs.floor() as i64, 0) else {
         return String::new();
     };
-    let format = if span_secs > 2.0 * 365.0 * DAY_SECS {
-        "%Y-%m"
-    } else if span_secs > 60.0 * DAY_SECS {
+    if span_secs > 2.0 * 365.0 * DAY_SECS && step_secs >= 28.0 * DAY_SECS {
+        // Marks 365 days apart drift a day every leap year (the 1972 mark falls on 1971-12-31):
+        // named by the month they open, half a month on.
+        let shown = dt + chrono::Duration::days(16);
+        return shown.format(if step_secs >= 365.0 * DAY_SECS { "%Y" } else { "%Y-%m" }).to_string();
+    }
+    let format = if span_secs > 60.0 * DAY_SECS {
         "%Y-%m-%d"
-    } else if span_secs > 3.0 * DAY_SECS {
+    } else if step_secs >= DAY_SECS {
         "%a %m-%d"
+    } else if step_secs < 60.0 {
+        "%H:%M:%S"
     } else if span_secs > DAY_SECS {
         "%m-%d %H:%M"
-    } else if span_secs > 600.0 {
-        "%H:%M"
     } else {
-        "%H:%M:%S"
+        "%H:%M"
     };
     dt.format(format).to_string()
+}
+
+const DAY_SECS: f64 = 86_400.0;
+
+/// Grid steps a reader counts time in (seconds): whole seconds, minutes and hours that divide the
+/// next unit, days, weeks, 30 and 90 days, and whole years of 365 days. Marks fall on multiples of
+/// a step from the epoch (UTC midnight), so hour and day marks land on the hour and at midnight.
+const TIME_STEPS_SECS: [f64; 30] = [
+    1.0,
+    2.0,
+    5.0,
+    10.0,
+    15.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+    600.0,
+    900.0,
+    1800.0,
+    3600.0,
+    7200.0,
+    10_800.0,
+    21_600.0,
+    43_200.0,
+    DAY_SECS,
+    2.0 * DAY_SECS,
+    7.0 * DAY_SECS,
+    14.0 * DAY_SECS,
+    30.0 * DAY_SECS,
+    90.0 * DAY_SECS,
+    180.0 * DAY_SECS,
+    365.0 * DAY_SECS,
+    730.0 * DAY_SECS,
+    1825.0 * DAY_SECS,
+    3650.0 * DAY_SECS,
+    7300.0 * DAY_SECS,
+    18_250.0 * DAY_SECS,
+];
+
+/// The time axis' three grid steps from egui_plot's smallest (`base_secs`, its 8-point spacing):
+/// the first step of [`TIME_STEPS_SECS`] at or above it, then twice the next step at least three
+/// times the one before, a multiple of it where the table has one (days and years share none).
+/// So the largest is at least 72 points apart, room for labels, which egui_plot draws only past 60.
+/// egui_plot's own steps are powers of ten seconds: a six-hour capture was marked every 1,000 s
+/// (07:56, 08:13, 08:30, ...), now every 30 minutes.
+pub fn nice_time_steps(base_secs: f64) -> [f64; 3] {
+    if !(base_secs.is_finite() && base_secs > 0.0) {
+        return [60.0, 600.0, 3600.0];
+    }
+    let at_least = |min: f64| TIME_STEPS_SECS.iter().copied().filter(move |&s| s >= min * (1.0 - 1e-9));
+    let next = |from: f64| {
+        at_least(3.0 * from)
+            .find(|&s| (s / from).fract() == 0.0)
+            .or_else(|| at_least(3.0 * from).next())
+            .unwrap_or(10.0 * from)
+    };
+    let s0 = at_least(base_secs).next().unwrap_or_else(|| {
+        let decade = 3650.0 * DAY_SECS;
+        (base_secs / decade).ceil() * decade
+    });
+    let s1 = next(s0);
+    [s0, s1, next(s1)]
 }
 
 #[cfg(test)]
@@ -186,14 +253,38 @@ mod tests {
         const DAY: f64 = 86_400.0;
         // 2013-04-01 00:00 UTC, a Monday.
         let t = 1_364_774_400.0;
-        assert_eq!(axis_label(t, 14.0 * DAY), "Mon 04-01");
-        assert_eq!(axis_label(t, 90.0 * DAY), "2013-04-01");
+        assert_eq!(axis_label(t, DAY, 14.0 * DAY), "Mon 04-01");
+        assert_eq!(axis_label(t, 7.0 * DAY, 90.0 * DAY), "2013-04-01");
         // 1970 beside 2018: every label says its year.
-        assert_eq!(axis_label(0.0, 48.0 * 365.0 * DAY), "1970-01");
-        assert_eq!(axis_label(t + 3600.0, 2.0 * DAY), "04-01 01:00");
-        assert_eq!(axis_label(t + 3600.0, 3600.0), "01:00");
-        assert_eq!(axis_label(t + 61.0, 300.0), "00:01:01");
-        assert_eq!(axis_label(f64::MAX, DAY), "");
+        assert_eq!(axis_label(0.0, 1825.0 * DAY, 48.0 * 365.0 * DAY), "1970");
+        assert_eq!(axis_label(730.0 * DAY, 730.0 * DAY, 48.0 * 365.0 * DAY), "1972");
+        assert_eq!(axis_label(0.0, 90.0 * DAY, 3.0 * 365.0 * DAY), "1970-01");
+        assert_eq!(axis_label(t + 3600.0, 6.0 * 3600.0, 2.0 * DAY), "04-01 01:00");
+        assert_eq!(axis_label(t + 3600.0, 1800.0, 6.0 * 3600.0), "01:00");
+        // Marks under a minute apart need their seconds, whatever the span.
+        assert_eq!(axis_label(t + 61.0, 30.0, 1200.0), "00:01:01");
+        assert_eq!(axis_label(f64::MAX, DAY, DAY), "");
+    }
+
+    #[test]
+    fn time_steps_are_units_a_reader_counts_in() {
+        const DAY: f64 = 86_400.0;
+        // Six hours over 1,500 points (egui_plot's base: 8 points): labels every 30 minutes.
+        assert_eq!(nice_time_steps(6.0 * 3600.0 * 8.0 / 1500.0), [120.0, 600.0, 1800.0]);
+        // Two weeks: every day.
+        assert_eq!(nice_time_steps(14.0 * DAY * 8.0 / 1500.0), [7200.0, 21_600.0, DAY]);
+        // 21 minutes: every 2 minutes.
+        assert_eq!(nice_time_steps(1270.0 * 8.0 / 1500.0), [10.0, 30.0, 120.0]);
+        // Days give way to whole years where no year is a multiple.
+        assert_eq!(nice_time_steps(100.0 * DAY), [180.0 * DAY, 730.0 * DAY, 3650.0 * DAY]);
+        assert_eq!(nice_time_steps(5.0 * DAY), [7.0 * DAY, 30.0 * DAY, 90.0 * DAY]);
+        assert_eq!(nice_time_steps(30_000.0 * DAY), [32_850.0 * DAY, 328_500.0 * DAY, 3_285_000.0 * DAY]);
+        assert_eq!(nice_time_steps(0.0), [60.0, 600.0, 3600.0]);
+        assert_eq!(nice_time_steps(f64::NAN), [60.0, 600.0, 3600.0]);
+        for base in [0.3, 3.0, 45.0, 700.0, 5000.0, 50_000.0, 9.0 * DAY, 100.0 * DAY, 400.0 * DAY] {
+            let [a, b, c] = nice_time_steps(base);
+            assert!(a >= base && b >= 3.0 * a && c >= 3.0 * b, "{base}: {a} {b} {c}");
+        }
     }
 
     #[test]

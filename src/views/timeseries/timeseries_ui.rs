@@ -157,7 +157,8 @@ pub fn timeseries_ui(
         .y_grid_spacer(egui_plot::uniform_grid_spacer(|g| super::nice_y_steps(g.base_step_size)))
         .y_axis_formatter(|m, _| compact(m.value))
         .y_axis_label(format!("{measure} per {bucket_label}"))
-        .x_axis_formatter(move |m, r| super::axis_label(m.value, r.end() - r.start()))
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|g| super::nice_time_steps(g.base_step_size)))
+        .x_axis_formatter(move |m, r| super::axis_label(m.value, m.step_size, r.end() - r.start()))
         .label_formatter(move |hover| {
             let (name, p) = match hover {
                 egui_plot::HoverPosition::NearDataPoint { plot_name, position, .. } => {
