@@ -224,6 +224,12 @@ impl Coordinator {
         self.lake = Some(engine);
     }
 
+    /// How long this lake's last cube read from the lake took (ms); 0 before any. A click waits
+    /// for a cube being read only while this is within a round trip (`CUBE_WAIT_MS`).
+    pub fn last_cube_ms(&self) -> u64 {
+        self.cube_ms.load(Ordering::Relaxed)
+    }
+
     pub fn lake(&self) -> Option<&Arc<dyn SqlEngine>> {
         self.lake.as_ref()
     }

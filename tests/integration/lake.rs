@@ -274,7 +274,14 @@ fn brushing_the_lake_time_series_snaps_to_its_cube_and_matches_memory() {
     let y = plot.center().y;
     let from = egui::pos2(plot.left() + plot.width() * 0.30, y);
     h.event(egui::Event::PointerMoved(from));
-    h.run_steps(3);
+    // The worker reads a hovered view's cube only when nothing else is queued: a drag begun
+    // before it picked up the hover (a loaded CI machine) was answered by pushdown instead.
+    let t0 = Instant::now();
+    while h.state().coord.last_cube_ms() == 0 {
+        h.step();
+        assert!(t0.elapsed() < Duration::from_secs(120), "no time cube: {}", h.state().status);
+        std::thread::sleep(Duration::from_millis(20));
+    }
     crate::gui::drag_in_steps(&mut h, from, egui::pos2(plot.left() + plot.width() * 0.47, y), 12);
     settle(&mut h);
     let Some(Clause::Time { start_us, end_us }) = h.state().sel.current().clauses.get(&VIEW_TIME).cloned()
