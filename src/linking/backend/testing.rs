@@ -299,13 +299,13 @@ pub fn assert_backend_matches_memory(engine: Arc<dyn SqlEngine>, memory: &DataFr
         assert!(from_subset > 0, "no view was ever answered from a subset in memory");
         assert!(cube_parts_from_subset > 0, "no cube part was ever read from a subset in memory");
     }
-    // Only data with records in the week before its last week has a week earlier to compare with
-    // (a real capture of minutes has none, and its lists rightly show no change).
-    const WEEK_US: i64 = 7 * 24 * 3600 * 1_000_000;
-    let weeks_to_compare = bounds.is_some_and(|(_, hi)| {
-        let times = memory.column("time").map(times_of).unwrap_or_default();
-        times.iter().flatten().any(|&t| t >= hi - 2 * WEEK_US && t < hi - WEEK_US)
-    });
+    // Only data with records in the unbrushed week-earlier window has a week to compare with (a
+    // real capture of minutes has none, and its lists rightly show no change).
+    let weeks_to_compare =
+        super::pushdown::cmp_windows(&Selection::default(), bounds).is_some_and(|(_, (a, b))| {
+            let times = memory.column("time").map(times_of).unwrap_or_default();
+            times.iter().flatten().any(|&t| t >= a && t < b)
+        });
     assert!(
         (with_cmp > 0 || !weeks_to_compare) && filtered > compared / 3,
         "weak sequence: {with_cmp} week comparisons, {filtered} filtered of {compared}"

@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn the_time_axis_names_the_year_once_the_span_passes_two_months() {
-        const DAY: f64 = 86_400.0;
+        const DAY: f64 = DAY_SECS;
         // 2013-04-01 00:00 UTC, a Monday.
         let t = 1_364_774_400.0;
         assert_eq!(axis_label(t, DAY, 14.0 * DAY), "Mon 04-01");
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn time_steps_are_units_a_reader_counts_in() {
-        const DAY: f64 = 86_400.0;
+        const DAY: f64 = DAY_SECS;
         // Six hours over 1,500 points (egui_plot's base: 8 points): labels every 30 minutes.
         assert_eq!(nice_time_steps(6.0 * 3600.0 * 8.0 / 1500.0), [120.0, 600.0, 1800.0]);
         // Two weeks: every day.
